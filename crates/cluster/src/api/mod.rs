@@ -1,0 +1,16 @@
+//! API value types shared by every component: requests, responses, errors,
+//! the resource registry, selectors and patches. No I/O here.
+
+pub mod builtin;
+pub mod fields;
+pub mod labels;
+pub mod names;
+pub mod patch;
+pub mod query;
+pub mod request;
+pub mod resources;
+pub mod status;
+
+pub use request::{Method, Request, Response, ResponseBody, UserInfo};
+pub use resources::{ResourceInfo, Scope};
+pub use status::StatusError;

@@ -1,0 +1,338 @@
+//! `metav1.Status` errors with upstream's reasons, messages, details and codes.
+
+use serde_json::{json, Map, Value};
+
+use super::resources::ResourceInfo;
+
+/// One field-level validation error (upstream's `field.Error`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FieldError {
+    /// The kind of problem, e.g. `FieldValueRequired`.
+    pub reason: &'static str,
+    /// The field path, e.g. `spec.containers[0].name`.
+    pub field: String,
+    /// The message without the field prefix, e.g. `Required value`.
+    pub message: String,
+}
+
+/// Renders a value the way upstream's field errors print it: strings quoted, numbers bare.
+pub fn render_value(value: &Value) -> String {
+    match value {
+        Value::String(s) => format!("{s:?}"),
+        Value::Null => "null".into(),
+        other => other.to_string(),
+    }
+}
+
+impl FieldError {
+    /// `field: Required value`.
+    pub fn required(field: impl Into<String>, detail: &str) -> Self {
+        let message = if detail.is_empty() {
+            "Required value".to_string()
+        } else {
+            format!("Required value: {detail}")
+        };
+        FieldError {
+            reason: "FieldValueRequired",
+            field: field.into(),
+            message,
+        }
+    }
+
+    /// `field: Invalid value: <value>: detail`.
+    pub fn invalid(field: impl Into<String>, value: &Value, detail: &str) -> Self {
+        FieldError {
+            reason: "FieldValueInvalid",
+            field: field.into(),
+            message: format!("Invalid value: {}: {detail}", render_value(value)),
+        }
+    }
+
+    /// `field: Unsupported value: <value>: supported values: "a", "b"`.
+    pub fn not_supported(field: impl Into<String>, value: &Value, supported: &[&str]) -> Self {
+        let list: Vec<String> = supported.iter().map(|s| format!("{s:?}")).collect();
+        FieldError {
+            reason: "FieldValueNotSupported",
+            field: field.into(),
+            message: format!(
+                "Unsupported value: {}: supported values: {}",
+                render_value(value),
+                list.join(", ")
+            ),
+        }
+    }
+
+    /// `field: Duplicate value: <value>`.
+    pub fn duplicate(field: impl Into<String>, value: &Value) -> Self {
+        FieldError {
+            reason: "FieldValueDuplicate",
+            field: field.into(),
+            message: format!("Duplicate value: {}", render_value(value)),
+        }
+    }
+
+    /// `field: Forbidden: detail`.
+    pub fn forbidden(field: impl Into<String>, detail: &str) -> Self {
+        FieldError {
+            reason: "FieldValueForbidden",
+            field: field.into(),
+            message: format!("Forbidden: {detail}"),
+        }
+    }
+
+    /// `field: Invalid value: "<type>": detail` for values of the wrong JSON type.
+    pub fn type_invalid(field: impl Into<String>, value: &Value, detail: &str) -> Self {
+        FieldError {
+            reason: "FieldValueTypeInvalid",
+            field: field.into(),
+            message: format!("Invalid value: {}: {detail}", render_value(value)),
+        }
+    }
+
+    /// The whole error as upstream prints it: `field: message`.
+    pub fn full_message(&self) -> String {
+        if self.field.is_empty() {
+            self.message.clone()
+        } else {
+            format!("{}: {}", self.field, self.message)
+        }
+    }
+}
+
+/// An API error: becomes a `metav1.Status` body with the same code.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StatusError {
+    pub code: u16,
+    pub reason: &'static str,
+    pub message: String,
+    /// `details`, in upstream's field order; `None` omits it.
+    pub details: Option<Map<String, Value>>,
+}
+
+/// Upstream's `qualifiedResource.String()`: `pods`, `deployments.apps`.
+fn qualified_resource(info: &ResourceInfo) -> String {
+    if info.group.is_empty() {
+        info.plural.to_string()
+    } else {
+        format!("{}.{}", info.plural, info.group)
+    }
+}
+
+/// Upstream's `qualifiedKind.String()`: `Pod`, `Deployment.apps`.
+fn qualified_kind(info: &ResourceInfo) -> String {
+    if info.group.is_empty() {
+        info.kind.to_string()
+    } else {
+        format!("{}.{}", info.kind, info.group)
+    }
+}
+
+/// `details` naming an object by resource (`kind` holds the plural, as upstream does).
+fn resource_details(info: &ResourceInfo, name: &str) -> Map<String, Value> {
+    let mut details = Map::new();
+    details.insert("name".into(), name.into());
+    if !info.group.is_empty() {
+        details.insert("group".into(), info.group.as_str().into());
+    }
+    details.insert("kind".into(), info.plural.as_str().into());
+    details
+}
+
+impl StatusError {
+    fn new(code: u16, reason: &'static str, message: String) -> Self {
+        StatusError {
+            code,
+            reason,
+            message,
+            details: None,
+        }
+    }
+
+    fn with_details(mut self, details: Map<String, Value>) -> Self {
+        self.details = Some(details);
+        self
+    }
+
+    /// 404 `pods "x" not found`.
+    pub fn not_found(info: &ResourceInfo, name: &str) -> Self {
+        Self::new(
+            404,
+            "NotFound",
+            format!("{} {name:?} not found", qualified_resource(info)),
+        )
+        .with_details(resource_details(info, name))
+    }
+
+    /// 404 for a path that names no resource.
+    pub fn no_route() -> Self {
+        Self::new(
+            404,
+            "NotFound",
+            "the server could not find the requested resource".into(),
+        )
+        .with_details(Map::new())
+    }
+
+    /// 409 `pods "x" already exists`.
+    pub fn already_exists(info: &ResourceInfo, name: &str) -> Self {
+        Self::new(
+            409,
+            "AlreadyExists",
+            format!("{} {name:?} already exists", qualified_resource(info)),
+        )
+        .with_details(resource_details(info, name))
+    }
+
+    /// 409 on a stale resourceVersion.
+    pub fn conflict(info: &ResourceInfo, name: &str) -> Self {
+        Self::conflict_because(
+            info,
+            name,
+            "the object has been modified; please apply your changes to the latest version and try again",
+        )
+    }
+
+    /// 409 `Operation cannot be fulfilled on pods "x": <why>`.
+    pub fn conflict_because(info: &ResourceInfo, name: &str, why: &str) -> Self {
+        Self::new(
+            409,
+            "Conflict",
+            format!(
+                "Operation cannot be fulfilled on {} {name:?}: {why}",
+                qualified_resource(info)
+            ),
+        )
+        .with_details(resource_details(info, name))
+    }
+
+    /// 422 with field causes: `Deployment.apps "web" is invalid: ...`.
+    pub fn invalid(info: &ResourceInfo, name: &str, errors: &[FieldError]) -> Self {
+        let rendered: Vec<String> = errors.iter().map(FieldError::full_message).collect();
+        let summary = if rendered.len() == 1 {
+            rendered[0].clone()
+        } else {
+            format!("[{}]", rendered.join(", "))
+        };
+        let mut details = Map::new();
+        details.insert("name".into(), name.into());
+        if !info.group.is_empty() {
+            details.insert("group".into(), info.group.as_str().into());
+        }
+        details.insert("kind".into(), info.kind.as_str().into());
+        let causes: Vec<Value> = errors
+            .iter()
+            .map(|e| json!({"reason": e.reason, "message": e.message, "field": e.field}))
+            .collect();
+        details.insert("causes".into(), Value::Array(causes));
+        Self::new(
+            422,
+            "Invalid",
+            format!("{} {name:?} is invalid: {summary}", qualified_kind(info)),
+        )
+        .with_details(details)
+    }
+
+    /// 400 BadRequest with a free-form message.
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(400, "BadRequest", message.into())
+    }
+
+    /// 405 for a verb the resource does not support.
+    pub fn method_not_allowed() -> Self {
+        Self::new(
+            405,
+            "MethodNotAllowed",
+            "the server does not allow this method on the requested resource".into(),
+        )
+        .with_details(Map::new())
+    }
+
+    /// 410 Expired: `too old resource version: 5 (10)`.
+    pub fn expired(requested: u64, oldest: u64) -> Self {
+        Self::new(
+            410,
+            "Expired",
+            format!("too old resource version: {requested} ({oldest})"),
+        )
+    }
+
+    /// 410 Expired for a continue token whose snapshot is gone.
+    pub fn continue_expired() -> Self {
+        Self::new(
+            410,
+            "Expired",
+            "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.".into(),
+        )
+    }
+
+    /// 403 when creating into a namespace that is being deleted.
+    pub fn namespace_terminating(info: &ResourceInfo, name: &str, namespace: &str) -> Self {
+        let mut details = resource_details(info, name);
+        details.insert(
+            "causes".into(),
+            json!([{
+                "reason": "NamespaceTerminating",
+                "message": format!("namespace {namespace} is being terminated"),
+                "field": "metadata.namespace"
+            }]),
+        );
+        Self::new(
+            403,
+            "Forbidden",
+            format!(
+                "{} {name:?} is forbidden: unable to create new content in namespace {namespace} because it is being terminated",
+                qualified_resource(info)
+            ),
+        )
+        .with_details(details)
+    }
+
+    /// 500 for a fault inside the server.
+    pub fn internal(message: impl Into<String>) -> Self {
+        Self::new(500, "InternalError", message.into())
+    }
+
+    /// 429 TooManyRequests with a free-form message (the eviction API).
+    pub fn too_many_requests(message: impl Into<String>) -> Self {
+        Self::new(429, "TooManyRequests", message.into())
+    }
+
+    /// The `metav1.Status` value, fields in upstream's order.
+    pub fn to_value(&self) -> Value {
+        let mut status = Map::new();
+        status.insert("kind".into(), "Status".into());
+        status.insert("apiVersion".into(), "v1".into());
+        status.insert("metadata".into(), json!({}));
+        status.insert("status".into(), "Failure".into());
+        status.insert("message".into(), self.message.clone().into());
+        status.insert("reason".into(), self.reason.into());
+        if let Some(details) = &self.details {
+            status.insert("details".into(), Value::Object(details.clone()));
+        }
+        status.insert("code".into(), self.code.into());
+        Value::Object(status)
+    }
+
+    /// The `metav1.Status` body as JSON text.
+    pub fn to_json(&self) -> String {
+        self.to_value().to_string()
+    }
+}
+
+/// A successful `metav1.Status`, as returned by deletes of most kinds.
+pub fn success_status(info: &ResourceInfo, name: &str, uid: &str) -> Value {
+    let mut details = Map::new();
+    details.insert("name".into(), name.into());
+    if !info.group.is_empty() {
+        details.insert("group".into(), info.group.as_str().into());
+    }
+    details.insert("kind".into(), info.plural.as_str().into());
+    details.insert("uid".into(), uid.into());
+    json!({
+        "kind": "Status",
+        "apiVersion": "v1",
+        "metadata": {},
+        "status": "Success",
+        "details": Value::Object(details),
+    })
+}

@@ -1,0 +1,83 @@
+//! The single write path: stamp the next resourceVersion, store, record the change
+//! and fan it out to watchers.
+
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use super::fields::{labels_of, selectable_value};
+use super::storage::{object_key, Change, ChangeKind, StoredObject};
+use super::ApiServer;
+
+impl ApiServer {
+    /// Builds the stored form of `obj` at resourceVersion `rv`.
+    pub(super) fn stored(&self, resource: usize, obj: &mut Value, rv: u64) -> Arc<StoredObject> {
+        let info = &self.served[resource].info;
+        obj["metadata"]["resourceVersion"] = Value::String(rv.to_string());
+        let namespace = obj.pointer("/metadata/namespace").and_then(Value::as_str);
+        let name = obj
+            .pointer("/metadata/name")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        let key = object_key(namespace.filter(|_| info.namespaced()), name);
+        let fields = info
+            .selectable_fields
+            .iter()
+            .map(|f| selectable_value(obj, f).into_boxed_str())
+            .collect();
+        Arc::new(StoredObject {
+            key: Arc::from(key),
+            json: Arc::from(obj.to_string()),
+            rv,
+            labels: labels_of(obj),
+            fields,
+        })
+    }
+
+    /// Commits a change of `obj` (already validated, metadata set) and returns what was stored.
+    pub(super) fn commit(
+        &mut self,
+        resource: usize,
+        kind: ChangeKind,
+        mut obj: Value,
+    ) -> Arc<StoredObject> {
+        self.rv += 1;
+        let rv = self.rv;
+        let current = self.stored(resource, &mut obj, rv);
+        let table = &mut self.served[resource].table;
+        let previous = match kind {
+            ChangeKind::Deleted => table.remove(&current.key),
+            _ => table.put(current.clone()),
+        };
+        let change = Change {
+            rv,
+            resource,
+            kind,
+            previous,
+            current: current.clone(),
+        };
+        // Watchers pinned to one indexed field value (e.g. one node's pods) see only their events.
+        let mut pinned: Vec<&str> = Vec::new();
+        if resource_is_pods(&self.served[resource].info) {
+            let position = self.served[resource]
+                .info
+                .selectable_fields
+                .iter()
+                .position(|f| f == "spec.nodeName");
+            if let Some(p) = position {
+                if let Some(prev) = &change.previous {
+                    pinned.push(&prev.fields[p]);
+                }
+                pinned.push(&change.current.fields[p]);
+            }
+        }
+        self.watches.publish(&change, &pinned);
+        self.history.push(change);
+        self.last_write_rv = Some(rv);
+        current
+    }
+}
+
+fn resource_is_pods(info: &crate::api::ResourceInfo) -> bool {
+    info.group.is_empty() && info.plural == "pods"
+}

@@ -1,0 +1,249 @@
+//! Create: decode, name, namespace checks, server-set metadata, defaults,
+//! validation, allocation, then commit.
+
+use serde_json::{json, Value};
+
+use super::storage::{object_key, ChangeKind};
+use super::{ApiServer, Env};
+use crate::api::names::{
+    generated_name, name_problems, GENERATE_NAME_ALPHABET, GENERATE_NAME_SUFFIX_LEN,
+};
+use crate::api::query::dry_run;
+use crate::api::request::{Request, Response};
+use crate::api::status::{FieldError, StatusError};
+
+/// Upstream's limit on a request body (3 MiB).
+pub const MAX_REQUEST_BODY_BYTES: usize = 3 * 1024 * 1024;
+
+impl ApiServer {
+    /// Parses a request body into an object of `resource`, checking apiVersion, kind and namespace.
+    pub(super) fn decode_body(
+        &self,
+        req: &Request,
+        resource: usize,
+        namespace: Option<&str>,
+    ) -> Result<Value, StatusError> {
+        let info = &self.served[resource].info;
+        if req.body.len() > MAX_REQUEST_BODY_BYTES {
+            return Err(StatusError {
+                code: 413,
+                reason: "RequestEntityTooLarge",
+                message: format!("Request entity too large: limit is {MAX_REQUEST_BODY_BYTES}"),
+                details: None,
+            });
+        }
+        let is_yaml = req
+            .header("content-type")
+            .is_some_and(|c| c.contains("yaml"));
+        let mut obj: Value = if is_yaml {
+            serde_yaml::from_str(&req.body).map_err(|e| {
+                StatusError::bad_request(format!("error converting YAML to JSON: yaml: {e}"))
+            })?
+        } else {
+            serde_json::from_str(&req.body).map_err(|e| {
+                StatusError::bad_request(format!(
+                    "couldn't get version/kind; json parse error: {e}"
+                ))
+            })?
+        };
+        if !obj.is_object() {
+            return Err(StatusError::bad_request(
+                "couldn't get version/kind; json parse error: json: cannot unmarshal into Go value of type struct",
+            ));
+        }
+        let api_version = info.api_version();
+        match obj.get("apiVersion").and_then(Value::as_str) {
+            Some(v) if !v.is_empty() && v != api_version => {
+                return Err(StatusError::bad_request(format!(
+                    "the API version in the data ({v}) does not match the expected API version ({api_version})"
+                )))
+            }
+            _ => obj["apiVersion"] = json!(api_version),
+        }
+        match obj.get("kind").and_then(Value::as_str) {
+            Some(k) if !k.is_empty() && k != info.kind => {
+                return Err(StatusError::bad_request(format!(
+                    "the kind in the data ({k}) does not match the expected kind ({})",
+                    info.kind
+                )))
+            }
+            _ => obj["kind"] = json!(info.kind),
+        }
+        if !obj.get("metadata").is_some_and(Value::is_object) {
+            obj["metadata"] = json!({});
+        }
+        if info.namespaced() {
+            let ns = namespace.unwrap_or("");
+            match obj.pointer("/metadata/namespace").and_then(Value::as_str) {
+                Some(given) if !given.is_empty() && given != ns => {
+                    return Err(StatusError::bad_request(
+                        "the namespace of the provided object does not match the namespace sent on the request",
+                    ))
+                }
+                _ => obj["metadata"]["namespace"] = json!(ns),
+            }
+        } else if let Some(meta) = obj["metadata"].as_object_mut() {
+            meta.shift_remove("namespace");
+        }
+        Ok(obj)
+    }
+
+    /// Decodes through the kind's type and applies defaults, with upstream's decode error.
+    pub(super) fn normalize(&self, resource: usize, obj: Value) -> Result<Value, StatusError> {
+        let served = &self.served[resource];
+        served.strategy.normalize(obj).map_err(|e| {
+            let kind = &served.info.kind;
+            StatusError::bad_request(format!(
+                "{kind} in version {:?} cannot be handled as a {kind}: {e}",
+                served.info.version
+            ))
+        })
+    }
+
+    /// Fails when `namespace` is missing (404) or terminating (403).
+    pub(super) fn check_namespace_accepts(
+        &self,
+        resource: usize,
+        name: &str,
+        namespace: &str,
+    ) -> Result<(), StatusError> {
+        let namespaces = &self.served[self.namespaces];
+        match namespaces.table.get(namespace) {
+            None => Err(StatusError::not_found(&namespaces.info, namespace)),
+            Some(ns) if ns.value().pointer("/metadata/deletionTimestamp").is_some() => Err(
+                StatusError::namespace_terminating(&self.served[resource].info, name, namespace),
+            ),
+            Some(_) => Ok(()),
+        }
+    }
+
+    pub(super) fn create(
+        &mut self,
+        req: &Request,
+        resource: usize,
+        namespace: Option<&str>,
+        env: &mut Env,
+    ) -> Result<Response, StatusError> {
+        let dry = dry_run(req)?;
+        let obj = self.decode_body(req, resource, namespace)?;
+        let stored = self.create_object(resource, obj, dry, env)?;
+        Ok(Response::json(201, stored))
+    }
+
+    /// Creates a decoded object; returns the stored JSON (or, for dry runs, what would be stored).
+    pub(super) fn create_object(
+        &mut self,
+        resource: usize,
+        mut obj: Value,
+        dry: bool,
+        env: &mut Env,
+    ) -> Result<String, StatusError> {
+        let info = self.served[resource].info.clone();
+        let meta = &obj["metadata"];
+        let mut name = meta
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
+        let generate = meta
+            .get("generateName")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
+        if name.is_empty() && !generate.is_empty() {
+            let suffix = env
+                .rng
+                .string_from(GENERATE_NAME_ALPHABET, GENERATE_NAME_SUFFIX_LEN);
+            name = generated_name(&generate, &suffix);
+            obj["metadata"]["name"] = json!(name);
+        }
+        if name.is_empty() {
+            return Err(StatusError::invalid(
+                &info,
+                "",
+                &[FieldError::required(
+                    "metadata.name",
+                    "name or generateName is required",
+                )],
+            ));
+        }
+        let rule = self.served[resource].strategy.name_rule();
+        let problems: Vec<FieldError> = name_problems(rule, &name)
+            .iter()
+            .map(|p| FieldError::invalid("metadata.name", &json!(name), p))
+            .collect();
+        if !problems.is_empty() {
+            return Err(StatusError::invalid(&info, &name, &problems));
+        }
+        let namespace = obj
+            .pointer("/metadata/namespace")
+            .and_then(Value::as_str)
+            .map(String::from);
+        if let Some(ns) = namespace.as_deref().filter(|_| info.namespaced()) {
+            self.check_namespace_accepts(resource, &name, ns)?;
+        }
+        if obj
+            .pointer("/metadata/resourceVersion")
+            .and_then(Value::as_str)
+            .is_some_and(|rv| !rv.is_empty())
+        {
+            return Err(StatusError::internal(
+                "resourceVersion should not be set on objects to be created",
+            ));
+        }
+        let key = object_key(namespace.as_deref().filter(|_| info.namespaced()), &name);
+        if self.served[resource].table.get(&key).is_some() {
+            return Err(StatusError::already_exists(&info, &name));
+        }
+        {
+            let meta = obj["metadata"]
+                .as_object_mut()
+                .expect("metadata is an object");
+            for field in [
+                "deletionTimestamp",
+                "deletionGracePeriodSeconds",
+                "uid",
+                "creationTimestamp",
+                "generation",
+                "managedFields",
+                "selfLink",
+            ] {
+                meta.shift_remove(field);
+            }
+            meta.insert("uid".into(), json!(env.rng.uuid()));
+            meta.insert(
+                "creationTimestamp".into(),
+                json!(env.now.rfc3339(self.epoch_unix_ms)),
+            );
+        }
+        let strategy = &self.served[resource].strategy;
+        if strategy.tracks_generation() {
+            obj["metadata"]["generation"] = json!(1);
+        }
+        strategy.prepare_for_create(&mut obj, info.subresource("status").is_some());
+        let mut obj = self.normalize(resource, obj)?;
+        let errors = self.served[resource].strategy.validate(&obj);
+        if !errors.is_empty() {
+            return Err(StatusError::invalid(&info, &name, &errors));
+        }
+        if info.group.is_empty() && info.plural == "services" {
+            if dry {
+                // A dry run allocates from a scratch copy so nothing is held.
+                let mut scratch = env.rng.clone();
+                self.allocators
+                    .clone_for_dry_run()
+                    .allocate_service(&mut obj, &mut scratch)
+            } else {
+                self.allocators.allocate_service(&mut obj, env.rng)
+            }
+            .map_err(|errors| StatusError::invalid(&info, &name, &errors))?;
+        }
+        if dry {
+            return Ok(obj.to_string());
+        }
+        Ok(self
+            .commit(resource, ChangeKind::Added, obj)
+            .json
+            .to_string())
+    }
+}

@@ -1,0 +1,305 @@
+//! The API server: the one door into the cluster.
+//!
+//! [`ApiServer::handle`] takes a transport-neutral [`Request`] and returns a
+//! [`Response`] with upstream's paths, verbs, status codes, `metav1.Status` errors and
+//! JSON shapes. Time and randomness come from the caller's [`Env`], never from the
+//! wall clock.
+
+mod allocators;
+mod commit;
+mod create;
+mod delete;
+mod discovery;
+mod fields;
+mod read;
+pub mod registry;
+pub mod route;
+pub mod storage;
+mod subresources;
+pub mod tables;
+mod update;
+pub mod watch;
+mod watching;
+
+use std::collections::BTreeMap;
+
+use crate::api::builtin::builtin_resources;
+use crate::api::request::{Method, Request, Response};
+use crate::api::resources::ResourceInfo;
+use crate::api::status::StatusError;
+use crate::sim::clock::{VirtualTime, DEFAULT_EPOCH_UNIX_MS};
+use crate::sim::rng::SeededRng;
+use allocators::Allocators;
+use registry::Strategy;
+use route::{ResourceRequest, Route};
+use storage::{History, ResourceTable};
+use watch::{WatchEvent, WatchHub, WatchId};
+
+/// Time and randomness for one request, lent by the world.
+pub struct Env<'a> {
+    pub now: VirtualTime,
+    pub rng: &'a mut SeededRng,
+}
+
+/// A served resource: its facts, its strategy and its storage.
+pub struct Served {
+    pub info: ResourceInfo,
+    pub strategy: Box<dyn Strategy>,
+    pub table: ResourceTable,
+}
+
+/// What handling a request produced, for the trace.
+#[derive(Clone, Debug)]
+pub struct Outcome {
+    pub response: Response,
+    /// The resource request, when the path named one.
+    pub request: Option<ResourceRequest>,
+    /// The resourceVersion a successful write produced.
+    pub resource_version: Option<u64>,
+}
+
+/// How many changes the watch history keeps by default.
+pub const DEFAULT_HISTORY_CAPACITY: usize = 10_000;
+
+/// The API server's state: every served resource, the global resourceVersion, the
+/// change history and the open watches.
+pub struct ApiServer {
+    served: Vec<Served>,
+    lookup: BTreeMap<(String, String, String), usize>,
+    rv: u64,
+    history: History,
+    watches: WatchHub,
+    epoch_unix_ms: i64,
+    allocators: Allocators,
+    /// The resource id of `namespaces`, consulted on every namespaced create.
+    namespaces: usize,
+    /// The rv the last write produced, reported in [`Outcome`].
+    last_write_rv: Option<u64>,
+}
+
+impl Default for ApiServer {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl ApiServer {
+    /// A server with every built-in resource and the `default`, `kube-system`,
+    /// `kube-public` and `kube-node-lease` namespaces.
+    pub fn new() -> Self {
+        Self::with_history_capacity(DEFAULT_HISTORY_CAPACITY)
+    }
+
+    /// A server whose watch history keeps `capacity` changes.
+    pub fn with_history_capacity(capacity: usize) -> Self {
+        let mut server = ApiServer {
+            served: Vec::new(),
+            lookup: BTreeMap::new(),
+            rv: 0,
+            history: History::new(capacity),
+            watches: WatchHub::default(),
+            epoch_unix_ms: DEFAULT_EPOCH_UNIX_MS,
+            allocators: Allocators::default(),
+            namespaces: 0,
+            last_write_rv: None,
+        };
+        for info in builtin_resources() {
+            let strategy = registry::builtin_strategy(&info.group, &info.plural);
+            server.serve(info, strategy);
+        }
+        server.namespaces = server
+            .resource_id("", "v1", "namespaces")
+            .expect("namespaces are built in");
+        server.bootstrap_namespaces();
+        server
+    }
+
+    /// Starts serving a resource (built-in or custom).
+    pub fn serve(&mut self, info: ResourceInfo, strategy: Box<dyn Strategy>) -> usize {
+        let indexed: Vec<usize> = if info.group.is_empty() && info.plural == "pods" {
+            info.selectable_fields
+                .iter()
+                .position(|f| f == "spec.nodeName")
+                .into_iter()
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let id = self.served.len();
+        self.lookup.insert(
+            (
+                info.group.clone(),
+                info.version.clone(),
+                info.plural.clone(),
+            ),
+            id,
+        );
+        self.served.push(Served {
+            info,
+            strategy,
+            table: ResourceTable::with_field_indexes(&indexed),
+        });
+        id
+    }
+
+    fn bootstrap_namespaces(&mut self) {
+        let mut rng = SeededRng::new(0);
+        let mut env = Env {
+            now: VirtualTime(0),
+            rng: &mut rng,
+        };
+        for ns in ["default", "kube-node-lease", "kube-public", "kube-system"] {
+            let body =
+                format!(r#"{{"apiVersion":"v1","kind":"Namespace","metadata":{{"name":"{ns}"}}}}"#);
+            let outcome = self.handle(&Request::post("/api/v1/namespaces", body), &mut env);
+            debug_assert_eq!(outcome.response.status, 201);
+        }
+    }
+
+    /// Every served resource's facts, in serving order.
+    pub fn resources(&self) -> impl Iterator<Item = &ResourceInfo> {
+        self.served.iter().map(|s| &s.info)
+    }
+
+    /// The resource id of (group, version, plural).
+    pub fn resource_id(&self, group: &str, version: &str, plural: &str) -> Option<usize> {
+        self.lookup
+            .get(&(group.to_string(), version.to_string(), plural.to_string()))
+            .copied()
+    }
+
+    /// The current global resourceVersion.
+    pub fn resource_version(&self) -> u64 {
+        self.rv
+    }
+
+    /// The instant virtual time 0 stands for, in Unix milliseconds.
+    pub fn epoch_unix_ms(&self) -> i64 {
+        self.epoch_unix_ms
+    }
+
+    /// How many objects of a resource are stored.
+    pub fn object_count(&self, resource: usize) -> usize {
+        self.served[resource].table.len()
+    }
+
+    /// Drops watch history at or below `rv`, as an etcd compaction does.
+    pub fn compact(&mut self, rv: u64) {
+        self.history.compact(rv);
+    }
+
+    /// Removes and returns the events queued on a watch.
+    pub fn take_watch_events(&mut self, id: WatchId) -> Vec<WatchEvent> {
+        self.watches.take(id)
+    }
+
+    /// Removes and returns the oldest event queued on a watch.
+    pub fn pop_watch_event(&mut self, id: WatchId) -> Option<WatchEvent> {
+        self.watches.pop(id)
+    }
+
+    /// The resource a watch watches, as the trace names it (`pods`, `deployments.apps`).
+    pub fn watch_resource_name(&self, id: WatchId) -> Option<String> {
+        let info = &self.served[self.watches.filter(id)?.resource].info;
+        Some(if info.group.is_empty() {
+            info.plural.clone()
+        } else {
+            format!("{}.{}", info.plural, info.group)
+        })
+    }
+
+    /// Closes a watch.
+    pub fn close_watch(&mut self, id: WatchId) {
+        self.watches.close(id);
+    }
+
+    /// Which watches received events since the last call: one entry per event, in order.
+    pub fn drain_watch_notifications(&mut self) -> Vec<WatchId> {
+        self.watches.drain_notifications()
+    }
+
+    /// Sends a BOOKMARK at the current resourceVersion to every watch that allows them.
+    pub fn send_bookmarks(&mut self) {
+        let rv = self.rv;
+        let served = &self.served;
+        self.watches.bookmark_all(rv, |resource| {
+            let info = &served[resource].info;
+            watching::bookmark_object(info, rv, false).into()
+        });
+    }
+
+    /// Handles one request.
+    pub fn handle(&mut self, req: &Request, env: &mut Env) -> Outcome {
+        self.last_write_rv = None;
+        let (response, request) = match route::route(req) {
+            None => (StatusError::no_route().into(), None),
+            Some(Route::Resource(rr)) => {
+                let response = self
+                    .handle_resource(req, &rr, env)
+                    .unwrap_or_else(Response::from);
+                (response, Some(rr))
+            }
+            Some(other) => {
+                let response = if req.method == Method::Get {
+                    self.discovery(&other)
+                } else {
+                    StatusError::method_not_allowed().into()
+                };
+                (response, None)
+            }
+        };
+        Outcome {
+            response,
+            request,
+            resource_version: self.last_write_rv.take(),
+        }
+    }
+
+    fn handle_resource(
+        &mut self,
+        req: &Request,
+        rr: &ResourceRequest,
+        env: &mut Env,
+    ) -> Result<Response, StatusError> {
+        let resource = self
+            .resource_id(&rr.group, &rr.version, &rr.resource)
+            .ok_or_else(StatusError::no_route)?;
+        let info = &self.served[resource].info;
+        let namespaced = info.namespaced();
+        if !namespaced && rr.namespace.is_some() {
+            return Err(StatusError::no_route());
+        }
+        if namespaced && rr.namespace.is_none() && !matches!(rr.verb, "list" | "watch") {
+            return Err(StatusError::no_route());
+        }
+        match &rr.subresource {
+            Some(sub) => {
+                let Some(subinfo) = info.subresource(sub) else {
+                    return Err(StatusError::no_route());
+                };
+                if !subinfo.verbs.iter().any(|v| v == rr.verb) {
+                    return Err(StatusError::method_not_allowed());
+                }
+                self.handle_subresource(req, rr, resource, sub, env)
+            }
+            None => {
+                if !info.allows(rr.verb) {
+                    return Err(StatusError::method_not_allowed());
+                }
+                let ns = rr.namespace.as_deref();
+                let name = rr.name.as_deref().unwrap_or("");
+                match rr.verb {
+                    "get" => self.get(req, resource, ns, name, env),
+                    "list" => self.list(req, resource, ns, env),
+                    "watch" => self.watch(req, resource, ns),
+                    "create" => self.create(req, resource, ns, env),
+                    "update" => self.update(req, resource, ns, name, env),
+                    "patch" => self.patch(req, resource, ns, name, env),
+                    "delete" => self.delete(req, resource, ns, name, env),
+                    "deletecollection" => self.delete_collection(req, resource, ns, env),
+                    _ => Err(StatusError::method_not_allowed()),
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,174 @@
+//! Per-kind strategies: decoding through the `k8s-openapi` type, upstream's
+//! defaulting, create-time status resets and validation.
+
+mod apps;
+mod namespace;
+mod pod;
+mod pod_spec_defaults;
+mod rbac;
+mod service;
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::api::names::NameRule;
+use crate::api::status::FieldError;
+
+/// What the API server needs to know about one kind beyond its discovery facts.
+pub trait Strategy: Send + Sync {
+    /// Which naming rule `metadata.name` follows.
+    fn name_rule(&self) -> NameRule {
+        NameRule::Subdomain
+    }
+
+    /// Decodes through the typed API struct (dropping unknown fields) and applies
+    /// upstream's defaults. The error is the decoder's message.
+    fn normalize(&self, obj: Value) -> Result<Value, String>;
+
+    /// Resets what a create may not set (usually `status`).
+    fn prepare_for_create(&self, obj: &mut Value, has_status: bool) {
+        if has_status {
+            if let Some(map) = obj.as_object_mut() {
+                map.shift_remove("status");
+            }
+        }
+    }
+
+    /// Validation of a new object.
+    fn validate(&self, _obj: &Value) -> Vec<FieldError> {
+        Vec::new()
+    }
+
+    /// Validation of an update; defaults to validating the new object.
+    fn validate_update(&self, new: &Value, _old: &Value) -> Vec<FieldError> {
+        self.validate(new)
+    }
+
+    /// Whether DELETE returns the object (pods, services, namespaces, nodes, ...) rather than a Status.
+    fn returns_deleted_object(&self) -> bool {
+        false
+    }
+
+    /// Whether PUT may create a missing object.
+    fn allows_create_on_update(&self) -> bool {
+        false
+    }
+
+    /// Whether `metadata.generation` is kept (and bumped on spec changes).
+    fn tracks_generation(&self) -> bool {
+        false
+    }
+
+    /// Whether strategic merge patches apply (built-in kinds only).
+    fn supports_strategic_merge(&self) -> bool {
+        true
+    }
+}
+
+/// Decodes `obj` as `T`, lets `default` fill it in, and encodes it back.
+pub fn typed<T: DeserializeOwned + Serialize>(
+    obj: Value,
+    default: impl FnOnce(&mut T),
+) -> Result<Value, String> {
+    let mut typed: T = serde_json::from_value(obj).map_err(|e| e.to_string())?;
+    default(&mut typed);
+    serde_json::to_value(&typed).map_err(|e| e.to_string())
+}
+
+/// A kind with no behaviour beyond its type: decode and nothing else.
+pub struct Plain<T> {
+    rule: NameRule,
+    generation: bool,
+    _kind: std::marker::PhantomData<fn() -> T>,
+}
+
+impl<T> Plain<T> {
+    const fn new(rule: NameRule, generation: bool) -> Self {
+        Plain {
+            rule,
+            generation,
+            _kind: std::marker::PhantomData,
+        }
+    }
+}
+
+impl<T: DeserializeOwned + Serialize> Strategy for Plain<T> {
+    fn name_rule(&self) -> NameRule {
+        self.rule
+    }
+    fn normalize(&self, obj: Value) -> Result<Value, String> {
+        typed::<T>(obj, |_| {})
+    }
+    fn tracks_generation(&self) -> bool {
+        self.generation
+    }
+}
+
+/// A custom resource: no typed struct (its schema is validated elsewhere).
+pub struct Untyped;
+
+impl Strategy for Untyped {
+    fn normalize(&self, obj: Value) -> Result<Value, String> {
+        if obj.is_object() {
+            Ok(obj)
+        } else {
+            Err("Object 'Kind' is missing in the request body".into())
+        }
+    }
+    fn tracks_generation(&self) -> bool {
+        true
+    }
+    fn supports_strategic_merge(&self) -> bool {
+        false
+    }
+}
+
+/// The strategy for a built-in resource, by group and plural.
+pub fn builtin_strategy(group: &str, plural: &str) -> Box<dyn Strategy> {
+    use k8s_openapi::api as k;
+    use NameRule::{PathSegment, Subdomain};
+    match (group, plural) {
+        ("", "pods") => Box::new(pod::PodStrategy),
+        ("", "namespaces") => Box::new(namespace::NamespaceStrategy),
+        ("", "services") => Box::new(service::ServiceStrategy),
+        ("", "nodes") => Box::new(Plain::<k::core::v1::Node>::new(Subdomain, false)),
+        ("apps", "deployments") => Box::new(apps::DeploymentStrategy),
+        ("apps", "replicasets") => Box::new(apps::ReplicaSetStrategy),
+        ("apps", "statefulsets") => Box::new(apps::StatefulSetStrategy),
+        ("apps", "daemonsets") => Box::new(apps::DaemonSetStrategy),
+        ("batch", "jobs") => Box::new(apps::JobStrategy),
+        ("batch", "cronjobs") => Box::new(apps::CronJobStrategy),
+        ("rbac.authorization.k8s.io", _) => rbac::strategy(plural),
+        ("", "bindings") => Box::new(Plain::<k::core::v1::Binding>::new(Subdomain, false)),
+        ("", "configmaps") => Box::new(Plain::<k::core::v1::ConfigMap>::new(Subdomain, false)),
+        ("", "endpoints") => Box::new(Plain::<k::core::v1::Endpoints>::new(Subdomain, false)),
+        ("", "events") => Box::new(Plain::<k::core::v1::Event>::new(Subdomain, false)),
+        ("", "limitranges") => Box::new(Plain::<k::core::v1::LimitRange>::new(Subdomain, false)),
+        ("", "persistentvolumeclaims") => {
+            Box::new(Plain::<k::core::v1::PersistentVolumeClaim>::new(Subdomain, false))
+        }
+        ("", "resourcequotas") => Box::new(Plain::<k::core::v1::ResourceQuota>::new(Subdomain, false)),
+        ("", "secrets") => Box::new(Plain::<k::core::v1::Secret>::new(Subdomain, false)),
+        ("", "serviceaccounts") => Box::new(Plain::<k::core::v1::ServiceAccount>::new(Subdomain, false)),
+        ("apiextensions.k8s.io", "customresourcedefinitions") => Box::new(Plain::<
+            k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition,
+        >::new(Subdomain, true)),
+        ("apps", "controllerrevisions") => Box::new(Plain::<k::apps::v1::ControllerRevision>::new(Subdomain, false)),
+        ("events.k8s.io", "events") => Box::new(Plain::<k::events::v1::Event>::new(Subdomain, false)),
+        ("autoscaling", "horizontalpodautoscalers") => {
+            Box::new(Plain::<k::autoscaling::v2::HorizontalPodAutoscaler>::new(PathSegment, true))
+        }
+        ("coordination.k8s.io", "leases") => Box::new(Plain::<k::coordination::v1::Lease>::new(Subdomain, false)),
+        ("discovery.k8s.io", "endpointslices") => {
+            Box::new(Plain::<k::discovery::v1::EndpointSlice>::new(Subdomain, false))
+        }
+        ("policy", "poddisruptionbudgets") => {
+            Box::new(Plain::<k::policy::v1::PodDisruptionBudget>::new(Subdomain, true))
+        }
+        ("scheduling.k8s.io", "priorityclasses") => {
+            Box::new(Plain::<k::scheduling::v1::PriorityClass>::new(Subdomain, false))
+        }
+        _ => Box::new(Untyped),
+    }
+}

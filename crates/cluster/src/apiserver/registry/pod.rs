@@ -1,0 +1,242 @@
+//! Pods: defaulting (spec and the admission defaults every cluster applies),
+//! the Pending status on create, validation and upstream's update restrictions.
+
+use k8s_openapi::api::core::v1::{Pod, PodSpec, Toleration};
+use serde_json::{json, Value};
+
+use super::pod_spec_defaults::default_pod_spec;
+use super::{typed, Strategy};
+use crate::api::names::{is_dns1123_label, name_problems, NameRule};
+use crate::api::status::FieldError;
+
+/// The strategy for `pods`.
+pub struct PodStrategy;
+
+/// Admission defaults: the ServiceAccount, DefaultTolerationSeconds and Priority plugins.
+fn admission_defaults(spec: &mut PodSpec) {
+    if spec
+        .service_account_name
+        .as_deref()
+        .unwrap_or("")
+        .is_empty()
+    {
+        spec.service_account_name = Some("default".into());
+    }
+    spec.service_account = spec.service_account_name.clone();
+    let tolerations = spec.tolerations.get_or_insert_with(Vec::new);
+    for key in [
+        "node.kubernetes.io/not-ready",
+        "node.kubernetes.io/unreachable",
+    ] {
+        let present = tolerations.iter().any(|t| {
+            t.key.as_deref() == Some(key) && t.effect.as_deref().is_none_or(|e| e == "NoExecute")
+        });
+        if !present {
+            tolerations.push(Toleration {
+                key: Some(key.into()),
+                operator: Some("Exists".into()),
+                effect: Some("NoExecute".into()),
+                toleration_seconds: Some(300),
+                ..Default::default()
+            });
+        }
+    }
+    spec.priority.get_or_insert(0);
+    spec.preemption_policy
+        .get_or_insert_with(|| "PreemptLowerPriority".into());
+}
+
+/// Upstream's QoS class of a pod spec.
+pub fn qos_class(spec: &Value) -> &'static str {
+    let containers: Vec<&Value> = ["containers", "initContainers"]
+        .iter()
+        .filter_map(|f| spec.get(*f).and_then(Value::as_array))
+        .flatten()
+        .collect();
+    let mut any = false;
+    let mut guaranteed = true;
+    for c in &containers {
+        let requests = c.pointer("/resources/requests").and_then(Value::as_object);
+        let limits = c.pointer("/resources/limits").and_then(Value::as_object);
+        if requests.is_some_and(|r| !r.is_empty()) || limits.is_some_and(|l| !l.is_empty()) {
+            any = true;
+        }
+        for resource in ["cpu", "memory"] {
+            let limit = limits.and_then(|l| l.get(resource));
+            let request = requests.and_then(|r| r.get(resource));
+            if limit.is_none() || (request.is_some() && request != limit) {
+                guaranteed = false;
+            }
+        }
+    }
+    if !any {
+        "BestEffort"
+    } else if guaranteed {
+        "Guaranteed"
+    } else {
+        "Burstable"
+    }
+}
+
+/// Validates the containers of a pod spec at `path` (e.g. `spec`, `spec.template.spec`).
+pub fn validate_pod_spec(spec: Option<&Value>, path: &str) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    let containers = spec
+        .and_then(|s| s.get("containers"))
+        .and_then(Value::as_array);
+    match containers {
+        None => errors.push(FieldError::required(format!("{path}.containers"), "")),
+        Some(list) if list.is_empty() => {
+            errors.push(FieldError::required(format!("{path}.containers"), ""))
+        }
+        Some(list) => {
+            let mut seen: Vec<&str> = Vec::new();
+            for (i, c) in list.iter().enumerate() {
+                let at = format!("{path}.containers[{i}]");
+                let name = c.get("name").and_then(Value::as_str).unwrap_or("");
+                if name.is_empty() {
+                    errors.push(FieldError::required(format!("{at}.name"), ""));
+                } else if !is_dns1123_label(name) {
+                    for problem in name_problems(NameRule::Label, name) {
+                        errors.push(FieldError::invalid(
+                            format!("{at}.name"),
+                            &json!(name),
+                            &problem,
+                        ));
+                    }
+                } else if seen.contains(&name) {
+                    errors.push(FieldError::duplicate(format!("{at}.name"), &json!(name)));
+                }
+                seen.push(name);
+                if c.get("image")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .trim()
+                    .is_empty()
+                {
+                    errors.push(FieldError::required(format!("{at}.image"), ""));
+                }
+            }
+        }
+    }
+    if let Some(policy) = spec.and_then(|s| s.get("restartPolicy")) {
+        if !matches!(policy.as_str(), Some("Always" | "OnFailure" | "Never")) {
+            errors.push(FieldError::not_supported(
+                format!("{path}.restartPolicy"),
+                policy,
+                &["Always", "Never", "OnFailure"],
+            ));
+        }
+    }
+    errors
+}
+
+const POD_UPDATE_FORBIDDEN: &str = "pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)";
+
+/// A pod spec with the mutable fields blanked, for comparing updates.
+fn immutable_part(spec: Option<&Value>) -> Value {
+    let mut spec = spec.cloned().unwrap_or(Value::Null);
+    for list in ["containers", "initContainers"] {
+        if let Some(items) = spec.get_mut(list).and_then(Value::as_array_mut) {
+            for c in items {
+                if let Some(map) = c.as_object_mut() {
+                    map.shift_remove("image");
+                }
+            }
+        }
+    }
+    if let Some(map) = spec.as_object_mut() {
+        for field in [
+            "activeDeadlineSeconds",
+            "tolerations",
+            "terminationGracePeriodSeconds",
+            "nodeName",
+        ] {
+            map.shift_remove(field);
+        }
+    }
+    spec
+}
+
+impl Strategy for PodStrategy {
+    fn normalize(&self, obj: Value) -> Result<Value, String> {
+        typed::<Pod>(obj, |pod| {
+            let spec = pod.spec.get_or_insert_with(Default::default);
+            default_pod_spec(spec);
+            admission_defaults(spec);
+        })
+    }
+
+    fn prepare_for_create(&self, obj: &mut Value, _has_status: bool) {
+        let qos = qos_class(obj.get("spec").unwrap_or(&Value::Null));
+        obj["status"] = json!({"phase": "Pending", "qosClass": qos});
+    }
+
+    fn validate(&self, obj: &Value) -> Vec<FieldError> {
+        validate_pod_spec(obj.get("spec"), "spec")
+    }
+
+    fn validate_update(&self, new: &Value, old: &Value) -> Vec<FieldError> {
+        let mut errors = self.validate(new);
+        if immutable_part(new.get("spec")) != immutable_part(old.get("spec")) {
+            errors.push(FieldError::forbidden("spec", POD_UPDATE_FORBIDDEN));
+        }
+        let old_node = old.pointer("/spec/nodeName");
+        if old_node.is_some() && new.pointer("/spec/nodeName") != old_node {
+            errors.push(FieldError::forbidden("spec", POD_UPDATE_FORBIDDEN));
+        }
+        errors
+    }
+
+    fn returns_deleted_object(&self) -> bool {
+        true
+    }
+
+    fn tracks_generation(&self) -> bool {
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn qos_classes() {
+        assert_eq!(
+            qos_class(&json!({"containers": [{"name": "a"}]})),
+            "BestEffort"
+        );
+        assert_eq!(
+            qos_class(
+                &json!({"containers": [{"resources": {"limits": {"cpu": "1", "memory": "1Gi"}, "requests": {"cpu": "1", "memory": "1Gi"}}}]})
+            ),
+            "Guaranteed"
+        );
+        assert_eq!(
+            qos_class(&json!({"containers": [{"resources": {"requests": {"cpu": "100m"}}}]})),
+            "Burstable"
+        );
+    }
+
+    #[test]
+    fn defaults_match_upstream() {
+        let pod = PodStrategy
+            .normalize(
+                json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "a"},
+                "spec": {"containers": [{"name": "c", "image": "nginx"}]}}),
+            )
+            .unwrap();
+        assert_eq!(pod["spec"]["restartPolicy"], "Always");
+        assert_eq!(pod["spec"]["dnsPolicy"], "ClusterFirst");
+        assert_eq!(pod["spec"]["terminationGracePeriodSeconds"], 30);
+        assert_eq!(pod["spec"]["schedulerName"], "default-scheduler");
+        assert_eq!(pod["spec"]["serviceAccountName"], "default");
+        assert_eq!(pod["spec"]["containers"][0]["imagePullPolicy"], "Always");
+        assert_eq!(
+            pod["spec"]["containers"][0]["terminationMessagePath"],
+            "/dev/termination-log"
+        );
+        assert_eq!(pod["spec"]["tolerations"][0]["tolerationSeconds"], 300);
+    }
+}

@@ -1,0 +1,209 @@
+//! Server-side printing: `Accept: application/json;as=Table;v=v1;g=meta.k8s.io`
+//! returns a meta.k8s.io/v1 Table with upstream's columns for each kind, so any
+//! client prints what kubectl prints.
+
+pub mod age;
+mod core;
+mod pod;
+mod workloads;
+
+use std::sync::Arc;
+
+use serde_json::{json, Value};
+
+use super::storage::StoredObject;
+use super::{ApiServer, Env};
+use crate::api::request::Request;
+
+/// One column: name, type (`string`, `integer`, `date`), priority (0 default, 1 for `-o wide`).
+pub struct Column {
+    pub name: &'static str,
+    pub kind: &'static str,
+    pub priority: u8,
+    pub description: &'static str,
+}
+
+/// A column shown by default.
+pub const fn col(name: &'static str, kind: &'static str) -> Column {
+    Column {
+        name,
+        kind,
+        priority: 0,
+        description: "",
+    }
+}
+
+/// A column shown only with `-o wide`.
+pub const fn wide(name: &'static str, kind: &'static str) -> Column {
+    Column {
+        name,
+        kind,
+        priority: 1,
+        description: "",
+    }
+}
+
+/// What a row printer needs besides the object.
+pub struct PrintContext {
+    /// The server's current time, in Unix milliseconds (for AGE columns).
+    pub now_unix_ms: i64,
+}
+
+impl PrintContext {
+    /// The age of the object's creationTimestamp.
+    pub fn age_of(&self, obj: &Value) -> String {
+        age::age(
+            obj.pointer("/metadata/creationTimestamp")
+                .and_then(Value::as_str),
+            self.now_unix_ms,
+        )
+    }
+}
+
+/// The printer of one kind: its columns and a function from object to cells.
+pub struct Printer {
+    pub columns: Vec<Column>,
+    pub row: fn(&Value, &PrintContext) -> Vec<Value>,
+}
+
+const NAME_DESCRIPTION: &str = "Name must be unique within a namespace. Is required when creating resources, although some resources may allow a client to request the generation of an appropriate name automatically. Name is primarily intended for creation idempotence and configuration definition. Cannot be updated. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/names#names";
+
+/// Whether the request asks for a Table.
+pub fn wants_table(req: &Request) -> bool {
+    req.header("accept").is_some_and(|a| {
+        a.split(',')
+            .next()
+            .is_some_and(|first| first.contains("as=Table") && first.contains("g=meta.k8s.io"))
+    })
+}
+
+/// The printer for a resource; kinds without one get upstream's default (Name, Created At).
+pub fn printer_for(group: &str, plural: &str) -> Printer {
+    match (group, plural) {
+        ("", "pods") => pod::printer(),
+        ("", "nodes") => core::node_printer(),
+        ("", "namespaces") => core::namespace_printer(),
+        ("", "services") => core::service_printer(),
+        ("", "configmaps") => core::configmap_printer(),
+        ("", "secrets") => core::secret_printer(),
+        ("", "serviceaccounts") => core::serviceaccount_printer(),
+        ("apps", "deployments") => workloads::deployment_printer(),
+        ("apps", "replicasets") => workloads::replicaset_printer(),
+        _ => default_printer(),
+    }
+}
+
+fn default_printer() -> Printer {
+    Printer {
+        columns: vec![col("Name", "string"), col("Created At", "date")],
+        row: |obj, _| {
+            vec![
+                obj.pointer("/metadata/name")
+                    .cloned()
+                    .unwrap_or(Value::Null),
+                obj.pointer("/metadata/creationTimestamp")
+                    .cloned()
+                    .unwrap_or(Value::Null),
+            ]
+        },
+    }
+}
+
+/// The `PartialObjectMetadata` that each row carries by default.
+fn partial_metadata(obj: &Value) -> Value {
+    json!({
+        "kind": "PartialObjectMetadata",
+        "apiVersion": "meta.k8s.io/v1",
+        "metadata": obj.get("metadata").cloned().unwrap_or(json!({})),
+    })
+}
+
+impl ApiServer {
+    /// A Table of `items`.
+    pub(super) fn table(
+        &self,
+        req: &Request,
+        resource: usize,
+        items: &[Arc<StoredObject>],
+        rv: u64,
+        continue_token: Option<&str>,
+        env: &Env,
+    ) -> String {
+        let info = &self.served[resource].info;
+        let printer = printer_for(&info.group, &info.plural);
+        let ctx = PrintContext {
+            now_unix_ms: self.epoch_unix_ms + env.now.millis() as i64,
+        };
+        let include_object = req.query_param("includeObject").unwrap_or("Metadata");
+        let columns: Vec<Value> = printer
+            .columns
+            .iter()
+            .map(|c| {
+                let (format, description) = if c.name == "Name" { ("name", NAME_DESCRIPTION) } else { ("", c.description) };
+                json!({"name": c.name, "type": c.kind, "format": format, "description": description, "priority": c.priority})
+            })
+            .collect();
+        let rows: Vec<Value> = items
+            .iter()
+            .map(|item| {
+                let obj = item.value();
+                let cells = (printer.row)(&obj, &ctx);
+                let object = match include_object {
+                    "None" => Value::Null,
+                    "Object" => obj.clone(),
+                    _ => partial_metadata(&obj),
+                };
+                let mut row = json!({"cells": cells});
+                if !object.is_null() {
+                    row["object"] = object;
+                }
+                row
+            })
+            .collect();
+        let mut metadata = json!({"resourceVersion": rv.to_string()});
+        if let Some(token) = continue_token {
+            metadata["continue"] = json!(token);
+        }
+        json!({
+            "kind": "Table",
+            "apiVersion": "meta.k8s.io/v1",
+            "metadata": metadata,
+            "columnDefinitions": columns,
+            "rows": rows,
+        })
+        .to_string()
+    }
+}
+
+/// `s` if non-empty, else `<none>`.
+pub fn or_none(s: &str) -> String {
+    if s.is_empty() {
+        "<none>".into()
+    } else {
+        s.to_string()
+    }
+}
+
+/// A string at a JSON pointer, or "".
+pub fn text<'a>(obj: &'a Value, pointer: &str) -> &'a str {
+    obj.pointer(pointer).and_then(Value::as_str).unwrap_or("")
+}
+
+/// An integer at a JSON pointer, or 0.
+pub fn int(obj: &Value, pointer: &str) -> i64 {
+    obj.pointer(pointer).and_then(Value::as_i64).unwrap_or(0)
+}
+
+/// A `key=value,...` rendering of a string map (sorted keys), `<none>` when empty.
+pub fn map_string(map: Option<&Value>) -> String {
+    let mut pairs: Vec<String> = map
+        .and_then(Value::as_object)
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("")))
+                .collect()
+        })
+        .unwrap_or_default();
+    pairs.sort();
+    or_none(&pairs.join(","))
+}

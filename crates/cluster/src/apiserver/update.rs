@@ -1,0 +1,324 @@
+//! Update and patch: optimistic concurrency, server-owned metadata, the split between
+//! the main resource and its `status` subresource, generation bumps, and deletion
+//! once the last finalizer is gone.
+
+use serde_json::{json, Value};
+
+use super::storage::{object_key, ChangeKind};
+use super::{ApiServer, Env};
+use crate::api::patch::{json_patch, merge_patch, strategic_merge_patch, PatchType};
+use crate::api::query::dry_run;
+use crate::api::request::{Request, Response};
+use crate::api::status::StatusError;
+
+/// Which part of an object a write may change.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Scope {
+    /// The object itself: status is kept from storage when the kind has a status subresource.
+    Main,
+    /// The `status` subresource: only status (and labels/annotations) change.
+    Status,
+}
+
+/// Metadata only the server sets; updates keep the stored values.
+const SERVER_OWNED_METADATA: &[&str] = &[
+    "uid",
+    "creationTimestamp",
+    "deletionTimestamp",
+    "deletionGracePeriodSeconds",
+    "generation",
+];
+
+/// Everything except metadata and status: what a generation bump tracks.
+fn spec_part(obj: &Value) -> Value {
+    let mut copy = obj.clone();
+    if let Some(map) = copy.as_object_mut() {
+        map.shift_remove("metadata");
+        map.shift_remove("status");
+    }
+    copy
+}
+
+fn without_rv(obj: &Value) -> Value {
+    let mut copy = obj.clone();
+    if let Some(meta) = copy.get_mut("metadata").and_then(Value::as_object_mut) {
+        meta.shift_remove("resourceVersion");
+    }
+    copy
+}
+
+/// A 415 for patch types the resource does not accept.
+pub(super) fn unsupported_patch() -> StatusError {
+    StatusError {
+        code: 415,
+        reason: "UnsupportedMediaType",
+        message: "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml".into(),
+        details: None,
+    }
+}
+
+impl ApiServer {
+    pub(super) fn update(
+        &mut self,
+        req: &Request,
+        resource: usize,
+        namespace: Option<&str>,
+        name: &str,
+        env: &mut Env,
+    ) -> Result<Response, StatusError> {
+        self.update_with_scope(req, resource, namespace, name, Scope::Main, env)
+    }
+
+    pub(super) fn update_with_scope(
+        &mut self,
+        req: &Request,
+        resource: usize,
+        namespace: Option<&str>,
+        name: &str,
+        scope: Scope,
+        env: &mut Env,
+    ) -> Result<Response, StatusError> {
+        let dry = dry_run(req)?;
+        let obj = self.decode_body(req, resource, namespace)?;
+        let body_name = obj
+            .pointer("/metadata/name")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        if body_name != name {
+            return Err(StatusError::bad_request(format!(
+                "the name of the object ({body_name}) does not match the name on the URL ({name})"
+            )));
+        }
+        let key = object_key(namespace, name);
+        if self.served[resource].table.get(&key).is_none()
+            && scope == Scope::Main
+            && self.served[resource].strategy.allows_create_on_update()
+        {
+            let stored = self.create_object(resource, obj, dry, env)?;
+            return Ok(Response::json(201, stored));
+        }
+        let (code, body) = self.update_object(resource, &key, name, obj, scope, dry)?;
+        Ok(Response::json(code, body))
+    }
+
+    pub(super) fn patch(
+        &mut self,
+        req: &Request,
+        resource: usize,
+        namespace: Option<&str>,
+        name: &str,
+        env: &mut Env,
+    ) -> Result<Response, StatusError> {
+        self.patch_with_scope(req, resource, namespace, name, Scope::Main, env)
+    }
+
+    pub(super) fn patch_with_scope(
+        &mut self,
+        req: &Request,
+        resource: usize,
+        namespace: Option<&str>,
+        name: &str,
+        scope: Scope,
+        _env: &mut Env,
+    ) -> Result<Response, StatusError> {
+        let dry = dry_run(req)?;
+        let content_type = req.header("content-type").unwrap_or("");
+        let builtin = self.served[resource].strategy.supports_strategic_merge();
+        let patch_type = match PatchType::from_content_type(content_type) {
+            Some(PatchType::Strategic) if !builtin => return Err(unsupported_patch()),
+            Some(t) => t,
+            None => return Err(unsupported_patch()),
+        };
+        let key = object_key(namespace, name);
+        let info = &self.served[resource].info;
+        let current = self.served[resource]
+            .table
+            .get(&key)
+            .ok_or_else(|| StatusError::not_found(info, name))?;
+        let mut obj = current.value();
+        let current_rv = current.rv;
+        let patch: Value = serde_json::from_str(&req.body)
+            .map_err(|e| StatusError::bad_request(format!("error decoding patch: {e}")))?;
+        match patch_type {
+            PatchType::Merge => merge_patch(&mut obj, &patch),
+            PatchType::Strategic => strategic_merge_patch(&mut obj, &patch),
+            PatchType::Json => {
+                obj = json_patch(&obj, &patch).map_err(|e| StatusError {
+                    code: 422,
+                    reason: "Invalid",
+                    message: format!(
+                        "the server rejected our request due to an error in our request: {}",
+                        e.0
+                    ),
+                    details: None,
+                })?;
+            }
+        }
+        if obj.pointer("/metadata/resourceVersion").is_none() {
+            obj["metadata"]["resourceVersion"] = json!(current_rv.to_string());
+        }
+        let (code, body) = self.update_object(resource, &key, name, obj, scope, dry)?;
+        Ok(Response::json(code, body))
+    }
+
+    /// The shared update path. Returns the status code and the stored JSON.
+    pub(super) fn update_object(
+        &mut self,
+        resource: usize,
+        key: &str,
+        name: &str,
+        mut new: Value,
+        scope: Scope,
+        dry: bool,
+    ) -> Result<(u16, String), StatusError> {
+        let info = self.served[resource].info.clone();
+        let current = self.served[resource]
+            .table
+            .get(key)
+            .ok_or_else(|| StatusError::not_found(&info, name))?
+            .clone();
+        let old = current.value();
+        let given_rv = new
+            .pointer("/metadata/resourceVersion")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        if !given_rv.is_empty() && given_rv != current.rv.to_string() {
+            return Err(StatusError::conflict(&info, name));
+        }
+        let given_uid = new
+            .pointer("/metadata/uid")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        let old_uid = old
+            .pointer("/metadata/uid")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        if !given_uid.is_empty() && given_uid != old_uid {
+            return Err(StatusError::conflict_because(
+                &info,
+                name,
+                &format!("Precondition failed: UID in precondition: {given_uid}, UID in object meta: {old_uid}"),
+            ));
+        }
+        for field in SERVER_OWNED_METADATA {
+            match old["metadata"].get(*field) {
+                Some(value) => new["metadata"][*field] = value.clone(),
+                None => {
+                    if let Some(meta) = new["metadata"].as_object_mut() {
+                        meta.shift_remove(*field);
+                    }
+                }
+            }
+        }
+        let has_status = info.subresource("status").is_some();
+        match scope {
+            Scope::Main if has_status => match old.get("status") {
+                Some(status) => new["status"] = status.clone(),
+                None => {
+                    if let Some(map) = new.as_object_mut() {
+                        map.shift_remove("status");
+                    }
+                }
+            },
+            Scope::Main => {}
+            Scope::Status => {
+                let mut merged = old.clone();
+                match new.get("status") {
+                    Some(status) => merged["status"] = status.clone(),
+                    None => {
+                        if let Some(map) = merged.as_object_mut() {
+                            map.shift_remove("status");
+                        }
+                    }
+                }
+                for field in ["labels", "annotations"] {
+                    match new["metadata"].get(field) {
+                        Some(v) => merged["metadata"][field] = v.clone(),
+                        None => {
+                            if let Some(meta) = merged["metadata"].as_object_mut() {
+                                meta.shift_remove(field);
+                            }
+                        }
+                    }
+                }
+                new = merged;
+            }
+        }
+        if info.group.is_empty() && info.plural == "services" {
+            preserve_service_allocations(&mut new, &old);
+        }
+        let mut new = self.normalize(resource, new)?;
+        let strategy = &self.served[resource].strategy;
+        let errors = strategy.validate_update(&new, &old);
+        if !errors.is_empty() {
+            return Err(StatusError::invalid(&info, name, &errors));
+        }
+        if strategy.tracks_generation() && spec_part(&new) != spec_part(&old) {
+            let generation = old
+                .pointer("/metadata/generation")
+                .and_then(Value::as_i64)
+                .unwrap_or(0);
+            new["metadata"]["generation"] = json!(generation + 1);
+        }
+        if without_rv(&new) == without_rv(&old) {
+            return Ok((200, current.json.to_string()));
+        }
+        if dry {
+            return Ok((200, new.to_string()));
+        }
+        if deletion_complete(&new) {
+            return Ok((200, self.finish_delete(resource, new).json.to_string()));
+        }
+        Ok((
+            200,
+            self.commit(resource, ChangeKind::Modified, new)
+                .json
+                .to_string(),
+        ))
+    }
+}
+
+/// Whether an object marked for deletion has nothing left holding it.
+pub(super) fn deletion_complete(obj: &Value) -> bool {
+    let meta = &obj["metadata"];
+    meta.get("deletionTimestamp").is_some()
+        && meta
+            .get("deletionGracePeriodSeconds")
+            .and_then(Value::as_i64)
+            .unwrap_or(0)
+            == 0
+        && meta
+            .get("finalizers")
+            .and_then(Value::as_array)
+            .is_none_or(Vec::is_empty)
+        && obj
+            .pointer("/spec/finalizers")
+            .and_then(Value::as_array)
+            .is_none_or(Vec::is_empty)
+}
+
+/// Updates that omit a Service's ClusterIP or node ports keep the allocated ones.
+fn preserve_service_allocations(new: &mut Value, old: &Value) {
+    for field in ["clusterIP", "clusterIPs"] {
+        if new.pointer(&format!("/spec/{field}")).is_none() {
+            if let Some(v) = old.pointer(&format!("/spec/{field}")) {
+                new["spec"][field] = v.clone();
+            }
+        }
+    }
+    let old_ports = old
+        .pointer("/spec/ports")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    if let Some(ports) = new.pointer_mut("/spec/ports").and_then(Value::as_array_mut) {
+        for port in ports {
+            if port.get("nodePort").is_none() {
+                let same = old_ports.iter().find(|p| p.get("port") == port.get("port"));
+                if let Some(node_port) = same.and_then(|p| p.get("nodePort")) {
+                    port["nodePort"] = node_port.clone();
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,97 @@
+//! Virtual time: milliseconds since the simulation's epoch, never the wall clock.
+
+use serde::{Deserialize, Serialize};
+
+/// The instant every simulation starts at: 2026-01-01T00:00:00Z, in Unix milliseconds.
+pub const DEFAULT_EPOCH_UNIX_MS: i64 = 1_767_225_600_000;
+
+/// A span of virtual time in milliseconds.
+pub type Duration = u64;
+
+/// A point in virtual time: milliseconds since the simulation started.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+pub struct VirtualTime(pub u64);
+
+impl VirtualTime {
+    /// Milliseconds since the simulation started.
+    pub fn millis(self) -> u64 {
+        self.0
+    }
+
+    /// This instant plus `d` milliseconds.
+    pub fn after(self, d: Duration) -> Self {
+        VirtualTime(self.0.saturating_add(d))
+    }
+
+    /// The calendar instant, given the simulation's epoch.
+    pub fn timestamp(self, epoch_unix_ms: i64) -> jiff::Timestamp {
+        jiff::Timestamp::from_millisecond(epoch_unix_ms + self.0 as i64)
+            .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
+    }
+
+    /// RFC 3339 with second precision, as `metav1.Time` serialises: `2026-01-01T00:00:05Z`.
+    pub fn rfc3339(self, epoch_unix_ms: i64) -> String {
+        let seconds = (epoch_unix_ms + self.0 as i64).div_euclid(1000);
+        jiff::Timestamp::from_second(seconds)
+            .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
+            .strftime("%Y-%m-%dT%H:%M:%SZ")
+            .to_string()
+    }
+}
+
+/// Parses a duration as the shell's `sim advance` takes it: `500ms`, `30s`, `7m`, `2h`, `1h30m`.
+pub fn parse_duration(text: &str) -> Option<Duration> {
+    let mut total: u64 = 0;
+    let mut number = String::new();
+    let mut chars = text.trim().chars().peekable();
+    let mut any = false;
+    while let Some(c) = chars.next() {
+        if c.is_ascii_digit() {
+            number.push(c);
+            continue;
+        }
+        let value: u64 = number.parse().ok()?;
+        number.clear();
+        let unit = match c {
+            'm' if chars.peek() == Some(&'s') => {
+                chars.next();
+                1
+            }
+            's' => 1000,
+            'm' => 60_000,
+            'h' => 3_600_000,
+            'd' => 86_400_000,
+            _ => return None,
+        };
+        total = total.checked_add(value.checked_mul(unit)?)?;
+        any = true;
+    }
+    if !number.is_empty() {
+        return None;
+    }
+    any.then_some(total)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_rfc3339_from_the_epoch() {
+        assert_eq!(
+            VirtualTime(5_999).rfc3339(DEFAULT_EPOCH_UNIX_MS),
+            "2026-01-01T00:00:05Z"
+        );
+    }
+
+    #[test]
+    fn parses_durations() {
+        assert_eq!(parse_duration("30s"), Some(30_000));
+        assert_eq!(parse_duration("1h30m"), Some(5_400_000));
+        assert_eq!(parse_duration("250ms"), Some(250));
+        assert_eq!(parse_duration("5"), None);
+        assert_eq!(parse_duration("5x"), None);
+    }
+}

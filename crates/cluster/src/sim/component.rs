@@ -1,0 +1,53 @@
+//! Components — controllers, the scheduler, kubelets — react to watch events and
+//! timers and act only through [`Ctx::call`], which goes through the API server and
+//! is traced as the component, caused by what it was handling.
+
+use super::clock::{Duration, VirtualTime};
+use super::rng::SeededRng;
+use super::trace::TraceId;
+use super::world::Core;
+use crate::api::request::{Request, Response};
+use crate::apiserver::watch::{WatchEvent, WatchId};
+
+/// A simulated actor in the cluster.
+pub trait Component {
+    /// The name the trace shows, e.g. `replicaset-controller` or `kubelet/node-1`.
+    fn name(&self) -> &str;
+    /// Called once when added to the world: list and watch what it needs.
+    fn start(&mut self, ctx: &mut Ctx);
+    /// A watch event arrived on one of the component's watches.
+    fn on_event(&mut self, watch: WatchId, event: &WatchEvent, ctx: &mut Ctx);
+    /// A timer the component set has fired.
+    fn on_timer(&mut self, key: u64, ctx: &mut Ctx);
+}
+
+/// What a component may touch while handling something.
+pub struct Ctx<'a> {
+    pub(super) core: &'a mut Core,
+    pub(super) component: usize,
+    pub(super) actor: String,
+    pub(super) cause: Option<TraceId>,
+}
+
+impl Ctx<'_> {
+    /// Makes an API request as this component; watches it opens deliver to it.
+    pub fn call(&mut self, req: Request) -> Response {
+        self.core
+            .call(&self.actor, Some(self.component), self.cause, &req)
+    }
+
+    /// The current virtual time.
+    pub fn now(&self) -> VirtualTime {
+        self.core.now
+    }
+
+    /// The world's random number generator.
+    pub fn rng(&mut self) -> &mut SeededRng {
+        &mut self.core.rng
+    }
+
+    /// Calls [`Component::on_timer`] with `key` after `after` milliseconds.
+    pub fn set_timer(&mut self, after: Duration, key: u64) {
+        self.core.schedule_timer(self.component, after, key);
+    }
+}

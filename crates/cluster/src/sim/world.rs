@@ -1,0 +1,293 @@
+//! The world: one virtual clock, one seeded RNG, one event queue, one trace, the
+//! API server and the components. Nothing here reads the wall clock.
+
+use std::collections::BTreeMap;
+
+use super::clock::{Duration, VirtualTime};
+use super::component::{Component, Ctx};
+use super::queue::EventQueue;
+use super::rng::SeededRng;
+use super::trace::{Trace, TraceId, TraceKind};
+use crate::api::request::{Request, Response};
+use crate::apiserver::watch::{WatchEvent, WatchId};
+use crate::apiserver::{ApiServer, Env};
+
+/// How often watches that allow bookmarks receive one, in virtual milliseconds.
+pub const BOOKMARK_INTERVAL: Duration = 60_000;
+
+/// The smallest and largest delay between a write and its watch delivery.
+pub const WATCH_DELAY_MS: (u64, u64) = (1, 10);
+
+/// Something due at a point in virtual time.
+enum Occurrence {
+    /// Hand the oldest queued event of a watch to its owner.
+    Deliver {
+        watch: WatchId,
+        cause: Option<TraceId>,
+    },
+    /// Fire a component's timer.
+    Timer { component: usize, key: u64 },
+}
+
+/// Everything but the components, so a component can borrow it while it runs.
+pub struct Core {
+    pub(super) now: VirtualTime,
+    pub(super) rng: SeededRng,
+    queue: EventQueue<Occurrence>,
+    trace: Trace,
+    api: ApiServer,
+    watch_owners: BTreeMap<WatchId, usize>,
+    /// The last scheduled delivery per watch, so each watch stays in order.
+    last_delivery: BTreeMap<WatchId, VirtualTime>,
+}
+
+impl Core {
+    /// Makes an API call, traces it, and schedules deliveries of the watch events it caused.
+    pub(super) fn call(
+        &mut self,
+        actor: &str,
+        component: Option<usize>,
+        cause: Option<TraceId>,
+        req: &Request,
+    ) -> Response {
+        let mut env = Env {
+            now: self.now,
+            rng: &mut self.rng,
+        };
+        let outcome = self.api.handle(req, &mut env);
+        let (verb, resource, subresource, namespace, name) = match &outcome.request {
+            Some(rr) => (
+                rr.verb.to_string(),
+                if rr.group.is_empty() {
+                    rr.resource.clone()
+                } else {
+                    format!("{}.{}", rr.resource, rr.group)
+                },
+                rr.subresource.clone().unwrap_or_default(),
+                rr.namespace.clone().unwrap_or_default(),
+                rr.name.clone().unwrap_or_default(),
+            ),
+            None => (
+                req.method.as_str().to_ascii_lowercase(),
+                String::new(),
+                String::new(),
+                String::new(),
+                req.path.clone(),
+            ),
+        };
+        let id = self.trace.record(
+            self.now,
+            cause,
+            TraceKind::Call {
+                actor: actor.to_string(),
+                verb,
+                resource,
+                subresource,
+                namespace,
+                name,
+                code: outcome.response.status,
+                resource_version: outcome.resource_version,
+            },
+        );
+        if let (Some(watch), Some(owner)) = (outcome.response.watch_id(), component) {
+            self.watch_owners.insert(watch, owner);
+        }
+        self.schedule_deliveries(Some(id));
+        outcome.response
+    }
+
+    /// Schedules one delivery per event queued on a component-owned watch.
+    fn schedule_deliveries(&mut self, cause: Option<TraceId>) {
+        for watch in self.api.drain_watch_notifications() {
+            if !self.watch_owners.contains_key(&watch) {
+                continue; // an outside reader (kubectl, the UI) takes these itself
+            }
+            let delay = self.rng.between(WATCH_DELAY_MS.0, WATCH_DELAY_MS.1);
+            let earliest = self.last_delivery.get(&watch).copied().unwrap_or_default();
+            let at = self.now.after(delay).max(earliest);
+            self.last_delivery.insert(watch, at);
+            self.queue.push(at, Occurrence::Deliver { watch, cause });
+        }
+    }
+
+    pub(super) fn schedule_timer(&mut self, component: usize, after: Duration, key: u64) {
+        self.queue
+            .push(self.now.after(after), Occurrence::Timer { component, key });
+    }
+}
+
+/// A deterministic simulated cluster.
+pub struct World {
+    core: Core,
+    components: Vec<Box<dyn Component>>,
+    seed: u64,
+}
+
+impl World {
+    /// A world whose every random choice follows from `seed`.
+    pub fn new(seed: u64) -> Self {
+        Self::with_api_server(seed, ApiServer::new())
+    }
+
+    /// A world around a configured API server (e.g. a small watch history).
+    pub fn with_api_server(seed: u64, api: ApiServer) -> Self {
+        World {
+            core: Core {
+                now: VirtualTime(0),
+                rng: SeededRng::new(seed),
+                queue: EventQueue::default(),
+                trace: Trace::default(),
+                api,
+                watch_owners: BTreeMap::new(),
+                last_delivery: BTreeMap::new(),
+            },
+            components: Vec::new(),
+            seed,
+        }
+    }
+
+    /// The seed this world was made with.
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// The current virtual time.
+    pub fn now(&self) -> VirtualTime {
+        self.core.now
+    }
+
+    /// The trace so far.
+    pub fn trace(&self) -> &Trace {
+        &self.core.trace
+    }
+
+    /// The API server (read-only: writes go through [`World::call`]).
+    pub fn api(&self) -> &ApiServer {
+        &self.core.api
+    }
+
+    /// Makes an API request from outside the simulation (kubectl, the UI), traced as `actor`.
+    pub fn call(&mut self, actor: &str, req: &Request) -> Response {
+        self.core.call(actor, None, None, req)
+    }
+
+    /// Takes the events queued on a watch opened with [`World::call`].
+    pub fn take_watch_events(&mut self, watch: WatchId) -> Vec<WatchEvent> {
+        self.core.api.take_watch_events(watch)
+    }
+
+    /// Closes a watch opened with [`World::call`].
+    pub fn close_watch(&mut self, watch: WatchId) {
+        self.core.api.close_watch(watch);
+    }
+
+    /// Adds a component and starts it.
+    pub fn add_component(&mut self, component: Box<dyn Component>) {
+        let index = self.components.len();
+        self.components.push(component);
+        self.with_component(index, None, |c, ctx| c.start(ctx));
+    }
+
+    fn with_component(
+        &mut self,
+        index: usize,
+        cause: Option<TraceId>,
+        f: impl FnOnce(&mut dyn Component, &mut Ctx),
+    ) {
+        let component = &mut self.components[index];
+        let mut ctx = Ctx {
+            actor: component.name().to_string(),
+            core: &mut self.core,
+            component: index,
+            cause,
+        };
+        f(component.as_mut(), &mut ctx);
+    }
+
+    /// When the next occurrence is due, if any.
+    pub fn next_event_time(&self) -> Option<VirtualTime> {
+        self.core.queue.next_time()
+    }
+
+    /// Runs the earliest occurrence; returns false when nothing is pending.
+    pub fn step(&mut self) -> bool {
+        let Some((time, occurrence)) = self.core.queue.pop() else {
+            return false;
+        };
+        self.core.now = self.core.now.max(time);
+        match occurrence {
+            Occurrence::Deliver { watch, cause } => {
+                let Some(event) = self.core.api.pop_watch_event(watch) else {
+                    return true;
+                };
+                let Some(&owner) = self.core.watch_owners.get(&watch) else {
+                    return true;
+                };
+                let actor = self.components[owner].name().to_string();
+                let resource = self.core.api.watch_resource_name(watch).unwrap_or_default();
+                let (namespace, name) = match event.key.split_once('/') {
+                    Some((ns, name)) => (ns.to_string(), name.to_string()),
+                    None => (String::new(), event.key.to_string()),
+                };
+                let delivery = self.core.trace.record(
+                    self.core.now,
+                    cause,
+                    TraceKind::Delivery {
+                        actor,
+                        event: event.event_type.as_str().to_string(),
+                        resource,
+                        namespace,
+                        name,
+                        resource_version: event.rv,
+                    },
+                );
+                self.with_component(owner, Some(delivery), |c, ctx| {
+                    c.on_event(watch, &event, ctx)
+                });
+            }
+            Occurrence::Timer { component, key } => {
+                self.with_component(component, None, |c, ctx| c.on_timer(key, ctx));
+            }
+        }
+        true
+    }
+
+    /// Moves virtual time forward by `d`, running everything due on the way and
+    /// sending watch bookmarks each [`BOOKMARK_INTERVAL`].
+    pub fn advance(&mut self, d: Duration) {
+        self.advance_to(self.core.now.after(d));
+    }
+
+    /// Moves virtual time to `target` (the browser calls this with wall time × speed).
+    pub fn advance_to(&mut self, target: VirtualTime) {
+        loop {
+            let next_bookmark =
+                VirtualTime((self.core.now.millis() / BOOKMARK_INTERVAL + 1) * BOOKMARK_INTERVAL);
+            let next_event = self.core.queue.next_time();
+            match next_event {
+                Some(t) if t <= target && t < next_bookmark => {
+                    self.step();
+                }
+                _ if next_bookmark <= target => {
+                    self.core.now = next_bookmark;
+                    self.core.api.send_bookmarks();
+                    self.core.schedule_deliveries(None);
+                }
+                _ => break,
+            }
+        }
+        self.core.now = self.core.now.max(target);
+    }
+
+    /// Runs until nothing is pending within `horizon` of now; returns whether the world is quiet.
+    pub fn settle(&mut self, horizon: Duration) -> bool {
+        let limit = self.core.now.after(horizon);
+        while let Some(t) = self.core.queue.next_time() {
+            if t > limit {
+                return false;
+            }
+            self.step();
+        }
+        true
+    }
+}
