@@ -110,7 +110,7 @@ impl ApiServer {
         server.namespaces = server
             .resource_id("", "v1", "namespaces")
             .expect("namespaces are built in");
-        server.bootstrap_namespaces();
+        server.bootstrap();
         server
     }
 
@@ -142,7 +142,9 @@ impl ApiServer {
         id
     }
 
-    fn bootstrap_namespaces(&mut self) {
+    /// What every cluster starts with: the four system namespaces and the
+    /// `kubernetes` Service at the first address of the service CIDR.
+    fn bootstrap(&mut self) {
         let mut rng = SeededRng::new(0);
         let mut env = Env {
             now: VirtualTime(0),
@@ -154,6 +156,17 @@ impl ApiServer {
             let outcome = self.handle(&Request::post("/api/v1/namespaces", body), &mut env);
             debug_assert_eq!(outcome.response.status, 201);
         }
+        let kubernetes = r#"{"apiVersion":"v1","kind":"Service","metadata":{"name":"kubernetes","labels":{"component":"apiserver","provider":"kubernetes"}},"spec":{"clusterIP":"10.96.0.1","ports":[{"name":"https","port":443,"protocol":"TCP","targetPort":6443}]}}"#;
+        let outcome = self.handle(
+            &Request::post("/api/v1/namespaces/default/services", kubernetes),
+            &mut env,
+        );
+        debug_assert_eq!(
+            outcome.response.status,
+            201,
+            "{}",
+            outcome.response.body_text()
+        );
     }
 
     /// Every served resource's facts, in serving order.

@@ -1,0 +1,96 @@
+//! A tiny harness: a world and JSON helpers for API requests.
+#![allow(dead_code)]
+
+use kubecraft_cluster::api::{Request, Response};
+use kubecraft_cluster::sim::World;
+use serde_json::{json, Value};
+
+pub struct Cluster {
+    pub world: World,
+}
+
+impl Cluster {
+    pub fn new() -> Self {
+        Cluster {
+            world: World::new(1),
+        }
+    }
+
+    pub fn with_world(world: World) -> Self {
+        Cluster { world }
+    }
+
+    pub fn send(&mut self, req: Request) -> Response {
+        self.world.call("test", &req)
+    }
+
+    pub fn json(&mut self, req: Request) -> (u16, Value) {
+        let response = self.send(req);
+        (response.status, response.body_json())
+    }
+
+    pub fn get(&mut self, path: &str) -> (u16, Value) {
+        self.json(Request::get(path))
+    }
+
+    pub fn post(&mut self, path: &str, body: Value) -> (u16, Value) {
+        self.json(Request::post(path, body.to_string()))
+    }
+
+    pub fn put(&mut self, path: &str, body: Value) -> (u16, Value) {
+        self.json(Request::put(path, body.to_string()))
+    }
+
+    pub fn patch(&mut self, path: &str, content_type: &str, body: Value) -> (u16, Value) {
+        self.json(Request::patch(path, content_type, body.to_string()))
+    }
+
+    pub fn delete(&mut self, path: &str) -> (u16, Value) {
+        self.json(Request::delete(path))
+    }
+
+    /// Creates a pod in `default` with one nginx container and the given labels.
+    pub fn pod(&mut self, name: &str, labels: Value) -> Value {
+        let (code, body) = self.post("/api/v1/namespaces/default/pods", pod(name, labels));
+        assert_eq!(code, 201, "{body}");
+        body
+    }
+}
+
+pub fn pod(name: &str, labels: Value) -> Value {
+    json!({
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": name, "labels": labels},
+        "spec": {"containers": [{"name": "web", "image": "nginx:1.27"}]}
+    })
+}
+
+pub fn deployment(name: &str, replicas: i64) -> Value {
+    json!({
+        "apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": name},
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": {"app": name}},
+            "template": {"metadata": {"labels": {"app": name}},
+                "spec": {"containers": [{"name": "web", "image": "nginx:1.27"}]}}
+        }
+    })
+}
+
+pub fn rv(obj: &Value) -> u64 {
+    obj["metadata"]["resourceVersion"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+pub fn names(list: &Value) -> Vec<String> {
+    list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["metadata"]["name"].as_str().unwrap().to_string())
+        .collect()
+}
