@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{names, pod, rv, Cluster};
+use common::{names, rv, Cluster};
 use kubecraft_cluster::api::Request;
 use kubecraft_cluster::apiserver::watch::EventType;
 use kubecraft_cluster::apiserver::ApiServer;

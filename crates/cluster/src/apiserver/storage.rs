@@ -69,6 +69,9 @@ pub struct Change {
     pub current: Arc<StoredObject>,
 }
 
+/// Slots by the value of one indexed label or field.
+type ValueIndex = HashMap<Box<str>, BTreeSet<u32>>;
+
 /// Objects of one resource with their indexes.
 #[derive(Default)]
 pub struct ResourceTable {
@@ -76,9 +79,9 @@ pub struct ResourceTable {
     slots: Vec<Option<Arc<StoredObject>>>,
     free: Vec<u32>,
     /// label key → value → slots.
-    label_index: HashMap<Box<str>, HashMap<Box<str>, BTreeSet<u32>>>,
+    label_index: HashMap<Box<str>, ValueIndex>,
     /// Selectable-field positions that are indexed, each with value → slots.
-    field_indexes: Vec<(usize, HashMap<Box<str>, BTreeSet<u32>>)>,
+    field_indexes: Vec<(usize, ValueIndex)>,
 }
 
 impl ResourceTable {

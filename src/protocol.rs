@@ -1,0 +1,54 @@
+//! The messages between the UI thread and the engine's Web Worker, sent as JSON text.
+
+use kubecraft_cluster::api::Request;
+use serde::{Deserialize, Serialize};
+
+/// From the UI to the worker.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type")]
+pub enum ToWorker {
+    /// An API request; the answer comes back with the same `id`.
+    Api { id: u64, request: Request },
+}
+
+/// From the worker to the UI.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type")]
+pub enum FromWorker {
+    /// The engine is loaded; messages sent before this are lost.
+    Ready,
+    /// The answer to [`ToWorker::Api`].
+    Api { id: u64, status: u16, body: String },
+    /// A message the worker could not read.
+    BadMessage { error: String },
+}
+
+impl ToWorker {
+    /// The JSON text posted to the worker.
+    pub fn to_text(&self) -> String {
+        serde_json::to_string(self).expect("protocol messages serialise")
+    }
+}
+
+impl FromWorker {
+    /// The JSON text posted to the UI.
+    pub fn to_text(&self) -> String {
+        serde_json::to_string(self).expect("protocol messages serialise")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_round_trip_as_json() {
+        let msg = ToWorker::Api {
+            id: 3,
+            request: Request::get("/api/v1"),
+        };
+        let back: ToWorker = serde_json::from_str(&msg.to_text()).unwrap();
+        assert_eq!(back, msg);
+        assert_eq!(FromWorker::Ready.to_text(), r#"{"type":"Ready"}"#);
+    }
+}

@@ -1,0 +1,7 @@
+//! The Leptos UI.
+
+mod app;
+pub mod discovery;
+mod worker_client;
+
+pub use app::App;

@@ -1,0 +1,71 @@
+//! The UI's side of the worker protocol: start the worker, wait for Ready, send
+//! API requests and route answers to their callbacks.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+use kubecraft_cluster::api::Request;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::{MessageEvent, Worker};
+
+use crate::protocol::{FromWorker, ToWorker};
+
+type Callback = Box<dyn FnOnce(u16, String)>;
+
+struct State {
+    worker: Worker,
+    next_id: u64,
+    pending: BTreeMap<u64, Callback>,
+}
+
+/// A handle on the engine's worker.
+#[derive(Clone)]
+pub struct WorkerClient {
+    state: Rc<RefCell<State>>,
+}
+
+impl WorkerClient {
+    /// Starts the worker; `on_ready` runs once the engine has loaded.
+    pub fn start(on_ready: impl Fn(WorkerClient) + 'static) -> Result<Self, JsValue> {
+        let worker = Worker::new("./worker_loader.js")?;
+        let client = WorkerClient {
+            state: Rc::new(RefCell::new(State {
+                worker: worker.clone(),
+                next_id: 0,
+                pending: BTreeMap::new(),
+            })),
+        };
+        let handle = client.clone();
+        let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
+            let text = event.data().as_string().unwrap_or_default();
+            match serde_json::from_str::<FromWorker>(&text) {
+                Ok(FromWorker::Ready) => on_ready(handle.clone()),
+                Ok(FromWorker::Api { id, status, body }) => {
+                    let callback = handle.state.borrow_mut().pending.remove(&id);
+                    if let Some(callback) = callback {
+                        callback(status, body);
+                    }
+                }
+                Ok(FromWorker::BadMessage { error }) => {
+                    web_sys::console::error_1(&JsValue::from_str(&error));
+                }
+                Err(e) => web_sys::console::error_1(&JsValue::from_str(&e.to_string())),
+            }
+        });
+        worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        on_message.forget();
+        Ok(client)
+    }
+
+    /// Sends an API request; `done` gets the status code and body.
+    pub fn call(&self, request: Request, done: impl FnOnce(u16, String) + 'static) {
+        let mut state = self.state.borrow_mut();
+        let id = state.next_id;
+        state.next_id += 1;
+        state.pending.insert(id, Box::new(done));
+        let message = ToWorker::Api { id, request }.to_text();
+        let _ = state.worker.post_message(&JsValue::from_str(&message));
+    }
+}

@@ -1,0 +1,72 @@
+//! Hosts the cluster inside the Web Worker: answers API requests from the UI.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use kubecraft_cluster::sim::World;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
+
+use crate::protocol::{FromWorker, ToWorker};
+
+/// The seed of the browser's cluster until snapshots and `sim seed` exist.
+pub const BROWSER_SEED: u64 = 1;
+
+/// Answers one message from the UI.
+pub fn answer(world: &mut World, text: &str) -> FromWorker {
+    match serde_json::from_str::<ToWorker>(text) {
+        Ok(ToWorker::Api { id, request }) => {
+            let response = world.call("ui", &request);
+            FromWorker::Api {
+                id,
+                status: response.status,
+                body: response.body_text().to_string(),
+            }
+        }
+        Err(e) => FromWorker::BadMessage {
+            error: e.to_string(),
+        },
+    }
+}
+
+/// Starts the engine in this worker and tells the UI it is ready.
+pub fn run() {
+    let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
+    let world = Rc::new(RefCell::new(World::new(BROWSER_SEED)));
+    let reply_scope = scope.clone();
+    let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
+        let text = event.data().as_string().unwrap_or_default();
+        let reply = answer(&mut world.borrow_mut(), &text);
+        let _ = reply_scope.post_message(&JsValue::from_str(&reply.to_text()));
+    });
+    scope.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    on_message.forget();
+    let _ = scope.post_message(&JsValue::from_str(&FromWorker::Ready.to_text()));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kubecraft_cluster::api::Request;
+
+    #[test]
+    fn answers_api_requests_and_reports_bad_messages() {
+        let mut world = World::new(BROWSER_SEED);
+        let msg = ToWorker::Api {
+            id: 9,
+            request: Request::get("/api/v1/namespaces/default"),
+        };
+        match answer(&mut world, &msg.to_text()) {
+            FromWorker::Api { id, status, body } => {
+                assert_eq!((id, status), (9, 200));
+                assert!(body.contains("\"name\":\"default\""));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            answer(&mut world, "nonsense"),
+            FromWorker::BadMessage { .. }
+        ));
+    }
+}

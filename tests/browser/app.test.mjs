@@ -1,0 +1,31 @@
+// The app in real headless Chromium: the worker starts the engine, and the page
+// shows the cluster's discovery document read through the API.
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import { start } from "./serve.mjs";
+
+let env;
+before(async () => {
+  env = await start();
+});
+after(async () => {
+  await env?.close();
+});
+
+test("the worker answers and the page lists the served resources", async () => {
+  const page = await env.browser.newPage();
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(e.message));
+  await page.goto(env.url);
+  await page.waitForSelector('[data-testid="resource-pods"]', { timeout: 30000 });
+  assert.equal(await page.textContent('[data-testid="status"]'), "Cluster ready");
+  const pods = await page.$$eval('[data-testid="resource-pods"] td', (cells) => cells.map((c) => c.textContent));
+  assert.deepEqual(pods, ["pods", "po", "v1", "true", "Pod", "create,delete,deletecollection,get,list,patch,update,watch"]);
+  await page.waitForSelector('[data-testid="resource-deployments"]', { timeout: 30000 });
+  const deploy = await page.$$eval('[data-testid="resource-deployments"] td', (cells) => cells.map((c) => c.textContent));
+  assert.equal(deploy[2], "apps/v1");
+  await page.waitForFunction(() => document.querySelector('[data-testid="version"]').textContent !== "");
+  assert.equal(await page.textContent('[data-testid="version"]'), "Server Version: v1.35.0");
+  assert.deepEqual(errors, []);
+  await page.close();
+});
