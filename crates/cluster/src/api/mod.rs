@@ -2,6 +2,7 @@
 //! the resource registry, selectors and patches. No I/O here.
 
 pub mod builtin;
+pub mod equality;
 pub mod fields;
 pub mod labels;
 pub mod names;

@@ -35,7 +35,7 @@ pub fn merge_patch(target: &mut Value, patch: &Value) {
     let target_map = target.as_object_mut().expect("object");
     for (key, value) in patch_map {
         if value.is_null() {
-            target_map.remove(key);
+            target_map.shift_remove(key);
         } else {
             merge_patch(target_map.entry(key.clone()).or_insert(Value::Null), value);
         }

@@ -22,6 +22,7 @@ pub mod watch;
 mod watching;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use crate::api::builtin::builtin_resources;
 use crate::api::request::{Method, Request, Response};
@@ -43,7 +44,7 @@ pub struct Env<'a> {
 
 /// A served resource: its facts, its strategy and its storage.
 pub struct Served {
-    pub info: ResourceInfo,
+    pub info: Arc<ResourceInfo>,
     pub strategy: Box<dyn Strategy>,
     pub table: ResourceTable,
 }
@@ -135,7 +136,7 @@ impl ApiServer {
             id,
         );
         self.served.push(Served {
-            info,
+            info: Arc::new(info),
             strategy,
             table: ResourceTable::with_field_indexes(&indexed),
         });
@@ -171,7 +172,7 @@ impl ApiServer {
 
     /// Every served resource's facts, in serving order.
     pub fn resources(&self) -> impl Iterator<Item = &ResourceInfo> {
-        self.served.iter().map(|s| &s.info)
+        self.served.iter().map(|s| s.info.as_ref())
     }
 
     /// The resource id of (group, version, plural).

@@ -138,7 +138,7 @@ impl ApiServer {
             let scale_info = crate::api::ResourceInfo {
                 group: "autoscaling".into(),
                 kind: "Scale".into(),
-                ..self.served[resource].info.clone()
+                ..self.served[resource].info.as_ref().clone()
             };
             return Err(StatusError::invalid(
                 &scale_info,
@@ -189,7 +189,7 @@ impl ApiServer {
             .to_string();
         let binding_info = crate::api::ResourceInfo {
             plural: "pods/binding".into(),
-            ..self.served[resource].info.clone()
+            ..self.served[resource].info.as_ref().clone()
         };
         if node.is_empty() {
             return Err(StatusError::invalid(

@@ -6,6 +6,7 @@ use serde_json::{json, Value};
 
 use super::storage::{object_key, ChangeKind};
 use super::{ApiServer, Env};
+use crate::api::equality::equal_ignoring;
 use crate::api::patch::{json_patch, merge_patch, strategic_merge_patch, PatchType};
 use crate::api::query::dry_run;
 use crate::api::request::{Request, Response};
@@ -28,24 +29,6 @@ const SERVER_OWNED_METADATA: &[&str] = &[
     "deletionGracePeriodSeconds",
     "generation",
 ];
-
-/// Everything except metadata and status: what a generation bump tracks.
-fn spec_part(obj: &Value) -> Value {
-    let mut copy = obj.clone();
-    if let Some(map) = copy.as_object_mut() {
-        map.shift_remove("metadata");
-        map.shift_remove("status");
-    }
-    copy
-}
-
-fn without_rv(obj: &Value) -> Value {
-    let mut copy = obj.clone();
-    if let Some(meta) = copy.get_mut("metadata").and_then(Value::as_object_mut) {
-        meta.shift_remove("resourceVersion");
-    }
-    copy
-}
 
 /// A 415 for patch types the resource does not accept.
 pub(super) fn unsupported_patch() -> StatusError {
@@ -253,14 +236,16 @@ impl ApiServer {
         if !errors.is_empty() {
             return Err(StatusError::invalid(&info, name, &errors));
         }
-        if strategy.tracks_generation() && spec_part(&new) != spec_part(&old) {
+        if strategy.tracks_generation() && !equal_ignoring(&new, &old, &["metadata", "status"]) {
             let generation = old
                 .pointer("/metadata/generation")
                 .and_then(Value::as_i64)
                 .unwrap_or(0);
             new["metadata"]["generation"] = json!(generation + 1);
         }
-        if without_rv(&new) == without_rv(&old) {
+        // A write that changes nothing is not a write (same resourceVersion, no event).
+        new["metadata"]["resourceVersion"] = old["metadata"]["resourceVersion"].clone();
+        if new == old {
             return Ok((200, current.json.to_string()));
         }
         if dry {

@@ -6,6 +6,7 @@ use serde_json::{json, Value};
 
 use super::pod_spec_defaults::default_pod_spec;
 use super::{typed, Strategy};
+use crate::api::equality::equal_ignoring;
 use crate::api::names::{is_dns1123_label, name_problems, NameRule};
 use crate::api::status::FieldError;
 
@@ -133,29 +134,36 @@ pub fn validate_pod_spec(spec: Option<&Value>, path: &str) -> Vec<FieldError> {
 
 const POD_UPDATE_FORBIDDEN: &str = "pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)";
 
-/// A pod spec with the mutable fields blanked, for comparing updates.
-fn immutable_part(spec: Option<&Value>) -> Value {
-    let mut spec = spec.cloned().unwrap_or(Value::Null);
-    for list in ["containers", "initContainers"] {
-        if let Some(items) = spec.get_mut(list).and_then(Value::as_array_mut) {
-            for c in items {
-                if let Some(map) = c.as_object_mut() {
-                    map.shift_remove("image");
-                }
+/// Fields of a pod spec that updates may change (containers' images are checked separately).
+const MUTABLE_SPEC_FIELDS: &[&str] = &[
+    "activeDeadlineSeconds",
+    "tolerations",
+    "terminationGracePeriodSeconds",
+    "nodeName",
+    "containers",
+    "initContainers",
+];
+
+/// Whether an update changed only what upstream lets pod updates change.
+fn only_mutable_changes(new: Option<&Value>, old: Option<&Value>) -> bool {
+    let (new, old) = (new.unwrap_or(&Value::Null), old.unwrap_or(&Value::Null));
+    if !equal_ignoring(new, old, MUTABLE_SPEC_FIELDS) {
+        return false;
+    }
+    ["containers", "initContainers"].iter().all(|list| {
+        match (
+            new.get(*list).and_then(Value::as_array),
+            old.get(*list).and_then(Value::as_array),
+        ) {
+            (Some(n), Some(o)) => {
+                n.len() == o.len()
+                    && n.iter()
+                        .zip(o)
+                        .all(|(a, b)| equal_ignoring(a, b, &["image"]))
             }
+            (n, o) => n == o,
         }
-    }
-    if let Some(map) = spec.as_object_mut() {
-        for field in [
-            "activeDeadlineSeconds",
-            "tolerations",
-            "terminationGracePeriodSeconds",
-            "nodeName",
-        ] {
-            map.shift_remove(field);
-        }
-    }
-    spec
+    })
 }
 
 impl Strategy for PodStrategy {
@@ -178,7 +186,7 @@ impl Strategy for PodStrategy {
 
     fn validate_update(&self, new: &Value, old: &Value) -> Vec<FieldError> {
         let mut errors = self.validate(new);
-        if immutable_part(new.get("spec")) != immutable_part(old.get("spec")) {
+        if !only_mutable_changes(new.get("spec"), old.get("spec")) {
             errors.push(FieldError::forbidden("spec", POD_UPDATE_FORBIDDEN));
         }
         let old_node = old.pointer("/spec/nodeName");
