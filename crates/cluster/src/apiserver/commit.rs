@@ -27,7 +27,7 @@ impl ApiServer {
             .collect();
         Arc::new(StoredObject {
             key: Arc::from(key),
-            json: Arc::from(obj.to_string()),
+            json: Arc::from(serde_json::to_string(obj).expect("JSON values serialise")),
             rv,
             labels: labels_of(obj),
             fields,

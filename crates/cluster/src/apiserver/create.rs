@@ -4,6 +4,7 @@
 use serde_json::{json, Value};
 
 use super::storage::{object_key, ChangeKind};
+use super::watch::field_value;
 use super::{ApiServer, Env};
 use crate::api::names::{
     generated_name, name_problems, GENERATE_NAME_ALPHABET, GENERATE_NAME_SUFFIX_LEN,
@@ -110,9 +111,16 @@ impl ApiServer {
         let namespaces = &self.served[self.namespaces];
         match namespaces.table.get(namespace) {
             None => Err(StatusError::not_found(&namespaces.info, namespace)),
-            Some(ns) if ns.value().pointer("/metadata/deletionTimestamp").is_some() => Err(
-                StatusError::namespace_terminating(&self.served[resource].info, name, namespace),
-            ),
+            Some(ns)
+                if field_value(ns, &namespaces.info.selectable_fields, "status.phase")
+                    == "Terminating" =>
+            {
+                Err(StatusError::namespace_terminating(
+                    &self.served[resource].info,
+                    name,
+                    namespace,
+                ))
+            }
             Some(_) => Ok(()),
         }
     }

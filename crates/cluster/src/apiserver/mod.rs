@@ -21,7 +21,6 @@ mod update;
 pub mod watch;
 mod watching;
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::api::builtin::builtin_resources;
@@ -66,7 +65,6 @@ pub const DEFAULT_HISTORY_CAPACITY: usize = 10_000;
 /// change history and the open watches.
 pub struct ApiServer {
     served: Vec<Served>,
-    lookup: BTreeMap<(String, String, String), usize>,
     rv: u64,
     history: History,
     watches: WatchHub,
@@ -95,7 +93,6 @@ impl ApiServer {
     pub fn with_history_capacity(capacity: usize) -> Self {
         let mut server = ApiServer {
             served: Vec::new(),
-            lookup: BTreeMap::new(),
             rv: 0,
             history: History::new(capacity),
             watches: WatchHub::default(),
@@ -127,14 +124,6 @@ impl ApiServer {
             Vec::new()
         };
         let id = self.served.len();
-        self.lookup.insert(
-            (
-                info.group.clone(),
-                info.version.clone(),
-                info.plural.clone(),
-            ),
-            id,
-        );
         self.served.push(Served {
             info: Arc::new(info),
             strategy,
@@ -177,9 +166,9 @@ impl ApiServer {
 
     /// The resource id of (group, version, plural).
     pub fn resource_id(&self, group: &str, version: &str, plural: &str) -> Option<usize> {
-        self.lookup
-            .get(&(group.to_string(), version.to_string(), plural.to_string()))
-            .copied()
+        self.served.iter().position(|s| {
+            s.info.plural == plural && s.info.group == group && s.info.version == version
+        })
     }
 
     /// The current global resourceVersion.

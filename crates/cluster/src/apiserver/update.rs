@@ -4,7 +4,9 @@
 
 use serde_json::{json, Value};
 
-use super::storage::{object_key, ChangeKind};
+use std::sync::Arc;
+
+use super::storage::{object_key, ChangeKind, StoredObject};
 use super::{ApiServer, Env};
 use crate::api::equality::equal_ignoring;
 use crate::api::patch::{json_patch, merge_patch, strategic_merge_patch, PatchType};
@@ -117,8 +119,10 @@ impl ApiServer {
         let current = self.served[resource]
             .table
             .get(&key)
-            .ok_or_else(|| StatusError::not_found(info, name))?;
-        let mut obj = current.value();
+            .ok_or_else(|| StatusError::not_found(info, name))?
+            .clone();
+        let old = current.value();
+        let mut obj = old.clone();
         let current_rv = current.rv;
         let patch: Value = serde_json::from_str(&req.body)
             .map_err(|e| StatusError::bad_request(format!("error decoding patch: {e}")))?;
@@ -140,7 +144,7 @@ impl ApiServer {
         if obj.pointer("/metadata/resourceVersion").is_none() {
             obj["metadata"]["resourceVersion"] = json!(current_rv.to_string());
         }
-        let (code, body) = self.update_object(resource, &key, name, obj, scope, dry)?;
+        let (code, body) = self.update_parsed(resource, current, old, name, obj, scope, dry)?;
         Ok(Response::json(code, body))
     }
 
@@ -150,17 +154,32 @@ impl ApiServer {
         resource: usize,
         key: &str,
         name: &str,
+        new: Value,
+        scope: Scope,
+        dry: bool,
+    ) -> Result<(u16, String), StatusError> {
+        let current = self.served[resource]
+            .table
+            .get(key)
+            .ok_or_else(|| StatusError::not_found(&self.served[resource].info, name))?
+            .clone();
+        let old = current.value();
+        self.update_parsed(resource, current, old, name, new, scope, dry)
+    }
+
+    /// The update path once the stored object is in hand, already parsed as `old`.
+    #[allow(clippy::too_many_arguments)]
+    fn update_parsed(
+        &mut self,
+        resource: usize,
+        current: Arc<StoredObject>,
+        old: Value,
+        name: &str,
         mut new: Value,
         scope: Scope,
         dry: bool,
     ) -> Result<(u16, String), StatusError> {
         let info = self.served[resource].info.clone();
-        let current = self.served[resource]
-            .table
-            .get(key)
-            .ok_or_else(|| StatusError::not_found(&info, name))?
-            .clone();
-        let old = current.value();
         let given_rv = new
             .pointer("/metadata/resourceVersion")
             .and_then(Value::as_str)
