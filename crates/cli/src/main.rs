@@ -1,1 +1,105 @@
-fn main() {}
+//! The native `kubecraft` binary: the same engine from a terminal.
+//!
+//! - `kubecraft version` — the kubecraft and Kubernetes versions.
+//! - `kubecraft raw [--seed N] METHOD PATH [BODY]` — one API request against a fresh
+//!   cluster, printing the response body like `kubectl get --raw`.
+//!
+//! `kubecraft shell` (kubectl commands and simulation verbs) comes with the kubectl crate.
+
+use std::process::ExitCode;
+
+use kubecraft_cluster::api::{Method, Request};
+use kubecraft_cluster::sim::World;
+
+const USAGE: &str = "Usage:
+  kubecraft version
+  kubecraft raw [--seed N] METHOD PATH [BODY]";
+
+fn parse_method(text: &str) -> Option<Method> {
+    match text.to_ascii_uppercase().as_str() {
+        "GET" => Some(Method::Get),
+        "POST" => Some(Method::Post),
+        "PUT" => Some(Method::Put),
+        "PATCH" => Some(Method::Patch),
+        "DELETE" => Some(Method::Delete),
+        _ => None,
+    }
+}
+
+/// Runs `raw`: returns the exit code.
+fn raw(args: &[String]) -> ExitCode {
+    let mut seed = 1;
+    let mut rest: Vec<&String> = Vec::new();
+    let mut i = 0;
+    while i < args.len() {
+        if args[i] == "--seed" {
+            match args.get(i + 1).and_then(|s| s.parse().ok()) {
+                Some(n) => seed = n,
+                None => {
+                    eprintln!(
+                        "error: invalid argument {:?} for \"--seed\" flag",
+                        args.get(i + 1).map_or("", |s| s.as_str())
+                    );
+                    return ExitCode::FAILURE;
+                }
+            }
+            i += 2;
+            continue;
+        }
+        rest.push(&args[i]);
+        i += 1;
+    }
+    let (Some(method), Some(path)) = (rest.first(), rest.get(1)) else {
+        eprintln!("error: raw needs METHOD and PATH\n{USAGE}");
+        return ExitCode::FAILURE;
+    };
+    let Some(method) = parse_method(method) else {
+        eprintln!("error: unknown method {method:?}");
+        return ExitCode::FAILURE;
+    };
+    let mut request = Request::new(method, path.as_str());
+    if let Some(body) = rest.get(2) {
+        let content_type = if method == Method::Patch {
+            "application/merge-patch+json"
+        } else {
+            "application/json"
+        };
+        request = request.with_body(body.as_str(), content_type);
+    }
+    let mut world = World::new(seed);
+    let response = world.call("kubecraft", &request);
+    if response.is_success() {
+        println!("{}", response.body_text());
+        return ExitCode::SUCCESS;
+    }
+    let status = response.body_json();
+    eprintln!(
+        "Error from server ({}): {}",
+        status["reason"].as_str().unwrap_or("Unknown"),
+        status["message"].as_str().unwrap_or(response.body_text())
+    );
+    ExitCode::FAILURE
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("version") => {
+            println!(
+                "kubecraft {} (Kubernetes {})",
+                env!("CARGO_PKG_VERSION"),
+                kubecraft_cluster::KUBERNETES_VERSION
+            );
+            ExitCode::SUCCESS
+        }
+        Some("raw") => raw(&args[1..]),
+        Some("help") | Some("--help") | Some("-h") | None => {
+            println!("{USAGE}");
+            ExitCode::SUCCESS
+        }
+        Some(other) => {
+            eprintln!("error: unknown command {other:?} for \"kubecraft\"\n{USAGE}");
+            ExitCode::FAILURE
+        }
+    }
+}

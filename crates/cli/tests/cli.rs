@@ -1,0 +1,53 @@
+//! The native binary, run as a user runs it.
+
+use std::process::Command;
+
+fn kubecraft(args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_kubecraft"))
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+#[test]
+fn version_names_the_kubernetes_version() {
+    let (ok, out, _) = kubecraft(&["version"]);
+    assert!(ok);
+    assert_eq!(out, "kubecraft 0.1.0 (Kubernetes v1.35.0)\n");
+}
+
+#[test]
+fn raw_requests_print_the_body_or_the_servers_error() {
+    let (ok, out, _) = kubecraft(&["raw", "GET", "/api/v1/namespaces/kube-system"]);
+    assert!(ok);
+    let ns: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(ns["status"]["phase"], "Active");
+    let (ok, _, err) = kubecraft(&["raw", "GET", "/api/v1/namespaces/default/pods/x"]);
+    assert!(!ok);
+    assert_eq!(err, "Error from server (NotFound): pods \"x\" not found\n");
+    let (ok, out, _) = kubecraft(&[
+        "raw",
+        "--seed",
+        "5",
+        "POST",
+        "/api/v1/namespaces/default/configmaps",
+        r#"{"metadata":{"name":"cfg"},"data":{"a":"1"}}"#,
+    ]);
+    assert!(ok);
+    assert!(out.contains("\"name\":\"cfg\""));
+}
+
+#[test]
+fn bad_commands_fail_with_a_message() {
+    let (ok, _, err) = kubecraft(&["frobnicate"]);
+    assert!(!ok);
+    assert!(err.starts_with("error: unknown command \"frobnicate\" for \"kubecraft\""));
+    let (ok, _, err) = kubecraft(&["raw", "FETCH", "/api"]);
+    assert!(!ok);
+    assert_eq!(err, "error: unknown method \"FETCH\"\n");
+}
