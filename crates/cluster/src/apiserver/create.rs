@@ -249,9 +249,10 @@ impl ApiServer {
         if dry {
             return Ok(obj.to_string());
         }
-        Ok(self
-            .commit(resource, ChangeKind::Added, obj)
-            .json
-            .to_string())
+        let stored = self.commit(resource, ChangeKind::Added, obj);
+        if resource == self.definitions {
+            self.sync_definition(&stored.value());
+        }
+        Ok(stored.json.to_string())
     }
 }

@@ -169,6 +169,9 @@ impl ApiServer {
         if info.group.is_empty() && info.plural == "services" {
             self.allocators.release_service(&obj);
         }
+        if resource == self.definitions {
+            self.remove_definition(&obj);
+        }
         self.commit(resource, ChangeKind::Deleted, obj)
     }
 

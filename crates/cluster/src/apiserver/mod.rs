@@ -7,6 +7,7 @@
 
 mod allocators;
 mod commit;
+pub mod crd;
 mod create;
 mod delete;
 mod discovery;
@@ -46,6 +47,10 @@ pub struct Served {
     pub info: Arc<ResourceInfo>,
     pub strategy: Box<dyn Strategy>,
     pub table: ResourceTable,
+    /// False once a CustomResourceDefinition that defined it is gone.
+    pub active: bool,
+    /// The CRD that defines this resource, for custom resources.
+    pub defined_by: Option<String>,
 }
 
 /// What handling a request produced, for the trace.
@@ -72,6 +77,10 @@ pub struct ApiServer {
     allocators: Allocators,
     /// The resource id of `namespaces`, consulted on every namespaced create.
     namespaces: usize,
+    /// The resource id of `customresourcedefinitions`, whose writes change what is served.
+    definitions: usize,
+    /// The virtual time of the request being handled.
+    now: VirtualTime,
     /// The rv the last write produced, reported in [`Outcome`].
     last_write_rv: Option<u64>,
 }
@@ -99,6 +108,8 @@ impl ApiServer {
             epoch_unix_ms: DEFAULT_EPOCH_UNIX_MS,
             allocators: Allocators::default(),
             namespaces: 0,
+            definitions: 0,
+            now: VirtualTime(0),
             last_write_rv: None,
         };
         for info in builtin_resources() {
@@ -108,6 +119,9 @@ impl ApiServer {
         server.namespaces = server
             .resource_id("", "v1", "namespaces")
             .expect("namespaces are built in");
+        server.definitions = server
+            .resource_id("apiextensions.k8s.io", "v1", "customresourcedefinitions")
+            .expect("CRDs are built in");
         server.bootstrap();
         server
     }
@@ -128,6 +142,8 @@ impl ApiServer {
             info: Arc::new(info),
             strategy,
             table: ResourceTable::with_field_indexes(&indexed),
+            active: true,
+            defined_by: None,
         });
         id
     }
@@ -161,13 +177,19 @@ impl ApiServer {
 
     /// Every served resource's facts, in serving order.
     pub fn resources(&self) -> impl Iterator<Item = &ResourceInfo> {
-        self.served.iter().map(|s| s.info.as_ref())
+        self.served
+            .iter()
+            .filter(|s| s.active)
+            .map(|s| s.info.as_ref())
     }
 
     /// The resource id of (group, version, plural).
     pub fn resource_id(&self, group: &str, version: &str, plural: &str) -> Option<usize> {
         self.served.iter().position(|s| {
-            s.info.plural == plural && s.info.group == group && s.info.version == version
+            s.active
+                && s.info.plural == plural
+                && s.info.group == group
+                && s.info.version == version
         })
     }
 
@@ -234,6 +256,7 @@ impl ApiServer {
     /// Handles one request.
     pub fn handle(&mut self, req: &Request, env: &mut Env) -> Outcome {
         self.last_write_rv = None;
+        self.now = env.now;
         let (response, request) = match route::route(req) {
             None => (StatusError::no_route().into(), None),
             Some(Route::Resource(rr)) => {

@@ -5,6 +5,7 @@ use serde_json::{json, Value};
 
 use super::route::ResourceRequest;
 use super::storage::{object_key, ChangeKind};
+use super::tables::custom::simple_json_path;
 use super::update::Scope;
 use super::{ApiServer, Env};
 use crate::api::labels::{LabelSelector, Operator};
@@ -99,14 +100,32 @@ impl ApiServer {
                 .as_object_mut()
                 .map(|m| m.shift_remove("namespace"));
         }
+        let (spec_path, status_path, selector) = match served.strategy.scale_paths() {
+            Some(paths) => (
+                paths.spec_replicas.clone(),
+                paths.status_replicas.clone(),
+                paths
+                    .label_selector
+                    .as_deref()
+                    .and_then(|p| simple_json_path(&obj, p))
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_string(),
+            ),
+            None => (
+                ".spec.replicas".to_string(),
+                ".status.replicas".to_string(),
+                selector_string(obj.pointer("/spec/selector").unwrap_or(&Value::Null)),
+            ),
+        };
         Ok(json!({
             "kind": "Scale",
             "apiVersion": "autoscaling/v1",
             "metadata": metadata,
-            "spec": {"replicas": obj.pointer("/spec/replicas").cloned().unwrap_or(json!(0))},
+            "spec": {"replicas": simple_json_path(&obj, &spec_path).cloned().unwrap_or(json!(0))},
             "status": {
-                "replicas": obj.pointer("/status/replicas").cloned().unwrap_or(json!(0)),
-                "selector": selector_string(obj.pointer("/spec/selector").unwrap_or(&Value::Null)),
+                "replicas": simple_json_path(&obj, &status_path).cloned().unwrap_or(json!(0)),
+                "selector": selector,
             },
         }))
     }
@@ -156,7 +175,11 @@ impl ApiServer {
             .get(&key)
             .expect("scale_of found it")
             .value();
-        obj["spec"]["replicas"] = json!(replicas);
+        let spec_path = self.served[resource]
+            .strategy
+            .scale_paths()
+            .map_or(".spec.replicas".to_string(), |p| p.spec_replicas.clone());
+        set_simple_path(&mut obj, &spec_path, json!(replicas));
         if let Some(rv) = scale
             .pointer("/metadata/resourceVersion")
             .and_then(Value::as_str)
@@ -359,5 +382,21 @@ impl ApiServer {
                 .json
                 .to_string(),
         ))
+    }
+}
+
+/// Sets the value at a dotted path (`.spec.replicas`), creating objects on the way.
+fn set_simple_path(obj: &mut Value, path: &str, value: Value) {
+    let mut current = obj;
+    let parts: Vec<&str> = path.trim_start_matches('.').split('.').collect();
+    for (i, part) in parts.iter().enumerate() {
+        if i + 1 == parts.len() {
+            current[*part] = value;
+            return;
+        }
+        if !current.get(*part).is_some_and(Value::is_object) {
+            current[*part] = json!({});
+        }
+        current = &mut current[*part];
     }
 }

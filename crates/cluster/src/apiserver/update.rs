@@ -273,12 +273,11 @@ impl ApiServer {
         if deletion_complete(&new) {
             return Ok((200, self.finish_delete(resource, new).json.to_string()));
         }
-        Ok((
-            200,
-            self.commit(resource, ChangeKind::Modified, new)
-                .json
-                .to_string(),
-        ))
+        let stored = self.commit(resource, ChangeKind::Modified, new);
+        if resource == self.definitions {
+            self.sync_definition(&stored.value());
+        }
+        Ok((200, stored.json.to_string()))
     }
 }
 

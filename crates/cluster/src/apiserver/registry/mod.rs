@@ -12,6 +12,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
 
+use super::crd::definition::{PrinterColumn, ScalePaths};
 use crate::api::names::NameRule;
 use crate::api::status::FieldError;
 
@@ -63,6 +64,16 @@ pub trait Strategy: Send + Sync {
     /// Whether strategic merge patches apply (built-in kinds only).
     fn supports_strategic_merge(&self) -> bool {
         true
+    }
+
+    /// A custom resource's `additionalPrinterColumns`, which replace the built-in printers.
+    fn printer_columns(&self) -> Option<&[PrinterColumn]> {
+        None
+    }
+
+    /// Where a custom resource keeps what its `scale` subresource reads and writes.
+    fn scale_paths(&self) -> Option<&ScalePaths> {
+        None
     }
 }
 
@@ -145,30 +156,40 @@ pub fn builtin_strategy(group: &str, plural: &str) -> Box<dyn Strategy> {
         ("", "endpoints") => Box::new(Plain::<k::core::v1::Endpoints>::new(Subdomain, false)),
         ("", "events") => Box::new(Plain::<k::core::v1::Event>::new(Subdomain, false)),
         ("", "limitranges") => Box::new(Plain::<k::core::v1::LimitRange>::new(Subdomain, false)),
-        ("", "persistentvolumeclaims") => {
-            Box::new(Plain::<k::core::v1::PersistentVolumeClaim>::new(Subdomain, false))
+        ("", "persistentvolumeclaims") => Box::new(
+            Plain::<k::core::v1::PersistentVolumeClaim>::new(Subdomain, false),
+        ),
+        ("", "resourcequotas") => {
+            Box::new(Plain::<k::core::v1::ResourceQuota>::new(Subdomain, false))
         }
-        ("", "resourcequotas") => Box::new(Plain::<k::core::v1::ResourceQuota>::new(Subdomain, false)),
         ("", "secrets") => Box::new(Plain::<k::core::v1::Secret>::new(Subdomain, false)),
-        ("", "serviceaccounts") => Box::new(Plain::<k::core::v1::ServiceAccount>::new(Subdomain, false)),
-        ("apiextensions.k8s.io", "customresourcedefinitions") => Box::new(Plain::<
-            k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition,
-        >::new(Subdomain, true)),
-        ("apps", "controllerrevisions") => Box::new(Plain::<k::apps::v1::ControllerRevision>::new(Subdomain, false)),
-        ("events.k8s.io", "events") => Box::new(Plain::<k::events::v1::Event>::new(Subdomain, false)),
-        ("autoscaling", "horizontalpodautoscalers") => {
-            Box::new(Plain::<k::autoscaling::v2::HorizontalPodAutoscaler>::new(PathSegment, true))
+        ("", "serviceaccounts") => {
+            Box::new(Plain::<k::core::v1::ServiceAccount>::new(Subdomain, false))
         }
-        ("coordination.k8s.io", "leases") => Box::new(Plain::<k::coordination::v1::Lease>::new(Subdomain, false)),
-        ("discovery.k8s.io", "endpointslices") => {
-            Box::new(Plain::<k::discovery::v1::EndpointSlice>::new(Subdomain, false))
+        ("apiextensions.k8s.io", "customresourcedefinitions") => {
+            Box::new(super::crd::DefinitionStrategy)
         }
-        ("policy", "poddisruptionbudgets") => {
-            Box::new(Plain::<k::policy::v1::PodDisruptionBudget>::new(Subdomain, true))
+        ("apps", "controllerrevisions") => Box::new(Plain::<k::apps::v1::ControllerRevision>::new(
+            Subdomain, false,
+        )),
+        ("events.k8s.io", "events") => {
+            Box::new(Plain::<k::events::v1::Event>::new(Subdomain, false))
         }
-        ("scheduling.k8s.io", "priorityclasses") => {
-            Box::new(Plain::<k::scheduling::v1::PriorityClass>::new(Subdomain, false))
+        ("autoscaling", "horizontalpodautoscalers") => Box::new(Plain::<
+            k::autoscaling::v2::HorizontalPodAutoscaler,
+        >::new(PathSegment, true)),
+        ("coordination.k8s.io", "leases") => {
+            Box::new(Plain::<k::coordination::v1::Lease>::new(Subdomain, false))
         }
+        ("discovery.k8s.io", "endpointslices") => Box::new(
+            Plain::<k::discovery::v1::EndpointSlice>::new(Subdomain, false),
+        ),
+        ("policy", "poddisruptionbudgets") => Box::new(
+            Plain::<k::policy::v1::PodDisruptionBudget>::new(Subdomain, true),
+        ),
+        ("scheduling.k8s.io", "priorityclasses") => Box::new(Plain::<
+            k::scheduling::v1::PriorityClass,
+        >::new(Subdomain, false)),
         _ => Box::new(Untyped),
     }
 }

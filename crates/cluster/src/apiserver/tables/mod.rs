@@ -4,6 +4,7 @@
 
 pub mod age;
 mod core;
+pub mod custom;
 mod pod;
 mod workloads;
 
@@ -129,25 +130,32 @@ impl ApiServer {
         continue_token: Option<&str>,
         env: &Env,
     ) -> String {
-        let info = &self.served[resource].info;
-        let printer = printer_for(&info.group, &info.plural);
+        let served = &self.served[resource];
         let ctx = PrintContext {
             now_unix_ms: self.epoch_unix_ms + env.now.millis() as i64,
         };
         let include_object = req.query_param("includeObject").unwrap_or("Metadata");
-        let columns: Vec<Value> = printer
-            .columns
-            .iter()
-            .map(|c| {
-                let (format, description) = if c.name == "Name" { ("name", NAME_DESCRIPTION) } else { ("", c.description) };
-                json!({"name": c.name, "type": c.kind, "format": format, "description": description, "priority": c.priority})
-            })
-            .collect();
+        let custom = served.strategy.printer_columns();
+        let printer = printer_for(&served.info.group, &served.info.plural);
+        let columns: Vec<Value> = match custom {
+            Some(columns) => custom::column_definitions(columns, NAME_DESCRIPTION),
+            None => printer
+                .columns
+                .iter()
+                .map(|c| {
+                    let (format, description) = if c.name == "Name" { ("name", NAME_DESCRIPTION) } else { ("", c.description) };
+                    json!({"name": c.name, "type": c.kind, "format": format, "description": description, "priority": c.priority})
+                })
+                .collect(),
+        };
         let rows: Vec<Value> = items
             .iter()
             .map(|item| {
                 let obj = item.value();
-                let cells = (printer.row)(&obj, &ctx);
+                let cells = match custom {
+                    Some(columns) => custom::cells(&obj, columns, &ctx),
+                    None => (printer.row)(&obj, &ctx),
+                };
                 let object = match include_object {
                     "None" => Value::Null,
                     "Object" => obj.clone(),
