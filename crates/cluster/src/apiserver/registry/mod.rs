@@ -2,9 +2,11 @@
 //! defaulting, create-time status resets and validation.
 
 mod apps;
+mod hpa;
 mod namespace;
 mod pod;
 mod pod_spec_defaults;
+mod priority_class;
 mod rbac;
 mod service;
 
@@ -138,7 +140,7 @@ impl Strategy for Untyped {
 /// The strategy for a built-in resource, by group and plural.
 pub fn builtin_strategy(group: &str, plural: &str) -> Box<dyn Strategy> {
     use k8s_openapi::api as k;
-    use NameRule::{PathSegment, Subdomain};
+    use NameRule::Subdomain;
     match (group, plural) {
         ("", "pods") => Box::new(pod::PodStrategy),
         ("", "namespaces") => Box::new(namespace::NamespaceStrategy),
@@ -175,9 +177,7 @@ pub fn builtin_strategy(group: &str, plural: &str) -> Box<dyn Strategy> {
         ("events.k8s.io", "events") => {
             Box::new(Plain::<k::events::v1::Event>::new(Subdomain, false))
         }
-        ("autoscaling", "horizontalpodautoscalers") => Box::new(Plain::<
-            k::autoscaling::v2::HorizontalPodAutoscaler,
-        >::new(PathSegment, true)),
+        ("autoscaling", "horizontalpodautoscalers") => Box::new(hpa::HpaStrategy),
         ("coordination.k8s.io", "leases") => {
             Box::new(Plain::<k::coordination::v1::Lease>::new(Subdomain, false))
         }
@@ -187,9 +187,7 @@ pub fn builtin_strategy(group: &str, plural: &str) -> Box<dyn Strategy> {
         ("policy", "poddisruptionbudgets") => Box::new(
             Plain::<k::policy::v1::PodDisruptionBudget>::new(Subdomain, true),
         ),
-        ("scheduling.k8s.io", "priorityclasses") => Box::new(Plain::<
-            k::scheduling::v1::PriorityClass,
-        >::new(Subdomain, false)),
+        ("scheduling.k8s.io", "priorityclasses") => Box::new(priority_class::PriorityClassStrategy),
         _ => Box::new(Untyped),
     }
 }

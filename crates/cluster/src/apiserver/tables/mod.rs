@@ -3,6 +3,7 @@
 //! client prints what kubectl prints.
 
 pub mod age;
+mod cluster;
 mod core;
 pub mod custom;
 mod pod;
@@ -90,23 +91,25 @@ pub fn printer_for(group: &str, plural: &str) -> Printer {
         ("", "serviceaccounts") => core::serviceaccount_printer(),
         ("apps", "deployments") => workloads::deployment_printer(),
         ("apps", "replicasets") => workloads::replicaset_printer(),
-        _ => default_printer(),
-    }
-}
-
-fn default_printer() -> Printer {
-    Printer {
-        columns: vec![col("Name", "string"), col("Created At", "date")],
-        row: |obj, _| {
-            vec![
-                obj.pointer("/metadata/name")
-                    .cloned()
-                    .unwrap_or(Value::Null),
-                obj.pointer("/metadata/creationTimestamp")
-                    .cloned()
-                    .unwrap_or(Value::Null),
-            ]
-        },
+        ("apps", "statefulsets") => workloads::statefulset_printer(),
+        ("apps", "daemonsets") => workloads::daemonset_printer(),
+        ("apps", "controllerrevisions") => cluster::controllerrevision_printer(),
+        ("batch", "jobs") => workloads::job_printer(),
+        ("batch", "cronjobs") => workloads::cronjob_printer(),
+        ("autoscaling", "horizontalpodautoscalers") => workloads::hpa_printer(),
+        ("", "events") | ("events.k8s.io", "events") => cluster::event_printer(),
+        ("", "endpoints") => cluster::endpoints_printer(),
+        ("discovery.k8s.io", "endpointslices") => cluster::endpointslice_printer(),
+        ("rbac.authorization.k8s.io", "rolebindings" | "clusterrolebindings") => {
+            cluster::binding_printer()
+        }
+        ("", "resourcequotas") => cluster::resourcequota_printer(),
+        ("", "persistentvolumeclaims") => cluster::pvc_printer(),
+        ("coordination.k8s.io", "leases") => cluster::lease_printer(),
+        ("scheduling.k8s.io", "priorityclasses") => cluster::priorityclass_printer(),
+        ("policy", "poddisruptionbudgets") => cluster::pdb_printer(),
+        // Upstream's default table for kinds without a printer (CRDs, LimitRanges, Roles).
+        _ => cluster::created_at_printer(),
     }
 }
 

@@ -1,0 +1,17 @@
+//! PriorityClasses: `preemptionPolicy` defaults to PreemptLowerPriority.
+
+use k8s_openapi::api::scheduling::v1::PriorityClass;
+
+use super::{typed, Strategy};
+
+/// The strategy for `priorityclasses`.
+pub struct PriorityClassStrategy;
+
+impl Strategy for PriorityClassStrategy {
+    fn normalize(&self, obj: serde_json::Value) -> Result<serde_json::Value, String> {
+        typed::<PriorityClass>(obj, |pc| {
+            pc.preemption_policy
+                .get_or_insert_with(|| "PreemptLowerPriority".into());
+        })
+    }
+}
