@@ -31,9 +31,8 @@ fn create(c: &mut Cluster, collection: &str, body: Value) {
 #[test]
 fn every_builtin_kind_has_upstreams_columns() {
     let mut c = Cluster::new();
-    let ns = "/api/v1/namespaces/default";
     let cases: Vec<(&str, Value, &str)> = vec![
-        (&"/api/v1/namespaces/default/configmaps", json!({"metadata": {"name": "x"}, "data": {"a": "1"}}), "Name,Data,Age"),
+        ("/api/v1/namespaces/default/configmaps", json!({"metadata": {"name": "x"}, "data": {"a": "1"}}), "Name,Data,Age"),
         ("/api/v1/namespaces/default/secrets", json!({"metadata": {"name": "x"}, "type": "Opaque", "data": {"a": "MQ=="}}), "Name,Type,Data,Age"),
         ("/api/v1/namespaces/default/endpoints", json!({"metadata": {"name": "x"}}), "Name,Endpoints,Age"),
         ("/api/v1/namespaces/default/limitranges", json!({"metadata": {"name": "x"}}), "Name,Created At"),
@@ -55,7 +54,6 @@ fn every_builtin_kind_has_upstreams_columns() {
         ("/apis/scheduling.k8s.io/v1/priorityclasses", json!({"metadata": {"name": "x"}, "value": 1000}), "Name,Value,Global-Default,Age,PreemptionPolicy"),
         ("/apis/events.k8s.io/v1/namespaces/default/events", json!({"metadata": {"name": "y"}, "eventTime": "2026-01-01T00:00:00.000000Z", "reportingController": "kubelet", "reportingInstance": "node-1", "action": "Pulled", "reason": "Pulled", "regarding": {"kind": "Pod", "name": "web"}, "note": "Pulled image", "type": "Normal"}), "Last Seen,Type,Reason,Object,Subobject,Source,Message,First Seen,Count,Name"),
     ];
-    let _ = ns;
     for (collection, body, expected) in cases {
         create(&mut c, collection, body);
         let t = table(&mut c, collection);
