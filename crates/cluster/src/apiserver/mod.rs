@@ -11,6 +11,7 @@ pub mod crd;
 mod create;
 mod delete;
 mod discovery;
+mod event_view;
 mod fields;
 mod read;
 pub mod registry;
@@ -287,6 +288,9 @@ impl ApiServer {
         rr: &ResourceRequest,
         env: &mut Env,
     ) -> Result<Response, StatusError> {
+        if rr.group == "events.k8s.io" && rr.resource == "events" && rr.version == "v1" {
+            return self.handle_event_view(req, rr, env);
+        }
         let resource = self
             .resource_id(&rr.group, &rr.version, &rr.resource)
             .ok_or_else(StatusError::no_route)?;

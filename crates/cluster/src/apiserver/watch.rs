@@ -103,6 +103,8 @@ struct Watcher {
     queue: VecDeque<WatchEvent>,
     /// The indexed field pin this watcher is filed under, if any.
     pin: Option<(usize, Box<str>)>,
+    /// Rewrites each object into another API's shape (events.k8s.io/v1 over core Events).
+    convert: Option<fn(&str) -> String>,
 }
 
 /// All open watches.
@@ -168,6 +170,7 @@ impl WatchHub {
                 bookmarks,
                 queue: VecDeque::new(),
                 pin,
+                convert: None,
             },
         );
         id
@@ -191,9 +194,22 @@ impl WatchHub {
         self.watchers.contains_key(&id)
     }
 
-    /// Queues an event on one watch.
-    pub fn push(&mut self, id: WatchId, event: WatchEvent) {
+    /// Makes a watch deliver its objects through `convert` (including those already queued).
+    pub fn convert_with(&mut self, id: WatchId, convert: fn(&str) -> String) {
         if let Some(w) = self.watchers.get_mut(&id) {
+            w.convert = Some(convert);
+            for event in w.queue.iter_mut() {
+                event.object = Arc::from(convert(&event.object));
+            }
+        }
+    }
+
+    /// Queues an event on one watch.
+    pub fn push(&mut self, id: WatchId, mut event: WatchEvent) {
+        if let Some(w) = self.watchers.get_mut(&id) {
+            if let Some(convert) = w.convert {
+                event.object = Arc::from(convert(&event.object));
+            }
             w.queue.push_back(event);
             self.notifications.push(id);
         }
