@@ -4,6 +4,7 @@
 pub mod builtin;
 pub mod equality;
 pub mod fields;
+pub mod json_path;
 pub mod labels;
 pub mod names;
 pub mod patch;

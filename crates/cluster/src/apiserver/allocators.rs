@@ -1,6 +1,7 @@
 //! Service ClusterIPs (from 10.96.0.0/12) and NodePorts (30000-32767), allocated
 //! with the world's RNG and released when a Service goes away.
 
+use crate::api::json_path::ValueExt;
 use std::collections::BTreeSet;
 
 use serde_json::{json, Value};
@@ -54,7 +55,7 @@ impl Allocators {
         rng: &mut SeededRng,
     ) -> Result<(), Vec<FieldError>> {
         let kind = svc
-            .pointer("/spec/type")
+            .at("/spec/type")
             .and_then(Value::as_str)
             .unwrap_or("ClusterIP")
             .to_string();
@@ -62,7 +63,7 @@ impl Allocators {
         let mut new_ip = None;
         if kind != "ExternalName" {
             let requested = svc
-                .pointer("/spec/clusterIP")
+                .at("/spec/clusterIP")
                 .and_then(Value::as_str)
                 .unwrap_or("")
                 .to_string();
@@ -99,7 +100,7 @@ impl Allocators {
         let mut new_ports = Vec::new();
         if kind == "NodePort" || kind == "LoadBalancer" {
             let count = svc
-                .pointer("/spec/ports")
+                .at("/spec/ports")
                 .and_then(Value::as_array)
                 .map_or(0, Vec::len);
             for i in 0..count {
@@ -141,14 +142,14 @@ impl Allocators {
     /// Returns a deleted Service's ClusterIP and node ports to the pools.
     pub fn release_service(&mut self, svc: &Value) {
         if let Some(ip) = svc
-            .pointer("/spec/clusterIP")
+            .at("/spec/clusterIP")
             .and_then(Value::as_str)
             .and_then(parse_ip)
         {
             self.cluster_ips.remove(&ip);
         }
         for port in svc
-            .pointer("/spec/ports")
+            .at("/spec/ports")
             .and_then(Value::as_array)
             .into_iter()
             .flatten()

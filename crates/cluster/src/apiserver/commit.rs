@@ -1,6 +1,7 @@
 //! The single write path: stamp the next resourceVersion, store, record the change
 //! and fan it out to watchers.
 
+use crate::api::json_path::ValueExt;
 use std::sync::Arc;
 
 use serde_json::Value;
@@ -14,9 +15,9 @@ impl ApiServer {
     pub(super) fn stored(&self, resource: usize, obj: &mut Value, rv: u64) -> Arc<StoredObject> {
         let info = &self.served[resource].info;
         obj["metadata"]["resourceVersion"] = Value::String(rv.to_string());
-        let namespace = obj.pointer("/metadata/namespace").and_then(Value::as_str);
+        let namespace = obj.at("/metadata/namespace").and_then(Value::as_str);
         let name = obj
-            .pointer("/metadata/name")
+            .at("/metadata/name")
             .and_then(Value::as_str)
             .unwrap_or("");
         let key = object_key(namespace.filter(|_| info.namespaced()), name);

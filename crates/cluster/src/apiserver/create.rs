@@ -1,6 +1,7 @@
 //! Create: decode, name, namespace checks, server-set metadata, defaults,
 //! validation, allocation, then commit.
 
+use crate::api::json_path::ValueExt;
 use serde_json::{json, Value};
 
 use super::storage::{object_key, ChangeKind};
@@ -75,7 +76,7 @@ impl ApiServer {
         }
         if info.namespaced() {
             let ns = namespace.unwrap_or("");
-            match obj.pointer("/metadata/namespace").and_then(Value::as_str) {
+            match obj.at("/metadata/namespace").and_then(Value::as_str) {
                 Some(given) if !given.is_empty() && given != ns => {
                     return Err(StatusError::bad_request(
                         "the namespace of the provided object does not match the namespace sent on the request",
@@ -184,14 +185,14 @@ impl ApiServer {
             return Err(StatusError::invalid(&info, &name, &problems));
         }
         let namespace = obj
-            .pointer("/metadata/namespace")
+            .at("/metadata/namespace")
             .and_then(Value::as_str)
             .map(String::from);
         if let Some(ns) = namespace.as_deref().filter(|_| info.namespaced()) {
             self.check_namespace_accepts(resource, &name, ns)?;
         }
         if obj
-            .pointer("/metadata/resourceVersion")
+            .at("/metadata/resourceVersion")
             .and_then(Value::as_str)
             .is_some_and(|rv| !rv.is_empty())
         {

@@ -2,6 +2,7 @@
 //! finalizers and deletionTimestamp, propagation policies handed to the garbage
 //! collector as the `orphan` and `foregroundDeletion` finalizers.
 
+use crate::api::json_path::ValueExt;
 use std::sync::Arc;
 
 use serde_json::{json, Value};
@@ -53,7 +54,7 @@ impl ApiServer {
             .clone();
         let mut obj = current.value();
         let uid = obj
-            .pointer("/metadata/uid")
+            .at("/metadata/uid")
             .and_then(Value::as_str)
             .unwrap_or("")
             .to_string();
@@ -102,7 +103,7 @@ impl ApiServer {
         let has_finalizers = !finalizers.is_empty();
         let namespace_pending = is_namespace
             && obj
-                .pointer("/spec/finalizers")
+                .at("/spec/finalizers")
                 .and_then(Value::as_array)
                 .is_some_and(|f| !f.is_empty());
         if !has_finalizers && grace == 0 && !namespace_pending {
@@ -218,19 +219,19 @@ impl ApiServer {
 /// or already finished, as upstream.
 fn pod_grace_seconds(pod: &Value, opts: &DeleteOptions) -> i64 {
     let unscheduled = pod
-        .pointer("/spec/nodeName")
+        .at("/spec/nodeName")
         .and_then(Value::as_str)
         .unwrap_or("")
         .is_empty();
     let finished = matches!(
-        pod.pointer("/status/phase").and_then(Value::as_str),
+        pod.at("/status/phase").and_then(Value::as_str),
         Some("Succeeded" | "Failed")
     );
     if unscheduled || finished {
         return 0;
     }
     let default = pod
-        .pointer("/spec/terminationGracePeriodSeconds")
+        .at("/spec/terminationGracePeriodSeconds")
         .and_then(Value::as_i64)
         .unwrap_or(30);
     opts.grace_period_seconds.unwrap_or(default).max(0)

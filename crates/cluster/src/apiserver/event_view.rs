@@ -2,6 +2,7 @@
 //! shapes, as upstream serves them. Requests to the new group are converted to core
 //! requests and their answers (objects, lists and watch events) converted back.
 
+use crate::api::json_path::ValueExt;
 use serde_json::{json, Map, Value};
 
 use super::route::ResourceRequest;
@@ -164,7 +165,7 @@ impl ApiServer {
                         .info
                         .clone();
                         let name = ev
-                            .pointer("/metadata/name")
+                            .at("/metadata/name")
                             .and_then(Value::as_str)
                             .unwrap_or("");
                         return Err(StatusError::invalid(&info, name, &errors));

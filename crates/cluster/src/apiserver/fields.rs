@@ -1,5 +1,6 @@
 //! Reading selectable fields and labels out of an object, for storage indexes.
 
+use crate::api::json_path::ValueExt;
 use serde_json::Value;
 
 /// The string value of a dotted field path as field selectors compare it
@@ -33,7 +34,7 @@ pub fn selectable_value(obj: &Value, field: &str) -> String {
 
 /// The object's labels as boxed pairs, in the object's order.
 pub fn labels_of(obj: &Value) -> Box<[(Box<str>, Box<str>)]> {
-    obj.pointer("/metadata/labels")
+    obj.at("/metadata/labels")
         .and_then(Value::as_object)
         .map(|m| {
             m.iter()

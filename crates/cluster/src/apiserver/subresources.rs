@@ -1,6 +1,7 @@
 //! Subresources: `status`, `scale` (autoscaling/v1 Scale), `binding` (the scheduler's
 //! write), `eviction` (PodDisruptionBudget-aware delete) and `finalize` (namespaces).
 
+use crate::api::json_path::ValueExt;
 use serde_json::{json, Value};
 
 use super::route::ResourceRequest;
@@ -115,7 +116,7 @@ impl ApiServer {
             None => (
                 ".spec.replicas".to_string(),
                 ".status.replicas".to_string(),
-                selector_string(obj.pointer("/spec/selector").unwrap_or(&Value::Null)),
+                selector_string(obj.at("/spec/selector").unwrap_or(&Value::Null)),
             ),
         };
         Ok(json!({
@@ -150,7 +151,7 @@ impl ApiServer {
             }
         }
         let replicas = scale
-            .pointer("/spec/replicas")
+            .at("/spec/replicas")
             .and_then(Value::as_i64)
             .unwrap_or(0);
         if replicas < 0 {
@@ -181,7 +182,7 @@ impl ApiServer {
             .map_or(".spec.replicas".to_string(), |p| p.spec_replicas.clone());
         set_simple_path(&mut obj, &spec_path, json!(replicas));
         if let Some(rv) = scale
-            .pointer("/metadata/resourceVersion")
+            .at("/metadata/resourceVersion")
             .and_then(Value::as_str)
         {
             obj["metadata"]["resourceVersion"] = json!(rv);
@@ -206,7 +207,7 @@ impl ApiServer {
         let binding: Value = serde_json::from_str(&req.body)
             .map_err(|e| StatusError::bad_request(format!("error decoding Binding: {e}")))?;
         let node = binding
-            .pointer("/target/name")
+            .at("/target/name")
             .and_then(Value::as_str)
             .unwrap_or("")
             .to_string();
@@ -228,7 +229,7 @@ impl ApiServer {
             .get(&key)
             .ok_or_else(|| StatusError::not_found(&served.info, name))?
             .value();
-        if pod.pointer("/metadata/deletionTimestamp").is_some() {
+        if pod.at("/metadata/deletionTimestamp").is_some() {
             return Err(StatusError::conflict_because(
                 &binding_info,
                 name,
@@ -236,7 +237,7 @@ impl ApiServer {
             ));
         }
         if let Some(existing) = pod
-            .pointer("/spec/nodeName")
+            .at("/spec/nodeName")
             .and_then(Value::as_str)
             .filter(|n| !n.is_empty())
         {
@@ -293,19 +294,19 @@ impl ApiServer {
             .resource_id("policy", "v1", "poddisruptionbudgets")
             .expect("built in");
         let prefix = format!("{}/", ns.unwrap_or(""));
-        let labels = pod.pointer("/metadata/labels");
+        let labels = pod.at("/metadata/labels");
         let matching: Vec<Value> = self.served[pdbs_id]
             .table
             .scan(&prefix, None)
             .map(|p| p.value())
             .filter(|pdb| {
-                pdb.pointer("/spec/selector")
+                pdb.at("/spec/selector")
                     .and_then(|s| LabelSelector::from_json(s).ok())
                     .is_some_and(|s| !s.is_empty() && s.matches_json(labels))
             })
             .collect();
         let terminal = matches!(
-            pod.pointer("/status/phase").and_then(Value::as_str),
+            pod.at("/status/phase").and_then(Value::as_str),
             Some("Succeeded" | "Failed")
         );
         if matching.len() > 1 && !terminal {
@@ -315,20 +316,20 @@ impl ApiServer {
         }
         if let (Some(pdb), false) = (matching.first(), terminal) {
             let allowed = pdb
-                .pointer("/status/disruptionsAllowed")
+                .at("/status/disruptionsAllowed")
                 .and_then(Value::as_i64)
                 .unwrap_or(0);
             if allowed < 1 {
                 let pdb_name = pdb
-                    .pointer("/metadata/name")
+                    .at("/metadata/name")
                     .and_then(Value::as_str)
                     .unwrap_or("");
                 let desired = pdb
-                    .pointer("/status/desiredHealthy")
+                    .at("/status/desiredHealthy")
                     .and_then(Value::as_i64)
                     .unwrap_or(0);
                 let current = pdb
-                    .pointer("/status/currentHealthy")
+                    .at("/status/currentHealthy")
                     .and_then(Value::as_i64)
                     .unwrap_or(0);
                 let mut err = StatusError::too_many_requests(
@@ -369,10 +370,7 @@ impl ApiServer {
             .get(name)
             .ok_or_else(|| StatusError::not_found(&served.info, name))?
             .value();
-        ns["spec"]["finalizers"] = body
-            .pointer("/spec/finalizers")
-            .cloned()
-            .unwrap_or(json!([]));
+        ns["spec"]["finalizers"] = body.at("/spec/finalizers").cloned().unwrap_or(json!([]));
         if let Some(gone) = self.delete_if_complete(resource, ns.clone()) {
             return Ok(Response::json(200, gone.json.to_string()));
         }

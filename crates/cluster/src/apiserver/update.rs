@@ -2,6 +2,7 @@
 //! the main resource and its `status` subresource, generation bumps, and deletion
 //! once the last finalizer is gone.
 
+use crate::api::json_path::ValueExt;
 use serde_json::{json, Value};
 
 use std::sync::Arc;
@@ -66,7 +67,7 @@ impl ApiServer {
         let dry = dry_run(req)?;
         let obj = self.decode_body(req, resource, namespace)?;
         let body_name = obj
-            .pointer("/metadata/name")
+            .at("/metadata/name")
             .and_then(Value::as_str)
             .unwrap_or("");
         if body_name != name {
@@ -141,7 +142,7 @@ impl ApiServer {
                 })?;
             }
         }
-        if obj.pointer("/metadata/resourceVersion").is_none() {
+        if obj.at("/metadata/resourceVersion").is_none() {
             obj["metadata"]["resourceVersion"] = json!(current_rv.to_string());
         }
         let (code, body) = self.update_parsed(resource, current, old, name, obj, scope, dry)?;
@@ -181,18 +182,18 @@ impl ApiServer {
     ) -> Result<(u16, String), StatusError> {
         let info = self.served[resource].info.clone();
         let given_rv = new
-            .pointer("/metadata/resourceVersion")
+            .at("/metadata/resourceVersion")
             .and_then(Value::as_str)
             .unwrap_or("");
         if !given_rv.is_empty() && given_rv != current.rv.to_string() {
             return Err(StatusError::conflict(&info, name));
         }
         let given_uid = new
-            .pointer("/metadata/uid")
+            .at("/metadata/uid")
             .and_then(Value::as_str)
             .unwrap_or("");
         let old_uid = old
-            .pointer("/metadata/uid")
+            .at("/metadata/uid")
             .and_then(Value::as_str)
             .unwrap_or("");
         if !given_uid.is_empty() && given_uid != old_uid {
@@ -257,7 +258,7 @@ impl ApiServer {
         }
         if strategy.tracks_generation() && !equal_ignoring(&new, &old, &["metadata", "status"]) {
             let generation = old
-                .pointer("/metadata/generation")
+                .at("/metadata/generation")
                 .and_then(Value::as_i64)
                 .unwrap_or(0);
             new["metadata"]["generation"] = json!(generation + 1);
@@ -295,7 +296,7 @@ pub(super) fn deletion_complete(obj: &Value) -> bool {
             .and_then(Value::as_array)
             .is_none_or(Vec::is_empty)
         && obj
-            .pointer("/spec/finalizers")
+            .at("/spec/finalizers")
             .and_then(Value::as_array)
             .is_none_or(Vec::is_empty)
 }
@@ -303,14 +304,14 @@ pub(super) fn deletion_complete(obj: &Value) -> bool {
 /// Updates that omit a Service's ClusterIP or node ports keep the allocated ones.
 fn preserve_service_allocations(new: &mut Value, old: &Value) {
     for field in ["clusterIP", "clusterIPs"] {
-        if new.pointer(&format!("/spec/{field}")).is_none() {
-            if let Some(v) = old.pointer(&format!("/spec/{field}")) {
+        if new.at(&format!("/spec/{field}")).is_none() {
+            if let Some(v) = old.at(&format!("/spec/{field}")) {
                 new["spec"][field] = v.clone();
             }
         }
     }
     let old_ports = old
-        .pointer("/spec/ports")
+        .at("/spec/ports")
         .and_then(Value::as_array)
         .cloned()
         .unwrap_or_default();

@@ -2,6 +2,7 @@
 //! its storage version into a served resource (names, scope, subresources, schema,
 //! printer columns, selectable fields).
 
+use crate::api::json_path::ValueExt;
 use serde_json::{json, Value};
 
 use crate::api::resources::{ResourceInfo, Scope, SubresourceInfo, ALL_VERBS};
@@ -38,7 +39,7 @@ pub struct CustomResource {
 }
 
 fn text<'a>(obj: &'a Value, pointer: &str) -> &'a str {
-    obj.pointer(pointer).and_then(Value::as_str).unwrap_or("")
+    obj.at(pointer).and_then(Value::as_str).unwrap_or("")
 }
 
 fn strings(value: Option<&Value>) -> Vec<String> {
@@ -80,7 +81,7 @@ pub fn validate_definition(crd: &Value) -> Vec<FieldError> {
             "must be spec.names.plural+\".\"+spec.group",
         ));
     }
-    let scope = crd.pointer("/spec/scope").cloned().unwrap_or(Value::Null);
+    let scope = crd.at("/spec/scope").cloned().unwrap_or(Value::Null);
     if !matches!(scope.as_str(), Some("Cluster" | "Namespaced")) {
         errors.push(FieldError::not_supported(
             "spec.scope",
@@ -89,7 +90,7 @@ pub fn validate_definition(crd: &Value) -> Vec<FieldError> {
         ));
     }
     let versions = crd
-        .pointer("/spec/versions")
+        .at("/spec/versions")
         .and_then(Value::as_array)
         .cloned()
         .unwrap_or_default();
@@ -115,7 +116,7 @@ pub fn validate_definition(crd: &Value) -> Vec<FieldError> {
             ));
         }
         for (i, v) in versions.iter().enumerate() {
-            if v.pointer("/schema/openAPIV3Schema").is_none() {
+            if v.at("/schema/openAPIV3Schema").is_none() {
                 errors.push(FieldError::required(
                     format!("spec.versions[{i}].schema.openAPIV3Schema"),
                     "schemas are required",
@@ -128,16 +129,16 @@ pub fn validate_definition(crd: &Value) -> Vec<FieldError> {
 
 /// The storage version of a (valid) CRD as a servable resource.
 pub fn custom_resource(crd: &Value) -> Option<CustomResource> {
-    let versions = crd.pointer("/spec/versions").and_then(Value::as_array)?;
+    let versions = crd.at("/spec/versions").and_then(Value::as_array)?;
     let version = versions.iter().find(|v| v["storage"] == json!(true))?;
-    let names = crd.pointer("/spec/names")?;
+    let names = crd.at("/spec/names")?;
     let kind = text(names, "/kind").to_string();
     let singular = match text(names, "/singular") {
         "" => kind.to_ascii_lowercase(),
         s => s.to_string(),
     };
     let mut subresources = Vec::new();
-    if version.pointer("/subresources/status").is_some() {
+    if version.at("/subresources/status").is_some() {
         subresources.push(SubresourceInfo {
             name: "status".into(),
             kind: kind.clone(),
@@ -146,7 +147,7 @@ pub fn custom_resource(crd: &Value) -> Option<CustomResource> {
             verbs: vec!["get".into(), "patch".into(), "update".into()],
         });
     }
-    let scale = version.pointer("/subresources/scale").map(|s| ScalePaths {
+    let scale = version.at("/subresources/scale").map(|s| ScalePaths {
         spec_replicas: text(s, "/specReplicasPath").to_string(),
         status_replicas: text(s, "/statusReplicasPath").to_string(),
         label_selector: s
@@ -220,7 +221,7 @@ pub fn custom_resource(crd: &Value) -> Option<CustomResource> {
     Some(CustomResource {
         info,
         schema: version
-            .pointer("/schema/openAPIV3Schema")
+            .at("/schema/openAPIV3Schema")
             .cloned()
             .unwrap_or(json!({})),
         columns,
@@ -232,7 +233,7 @@ pub fn custom_resource(crd: &Value) -> Option<CustomResource> {
 pub fn established_status(crd: &Value, now: &str) -> Value {
     let condition = |kind: &str, reason: &str, message: &str| json!({"type": kind, "status": "True", "lastTransitionTime": now, "reason": reason, "message": message});
     let storage: Vec<String> = crd
-        .pointer("/spec/versions")
+        .at("/spec/versions")
         .and_then(Value::as_array)
         .map(|v| {
             v.iter()
@@ -241,7 +242,7 @@ pub fn established_status(crd: &Value, now: &str) -> Value {
                 .collect()
         })
         .unwrap_or_default();
-    let mut accepted = crd.pointer("/spec/names").cloned().unwrap_or(json!({}));
+    let mut accepted = crd.at("/spec/names").cloned().unwrap_or(json!({}));
     if accepted.get("singular").is_none() {
         accepted["singular"] = json!(text(crd, "/spec/names/kind").to_ascii_lowercase());
     }

@@ -5,6 +5,7 @@
 pub mod definition;
 pub mod schema;
 
+use crate::api::json_path::ValueExt;
 use std::sync::Arc;
 
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
@@ -75,7 +76,7 @@ impl ApiServer {
             return;
         };
         let owner = crd
-            .pointer("/metadata/name")
+            .at("/metadata/name")
             .and_then(Value::as_str)
             .unwrap_or("")
             .to_string();
@@ -105,7 +106,7 @@ impl ApiServer {
     /// Deletes every object a CRD's resource holds and stops serving it.
     pub(super) fn remove_definition(&mut self, crd: &Value) {
         let owner = crd
-            .pointer("/metadata/name")
+            .at("/metadata/name")
             .and_then(Value::as_str)
             .unwrap_or("");
         let ids: Vec<usize> = (0..self.served.len())

@@ -1,6 +1,7 @@
 //! Workload kinds (Deployment, ReplicaSet, StatefulSet, DaemonSet, Job, CronJob):
 //! upstream's defaults, and validation of replicas, selectors and pod templates.
 
+use crate::api::json_path::ValueExt;
 use k8s_openapi::api::apps::v1::{
     DaemonSet, DaemonSetUpdateStrategy, Deployment, DeploymentStrategy as RolloutStrategy,
     ReplicaSet, RollingUpdateDaemonSet, RollingUpdateDeployment, RollingUpdateStatefulSetStrategy,
@@ -47,7 +48,7 @@ fn go_label_selector(selector: Option<&Value>) -> String {
 /// `spec.replicas` ≥ 0, a non-empty selector that matches the template's labels, and a valid template.
 fn validate_replicated(obj: &Value, restart_policies: &[&str]) -> Vec<FieldError> {
     let mut errors = Vec::new();
-    if let Some(replicas) = obj.pointer("/spec/replicas").and_then(Value::as_i64) {
+    if let Some(replicas) = obj.at("/spec/replicas").and_then(Value::as_i64) {
         if replicas < 0 {
             errors.push(FieldError::invalid(
                 "spec.replicas",
@@ -71,9 +72,9 @@ fn validate_selector_and_template(
 ) -> Vec<FieldError> {
     let mut errors = Vec::new();
     let pointer = format!("/{}", path.replace('.', "/"));
-    let spec = obj.pointer(&pointer);
+    let spec = obj.at(&pointer);
     let selector = spec.and_then(|s| s.get("selector"));
-    let template_labels = spec.and_then(|s| s.pointer("/template/metadata/labels"));
+    let template_labels = spec.and_then(|s| s.at("/template/metadata/labels"));
     match selector {
         None => errors.push(FieldError::required(format!("{path}.selector"), "")),
         Some(sel) => match LabelSelector::from_json(sel) {
@@ -97,7 +98,7 @@ fn validate_selector_and_template(
             Err(e) => errors.push(FieldError::invalid(format!("{path}.selector"), sel, &e)),
         },
     }
-    let template_spec = spec.and_then(|s| s.pointer("/template/spec"));
+    let template_spec = spec.and_then(|s| s.at("/template/spec"));
     errors.extend(validate_pod_spec(
         template_spec,
         &format!("{path}.template.spec"),
@@ -116,7 +117,7 @@ fn validate_selector_and_template(
 
 /// `spec.selector` may not change (apps/v1).
 fn immutable_selector(new: &Value, old: &Value) -> Option<FieldError> {
-    let (n, o) = (new.pointer("/spec/selector"), old.pointer("/spec/selector"));
+    let (n, o) = (new.at("/spec/selector"), old.at("/spec/selector"));
     (n != o).then(|| FieldError {
         reason: "FieldValueInvalid",
         field: "spec.selector".into(),
@@ -324,9 +325,9 @@ impl Strategy for JobStrategy {
     fn validate(&self, obj: &Value) -> Vec<FieldError> {
         let mut errors = Vec::new();
         let policy = obj
-            .pointer("/spec/template/spec/restartPolicy")
+            .at("/spec/template/spec/restartPolicy")
             .and_then(Value::as_str);
-        let spec = obj.pointer("/spec/template/spec");
+        let spec = obj.at("/spec/template/spec");
         errors.extend(validate_pod_spec(spec, "spec.template.spec"));
         if !matches!(policy, Some("OnFailure" | "Never")) {
             errors.push(FieldError::required(
@@ -366,7 +367,7 @@ impl Strategy for CronJobStrategy {
     fn validate(&self, obj: &Value) -> Vec<FieldError> {
         let mut errors = Vec::new();
         if obj
-            .pointer("/spec/schedule")
+            .at("/spec/schedule")
             .and_then(Value::as_str)
             .unwrap_or("")
             .is_empty()

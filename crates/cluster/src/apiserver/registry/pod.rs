@@ -1,6 +1,7 @@
 //! Pods: defaulting (spec and the admission defaults every cluster applies),
 //! the Pending status on create, validation and upstream's update restrictions.
 
+use crate::api::json_path::ValueExt;
 use k8s_openapi::api::core::v1::{Pod, PodSpec, Toleration};
 use serde_json::{json, Value};
 
@@ -57,8 +58,8 @@ pub fn qos_class(spec: &Value) -> &'static str {
     let mut any = false;
     let mut guaranteed = true;
     for c in &containers {
-        let requests = c.pointer("/resources/requests").and_then(Value::as_object);
-        let limits = c.pointer("/resources/limits").and_then(Value::as_object);
+        let requests = c.at("/resources/requests").and_then(Value::as_object);
+        let limits = c.at("/resources/limits").and_then(Value::as_object);
         if requests.is_some_and(|r| !r.is_empty()) || limits.is_some_and(|l| !l.is_empty()) {
             any = true;
         }
@@ -189,8 +190,8 @@ impl Strategy for PodStrategy {
         if !only_mutable_changes(new.get("spec"), old.get("spec")) {
             errors.push(FieldError::forbidden("spec", POD_UPDATE_FORBIDDEN));
         }
-        let old_node = old.pointer("/spec/nodeName");
-        if old_node.is_some() && new.pointer("/spec/nodeName") != old_node {
+        let old_node = old.at("/spec/nodeName");
+        if old_node.is_some() && new.at("/spec/nodeName") != old_node {
             errors.push(FieldError::forbidden("spec", POD_UPDATE_FORBIDDEN));
         }
         errors

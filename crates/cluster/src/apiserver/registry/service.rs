@@ -1,6 +1,7 @@
 //! Services: RFC 1035 names, upstream's defaults and port validation.
 //! ClusterIP and NodePort allocation happens in [`crate::apiserver::allocators`].
 
+use crate::api::json_path::ValueExt;
 use k8s_openapi::api::core::v1::Service;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use serde_json::{json, Value};
@@ -91,8 +92,8 @@ impl Strategy for ServiceStrategy {
 
     fn validate_update(&self, new: &Value, old: &Value) -> Vec<FieldError> {
         let mut errors = self.validate(new);
-        let old_ip = old.pointer("/spec/clusterIP");
-        let new_ip = new.pointer("/spec/clusterIP");
+        let old_ip = old.at("/spec/clusterIP");
+        let new_ip = new.at("/spec/clusterIP");
         if old_ip.is_some() && new_ip.is_some() && old_ip != new_ip {
             errors.push(FieldError::invalid(
                 "spec.clusterIPs[0]",

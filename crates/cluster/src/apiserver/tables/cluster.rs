@@ -1,6 +1,7 @@
 //! Printers for events, networking, policy, quota, storage, coordination,
 //! scheduling and RBAC kinds.
 
+use crate::api::json_path::ValueExt;
 use serde_json::{json, Value};
 
 use super::age::age;
@@ -11,7 +12,7 @@ fn name(obj: &Value) -> Value {
 }
 
 fn created_at(obj: &Value) -> Value {
-    obj.pointer("/metadata/creationTimestamp")
+    obj.at("/metadata/creationTimestamp")
         .cloned()
         .unwrap_or(Value::Null)
 }
@@ -60,7 +61,7 @@ fn as_core_event(ev: &Value) -> Value {
 fn event_row(ev: &Value, ctx: &PrintContext) -> Vec<Value> {
     let ev = as_core_event(ev);
     let stamp = |pointer: &str| {
-        ev.pointer(pointer)
+        ev.at(pointer)
             .and_then(Value::as_str)
             .filter(|s| !s.is_empty())
     };
@@ -132,7 +133,7 @@ pub fn endpoints_printer() -> Printer {
             let mut list = Vec::new();
             let mut total = 0;
             for subset in ep
-                .pointer("/subsets")
+                .at("/subsets")
                 .and_then(Value::as_array)
                 .into_iter()
                 .flatten()
@@ -175,7 +176,7 @@ pub fn endpointslice_printer() -> Printer {
         ],
         row: |slice, ctx| {
             let ports: Vec<String> = slice
-                .pointer("/ports")
+                .at("/ports")
                 .and_then(Value::as_array)
                 .map(|p| {
                     p.iter()
@@ -188,7 +189,7 @@ pub fn endpointslice_printer() -> Printer {
                 })
                 .unwrap_or_default();
             let addresses: Vec<String> = slice
-                .pointer("/endpoints")
+                .at("/endpoints")
                 .and_then(Value::as_array)
                 .map(|e| {
                     e.iter()
@@ -232,10 +233,10 @@ pub fn resourcequota_printer() -> Printer {
         ],
         row: |quota, ctx| {
             let hard = quota
-                .pointer("/status/hard")
-                .or(quota.pointer("/spec/hard"))
+                .at("/status/hard")
+                .or(quota.at("/spec/hard"))
                 .and_then(Value::as_object);
-            let used = quota.pointer("/status/used").and_then(Value::as_object);
+            let used = quota.at("/status/used").and_then(Value::as_object);
             let mut requests = Vec::new();
             let mut limits = Vec::new();
             let mut names: Vec<&String> = hard.map(|h| h.keys().collect()).unwrap_or_default();
@@ -279,7 +280,7 @@ pub fn pvc_printer() -> Printer {
         ],
         row: |pvc, ctx| {
             let modes: Vec<&str> = pvc
-                .pointer("/status/accessModes")
+                .at("/status/accessModes")
                 .and_then(Value::as_array)
                 .map(|m| {
                     m.iter()
@@ -325,7 +326,7 @@ pub fn lease_printer() -> Printer {
         ],
         row: |lease, ctx| {
             let holder = lease
-                .pointer("/spec/holderIdentity")
+                .at("/spec/holderIdentity")
                 .and_then(Value::as_str)
                 .unwrap_or("<unknown>");
             vec![name(lease), json!(holder), json!(ctx.age_of(lease))]
@@ -348,12 +349,12 @@ pub fn priorityclass_printer() -> Printer {
                 name(pc),
                 json!(int(pc, "/value")),
                 json!(pc
-                    .pointer("/globalDefault")
+                    .at("/globalDefault")
                     .and_then(Value::as_bool)
                     .unwrap_or(false)),
                 json!(ctx.age_of(pc)),
                 json!(pc
-                    .pointer("/preemptionPolicy")
+                    .at("/preemptionPolicy")
                     .and_then(Value::as_str)
                     .unwrap_or("<unset>")),
             ]
@@ -374,7 +375,7 @@ pub fn binding_printer() -> Printer {
         ],
         row: |binding, ctx| {
             let subjects = binding
-                .pointer("/subjects")
+                .at("/subjects")
                 .and_then(Value::as_array)
                 .cloned()
                 .unwrap_or_default();
@@ -418,7 +419,7 @@ pub fn pdb_printer() -> Printer {
             col("Age", "string"),
         ],
         row: |pdb, ctx| {
-            let show = |pointer: &str| match pdb.pointer(pointer) {
+            let show = |pointer: &str| match pdb.at(pointer) {
                 Some(Value::String(s)) => s.clone(),
                 Some(Value::Number(n)) => n.to_string(),
                 _ => "N/A".to_string(),
@@ -445,7 +446,7 @@ pub fn controllerrevision_printer() -> Printer {
         ],
         row: |rev, ctx| {
             let controller = rev
-                .pointer("/metadata/ownerReferences")
+                .at("/metadata/ownerReferences")
                 .and_then(Value::as_array)
                 .and_then(|owners| owners.iter().find(|o| o["controller"] == true))
                 .map_or("<none>".to_string(), |o| {

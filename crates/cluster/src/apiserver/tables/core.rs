@@ -1,6 +1,7 @@
 //! Printers for core kinds: nodes, namespaces, services, config maps, secrets,
 //! service accounts.
 
+use crate::api::json_path::ValueExt;
 use serde_json::{json, Value};
 
 use super::{col, map_string, or_none, text, wide, PrintContext, Printer};
@@ -10,7 +11,7 @@ fn name(obj: &Value) -> Value {
 }
 
 fn count(obj: &Value, pointer: &str) -> usize {
-    obj.pointer(pointer)
+    obj.at(pointer)
         .and_then(Value::as_object)
         .map_or(0, |m| m.len())
 }
@@ -32,7 +33,7 @@ pub fn node_printer() -> Printer {
         ],
         row: |node, ctx: &PrintContext| {
             let conditions = node
-                .pointer("/status/conditions")
+                .at("/status/conditions")
                 .and_then(Value::as_array)
                 .cloned()
                 .unwrap_or_default();
@@ -46,11 +47,11 @@ pub fn node_printer() -> Printer {
                 Some("False") => status.push("NotReady"),
                 _ => status.push("Unknown"),
             }
-            if node.pointer("/spec/unschedulable") == Some(&json!(true)) {
+            if node.at("/spec/unschedulable") == Some(&json!(true)) {
                 status.push("SchedulingDisabled");
             }
             let mut roles: Vec<String> = node
-                .pointer("/metadata/labels")
+                .at("/metadata/labels")
                 .and_then(Value::as_object)
                 .map(|labels| {
                     labels
@@ -69,7 +70,7 @@ pub fn node_printer() -> Printer {
                 .unwrap_or_default();
             roles.sort();
             let address = |kind: &str| {
-                node.pointer("/status/addresses")
+                node.at("/status/addresses")
                     .and_then(Value::as_array)
                     .and_then(|a| a.iter().find(|x| x["type"] == kind))
                     .and_then(|x| x["address"].as_str())
@@ -128,7 +129,7 @@ pub fn service_printer() -> Printer {
         row: |svc, ctx| {
             let kind = text(svc, "/spec/type");
             let external_ips: Vec<&str> = svc
-                .pointer("/spec/externalIPs")
+                .at("/spec/externalIPs")
                 .and_then(Value::as_array)
                 .map(|a| a.iter().filter_map(Value::as_str).collect())
                 .unwrap_or_default();
@@ -136,7 +137,7 @@ pub fn service_printer() -> Printer {
                 "ExternalName" => text(svc, "/spec/externalName").to_string(),
                 "LoadBalancer" => {
                     let mut ips: Vec<String> = svc
-                        .pointer("/status/loadBalancer/ingress")
+                        .at("/status/loadBalancer/ingress")
                         .and_then(Value::as_array)
                         .map(|a| {
                             a.iter()
@@ -159,7 +160,7 @@ pub fn service_printer() -> Printer {
                 _ => or_none(&external_ips.join(",")),
             };
             let ports: Vec<String> = svc
-                .pointer("/spec/ports")
+                .at("/spec/ports")
                 .and_then(Value::as_array)
                 .map(|ports| {
                     ports
@@ -181,7 +182,7 @@ pub fn service_printer() -> Printer {
                 json!(external),
                 json!(or_none(&ports.join(","))),
                 json!(ctx.age_of(svc)),
-                json!(map_string(svc.pointer("/spec/selector"))),
+                json!(map_string(svc.at("/spec/selector"))),
             ]
         },
     }
@@ -235,7 +236,7 @@ pub fn serviceaccount_printer() -> Printer {
         ],
         row: |sa, ctx| {
             let secrets = sa
-                .pointer("/secrets")
+                .at("/secrets")
                 .and_then(Value::as_array)
                 .map_or(0, Vec::len);
             vec![name(sa), json!(secrets), json!(ctx.age_of(sa))]

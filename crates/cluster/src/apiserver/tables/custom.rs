@@ -1,6 +1,7 @@
 //! Tables for custom resources: a Name column, then the CRD's
 //! `additionalPrinterColumns` read with simple JSONPaths.
 
+use crate::api::json_path::ValueExt;
 use serde_json::{json, Value};
 
 use super::age::age;
@@ -51,10 +52,7 @@ pub fn column_definitions(columns: &[PrinterColumn], name_description: &str) -> 
 
 /// One row's cells, typed as upstream's `cellForJSONValue` does (missing → null).
 pub fn cells(obj: &Value, columns: &[PrinterColumn], ctx: &PrintContext) -> Vec<Value> {
-    let mut cells = vec![obj
-        .pointer("/metadata/name")
-        .cloned()
-        .unwrap_or(Value::Null)];
+    let mut cells = vec![obj.at("/metadata/name").cloned().unwrap_or(Value::Null)];
     for c in columns {
         let cell = match simple_json_path(obj, &c.json_path) {
             None | Some(Value::Null) => Value::Null,

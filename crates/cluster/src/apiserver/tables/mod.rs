@@ -9,6 +9,7 @@ pub mod custom;
 mod pod;
 mod workloads;
 
+use crate::api::json_path::ValueExt;
 use std::sync::Arc;
 
 use serde_json::{json, Value};
@@ -55,7 +56,7 @@ impl PrintContext {
     /// The age of the object's creationTimestamp.
     pub fn age_of(&self, obj: &Value) -> String {
         age::age(
-            obj.pointer("/metadata/creationTimestamp")
+            obj.at("/metadata/creationTimestamp")
                 .and_then(Value::as_str),
             self.now_unix_ms,
         )
@@ -197,12 +198,12 @@ pub fn or_none(s: &str) -> String {
 
 /// A string at a JSON pointer, or "".
 pub fn text<'a>(obj: &'a Value, pointer: &str) -> &'a str {
-    obj.pointer(pointer).and_then(Value::as_str).unwrap_or("")
+    obj.at(pointer).and_then(Value::as_str).unwrap_or("")
 }
 
 /// An integer at a JSON pointer, or 0.
 pub fn int(obj: &Value, pointer: &str) -> i64 {
-    obj.pointer(pointer).and_then(Value::as_i64).unwrap_or(0)
+    obj.at(pointer).and_then(Value::as_i64).unwrap_or(0)
 }
 
 /// A `key=value,...` rendering of a string map (sorted keys), `<none>` when empty.

@@ -1,5 +1,6 @@
 //! The pod printer: upstream's READY, STATUS and RESTARTS logic.
 
+use crate::api::json_path::ValueExt;
 use serde_json::{json, Value};
 
 use super::age::age;
@@ -46,11 +47,11 @@ fn terminated_reason(state: &Value, prefix: &str) -> String {
 
 fn pod_row(pod: &Value, ctx: &PrintContext) -> Vec<Value> {
     let containers = pod
-        .pointer("/spec/containers")
+        .at("/spec/containers")
         .and_then(Value::as_array)
         .map_or(0, Vec::len);
     let init_specs = pod
-        .pointer("/spec/initContainers")
+        .at("/spec/initContainers")
         .and_then(Value::as_array)
         .cloned()
         .unwrap_or_default();
@@ -63,7 +64,7 @@ fn pod_row(pod: &Value, ctx: &PrintContext) -> Vec<Value> {
         reason = text(pod, "/status/reason").to_string();
     }
     let conditions = pod
-        .pointer("/status/conditions")
+        .at("/status/conditions")
         .and_then(Value::as_array)
         .cloned()
         .unwrap_or_default();
@@ -79,7 +80,7 @@ fn pod_row(pod: &Value, ctx: &PrintContext) -> Vec<Value> {
             .any(|c| c["type"] == kind && c["status"] == "True")
     };
     let init_statuses = pod
-        .pointer("/status/initContainerStatuses")
+        .at("/status/initContainerStatuses")
         .and_then(Value::as_array)
         .cloned()
         .unwrap_or_default();
@@ -89,7 +90,7 @@ fn pod_row(pod: &Value, ctx: &PrintContext) -> Vec<Value> {
         last_restart = later(
             last_restart,
             status
-                .pointer("/lastState/terminated/finishedAt")
+                .at("/lastState/terminated/finishedAt")
                 .and_then(Value::as_str),
         );
         let sidecar = init_specs
@@ -101,7 +102,7 @@ fn pod_row(pod: &Value, ctx: &PrintContext) -> Vec<Value> {
                 ready += 1;
             }
         }
-        let terminated = status.pointer("/state/terminated");
+        let terminated = status.at("/state/terminated");
         let waiting_reason = text(status, "/state/waiting/reason");
         if terminated.is_some_and(|t| int(t, "/exitCode") == 0) {
             continue;
@@ -121,7 +122,7 @@ fn pod_row(pod: &Value, ctx: &PrintContext) -> Vec<Value> {
     }
     if !initializing || condition_true("Initialized") {
         let statuses = pod
-            .pointer("/status/containerStatuses")
+            .at("/status/containerStatuses")
             .and_then(Value::as_array)
             .cloned()
             .unwrap_or_default();
@@ -131,15 +132,15 @@ fn pod_row(pod: &Value, ctx: &PrintContext) -> Vec<Value> {
             last_restart = later(
                 last_restart,
                 status
-                    .pointer("/lastState/terminated/finishedAt")
+                    .at("/lastState/terminated/finishedAt")
                     .and_then(Value::as_str),
             );
             let waiting_reason = text(status, "/state/waiting/reason");
             if !waiting_reason.is_empty() {
                 reason = waiting_reason.to_string();
-            } else if let Some(t) = status.pointer("/state/terminated") {
+            } else if let Some(t) = status.at("/state/terminated") {
                 reason = terminated_reason(t, "");
-            } else if status["ready"] == true && status.pointer("/state/running").is_some() {
+            } else if status["ready"] == true && status.at("/state/running").is_some() {
                 has_running = true;
                 ready += 1;
             }
@@ -152,7 +153,7 @@ fn pod_row(pod: &Value, ctx: &PrintContext) -> Vec<Value> {
             };
         }
     }
-    let deleting = pod.pointer("/metadata/deletionTimestamp").is_some();
+    let deleting = pod.at("/metadata/deletionTimestamp").is_some();
     let phase = text(pod, "/status/phase");
     if deleting && text(pod, "/status/reason") == "NodeLost" {
         reason = "Unknown".into();
@@ -164,7 +165,7 @@ fn pod_row(pod: &Value, ctx: &PrintContext) -> Vec<Value> {
         None => restarts.to_string(),
     };
     let gates = pod
-        .pointer("/spec/readinessGates")
+        .at("/spec/readinessGates")
         .and_then(Value::as_array)
         .cloned()
         .unwrap_or_default();

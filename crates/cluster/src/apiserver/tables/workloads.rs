@@ -1,5 +1,6 @@
 //! Printers for Deployments and ReplicaSets.
 
+use crate::api::json_path::ValueExt;
 use serde_json::{json, Value};
 
 use super::age::{age, human_duration, seconds_since};
@@ -8,7 +9,7 @@ use crate::apiserver::subresources::selector_string;
 
 fn containers_and_images(obj: &Value) -> (String, String) {
     let containers = obj
-        .pointer("/spec/template/spec/containers")
+        .at("/spec/template/spec/containers")
         .and_then(Value::as_array)
         .cloned()
         .unwrap_or_default();
@@ -25,7 +26,7 @@ fn containers_and_images(obj: &Value) -> (String, String) {
 
 fn selector(obj: &Value) -> String {
     or_none(&selector_string(
-        obj.pointer("/spec/selector").unwrap_or(&Value::Null),
+        obj.at("/spec/selector").unwrap_or(&Value::Null),
     ))
 }
 
@@ -143,7 +144,7 @@ pub fn daemonset_printer() -> Printer {
                 json!(int(d, "/status/numberReady")),
                 json!(int(d, "/status/updatedNumberScheduled")),
                 json!(int(d, "/status/numberAvailable")),
-                json!(map_string(d.pointer("/spec/template/spec/nodeSelector"))),
+                json!(map_string(d.at("/spec/template/spec/nodeSelector"))),
                 json!(ctx.age_of(d)),
                 json!(containers),
                 json!(images),
@@ -154,7 +155,7 @@ pub fn daemonset_printer() -> Printer {
 }
 
 fn has_condition(obj: &Value, kind: &str) -> bool {
-    obj.pointer("/status/conditions")
+    obj.at("/status/conditions")
         .and_then(Value::as_array)
         .is_some_and(|c| c.iter().any(|c| c["type"] == kind && c["status"] == "True"))
 }
@@ -177,7 +178,7 @@ pub fn job_printer() -> Printer {
                 "Complete"
             } else if has_condition(job, "Failed") {
                 "Failed"
-            } else if job.pointer("/metadata/deletionTimestamp").is_some() {
+            } else if job.at("/metadata/deletionTimestamp").is_some() {
                 "Terminating"
             } else if has_condition(job, "Suspended") {
                 "Suspended"
@@ -189,17 +190,15 @@ pub fn job_printer() -> Printer {
                 "Running"
             };
             let succeeded = int(job, "/status/succeeded");
-            let completions = match job.pointer("/spec/completions").and_then(Value::as_i64) {
+            let completions = match job.at("/spec/completions").and_then(Value::as_i64) {
                 Some(c) => format!("{succeeded}/{c}"),
                 None => match int(job, "/spec/parallelism") {
                     p if p > 1 => format!("{succeeded}/1 of {p}"),
                     _ => format!("{succeeded}/1"),
                 },
             };
-            let start = job.pointer("/status/startTime").and_then(Value::as_str);
-            let end = job
-                .pointer("/status/completionTime")
-                .and_then(Value::as_str);
+            let start = job.at("/status/startTime").and_then(Value::as_str);
+            let end = job.at("/status/completionTime").and_then(Value::as_str);
             let duration = match (start, end) {
                 (None, _) => String::new(),
                 (Some(s), None) => age(Some(s), ctx.now_unix_ms),
@@ -239,17 +238,15 @@ pub fn cronjob_printer() -> Printer {
             wide("Selector", "string"),
         ],
         row: |cj, ctx: &PrintContext| {
-            let template = json!({"spec": cj.pointer("/spec/jobTemplate/spec").cloned().unwrap_or(Value::Null)});
+            let template =
+                json!({"spec": cj.at("/spec/jobTemplate/spec").cloned().unwrap_or(Value::Null)});
             let (containers, images) = containers_and_images(&template);
-            let suspend = match cj.pointer("/spec/suspend").and_then(Value::as_bool) {
+            let suspend = match cj.at("/spec/suspend").and_then(Value::as_bool) {
                 Some(true) => "True",
                 Some(false) => "False",
                 None => "<unset>",
             };
-            let last = match cj
-                .pointer("/status/lastScheduleTime")
-                .and_then(Value::as_str)
-            {
+            let last = match cj.at("/status/lastScheduleTime").and_then(Value::as_str) {
                 Some(t) => age(Some(t), ctx.now_unix_ms),
                 None => "<none>".into(),
             };
@@ -259,7 +256,7 @@ pub fn cronjob_printer() -> Printer {
                 json!(or_none(text(cj, "/spec/timeZone"))),
                 json!(suspend),
                 json!(cj
-                    .pointer("/status/active")
+                    .at("/status/active")
                     .and_then(Value::as_array)
                     .map_or(0, Vec::len)),
                 json!(last),
@@ -291,7 +288,7 @@ pub fn hpa_printer() -> Printer {
                 text(hpa, "/spec/scaleTargetRef/name")
             );
             let min = hpa
-                .pointer("/spec/minReplicas")
+                .at("/spec/minReplicas")
                 .and_then(Value::as_i64)
                 .map_or("<unset>".to_string(), |m| m.to_string());
             vec![
@@ -310,7 +307,7 @@ pub fn hpa_printer() -> Printer {
 /// Upstream's `formatHPAMetrics` for Resource metrics: `cpu: 40%/50%`, `<unknown>` while unmeasured.
 fn hpa_targets(hpa: &Value) -> String {
     let specs = hpa
-        .pointer("/spec/metrics")
+        .at("/spec/metrics")
         .and_then(Value::as_array)
         .cloned()
         .unwrap_or_default();
@@ -318,7 +315,7 @@ fn hpa_targets(hpa: &Value) -> String {
         return "<none>".into();
     }
     let current = hpa
-        .pointer("/status/currentMetrics")
+        .at("/status/currentMetrics")
         .and_then(Value::as_array)
         .cloned()
         .unwrap_or_default();
@@ -329,14 +326,14 @@ fn hpa_targets(hpa: &Value) -> String {
             continue;
         }
         let name = metric
-            .pointer("/resource/name")
+            .at("/resource/name")
             .and_then(Value::as_str)
             .unwrap_or("");
         let target = metric
-            .pointer("/resource/target")
+            .at("/resource/target")
             .cloned()
             .unwrap_or(Value::Null);
-        let now = current.get(i).and_then(|c| c.pointer("/resource/current"));
+        let now = current.get(i).and_then(|c| c.at("/resource/current"));
         let part = match target.get("averageUtilization").and_then(Value::as_i64) {
             Some(goal) => {
                 let seen = now
