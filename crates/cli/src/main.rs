@@ -4,16 +4,82 @@
 //! - `kubecraft raw [--seed N] METHOD PATH [BODY]` — one API request against a fresh
 //!   cluster, printing the response body like `kubectl get --raw`.
 //!
-//! `kubecraft shell` (kubectl commands and simulation verbs) comes with the kubectl crate.
+//! - `kubecraft shell [--seed N]` — a fresh cluster driven by lines on stdin: kubectl
+//!   commands (with or without `kubectl`) and `sim` commands.
 
+use std::io::{BufRead, Write};
 use std::process::ExitCode;
+
+use kubecraft_cli::shell::Shell;
+use kubecraft_kubectl::output::Stream;
 
 use kubecraft_cluster::api::{Method, Request};
 use kubecraft_cluster::sim::World;
 
 const USAGE: &str = "Usage:
   kubecraft version
+  kubecraft shell [--seed N]
   kubecraft raw [--seed N] METHOD PATH [BODY]";
+
+/// Parses `--seed N` out of `args`, returning the seed and the other arguments.
+fn take_seed(args: &[String]) -> Result<(u64, Vec<&String>), String> {
+    let mut seed = 1;
+    let mut rest = Vec::new();
+    let mut i = 0;
+    while i < args.len() {
+        if args[i] == "--seed" {
+            match args.get(i + 1).and_then(|s| s.parse().ok()) {
+                Some(n) => seed = n,
+                None => {
+                    return Err(format!(
+                        "error: invalid argument {:?} for \"--seed\" flag",
+                        args.get(i + 1).map_or("", |s| s.as_str())
+                    ))
+                }
+            }
+            i += 2;
+            continue;
+        }
+        rest.push(&args[i]);
+        i += 1;
+    }
+    Ok((seed, rest))
+}
+
+/// Runs `shell`: every stdin line through a fresh cluster, output in order.
+fn shell(args: &[String]) -> ExitCode {
+    let (seed, rest) = match take_seed(args) {
+        Ok(v) => v,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if let Some(extra) = rest.first() {
+        eprintln!("error: unknown argument {extra:?} for \"kubecraft shell\"");
+        return ExitCode::FAILURE;
+    }
+    let mut shell = Shell::new(seed);
+    let stdin = std::io::stdin();
+    let mut stdout = std::io::stdout();
+    let mut stderr = std::io::stderr();
+    for line in stdin.lock().lines() {
+        let Ok(line) = line else {
+            return ExitCode::FAILURE;
+        };
+        for (stream, text) in shell.run_line(&line).chunks {
+            let _ = match stream {
+                Stream::Stdout => stdout
+                    .write_all(text.as_bytes())
+                    .and_then(|_| stdout.flush()),
+                Stream::Stderr => stderr
+                    .write_all(text.as_bytes())
+                    .and_then(|_| stderr.flush()),
+            };
+        }
+    }
+    ExitCode::SUCCESS
+}
 
 fn parse_method(text: &str) -> Option<Method> {
     match text.to_ascii_uppercase().as_str() {
@@ -28,27 +94,13 @@ fn parse_method(text: &str) -> Option<Method> {
 
 /// Runs `raw`: returns the exit code.
 fn raw(args: &[String]) -> ExitCode {
-    let mut seed = 1;
-    let mut rest: Vec<&String> = Vec::new();
-    let mut i = 0;
-    while i < args.len() {
-        if args[i] == "--seed" {
-            match args.get(i + 1).and_then(|s| s.parse().ok()) {
-                Some(n) => seed = n,
-                None => {
-                    eprintln!(
-                        "error: invalid argument {:?} for \"--seed\" flag",
-                        args.get(i + 1).map_or("", |s| s.as_str())
-                    );
-                    return ExitCode::FAILURE;
-                }
-            }
-            i += 2;
-            continue;
+    let (seed, rest) = match take_seed(args) {
+        Ok(v) => v,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::FAILURE;
         }
-        rest.push(&args[i]);
-        i += 1;
-    }
+    };
     let (Some(method), Some(path)) = (rest.first(), rest.get(1)) else {
         eprintln!("error: raw needs METHOD and PATH\n{USAGE}");
         return ExitCode::FAILURE;
@@ -93,6 +145,7 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Some("raw") => raw(&args[1..]),
+        Some("shell") => shell(&args[1..]),
         Some("help") | Some("--help") | Some("-h") | None => {
             println!("{USAGE}");
             ExitCode::SUCCESS

@@ -204,6 +204,11 @@ impl World {
         f(component.as_mut(), &mut ctx);
     }
 
+    /// How many occurrences are scheduled.
+    pub fn pending_events(&self) -> usize {
+        self.core.queue.len()
+    }
+
     /// When the next occurrence is due, if any.
     pub fn next_event_time(&self) -> Option<VirtualTime> {
         self.core.queue.next_time()

@@ -1,0 +1,96 @@
+//! Transcript tests: every `tests/scenarios/*.txt` at the repository root is run
+//! through `kubecraft shell`, and what it prints (stdout and stderr, in order) must
+//! equal the transcript exactly.
+//!
+//! Format: a line starting with `$ ` is input; the lines after it, up to the next
+//! input line, are exactly what that input prints. Lines before the first input
+//! line that start with `#` describe the scenario.
+
+use std::fs::{self, File};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+struct Transcript {
+    input: String,
+    expected: String,
+}
+
+fn parse(text: &str) -> Transcript {
+    let mut input = String::new();
+    let mut expected = String::new();
+    let mut started = false;
+    for line in text.lines() {
+        if let Some(command) = line.strip_prefix("$ ") {
+            started = true;
+            input.push_str(command);
+            input.push('\n');
+        } else if started {
+            expected.push_str(line);
+            expected.push('\n');
+        }
+    }
+    Transcript { input, expected }
+}
+
+fn scenarios() -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/scenarios");
+    let mut files: Vec<PathBuf> = fs::read_dir(&dir)
+        .expect("tests/scenarios exists")
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "txt"))
+        .collect();
+    files.sort();
+    files
+}
+
+fn run_shell(input: &str) -> String {
+    let dir = std::env::temp_dir().join(format!("kubecraft-transcript-{}", std::process::id()));
+    fs::create_dir_all(&dir).unwrap();
+    let input_path = dir.join("input.txt");
+    let output_path = dir.join(format!(
+        "output-{:x}.txt",
+        input.len() as u64 ^ input.bytes().map(u64::from).sum::<u64>()
+    ));
+    fs::write(&input_path, input).unwrap();
+    let output = File::create(&output_path).unwrap();
+    let status = Command::new(env!("CARGO_BIN_EXE_kubecraft"))
+        .arg("shell")
+        .stdin(File::open(&input_path).unwrap())
+        .stdout(Stdio::from(output.try_clone().unwrap()))
+        .stderr(Stdio::from(output))
+        .status()
+        .unwrap();
+    assert!(status.success(), "kubecraft shell exited with {status}");
+    fs::read_to_string(&output_path).unwrap()
+}
+
+#[test]
+fn every_scenario_prints_exactly_its_transcript() {
+    let files = scenarios();
+    assert!(!files.is_empty(), "no scenarios found");
+    let mut failures = Vec::new();
+    for file in &files {
+        let transcript = parse(&fs::read_to_string(file).unwrap());
+        let actual = run_shell(&transcript.input);
+        if actual != transcript.expected {
+            let line = actual
+                .lines()
+                .zip(transcript.expected.lines())
+                .position(|(a, e)| a != e)
+                .unwrap_or_else(|| {
+                    actual
+                        .lines()
+                        .count()
+                        .min(transcript.expected.lines().count())
+                });
+            failures.push(format!(
+                "{}: output differs at output line {}\n--- expected\n{}--- actual\n{}",
+                file.display(),
+                line + 1,
+                transcript.expected,
+                actual
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

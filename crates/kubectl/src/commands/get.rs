@@ -1,0 +1,224 @@
+//! `kubectl get`: lists or named objects, as Tables (`-o wide`), names, JSON or YAML,
+//! in one namespace or all (`-A`), filtered by label and field selectors.
+
+use kubecraft_cluster::api::Request;
+use serde_json::Value;
+
+use crate::discovery::{category, discover, resolve, ApiResource};
+use crate::errors::server_error;
+use crate::flags::{self, boolean, value, Flag};
+use crate::output::Output;
+use crate::printers::structured;
+use crate::printers::table::{self, TableOptions};
+use crate::transport::Transport;
+use crate::Kubectl;
+
+const FLAGS: &[Flag] = &[
+    boolean("all-namespaces", Some('A')),
+    value("output", Some('o')),
+    value("selector", Some('l')),
+    value("field-selector", None),
+    boolean("show-labels", None),
+    boolean("no-headers", None),
+];
+
+const TABLE_ACCEPT: &str = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json";
+
+const NO_TYPE: &str = "You must specify the type of resource to get. Use \"kubectl api-resources\" for a complete list of supported resources.\n\nerror: Required resource not specified.\nUse \"kubectl explain <resource>\" for a detailed description of that resource (e.g. kubectl explain pods).\nSee 'kubectl get -h' for help and examples\n";
+
+const FORMATS: &str = "custom-columns,custom-columns-file,go-template,go-template-file,json,jsonpath,jsonpath-as-json,jsonpath-file,name,template,templatefile,wide,yaml";
+
+/// What to fetch: a resource and, optionally, names.
+struct Target<'a> {
+    resource: &'a ApiResource,
+    names: Vec<String>,
+}
+
+/// Runs `kubectl get`.
+pub fn run(kubectl: &mut Kubectl, transport: &mut dyn Transport, args: &[String]) -> Output {
+    let mut out = Output::default();
+    let parsed = match flags::parse(args, FLAGS, "get") {
+        Ok(p) => p,
+        Err(text) => {
+            out.fail(text);
+            return out;
+        }
+    };
+    if parsed.positional.is_empty() {
+        out.fail(NO_TYPE);
+        return out;
+    }
+    let format = parsed.get("output").unwrap_or("");
+    if !matches!(format, "" | "wide" | "name" | "json" | "yaml") {
+        out.fail(format!(
+            "error: unable to match a printer suitable for the output format {format:?}, allowed formats are: {FORMATS}\n"
+        ));
+        return out;
+    }
+    let all_namespaces = parsed.is_set("all-namespaces");
+    let namespace = parsed
+        .get("namespace")
+        .unwrap_or(&kubectl.namespace)
+        .to_string();
+    let resources = discover(transport);
+    let targets = match targets(&resources, &parsed.positional) {
+        Ok(t) => t,
+        Err(text) => {
+            out.fail(text);
+            return out;
+        }
+    };
+    let multiple = targets.len() > 1 || parsed.positional[0].contains('/');
+    let ns = (!all_namespaces).then_some(namespace.as_str());
+    let mut printed_any = false;
+    let mut structured_items = Vec::new();
+    let mut errors = Output::default();
+    let want_table = matches!(format, "" | "wide");
+    for target in &targets {
+        let mut tables = Vec::new();
+        let mut objects = Vec::new();
+        let requests: Vec<Request> = if target.names.is_empty() {
+            let mut req = Request::get(target.resource.collection_path(ns));
+            if let Some(sel) = parsed.get("selector") {
+                req = req.with_query("labelSelector", sel);
+            }
+            if let Some(sel) = parsed.get("field-selector") {
+                req = req.with_query("fieldSelector", sel);
+            }
+            vec![req]
+        } else {
+            target
+                .names
+                .iter()
+                .map(|name| {
+                    Request::get(format!(
+                        "{}/{name}",
+                        target.resource.collection_path(Some(&namespace))
+                    ))
+                })
+                .collect()
+        };
+        for mut req in requests {
+            if want_table {
+                req = req.with_header("Accept", TABLE_ACCEPT);
+            }
+            let response = transport.send(req);
+            if !response.is_success() {
+                errors.fail(server_error(&response));
+                continue;
+            }
+            let body = response.body_json();
+            if want_table {
+                if body["rows"].as_array().is_some_and(|r| !r.is_empty()) {
+                    tables.push(body);
+                }
+            } else if let Some(items) = body.get("items").and_then(Value::as_array) {
+                objects.extend(items.iter().cloned().map(|mut o| {
+                    // List items may omit their type; kubectl fills it in.
+                    o["apiVersion"] = Value::String(target.resource.api_version());
+                    o["kind"] = Value::String(target.resource.kind.clone());
+                    o
+                }));
+            } else {
+                objects.push(body);
+            }
+        }
+        if want_table {
+            if tables.is_empty() {
+                continue;
+            }
+            if printed_any {
+                out.out("\n");
+            }
+            let options = TableOptions {
+                wide: format == "wide",
+                with_namespace: all_namespaces && target.resource.namespaced,
+                show_labels: parsed.is_set("show-labels"),
+                name_prefix: multiple.then(|| target.resource.kind_prefix()),
+                no_headers: parsed.is_set("no-headers"),
+            };
+            out.out(table::print(&tables, &options));
+            printed_any = true;
+        } else if format == "name" {
+            for obj in &objects {
+                let name = obj
+                    .pointer("/metadata/name")
+                    .and_then(Value::as_str)
+                    .unwrap_or("");
+                out.out(format!("{}/{name}\n", target.resource.kind_prefix()));
+                printed_any = true;
+            }
+        } else {
+            structured_items.extend(objects);
+        }
+    }
+    if matches!(format, "json" | "yaml") {
+        let single = targets.len() == 1 && targets[0].names.len() == 1;
+        let doc = if single && structured_items.len() == 1 {
+            structured_items.pop().expect("one item")
+        } else {
+            structured::list(structured_items)
+        };
+        if !(single && errors.exit_code != 0) {
+            out.out(if format == "json" {
+                structured::json(&doc)
+            } else {
+                structured::yaml(&doc)
+            });
+            printed_any = true;
+        }
+    }
+    let named = targets.iter().any(|t| !t.names.is_empty());
+    if !printed_any && errors.exit_code == 0 && !named {
+        out.err(if all_namespaces {
+            "No resources found\n".to_string()
+        } else {
+            format!("No resources found in {namespace} namespace.\n")
+        });
+    }
+    out.extend(errors);
+    out
+}
+
+/// Resolves `TYPE[,TYPE] [NAME...]` or `TYPE/NAME ...` into fetch targets.
+fn targets<'a>(
+    resources: &'a [ApiResource],
+    positional: &[String],
+) -> Result<Vec<Target<'a>>, String> {
+    let unknown =
+        |typed: &str| format!("error: the server doesn't have a resource type {typed:?}\n");
+    let mut out: Vec<Target<'a>> = Vec::new();
+    if positional[0].contains('/') {
+        for arg in positional {
+            let Some((typed, name)) = arg.split_once('/') else {
+                return Err("error: there is no need to specify a resource type as a separate argument when passing arguments in resource/name form (e.g. 'kubectl get resource/<resource_name>' instead of 'kubectl get resource resource/<resource_name>'\n".to_string());
+            };
+            let resource = resolve(resources, typed).ok_or_else(|| unknown(typed))?;
+            match out.iter_mut().find(|t| std::ptr::eq(t.resource, resource)) {
+                Some(t) => t.names.push(name.to_string()),
+                None => out.push(Target {
+                    resource,
+                    names: vec![name.to_string()],
+                }),
+            }
+        }
+        return Ok(out);
+    }
+    let names: Vec<String> = positional[1..].to_vec();
+    for typed in positional[0].split(',').filter(|t| !t.is_empty()) {
+        let expanded = category(resources, typed);
+        if !expanded.is_empty() && resolve(resources, typed).is_none() {
+            out.extend(expanded.into_iter().map(|resource| Target {
+                resource,
+                names: names.clone(),
+            }));
+            continue;
+        }
+        let resource = resolve(resources, typed).ok_or_else(|| unknown(typed))?;
+        out.push(Target {
+            resource,
+            names: names.clone(),
+        });
+    }
+    Ok(out)
+}

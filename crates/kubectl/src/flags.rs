@@ -1,0 +1,177 @@
+//! Command-line flags the way cobra/pflag parse them, with their error messages.
+
+/// One flag a command accepts.
+#[derive(Clone, Copy, Debug)]
+pub struct Flag {
+    pub long: &'static str,
+    pub short: Option<char>,
+    /// Whether the flag takes a value (otherwise it is a boolean).
+    pub takes_value: bool,
+}
+
+/// A flag taking a value.
+pub const fn value(long: &'static str, short: Option<char>) -> Flag {
+    Flag {
+        long,
+        short,
+        takes_value: true,
+    }
+}
+
+/// A boolean flag.
+pub const fn boolean(long: &'static str, short: Option<char>) -> Flag {
+    Flag {
+        long,
+        short,
+        takes_value: false,
+    }
+}
+
+/// Flags every command accepts.
+pub const GLOBAL: &[Flag] = &[value("namespace", Some('n'))];
+
+/// The result of parsing: positional arguments and flag values in order.
+#[derive(Clone, Debug, Default)]
+pub struct Parsed {
+    pub positional: Vec<String>,
+    values: Vec<(&'static str, String)>,
+}
+
+impl Parsed {
+    /// The last value given for a flag.
+    pub fn get(&self, long: &str) -> Option<&str> {
+        self.values
+            .iter()
+            .rev()
+            .find(|(k, _)| *k == long)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Whether a boolean flag is set (`--flag` or `--flag=true`).
+    pub fn is_set(&self, long: &str) -> bool {
+        self.get(long).is_some_and(|v| v == "true")
+    }
+}
+
+/// kubectl's usage hint after a flag error.
+fn usage_hint(command: &str) -> String {
+    format!("See 'kubectl {command} --help' for usage.\n")
+}
+
+/// Parses `args` against the command's flags plus the global ones. The error is the
+/// complete text kubectl prints.
+pub fn parse(args: &[String], flags: &[Flag], command: &str) -> Result<Parsed, String> {
+    let all: Vec<Flag> = flags.iter().chain(GLOBAL.iter()).copied().collect();
+    let mut parsed = Parsed::default();
+    let mut i = 0;
+    while i < args.len() {
+        let arg = &args[i];
+        i += 1;
+        if arg == "--" {
+            parsed.positional.extend(args[i..].iter().cloned());
+            break;
+        }
+        if let Some(long) = arg.strip_prefix("--") {
+            let (name, inline) = match long.split_once('=') {
+                Some((n, v)) => (n, Some(v.to_string())),
+                None => (long, None),
+            };
+            let Some(flag) = all.iter().find(|f| f.long == name) else {
+                return Err(format!(
+                    "error: unknown flag: --{name}\n{}",
+                    usage_hint(command)
+                ));
+            };
+            let value = if flag.takes_value {
+                match inline {
+                    Some(v) => v,
+                    None if i < args.len() => {
+                        i += 1;
+                        args[i - 1].clone()
+                    }
+                    None => {
+                        return Err(format!(
+                            "error: flag needs an argument: --{name}\n{}",
+                            usage_hint(command)
+                        ))
+                    }
+                }
+            } else {
+                inline.unwrap_or_else(|| "true".into())
+            };
+            parsed.values.push((flag.long, value));
+        } else if let Some(short) = arg.strip_prefix('-').filter(|s| !s.is_empty()) {
+            let c = short.chars().next().expect("non-empty");
+            let Some(flag) = all.iter().find(|f| f.short == Some(c)) else {
+                return Err(format!(
+                    "error: unknown shorthand flag: '{c}' in -{short}\n{}",
+                    usage_hint(command)
+                ));
+            };
+            let rest = &short[c.len_utf8()..];
+            let value = if flag.takes_value {
+                if !rest.is_empty() {
+                    rest.trim_start_matches('=').to_string()
+                } else if i < args.len() {
+                    i += 1;
+                    args[i - 1].clone()
+                } else {
+                    return Err(format!(
+                        "error: flag needs an argument: '{c}' in -{short}\n{}",
+                        usage_hint(command)
+                    ));
+                }
+            } else {
+                "true".to_string()
+            };
+            parsed.values.push((flag.long, value));
+        } else {
+            parsed.positional.push(arg.clone());
+        }
+    }
+    Ok(parsed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(s: &str) -> Vec<String> {
+        s.split_whitespace().map(String::from).collect()
+    }
+
+    const FLAGS: &[Flag] = &[
+        value("output", Some('o')),
+        boolean("all-namespaces", Some('A')),
+    ];
+
+    #[test]
+    fn long_short_inline_and_errors() {
+        let p = parse(
+            &args("pods web -o=wide -n kube-system --all-namespaces"),
+            FLAGS,
+            "get",
+        )
+        .unwrap();
+        assert_eq!(p.positional, vec!["pods", "web"]);
+        assert_eq!(p.get("output"), Some("wide"));
+        assert_eq!(p.get("namespace"), Some("kube-system"));
+        assert!(p.is_set("all-namespaces"));
+        assert_eq!(
+            parse(&args("-owide"), FLAGS, "get").unwrap().get("output"),
+            Some("wide")
+        );
+        assert_eq!(
+            parse(&args("pods --replica"), FLAGS, "get").unwrap_err(),
+            "error: unknown flag: --replica\nSee 'kubectl get --help' for usage.\n"
+        );
+        assert_eq!(
+            parse(&args("pods -x"), FLAGS, "get").unwrap_err(),
+            "error: unknown shorthand flag: 'x' in -x\nSee 'kubectl get --help' for usage.\n"
+        );
+        assert_eq!(
+            parse(&args("pods -n"), FLAGS, "get").unwrap_err(),
+            "error: flag needs an argument: 'n' in -n\nSee 'kubectl get --help' for usage.\n"
+        );
+    }
+}

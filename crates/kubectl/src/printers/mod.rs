@@ -1,0 +1,5 @@
+//! kubectl's output formats: tables (from server-side Tables), names, JSON and YAML.
+
+pub mod structured;
+pub mod table;
+pub mod tabwriter;
