@@ -3,3 +3,4 @@
 pub mod structured;
 pub mod table;
 pub mod tabwriter;
+pub mod yaml;

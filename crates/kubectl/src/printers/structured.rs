@@ -34,9 +34,9 @@ pub fn json(value: &Value) -> String {
     text
 }
 
-/// kubectl's YAML: sorted keys.
+/// kubectl's YAML (see [`super::yaml`]).
 pub fn yaml(value: &Value) -> String {
-    serde_yaml::to_string(&sorted(value)).expect("JSON values serialise as YAML")
+    super::yaml::to_yaml(value)
 }
 
 /// The `List` kubectl prints for several objects.
