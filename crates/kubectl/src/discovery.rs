@@ -1,73 +1,18 @@
 //! Discovery and resource mapping: what the user typed (`po`, `pods`, `Pod`,
 //! `deployments.apps`, `deploy`, the `all` category) → a served resource.
 
-use kubecraft_cluster::api::Request;
+use kubecraft_cluster::api::{Request, ResourceInfo, Scope};
 use serde_json::Value;
 
 use crate::transport::Transport;
 
-/// A served resource as discovery describes it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ApiResource {
-    pub group: String,
-    pub version: String,
-    pub plural: String,
-    pub singular: String,
-    pub kind: String,
-    pub namespaced: bool,
-    pub short_names: Vec<String>,
-    pub categories: Vec<String>,
-    pub verbs: Vec<String>,
-}
-
-impl ApiResource {
-    /// `v1` or `apps/v1`.
-    pub fn api_version(&self) -> String {
-        if self.group.is_empty() {
-            self.version.clone()
-        } else {
-            format!("{}/{}", self.group, self.version)
-        }
-    }
-
-    /// `/api/v1` or `/apis/apps/v1`.
-    pub fn group_version_path(&self) -> String {
-        if self.group.is_empty() {
-            format!("/api/{}", self.version)
-        } else {
-            format!("/apis/{}/{}", self.group, self.version)
-        }
-    }
-
-    /// The collection path, in `namespace` when namespaced and given.
-    pub fn collection_path(&self, namespace: Option<&str>) -> String {
-        match namespace {
-            Some(ns) if self.namespaced => format!(
-                "{}/namespaces/{ns}/{}",
-                self.group_version_path(),
-                self.plural
-            ),
-            _ => format!("{}/{}", self.group_version_path(), self.plural),
-        }
-    }
-
-    /// `pod`, `deployment.apps`: how `-o name` and multi-type listings name the kind.
-    pub fn kind_prefix(&self) -> String {
-        let kind = self.kind.to_ascii_lowercase();
-        if self.group.is_empty() {
-            kind
-        } else {
-            format!("{kind}.{}", self.group)
-        }
-    }
-
-    /// `pods`, `deployments.apps`: how errors name the resource.
-    pub fn qualified_plural(&self) -> String {
-        if self.group.is_empty() {
-            self.plural.clone()
-        } else {
-            format!("{}.{}", self.plural, self.group)
-        }
+/// `pod`, `deployment.apps`: how `-o name` and multi-type listings name a kind.
+pub fn kind_prefix(resource: &ResourceInfo) -> String {
+    let kind = resource.kind.to_ascii_lowercase();
+    if resource.group.is_empty() {
+        kind
+    } else {
+        format!("{kind}.{}", resource.group)
     }
 }
 
@@ -82,7 +27,7 @@ fn strings(v: &Value) -> Vec<String> {
 }
 
 /// Every served top-level resource, core group first, then groups in discovery order.
-pub fn discover(transport: &mut dyn Transport) -> Vec<ApiResource> {
+pub fn discover(transport: &mut dyn Transport) -> Vec<ResourceInfo> {
     let mut versions = vec![(String::new(), "v1".to_string())];
     let groups = transport.send(Request::get("/apis")).body_json();
     for group in groups["groups"].as_array().into_iter().flatten() {
@@ -106,16 +51,23 @@ pub fn discover(transport: &mut dyn Transport) -> Vec<ApiResource> {
             if plural.contains('/') {
                 continue;
             }
-            resources.push(ApiResource {
+            let namespaced = r["namespaced"].as_bool().unwrap_or(false);
+            resources.push(ResourceInfo {
                 group: group.clone(),
                 version: version.clone(),
                 plural: plural.to_string(),
                 singular: r["singularName"].as_str().unwrap_or("").to_string(),
                 kind: r["kind"].as_str().unwrap_or("").to_string(),
-                namespaced: r["namespaced"].as_bool().unwrap_or(false),
+                scope: if namespaced {
+                    Scope::Namespaced
+                } else {
+                    Scope::Cluster
+                },
+                verbs: strings(&r["verbs"]),
                 short_names: strings(&r["shortNames"]),
                 categories: strings(&r["categories"]),
-                verbs: strings(&r["verbs"]),
+                subresources: Vec::new(),
+                selectable_fields: Vec::new(),
             });
         }
     }
@@ -123,13 +75,13 @@ pub fn discover(transport: &mut dyn Transport) -> Vec<ApiResource> {
 }
 
 /// Resolves one resource argument; `None` when the server has no such type.
-pub fn resolve<'a>(resources: &'a [ApiResource], typed: &str) -> Option<&'a ApiResource> {
+pub fn resolve<'a>(resources: &'a [ResourceInfo], typed: &str) -> Option<&'a ResourceInfo> {
     let lower = typed.to_ascii_lowercase();
     let (name, group) = match lower.split_once('.') {
         Some((name, group)) => (name.to_string(), Some(group.to_string())),
         None => (lower.clone(), None),
     };
-    let in_group = |r: &&ApiResource| match &group {
+    let in_group = |r: &&ResourceInfo| match &group {
         // `deployments.apps` or `deployments.v1.apps`.
         Some(g) => r.group == *g || format!("{}.{}", r.version, r.group) == *g,
         None => true,
@@ -143,7 +95,7 @@ pub fn resolve<'a>(resources: &'a [ApiResource], typed: &str) -> Option<&'a ApiR
 }
 
 /// The resources in a category such as `all`, in kubectl's order for `all`.
-pub fn category<'a>(resources: &'a [ApiResource], name: &str) -> Vec<&'a ApiResource> {
+pub fn category<'a>(resources: &'a [ResourceInfo], name: &str) -> Vec<&'a ResourceInfo> {
     resources
         .iter()
         .filter(|r| r.categories.iter().any(|c| c == name))

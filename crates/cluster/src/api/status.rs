@@ -109,24 +109,6 @@ pub struct StatusError {
     pub details: Option<Map<String, Value>>,
 }
 
-/// Upstream's `qualifiedResource.String()`: `pods`, `deployments.apps`.
-fn qualified_resource(info: &ResourceInfo) -> String {
-    if info.group.is_empty() {
-        info.plural.to_string()
-    } else {
-        format!("{}.{}", info.plural, info.group)
-    }
-}
-
-/// Upstream's `qualifiedKind.String()`: `Pod`, `Deployment.apps`.
-fn qualified_kind(info: &ResourceInfo) -> String {
-    if info.group.is_empty() {
-        info.kind.to_string()
-    } else {
-        format!("{}.{}", info.kind, info.group)
-    }
-}
-
 /// `details` naming an object by resource (`kind` holds the plural, as upstream does).
 fn resource_details(info: &ResourceInfo, name: &str) -> Map<String, Value> {
     let mut details = Map::new();
@@ -158,7 +140,7 @@ impl StatusError {
         Self::new(
             404,
             "NotFound",
-            format!("{} {name:?} not found", qualified_resource(info)),
+            format!("{} {name:?} not found", info.qualified_plural()),
         )
         .with_details(resource_details(info, name))
     }
@@ -178,7 +160,7 @@ impl StatusError {
         Self::new(
             409,
             "AlreadyExists",
-            format!("{} {name:?} already exists", qualified_resource(info)),
+            format!("{} {name:?} already exists", info.qualified_plural()),
         )
         .with_details(resource_details(info, name))
     }
@@ -199,7 +181,7 @@ impl StatusError {
             "Conflict",
             format!(
                 "Operation cannot be fulfilled on {} {name:?}: {why}",
-                qualified_resource(info)
+                info.qualified_plural()
             ),
         )
         .with_details(resource_details(info, name))
@@ -227,7 +209,7 @@ impl StatusError {
         Self::new(
             422,
             "Invalid",
-            format!("{} {name:?} is invalid: {summary}", qualified_kind(info)),
+            format!("{} {name:?} is invalid: {summary}", info.qualified_kind()),
         )
         .with_details(details)
     }
@@ -281,7 +263,7 @@ impl StatusError {
             "Forbidden",
             format!(
                 "{} {name:?} is forbidden: unable to create new content in namespace {namespace} because it is being terminated",
-                qualified_resource(info)
+                info.qualified_plural()
             ),
         )
         .with_details(details)

@@ -4,7 +4,9 @@
 use kubecraft_cluster::api::Request;
 use serde_json::Value;
 
-use crate::discovery::{category, discover, resolve, ApiResource};
+use kubecraft_cluster::api::ResourceInfo;
+
+use crate::discovery::{category, discover, kind_prefix, resolve};
 use crate::errors::server_error;
 use crate::flags::{self, boolean, value, Flag};
 use crate::output::Output;
@@ -30,7 +32,7 @@ const FORMATS: &str = "custom-columns,custom-columns-file,go-template,go-templat
 
 /// What to fetch: a resource and, optionally, names.
 struct Target<'a> {
-    resource: &'a ApiResource,
+    resource: &'a ResourceInfo,
     names: Vec<String>,
 }
 
@@ -132,9 +134,9 @@ pub fn run(kubectl: &mut Kubectl, transport: &mut dyn Transport, args: &[String]
             }
             let options = TableOptions {
                 wide: format == "wide",
-                with_namespace: all_namespaces && target.resource.namespaced,
+                with_namespace: all_namespaces && target.resource.namespaced(),
                 show_labels: parsed.is_set("show-labels"),
-                name_prefix: multiple.then(|| target.resource.kind_prefix()),
+                name_prefix: multiple.then(|| kind_prefix(target.resource)),
                 no_headers: parsed.is_set("no-headers"),
             };
             out.out(table::print(&tables, &options));
@@ -145,7 +147,7 @@ pub fn run(kubectl: &mut Kubectl, transport: &mut dyn Transport, args: &[String]
                     .pointer("/metadata/name")
                     .and_then(Value::as_str)
                     .unwrap_or("");
-                out.out(format!("{}/{name}\n", target.resource.kind_prefix()));
+                out.out(format!("{}/{name}\n", kind_prefix(target.resource)));
                 printed_any = true;
             }
         } else {
@@ -182,7 +184,7 @@ pub fn run(kubectl: &mut Kubectl, transport: &mut dyn Transport, args: &[String]
 
 /// Resolves `TYPE[,TYPE] [NAME...]` or `TYPE/NAME ...` into fetch targets.
 fn targets<'a>(
-    resources: &'a [ApiResource],
+    resources: &'a [ResourceInfo],
     positional: &[String],
 ) -> Result<Vec<Target<'a>>, String> {
     let unknown =

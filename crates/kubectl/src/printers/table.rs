@@ -3,6 +3,8 @@
 
 use serde_json::Value;
 
+use kubecraft_cluster::apiserver::tables::map_string;
+
 use super::tabwriter::align;
 
 /// How to print a table.
@@ -31,21 +33,7 @@ pub fn cell_text(cell: &Value) -> String {
 }
 
 fn labels_text(row: &Value) -> String {
-    let mut pairs: Vec<String> = row
-        .pointer("/object/metadata/labels")
-        .and_then(Value::as_object)
-        .map(|m| {
-            m.iter()
-                .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("")))
-                .collect()
-        })
-        .unwrap_or_default();
-    pairs.sort();
-    if pairs.is_empty() {
-        "<none>".into()
-    } else {
-        pairs.join(",")
-    }
+    map_string(row.pointer("/object/metadata/labels"))
 }
 
 /// The rows (header first) of one or more Tables of the same kind.
