@@ -63,11 +63,8 @@ fn shell(args: &[String]) -> ExitCode {
     let stdin = std::io::stdin();
     let mut stdout = std::io::stdout();
     let mut stderr = std::io::stderr();
-    for line in stdin.lock().lines() {
-        let Ok(line) = line else {
-            return ExitCode::FAILURE;
-        };
-        for (stream, text) in shell.run_line(&line).chunks {
+    let mut print = |output: kubecraft_kubectl::Output| {
+        for (stream, text) in output.chunks {
             let _ = match stream {
                 Stream::Stdout => stdout
                     .write_all(text.as_bytes())
@@ -77,7 +74,14 @@ fn shell(args: &[String]) -> ExitCode {
                     .and_then(|_| stderr.flush()),
             };
         }
+    };
+    for line in stdin.lock().lines() {
+        let Ok(line) = line else {
+            return ExitCode::FAILURE;
+        };
+        print(shell.feed(&line));
     }
+    print(shell.finish());
     ExitCode::SUCCESS
 }
 

@@ -12,10 +12,36 @@ use crate::words;
 /// How far `sim settle` looks ahead for pending work (one virtual hour).
 const SETTLE_HORIZON_MS: u64 = 3_600_000;
 
+/// A command waiting for the body of its here-document.
+struct PendingHeredoc {
+    words: Vec<String>,
+    delimiter: String,
+    /// `<<-WORD`: leading tabs are stripped from body lines.
+    strip_tabs: bool,
+    body: String,
+}
+
 /// A cluster and a kubectl session.
 pub struct Shell {
     world: World,
     kubectl: Kubectl,
+    heredoc: Option<PendingHeredoc>,
+    line_number: usize,
+}
+
+/// Finds a here-document redirection (`<<EOF`, `<<'EOF'`, `<<-EOF`, `<< EOF`) and
+/// removes it from the words, returning the delimiter and whether tabs are stripped.
+fn take_heredoc(words: &mut Vec<String>) -> Option<(String, bool)> {
+    let at = words.iter().position(|w| w.starts_with("<<"))?;
+    let mut rest = words.remove(at)[2..].to_string();
+    let strip_tabs = rest.starts_with('-');
+    if strip_tabs {
+        rest.remove(0);
+    }
+    if rest.is_empty() && at < words.len() {
+        rest = words.remove(at);
+    }
+    Some((rest, strip_tabs))
 }
 
 /// Formats virtual milliseconds as `1h2m3.5s`-style text for `sim status`.
@@ -43,8 +69,47 @@ impl Shell {
     pub fn new(seed: u64) -> Self {
         Shell {
             world: World::new(seed),
-            kubectl: Kubectl::default(),
+            kubectl: Kubectl {
+                read_file: Some(|path| std::fs::read_to_string(path)),
+                ..Kubectl::default()
+            },
+            heredoc: None,
+            line_number: 0,
         }
+    }
+
+    /// Takes one input line: runs it, or collects it into a pending here-document.
+    pub fn feed(&mut self, line: &str) -> Output {
+        self.line_number += 1;
+        if let Some(pending) = &mut self.heredoc {
+            let content = if pending.strip_tabs {
+                line.trim_start_matches('\t')
+            } else {
+                line
+            };
+            if content == pending.delimiter {
+                let pending = self.heredoc.take().expect("pending here-document");
+                return self.run_words(&pending.words, Some(&pending.body));
+            }
+            pending.body.push_str(content);
+            pending.body.push('\n');
+            return Output::default();
+        }
+        self.run_line(line)
+    }
+
+    /// Ends the input: a here-document still open runs with what it has, as bash does.
+    pub fn finish(&mut self) -> Output {
+        let Some(pending) = self.heredoc.take() else {
+            return Output::default();
+        };
+        let mut out = Output::default();
+        out.err(format!(
+            "warning: here-document at line {} delimited by end-of-file (wanted `{}')\n",
+            self.line_number, pending.delimiter
+        ));
+        out.extend(self.run_words(&pending.words, Some(&pending.body)));
+        out
     }
 
     /// Runs one input line and returns what it printed.
@@ -54,17 +119,30 @@ impl Shell {
         if trimmed.is_empty() || trimmed.starts_with('#') {
             return out;
         }
-        let words = match words::split(trimmed) {
+        let mut words = match words::split(trimmed) {
             Ok(w) => w,
             Err(e) => {
                 out.fail(format!("error: {e}\n"));
                 return out;
             }
         };
+        if let Some((delimiter, strip_tabs)) = take_heredoc(&mut words) {
+            self.heredoc = Some(PendingHeredoc {
+                words,
+                delimiter,
+                strip_tabs,
+                body: String::new(),
+            });
+            return out;
+        }
+        self.run_words(&words, None)
+    }
+
+    fn run_words(&mut self, words: &[String], stdin: Option<&str>) -> Output {
         match words.first().map(String::as_str) {
             Some("sim") => self.sim(&words[1..]),
-            Some("kubectl") => self.kubectl.run(&mut self.world, &words[1..]),
-            _ => self.kubectl.run(&mut self.world, &words),
+            Some("kubectl") => self.kubectl.run(&mut self.world, &words[1..], stdin),
+            _ => self.kubectl.run(&mut self.world, words, stdin),
         }
     }
 
@@ -103,6 +181,41 @@ impl Shell {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn here_documents_and_files_feed_kubectl() {
+        let mut shell = Shell::new(1);
+        assert!(shell.feed("kubectl create -f - <<-EOF").chunks.is_empty());
+        for line in [
+            "\tapiVersion: v1",
+            "\tkind: Namespace",
+            "\tmetadata:",
+            "\t  name: team",
+            "\tEOF",
+        ] {
+            let out = shell.feed(line);
+            if line == "\tEOF" {
+                assert_eq!(out.combined(), "namespace/team created\n");
+            }
+        }
+        let path =
+            std::env::temp_dir().join(format!("kubecraft-shell-{}.yaml", std::process::id()));
+        std::fs::write(
+            &path,
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: from-file\n",
+        )
+        .unwrap();
+        let out = shell.feed(&format!("kubectl create -f {}", path.display()));
+        assert_eq!(out.combined(), "configmap/from-file created\n");
+        assert_eq!(
+            shell.feed("kubectl create -f /no/such.yaml").combined(),
+            "error: the path \"/no/such.yaml\" does not exist\n"
+        );
+        shell.feed("kubectl create -f - <<EOF");
+        shell.feed("apiVersion: v1");
+        let out = shell.finish();
+        assert!(out.combined().starts_with("warning: here-document at line"));
+    }
 
     #[test]
     fn time_format() {

@@ -2,9 +2,10 @@
 //! through `kubecraft shell`, and what it prints (stdout and stderr, in order) must
 //! equal the transcript exactly.
 //!
-//! Format: a line starting with `$ ` is input; the lines after it, up to the next
-//! input line, are exactly what that input prints. Lines before the first input
-//! line that start with `#` describe the scenario.
+//! Format: a line starting with `$ ` is input, and so are the `> ` lines right after
+//! it (a here-document's body); the lines after those, up to the next input line,
+//! are exactly what that input prints. Lines before the first input line that
+//! start with `#` describe the scenario.
 
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
@@ -19,12 +20,22 @@ fn parse(text: &str) -> Transcript {
     let mut input = String::new();
     let mut expected = String::new();
     let mut started = false;
+    let mut continuing = false;
     for line in text.lines() {
         if let Some(command) = line.strip_prefix("$ ") {
             started = true;
+            continuing = true;
             input.push_str(command);
             input.push('\n');
+        } else if let Some(body) = line
+            .strip_prefix("> ")
+            .filter(|_| continuing)
+            .or((line == ">" && continuing).then_some(""))
+        {
+            input.push_str(body);
+            input.push('\n');
         } else if started {
+            continuing = false;
             expected.push_str(line);
             expected.push('\n');
         }

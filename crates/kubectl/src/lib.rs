@@ -8,6 +8,7 @@ pub mod commands;
 pub mod discovery;
 pub mod errors;
 pub mod flags;
+pub mod manifests;
 pub mod output;
 pub mod printers;
 pub mod transport;
@@ -20,19 +21,28 @@ pub use transport::Transport;
 pub struct Kubectl {
     /// The namespace commands use without `-n`.
     pub namespace: String,
+    /// Reads `-f FILE` (natively, the file system; in the browser there are no files).
+    pub read_file: Option<fn(&str) -> std::io::Result<String>>,
 }
 
 impl Default for Kubectl {
     fn default() -> Self {
         Kubectl {
             namespace: "default".into(),
+            read_file: None,
         }
     }
 }
 
 impl Kubectl {
-    /// Runs one command line (already split into words, without the leading `kubectl`).
-    pub fn run(&mut self, transport: &mut dyn Transport, args: &[String]) -> Output {
-        commands::run(self, transport, args)
+    /// Runs one command line (already split into words, without the leading `kubectl`);
+    /// `stdin` is what `-f -` reads.
+    pub fn run(
+        &mut self,
+        transport: &mut dyn Transport,
+        args: &[String],
+        stdin: Option<&str>,
+    ) -> Output {
+        commands::run(self, transport, args, stdin)
     }
 }

@@ -1,16 +1,44 @@
 //! kubectl's commands, one file each.
 
+mod create;
+mod delete;
 mod get;
+mod mapping;
 
 use crate::output::Output;
 use crate::transport::Transport;
 use crate::Kubectl;
 
-/// Dispatches a command line to its command.
-pub fn run(kubectl: &mut Kubectl, transport: &mut dyn Transport, args: &[String]) -> Output {
+/// The text behind `-f`: stdin for `-`, else a file; with the name errors use.
+fn read_source(
+    kubectl: &Kubectl,
+    file: &str,
+    stdin: Option<&str>,
+) -> Result<(String, String), String> {
+    if file == "-" {
+        return Ok((stdin.unwrap_or("").to_string(), "STDIN".to_string()));
+    }
+    match kubectl.read_file.map(|read| read(file)) {
+        Some(Ok(text)) => Ok((text, file.to_string())),
+        _ => Err(format!(
+            "error: the path {file:?} does not exist
+"
+        )),
+    }
+}
+
+/// Dispatches a command line to its command; `stdin` is what `-f -` reads.
+pub fn run(
+    kubectl: &mut Kubectl,
+    transport: &mut dyn Transport,
+    args: &[String],
+    stdin: Option<&str>,
+) -> Output {
     let mut out = Output::default();
     match args.first().map(String::as_str) {
         Some("get") => return get::run(kubectl, transport, &args[1..]),
+        Some("create") => return create::run(kubectl, transport, &args[1..], stdin),
+        Some("delete") => return delete::run(kubectl, transport, &args[1..], stdin),
         Some(other) if !other.starts_with('-') => {
             out.fail(format!(
                 "error: unknown command {other:?} for \"kubectl\"\n"

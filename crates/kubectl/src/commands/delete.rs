@@ -1,0 +1,251 @@
+//! `kubectl delete`: by name, `TYPE/NAME`, manifest (`-f`), label selector or `--all`,
+//! with `--grace-period`, `--now`, `--force` and `--cascade`.
+
+use kubecraft_cluster::api::{Request, ResourceInfo};
+use serde_json::{json, Value};
+
+use crate::commands::mapping::resource_for;
+use crate::discovery::{discover, kind_prefix, resolve};
+use crate::errors::server_error;
+use crate::flags::{self, boolean, value, Flag};
+use crate::manifests;
+use crate::output::Output;
+use crate::transport::Transport;
+use crate::Kubectl;
+
+const FLAGS: &[Flag] = &[
+    value("filename", Some('f')),
+    value("selector", Some('l')),
+    boolean("all", None),
+    value("grace-period", None),
+    boolean("now", None),
+    boolean("force", None),
+    value("cascade", None),
+    boolean("ignore-not-found", None),
+    value("wait", None),
+];
+
+const NO_ARGS: &str = "error: You must provide one or more resources by argument or filename.\nExample resource specifications include:\n   '-f rsrc.yaml'\n   '--filename=rsrc.json'\n   '<resource> <name>'\n   '<resource>'\n";
+
+const FORCE_WARNING: &str = "Warning: Immediate deletion does not wait for confirmation that the running resource has been terminated. The resource may continue to run on the cluster indefinitely.\n";
+
+/// One object to delete.
+struct Victim<'a> {
+    resource: &'a ResourceInfo,
+    namespace: String,
+    name: String,
+}
+
+/// Runs `kubectl delete`.
+pub fn run(
+    kubectl: &mut Kubectl,
+    transport: &mut dyn Transport,
+    args: &[String],
+    stdin: Option<&str>,
+) -> Output {
+    let mut out = Output::default();
+    let parsed = match flags::parse(args, FLAGS, "delete") {
+        Ok(p) => p,
+        Err(text) => {
+            out.fail(text);
+            return out;
+        }
+    };
+    let propagation = match parsed.get("cascade").unwrap_or("background") {
+        "background" | "true" => "Background",
+        "foreground" => "Foreground",
+        "orphan" | "false" => "Orphan",
+        other => {
+            out.fail(format!("error: invalid cascade value ({other}). Must be \"background\", \"foreground\", or \"orphan\".\n"));
+            return out;
+        }
+    };
+    let force = parsed.is_set("force");
+    let grace: Option<i64> = if parsed.is_set("now") {
+        Some(1)
+    } else {
+        match parsed.get("grace-period").map(str::parse::<i64>) {
+            None => None,
+            Some(Ok(g)) if g >= 0 => Some(g),
+            Some(Ok(_)) => None,
+            Some(Err(_)) => {
+                out.fail(format!("error: invalid argument {:?} for \"--grace-period\" flag: strconv.ParseInt: parsing {:?}: invalid syntax\nSee 'kubectl delete --help' for usage.\n", parsed.get("grace-period").unwrap_or(""), parsed.get("grace-period").unwrap_or("")));
+                return out;
+            }
+        }
+    };
+    let grace = if force && grace.is_none() {
+        Some(0)
+    } else {
+        grace
+    };
+    if grace == Some(0) && !force {
+        out.fail("error: --grace-period=0 must have --force specified\n");
+        return out;
+    }
+    let namespace = parsed
+        .get("namespace")
+        .unwrap_or(&kubectl.namespace)
+        .to_string();
+    let resources = discover(transport);
+    let mut errors = Output::default();
+    let mut victims: Vec<Victim> = Vec::new();
+    let mut read_error = None;
+    if let Some(file) = parsed.get("filename") {
+        let (text, source) = match super::read_source(kubectl, file, stdin) {
+            Ok(v) => v,
+            Err(e) => {
+                out.fail(e);
+                return out;
+            }
+        };
+        let read = manifests::read(&text, &source);
+        read_error = read.error;
+        for obj in &read.objects {
+            match resource_for(&resources, obj, &source) {
+                Ok(resource) => victims.push(Victim {
+                    resource,
+                    namespace: obj
+                        .pointer("/metadata/namespace")
+                        .and_then(Value::as_str)
+                        .unwrap_or(&namespace)
+                        .to_string(),
+                    name: obj
+                        .pointer("/metadata/name")
+                        .and_then(Value::as_str)
+                        .unwrap_or("")
+                        .to_string(),
+                }),
+                Err(e) => errors.fail(e),
+            }
+        }
+    } else {
+        if parsed.positional.is_empty() {
+            out.fail(NO_ARGS);
+            return out;
+        }
+        match select(transport, &resources, &parsed, &namespace) {
+            Ok(found) => victims = found,
+            Err(e) => {
+                out.fail(e);
+                return out;
+            }
+        }
+        let by_selection = parsed.get("selector").is_some() || parsed.is_set("all");
+        if victims.is_empty() && by_selection {
+            out.err("No resources found\n");
+            return out;
+        }
+    }
+    if force && grace == Some(0) && !victims.is_empty() {
+        out.err(FORCE_WARNING);
+    }
+    for victim in &victims {
+        let mut options =
+            json!({"kind": "DeleteOptions", "apiVersion": "v1", "propagationPolicy": propagation});
+        if let Some(g) = grace {
+            options["gracePeriodSeconds"] = json!(g);
+        }
+        let path = format!(
+            "{}/{}",
+            victim.resource.collection_path(Some(&victim.namespace)),
+            victim.name
+        );
+        let response = transport
+            .send(Request::delete(path).with_body(options.to_string(), "application/json"));
+        if response.is_success() {
+            let verb = if force && grace == Some(0) {
+                "force deleted"
+            } else {
+                "deleted"
+            };
+            let kind = kind_prefix(victim.resource);
+            if victim.resource.namespaced() {
+                out.out(format!(
+                    "{kind} {:?} {verb} from {} namespace\n",
+                    victim.name, victim.namespace
+                ));
+            } else {
+                out.out(format!("{kind} {:?} {verb}\n", victim.name));
+            }
+        } else if !(response.status == 404 && parsed.is_set("ignore-not-found")) {
+            errors.fail(server_error(&response));
+        }
+    }
+    out.extend(errors);
+    if let Some(e) = read_error {
+        out.fail(e);
+    }
+    out
+}
+
+/// Objects named on the command line, or selected by `-l` / `--all`.
+fn select<'a>(
+    transport: &mut dyn Transport,
+    resources: &'a [ResourceInfo],
+    parsed: &flags::Parsed,
+    namespace: &str,
+) -> Result<Vec<Victim<'a>>, String> {
+    let unknown = |t: &str| format!("error: the server doesn't have a resource type {t:?}\n");
+    let mut victims = Vec::new();
+    if parsed.positional[0].contains('/') {
+        for arg in &parsed.positional {
+            let (typed, name) = arg.split_once('/').ok_or_else(|| unknown(arg))?;
+            let resource = resolve(resources, typed).ok_or_else(|| unknown(typed))?;
+            victims.push(Victim {
+                resource,
+                namespace: namespace.to_string(),
+                name: name.to_string(),
+            });
+        }
+        return Ok(victims);
+    }
+    let typed = &parsed.positional[0];
+    let mut types = Vec::new();
+    for t in typed.split(',') {
+        types.push(resolve(resources, t).ok_or_else(|| unknown(t))?);
+    }
+    let names = &parsed.positional[1..];
+    let by_selection = parsed.get("selector").is_some() || parsed.is_set("all");
+    if names.is_empty() && !by_selection {
+        return Err("error: resource(s) were provided, but no name was specified\n".into());
+    }
+    for resource in types {
+        if !names.is_empty() {
+            victims.extend(names.iter().map(|n| Victim {
+                resource,
+                namespace: namespace.to_string(),
+                name: n.clone(),
+            }));
+            continue;
+        }
+        let mut req = Request::get(resource.collection_path(Some(namespace)));
+        if let Some(sel) = parsed.get("selector") {
+            req = req.with_query("labelSelector", sel);
+        }
+        let response = transport.send(req);
+        if !response.is_success() {
+            return Err(server_error(&response));
+        }
+        for item in response.body_json()["items"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            victims.push(Victim {
+                resource,
+                namespace: item
+                    .pointer("/metadata/namespace")
+                    .and_then(Value::as_str)
+                    .unwrap_or(namespace)
+                    .to_string(),
+                name: item
+                    .pointer("/metadata/name")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_string(),
+            });
+        }
+    }
+    Ok(victims)
+}
