@@ -47,6 +47,15 @@ impl Parsed {
             .map(|(_, v)| v.as_str())
     }
 
+    /// Every value given for a repeatable flag, in order.
+    pub fn get_all(&self, long: &str) -> Vec<String> {
+        self.values
+            .iter()
+            .filter(|(k, _)| *k == long)
+            .map(|(_, v)| v.clone())
+            .collect()
+    }
+
     /// Whether a boolean flag is set (`--flag` or `--flag=true`).
     pub fn is_set(&self, long: &str) -> bool {
         self.get(long).is_some_and(|v| v == "true")

@@ -1,18 +1,43 @@
-//! `kubectl create -f`: creates every object in the manifests, reporting
-//! `kind/name created` or kubectl's error for each.
+//! `kubectl create`: from manifests (`-f`) or from a generator (`namespace`,
+//! `deployment`, `configmap`, `secret generic`, `service clusterip|nodeport`), with
+//! `--dry-run=client|server` and `-o yaml|json|name`.
 
-use kubecraft_cluster::api::Request;
-use serde_json::Value;
+use kubecraft_cluster::api::{Request, ResourceInfo};
+use serde_json::{json, Value};
 
+use super::generators;
 use crate::commands::mapping::{resource_for, source_error};
 use crate::discovery::{discover, kind_prefix};
-use crate::flags::{self, value, Flag};
+use crate::errors::server_error;
+use crate::flags::{self, value, Flag, Parsed};
 use crate::manifests;
 use crate::output::Output;
+use crate::printers::structured;
 use crate::transport::Transport;
 use crate::Kubectl;
 
-const FLAGS: &[Flag] = &[value("filename", Some('f'))];
+const COMMON: &[Flag] = &[value("dry-run", None), value("output", Some('o'))];
+
+/// How a create is carried out.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum DryRun {
+    None,
+    Client,
+    Server,
+}
+
+fn flags_for(extra: &[Flag]) -> Vec<Flag> {
+    COMMON.iter().chain(extra.iter()).copied().collect()
+}
+
+fn dry_run(parsed: &Parsed) -> Result<DryRun, String> {
+    match parsed.get("dry-run") {
+        None | Some("none") => Ok(DryRun::None),
+        Some("client") | Some("true") | Some("unchanged") => Ok(DryRun::Client),
+        Some("server") => Ok(DryRun::Server),
+        Some(other) => Err(format!("error: Invalid dry-run value ({other}). Must be \"none\", \"server\", or \"client\".\n")),
+    }
+}
 
 /// Runs `kubectl create`.
 pub fn run(
@@ -21,14 +46,197 @@ pub fn run(
     args: &[String],
     stdin: Option<&str>,
 ) -> Output {
+    let (command, extra, rest): (&str, Vec<Flag>, &[String]) =
+        match args.first().map(String::as_str) {
+            Some("namespace" | "ns") => ("create namespace", vec![], &args[1..]),
+            Some("deployment" | "deploy") => (
+                "create deployment",
+                vec![
+                    value("image", None),
+                    value("replicas", Some('r')),
+                    value("port", None),
+                ],
+                &args[1..],
+            ),
+            Some("configmap" | "cm") => (
+                "create configmap",
+                vec![value("from-literal", None)],
+                &args[1..],
+            ),
+            Some("secret") if args.get(1).is_some_and(|a| a == "generic") => (
+                "create secret generic",
+                vec![value("from-literal", None), value("type", None)],
+                &args[2..],
+            ),
+            Some("service" | "svc")
+                if args
+                    .get(1)
+                    .is_some_and(|a| a == "clusterip" || a == "nodeport") =>
+            {
+                ("create service", vec![value("tcp", None)], &args[1..])
+            }
+            _ => ("create", vec![value("filename", Some('f'))], args),
+        };
     let mut out = Output::default();
-    let parsed = match flags::parse(args, FLAGS, "create") {
+    let parsed = match flags::parse(rest, &flags_for(&extra), command) {
         Ok(p) => p,
         Err(text) => {
             out.fail(text);
             return out;
         }
     };
+    let mode = match dry_run(&parsed) {
+        Ok(m) => m,
+        Err(e) => {
+            out.fail(e);
+            return out;
+        }
+    };
+    let namespace = parsed
+        .get("namespace")
+        .unwrap_or(&kubectl.namespace)
+        .to_string();
+    if command == "create" {
+        return from_manifests(kubectl, transport, &parsed, &namespace, mode, stdin);
+    }
+    let generated = match generate(command, args, &parsed) {
+        Ok(obj) => obj,
+        Err(e) => {
+            out.fail(e);
+            return out;
+        }
+    };
+    let mut obj = generated;
+    if parsed.get("namespace").is_some() && obj["kind"] != "Namespace" {
+        obj["metadata"]["namespace"] = json!(namespace);
+    }
+    let resources = discover(transport);
+    match resource_for(&resources, &obj, "") {
+        Ok(resource) => create_one(
+            transport,
+            resource,
+            obj,
+            &namespace,
+            mode,
+            parsed.get("output"),
+            None,
+        ),
+        Err(e) => {
+            out.fail(e);
+            out
+        }
+    }
+}
+
+/// Builds the object a generator subcommand describes, with kubectl's argument errors.
+fn generate(command: &str, args: &[String], parsed: &Parsed) -> Result<Value, String> {
+    let names = &parsed.positional[usize::from(command == "create service")..];
+    if names.len() != 1 {
+        return Err(format!(
+            "error: exactly one NAME is required, got {}\nSee 'kubectl {command} -h' for help and examples\n",
+            names.len()
+        ));
+    }
+    let name = names[0].as_str();
+    match command {
+        "create namespace" => Ok(generators::namespace(name)),
+        "create deployment" => {
+            let images = parsed.get_all("image");
+            if images.is_empty() {
+                return Err("error: required flag(s) \"image\" not set\n".into());
+            }
+            let replicas = parsed.get("replicas").map_or(Ok(1), |r| r.parse::<i64>()).map_err(|_| {
+                format!("error: invalid argument {:?} for \"-r, --replicas\" flag: strconv.ParseInt: parsing {:?}: invalid syntax\n", parsed.get("replicas").unwrap_or(""), parsed.get("replicas").unwrap_or(""))
+            })?;
+            let port = parsed.get("port").and_then(|p| p.parse::<i64>().ok());
+            Ok(generators::deployment(name, &images, replicas, port))
+        }
+        "create configmap" => generators::configmap(name, &parsed.get_all("from-literal")),
+        "create secret generic" => {
+            generators::secret(name, &parsed.get_all("from-literal"), parsed.get("type"))
+        }
+        "create service" => {
+            let kind = if args[1] == "nodeport" {
+                "NodePort"
+            } else {
+                "ClusterIP"
+            };
+            let tcp = parsed.get_all("tcp");
+            if tcp.is_empty() {
+                return Err("error: at least one tcp port specifier must be provided\n".into());
+            }
+            generators::service(kind, name, &tcp)
+        }
+        _ => Err(format!("error: unknown command {command:?}\n")),
+    }
+}
+
+/// Creates one object and prints what kubectl prints for it.
+fn create_one(
+    transport: &mut dyn Transport,
+    resource: &ResourceInfo,
+    obj: Value,
+    namespace: &str,
+    mode: DryRun,
+    output: Option<&str>,
+    source: Option<&str>,
+) -> Output {
+    let mut out = Output::default();
+    let ns = obj
+        .pointer("/metadata/namespace")
+        .and_then(Value::as_str)
+        .unwrap_or(namespace)
+        .to_string();
+    let shown = if mode == DryRun::Client {
+        obj
+    } else {
+        let mut req = Request::post(resource.collection_path(Some(&ns)), obj.to_string());
+        if mode == DryRun::Server {
+            req = req.with_query("dryRun", "All");
+        }
+        let response = transport.send(req);
+        if !response.is_success() {
+            out.fail(match source {
+                Some(s) => source_error(&response, "creating", s),
+                None => server_error(&response),
+            });
+            return out;
+        }
+        response.body_json()
+    };
+    let name = shown
+        .pointer("/metadata/name")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    match output {
+        Some("yaml") => out.out(structured::yaml(&shown)),
+        Some("json") => out.out(structured::json(&shown)),
+        Some("name") => out.out(format!("{}/{name}\n", kind_prefix(resource))),
+        _ => {
+            let suffix = match mode {
+                DryRun::None => "",
+                DryRun::Client => " (dry run)",
+                DryRun::Server => " (server dry run)",
+            };
+            out.out(format!(
+                "{}/{name} created{suffix}\n",
+                kind_prefix(resource)
+            ));
+        }
+    }
+    out
+}
+
+/// `kubectl create -f`: every object of the manifests, then any read error.
+fn from_manifests(
+    kubectl: &Kubectl,
+    transport: &mut dyn Transport,
+    parsed: &Parsed,
+    namespace: &str,
+    mode: DryRun,
+    stdin: Option<&str>,
+) -> Output {
+    let mut out = Output::default();
     let Some(file) = parsed.get("filename") else {
         out.fail("error: must specify one of -f and -k\n\n");
         return out;
@@ -40,37 +248,33 @@ pub fn run(
             return out;
         }
     };
-    let namespace = parsed
-        .get("namespace")
-        .unwrap_or(&kubectl.namespace)
-        .to_string();
     let read = manifests::read(&text, &source);
+    if read.objects.is_empty() && read.error.is_none() {
+        out.fail("error: no objects passed to create\n");
+        return out;
+    }
     let resources = discover(transport);
     let mut errors = Output::default();
-    for obj in &read.objects {
-        let resource = match resource_for(&resources, obj, &source) {
-            Ok(r) => r,
-            Err(e) => {
-                errors.fail(e);
-                continue;
+    for obj in read.objects {
+        match resource_for(&resources, &obj, &source) {
+            Ok(resource) => {
+                let result = create_one(
+                    transport,
+                    resource,
+                    obj,
+                    namespace,
+                    mode,
+                    parsed.get("output"),
+                    Some(&source),
+                );
+                for (stream, text) in result.chunks {
+                    match stream {
+                        crate::output::Stream::Stdout => out.out(text),
+                        crate::output::Stream::Stderr => errors.fail(text),
+                    }
+                }
             }
-        };
-        let ns = obj
-            .pointer("/metadata/namespace")
-            .and_then(Value::as_str)
-            .unwrap_or(&namespace);
-        let response = transport.send(Request::post(
-            resource.collection_path(Some(ns)),
-            obj.to_string(),
-        ));
-        if response.is_success() {
-            let name = response.body_json()["metadata"]["name"]
-                .as_str()
-                .unwrap_or("")
-                .to_string();
-            out.out(format!("{}/{name} created\n", kind_prefix(resource)));
-        } else {
-            errors.fail(source_error(&response, "creating", &source));
+            Err(e) => errors.fail(e),
         }
     }
     out.extend(errors);

@@ -2,6 +2,7 @@
 
 mod create;
 mod delete;
+mod generators;
 mod get;
 mod mapping;
 

@@ -8,6 +8,7 @@ mod pod;
 mod pod_spec_defaults;
 mod priority_class;
 mod rbac;
+mod secret;
 mod service;
 
 use serde::de::DeserializeOwned;
@@ -164,7 +165,7 @@ pub fn builtin_strategy(group: &str, plural: &str) -> Box<dyn Strategy> {
         ("", "resourcequotas") => {
             Box::new(Plain::<k::core::v1::ResourceQuota>::new(Subdomain, false))
         }
-        ("", "secrets") => Box::new(Plain::<k::core::v1::Secret>::new(Subdomain, false)),
+        ("", "secrets") => Box::new(secret::SecretStrategy),
         ("", "serviceaccounts") => {
             Box::new(Plain::<k::core::v1::ServiceAccount>::new(Subdomain, false))
         }

@@ -1,0 +1,16 @@
+//! Secrets: `type` defaults to Opaque.
+
+use k8s_openapi::api::core::v1::Secret;
+
+use super::{typed, Strategy};
+
+/// The strategy for `secrets`.
+pub struct SecretStrategy;
+
+impl Strategy for SecretStrategy {
+    fn normalize(&self, obj: serde_json::Value) -> Result<serde_json::Value, String> {
+        typed::<Secret>(obj, |secret| {
+            secret.type_.get_or_insert_with(|| "Opaque".into());
+        })
+    }
+}

@@ -1,0 +1,140 @@
+//! The objects `kubectl create <kind> NAME ...` builds, exactly as kubectl builds
+//! them (what `--dry-run=client -o yaml` shows).
+
+use base64::Engine;
+use serde_json::{json, Map, Value};
+
+/// kubectl's container name for an image: the last path part without tag or digest,
+/// with `_` and `.` made DNS-safe.
+pub fn container_name(image: &str) -> String {
+    let last = image.rsplit('/').next().unwrap_or(image);
+    let name = last.split(':').next().unwrap_or(last);
+    let name = name.split('@').next().unwrap_or(name);
+    name.replace(['_', '.'], "-")
+}
+
+/// `kubectl create namespace NAME`.
+pub fn namespace(name: &str) -> Value {
+    json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}, "spec": {}, "status": {}})
+}
+
+/// `kubectl create deployment NAME --image=... [--replicas=N] [--port=P]`.
+pub fn deployment(name: &str, images: &[String], replicas: i64, port: Option<i64>) -> Value {
+    let containers: Vec<Value> = images
+        .iter()
+        .enumerate()
+        .map(|(i, image)| {
+            let mut c = json!({"image": image, "name": container_name(image), "resources": {}});
+            if let (0, Some(p)) = (i, port) {
+                c["ports"] = json!([{"containerPort": p}]);
+            }
+            c
+        })
+        .collect();
+    json!({
+        "apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"labels": {"app": name}, "name": name},
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": {"app": name}},
+            "strategy": {},
+            "template": {"metadata": {"labels": {"app": name}}, "spec": {"containers": containers}}
+        },
+        "status": {}
+    })
+}
+
+/// Splits `--from-literal=key=value` arguments; the error is kubectl's.
+fn literals(pairs: &[String]) -> Result<Vec<(String, String)>, String> {
+    pairs
+        .iter()
+        .map(|p| match p.split_once('=') {
+            Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
+            _ => Err(format!(
+                "error: invalid literal source {p}, expected key=value\n"
+            )),
+        })
+        .collect()
+}
+
+/// `kubectl create configmap NAME --from-literal=k=v ...`.
+pub fn configmap(name: &str, from_literal: &[String]) -> Result<Value, String> {
+    let mut data = Map::new();
+    for (k, v) in literals(from_literal)? {
+        data.insert(k, json!(v));
+    }
+    let mut cm = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name}});
+    if !data.is_empty() {
+        cm["data"] = Value::Object(data);
+    }
+    Ok(cm)
+}
+
+/// `kubectl create secret generic NAME --from-literal=k=v ... [--type=T]`.
+pub fn secret(name: &str, from_literal: &[String], kind: Option<&str>) -> Result<Value, String> {
+    let mut data = Map::new();
+    for (k, v) in literals(from_literal)? {
+        data.insert(
+            k,
+            json!(base64::engine::general_purpose::STANDARD.encode(v)),
+        );
+    }
+    let mut secret = json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": name}});
+    if !data.is_empty() {
+        secret["data"] = Value::Object(data);
+    }
+    if let Some(t) = kind {
+        secret["type"] = json!(t);
+    }
+    Ok(secret)
+}
+
+/// `kubectl create service clusterip|nodeport NAME --tcp=port[:targetPort] ...`.
+pub fn service(kind: &str, name: &str, tcp: &[String]) -> Result<Value, String> {
+    let mut ports = Vec::new();
+    for spec in tcp {
+        let (port, target) = spec.split_once(':').unwrap_or((spec, spec));
+        let parse = |s: &str| {
+            s.parse::<i64>()
+                .map_err(|_| format!("error: invalid port number {s:?}\n"))
+        };
+        let (port, target_text) = (parse(port)?, target);
+        let target: Value = match target_text.parse::<i64>() {
+            Ok(n) => json!(n),
+            Err(_) => json!(target_text),
+        };
+        let port_name = if spec.contains(':') {
+            format!("{port}-{target_text}")
+        } else {
+            port.to_string()
+        };
+        ports.push(
+            json!({"name": port_name, "port": port, "protocol": "TCP", "targetPort": target}),
+        );
+    }
+    Ok(json!({
+        "apiVersion": "v1", "kind": "Service",
+        "metadata": {"labels": {"app": name}, "name": name},
+        "spec": {"ports": ports, "selector": {"app": name}, "type": kind},
+        "status": {"loadBalancer": {}}
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_and_shapes_match_kubectl() {
+        assert_eq!(container_name("registry.k8s.io/pause:3.9"), "pause");
+        assert_eq!(container_name("nginx@sha256:abc"), "nginx");
+        let svc = service("ClusterIP", "web", &["80:8080".to_string()]).unwrap();
+        assert_eq!(
+            svc["spec"]["ports"][0],
+            json!({"name": "80-8080", "port": 80, "protocol": "TCP", "targetPort": 8080})
+        );
+        let secret = secret("s", &["password=hunter2".to_string()], None).unwrap();
+        assert_eq!(secret["data"]["password"], "aHVudGVyMg==");
+        assert!(configmap("c", &["novalue".to_string()]).is_err());
+    }
+}
