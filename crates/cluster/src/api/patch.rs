@@ -199,7 +199,8 @@ pub fn json_patch(doc: &Value, patch: &Value) -> Result<Value, JsonPatchError> {
 }
 
 /// How a list field merges in a strategic merge patch.
-enum ListStrategy {
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ListStrategy {
     /// Elements are matched by this key and merged.
     MergeKey(&'static str),
     /// A list of primitives merged as a set.
@@ -209,7 +210,8 @@ enum ListStrategy {
 }
 
 /// Upstream's `patchMergeKey` / `patchStrategy` tags for built-in kinds' list fields.
-fn list_strategy(field: &str, parent: &str) -> ListStrategy {
+/// `parent` is `"container"` for lists inside a container, else empty.
+pub fn list_strategy(field: &str, parent: &str) -> ListStrategy {
     match field {
         "containers"
         | "initContainers"
@@ -233,7 +235,7 @@ fn list_strategy(field: &str, parent: &str) -> ListStrategy {
 }
 
 /// The parent context a list's elements live in, for fields whose merge key depends on it.
-fn element_context(field: &str) -> &'static str {
+pub fn element_context(field: &str) -> &'static str {
     match field {
         "containers" | "initContainers" | "ephemeralContainers" => "container",
         _ => "",

@@ -1,10 +1,12 @@
 //! kubectl's commands, one file each.
 
+mod apply;
 mod create;
 mod delete;
 mod generators;
 mod get;
 mod mapping;
+mod three_way;
 
 use crate::output::Output;
 use crate::transport::Transport;
@@ -38,6 +40,7 @@ pub fn run(
     let mut out = Output::default();
     match args.first().map(String::as_str) {
         Some("get") => return get::run(kubectl, transport, &args[1..]),
+        Some("apply") => return apply::run(kubectl, transport, &args[1..], stdin),
         Some("create") => return create::run(kubectl, transport, &args[1..], stdin),
         Some("delete") => return delete::run(kubectl, transport, &args[1..], stdin),
         Some(other) if !other.starts_with('-') => {

@@ -1,0 +1,188 @@
+//! `kubectl apply -f`: client-side apply. Each object carries its manifest in the
+//! `kubectl.kubernetes.io/last-applied-configuration` annotation; an existing object
+//! is patched with a three-way patch (`configured`), or left alone (`unchanged`).
+
+use kubecraft_cluster::api::Request;
+use serde_json::{json, Value};
+
+use super::three_way::three_way;
+use crate::commands::mapping::{resource_for, source_error};
+use crate::discovery::{discover, kind_prefix};
+use crate::flags::{self, value, Flag};
+use crate::manifests;
+use crate::output::Output;
+use crate::printers::structured;
+use crate::transport::Transport;
+use crate::Kubectl;
+
+/// The annotation client-side apply keeps the last applied manifest in.
+pub const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
+
+const FLAGS: &[Flag] = &[
+    value("filename", Some('f')),
+    value("dry-run", None),
+    value("output", Some('o')),
+];
+
+/// The manifest with its own last-applied annotation, as kubectl computes it:
+/// sorted-key compact JSON of the manifest (minus that annotation) plus a newline.
+fn with_last_applied(obj: &Value) -> Value {
+    let mut manifest = obj.clone();
+    if let Some(annotations) = manifest
+        .pointer_mut("/metadata/annotations")
+        .and_then(Value::as_object_mut)
+    {
+        annotations.shift_remove(LAST_APPLIED);
+        if annotations.is_empty() {
+            manifest["metadata"]
+                .as_object_mut()
+                .expect("metadata")
+                .shift_remove("annotations");
+        }
+    }
+    let text = format!("{}\n", structured::sorted(&manifest));
+    let mut modified = obj.clone();
+    if !modified["metadata"]
+        .get("annotations")
+        .is_some_and(Value::is_object)
+    {
+        modified["metadata"]["annotations"] = json!({});
+    }
+    modified["metadata"]["annotations"][LAST_APPLIED] = json!(text);
+    modified
+}
+
+/// Runs `kubectl apply`.
+pub fn run(
+    kubectl: &mut Kubectl,
+    transport: &mut dyn Transport,
+    args: &[String],
+    stdin: Option<&str>,
+) -> Output {
+    let mut out = Output::default();
+    let parsed = match flags::parse(args, FLAGS, "apply") {
+        Ok(p) => p,
+        Err(text) => {
+            out.fail(text);
+            return out;
+        }
+    };
+    let Some(file) = parsed.get("filename") else {
+        out.fail("error: must specify one of -f and -k\n\n");
+        return out;
+    };
+    let suffix = match parsed.get("dry-run") {
+        None | Some("none") => "",
+        Some("client") => " (dry run)",
+        Some("server") => " (server dry run)",
+        Some(other) => {
+            out.fail(format!("error: Invalid dry-run value ({other}). Must be \"none\", \"server\", or \"client\".\n"));
+            return out;
+        }
+    };
+    let (text, source) = match super::read_source(kubectl, file, stdin) {
+        Ok(v) => v,
+        Err(e) => {
+            out.fail(e);
+            return out;
+        }
+    };
+    let namespace = parsed
+        .get("namespace")
+        .unwrap_or(&kubectl.namespace)
+        .to_string();
+    let read = manifests::read(&text, &source);
+    if read.objects.is_empty() && read.error.is_none() {
+        out.fail("error: no objects passed to apply\n");
+        return out;
+    }
+    let resources = discover(transport);
+    let mut errors = Output::default();
+    for obj in &read.objects {
+        let resource = match resource_for(&resources, obj, &source) {
+            Ok(r) => r,
+            Err(e) => {
+                errors.fail(e);
+                continue;
+            }
+        };
+        let ns = obj
+            .pointer("/metadata/namespace")
+            .and_then(Value::as_str)
+            .unwrap_or(&namespace)
+            .to_string();
+        let name = obj
+            .pointer("/metadata/name")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
+        let path = format!("{}/{name}", resource.collection_path(Some(&ns)));
+        let modified = with_last_applied(obj);
+        let current = transport.send(Request::get(path.clone()));
+        let server_dry = suffix == " (server dry run)";
+        let (verb, response) = if current.status == 404 {
+            if suffix == " (dry run)" {
+                ("created", None)
+            } else {
+                let mut req =
+                    Request::post(resource.collection_path(Some(&ns)), modified.to_string());
+                if server_dry {
+                    req = req.with_query("dryRun", "All");
+                }
+                ("created", Some((transport.send(req), "creating")))
+            }
+        } else if !current.is_success() {
+            errors.fail(source_error(
+                &current,
+                "retrieving current configuration of",
+                &source,
+            ));
+            continue;
+        } else {
+            let current = current.body_json();
+            let original: Option<Value> = current
+                .pointer("/metadata/annotations")
+                .and_then(|a| a.get(LAST_APPLIED))
+                .and_then(Value::as_str)
+                .and_then(|t| serde_json::from_str(t).ok());
+            if original.is_none() {
+                out.err(format!(
+                    "Warning: resource {}/{name} is missing the {LAST_APPLIED} annotation which is required by kubectl apply. kubectl apply should only be used on resources created declaratively by either kubectl create --save-config or kubectl apply. The missing annotation will be patched automatically.\n",
+                    resource.plural
+                ));
+            }
+            let patch = three_way(original.as_ref(), &modified, &current);
+            if patch.as_object().is_some_and(|p| p.is_empty()) {
+                ("unchanged", None)
+            } else if suffix == " (dry run)" {
+                ("configured", None)
+            } else {
+                // Strategic merge for built-in kinds; custom resources answer 415 and take a merge patch.
+                let send = |transport: &mut dyn Transport, content_type: &str| {
+                    let mut req = Request::patch(path.clone(), content_type, patch.to_string());
+                    if server_dry {
+                        req = req.with_query("dryRun", "All");
+                    }
+                    transport.send(req)
+                };
+                let mut response = send(transport, "application/strategic-merge-patch+json");
+                if response.status == 415 {
+                    response = send(transport, "application/merge-patch+json");
+                }
+                ("configured", Some((response, "patching")))
+            }
+        };
+        if let Some((response, doing)) = response {
+            if !response.is_success() {
+                errors.fail(source_error(&response, doing, &source));
+                continue;
+            }
+        }
+        out.out(format!("{}/{name} {verb}{suffix}\n", kind_prefix(resource)));
+    }
+    out.extend(errors);
+    if let Some(e) = read.error {
+        out.fail(e);
+    }
+    out
+}
