@@ -1,12 +1,17 @@
 //! kubectl's commands, one file each.
 
+mod api_resources;
 mod apply;
 mod create;
 mod delete;
 mod generators;
 mod get;
 mod mapping;
+mod meta_edit;
+mod patch;
+mod scale;
 mod three_way;
+mod version;
 
 use crate::output::Output;
 use crate::transport::Transport;
@@ -41,6 +46,21 @@ pub fn run(
     match args.first().map(String::as_str) {
         Some("get") => return get::run(kubectl, transport, &args[1..]),
         Some("apply") => return apply::run(kubectl, transport, &args[1..], stdin),
+        Some("annotate") => {
+            return meta_edit::run(
+                kubectl,
+                transport,
+                &args[1..],
+                meta_edit::Field::Annotations,
+            )
+        }
+        Some("api-resources") => return api_resources::run(transport, &args[1..]),
+        Some("label") => {
+            return meta_edit::run(kubectl, transport, &args[1..], meta_edit::Field::Labels)
+        }
+        Some("patch") => return patch::run(kubectl, transport, &args[1..]),
+        Some("scale") => return scale::run(kubectl, transport, &args[1..]),
+        Some("version") => return version::run(transport, &args[1..]),
         Some("create") => return create::run(kubectl, transport, &args[1..], stdin),
         Some("delete") => return delete::run(kubectl, transport, &args[1..], stdin),
         Some(other) if !other.starts_with('-') => {

@@ -1,0 +1,91 @@
+//! `kubectl patch TYPE NAME -p PATCH [--type strategic|merge|json]`.
+
+use kubecraft_cluster::api::Request;
+use serde_json::Value;
+
+use crate::discovery::{discover, kind_prefix, resolve};
+use crate::errors::server_error;
+use crate::flags::{self, value, Flag};
+use crate::output::Output;
+use crate::transport::Transport;
+use crate::Kubectl;
+
+const FLAGS: &[Flag] = &[value("patch", Some('p')), value("type", None)];
+
+/// Runs `kubectl patch`.
+pub fn run(kubectl: &mut Kubectl, transport: &mut dyn Transport, args: &[String]) -> Output {
+    let mut out = Output::default();
+    let parsed = match flags::parse(args, FLAGS, "patch") {
+        Ok(p) => p,
+        Err(text) => {
+            out.fail(text);
+            return out;
+        }
+    };
+    let content_type = match parsed.get("type").unwrap_or("strategic") {
+        "strategic" => "application/strategic-merge-patch+json",
+        "merge" => "application/merge-patch+json",
+        "json" => "application/json-patch+json",
+        other => {
+            out.fail(format!(
+                "error: --type must be one of [json merge strategic], not {other:?}\n"
+            ));
+            return out;
+        }
+    };
+    let Some(text) = parsed.get("patch") else {
+        out.fail(
+            "error: must specify --patch or --patch-file containing the contents of the patch\n",
+        );
+        return out;
+    };
+    // kubectl accepts the patch as YAML or JSON.
+    let patch: Value = match serde_yaml::from_str(text) {
+        Ok(v) => v,
+        Err(e) => {
+            out.fail(format!("error: unable to parse {text:?}: yaml: {e}\n"));
+            return out;
+        }
+    };
+    let (typed, name) = match parsed.positional.as_slice() {
+        [one] if one.contains('/') => one
+            .split_once('/')
+            .map(|(t, n)| (t.to_string(), n.to_string()))
+            .expect("checked"),
+        [t, n] => (t.clone(), n.clone()),
+        _ => {
+            out.fail("error: resource(s) were provided, but no name was specified\n");
+            return out;
+        }
+    };
+    let namespace = parsed
+        .get("namespace")
+        .unwrap_or(&kubectl.namespace)
+        .to_string();
+    let resources = discover(transport);
+    let Some(resource) = resolve(&resources, &typed) else {
+        out.fail(format!(
+            "error: the server doesn't have a resource type {typed:?}\n"
+        ));
+        return out;
+    };
+    let path = format!("{}/{name}", resource.collection_path(Some(&namespace)));
+    let before = transport.send(Request::get(path.clone()));
+    if !before.is_success() {
+        out.fail(server_error(&before));
+        return out;
+    }
+    let response = transport.send(Request::patch(path, content_type, patch.to_string()));
+    if !response.is_success() {
+        out.fail(server_error(&response));
+        return out;
+    }
+    let rv = |v: &Value| v.pointer("/metadata/resourceVersion").cloned();
+    let unchanged = rv(&before.body_json()) == rv(&response.body_json());
+    out.out(format!(
+        "{}/{name} patched{}\n",
+        kind_prefix(resource),
+        if unchanged { " (no change)" } else { "" }
+    ));
+    out
+}

@@ -1,0 +1,81 @@
+//! `kubectl scale TYPE NAME --replicas=N`: writes the scale subresource.
+
+use kubecraft_cluster::api::Request;
+use serde_json::json;
+
+use crate::discovery::{discover, kind_prefix, resolve};
+use crate::errors::server_error;
+use crate::flags::{self, value, Flag};
+use crate::output::Output;
+use crate::transport::Transport;
+use crate::Kubectl;
+
+const FLAGS: &[Flag] = &[value("replicas", None)];
+
+/// Runs `kubectl scale`.
+pub fn run(kubectl: &mut Kubectl, transport: &mut dyn Transport, args: &[String]) -> Output {
+    let mut out = Output::default();
+    let parsed = match flags::parse(args, FLAGS, "scale") {
+        Ok(p) => p,
+        Err(text) => {
+            out.fail(text);
+            return out;
+        }
+    };
+    let Some(replicas_text) = parsed.get("replicas") else {
+        out.fail("error: required flag(s) \"replicas\" not set\n");
+        return out;
+    };
+    let Ok(replicas) = replicas_text.parse::<i64>() else {
+        out.fail(format!(
+            "error: invalid argument {replicas_text:?} for \"--replicas\" flag: strconv.ParseInt: parsing {replicas_text:?}: invalid syntax\nSee 'kubectl scale --help' for usage.\n"
+        ));
+        return out;
+    };
+    if replicas < 0 {
+        out.fail("error: The --replicas=COUNT flag is required, and COUNT must be greater than or equal to 0\n");
+        return out;
+    }
+    let namespace = parsed
+        .get("namespace")
+        .unwrap_or(&kubectl.namespace)
+        .to_string();
+    let targets: Vec<(String, String)> = match parsed.positional.as_slice() {
+        [one] if one.contains('/') => {
+            let (t, n) = one.split_once('/').expect("checked");
+            vec![(t.to_string(), n.to_string())]
+        }
+        [t, names @ ..] if !names.is_empty() => {
+            names.iter().map(|n| (t.clone(), n.clone())).collect()
+        }
+        _ => {
+            out.fail("error: resource(s) were provided, but no name was specified\n");
+            return out;
+        }
+    };
+    let resources = discover(transport);
+    for (typed, name) in targets {
+        let Some(resource) = resolve(&resources, &typed) else {
+            out.fail(format!(
+                "error: the server doesn't have a resource type {typed:?}\n"
+            ));
+            return out;
+        };
+        let path = format!(
+            "{}/{name}/scale",
+            resource.collection_path(Some(&namespace))
+        );
+        let patch = json!({"spec": {"replicas": replicas}});
+        let response = transport.send(Request::patch(
+            path,
+            "application/merge-patch+json",
+            patch.to_string(),
+        ));
+        if response.is_success() {
+            out.out(format!("{}/{name} scaled\n", kind_prefix(resource)));
+        } else {
+            out.fail(server_error(&response));
+        }
+    }
+    out
+}
