@@ -20,7 +20,7 @@ const COMMON: &[Flag] = &[value("dry-run", None), value("output", Some('o'))];
 
 /// How a create is carried out.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum DryRun {
+pub(super) enum DryRun {
     None,
     Client,
     Server,
@@ -30,7 +30,7 @@ fn flags_for(extra: &[Flag]) -> Vec<Flag> {
     COMMON.iter().chain(extra.iter()).copied().collect()
 }
 
-fn dry_run(parsed: &Parsed) -> Result<DryRun, String> {
+pub(super) fn dry_run(parsed: &Parsed) -> Result<DryRun, String> {
     match parsed.get("dry-run") {
         None | Some("none") => Ok(DryRun::None),
         Some("client") | Some("true") | Some("unchanged") => Ok(DryRun::Client),
@@ -172,7 +172,7 @@ fn generate(command: &str, args: &[String], parsed: &Parsed) -> Result<Value, St
 }
 
 /// Creates one object and prints what kubectl prints for it.
-fn create_one(
+pub(super) fn create_one(
     transport: &mut dyn Transport,
     resource: &ResourceInfo,
     obj: Value,

@@ -138,3 +138,42 @@ mod tests {
         assert!(configmap("c", &["novalue".to_string()]).is_err());
     }
 }
+
+/// `kubectl run NAME --image=... [--port] [--labels] [--restart] [--command] [-- args...]`.
+pub fn pod(
+    name: &str,
+    image: &str,
+    port: Option<i64>,
+    labels: Option<&str>,
+    restart: &str,
+    command: bool,
+    args: &[String],
+) -> Result<Value, String> {
+    let mut label_map = Map::new();
+    match labels {
+        Some(text) => {
+            for pair in text.split(',') {
+                let (k, v) = pair
+                    .split_once('=')
+                    .ok_or_else(|| format!("error: invalid label spec: {pair}\n"))?;
+                label_map.insert(k.to_string(), json!(v));
+            }
+        }
+        None => {
+            label_map.insert("run".into(), json!(name));
+        }
+    }
+    let mut container = json!({"image": image, "name": name, "resources": {}});
+    if !args.is_empty() {
+        container[if command { "command" } else { "args" }] = json!(args);
+    }
+    if let Some(p) = port {
+        container["ports"] = json!([{"containerPort": p}]);
+    }
+    Ok(json!({
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"labels": label_map, "name": name},
+        "spec": {"containers": [container], "dnsPolicy": "ClusterFirst", "restartPolicy": restart},
+        "status": {}
+    }))
+}

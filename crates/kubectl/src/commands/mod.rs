@@ -9,6 +9,7 @@ mod get;
 mod mapping;
 mod meta_edit;
 mod patch;
+mod run;
 mod scale;
 mod three_way;
 mod version;
@@ -59,6 +60,7 @@ pub fn run(
             return meta_edit::run(kubectl, transport, &args[1..], meta_edit::Field::Labels)
         }
         Some("patch") => return patch::run(kubectl, transport, &args[1..]),
+        Some("run") => return run::run(kubectl, transport, &args[1..]),
         Some("scale") => return scale::run(kubectl, transport, &args[1..]),
         Some("version") => return version::run(transport, &args[1..]),
         Some("create") => return create::run(kubectl, transport, &args[1..], stdin),
