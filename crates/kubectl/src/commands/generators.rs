@@ -120,25 +120,6 @@ pub fn service(kind: &str, name: &str, tcp: &[String]) -> Result<Value, String> 
     }))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn names_and_shapes_match_kubectl() {
-        assert_eq!(container_name("registry.k8s.io/pause:3.9"), "pause");
-        assert_eq!(container_name("nginx@sha256:abc"), "nginx");
-        let svc = service("ClusterIP", "web", &["80:8080".to_string()]).unwrap();
-        assert_eq!(
-            svc["spec"]["ports"][0],
-            json!({"name": "80-8080", "port": 80, "protocol": "TCP", "targetPort": 8080})
-        );
-        let secret = secret("s", &["password=hunter2".to_string()], None).unwrap();
-        assert_eq!(secret["data"]["password"], "aHVudGVyMg==");
-        assert!(configmap("c", &["novalue".to_string()]).is_err());
-    }
-}
-
 /// `kubectl run NAME --image=... [--port] [--labels] [--restart] [--command] [-- args...]`.
 pub fn pod(
     name: &str,
@@ -176,4 +157,23 @@ pub fn pod(
         "spec": {"containers": [container], "dnsPolicy": "ClusterFirst", "restartPolicy": restart},
         "status": {}
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_and_shapes_match_kubectl() {
+        assert_eq!(container_name("registry.k8s.io/pause:3.9"), "pause");
+        assert_eq!(container_name("nginx@sha256:abc"), "nginx");
+        let svc = service("ClusterIP", "web", &["80:8080".to_string()]).unwrap();
+        assert_eq!(
+            svc["spec"]["ports"][0],
+            json!({"name": "80-8080", "port": 80, "protocol": "TCP", "targetPort": 8080})
+        );
+        let secret = secret("s", &["password=hunter2".to_string()], None).unwrap();
+        assert_eq!(secret["data"]["password"], "aHVudGVyMg==");
+        assert!(configmap("c", &["novalue".to_string()]).is_err());
+    }
 }
