@@ -10,8 +10,9 @@ use crate::discovery::{category, discover, kind_prefix, resolve};
 use crate::errors::server_error;
 use crate::flags::{self, boolean, value, Flag};
 use crate::output::Output;
-use crate::printers::structured;
 use crate::printers::table::{self, TableOptions};
+use crate::printers::tabwriter::align;
+use crate::printers::{jsonpath, structured};
 use crate::transport::Transport;
 use crate::Kubectl;
 
@@ -50,8 +51,15 @@ pub fn run(kubectl: &mut Kubectl, transport: &mut dyn Transport, args: &[String]
         out.fail(NO_TYPE);
         return out;
     }
-    let format = parsed.get("output").unwrap_or("");
-    if !matches!(format, "" | "wide" | "name" | "json" | "yaml") {
+    let output = parsed.get("output").unwrap_or("");
+    let (format, template) = match output.split_once('=') {
+        Some((f @ ("jsonpath" | "custom-columns"), t)) => (f, t),
+        _ => (output, ""),
+    };
+    if !matches!(
+        format,
+        "" | "wide" | "name" | "json" | "yaml" | "jsonpath" | "custom-columns"
+    ) {
         out.fail(format!(
             "error: unable to match a printer suitable for the output format {format:?}, allowed formats are: {FORMATS}\n"
         ));
@@ -154,7 +162,14 @@ pub fn run(kubectl: &mut Kubectl, transport: &mut dyn Transport, args: &[String]
             structured_items.extend(objects);
         }
     }
-    if matches!(format, "json" | "yaml") {
+    if format == "custom-columns" {
+        match custom_columns(template, &structured_items, parsed.is_set("no-headers")) {
+            Ok(text) => out.out(text),
+            Err(e) => out.fail(e),
+        }
+        printed_any = true;
+    }
+    if matches!(format, "json" | "yaml" | "jsonpath") {
         let single = targets.len() == 1 && targets[0].names.len() == 1;
         let doc = if single && structured_items.len() == 1 {
             structured_items.pop().expect("one item")
@@ -162,11 +177,16 @@ pub fn run(kubectl: &mut Kubectl, transport: &mut dyn Transport, args: &[String]
             structured::list(structured_items)
         };
         if !(single && errors.exit_code != 0) {
-            out.out(if format == "json" {
-                structured::json(&doc)
-            } else {
-                structured::yaml(&doc)
-            });
+            match format {
+                "json" => out.out(structured::json(&doc)),
+                "yaml" => out.out(structured::yaml(&doc)),
+                _ => match jsonpath::render(template, &doc, true) {
+                    Ok(text) => out.out(text),
+                    Err(e) => out.fail(format!(
+                        "error: error executing jsonpath {template:?}: Error executing template: {e}\n"
+                    )),
+                },
+            }
             printed_any = true;
         }
     }
@@ -223,4 +243,37 @@ fn targets<'a>(
         });
     }
     Ok(out)
+}
+
+/// `-o custom-columns=HEADER:.path,...`: one row per object; several values join with
+/// commas, none print `<none>`.
+fn custom_columns(spec: &str, objects: &[Value], no_headers: bool) -> Result<String, String> {
+    if spec.is_empty() {
+        return Err("error: custom-columns format specified but no custom columns given\n".into());
+    }
+    let mut columns = Vec::new();
+    for part in spec.split(',') {
+        let (header, path) = part
+            .split_once(':')
+            .ok_or_else(|| format!("error: unexpected custom-columns spec: {part}, expected <header>:<json-path-expr>\n"))?;
+        columns.push((header.to_string(), path.to_string()));
+    }
+    let mut rows = Vec::new();
+    if !no_headers {
+        rows.push(columns.iter().map(|(h, _)| h.clone()).collect());
+    }
+    for obj in objects {
+        let mut row = Vec::new();
+        for (_, path) in &columns {
+            let values = jsonpath::select(path, obj).map_err(|e| format!("error: {e}\n"))?;
+            let texts: Vec<String> = values.iter().map(jsonpath::text_of).collect();
+            row.push(if texts.is_empty() {
+                "<none>".to_string()
+            } else {
+                texts.join(",")
+            });
+        }
+        rows.push(row);
+    }
+    Ok(align(&rows))
 }

@@ -1,5 +1,6 @@
 //! kubectl's output formats: tables (from server-side Tables), names, JSON and YAML.
 
+pub mod jsonpath;
 pub mod structured;
 pub mod table;
 pub mod tabwriter;
