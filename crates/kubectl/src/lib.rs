@@ -8,6 +8,7 @@ pub mod commands;
 pub mod discovery;
 pub mod errors;
 pub mod flags;
+pub mod kubeconfig;
 pub mod manifests;
 pub mod output;
 pub mod printers;
@@ -16,11 +17,11 @@ pub mod transport;
 pub use output::Output;
 pub use transport::Transport;
 
-/// kubectl's per-session settings (the parts of a kubeconfig context we use).
+/// kubectl's per-session settings.
 #[derive(Clone, Debug)]
 pub struct Kubectl {
-    /// The namespace commands use without `-n`.
-    pub namespace: String,
+    /// Contexts and the current one (which sets the namespace commands use without `-n`).
+    pub config: kubeconfig::KubeConfig,
     /// Reads `-f FILE` (natively, the file system; in the browser there are no files).
     pub read_file: Option<fn(&str) -> std::io::Result<String>>,
 }
@@ -28,13 +29,18 @@ pub struct Kubectl {
 impl Default for Kubectl {
     fn default() -> Self {
         Kubectl {
-            namespace: "default".into(),
+            config: kubeconfig::KubeConfig::default(),
             read_file: None,
         }
     }
 }
 
 impl Kubectl {
+    /// The namespace commands use without `-n`.
+    pub fn namespace(&self) -> String {
+        self.config.namespace()
+    }
+
     /// Runs one command line (already split into words, without the leading `kubectl`);
     /// `stdin` is what `-f -` reads.
     pub fn run(

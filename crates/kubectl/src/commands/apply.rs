@@ -89,8 +89,8 @@ pub fn run(
     };
     let namespace = parsed
         .get("namespace")
-        .unwrap_or(&kubectl.namespace)
-        .to_string();
+        .map(String::from)
+        .unwrap_or_else(|| kubectl.namespace());
     let read = manifests::read(&text, &source);
     if read.objects.is_empty() && read.error.is_none() {
         out.fail("error: no objects passed to apply\n");

@@ -94,8 +94,8 @@ pub fn run(
     };
     let namespace = parsed
         .get("namespace")
-        .unwrap_or(&kubectl.namespace)
-        .to_string();
+        .map(String::from)
+        .unwrap_or_else(|| kubectl.namespace());
     if command == "create" {
         return from_manifests(kubectl, transport, &parsed, &namespace, mode, stdin);
     }

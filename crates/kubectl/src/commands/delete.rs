@@ -85,8 +85,8 @@ pub fn run(
     }
     let namespace = parsed
         .get("namespace")
-        .unwrap_or(&kubectl.namespace)
-        .to_string();
+        .map(String::from)
+        .unwrap_or_else(|| kubectl.namespace());
     let resources = discover(transport);
     let mut errors = Output::default();
     let mut victims: Vec<Victim> = Vec::new();

@@ -68,8 +68,8 @@ pub fn run(kubectl: &mut Kubectl, transport: &mut dyn Transport, args: &[String]
     let all_namespaces = parsed.is_set("all-namespaces");
     let namespace = parsed
         .get("namespace")
-        .unwrap_or(&kubectl.namespace)
-        .to_string();
+        .map(String::from)
+        .unwrap_or_else(|| kubectl.namespace());
     let resources = discover(transport);
     let targets = match targets(&resources, &parsed.positional) {
         Ok(t) => t,

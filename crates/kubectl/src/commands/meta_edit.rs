@@ -64,8 +64,8 @@ pub fn run(
     };
     let namespace = parsed
         .get("namespace")
-        .unwrap_or(&kubectl.namespace)
-        .to_string();
+        .map(String::from)
+        .unwrap_or_else(|| kubectl.namespace());
     let (targets, updates): (Vec<&String>, Vec<&String>) = parsed
         .positional
         .iter()

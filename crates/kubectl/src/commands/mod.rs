@@ -2,6 +2,7 @@
 
 mod api_resources;
 mod apply;
+mod config;
 mod create;
 mod delete;
 mod generators;
@@ -63,6 +64,7 @@ pub fn run(
         Some("run") => return run::run(kubectl, transport, &args[1..]),
         Some("scale") => return scale::run(kubectl, transport, &args[1..]),
         Some("version") => return version::run(transport, &args[1..]),
+        Some("config") => return config::run(kubectl, &args[1..]),
         Some("create") => return create::run(kubectl, transport, &args[1..], stdin),
         Some("delete") => return delete::run(kubectl, transport, &args[1..], stdin),
         Some(other) if !other.starts_with('-') => {

@@ -60,8 +60,8 @@ pub fn run(kubectl: &mut Kubectl, transport: &mut dyn Transport, args: &[String]
     };
     let namespace = parsed
         .get("namespace")
-        .unwrap_or(&kubectl.namespace)
-        .to_string();
+        .map(String::from)
+        .unwrap_or_else(|| kubectl.namespace());
     let resources = discover(transport);
     let Some(resource) = resolve(&resources, &typed) else {
         out.fail(format!(

@@ -69,8 +69,8 @@ pub fn run(kubectl: &mut Kubectl, transport: &mut dyn Transport, args: &[String]
     };
     let namespace = parsed
         .get("namespace")
-        .unwrap_or(&kubectl.namespace)
-        .to_string();
+        .map(String::from)
+        .unwrap_or_else(|| kubectl.namespace());
     if parsed.get("namespace").is_some() {
         pod["metadata"]["namespace"] = json!(namespace);
     }

@@ -38,8 +38,8 @@ pub fn run(kubectl: &mut Kubectl, transport: &mut dyn Transport, args: &[String]
     }
     let namespace = parsed
         .get("namespace")
-        .unwrap_or(&kubectl.namespace)
-        .to_string();
+        .map(String::from)
+        .unwrap_or_else(|| kubectl.namespace());
     let targets: Vec<(String, String)> = match parsed.positional.as_slice() {
         [one] if one.contains('/') => {
             let (t, n) = one.split_once('/').expect("checked");
