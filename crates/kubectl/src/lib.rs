@@ -18,21 +18,12 @@ pub use output::Output;
 pub use transport::Transport;
 
 /// kubectl's per-session settings.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct Kubectl {
     /// Contexts and the current one (which sets the namespace commands use without `-n`).
     pub config: kubeconfig::KubeConfig,
     /// Reads `-f FILE` (natively, the file system; in the browser there are no files).
     pub read_file: Option<fn(&str) -> std::io::Result<String>>,
-}
-
-impl Default for Kubectl {
-    fn default() -> Self {
-        Kubectl {
-            config: kubeconfig::KubeConfig::default(),
-            read_file: None,
-        }
-    }
 }
 
 impl Kubectl {
