@@ -2,16 +2,20 @@
 
 mod api_resources;
 mod apply;
+mod cluster_info;
 mod config;
 mod create;
 mod delete;
+mod expose;
 mod generators;
 mod get;
 mod mapping;
 mod meta_edit;
 mod patch;
+mod replace;
 mod run;
 mod scale;
+mod set_image;
 mod three_way;
 mod version;
 
@@ -57,13 +61,19 @@ pub fn run(
             )
         }
         Some("api-resources") => return api_resources::run(transport, &args[1..]),
+        Some("expose") => return expose::run(kubectl, transport, &args[1..]),
         Some("label") => {
             return meta_edit::run(kubectl, transport, &args[1..], meta_edit::Field::Labels)
         }
         Some("patch") => return patch::run(kubectl, transport, &args[1..]),
+        Some("replace") => return replace::run(kubectl, transport, &args[1..], stdin),
+        Some("set") if args.get(1).is_some_and(|a| a == "image") => {
+            return set_image::run(kubectl, transport, &args[2..])
+        }
         Some("run") => return run::run(kubectl, transport, &args[1..]),
         Some("scale") => return scale::run(kubectl, transport, &args[1..]),
         Some("version") => return version::run(transport, &args[1..]),
+        Some("cluster-info") => return cluster_info::run(kubectl, transport),
         Some("config") => return config::run(kubectl, &args[1..]),
         Some("create") => return create::run(kubectl, transport, &args[1..], stdin),
         Some("delete") => return delete::run(kubectl, transport, &args[1..], stdin),

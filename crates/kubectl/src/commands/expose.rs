@@ -1,0 +1,136 @@
+//! `kubectl expose TYPE NAME --port=P [--target-port] [--type] [--name]`: a Service
+//! selecting what a Deployment, ReplicaSet, Service or Pod selects.
+
+use kubecraft_cluster::api::Request;
+use serde_json::{json, Value};
+
+use crate::discovery::{discover, resolve};
+use crate::errors::server_error;
+use crate::flags::{self, value, Flag};
+use crate::output::Output;
+use crate::transport::Transport;
+use crate::Kubectl;
+
+const FLAGS: &[Flag] = &[
+    value("port", None),
+    value("target-port", None),
+    value("type", None),
+    value("name", None),
+    value("protocol", None),
+];
+
+/// Runs `kubectl expose`.
+pub fn run(kubectl: &mut Kubectl, transport: &mut dyn Transport, args: &[String]) -> Output {
+    let mut out = Output::default();
+    let parsed = match flags::parse(args, FLAGS, "expose") {
+        Ok(p) => p,
+        Err(text) => {
+            out.fail(text);
+            return out;
+        }
+    };
+    let (typed, name) = match parsed.positional.as_slice() {
+        [one] if one.contains('/') => one
+            .split_once('/')
+            .map(|(t, n)| (t.to_string(), n.to_string()))
+            .expect("checked"),
+        [t, n] => (t.clone(), n.clone()),
+        _ => {
+            out.fail("error: You must provide one or more resources by argument or filename.\n");
+            return out;
+        }
+    };
+    let namespace = parsed
+        .get("namespace")
+        .map(String::from)
+        .unwrap_or_else(|| kubectl.namespace());
+    let resources = discover(transport);
+    let Some(resource) = resolve(&resources, &typed) else {
+        out.fail(format!(
+            "error: the server doesn't have a resource type {typed:?}\n"
+        ));
+        return out;
+    };
+    let response = transport.send(Request::get(format!(
+        "{}/{name}",
+        resource.collection_path(Some(&namespace))
+    )));
+    if !response.is_success() {
+        out.fail(server_error(&response));
+        return out;
+    }
+    let source = response.body_json();
+    let selector = match resource.kind.as_str() {
+        "Pod" => source.pointer("/metadata/labels").cloned(),
+        "Service" => source.pointer("/spec/selector").cloned(),
+        "Deployment" | "ReplicaSet" | "StatefulSet" => {
+            source.pointer("/spec/selector/matchLabels").cloned()
+        }
+        other => {
+            out.fail(format!("error: cannot expose a {other}\n"));
+            return out;
+        }
+    };
+    let Some(selector) = selector.filter(|s| s.as_object().is_some_and(|m| !m.is_empty())) else {
+        out.fail(format!("error: couldn't retrieve selectors via --selector flag or introspection: the {} has no selector\n", resource.kind));
+        return out;
+    };
+    let container_port = |s: &Value| {
+        let spec = if resource.kind == "Pod" {
+            s.pointer("/spec")
+        } else {
+            s.pointer("/spec/template/spec")
+        };
+        spec.and_then(|sp| sp.pointer("/containers/0/ports/0/containerPort"))
+            .and_then(Value::as_i64)
+    };
+    let port = match parsed.get("port").map(|p| p.parse::<i64>()) {
+        Some(Ok(p)) => p,
+        Some(Err(_)) => {
+            out.fail(format!(
+                "error: invalid port {:?}\n",
+                parsed.get("port").unwrap_or("")
+            ));
+            return out;
+        }
+        None => match container_port(&source) {
+            Some(p) => p,
+            None => {
+                out.fail("error: couldn't find port via --port flag or introspection\nSee 'kubectl expose -h' for help and examples\n");
+                return out;
+            }
+        },
+    };
+    let target: Value = match parsed.get("target-port") {
+        Some(t) => t
+            .parse::<i64>()
+            .map(|n| json!(n))
+            .unwrap_or_else(|_| json!(t)),
+        None => json!(port),
+    };
+    let service_name = parsed.get("name").unwrap_or(&name).to_string();
+    let mut service = json!({
+        "apiVersion": "v1", "kind": "Service",
+        "metadata": {"name": service_name},
+        "spec": {
+            "ports": [{"port": port, "protocol": parsed.get("protocol").unwrap_or("TCP"), "targetPort": target}],
+            "selector": selector,
+        }
+    });
+    if let Some(labels) = source.pointer("/metadata/labels") {
+        service["metadata"]["labels"] = labels.clone();
+    }
+    if let Some(kind) = parsed.get("type") {
+        service["spec"]["type"] = json!(kind);
+    }
+    let response = transport.send(Request::post(
+        format!("/api/v1/namespaces/{namespace}/services"),
+        service.to_string(),
+    ));
+    if response.is_success() {
+        out.out(format!("service/{service_name} exposed\n"));
+    } else {
+        out.fail(server_error(&response));
+    }
+    out
+}

@@ -1,0 +1,103 @@
+//! `kubectl set image TYPE/NAME CONTAINER=IMAGE ...`: a strategic patch of the pod
+//! template's (or pod's) container images.
+
+use kubecraft_cluster::api::Request;
+use serde_json::{json, Value};
+
+use crate::discovery::{discover, kind_prefix, resolve};
+use crate::errors::server_error;
+use crate::flags;
+use crate::output::Output;
+use crate::transport::Transport;
+use crate::Kubectl;
+
+/// Runs `kubectl set image`.
+pub fn run(kubectl: &mut Kubectl, transport: &mut dyn Transport, args: &[String]) -> Output {
+    let mut out = Output::default();
+    let parsed = match flags::parse(args, &[], "set image") {
+        Ok(p) => p,
+        Err(text) => {
+            out.fail(text);
+            return out;
+        }
+    };
+    let (targets, images): (Vec<&String>, Vec<&String>) =
+        parsed.positional.iter().partition(|a| !a.contains('='));
+    if images.is_empty() {
+        out.fail("error: at least one image update is required\n");
+        return out;
+    }
+    let (typed, name) = match targets.as_slice() {
+        [one] if one.contains('/') => one
+            .split_once('/')
+            .map(|(t, n)| (t.to_string(), n.to_string()))
+            .expect("checked"),
+        [t, n] => (t.to_string(), n.to_string()),
+        _ => {
+            out.fail("error: You must provide one or more resources by argument or filename.\n");
+            return out;
+        }
+    };
+    let namespace = parsed
+        .get("namespace")
+        .map(String::from)
+        .unwrap_or_else(|| kubectl.namespace());
+    let resources = discover(transport);
+    let Some(resource) = resolve(&resources, &typed) else {
+        out.fail(format!(
+            "error: the server doesn't have a resource type {typed:?}\n"
+        ));
+        return out;
+    };
+    let path = format!("{}/{name}", resource.collection_path(Some(&namespace)));
+    let current = transport.send(Request::get(path.clone()));
+    if !current.is_success() {
+        out.fail(server_error(&current));
+        return out;
+    }
+    let current = current.body_json();
+    let spec_pointer = if resource.kind == "Pod" {
+        "/spec"
+    } else {
+        "/spec/template/spec"
+    };
+    let names: Vec<String> = current
+        .pointer(&format!("{spec_pointer}/containers"))
+        .and_then(Value::as_array)
+        .map(|c| {
+            c.iter()
+                .filter_map(|c| c["name"].as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut containers = Vec::new();
+    for update in images {
+        let (container, image) = update.split_once('=').expect("partitioned on =");
+        if container == "*" {
+            containers.extend(names.iter().map(|n| json!({"name": n, "image": image})));
+        } else if names.iter().any(|n| n == container) {
+            containers.push(json!({"name": container, "image": image}));
+        } else {
+            out.fail(format!(
+                "error: unable to find container named {container:?}\n"
+            ));
+            return out;
+        }
+    }
+    let patch = if resource.kind == "Pod" {
+        json!({"spec": {"containers": containers}})
+    } else {
+        json!({"spec": {"template": {"spec": {"containers": containers}}}})
+    };
+    let response = transport.send(Request::patch(
+        path,
+        "application/strategic-merge-patch+json",
+        patch.to_string(),
+    ));
+    if response.is_success() {
+        out.out(format!("{}/{name} image updated\n", kind_prefix(resource)));
+    } else {
+        out.fail(server_error(&response));
+    }
+    out
+}
