@@ -275,6 +275,11 @@ impl ApiServer {
                 (response, None)
             }
         };
+        let mut response = response;
+        // Like any HTTP server, say when the answer was made (virtual time, second precision).
+        response
+            .headers
+            .push(("Date".into(), env.now.http_date(self.epoch_unix_ms)));
         Outcome {
             response,
             request,

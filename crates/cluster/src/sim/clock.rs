@@ -41,6 +41,30 @@ impl VirtualTime {
     }
 }
 
+impl VirtualTime {
+    /// The HTTP `Date` header form (RFC 7231): `Thu, 01 Jan 2026 00:00:05 GMT`.
+    pub fn http_date(self, epoch_unix_ms: i64) -> String {
+        let seconds = (epoch_unix_ms + self.0 as i64).div_euclid(1000);
+        jiff::Timestamp::from_second(seconds)
+            .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
+            .strftime("%a, %d %b %Y %H:%M:%S GMT")
+            .to_string()
+    }
+}
+
+/// Parses an HTTP `Date` header back into Unix milliseconds.
+pub fn parse_http_date(text: &str) -> Option<i64> {
+    let parsed = jiff::fmt::strtime::parse("%a, %d %b %Y %H:%M:%S GMT", text).ok()?;
+    let datetime = parsed.to_datetime().ok()?;
+    Some(
+        datetime
+            .to_zoned(jiff::tz::TimeZone::UTC)
+            .ok()?
+            .timestamp()
+            .as_millisecond(),
+    )
+}
+
 /// Parses a duration as the shell's `sim advance` takes it: `500ms`, `30s`, `7m`, `2h`, `1h30m`.
 pub fn parse_duration(text: &str) -> Option<Duration> {
     let mut total: u64 = 0;
@@ -84,6 +108,13 @@ mod tests {
             VirtualTime(5_999).rfc3339(DEFAULT_EPOCH_UNIX_MS),
             "2026-01-01T00:00:05Z"
         );
+    }
+
+    #[test]
+    fn http_dates_round_trip() {
+        let text = VirtualTime(5_000).http_date(DEFAULT_EPOCH_UNIX_MS);
+        assert_eq!(text, "Thu, 01 Jan 2026 00:00:05 GMT");
+        assert_eq!(parse_http_date(&text), Some(DEFAULT_EPOCH_UNIX_MS + 5_000));
     }
 
     #[test]

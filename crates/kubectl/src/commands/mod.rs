@@ -6,6 +6,7 @@ mod cluster_info;
 mod config;
 mod create;
 mod delete;
+mod describe;
 mod expose;
 mod generators;
 mod get;
@@ -61,6 +62,7 @@ pub fn run(
             )
         }
         Some("api-resources") => return api_resources::run(transport, &args[1..]),
+        Some("describe") => return describe::run(kubectl, transport, &args[1..]),
         Some("expose") => return expose::run(kubectl, transport, &args[1..]),
         Some("label") => {
             return meta_edit::run(kubectl, transport, &args[1..], meta_edit::Field::Labels)

@@ -1,33 +1,112 @@
-//! Go's `text/tabwriter` as kubectl configures it (minwidth 6, padding 3, spaces):
-//! every column but the last is padded to its widest cell plus three.
+//! Go's `text/tabwriter` (left-aligned, space padding), which kubectl uses for
+//! tables (minwidth 6, padding 3) and `describe` (minwidth 0, padding 2).
+//!
+//! Cells end at tabs; the text after a line's last tab is not aligned. A column's
+//! width is set per *block* — a run of consecutive lines that have that column —
+//! as the widest cell plus padding, so alignment restarts after a line without it.
 
-/// kubectl's minimum cell width, padding included.
-const MIN_WIDTH: usize = 6;
-/// Spaces after the widest cell of a column.
-const PADDING: usize = 3;
+/// kubectl's table settings.
+const TABLE_MIN_WIDTH: usize = 6;
+const TABLE_PADDING: usize = 3;
 
-/// Aligns rows of cells into text lines.
-pub fn align(rows: &[Vec<String>]) -> String {
-    let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
-    let mut widths = vec![0; columns];
-    for row in rows {
-        for (i, cell) in row.iter().enumerate() {
-            if i + 1 < row.len() {
-                widths[i] = widths[i].max((cell.chars().count() + PADDING).max(MIN_WIDTH));
-            }
-        }
-    }
+fn width(cell: &str) -> usize {
+    cell.chars().count()
+}
+
+/// Formats tab-separated text the way Go's tabwriter does.
+pub fn format(text: &str, min_width: usize, padding: usize) -> String {
+    let lines: Vec<Vec<&str>> = text
+        .split_inclusive('\n')
+        .map(|l| l.trim_end_matches('\n').split('\t').collect())
+        .collect();
+    let ends_with_newline: Vec<bool> = text
+        .split_inclusive('\n')
+        .map(|l| l.ends_with('\n'))
+        .collect();
+    let mut widths: Vec<Vec<usize>> = vec![Vec::new(); lines.len()];
+    assign(
+        &lines,
+        0,
+        lines.len(),
+        0,
+        min_width,
+        padding,
+        &mut Vec::new(),
+        &mut widths,
+    );
     let mut out = String::new();
-    for row in rows {
-        for (i, cell) in row.iter().enumerate() {
+    for (i, cells) in lines.iter().enumerate() {
+        for (j, cell) in cells.iter().enumerate() {
             out.push_str(cell);
-            if i + 1 < row.len() {
-                out.extend(std::iter::repeat_n(' ', widths[i] - cell.chars().count()));
+            if let Some(w) = widths[i].get(j) {
+                if j + 1 < cells.len() {
+                    out.extend(std::iter::repeat_n(' ', w.saturating_sub(width(cell))));
+                }
             }
         }
-        out.push('\n');
+        if ends_with_newline[i] {
+            out.push('\n');
+        }
     }
     out
+}
+
+/// Go's recursive `format`: finds the blocks of column `column` in lines
+/// `line0..line1` and records, for each line, the widths of its aligned columns.
+#[allow(clippy::too_many_arguments)]
+fn assign(
+    lines: &[Vec<&str>],
+    mut line0: usize,
+    line1: usize,
+    column: usize,
+    min_width: usize,
+    padding: usize,
+    stack: &mut Vec<usize>,
+    widths: &mut [Vec<usize>],
+) {
+    let mut this = line0;
+    while this < line1 {
+        if column + 1 >= lines[this].len() {
+            this += 1;
+            continue;
+        }
+        // Lines before the block keep the enclosing widths.
+        for w in widths.iter_mut().take(this).skip(line0) {
+            if w.len() < stack.len() {
+                *w = stack.clone();
+            }
+        }
+        line0 = this;
+        let mut block_width = min_width;
+        while this < line1 && column + 1 < lines[this].len() {
+            block_width = block_width.max(width(lines[this][column]) + padding);
+            this += 1;
+        }
+        stack.push(block_width);
+        assign(
+            lines,
+            line0,
+            this,
+            column + 1,
+            min_width,
+            padding,
+            stack,
+            widths,
+        );
+        stack.pop();
+        line0 = this;
+    }
+    for w in widths.iter_mut().take(line1).skip(line0) {
+        if w.len() < stack.len() {
+            *w = stack.clone();
+        }
+    }
+}
+
+/// Aligns rows of cells as a kubectl table (every column but the last padded).
+pub fn align(rows: &[Vec<String>]) -> String {
+    let text: String = rows.iter().map(|r| format!("{}\n", r.join("\t"))).collect();
+    format(&text, TABLE_MIN_WIDTH, TABLE_PADDING)
 }
 
 #[cfg(test)]
@@ -42,5 +121,19 @@ mod tests {
         ];
         assert_eq!(align(&rows), "NAME    READY   AGE\nweb-1   1/1     5s\n");
         assert_eq!(align(&[vec!["a".into(), "b".into()]]), "a     b\n");
+    }
+
+    #[test]
+    fn blocks_restart_after_a_line_without_the_column() {
+        let text = "Name:\tweb\nNamespace:\tdefault\nContainers:\n  web:\n    Image:\tnginx\n    Port:\t<none>\nQoS Class:\tBestEffort\n";
+        assert_eq!(
+            format(text, 0, 2),
+            "Name:       web\nNamespace:  default\nContainers:\n  web:\n    Image:  nginx\n    Port:   <none>\nQoS Class:  BestEffort\n"
+        );
+        // Continuation lines (empty first cell) align with their block.
+        assert_eq!(
+            format("Labels:\ta=b\n\tc=d\nIP:\t\n", 0, 2),
+            "Labels:  a=b\n         c=d\nIP:      \n"
+        );
     }
 }

@@ -1,0 +1,804 @@
+//! `kubectl describe`: upstream's describers for pods, namespaces, config maps and
+//! secrets (with their Events), laid out through Go's tabwriter as kubectl does.
+
+use kubecraft_cluster::api::{Request, ResourceInfo};
+use kubecraft_cluster::apiserver::tables::age::human_duration;
+use kubecraft_cluster::sim::clock::parse_http_date;
+use serde_json::Value;
+
+use crate::discovery::{discover, resolve};
+use crate::errors::server_error;
+use crate::flags::{self};
+use crate::output::Output;
+use crate::printers::tabwriter::format;
+use crate::transport::Transport;
+use crate::Kubectl;
+
+/// Annotations longer than this print on their own lines (upstream's maxAnnotationLen).
+const MAX_ANNOTATION_LEN: usize = 140;
+
+/// Upstream's PrefixWriter over a tabwriter (minwidth 0, padding 2), with Flush.
+#[derive(Default)]
+struct Writer {
+    done: String,
+    pending: String,
+}
+
+impl Writer {
+    fn write(&mut self, level: usize, text: &str) {
+        self.pending.push_str(&"  ".repeat(level));
+        self.pending.push_str(text);
+    }
+    fn flush(&mut self) {
+        self.done.push_str(&format(&self.pending, 0, 2));
+        self.pending.clear();
+    }
+    fn finish(mut self) -> String {
+        self.flush();
+        self.done
+    }
+}
+
+fn text<'a>(obj: &'a Value, pointer: &str) -> &'a str {
+    obj.pointer(pointer).and_then(Value::as_str).unwrap_or("")
+}
+
+fn sorted_pairs(map: Option<&Value>) -> Vec<(String, String)> {
+    let mut pairs: Vec<(String, String)> = map
+        .and_then(Value::as_object)
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or("").to_string()))
+                .collect()
+        })
+        .unwrap_or_default();
+    pairs.sort();
+    pairs
+}
+
+fn labels(w: &mut Writer, title: &str, map: Option<&Value>) {
+    w.write(0, &format!("{title}:\t"));
+    let pairs = sorted_pairs(map);
+    if pairs.is_empty() {
+        w.write(0, "<none>\n");
+        return;
+    }
+    for (i, (k, v)) in pairs.iter().enumerate() {
+        if i > 0 {
+            w.write(0, "\t");
+        }
+        w.write(0, &format!("{k}={v}\n"));
+    }
+}
+
+fn annotations(w: &mut Writer, map: Option<&Value>) {
+    w.write(0, "Annotations:\t");
+    let pairs: Vec<(String, String)> = sorted_pairs(map)
+        .into_iter()
+        .filter(|(k, _)| k != "kubectl.kubernetes.io/last-applied-configuration")
+        .collect();
+    if pairs.is_empty() {
+        w.write(0, "<none>\n");
+        return;
+    }
+    for (i, (k, v)) in pairs.iter().enumerate() {
+        if i > 0 {
+            w.write(0, "\t");
+        }
+        let v = v.trim_end_matches('\n');
+        if v.len() + k.len() + 2 > MAX_ANNOTATION_LEN || v.contains('\n') {
+            w.write(0, &format!("{k}:\n"));
+            for line in v.split('\n') {
+                let shown = if line.len() > MAX_ANNOTATION_LEN - 2 {
+                    format!("{}...", &line[..MAX_ANNOTATION_LEN - 2])
+                } else {
+                    line.to_string()
+                };
+                w.write(0, &format!("\t  {shown}\n"));
+            }
+        } else {
+            w.write(0, &format!("{k}: {v}\n"));
+        }
+    }
+}
+
+/// The `Events:` section of an object.
+fn events(w: &mut Writer, list: &[Value], now_ms: i64) {
+    if list.is_empty() {
+        w.write(0, "Events:\t<none>\n");
+        return;
+    }
+    w.flush();
+    w.write(0, "Events:\n  Type\tReason\tAge\tFrom\tMessage\n");
+    w.write(1, "----\t------\t----\t----\t-------\n");
+    let since = |t: &str| match kubecraft_cluster::apiserver::tables::age::seconds_since(t, now_ms)
+    {
+        Some(s) => human_duration(s),
+        None => "<unknown>".into(),
+    };
+    for e in list {
+        let first = match text(e, "/eventTime") {
+            "" => since(text(e, "/firstTimestamp")),
+            t => since(t),
+        };
+        let count = e.get("count").and_then(Value::as_i64).unwrap_or(0);
+        let interval = if e.get("series").is_some_and(Value::is_object) {
+            format!(
+                "{} (x{} over {first})",
+                since(text(e, "/series/lastObservedTime")),
+                e.pointer("/series/count")
+                    .and_then(Value::as_i64)
+                    .unwrap_or(0)
+            )
+        } else if count > 1 {
+            format!(
+                "{} (x{count} over {first})",
+                since(text(e, "/lastTimestamp"))
+            )
+        } else {
+            first
+        };
+        let source = match text(e, "/source/component") {
+            "" => text(e, "/reportingComponent"),
+            c => c,
+        };
+        let mut message = text(e, "/message").trim().to_string();
+        if !text(e, "/involvedObject/fieldPath").is_empty() {
+            message = format!("{}: {message}", text(e, "/involvedObject/fieldPath"));
+        }
+        w.write(
+            1,
+            &format!(
+                "{}\t{}\t{interval}\t{source}\t{message}\n",
+                text(e, "/type"),
+                text(e, "/reason")
+            ),
+        );
+    }
+}
+
+/// RFC 1123 with numeric zone, as Go's `time.RFC1123Z`.
+fn rfc1123z(timestamp: &str) -> String {
+    timestamp
+        .parse::<jiff::Timestamp>()
+        .map(|t| t.strftime("%a, %d %b %Y %H:%M:%S +0000").to_string())
+        .unwrap_or_default()
+}
+
+fn describe_pod(pod: &Value, event_list: &[Value], now_ms: i64) -> String {
+    let mut w = Writer::default();
+    w.write(0, &format!("Name:\t{}\n", text(pod, "/metadata/name")));
+    w.write(
+        0,
+        &format!("Namespace:\t{}\n", text(pod, "/metadata/namespace")),
+    );
+    if let Some(p) = pod.pointer("/spec/priority").and_then(Value::as_i64) {
+        w.write(0, &format!("Priority:\t{p}\n"));
+    }
+    if !text(pod, "/spec/priorityClassName").is_empty() {
+        w.write(
+            0,
+            &format!(
+                "Priority Class Name:\t{}\n",
+                text(pod, "/spec/priorityClassName")
+            ),
+        );
+    }
+    if !text(pod, "/spec/serviceAccountName").is_empty() {
+        w.write(
+            0,
+            &format!(
+                "Service Account:\t{}\n",
+                text(pod, "/spec/serviceAccountName")
+            ),
+        );
+    }
+    match text(pod, "/spec/nodeName") {
+        "" => w.write(0, "Node:\t<none>\n"),
+        node => w.write(
+            0,
+            &format!("Node:\t{node}/{}\n", text(pod, "/status/hostIP")),
+        ),
+    }
+    if !text(pod, "/status/startTime").is_empty() {
+        w.write(
+            0,
+            &format!(
+                "Start Time:\t{}\n",
+                rfc1123z(text(pod, "/status/startTime"))
+            ),
+        );
+    }
+    labels(&mut w, "Labels", pod.pointer("/metadata/labels"));
+    annotations(&mut w, pod.pointer("/metadata/annotations"));
+    let phase = text(pod, "/status/phase");
+    if let (Some(deleted), false) = (
+        pod.pointer("/metadata/deletionTimestamp")
+            .and_then(Value::as_str),
+        matches!(phase, "Failed" | "Succeeded"),
+    ) {
+        let lasts = kubecraft_cluster::apiserver::tables::age::age(Some(deleted), now_ms);
+        w.write(0, &format!("Status:\tTerminating (lasts {lasts})\n"));
+        let grace = pod
+            .pointer("/metadata/deletionGracePeriodSeconds")
+            .and_then(Value::as_i64)
+            .unwrap_or(0);
+        w.write(0, &format!("Termination Grace Period:\t{grace}s\n"));
+    } else {
+        w.write(0, &format!("Status:\t{phase}\n"));
+    }
+    for (field, title) in [("reason", "Reason"), ("message", "Message")] {
+        let v = text(pod, &format!("/status/{field}"));
+        if !v.is_empty() {
+            w.write(0, &format!("{title}:\t{v}\n"));
+        }
+    }
+    w.write(0, &format!("IP:\t{}\n", text(pod, "/status/podIP")));
+    match pod
+        .pointer("/status/podIPs")
+        .and_then(Value::as_array)
+        .filter(|a| !a.is_empty())
+    {
+        None => w.write(0, "IPs:\t<none>\n"),
+        Some(ips) => {
+            w.write(0, "IPs:\n");
+            for ip in ips {
+                w.write(1, &format!("IP:\t{}\n", text(ip, "/ip")));
+            }
+        }
+    }
+    if let Some(owner) = pod
+        .pointer("/metadata/ownerReferences")
+        .and_then(Value::as_array)
+        .and_then(|o| o.iter().find(|r| r["controller"] == true))
+    {
+        w.write(
+            0,
+            &format!(
+                "Controlled By:\t{}/{}\n",
+                text(owner, "/kind"),
+                text(owner, "/name")
+            ),
+        );
+    }
+    if !text(pod, "/status/nominatedNodeName").is_empty() {
+        w.write(
+            0,
+            &format!(
+                "NominatedNodeName:\t{}\n",
+                text(pod, "/status/nominatedNodeName")
+            ),
+        );
+    }
+    for (list, status_list, label) in [
+        ("initContainers", "initContainerStatuses", "Init Containers"),
+        ("containers", "containerStatuses", "Containers"),
+    ] {
+        let containers = pod
+            .pointer(&format!("/spec/{list}"))
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        if list == "initContainers" && containers.is_empty() {
+            continue;
+        }
+        let statuses = pod
+            .pointer(&format!("/status/{status_list}"))
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        w.write(
+            0,
+            &format!(
+                "{label}:{}\n",
+                if containers.is_empty() { " <none>" } else { "" }
+            ),
+        );
+        for c in &containers {
+            let status = statuses.iter().find(|s| s["name"] == c["name"]);
+            describe_container(&mut w, c, status);
+        }
+    }
+    if let Some(conditions) = pod
+        .pointer("/status/conditions")
+        .and_then(Value::as_array)
+        .filter(|c| !c.is_empty())
+    {
+        w.write(0, "Conditions:\n  Type\tStatus\n");
+        for c in conditions {
+            w.write(
+                1,
+                &format!("{} \t{} \n", text(c, "/type"), text(c, "/status")),
+            );
+        }
+    }
+    match pod
+        .pointer("/spec/volumes")
+        .and_then(Value::as_array)
+        .filter(|v| !v.is_empty())
+    {
+        None => w.write(0, "Volumes:\t<none>\n"),
+        Some(volumes) => {
+            w.write(0, "Volumes:\n");
+            for v in volumes {
+                w.write(1, &format!("{}:\n", text(v, "/name")));
+            }
+        }
+    }
+    w.write(
+        0,
+        &format!("QoS Class:\t{}\n", text(pod, "/status/qosClass")),
+    );
+    labels(&mut w, "Node-Selectors", pod.pointer("/spec/nodeSelector"));
+    tolerations(&mut w, pod.pointer("/spec/tolerations"));
+    events(&mut w, event_list, now_ms);
+    w.finish()
+}
+
+fn ports(c: &Value, field: &str) -> String {
+    c["ports"]
+        .as_array()
+        .map(|ports| {
+            ports
+                .iter()
+                .map(|p| {
+                    let number = p.get(field).and_then(Value::as_i64).unwrap_or(0);
+                    let mut s = format!("{number}/{}", p["protocol"].as_str().unwrap_or("TCP"));
+                    if let Some(name) = p["name"].as_str() {
+                        s = format!("{s} ({name})");
+                    }
+                    s
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
+        .unwrap_or_default()
+}
+
+fn describe_container(w: &mut Writer, c: &Value, status: Option<&Value>) {
+    w.write(1, &format!("{}:\n", text(c, "/name")));
+    if let Some(s) = status {
+        w.write(2, &format!("Container ID:\t{}\n", text(s, "/containerID")));
+    }
+    w.write(2, &format!("Image:\t{}\n", text(c, "/image")));
+    if let Some(s) = status {
+        w.write(2, &format!("Image ID:\t{}\n", text(s, "/imageID")));
+    }
+    for (field, single, plural) in [
+        ("containerPort", "Port", "Ports"),
+        ("hostPort", "Host Port", "Host Ports"),
+    ] {
+        let p = ports(c, field);
+        if p.contains(',') {
+            w.write(2, &format!("{plural}:\t{p}\n"));
+        } else {
+            w.write(
+                2,
+                &format!("{single}:\t{}\n", if p.is_empty() { "<none>" } else { &p }),
+            );
+        }
+    }
+    for (field, title) in [("command", "Command"), ("args", "Args")] {
+        if let Some(items) = c[field].as_array().filter(|a| !a.is_empty()) {
+            w.write(2, &format!("{title}:\n"));
+            for item in items {
+                for line in item.as_str().unwrap_or("").split('\n') {
+                    w.write(3, &format!("{line}\n"));
+                }
+            }
+        }
+    }
+    if let Some(s) = status {
+        for (key, title) in [("state", "State"), ("lastState", "Last State")] {
+            let state = &s[key];
+            if key == "lastState" && state.get("terminated").is_none() {
+                continue;
+            }
+            if let Some(running) = state.get("running") {
+                w.write(2, &format!("{title}:\tRunning\n"));
+                w.write(
+                    3,
+                    &format!("Started:\t{}\n", rfc1123z(text(running, "/startedAt"))),
+                );
+            } else if let Some(t) = state.get("terminated") {
+                w.write(2, &format!("{title}:\tTerminated\n"));
+                for (f, label) in [("reason", "Reason"), ("message", "Message")] {
+                    if !text(t, &format!("/{f}")).is_empty() {
+                        w.write(3, &format!("{label}:\t{}\n", text(t, &format!("/{f}"))));
+                    }
+                }
+                w.write(
+                    3,
+                    &format!("Exit Code:\t{}\n", t["exitCode"].as_i64().unwrap_or(0)),
+                );
+                if let Some(signal) = t["signal"].as_i64().filter(|s| *s > 0) {
+                    w.write(3, &format!("Signal:\t{signal}\n"));
+                }
+                w.write(
+                    3,
+                    &format!("Started:\t{}\n", rfc1123z(text(t, "/startedAt"))),
+                );
+                w.write(
+                    3,
+                    &format!("Finished:\t{}\n", rfc1123z(text(t, "/finishedAt"))),
+                );
+            } else {
+                w.write(2, &format!("{title}:\tWaiting\n"));
+                if !text(state, "/waiting/reason").is_empty() {
+                    w.write(3, &format!("Reason:\t{}\n", text(state, "/waiting/reason")));
+                }
+            }
+        }
+        w.write(
+            2,
+            &format!(
+                "Ready:\t{}\n",
+                if s["ready"] == true { "True" } else { "False" }
+            ),
+        );
+        w.write(
+            2,
+            &format!(
+                "Restart Count:\t{}\n",
+                s["restartCount"].as_i64().unwrap_or(0)
+            ),
+        );
+    }
+    for (kind, title) in [("limits", "Limits"), ("requests", "Requests")] {
+        let pairs = sorted_pairs(c.pointer(&format!("/resources/{kind}")));
+        if !pairs.is_empty() {
+            w.write(2, &format!("{title}:\n"));
+            for (k, v) in pairs {
+                w.write(3, &format!("{k}:\t{v}\n"));
+            }
+        }
+    }
+    let env = c["env"].as_array().cloned().unwrap_or_default();
+    w.write(
+        2,
+        &format!(
+            "Environment:{}\n",
+            if env.is_empty() { "\t<none>" } else { "" }
+        ),
+    );
+    for e in &env {
+        if let Some(from) = e.get("valueFrom") {
+            if let Some(r) = from.get("configMapKeyRef") {
+                let optional = r["optional"] == true;
+                w.write(
+                    3,
+                    &format!(
+                        "{}:\t<set to the key '{}' of config map '{}'>\tOptional: {optional}\n",
+                        text(e, "/name"),
+                        text(r, "/key"),
+                        text(r, "/name")
+                    ),
+                );
+            } else if let Some(r) = from.get("secretKeyRef") {
+                let optional = r["optional"] == true;
+                w.write(
+                    3,
+                    &format!(
+                        "{}:\t<set to the key '{}' in secret '{}'>\tOptional: {optional}\n",
+                        text(e, "/name"),
+                        text(r, "/key"),
+                        text(r, "/name")
+                    ),
+                );
+            }
+            continue;
+        }
+        for (i, line) in text(e, "/value").split('\n').enumerate() {
+            if i == 0 {
+                w.write(3, &format!("{}:\t{line}\n", text(e, "/name")));
+            } else {
+                w.write(3, &format!("\t{line}\n"));
+            }
+        }
+    }
+    let mut mounts = c["volumeMounts"].as_array().cloned().unwrap_or_default();
+    mounts.sort_by(|a, b| text(a, "/mountPath").cmp(text(b, "/mountPath")));
+    w.write(
+        2,
+        &format!(
+            "Mounts:{}\n",
+            if mounts.is_empty() { "\t<none>" } else { "" }
+        ),
+    );
+    for m in &mounts {
+        let mode = if m["readOnly"] == true { "ro" } else { "rw" };
+        w.write(
+            3,
+            &format!(
+                "{} from {} ({mode})\n",
+                text(m, "/mountPath"),
+                text(m, "/name")
+            ),
+        );
+    }
+}
+
+fn tolerations(w: &mut Writer, list: Option<&Value>) {
+    w.write(0, "Tolerations:\t");
+    let mut items = list.and_then(Value::as_array).cloned().unwrap_or_default();
+    if items.is_empty() {
+        w.write(0, "<none>\n");
+        return;
+    }
+    items.sort_by(|a, b| text(a, "/key").cmp(text(b, "/key")));
+    for (i, t) in items.iter().enumerate() {
+        if i > 0 {
+            w.write(0, "\t");
+        }
+        let mut line = text(t, "/key").to_string();
+        if !text(t, "/value").is_empty() {
+            line.push_str(&format!("={}", text(t, "/value")));
+        }
+        if !text(t, "/effect").is_empty() {
+            line.push_str(&format!(":{}", text(t, "/effect")));
+        }
+        if text(t, "/operator") == "Exists" && text(t, "/value").is_empty() {
+            line.push_str(if line.is_empty() {
+                "op=Exists"
+            } else {
+                " op=Exists"
+            });
+        }
+        if let Some(seconds) = t["tolerationSeconds"].as_i64() {
+            line.push_str(&format!(" for {seconds}s"));
+        }
+        w.write(0, &format!("{line}\n"));
+    }
+}
+
+fn describe_namespace(ns: &Value, quotas: usize, limits: usize) -> String {
+    let mut w = Writer::default();
+    w.write(0, &format!("Name:\t{}\n", text(ns, "/metadata/name")));
+    labels(&mut w, "Labels", ns.pointer("/metadata/labels"));
+    annotations(&mut w, ns.pointer("/metadata/annotations"));
+    w.write(0, &format!("Status:\t{}\n", text(ns, "/status/phase")));
+    w.write(0, "\n");
+    w.write(
+        0,
+        if quotas == 0 {
+            "No resource quota.\n"
+        } else {
+            "Resource Quotas\n"
+        },
+    );
+    w.write(0, "\n");
+    w.write(
+        0,
+        if limits == 0 {
+            "No LimitRange resource.\n"
+        } else {
+            "Resource Limits\n"
+        },
+    );
+    w.finish()
+}
+
+fn describe_config_map(cm: &Value, event_list: &[Value], now_ms: i64) -> String {
+    let mut w = Writer::default();
+    w.write(0, &format!("Name:\t{}\n", text(cm, "/metadata/name")));
+    w.write(
+        0,
+        &format!("Namespace:\t{}\n", text(cm, "/metadata/namespace")),
+    );
+    labels(&mut w, "Labels", cm.pointer("/metadata/labels"));
+    annotations(&mut w, cm.pointer("/metadata/annotations"));
+    w.write(0, "\nData\n====\n");
+    for (k, v) in sorted_pairs(cm.pointer("/data")) {
+        w.write(0, &format!("{k}:\n----\n{v}\n\n"));
+    }
+    w.write(0, "\nBinaryData\n====\n");
+    if let Some(binary) = cm.pointer("/binaryData").and_then(Value::as_object) {
+        let mut keys: Vec<&String> = binary.keys().collect();
+        keys.sort();
+        for k in keys {
+            let decoded = binary[k].as_str().map_or(0, |b| b.len() * 3 / 4);
+            w.write(0, &format!("{k}: {decoded} bytes\n"));
+        }
+    }
+    w.write(0, "\n");
+    events(&mut w, event_list, now_ms);
+    w.finish()
+}
+
+fn describe_secret(secret: &Value) -> String {
+    let mut w = Writer::default();
+    w.write(0, &format!("Name:\t{}\n", text(secret, "/metadata/name")));
+    w.write(
+        0,
+        &format!("Namespace:\t{}\n", text(secret, "/metadata/namespace")),
+    );
+    labels(&mut w, "Labels", secret.pointer("/metadata/labels"));
+    annotations(&mut w, secret.pointer("/metadata/annotations"));
+    w.write(0, &format!("\nType:\t{}\n", text(secret, "/type")));
+    w.write(0, "\nData\n====\n");
+    if let Some(data) = secret.pointer("/data").and_then(Value::as_object) {
+        let mut keys: Vec<&String> = data.keys().collect();
+        keys.sort();
+        for k in keys {
+            use base64::Engine;
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(data[k].as_str().unwrap_or(""))
+                .map_or(0, |b| b.len());
+            w.write(0, &format!("{k}:\t{bytes} bytes\n"));
+        }
+    }
+    w.finish()
+}
+
+/// The Events about an object, oldest first.
+fn events_for(transport: &mut dyn Transport, obj: &Value) -> Vec<Value> {
+    let ns = text(obj, "/metadata/namespace");
+    let selector = format!(
+        "involvedObject.name={},involvedObject.namespace={ns},involvedObject.uid={}",
+        text(obj, "/metadata/name"),
+        text(obj, "/metadata/uid")
+    );
+    let path = if ns.is_empty() {
+        "/api/v1/events".to_string()
+    } else {
+        format!("/api/v1/namespaces/{ns}/events")
+    };
+    let list = transport
+        .send(Request::get(path).with_query("fieldSelector", selector))
+        .body_json();
+    let mut items = list["items"].as_array().cloned().unwrap_or_default();
+    let when = |e: &Value| match text(e, "/lastTimestamp") {
+        "" => text(e, "/eventTime").to_string(),
+        t => t.to_string(),
+    };
+    items.sort_by_key(when);
+    items
+}
+
+/// "Now" for ages kubectl computes itself: the server's `Date` header (in the
+/// simulation kubectl's clock is the cluster's virtual clock).
+fn server_now(transport: &mut dyn Transport) -> i64 {
+    let response = transport.send(Request::get("/version"));
+    response
+        .headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("date"))
+        .and_then(|(_, v)| parse_http_date(v))
+        .unwrap_or(0)
+}
+
+fn describe_one(
+    transport: &mut dyn Transport,
+    resource: &ResourceInfo,
+    obj: &Value,
+    now_ms: i64,
+) -> Result<String, String> {
+    match (resource.group.as_str(), resource.plural.as_str()) {
+        ("", "pods") => Ok(describe_pod(obj, &events_for(transport, obj), now_ms)),
+        ("", "configmaps") => Ok(describe_config_map(
+            obj,
+            &events_for(transport, obj),
+            now_ms,
+        )),
+        ("", "secrets") => Ok(describe_secret(obj)),
+        ("", "namespaces") => {
+            let name = text(obj, "/metadata/name");
+            let count = |t: &mut dyn Transport, plural: &str| {
+                t.send(Request::get(format!("/api/v1/namespaces/{name}/{plural}")))
+                    .body_json()["items"]
+                    .as_array()
+                    .map_or(0, Vec::len)
+            };
+            let quotas = count(transport, "resourcequotas");
+            let limits = count(transport, "limitranges");
+            Ok(describe_namespace(obj, quotas, limits))
+        }
+        _ => Err(format!(
+            "error: kubecraft cannot describe {} yet\n",
+            resource.qualified_plural()
+        )),
+    }
+}
+
+/// Runs `kubectl describe`.
+pub fn run(kubectl: &mut Kubectl, transport: &mut dyn Transport, args: &[String]) -> Output {
+    let mut out = Output::default();
+    let parsed = match flags::parse(args, &[], "describe") {
+        Ok(p) => p,
+        Err(text) => {
+            out.fail(text);
+            return out;
+        }
+    };
+    let namespace = parsed
+        .get("namespace")
+        .map(String::from)
+        .unwrap_or_else(|| kubectl.namespace());
+    let (typed, names): (String, Vec<String>) = match parsed.positional.as_slice() {
+        [] => {
+            out.fail("You must specify the type of resource to describe. Use \"kubectl api-resources\" for a complete list of supported resources.\n\nerror: Required resource not specified.\nSee 'kubectl describe -h' for help and examples\n");
+            return out;
+        }
+        [one] if one.contains('/') => one
+            .split_once('/')
+            .map(|(t, n)| (t.to_string(), vec![n.to_string()]))
+            .expect("checked"),
+        [t, rest @ ..] => (t.clone(), rest.to_vec()),
+    };
+    let resources = discover(transport);
+    let Some(resource) = resolve(&resources, &typed) else {
+        out.fail(format!(
+            "error: the server doesn't have a resource type {typed:?}\n"
+        ));
+        return out;
+    };
+    let objects: Vec<Value> = if names.is_empty() {
+        let list = transport.send(Request::get(resource.collection_path(Some(&namespace))));
+        if !list.is_success() {
+            out.fail(server_error(&list));
+            return out;
+        }
+        let items = list.body_json()["items"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        if items.is_empty() {
+            out.err(format!("No resources found in {namespace} namespace.\n"));
+            return out;
+        }
+        items
+    } else {
+        let mut found = Vec::new();
+        for name in &names {
+            let response = transport.send(Request::get(format!(
+                "{}/{name}",
+                resource.collection_path(Some(&namespace))
+            )));
+            if response.is_success() {
+                found.push(response.body_json());
+            } else {
+                out.fail(server_error(&response));
+                return out;
+            }
+        }
+        found
+    };
+    let now_ms = server_now(transport);
+    for (i, obj) in objects.iter().enumerate() {
+        match describe_one(transport, resource, obj, now_ms) {
+            Ok(text) => out.out(if i == 0 { text } else { format!("\n\n{text}") }),
+            Err(e) => {
+                out.fail(e);
+                return out;
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const EPOCH: i64 = 1_767_225_600_000;
+
+    #[test]
+    fn events_table_with_counts_and_field_paths() {
+        let list = vec![
+            json!({"type": "Normal", "reason": "Scheduled", "source": {"component": "default-scheduler"},
+                "message": "Successfully assigned default/web to node-1", "firstTimestamp": "2026-01-01T00:00:00Z", "lastTimestamp": "2026-01-01T00:00:00Z", "count": 1,
+                "involvedObject": {}}),
+            json!({"type": "Warning", "reason": "BackOff", "source": {"component": "kubelet"}, "message": "Back-off restarting failed container",
+                "firstTimestamp": "2026-01-01T00:00:10Z", "lastTimestamp": "2026-01-01T00:01:00Z", "count": 4,
+                "involvedObject": {"fieldPath": "spec.containers{web}"}}),
+        ];
+        let mut w = Writer::default();
+        w.write(0, "Name:\tweb\n");
+        events(&mut w, &list, EPOCH + 120_000);
+        assert_eq!(
+            w.finish(),
+            "Name:  web\nEvents:\n  Type     Reason     Age                 From               Message\n  ----     ------     ----                ----               -------\n  Normal   Scheduled  2m                  default-scheduler  Successfully assigned default/web to node-1\n  Warning  BackOff    60s (x4 over 110s)  kubelet            spec.containers{web}: Back-off restarting failed container\n"
+        );
+    }
+}
