@@ -9,7 +9,6 @@ use super::three_way::three_way;
 use crate::commands::mapping::{resource_for, source_error};
 use crate::discovery::{discover, kind_prefix};
 use crate::flags::{self, value, Flag};
-use crate::manifests;
 use crate::output::Output;
 use crate::printers::structured;
 use crate::transport::Transport;
@@ -80,7 +79,7 @@ pub fn run(
             return out;
         }
     };
-    let (text, source) = match super::read_source(kubectl, file, stdin) {
+    let (read, source) = match super::read_manifests(kubectl, file, stdin) {
         Ok(v) => v,
         Err(e) => {
             out.fail(e);
@@ -91,7 +90,6 @@ pub fn run(
         .get("namespace")
         .map(String::from)
         .unwrap_or_else(|| kubectl.namespace());
-    let read = manifests::read(&text, &source);
     if read.objects.is_empty() && read.error.is_none() {
         out.fail("error: no objects passed to apply\n");
         return out;

@@ -10,7 +10,6 @@ use crate::commands::mapping::{resource_for, source_error};
 use crate::discovery::{discover, kind_prefix};
 use crate::errors::server_error;
 use crate::flags::{self, value, Flag, Parsed};
-use crate::manifests;
 use crate::output::Output;
 use crate::printers::structured;
 use crate::transport::Transport;
@@ -241,14 +240,13 @@ fn from_manifests(
         out.fail("error: must specify one of -f and -k\n\n");
         return out;
     };
-    let (text, source) = match super::read_source(kubectl, file, stdin) {
+    let (read, source) = match super::read_manifests(kubectl, file, stdin) {
         Ok(v) => v,
         Err(e) => {
             out.fail(e);
             return out;
         }
     };
-    let read = manifests::read(&text, &source);
     if read.objects.is_empty() && read.error.is_none() {
         out.fail("error: no objects passed to create\n");
         return out;

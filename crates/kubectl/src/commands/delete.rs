@@ -8,7 +8,6 @@ use crate::commands::mapping::resource_for;
 use crate::discovery::{discover, kind_prefix, resolve};
 use crate::errors::server_error;
 use crate::flags::{self, boolean, value, Flag};
-use crate::manifests;
 use crate::output::Output;
 use crate::transport::Transport;
 use crate::Kubectl;
@@ -92,14 +91,13 @@ pub fn run(
     let mut victims: Vec<Victim> = Vec::new();
     let mut read_error = None;
     if let Some(file) = parsed.get("filename") {
-        let (text, source) = match super::read_source(kubectl, file, stdin) {
+        let (read, source) = match super::read_manifests(kubectl, file, stdin) {
             Ok(v) => v,
             Err(e) => {
                 out.fail(e);
                 return out;
             }
         };
-        let read = manifests::read(&text, &source);
         read_error = read.error;
         for obj in &read.objects {
             match resource_for(&resources, obj, &source) {

@@ -4,7 +4,7 @@
 use kubecraft_cluster::api::Request;
 use serde_json::{json, Value};
 
-use crate::discovery::{discover, resolve};
+use super::target::{fetch, single_target, Fetched};
 use crate::errors::server_error;
 use crate::flags::{self, value, Flag};
 use crate::output::Output;
@@ -29,37 +29,27 @@ pub fn run(kubectl: &mut Kubectl, transport: &mut dyn Transport, args: &[String]
             return out;
         }
     };
-    let (typed, name) = match parsed.positional.as_slice() {
-        [one] if one.contains('/') => one
-            .split_once('/')
-            .map(|(t, n)| (t.to_string(), n.to_string()))
-            .expect("checked"),
-        [t, n] => (t.clone(), n.clone()),
-        _ => {
-            out.fail("error: You must provide one or more resources by argument or filename.\n");
-            return out;
-        }
-    };
     let namespace = parsed
         .get("namespace")
         .map(String::from)
         .unwrap_or_else(|| kubectl.namespace());
-    let resources = discover(transport);
-    let Some(resource) = resolve(&resources, &typed) else {
-        out.fail(format!(
-            "error: the server doesn't have a resource type {typed:?}\n"
-        ));
-        return out;
+    let target = single_target(
+        &parsed.positional,
+        "error: You must provide one or more resources by argument or filename.\n",
+    )
+    .and_then(|(typed, name)| fetch(transport, &typed, &name, &namespace));
+    let Fetched {
+        resource,
+        name,
+        object: source,
+        ..
+    } = match target {
+        Ok(f) => f,
+        Err(e) => {
+            out.fail(e);
+            return out;
+        }
     };
-    let response = transport.send(Request::get(format!(
-        "{}/{name}",
-        resource.collection_path(Some(&namespace))
-    )));
-    if !response.is_success() {
-        out.fail(server_error(&response));
-        return out;
-    }
-    let source = response.body_json();
     let selector = match resource.kind.as_str() {
         "Pod" => source.pointer("/metadata/labels").cloned(),
         "Service" => source.pointer("/spec/selector").cloned(),

@@ -17,12 +17,24 @@ mod replace;
 mod run;
 mod scale;
 mod set_image;
+mod target;
 mod three_way;
 mod version;
 
 use crate::output::Output;
 use crate::transport::Transport;
 use crate::Kubectl;
+
+/// The objects behind `-f` and the name errors use for their source (`STDIN` or the
+/// file); a read error for a later document comes back inside the manifests.
+fn read_manifests(
+    kubectl: &Kubectl,
+    file: &str,
+    stdin: Option<&str>,
+) -> Result<(crate::manifests::Manifests, String), String> {
+    let (text, source) = read_source(kubectl, file, stdin)?;
+    Ok((crate::manifests::read(&text, &source), source))
+}
 
 /// The text behind `-f`: stdin for `-`, else a file; with the name errors use.
 fn read_source(

@@ -3,7 +3,8 @@
 use kubecraft_cluster::api::Request;
 use serde_json::Value;
 
-use crate::discovery::{discover, kind_prefix, resolve};
+use super::target::{fetch, single_target, Fetched};
+use crate::discovery::kind_prefix;
 use crate::errors::server_error;
 use crate::flags::{self, value, Flag};
 use crate::output::Output;
@@ -47,44 +48,37 @@ pub fn run(kubectl: &mut Kubectl, transport: &mut dyn Transport, args: &[String]
             return out;
         }
     };
-    let (typed, name) = match parsed.positional.as_slice() {
-        [one] if one.contains('/') => one
-            .split_once('/')
-            .map(|(t, n)| (t.to_string(), n.to_string()))
-            .expect("checked"),
-        [t, n] => (t.clone(), n.clone()),
-        _ => {
-            out.fail("error: resource(s) were provided, but no name was specified\n");
-            return out;
-        }
-    };
     let namespace = parsed
         .get("namespace")
         .map(String::from)
         .unwrap_or_else(|| kubectl.namespace());
-    let resources = discover(transport);
-    let Some(resource) = resolve(&resources, &typed) else {
-        out.fail(format!(
-            "error: the server doesn't have a resource type {typed:?}\n"
-        ));
-        return out;
+    let target = single_target(
+        &parsed.positional,
+        "error: resource(s) were provided, but no name was specified\n",
+    )
+    .and_then(|(typed, name)| fetch(transport, &typed, &name, &namespace));
+    let Fetched {
+        resource,
+        name,
+        path,
+        object: before,
+    } = match target {
+        Ok(f) => f,
+        Err(e) => {
+            out.fail(e);
+            return out;
+        }
     };
-    let path = format!("{}/{name}", resource.collection_path(Some(&namespace)));
-    let before = transport.send(Request::get(path.clone()));
-    if !before.is_success() {
-        out.fail(server_error(&before));
-        return out;
-    }
     let response = transport.send(Request::patch(path, content_type, patch.to_string()));
     if !response.is_success() {
         out.fail(server_error(&response));
         return out;
     }
     let rv = |v: &Value| v.pointer("/metadata/resourceVersion").cloned();
-    let unchanged = rv(&before.body_json()) == rv(&response.body_json());
+    let unchanged = rv(&before) == rv(&response.body_json());
     out.out(format!(
         "{}/{name} patched{}\n",
-        kind_prefix(resource),
+        kind_prefix(&resource),
         if unchanged { " (no change)" } else { "" }
     ));
     out

@@ -6,7 +6,6 @@ use serde_json::Value;
 use crate::commands::mapping::{resource_for, source_error};
 use crate::discovery::{discover, kind_prefix};
 use crate::flags::{self, value, Flag};
-use crate::manifests;
 use crate::output::Output;
 use crate::transport::Transport;
 use crate::Kubectl;
@@ -32,7 +31,7 @@ pub fn run(
         out.fail("error: must specify --filename to replace\n");
         return out;
     };
-    let (text, source) = match super::read_source(kubectl, file, stdin) {
+    let (read, source) = match super::read_manifests(kubectl, file, stdin) {
         Ok(v) => v,
         Err(e) => {
             out.fail(e);
@@ -43,7 +42,6 @@ pub fn run(
         .get("namespace")
         .map(String::from)
         .unwrap_or_else(|| kubectl.namespace());
-    let read = manifests::read(&text, &source);
     let resources = discover(transport);
     let mut errors = Output::default();
     for obj in &read.objects {

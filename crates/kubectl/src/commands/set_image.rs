@@ -4,7 +4,8 @@
 use kubecraft_cluster::api::Request;
 use serde_json::{json, Value};
 
-use crate::discovery::{discover, kind_prefix, resolve};
+use super::target::{fetch, single_target, Fetched};
+use crate::discovery::kind_prefix;
 use crate::errors::server_error;
 use crate::flags;
 use crate::output::Output;
@@ -27,35 +28,27 @@ pub fn run(kubectl: &mut Kubectl, transport: &mut dyn Transport, args: &[String]
         out.fail("error: at least one image update is required\n");
         return out;
     }
-    let (typed, name) = match targets.as_slice() {
-        [one] if one.contains('/') => one
-            .split_once('/')
-            .map(|(t, n)| (t.to_string(), n.to_string()))
-            .expect("checked"),
-        [t, n] => (t.to_string(), n.to_string()),
-        _ => {
-            out.fail("error: You must provide one or more resources by argument or filename.\n");
-            return out;
-        }
-    };
     let namespace = parsed
         .get("namespace")
         .map(String::from)
         .unwrap_or_else(|| kubectl.namespace());
-    let resources = discover(transport);
-    let Some(resource) = resolve(&resources, &typed) else {
-        out.fail(format!(
-            "error: the server doesn't have a resource type {typed:?}\n"
-        ));
-        return out;
+    let target = single_target(
+        &targets,
+        "error: You must provide one or more resources by argument or filename.\n",
+    )
+    .and_then(|(typed, name)| fetch(transport, &typed, &name, &namespace));
+    let Fetched {
+        resource,
+        name,
+        path,
+        object: current,
+    } = match target {
+        Ok(f) => f,
+        Err(e) => {
+            out.fail(e);
+            return out;
+        }
     };
-    let path = format!("{}/{name}", resource.collection_path(Some(&namespace)));
-    let current = transport.send(Request::get(path.clone()));
-    if !current.is_success() {
-        out.fail(server_error(&current));
-        return out;
-    }
-    let current = current.body_json();
     let spec_pointer = if resource.kind == "Pod" {
         "/spec"
     } else {
@@ -95,7 +88,7 @@ pub fn run(kubectl: &mut Kubectl, transport: &mut dyn Transport, args: &[String]
         patch.to_string(),
     ));
     if response.is_success() {
-        out.out(format!("{}/{name} image updated\n", kind_prefix(resource)));
+        out.out(format!("{}/{name} image updated\n", kind_prefix(&resource)));
     } else {
         out.fail(server_error(&response));
     }

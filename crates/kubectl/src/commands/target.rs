@@ -1,0 +1,54 @@
+//! Shared by commands that act on one named object (`patch`, `set image`, `expose`):
+//! reading `TYPE NAME` or `TYPE/NAME`, resolving the type and fetching the object.
+
+use kubecraft_cluster::api::{Request, ResourceInfo};
+use serde_json::Value;
+
+use crate::discovery::{discover, resolve};
+use crate::errors::server_error;
+use crate::transport::Transport;
+
+/// An object fetched for a command.
+pub struct Fetched {
+    pub resource: ResourceInfo,
+    pub name: String,
+    /// The object's API path.
+    pub path: String,
+    pub object: Value,
+}
+
+/// Splits `TYPE NAME` or `TYPE/NAME`; `missing` is the error when neither form is given.
+pub fn single_target<S: AsRef<str>>(args: &[S], missing: &str) -> Result<(String, String), String> {
+    match args {
+        [one] if one.as_ref().contains('/') => {
+            let (t, n) = one.as_ref().split_once('/').expect("checked");
+            Ok((t.to_string(), n.to_string()))
+        }
+        [t, n] => Ok((t.as_ref().to_string(), n.as_ref().to_string())),
+        _ => Err(missing.to_string()),
+    }
+}
+
+/// Resolves `typed` through discovery and GETs `name` in `namespace`.
+pub fn fetch(
+    transport: &mut dyn Transport,
+    typed: &str,
+    name: &str,
+    namespace: &str,
+) -> Result<Fetched, String> {
+    let resources = discover(transport);
+    let resource = resolve(&resources, typed)
+        .ok_or_else(|| format!("error: the server doesn't have a resource type {typed:?}\n"))?
+        .clone();
+    let path = format!("{}/{name}", resource.collection_path(Some(namespace)));
+    let response = transport.send(Request::get(path.clone()));
+    if !response.is_success() {
+        return Err(server_error(&response));
+    }
+    Ok(Fetched {
+        resource,
+        name: name.to_string(),
+        path,
+        object: response.body_json(),
+    })
+}
