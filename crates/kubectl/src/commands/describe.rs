@@ -630,6 +630,308 @@ fn describe_secret(secret: &Value) -> String {
     w.finish()
 }
 
+/// upstream's `smartLabelFor`: `apiVersion` → `API Version`, `creationTimestamp` →
+/// `Creation Timestamp`; names with characters other than letters and `-` stay as they are.
+fn smart_label(field: &str) -> String {
+    if field.chars().any(|c| !c.is_alphabetic() && c != '-') {
+        return field.to_string();
+    }
+    // Split into runs of lower case, upper case and other characters (fatih/camelcase).
+    let mut runs: Vec<String> = Vec::new();
+    let class = |c: char| {
+        if c.is_lowercase() {
+            0
+        } else if c.is_uppercase() {
+            1
+        } else {
+            2
+        }
+    };
+    for c in field.chars() {
+        match runs.last_mut() {
+            Some(run) if class(run.chars().last().expect("non-empty")) == class(c) => run.push(c),
+            _ => runs.push(c.to_string()),
+        }
+    }
+    // An upper-case run followed by a lower-case run gives its last letter to the latter.
+    for i in 0..runs.len().saturating_sub(1) {
+        let (upper, lower) = (
+            class(runs[i].chars().next().unwrap_or('a')),
+            class(runs[i + 1].chars().next().unwrap_or('A')),
+        );
+        if upper == 1 && lower == 0 && !runs[i].is_empty() {
+            let last = runs[i].pop().expect("non-empty");
+            runs[i + 1].insert(0, last);
+        }
+    }
+    let mut parts: Vec<String> = runs.into_iter().filter(|r| !r.is_empty()).collect();
+    // Two or more capitals followed by a capitalised word merge (`IPFamily` stays whole).
+    let mut merged = Vec::new();
+    let mut i = 0;
+    while i < parts.len() {
+        let part = parts[i].clone();
+        if i + 1 < parts.len()
+            && part.chars().count() >= 2
+            && part.chars().all(|c| !c.is_alphabetic() || c.is_uppercase())
+            && parts[i + 1].starts_with(|c: char| c.is_uppercase())
+        {
+            merged.push(format!("{part}{}", parts[i + 1]));
+            i += 2;
+            continue;
+        }
+        merged.push(part);
+        i += 1;
+    }
+    parts = merged;
+    parts
+        .into_iter()
+        .filter(|p| p != "_")
+        .map(|p| {
+            if ["API", "URL", "UID", "GUID"].contains(&p.to_uppercase().as_str()) {
+                p.to_uppercase()
+            } else if p.to_lowercase() == p {
+                let mut chars = p.chars();
+                chars
+                    .next()
+                    .map(|f| f.to_uppercase().collect::<String>() + chars.as_str())
+                    .unwrap_or_default()
+            } else {
+                p
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// `%v` of a JSON scalar as Go prints the unstructured value.
+fn go_value(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Null => "<nil>".into(),
+        other => other.to_string(),
+    }
+}
+
+/// upstream's `printUnstructuredContent`: sorted fields, nested maps indented.
+fn unstructured(
+    w: &mut Writer,
+    level: usize,
+    content: &serde_json::Map<String, Value>,
+    prefix: &str,
+    skip: &[&str],
+) {
+    let mut fields: Vec<&String> = content.keys().collect();
+    fields.sort();
+    for field in fields {
+        let path = format!("{prefix}.{field}");
+        if skip.contains(&path.as_str()) {
+            continue;
+        }
+        match &content[field] {
+            Value::Object(map) => {
+                w.write(level, &format!("{}:\n", smart_label(field)));
+                unstructured(w, level + 1, map, &path, skip);
+            }
+            Value::Array(items) => {
+                w.write(level, &format!("{}:\n", smart_label(field)));
+                for item in items {
+                    match item {
+                        Value::Object(map) => unstructured(w, level + 1, map, &path, skip),
+                        other => w.write(level + 1, &format!("{}\n", go_value(other))),
+                    }
+                }
+            }
+            other => w.write(
+                level,
+                &format!("{}:\t{}\n", smart_label(field), go_value(other)),
+            ),
+        }
+    }
+}
+
+/// upstream's generic describer (custom resources and kinds without a describer).
+fn describe_generic(obj: &Value, event_list: &[Value], now_ms: i64) -> String {
+    let mut w = Writer::default();
+    w.write(0, &format!("Name:\t{}\n", text(obj, "/metadata/name")));
+    w.write(
+        0,
+        &format!("Namespace:\t{}\n", text(obj, "/metadata/namespace")),
+    );
+    labels(&mut w, "Labels", obj.pointer("/metadata/labels"));
+    annotations(&mut w, obj.pointer("/metadata/annotations"));
+    if let Some(content) = obj.as_object() {
+        let skip = [
+            ".metadata.managedFields",
+            ".metadata.name",
+            ".metadata.namespace",
+            ".metadata.labels",
+            ".metadata.annotations",
+        ];
+        unstructured(&mut w, 0, content, "", &skip);
+    }
+    events(&mut w, event_list, now_ms);
+    w.finish()
+}
+
+/// upstream's Service describer; endpoints come from the Service's EndpointSlices.
+fn describe_service(svc: &Value, slices: &[Value], event_list: &[Value], now_ms: i64) -> String {
+    let mut w = Writer::default();
+    w.write(0, &format!("Name:\t{}\n", text(svc, "/metadata/name")));
+    w.write(
+        0,
+        &format!("Namespace:\t{}\n", text(svc, "/metadata/namespace")),
+    );
+    labels(&mut w, "Labels", svc.pointer("/metadata/labels"));
+    annotations(&mut w, svc.pointer("/metadata/annotations"));
+    let selector: Vec<String> = sorted_pairs(svc.pointer("/spec/selector"))
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
+    w.write(0, &format!("Selector:\t{}\n", selector.join(",")));
+    w.write(0, &format!("Type:\t{}\n", text(svc, "/spec/type")));
+    if !text(svc, "/spec/ipFamilyPolicy").is_empty() {
+        w.write(
+            0,
+            &format!("IP Family Policy:\t{}\n", text(svc, "/spec/ipFamilyPolicy")),
+        );
+    }
+    let joined = |pointer: &str| {
+        svc.pointer(pointer)
+            .and_then(Value::as_array)
+            .filter(|a| !a.is_empty())
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .collect::<Vec<_>>()
+                    .join(",")
+            })
+    };
+    w.write(
+        0,
+        &format!(
+            "IP Families:\t{}\n",
+            joined("/spec/ipFamilies").unwrap_or_else(|| "<none>".into())
+        ),
+    );
+    w.write(0, &format!("IP:\t{}\n", text(svc, "/spec/clusterIP")));
+    w.write(
+        0,
+        &format!(
+            "IPs:\t{}\n",
+            joined("/spec/clusterIPs").unwrap_or_else(|| "<none>".into())
+        ),
+    );
+    if let Some(ips) = joined("/spec/externalIPs") {
+        w.write(0, &format!("External IPs:\t{ips}\n"));
+    }
+    if !text(svc, "/spec/externalName").is_empty() {
+        w.write(
+            0,
+            &format!("External Name:\t{}\n", text(svc, "/spec/externalName")),
+        );
+    }
+    for port in svc
+        .pointer("/spec/ports")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let name = match text(port, "/name") {
+            "" => "<unset>",
+            n => n,
+        };
+        let protocol = match text(port, "/protocol") {
+            "" => "TCP",
+            p => p,
+        };
+        w.write(0, &format!("Port:\t{name}\t{}/{protocol}\n", port["port"]));
+        match &port["targetPort"] {
+            Value::String(s) => w.write(0, &format!("TargetPort:\t{s}/{protocol}\n")),
+            other => w.write(0, &format!("TargetPort:\t{}/{protocol}\n", go_value(other))),
+        }
+        if let Some(node_port) = port["nodePort"].as_i64().filter(|p| *p != 0) {
+            w.write(0, &format!("NodePort:\t{name}\t{node_port}/{protocol}\n"));
+        }
+        w.write(
+            0,
+            &format!(
+                "Endpoints:\t{}\n",
+                slice_endpoints(slices, text(port, "/name"))
+            ),
+        );
+    }
+    w.write(
+        0,
+        &format!(
+            "Session Affinity:\t{}\n",
+            text(svc, "/spec/sessionAffinity")
+        ),
+    );
+    if !text(svc, "/spec/externalTrafficPolicy").is_empty() {
+        w.write(
+            0,
+            &format!(
+                "External Traffic Policy:\t{}\n",
+                text(svc, "/spec/externalTrafficPolicy")
+            ),
+        );
+    }
+    if !text(svc, "/spec/internalTrafficPolicy").is_empty() {
+        w.write(
+            0,
+            &format!(
+                "Internal Traffic Policy:\t{}\n",
+                text(svc, "/spec/internalTrafficPolicy")
+            ),
+        );
+    }
+    events(&mut w, event_list, now_ms);
+    w.finish()
+}
+
+/// upstream's `formatEndpointSlices`: ready `ip:port` pairs for one port name, at most three.
+fn slice_endpoints(slices: &[Value], port_name: &str) -> String {
+    if slices.is_empty() {
+        return "<none>".into();
+    }
+    let mut list = Vec::new();
+    let mut count = 0;
+    for slice in slices {
+        let endpoints = slice["endpoints"].as_array().cloned().unwrap_or_default();
+        let ready = |e: &Value| e.pointer("/conditions/ready").is_none_or(|r| r == true);
+        let ports = slice["ports"].as_array().cloned().unwrap_or_default();
+        let targets: Vec<Option<i64>> = if ports.is_empty() {
+            vec![None]
+        } else {
+            ports
+                .iter()
+                .filter(|p| p["name"].as_str().unwrap_or("") == port_name)
+                .map(|p| p["port"].as_i64())
+                .collect()
+        };
+        for port in targets {
+            for e in endpoints.iter().filter(|e| ready(e)) {
+                let address = e
+                    .pointer("/addresses/0")
+                    .and_then(Value::as_str)
+                    .unwrap_or("");
+                if list.len() < 3 {
+                    list.push(match port {
+                        Some(p) => format!("{address}:{p}"),
+                        None => address.to_string(),
+                    });
+                }
+                count += 1;
+            }
+        }
+    }
+    if count > 3 {
+        format!("{} + {} more...", list.join(","), count - 3)
+    } else {
+        list.join(",")
+    }
+}
+
 /// The Events about an object, oldest first.
 fn events_for(transport: &mut dyn Transport, obj: &Value) -> Vec<Value> {
     let ns = text(obj, "/metadata/namespace");
@@ -681,6 +983,29 @@ fn describe_one(
             now_ms,
         )),
         ("", "secrets") => Ok(describe_secret(obj)),
+        ("", "services") => {
+            let slices = transport
+                .send(
+                    Request::get(format!(
+                        "/apis/discovery.k8s.io/v1/namespaces/{}/endpointslices",
+                        text(obj, "/metadata/namespace")
+                    ))
+                    .with_query(
+                        "labelSelector",
+                        format!("kubernetes.io/service-name={}", text(obj, "/metadata/name")),
+                    ),
+                )
+                .body_json()["items"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            Ok(describe_service(
+                obj,
+                &slices,
+                &events_for(transport, obj),
+                now_ms,
+            ))
+        }
         ("", "namespaces") => {
             let name = text(obj, "/metadata/name");
             let count = |t: &mut dyn Transport, plural: &str| {
@@ -693,12 +1018,32 @@ fn describe_one(
             let limits = count(transport, "limitranges");
             Ok(describe_namespace(obj, quotas, limits))
         }
+        // Kinds kubectl has no describer for (custom resources, CRDs) get its generic one.
+        (group, _) if !DESCRIBED_GROUPS.contains(&group) => {
+            Ok(describe_generic(obj, &events_for(transport, obj), now_ms))
+        }
         _ => Err(format!(
             "error: kubecraft cannot describe {} yet\n",
             resource.qualified_plural()
         )),
     }
 }
+
+/// API groups whose kinds have dedicated describers in upstream kubectl.
+const DESCRIBED_GROUPS: &[&str] = &[
+    "",
+    "apps",
+    "autoscaling",
+    "batch",
+    "coordination.k8s.io",
+    "discovery.k8s.io",
+    "events.k8s.io",
+    "networking.k8s.io",
+    "policy",
+    "rbac.authorization.k8s.io",
+    "scheduling.k8s.io",
+    "storage.k8s.io",
+];
 
 /// Runs `kubectl describe`.
 pub fn run(kubectl: &mut Kubectl, transport: &mut dyn Transport, args: &[String]) -> Output {
@@ -782,6 +1127,21 @@ mod tests {
     use serde_json::json;
 
     const EPOCH: i64 = 1_767_225_600_000;
+
+    #[test]
+    fn smart_labels_like_upstream() {
+        for (field, label) in [
+            ("apiVersion", "API Version"),
+            ("creationTimestamp", "Creation Timestamp"),
+            ("uid", "UID"),
+            ("resourceVersion", "Resource Version"),
+            ("clusterIP", "Cluster IP"),
+            ("size", "Size"),
+            ("v1beta1", "v1beta1"),
+        ] {
+            assert_eq!(smart_label(field), label, "{field}");
+        }
+    }
 
     #[test]
     fn events_table_with_counts_and_field_paths() {
