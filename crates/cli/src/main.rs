@@ -4,7 +4,7 @@
 //! - `kubecraft raw [--seed N] METHOD PATH [BODY]` — one API request against a fresh
 //!   cluster, printing the response body like `kubectl get --raw`.
 //!
-//! - `kubecraft shell [--seed N]` — a fresh cluster driven by lines on stdin: kubectl
+//! - `kubecraft shell [--seed N] [--state FILE]` — a cluster driven by lines on stdin: kubectl
 //!   commands (with or without `kubectl`) and `sim` commands.
 
 use std::io::{BufRead, Write};
@@ -18,8 +18,59 @@ use kubecraft_cluster::sim::World;
 
 const USAGE: &str = "Usage:
   kubecraft version
-  kubecraft shell [--seed N]
+  kubecraft shell [--seed N] [--state FILE]
   kubecraft raw [--seed N] METHOD PATH [BODY]";
+
+/// The largest state file `--state` reads.
+const MAX_STATE_BYTES: u64 = 256 * 1024 * 1024;
+
+/// Loads a `--state` file into a world; the error is the line to print.
+fn load_state(path: &str) -> Result<World, String> {
+    let fail = |why: String| format!("error: cannot load state from {path:?}: {why}");
+    let size = std::fs::metadata(path)
+        .map_err(|e| fail(e.to_string()))?
+        .len();
+    if size > MAX_STATE_BYTES {
+        return Err(fail(format!(
+            "the file is larger than {MAX_STATE_BYTES} bytes"
+        )));
+    }
+    let text = std::fs::read_to_string(path).map_err(|e| fail(e.to_string()))?;
+    let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| fail(e.to_string()))?;
+    World::from_snapshot(&value).map_err(fail)
+}
+
+/// Saves a snapshot to `path` atomically (a temporary file, then a rename).
+fn save_state(path: &str, snapshot: &serde_json::Value) -> Result<(), String> {
+    let tmp = format!("{path}.tmp");
+    std::fs::write(&tmp, snapshot.to_string())
+        .and_then(|_| std::fs::rename(&tmp, path))
+        .map_err(|e| format!("error: cannot save state to {path:?}: {e}"))
+}
+
+/// Takes `--FLAG VALUE` out of `args`, returning its value and the other arguments.
+fn take_option<'a>(
+    args: &'a [String],
+    flag: &str,
+) -> Result<(Option<String>, Vec<&'a String>), String> {
+    let mut value = None;
+    let mut rest = Vec::new();
+    let mut i = 0;
+    while i < args.len() {
+        if args[i] == flag {
+            value = Some(
+                args.get(i + 1)
+                    .cloned()
+                    .ok_or(format!("error: flag needs an argument: {flag}"))?,
+            );
+            i += 2;
+            continue;
+        }
+        rest.push(&args[i]);
+        i += 1;
+    }
+    Ok((value, rest))
+}
 
 /// Parses `--seed N` out of `args`, returning the seed and the other arguments.
 fn take_seed(args: &[String]) -> Result<(u64, Vec<&String>), String> {
@@ -46,9 +97,18 @@ fn take_seed(args: &[String]) -> Result<(u64, Vec<&String>), String> {
     Ok((seed, rest))
 }
 
-/// Runs `shell`: every stdin line through a fresh cluster, output in order.
+/// Runs `shell`: every stdin line through the cluster, output in order; with
+/// `--state FILE` the cluster is loaded from and saved to FILE.
 fn shell(args: &[String]) -> ExitCode {
-    let (seed, rest) = match take_seed(args) {
+    let (state, rest) = match take_option(args, "--state") {
+        Ok(v) => v,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let rest: Vec<String> = rest.into_iter().cloned().collect();
+    let (seed, rest) = match take_seed(&rest) {
         Ok(v) => v,
         Err(e) => {
             eprintln!("{e}");
@@ -59,7 +119,17 @@ fn shell(args: &[String]) -> ExitCode {
         eprintln!("error: unknown argument {extra:?} for \"kubecraft shell\"");
         return ExitCode::FAILURE;
     }
-    let mut shell = Shell::new(seed);
+    let world = match &state {
+        Some(path) if std::path::Path::new(path).exists() => match load_state(path) {
+            Ok(world) => world,
+            Err(e) => {
+                eprintln!("{e}");
+                return ExitCode::FAILURE;
+            }
+        },
+        _ => World::new(seed),
+    };
+    let mut shell = Shell::from_world(world);
     let stdin = std::io::stdin();
     let mut stdout = std::io::stdout();
     let mut stderr = std::io::stderr();
@@ -82,6 +152,12 @@ fn shell(args: &[String]) -> ExitCode {
         print(shell.feed(&line));
     }
     print(shell.finish());
+    if let Some(path) = &state {
+        if let Err(e) = save_state(path, &shell.snapshot()) {
+            eprintln!("{e}");
+            return ExitCode::FAILURE;
+        }
+    }
     ExitCode::SUCCESS
 }
 

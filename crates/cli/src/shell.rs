@@ -67,8 +67,13 @@ fn virtual_time(ms: u64) -> String {
 impl Shell {
     /// A shell over a new cluster with `seed`.
     pub fn new(seed: u64) -> Self {
+        Self::from_world(World::new(seed))
+    }
+
+    /// A shell over an existing cluster (e.g. one restored from `--state`).
+    pub fn from_world(world: World) -> Self {
         Shell {
-            world: World::new(seed),
+            world,
             kubectl: Kubectl {
                 read_file: Some(|path| std::fs::read_to_string(path)),
                 ..Kubectl::default()
@@ -76,6 +81,11 @@ impl Shell {
             heredoc: None,
             line_number: 0,
         }
+    }
+
+    /// The cluster's snapshot, for `--state`.
+    pub fn snapshot(&self) -> serde_json::Value {
+        self.world.snapshot()
     }
 
     /// Takes one input line: runs it, or collects it into a pending here-document.

@@ -139,6 +139,27 @@ impl Allocators {
         Ok(())
     }
 
+    /// Marks a stored Service's ClusterIP and node ports as taken (when restoring a snapshot).
+    pub fn reserve_service(&mut self, svc: &Value) {
+        if let Some(ip) = svc
+            .at("/spec/clusterIP")
+            .and_then(Value::as_str)
+            .and_then(parse_ip)
+        {
+            self.cluster_ips.insert(ip);
+        }
+        for port in svc
+            .at("/spec/ports")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            if let Some(p) = port.get("nodePort").and_then(Value::as_u64) {
+                self.node_ports.insert(p as u16);
+            }
+        }
+    }
+
     /// Returns a deleted Service's ClusterIP and node ports to the pools.
     pub fn release_service(&mut self, svc: &Value) {
         if let Some(ip) = svc

@@ -16,6 +16,7 @@ mod fields;
 mod read;
 pub mod registry;
 pub mod route;
+mod snapshot;
 pub mod storage;
 mod subresources;
 pub mod tables;
@@ -101,6 +102,13 @@ impl ApiServer {
 
     /// A server whose watch history keeps `capacity` changes.
     pub fn with_history_capacity(capacity: usize) -> Self {
+        let mut server = Self::without_objects(capacity);
+        server.bootstrap();
+        server
+    }
+
+    /// A server serving every built-in resource but storing nothing yet.
+    fn without_objects(capacity: usize) -> Self {
         let mut server = ApiServer {
             served: Vec::new(),
             rv: 0,
@@ -123,7 +131,6 @@ impl ApiServer {
         server.definitions = server
             .resource_id("apiextensions.k8s.io", "v1", "customresourcedefinitions")
             .expect("CRDs are built in");
-        server.bootstrap();
         server
     }
 

@@ -64,7 +64,7 @@ impl ApiServer {
     }
 
     /// The objects of a resource as they were at `rv` (which must still be in history).
-    fn snapshot(
+    fn view_at(
         &self,
         resource: usize,
         rv: u64,
@@ -116,7 +116,7 @@ impl ApiServer {
         let mut more = false;
         let mut remaining = None;
         if stale {
-            let view = self.snapshot(resource, snapshot_rv.unwrap_or(0))?;
+            let view = self.view_at(resource, snapshot_rv.unwrap_or(0))?;
             let mut iter = view.values().filter(|o| {
                 o.key.starts_with(&prefix) && after.is_none_or(|a| &*o.key > a) && matches(o)
             });

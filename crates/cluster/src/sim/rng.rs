@@ -29,6 +29,16 @@ impl SeededRng {
         }
     }
 
+    /// The generator's whole state (for snapshots).
+    pub fn state(&self) -> [u64; 4] {
+        self.state
+    }
+
+    /// A generator that continues from a saved state.
+    pub fn from_state(state: [u64; 4]) -> Self {
+        SeededRng { state }
+    }
+
     /// The next 64 random bits.
     pub fn next_u64(&mut self) -> u64 {
         let s = &mut self.state;

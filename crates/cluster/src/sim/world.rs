@@ -146,6 +146,46 @@ impl World {
         }
     }
 
+    /// The world's state as JSON: seed, virtual time, RNG state and every stored object.
+    /// Components and the trace are not included (their owner re-adds components).
+    pub fn snapshot(&self) -> serde_json::Value {
+        serde_json::json!({
+            "kind": "KubecraftSnapshot",
+            "version": 1,
+            "seed": self.seed,
+            "now": self.core.now.millis(),
+            "rng": self.core.rng.state(),
+            "cluster": self.core.api.snapshot(),
+        })
+    }
+
+    /// A world continuing from a snapshot; the error says what is wrong with it.
+    pub fn from_snapshot(snapshot: &serde_json::Value) -> Result<World, String> {
+        if snapshot.get("kind").and_then(serde_json::Value::as_str) != Some("KubecraftSnapshot") {
+            return Err("not a kubecraft snapshot".into());
+        }
+        if snapshot.get("version").and_then(serde_json::Value::as_u64) != Some(1) {
+            return Err("unsupported snapshot version".into());
+        }
+        let number = |key: &str| {
+            snapshot
+                .get(key)
+                .and_then(serde_json::Value::as_u64)
+                .ok_or(format!("the snapshot has no {key}"))
+        };
+        let seed = number("seed")?;
+        let now = number("now")?;
+        let rng: [u64; 4] =
+            serde_json::from_value(snapshot.get("rng").cloned().unwrap_or_default())
+                .map_err(|_| "the snapshot's rng state is invalid".to_string())?;
+        let api =
+            ApiServer::from_snapshot(snapshot.get("cluster").unwrap_or(&serde_json::Value::Null))?;
+        let mut world = World::with_api_server(seed, api);
+        world.core.now = VirtualTime(now);
+        world.core.rng = SeededRng::from_state(rng);
+        Ok(world)
+    }
+
     /// The seed this world was made with.
     pub fn seed(&self) -> u64 {
         self.seed

@@ -72,8 +72,21 @@ impl Strategy for CustomResourceStrategy {
 impl ApiServer {
     /// Serves (or re-serves) what a created or updated CRD defines, and marks it Established.
     pub(super) fn sync_definition(&mut self, crd: &Value) {
-        let Some(cr) = custom_resource(crd) else {
+        if !self.serve_definition(crd) {
             return;
+        }
+        let status = established_status(crd, &self.now.rfc3339(self.epoch_unix_ms));
+        if crd.get("status") != Some(&status) {
+            let mut updated = crd.clone();
+            updated["status"] = status;
+            self.commit(self.definitions, ChangeKind::Modified, updated);
+        }
+    }
+
+    /// Serves the resource a CRD defines; false when it defines nothing servable.
+    pub(super) fn serve_definition(&mut self, crd: &Value) -> bool {
+        let Some(cr) = custom_resource(crd) else {
+            return false;
         };
         let owner = crd
             .at("/metadata/name")
@@ -92,15 +105,10 @@ impl ApiServer {
             }
             None => {
                 let id = self.serve(cr.info, strategy);
-                self.served[id].defined_by = Some(owner.clone());
+                self.served[id].defined_by = Some(owner);
             }
         }
-        let status = established_status(crd, &self.now.rfc3339(self.epoch_unix_ms));
-        if crd.get("status") != Some(&status) {
-            let mut updated = crd.clone();
-            updated["status"] = status;
-            self.commit(self.definitions, ChangeKind::Modified, updated);
-        }
+        true
     }
 
     /// Deletes every object a CRD's resource holds and stops serving it.

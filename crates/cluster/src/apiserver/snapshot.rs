@@ -1,0 +1,75 @@
+//! Snapshots of the stored cluster: every object and the resourceVersion, written
+//! and read back exactly (same uids, resourceVersions and ClusterIPs). Watch history
+//! does not survive a restore, as after an etcd restore.
+
+use serde_json::{json, Value};
+
+use super::{ApiServer, DEFAULT_HISTORY_CAPACITY};
+use crate::api::json_path::ValueExt;
+
+impl ApiServer {
+    /// Every stored object (definitions before the custom objects they define) and the resourceVersion.
+    pub fn snapshot(&self) -> Value {
+        let objects: Vec<Value> = self
+            .served
+            .iter()
+            .filter(|s| s.active)
+            .flat_map(|s| s.table.scan("", None).map(|o| o.value()))
+            .collect();
+        json!({"resourceVersion": self.rv.to_string(), "objects": objects})
+    }
+
+    /// A server holding exactly what `snapshot` describes; the error says what is wrong.
+    pub fn from_snapshot(snapshot: &Value) -> Result<ApiServer, String> {
+        let rv: u64 = snapshot
+            .get("resourceVersion")
+            .and_then(Value::as_str)
+            .and_then(|v| v.parse().ok())
+            .ok_or("the snapshot has no resourceVersion")?;
+        let objects = snapshot
+            .get("objects")
+            .and_then(Value::as_array)
+            .ok_or("the snapshot has no objects list")?;
+        let mut server = ApiServer::without_objects(DEFAULT_HISTORY_CAPACITY);
+        for (i, obj) in objects.iter().enumerate() {
+            let api_version = obj.get("apiVersion").and_then(Value::as_str).unwrap_or("");
+            let kind = obj.get("kind").and_then(Value::as_str).unwrap_or("");
+            let name = obj
+                .at("/metadata/name")
+                .and_then(Value::as_str)
+                .unwrap_or("");
+            let object_rv: u64 = obj
+                .at("/metadata/resourceVersion")
+                .and_then(Value::as_str)
+                .and_then(|v| v.parse().ok())
+                .ok_or(format!(
+                    "object {i} ({kind} {name:?}) has no resourceVersion"
+                ))?;
+            if name.is_empty() || object_rv > rv {
+                return Err(format!(
+                    "object {i} ({kind} {name:?}) is not a valid stored object"
+                ));
+            }
+            let resource = server
+                .served
+                .iter()
+                .position(|s| s.active && s.info.api_version() == api_version && s.info.kind == kind)
+                .ok_or(format!("object {i} has kind {kind:?} in {api_version:?}, which the cluster does not serve"))?;
+            let mut stored_form = obj.clone();
+            let stored = server.stored(resource, &mut stored_form, object_rv);
+            if server.served[resource].table.put(stored).is_some() {
+                return Err(format!("object {i} ({kind} {name:?}) appears twice"));
+            }
+            if resource == server.definitions {
+                server.serve_definition(obj);
+            }
+            if server.served[resource].info.group.is_empty()
+                && server.served[resource].info.plural == "services"
+            {
+                server.allocators.reserve_service(obj);
+            }
+        }
+        server.rv = rv;
+        Ok(server)
+    }
+}
