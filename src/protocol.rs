@@ -9,6 +9,8 @@ use serde::{Deserialize, Serialize};
 pub enum ToWorker {
     /// An API request; the answer comes back with the same `id`.
     Api { id: u64, request: Request },
+    /// A console line, as `kubecraft shell` takes it (kubectl or `sim` commands).
+    Shell { id: u64, line: String },
 }
 
 /// From the worker to the UI.
@@ -19,6 +21,12 @@ pub enum FromWorker {
     Ready,
     /// The answer to [`ToWorker::Api`].
     Api { id: u64, status: u16, body: String },
+    /// What a console line printed, stdout and stderr in order.
+    Shell {
+        id: u64,
+        output: String,
+        exit_code: i32,
+    },
     /// A message the worker could not read.
     BadMessage { error: String },
 }

@@ -1,9 +1,9 @@
-//! Hosts the cluster inside the Web Worker: answers API requests from the UI.
+//! Hosts the cluster inside the Web Worker: answers API requests and console lines from the UI.
 
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use kubecraft_cluster::sim::World;
+use kubecraft_cli::shell::Shell;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
@@ -13,15 +13,24 @@ use crate::protocol::{FromWorker, ToWorker};
 /// The seed of the browser's cluster until snapshots and `sim seed` exist.
 pub const BROWSER_SEED: u64 = 1;
 
-/// Answers one message from the UI.
-pub fn answer(world: &mut World, text: &str) -> FromWorker {
+/// Answers one message from the UI: API requests go to the cluster, console lines
+/// to the same shell `kubecraft shell` runs.
+pub fn answer(shell: &mut Shell, text: &str) -> FromWorker {
     match serde_json::from_str::<ToWorker>(text) {
         Ok(ToWorker::Api { id, request }) => {
-            let response = world.call("ui", &request);
+            let response = shell.world_mut().call("ui", &request);
             FromWorker::Api {
                 id,
                 status: response.status,
                 body: response.body_text().to_string(),
+            }
+        }
+        Ok(ToWorker::Shell { id, line }) => {
+            let output = shell.feed(&line);
+            FromWorker::Shell {
+                id,
+                output: output.combined(),
+                exit_code: output.exit_code,
             }
         }
         Err(e) => FromWorker::BadMessage {
@@ -33,11 +42,11 @@ pub fn answer(world: &mut World, text: &str) -> FromWorker {
 /// Starts the engine in this worker and tells the UI it is ready.
 pub fn run() {
     let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
-    let world = Rc::new(RefCell::new(World::new(BROWSER_SEED)));
+    let shell = Rc::new(RefCell::new(Shell::new(BROWSER_SEED)));
     let reply_scope = scope.clone();
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
         let text = event.data().as_string().unwrap_or_default();
-        let reply = answer(&mut world.borrow_mut(), &text);
+        let reply = answer(&mut shell.borrow_mut(), &text);
         let _ = reply_scope.post_message(&JsValue::from_str(&reply.to_text()));
     });
     scope.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
@@ -51,8 +60,8 @@ mod tests {
     use kubecraft_cluster::api::Request;
 
     #[test]
-    fn answers_api_requests_and_reports_bad_messages() {
-        let mut world = World::new(BROWSER_SEED);
+    fn answers_api_requests_console_lines_and_reports_bad_messages() {
+        let mut world = Shell::new(BROWSER_SEED);
         let msg = ToWorker::Api {
             id: 9,
             request: Request::get("/api/v1/namespaces/default"),

@@ -1,10 +1,11 @@
-//! The top-level component: starts the engine's worker and shows what the cluster
-//! serves (its discovery documents), read through the API like any client.
+//! The top-level component: starts the engine's worker, offers the kubectl console,
+//! and shows what the cluster serves (its discovery documents), read through the API.
 
 use kubecraft_cluster::api::Request;
 use leptos::prelude::*;
 use serde_json::Value;
 
+use super::console::Console;
 use super::discovery::{group_versions, resource_rows, ResourceRow};
 use super::worker_client::WorkerClient;
 
@@ -14,12 +15,14 @@ pub fn App() -> impl IntoView {
     let (status, set_status) = signal("Starting the cluster…".to_string());
     let (version, set_version) = signal(String::new());
     let (rows, set_rows) = signal(Vec::<ResourceRow>::new());
+    let client_slot = StoredValue::new_local(None::<WorkerClient>);
 
     let add_rows = move |body: String| {
         let list: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
         set_rows.update(|all| all.extend(resource_rows(&list)));
     };
     let started = WorkerClient::start(move |client| {
+        client_slot.set_value(Some(client.clone()));
         set_status.set("Cluster ready".into());
         client.call(Request::get("/version"), move |_, body| {
             let v: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
@@ -50,6 +53,7 @@ pub fn App() -> impl IntoView {
             }}</p>
         </header>
         <main>
+            <Console client=client_slot />
             <h2>"API resources"</h2>
             <table data-testid="discovery">
                 <thead>

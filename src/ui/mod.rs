@@ -1,6 +1,7 @@
 //! The Leptos UI.
 
 mod app;
+mod console;
 pub mod discovery;
 mod worker_client;
 

@@ -12,7 +12,7 @@ use web_sys::{MessageEvent, Worker};
 
 use crate::protocol::{FromWorker, ToWorker};
 
-type Callback = Box<dyn FnOnce(u16, String)>;
+type Callback = Box<dyn FnOnce(FromWorker)>;
 
 struct State {
     worker: Worker,
@@ -42,10 +42,14 @@ impl WorkerClient {
             let text = event.data().as_string().unwrap_or_default();
             match serde_json::from_str::<FromWorker>(&text) {
                 Ok(FromWorker::Ready) => on_ready(handle.clone()),
-                Ok(FromWorker::Api { id, status, body }) => {
+                Ok(reply @ (FromWorker::Api { .. } | FromWorker::Shell { .. })) => {
+                    let id = match &reply {
+                        FromWorker::Api { id, .. } | FromWorker::Shell { id, .. } => *id,
+                        _ => unreachable!("matched above"),
+                    };
                     let callback = handle.state.borrow_mut().pending.remove(&id);
                     if let Some(callback) = callback {
-                        callback(status, body);
+                        callback(reply);
                     }
                 }
                 Ok(FromWorker::BadMessage { error }) => {
@@ -59,13 +63,37 @@ impl WorkerClient {
         Ok(client)
     }
 
-    /// Sends an API request; `done` gets the status code and body.
-    pub fn call(&self, request: Request, done: impl FnOnce(u16, String) + 'static) {
+    /// Sends a message built for a fresh id; `done` gets the worker's reply.
+    fn send(&self, message: impl FnOnce(u64) -> ToWorker, done: Callback) {
         let mut state = self.state.borrow_mut();
         let id = state.next_id;
         state.next_id += 1;
-        state.pending.insert(id, Box::new(done));
-        let message = ToWorker::Api { id, request }.to_text();
-        let _ = state.worker.post_message(&JsValue::from_str(&message));
+        state.pending.insert(id, done);
+        let text = message(id).to_text();
+        let _ = state.worker.post_message(&JsValue::from_str(&text));
+    }
+
+    /// Sends an API request; `done` gets the status code and body.
+    pub fn call(&self, request: Request, done: impl FnOnce(u16, String) + 'static) {
+        self.send(
+            |id| ToWorker::Api { id, request },
+            Box::new(move |reply| {
+                if let FromWorker::Api { status, body, .. } = reply {
+                    done(status, body);
+                }
+            }),
+        );
+    }
+
+    /// Runs a console line in the worker's shell; `done` gets what it printed.
+    pub fn run_line(&self, line: String, done: impl FnOnce(String) + 'static) {
+        self.send(
+            |id| ToWorker::Shell { id, line },
+            Box::new(move |reply| {
+                if let FromWorker::Shell { output, .. } = reply {
+                    done(output);
+                }
+            }),
+        );
     }
 }

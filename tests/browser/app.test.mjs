@@ -29,3 +29,25 @@ test("the worker answers and the page lists the served resources", async () => {
   assert.deepEqual(errors, []);
   await page.close();
 });
+
+test("the console runs kubectl commands in the worker, here-documents included", async () => {
+  const page = await env.browser.newPage();
+  await page.goto(env.url);
+  await page.waitForSelector('[data-testid="resource-pods"]', { timeout: 30000 });
+  const input = page.locator('[data-testid="console-input"]');
+  const output = page.locator('[data-testid="console-output"]');
+  await input.fill("kubectl get ns");
+  await input.press("Enter");
+  await page.waitForFunction(() => document.querySelector('[data-testid="console-output"]').textContent.includes("kube-system"));
+  for (const line of ["kubectl create -f - <<EOF", "apiVersion: v1", "kind: ConfigMap", "metadata:", "  name: from-browser", "EOF"]) {
+    await input.fill(line);
+    await input.press("Enter");
+  }
+  await page.waitForFunction(() => document.querySelector('[data-testid="console-output"]').textContent.includes("configmap/from-browser created"));
+  await input.fill("kubectl get cm from-browser -o name");
+  await input.press("Enter");
+  await page.waitForFunction(() => document.querySelector('[data-testid="console-output"]').textContent.includes("configmap/from-browser\n"));
+  const text = await output.textContent();
+  assert.ok(text.startsWith("$ kubectl get ns\nNAME              STATUS   AGE\ndefault           Active   0s\n"), text);
+  await page.close();
+});

@@ -83,6 +83,11 @@ impl Shell {
         }
     }
 
+    /// The cluster, for callers that also make API requests directly (the browser's worker).
+    pub fn world_mut(&mut self) -> &mut World {
+        &mut self.world
+    }
+
     /// The cluster's snapshot, for `--state`.
     pub fn snapshot(&self) -> serde_json::Value {
         self.world.snapshot()
