@@ -35,6 +35,23 @@ fn parse_ip(text: &str) -> Option<u32> {
         .then(|| (parts[0] << 24) | (parts[1] << 16) | (parts[2] << 8) | parts[3])
 }
 
+/// The ClusterIP and node ports a stored Service holds.
+fn service_allocations(svc: &Value) -> (Option<u32>, Vec<u16>) {
+    let ip = svc
+        .at("/spec/clusterIP")
+        .and_then(Value::as_str)
+        .and_then(parse_ip);
+    let ports = svc
+        .at("/spec/ports")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|p| p.get("nodePort").and_then(Value::as_u64))
+        .map(|p| p as u16)
+        .collect();
+    (ip, ports)
+}
+
 /// Allocated ClusterIPs and NodePorts.
 #[derive(Clone, Default)]
 pub struct Allocators {
@@ -141,43 +158,19 @@ impl Allocators {
 
     /// Marks a stored Service's ClusterIP and node ports as taken (when restoring a snapshot).
     pub fn reserve_service(&mut self, svc: &Value) {
-        if let Some(ip) = svc
-            .at("/spec/clusterIP")
-            .and_then(Value::as_str)
-            .and_then(parse_ip)
-        {
-            self.cluster_ips.insert(ip);
-        }
-        for port in svc
-            .at("/spec/ports")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
-            if let Some(p) = port.get("nodePort").and_then(Value::as_u64) {
-                self.node_ports.insert(p as u16);
-            }
-        }
+        let (ip, ports) = service_allocations(svc);
+        self.cluster_ips.extend(ip);
+        self.node_ports.extend(ports);
     }
 
     /// Returns a deleted Service's ClusterIP and node ports to the pools.
     pub fn release_service(&mut self, svc: &Value) {
-        if let Some(ip) = svc
-            .at("/spec/clusterIP")
-            .and_then(Value::as_str)
-            .and_then(parse_ip)
-        {
+        let (ip, ports) = service_allocations(svc);
+        if let Some(ip) = ip {
             self.cluster_ips.remove(&ip);
         }
-        for port in svc
-            .at("/spec/ports")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
-            if let Some(p) = port.get("nodePort").and_then(Value::as_u64) {
-                self.node_ports.remove(&(p as u16));
-            }
+        for port in ports {
+            self.node_ports.remove(&port);
         }
     }
 
