@@ -6,7 +6,7 @@ use kubecraft_cluster::api::Request;
 use serde_json::{json, Value};
 
 use super::three_way::three_way;
-use crate::commands::mapping::{resource_for, source_error};
+use crate::commands::mapping::{locate, source_error, Located};
 use crate::discovery::{discover, kind_prefix};
 use crate::flags::{self, value, Flag};
 use crate::output::Output;
@@ -97,24 +97,18 @@ pub fn run(
     let resources = discover(transport);
     let mut errors = Output::default();
     for obj in &read.objects {
-        let resource = match resource_for(&resources, obj, &source) {
-            Ok(r) => r,
+        let Located {
+            resource,
+            namespace: ns,
+            name,
+            path,
+        } = match locate(&resources, obj, &source, &namespace) {
+            Ok(l) => l,
             Err(e) => {
                 errors.fail(e);
                 continue;
             }
         };
-        let ns = obj
-            .pointer("/metadata/namespace")
-            .and_then(Value::as_str)
-            .unwrap_or(&namespace)
-            .to_string();
-        let name = obj
-            .pointer("/metadata/name")
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_string();
-        let path = format!("{}/{name}", resource.collection_path(Some(&ns)));
         let modified = with_last_applied(obj);
         let current = transport.send(Request::get(path.clone()));
         let server_dry = suffix == " (server dry run)";

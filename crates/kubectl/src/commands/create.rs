@@ -109,18 +109,22 @@ pub fn run(
     if parsed.get("namespace").is_some() && obj["kind"] != "Namespace" {
         obj["metadata"]["namespace"] = json!(namespace);
     }
+    create_generated(transport, obj, &namespace, mode, parsed.get("output"))
+}
+
+/// Creates an object a generator built (`create <kind>`, `run`).
+pub(super) fn create_generated(
+    transport: &mut dyn Transport,
+    obj: Value,
+    namespace: &str,
+    mode: DryRun,
+    output: Option<&str>,
+) -> Output {
     let resources = discover(transport);
     match resource_for(&resources, &obj, "") {
-        Ok(resource) => create_one(
-            transport,
-            resource,
-            obj,
-            &namespace,
-            mode,
-            parsed.get("output"),
-            None,
-        ),
+        Ok(resource) => create_one(transport, resource, obj, namespace, mode, output, None),
         Err(e) => {
+            let mut out = Output::default();
             out.fail(e);
             out
         }

@@ -4,7 +4,7 @@
 use kubecraft_cluster::api::{Request, ResourceInfo};
 use serde_json::{json, Value};
 
-use crate::commands::mapping::resource_for;
+use crate::commands::mapping::locate;
 use crate::discovery::{discover, kind_prefix, resolve};
 use crate::errors::server_error;
 use crate::flags::{self, boolean, value, Flag};
@@ -100,19 +100,11 @@ pub fn run(
         };
         read_error = read.error;
         for obj in &read.objects {
-            match resource_for(&resources, obj, &source) {
-                Ok(resource) => victims.push(Victim {
-                    resource,
-                    namespace: obj
-                        .pointer("/metadata/namespace")
-                        .and_then(Value::as_str)
-                        .unwrap_or(&namespace)
-                        .to_string(),
-                    name: obj
-                        .pointer("/metadata/name")
-                        .and_then(Value::as_str)
-                        .unwrap_or("")
-                        .to_string(),
+            match locate(&resources, obj, &source, &namespace) {
+                Ok(l) => victims.push(Victim {
+                    resource: l.resource,
+                    namespace: l.namespace,
+                    name: l.name,
                 }),
                 Err(e) => errors.fail(e),
             }

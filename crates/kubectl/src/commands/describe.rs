@@ -29,6 +29,12 @@ impl Writer {
         self.pending.push_str(&"  ".repeat(level));
         self.pending.push_str(text);
     }
+    /// Writes `Title:\tvalue` at level 0 when the value is not empty.
+    fn optional(&mut self, title: &str, value: &str) {
+        if !value.is_empty() {
+            self.write(0, &format!("{title}:\t{value}\n"));
+        }
+    }
     fn flush(&mut self) {
         self.done.push_str(&format(&self.pending, 0, 2));
         self.pending.clear();
@@ -175,24 +181,8 @@ fn describe_pod(pod: &Value, event_list: &[Value], now_ms: i64) -> String {
     if let Some(p) = pod.pointer("/spec/priority").and_then(Value::as_i64) {
         w.write(0, &format!("Priority:\t{p}\n"));
     }
-    if !text(pod, "/spec/priorityClassName").is_empty() {
-        w.write(
-            0,
-            &format!(
-                "Priority Class Name:\t{}\n",
-                text(pod, "/spec/priorityClassName")
-            ),
-        );
-    }
-    if !text(pod, "/spec/serviceAccountName").is_empty() {
-        w.write(
-            0,
-            &format!(
-                "Service Account:\t{}\n",
-                text(pod, "/spec/serviceAccountName")
-            ),
-        );
-    }
+    w.optional("Priority Class Name", text(pod, "/spec/priorityClassName"));
+    w.optional("Service Account", text(pod, "/spec/serviceAccountName"));
     match text(pod, "/spec/nodeName") {
         "" => w.write(0, "Node:\t<none>\n"),
         node => w.write(
@@ -261,15 +251,7 @@ fn describe_pod(pod: &Value, event_list: &[Value], now_ms: i64) -> String {
             ),
         );
     }
-    if !text(pod, "/status/nominatedNodeName").is_empty() {
-        w.write(
-            0,
-            &format!(
-                "NominatedNodeName:\t{}\n",
-                text(pod, "/status/nominatedNodeName")
-            ),
-        );
-    }
+    w.optional("NominatedNodeName", text(pod, "/status/nominatedNodeName"));
     for (list, status_list, label) in [
         ("initContainers", "initContainerStatuses", "Init Containers"),
         ("containers", "containerStatuses", "Containers"),
@@ -867,24 +849,14 @@ fn describe_service(svc: &Value, slices: &[Value], event_list: &[Value], now_ms:
             text(svc, "/spec/sessionAffinity")
         ),
     );
-    if !text(svc, "/spec/externalTrafficPolicy").is_empty() {
-        w.write(
-            0,
-            &format!(
-                "External Traffic Policy:\t{}\n",
-                text(svc, "/spec/externalTrafficPolicy")
-            ),
-        );
-    }
-    if !text(svc, "/spec/internalTrafficPolicy").is_empty() {
-        w.write(
-            0,
-            &format!(
-                "Internal Traffic Policy:\t{}\n",
-                text(svc, "/spec/internalTrafficPolicy")
-            ),
-        );
-    }
+    w.optional(
+        "External Traffic Policy",
+        text(svc, "/spec/externalTrafficPolicy"),
+    );
+    w.optional(
+        "Internal Traffic Policy",
+        text(svc, "/spec/internalTrafficPolicy"),
+    );
     events(&mut w, event_list, now_ms);
     w.finish()
 }

@@ -23,6 +23,42 @@ pub fn resource_for<'a>(
     })
 }
 
+/// Where a manifest object goes: its resource, namespace (its own or the default),
+/// name and API path.
+pub struct Located<'a> {
+    pub resource: &'a ResourceInfo,
+    pub namespace: String,
+    pub name: String,
+    pub path: String,
+}
+
+/// Maps a manifest object to its resource and path, with kubectl's error when unmapped.
+pub fn locate<'a>(
+    resources: &'a [ResourceInfo],
+    obj: &Value,
+    source: &str,
+    namespace: &str,
+) -> Result<Located<'a>, String> {
+    let resource = resource_for(resources, obj, source)?;
+    let namespace = obj
+        .pointer("/metadata/namespace")
+        .and_then(Value::as_str)
+        .unwrap_or(namespace)
+        .to_string();
+    let name = obj
+        .pointer("/metadata/name")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
+    let path = format!("{}/{name}", resource.collection_path(Some(&namespace)));
+    Ok(Located {
+        resource,
+        namespace,
+        name,
+        path,
+    })
+}
+
 /// kubectl's error for a failed write of an object from `source`
 /// (`Error from server (AlreadyExists): error when creating "STDIN": ...`).
 pub fn source_error(response: &Response, verb: &str, source: &str) -> String {

@@ -1,9 +1,8 @@
 //! `kubectl replace -f`: PUTs each object of the manifests.
 
 use kubecraft_cluster::api::Request;
-use serde_json::Value;
 
-use crate::commands::mapping::{resource_for, source_error};
+use crate::commands::mapping::{locate, source_error, Located};
 use crate::discovery::{discover, kind_prefix};
 use crate::flags::{self, value, Flag};
 use crate::output::Output;
@@ -45,23 +44,18 @@ pub fn run(
     let resources = discover(transport);
     let mut errors = Output::default();
     for obj in &read.objects {
-        let resource = match resource_for(&resources, obj, &source) {
-            Ok(r) => r,
+        let Located {
+            resource,
+            name,
+            path,
+            ..
+        } = match locate(&resources, obj, &source, &namespace) {
+            Ok(l) => l,
             Err(e) => {
                 errors.fail(e);
                 continue;
             }
         };
-        let ns = obj
-            .pointer("/metadata/namespace")
-            .and_then(Value::as_str)
-            .unwrap_or(&namespace)
-            .to_string();
-        let name = obj
-            .pointer("/metadata/name")
-            .and_then(Value::as_str)
-            .unwrap_or("");
-        let path = format!("{}/{name}", resource.collection_path(Some(&ns)));
         let response = transport.send(Request::put(path, obj.to_string()));
         if response.is_success() {
             out.out(format!("{}/{name} replaced\n", kind_prefix(resource)));

@@ -2,10 +2,8 @@
 
 use serde_json::json;
 
-use super::create::{create_one, dry_run};
+use super::create::{create_generated, dry_run};
 use super::generators;
-use crate::commands::mapping::resource_for;
-use crate::discovery::discover;
 use crate::flags::{self, boolean, value, Flag};
 use crate::output::Output;
 use crate::transport::Transport;
@@ -74,20 +72,5 @@ pub fn run(kubectl: &mut Kubectl, transport: &mut dyn Transport, args: &[String]
     if parsed.get("namespace").is_some() {
         pod["metadata"]["namespace"] = json!(namespace);
     }
-    let resources = discover(transport);
-    match resource_for(&resources, &pod, "") {
-        Ok(resource) => create_one(
-            transport,
-            resource,
-            pod,
-            &namespace,
-            mode,
-            parsed.get("output"),
-            None,
-        ),
-        Err(e) => {
-            out.fail(e);
-            out
-        }
-    }
+    create_generated(transport, pod, &namespace, mode, parsed.get("output"))
 }
