@@ -929,10 +929,9 @@ fn events_for(transport: &mut dyn Transport, obj: &Value) -> Vec<Value> {
     items
 }
 
-/// "Now" for ages kubectl computes itself: the server's `Date` header (in the
+/// "Now" for ages kubectl computes itself: a response's `Date` header (in the
 /// simulation kubectl's clock is the cluster's virtual clock).
-fn server_now(transport: &mut dyn Transport) -> i64 {
-    let response = transport.send(Request::get("/version"));
+fn response_date(response: &kubecraft_cluster::api::Response) -> i64 {
     response
         .headers
         .iter()
@@ -1049,8 +1048,10 @@ pub fn run(kubectl: &mut Kubectl, transport: &mut dyn Transport, args: &[String]
         ));
         return out;
     };
+    let mut now_ms = 0;
     let objects: Vec<Value> = if names.is_empty() {
         let list = transport.send(Request::get(resource.collection_path(Some(&namespace))));
+        now_ms = response_date(&list);
         if !list.is_success() {
             out.fail(server_error(&list));
             return out;
@@ -1072,6 +1073,7 @@ pub fn run(kubectl: &mut Kubectl, transport: &mut dyn Transport, args: &[String]
                 resource.collection_path(Some(&namespace))
             )));
             if response.is_success() {
+                now_ms = response_date(&response);
                 found.push(response.body_json());
             } else {
                 out.fail(server_error(&response));
@@ -1080,7 +1082,6 @@ pub fn run(kubectl: &mut Kubectl, transport: &mut dyn Transport, args: &[String]
         }
         found
     };
-    let now_ms = server_now(transport);
     for (i, obj) in objects.iter().enumerate() {
         match describe_one(transport, resource, obj, now_ms) {
             Ok(text) => out.out(if i == 0 { text } else { format!("\n\n{text}") }),
