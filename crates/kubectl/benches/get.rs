@@ -11,6 +11,10 @@ use kubecraft_cluster::api::Request;
 use kubecraft_cluster::sim::World;
 use kubecraft_kubectl::Kubectl;
 
+/// Native builds use mimalloc, as the `kubecraft` binary does.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const PODS: usize = 150_000;
 const NAMESPACES: usize = 50;
 const RUNS: usize = 5;
