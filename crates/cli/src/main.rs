@@ -41,7 +41,7 @@ fn load_state(path: &str) -> Result<World, String> {
     }
     let text = std::fs::read_to_string(path).map_err(|e| fail(e.to_string()))?;
     let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| fail(e.to_string()))?;
-    World::from_snapshot(&value).map_err(fail)
+    kubecraft_cluster::cluster::restore(&value).map_err(fail)
 }
 
 /// Saves a snapshot to `path` atomically (a temporary file, then a rename).
@@ -131,7 +131,7 @@ fn shell(args: &[String]) -> ExitCode {
                 return ExitCode::FAILURE;
             }
         },
-        _ => World::new(seed),
+        _ => kubecraft_cluster::cluster::start(seed),
     };
     let mut shell = Shell::from_world(world);
     let stdin = std::io::stdin();

@@ -3,6 +3,8 @@
 //!
 //! Virtual time moves only by `sim` commands (and, later, commands that wait).
 
+use kubecraft_cluster::cluster;
+use kubecraft_cluster::kubelet::{NodeConfig, TaintSpec};
 use kubecraft_cluster::sim::clock::parse_duration;
 use kubecraft_cluster::sim::World;
 use kubecraft_kubectl::{Kubectl, Output};
@@ -64,10 +66,55 @@ fn virtual_time(ms: u64) -> String {
     }
 }
 
+/// The machine `sim node add NAME [--cpu N] [--memory Q] [--label k=v]... [--taint k=v:Effect]...` describes.
+fn node_config(name: &str, flags: &[&str]) -> Result<NodeConfig, String> {
+    let mut config = NodeConfig::worker(name, 0, "4", "8Gi");
+    config.labels.clear();
+    let mut rest = flags.iter();
+    while let Some(flag) = rest.next() {
+        let (flag, inline) = match flag.split_once('=') {
+            Some((f, v)) if f.starts_with("--") => (f, Some(v.to_string())),
+            _ => (*flag, None),
+        };
+        let mut value = || {
+            inline
+                .clone()
+                .or_else(|| rest.next().map(|v| v.to_string()))
+                .ok_or(format!("flag needs an argument: {flag}"))
+        };
+        match flag {
+            "--cpu" => {
+                let cpu = value()?;
+                if kubecraft_cluster::api::quantity::milli_value(&cpu).is_none_or(|m| m <= 0) {
+                    return Err(format!("invalid --cpu {cpu:?}"));
+                }
+                config.cpu = cpu;
+            }
+            "--memory" => {
+                let memory = value()?;
+                if kubecraft_cluster::api::quantity::value(&memory).is_none_or(|m| m <= 0) {
+                    return Err(format!("invalid --memory {memory:?}"));
+                }
+                config.memory = memory;
+            }
+            "--label" => {
+                let label = value()?;
+                let (k, v) = label
+                    .split_once('=')
+                    .ok_or(format!("invalid --label {label:?} (want key=value)"))?;
+                config.labels.push((k.to_string(), v.to_string()));
+            }
+            "--taint" => config.taints.push(TaintSpec::parse(&value()?)?),
+            other => return Err(format!("unknown flag: {other}")),
+        }
+    }
+    Ok(config)
+}
+
 impl Shell {
-    /// A shell over a new cluster with `seed`.
+    /// A shell over a new default cluster (a control plane and three workers) with `seed`.
     pub fn new(seed: u64) -> Self {
-        Self::from_world(World::new(seed))
+        Self::from_world(cluster::start(seed))
     }
 
     /// A shell over an existing cluster (e.g. one restored from `--state`).
@@ -186,8 +233,45 @@ impl Shell {
                 self.world.seed(),
                 self.world.pending_events()
             )),
+            ["seed", seed] => match seed.parse() {
+                Ok(seed) => self.world.reseed(seed),
+                Err(_) => out.fail(format!("error: invalid seed {seed:?}\n")),
+            },
+            ["node", "add", name, flags @ ..] => match node_config(name, flags) {
+                Ok(config) => match cluster::add_node(&mut self.world, config) {
+                    Ok(()) => {
+                        self.world.settle(SETTLE_HORIZON_MS);
+                        out.out(format!("node/{name} added\n"));
+                    }
+                    Err(e) => out.fail(format!("error: {e}\n")),
+                },
+                Err(e) => out.fail(format!("error: {e}\n")),
+            },
+            ["node", action @ ("remove" | "fail" | "recover"), name] => {
+                let result = match *action {
+                    "remove" => cluster::remove_node(&mut self.world, name),
+                    "fail" => cluster::fail_node(&mut self.world, name),
+                    _ => cluster::recover_node(&mut self.world, name),
+                };
+                match result {
+                    Ok(()) => {
+                        let done = match *action {
+                            "remove" => "removed",
+                            "fail" => "failed",
+                            _ => "recovered",
+                        };
+                        out.out(format!("node/{name} {done}\n"));
+                    }
+                    Err(e) => out.fail(format!("error: {e}\n")),
+                }
+            }
+            ["node", ..] => out.fail(
+                "error: usage: sim node add <name> [--cpu N] [--memory Q] [--label k=v]... [--taint k=v:Effect]... | sim node remove|fail|recover <name>\n",
+            ),
             [other, ..] => out.fail(format!("error: unknown sim command {other:?}\n")),
-            [] => out.fail("error: sim needs a command: advance <duration>, settle, status\n"),
+            [] => out.fail(
+                "error: sim needs a command: advance <duration>, settle, status, seed <n>, node ...\n",
+            ),
         }
         out
     }

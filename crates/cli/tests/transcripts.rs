@@ -6,6 +6,9 @@
 //! it (a here-document's body); the lines after those, up to the next input line,
 //! are exactly what that input prints. Lines before the first input line that
 //! start with `#` describe the scenario.
+//!
+//! `BLESS_TRANSCRIPTS=1 cargo test -p kubecraft-cli --test transcripts` rewrites each
+//! transcript's outputs from what the shell prints now (review the diff before committing).
 
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
@@ -75,9 +78,58 @@ fn run_shell(input: &str) -> String {
     fs::read_to_string(&output_path).unwrap()
 }
 
+/// Rewrites `text`'s outputs with what a fresh shell prints for each input.
+fn bless(text: &str) -> String {
+    let mut shell = kubecraft_cli::shell::Shell::new(1);
+    let mut blessed = String::new();
+    let mut started = false;
+    let mut continuing = false;
+    let mut pending = String::new();
+    let flush =
+        |shell: &mut kubecraft_cli::shell::Shell, pending: &mut String, out: &mut String| {
+            for line in pending.lines() {
+                out.push_str(&shell.feed(line).combined());
+            }
+            pending.clear();
+        };
+    for line in text.lines() {
+        let input = line
+            .strip_prefix("$ ")
+            .map(|_| true)
+            .or_else(|| (continuing && (line.starts_with("> ") || line == ">")).then_some(false));
+        match input {
+            Some(first) => {
+                if first {
+                    flush(&mut shell, &mut pending, &mut blessed);
+                }
+                started = true;
+                continuing = true;
+                blessed.push_str(line);
+                blessed.push('\n');
+                let body = line.get(2..).unwrap_or("");
+                pending.push_str(body);
+                pending.push('\n');
+            }
+            None if !started => {
+                blessed.push_str(line);
+                blessed.push('\n');
+            }
+            None => continuing = false,
+        }
+    }
+    flush(&mut shell, &mut pending, &mut blessed);
+    blessed.push_str(&shell.finish().combined());
+    blessed
+}
+
 #[test]
 fn every_scenario_prints_exactly_its_transcript() {
     let files = scenarios();
+    if std::env::var_os("BLESS_TRANSCRIPTS").is_some() {
+        for file in &files {
+            fs::write(file, bless(&fs::read_to_string(file).unwrap())).unwrap();
+        }
+    }
     assert!(!files.is_empty(), "no scenarios found");
     let mut failures = Vec::new();
     for file in &files {

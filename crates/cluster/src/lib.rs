@@ -12,6 +12,9 @@
 
 pub mod api;
 pub mod apiserver;
+pub mod client;
+pub mod cluster;
+pub mod kubelet;
 pub mod sim;
 
 /// The Kubernetes minor version whose API this cluster serves.

@@ -8,6 +8,7 @@ pub mod json_path;
 pub mod labels;
 pub mod names;
 pub mod patch;
+pub mod quantity;
 pub mod query;
 pub mod request;
 pub mod resources;

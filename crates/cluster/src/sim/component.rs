@@ -27,13 +27,20 @@ pub struct Ctx<'a> {
     pub(super) component: usize,
     pub(super) actor: String,
     pub(super) cause: Option<TraceId>,
+    /// Whether this is background work; calls and timers made now inherit it.
+    pub(super) background: bool,
 }
 
 impl Ctx<'_> {
     /// Makes an API request as this component; watches it opens deliver to it.
     pub fn call(&mut self, req: Request) -> Response {
-        self.core
-            .call(&self.actor, Some(self.component), self.cause, &req)
+        self.core.call(
+            &self.actor,
+            Some(self.component),
+            self.cause,
+            self.background,
+            &req,
+        )
     }
 
     /// The current virtual time.
@@ -41,13 +48,48 @@ impl Ctx<'_> {
         self.core.now
     }
 
+    /// Now as a `metav1.Time` (seconds): `2026-01-01T00:00:05Z`.
+    pub fn timestamp(&self) -> String {
+        self.core.now.rfc3339(self.core.epoch_unix_ms())
+    }
+
+    /// Now as a `metav1.MicroTime`: `2026-01-01T00:00:05.250000Z`.
+    pub fn micro_timestamp(&self) -> String {
+        let ms = self.core.epoch_unix_ms() + self.core.now.millis() as i64;
+        let seconds = VirtualTime(self.core.now.millis() - self.core.now.millis() % 1000)
+            .rfc3339(self.core.epoch_unix_ms());
+        format!(
+            "{}.{:06}Z",
+            seconds.trim_end_matches('Z'),
+            ms.rem_euclid(1000) * 1000
+        )
+    }
+
+    /// Now in Unix milliseconds.
+    pub fn unix_millis(&self) -> i64 {
+        self.core.epoch_unix_ms() + self.core.now.millis() as i64
+    }
+
     /// The world's random number generator.
     pub fn rng(&mut self) -> &mut SeededRng {
         &mut self.core.rng
     }
 
-    /// Calls [`Component::on_timer`] with `key` after `after` milliseconds.
+    /// Calls [`Component::on_timer`] with `key` after `after` milliseconds, as
+    /// foreground work unless this is background work.
     pub fn set_timer(&mut self, after: Duration, key: u64) {
-        self.core.schedule_timer(self.component, after, key);
+        self.core
+            .schedule_timer(self.component, after, key, self.background);
+    }
+
+    /// Like [`Ctx::set_timer`], for periodic work (heartbeats, resyncs) that never
+    /// keeps the cluster from being quiet.
+    pub fn set_background_timer(&mut self, after: Duration, key: u64) {
+        self.core.schedule_timer(self.component, after, key, true);
+    }
+
+    /// Whether this is background work.
+    pub fn is_background(&self) -> bool {
+        self.background
     }
 }

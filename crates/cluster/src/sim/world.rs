@@ -29,11 +29,20 @@ enum Occurrence {
     Timer { component: usize, key: u64 },
 }
 
+/// An occurrence and whether it is background work (heartbeats and what they cause),
+/// which never keeps the cluster from being quiet.
+struct Scheduled {
+    occurrence: Occurrence,
+    background: bool,
+}
+
 /// Everything but the components, so a component can borrow it while it runs.
 pub struct Core {
     pub(super) now: VirtualTime,
     pub(super) rng: SeededRng,
-    queue: EventQueue<Occurrence>,
+    queue: EventQueue<Scheduled>,
+    /// How many queued occurrences are not background work.
+    foreground_pending: usize,
     trace: Trace,
     api: ApiServer,
     watch_owners: BTreeMap<WatchId, usize>,
@@ -48,6 +57,7 @@ impl Core {
         actor: &str,
         component: Option<usize>,
         cause: Option<TraceId>,
+        background: bool,
         req: &Request,
     ) -> Response {
         let mut env = Env {
@@ -92,12 +102,12 @@ impl Core {
         if let (Some(watch), Some(owner)) = (outcome.response.watch_id(), component) {
             self.watch_owners.insert(watch, owner);
         }
-        self.schedule_deliveries(Some(id));
+        self.schedule_deliveries(Some(id), background);
         outcome.response
     }
 
     /// Schedules one delivery per event queued on a component-owned watch.
-    fn schedule_deliveries(&mut self, cause: Option<TraceId>) {
+    fn schedule_deliveries(&mut self, cause: Option<TraceId>, background: bool) {
         for watch in self.api.drain_watch_notifications() {
             if !self.watch_owners.contains_key(&watch) {
                 continue; // an outside reader (kubectl, the UI) takes these itself
@@ -106,20 +116,45 @@ impl Core {
             let earliest = self.last_delivery.get(&watch).copied().unwrap_or_default();
             let at = self.now.after(delay).max(earliest);
             self.last_delivery.insert(watch, at);
-            self.queue.push(at, Occurrence::Deliver { watch, cause });
+            self.push(at, Occurrence::Deliver { watch, cause }, background);
         }
     }
 
-    pub(super) fn schedule_timer(&mut self, component: usize, after: Duration, key: u64) {
-        self.queue
-            .push(self.now.after(after), Occurrence::Timer { component, key });
+    /// The calendar instant virtual time 0 stands for.
+    pub(super) fn epoch_unix_ms(&self) -> i64 {
+        self.api.epoch_unix_ms()
+    }
+
+    fn push(&mut self, at: VirtualTime, occurrence: Occurrence, background: bool) {
+        if !background {
+            self.foreground_pending += 1;
+        }
+        self.queue.push(
+            at,
+            Scheduled {
+                occurrence,
+                background,
+            },
+        );
+    }
+
+    pub(super) fn schedule_timer(
+        &mut self,
+        component: usize,
+        after: Duration,
+        key: u64,
+        background: bool,
+    ) {
+        let at = self.now.after(after);
+        self.push(at, Occurrence::Timer { component, key }, background);
     }
 }
 
 /// A deterministic simulated cluster.
 pub struct World {
     core: Core,
-    components: Vec<Box<dyn Component>>,
+    /// Components by index; a stopped one leaves `None` so indexes stay valid.
+    components: Vec<Option<Box<dyn Component>>>,
     seed: u64,
 }
 
@@ -136,6 +171,7 @@ impl World {
                 now: VirtualTime(0),
                 rng: SeededRng::new(seed),
                 queue: EventQueue::default(),
+                foreground_pending: 0,
                 trace: Trace::default(),
                 api,
                 watch_owners: BTreeMap::new(),
@@ -187,6 +223,12 @@ impl World {
     }
 
     /// The seed this world was made with.
+    /// Restarts the random sequence from `seed` (`sim seed`).
+    pub fn reseed(&mut self, seed: u64) {
+        self.seed = seed;
+        self.core.rng = SeededRng::new(seed);
+    }
+
     pub fn seed(&self) -> u64 {
         self.seed
     }
@@ -208,7 +250,7 @@ impl World {
 
     /// Makes an API request from outside the simulation (kubectl, the UI), traced as `actor`.
     pub fn call(&mut self, actor: &str, req: &Request) -> Response {
-        self.core.call(actor, None, None, req)
+        self.core.call(actor, None, None, false, req)
     }
 
     /// Takes the events queued on a watch opened with [`World::call`].
@@ -224,29 +266,63 @@ impl World {
     /// Adds a component and starts it.
     pub fn add_component(&mut self, component: Box<dyn Component>) {
         let index = self.components.len();
-        self.components.push(component);
-        self.with_component(index, None, |c, ctx| c.start(ctx));
+        self.components.push(Some(component));
+        self.with_component(index, None, false, |c, ctx| c.start(ctx));
+    }
+
+    /// Stops the component named `name` and closes its watches; false if none runs.
+    pub fn remove_component(&mut self, name: &str) -> bool {
+        let Some(index) = self
+            .components
+            .iter()
+            .position(|c| c.as_ref().is_some_and(|c| c.name() == name))
+        else {
+            return false;
+        };
+        self.components[index] = None;
+        let watches: Vec<WatchId> = self
+            .core
+            .watch_owners
+            .iter()
+            .filter(|(_, owner)| **owner == index)
+            .map(|(watch, _)| *watch)
+            .collect();
+        for watch in watches {
+            self.core.watch_owners.remove(&watch);
+            self.core.last_delivery.remove(&watch);
+            self.core.api.close_watch(watch);
+        }
+        true
+    }
+
+    /// Whether a component named `name` is running.
+    pub fn has_component(&self, name: &str) -> bool {
+        self.components.iter().flatten().any(|c| c.name() == name)
     }
 
     fn with_component(
         &mut self,
         index: usize,
         cause: Option<TraceId>,
+        background: bool,
         f: impl FnOnce(&mut dyn Component, &mut Ctx),
     ) {
-        let component = &mut self.components[index];
+        let Some(component) = self.components[index].as_mut() else {
+            return; // stopped: its timers and deliveries fall away
+        };
         let mut ctx = Ctx {
             actor: component.name().to_string(),
             core: &mut self.core,
             component: index,
             cause,
+            background,
         };
         f(component.as_mut(), &mut ctx);
     }
 
-    /// How many occurrences are scheduled.
+    /// How many occurrences of foreground work are scheduled (background heartbeats not counted).
     pub fn pending_events(&self) -> usize {
-        self.core.queue.len()
+        self.core.foreground_pending
     }
 
     /// When the next occurrence is due, if any.
@@ -256,11 +332,15 @@ impl World {
 
     /// Runs the earliest occurrence; returns false when nothing is pending.
     pub fn step(&mut self) -> bool {
-        let Some((time, occurrence)) = self.core.queue.pop() else {
+        let Some((time, scheduled)) = self.core.queue.pop() else {
             return false;
         };
+        let background = scheduled.background;
+        if !background {
+            self.core.foreground_pending -= 1;
+        }
         self.core.now = self.core.now.max(time);
-        match occurrence {
+        match scheduled.occurrence {
             Occurrence::Deliver { watch, cause } => {
                 let Some(event) = self.core.api.pop_watch_event(watch) else {
                     return true;
@@ -268,7 +348,12 @@ impl World {
                 let Some(&owner) = self.core.watch_owners.get(&watch) else {
                     return true;
                 };
-                let actor = self.components[owner].name().to_string();
+                let Some(actor) = self.components[owner]
+                    .as_ref()
+                    .map(|c| c.name().to_string())
+                else {
+                    return true;
+                };
                 let resource = self.core.api.watch_resource_name(watch).unwrap_or_default();
                 let (namespace, name) = match event.key.split_once('/') {
                     Some((ns, name)) => (ns.to_string(), name.to_string()),
@@ -286,12 +371,12 @@ impl World {
                         resource_version: event.rv,
                     },
                 );
-                self.with_component(owner, Some(delivery), |c, ctx| {
+                self.with_component(owner, Some(delivery), background, |c, ctx| {
                     c.on_event(watch, &event, ctx)
                 });
             }
             Occurrence::Timer { component, key } => {
-                self.with_component(component, None, |c, ctx| c.on_timer(key, ctx));
+                self.with_component(component, None, background, |c, ctx| c.on_timer(key, ctx));
             }
         }
         true
@@ -316,7 +401,7 @@ impl World {
                 _ if next_bookmark <= target => {
                     self.core.now = next_bookmark;
                     self.core.api.send_bookmarks();
-                    self.core.schedule_deliveries(None);
+                    self.core.schedule_deliveries(None, true);
                 }
                 _ => break,
             }
@@ -324,14 +409,17 @@ impl World {
         self.core.now = self.core.now.max(target);
     }
 
-    /// Runs until nothing is pending within `horizon` of now; returns whether the world is quiet.
+    /// Runs until no foreground work is pending (background heartbeats run along in
+    /// time order but never keep it busy); false if work remains `horizon` past now.
     pub fn settle(&mut self, horizon: Duration) -> bool {
         let limit = self.core.now.after(horizon);
-        while let Some(t) = self.core.queue.next_time() {
-            if t > limit {
-                return false;
+        while self.core.foreground_pending > 0 {
+            match self.core.queue.next_time() {
+                Some(t) if t <= limit => {
+                    self.step();
+                }
+                _ => return false,
             }
-            self.step();
         }
         true
     }

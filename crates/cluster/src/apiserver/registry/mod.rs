@@ -4,6 +4,7 @@
 mod apps;
 mod hpa;
 mod namespace;
+mod node;
 mod pod;
 mod pod_spec_defaults;
 mod priority_class;
@@ -146,7 +147,7 @@ pub fn builtin_strategy(group: &str, plural: &str) -> Box<dyn Strategy> {
         ("", "pods") => Box::new(pod::PodStrategy),
         ("", "namespaces") => Box::new(namespace::NamespaceStrategy),
         ("", "services") => Box::new(service::ServiceStrategy),
-        ("", "nodes") => Box::new(Plain::<k::core::v1::Node>::new(Subdomain, false)),
+        ("", "nodes") => Box::new(node::NodeStrategy),
         ("apps", "deployments") => Box::new(apps::DeploymentStrategy),
         ("apps", "replicasets") => Box::new(apps::ReplicaSetStrategy),
         ("apps", "statefulsets") => Box::new(apps::StatefulSetStrategy),

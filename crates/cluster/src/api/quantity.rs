@@ -1,0 +1,114 @@
+//! `resource.Quantity` parsing: `100m`, `0.5`, `128Mi`, `1G`, `1e3`, as upstream's
+//! `MilliValue` and `Value` read them (rounding up).
+
+/// The quantity as an exact fraction: `numerator / 10^scale` (before the suffix multiplier).
+fn parse(text: &str) -> Option<(i128, u32, i128)> {
+    let text = text.trim();
+    let (sign, rest) = match text.as_bytes().first()? {
+        b'-' => (-1, &text[1..]),
+        b'+' => (1, &text[1..]),
+        _ => (1, text),
+    };
+    let number_end = rest
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(rest.len());
+    let (number, suffix) = rest.split_at(number_end);
+    if number.is_empty() || number == "." || number.matches('.').count() > 1 {
+        return None;
+    }
+    let (whole, fraction) = number.split_once('.').unwrap_or((number, ""));
+    let digits = format!("{whole}{fraction}");
+    let mut numerator: i128 = digits.parse().ok()?;
+    let mut scale = fraction.len() as u32;
+    let multiplier: i128 = match suffix {
+        "" => 1,
+        "Ki" => 1 << 10,
+        "Mi" => 1 << 20,
+        "Gi" => 1 << 30,
+        "Ti" => 1 << 40,
+        "Pi" => 1 << 50,
+        "Ei" => 1 << 60,
+        "k" => 1_000,
+        "M" => 1_000_000,
+        "G" => 1_000_000_000,
+        "T" => 1_000_000_000_000,
+        "P" => 1_000_000_000_000_000,
+        "E" => 1_000_000_000_000_000_000,
+        "m" => {
+            scale += 3;
+            1
+        }
+        "u" => {
+            scale += 6;
+            1
+        }
+        "n" => {
+            scale += 9;
+            1
+        }
+        exponent if exponent.starts_with(['e', 'E']) => {
+            let e: i32 = exponent[1..].parse().ok()?;
+            if e >= 0 {
+                10i128.checked_pow(e as u32)?
+            } else {
+                scale += e.unsigned_abs();
+                1
+            }
+        }
+        _ => return None,
+    };
+    numerator = numerator.checked_mul(sign)?;
+    Some((numerator, scale, multiplier))
+}
+
+/// Divides rounding toward positive infinity, as upstream's scaled values do.
+fn ceil_div(n: i128, d: i128) -> i128 {
+    let q = n / d;
+    if n % d != 0 && n > 0 {
+        q + 1
+    } else {
+        q
+    }
+}
+
+/// The quantity in thousandths (`100m` → 100, `2` → 2000), rounded up.
+pub fn milli_value(text: &str) -> Option<i64> {
+    let (numerator, scale, multiplier) = parse(text)?;
+    let scaled = numerator.checked_mul(multiplier)?.checked_mul(1000)?;
+    i64::try_from(ceil_div(scaled, 10i128.checked_pow(scale)?)).ok()
+}
+
+/// The quantity in units (`128Mi` → 134217728, `100m` → 1), rounded up.
+pub fn value(text: &str) -> Option<i64> {
+    let (numerator, scale, multiplier) = parse(text)?;
+    let scaled = numerator.checked_mul(multiplier)?;
+    i64::try_from(ceil_div(scaled, 10i128.checked_pow(scale)?)).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn milli_values() {
+        assert_eq!(milli_value("100m"), Some(100));
+        assert_eq!(milli_value("2"), Some(2000));
+        assert_eq!(milli_value("0.5"), Some(500));
+        assert_eq!(milli_value("1.0001"), Some(1001));
+        assert_eq!(milli_value("250u"), Some(1));
+        assert_eq!(milli_value("1e3"), Some(1_000_000));
+        assert_eq!(milli_value("abc"), None);
+        assert_eq!(milli_value("1Zi"), None);
+    }
+
+    #[test]
+    fn values() {
+        assert_eq!(value("128Mi"), Some(134_217_728));
+        assert_eq!(value("1G"), Some(1_000_000_000));
+        assert_eq!(value("8388608Ki"), Some(8 << 30));
+        assert_eq!(value("100m"), Some(1));
+        assert_eq!(value("1.5Gi"), Some(1_610_612_736));
+        assert_eq!(value("-1"), Some(-1));
+        assert_eq!(value("."), None);
+    }
+}

@@ -1,0 +1,121 @@
+//! An event recorder: how components report what they did as core/v1 Events
+//! (`kubectl describe` and `kubectl events` read them).
+
+use serde_json::{json, Value};
+
+use crate::api::Request;
+use crate::sim::Ctx;
+
+/// The object an event is about, as `involvedObject` names it.
+#[derive(Clone, Debug)]
+pub struct ObjectRef {
+    pub api_version: String,
+    pub kind: String,
+    pub namespace: String,
+    pub name: String,
+    pub uid: String,
+    pub field_path: Option<String>,
+}
+
+impl ObjectRef {
+    /// A reference to the object in `obj` (a JSON object with apiVersion, kind, metadata).
+    pub fn to(obj: &Value) -> ObjectRef {
+        let text = |path: &str| {
+            obj.pointer(path)
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string()
+        };
+        ObjectRef {
+            api_version: text("/apiVersion"),
+            kind: text("/kind"),
+            namespace: text("/metadata/namespace"),
+            name: text("/metadata/name"),
+            uid: text("/metadata/uid"),
+            field_path: None,
+        }
+    }
+
+    /// The same object, narrowed to a part such as `spec.containers{web}`.
+    pub fn with_field_path(mut self, path: String) -> ObjectRef {
+        self.field_path = Some(path);
+        self
+    }
+}
+
+/// Writes events as one component (`kubelet`, `default-scheduler`, ...) on one host.
+pub struct Recorder {
+    component: String,
+    host: Option<String>,
+    sequence: u64,
+}
+
+impl Recorder {
+    /// A recorder for `component`, optionally on a node.
+    pub fn new(component: &str, host: Option<&str>) -> Recorder {
+        Recorder {
+            component: component.into(),
+            host: host.map(String::from),
+            sequence: 0,
+        }
+    }
+
+    /// Records a `Normal` or `Warning` event with `reason` and `message`.
+    pub fn event(
+        &mut self,
+        ctx: &mut Ctx,
+        about: &ObjectRef,
+        event_type: &str,
+        reason: &str,
+        message: &str,
+    ) {
+        // Upstream names events `<object>.<unix nanoseconds in hex>`.
+        self.sequence += 1;
+        let nanos = ctx.unix_millis() as u128 * 1_000_000 + u128::from(self.sequence % 1_000_000);
+        let namespace = if about.namespace.is_empty() {
+            "default"
+        } else {
+            &about.namespace
+        };
+        let now = ctx.timestamp();
+        let mut involved = json!({
+            "kind": about.kind,
+            "namespace": about.namespace,
+            "name": about.name,
+            "uid": about.uid,
+            "apiVersion": about.api_version,
+        });
+        if about.namespace.is_empty() {
+            involved
+                .as_object_mut()
+                .map(|o| o.shift_remove("namespace"));
+        }
+        if let Some(path) = &about.field_path {
+            involved["fieldPath"] = json!(path);
+        }
+        let mut source = json!({"component": self.component});
+        if let Some(host) = &self.host {
+            source["host"] = json!(host);
+        }
+        let body = json!({
+            "apiVersion": "v1",
+            "kind": "Event",
+            "metadata": {"name": format!("{}.{nanos:x}", about.name), "namespace": namespace},
+            "involvedObject": involved,
+            "reason": reason,
+            "message": message,
+            "source": source,
+            "firstTimestamp": now,
+            "lastTimestamp": now,
+            "count": 1,
+            "type": event_type,
+            "eventTime": null,
+            "reportingComponent": self.component,
+            "reportingInstance": self.host.as_deref().unwrap_or(""),
+        });
+        ctx.call(Request::post(
+            format!("/api/v1/namespaces/{namespace}/events"),
+            body.to_string(),
+        ));
+    }
+}

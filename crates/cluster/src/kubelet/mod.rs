@@ -1,0 +1,227 @@
+//! Simulated kubelets, one per node: register the Node, renew its Lease every 10 s,
+//! report node status every 5 minutes, and run the pods bound to the node.
+//! Everything goes through the API server as the actor `kubelet/<node>`.
+
+pub mod images;
+pub mod node_config;
+pub mod pods;
+
+use k8s_openapi::api::core::v1::Pod;
+use serde_json::{json, Value};
+
+use crate::api::Request;
+use crate::apiserver::watch::{EventType, WatchEvent, WatchId};
+use crate::client::{Informer, Recorder};
+use crate::sim::{Component, Ctx};
+pub use node_config::{NodeConfig, TaintSpec};
+use pods::PodWorkers;
+
+/// How often the kubelet renews its Lease (a quarter of the 40 s lease duration).
+pub const LEASE_RENEW_MS: u64 = 10_000;
+/// The Lease duration upstream's kubelet asks for.
+pub const LEASE_DURATION_SECONDS: u64 = 40;
+/// How often node status is reported when nothing changed (`nodeStatusReportFrequency`).
+pub const STATUS_REPORT_MS: u64 = 5 * 60_000;
+
+const RENEW_TIMER: u64 = 0;
+const REPORT_TIMER: u64 = 1;
+/// Timer keys from here on belong to pod workers.
+const POD_TIMERS: u64 = 16;
+
+/// The node agent of one simulated machine.
+pub struct Kubelet {
+    actor: String,
+    config: NodeConfig,
+    recorder: Recorder,
+    lease: Option<Value>,
+    pods: Informer<Pod>,
+    workers: PodWorkers,
+}
+
+/// The trace name of the kubelet on `node`.
+pub fn actor_name(node: &str) -> String {
+    format!("kubelet/{node}")
+}
+
+impl Kubelet {
+    /// A kubelet for the machine `config` describes.
+    pub fn new(config: NodeConfig) -> Kubelet {
+        Kubelet {
+            actor: actor_name(&config.name),
+            recorder: Recorder::new("kubelet", Some(&config.name)),
+            pods: Informer::new("/api/v1/pods")
+                .with_query("fieldSelector", format!("spec.nodeName={}", config.name)),
+            workers: PodWorkers::new(&config.internal_ip(), &config.pod_cidr()),
+            lease: None,
+            config,
+        }
+    }
+
+    fn node_path(&self) -> String {
+        format!("/api/v1/nodes/{}", self.config.name)
+    }
+
+    /// Registers the Node, or (after a restart) reports it ready again.
+    fn register(&mut self, ctx: &mut Ctx) {
+        let existing = ctx.call(Request::get(self.node_path()));
+        if existing.status == 200 {
+            self.report_status(ctx, true);
+            return;
+        }
+        let boot_id = ctx.rng().uuid();
+        let node = self.config.node_object(&ctx.timestamp(), &boot_id);
+        ctx.call(Request::post("/api/v1/nodes", node.to_string()));
+        let about = crate::client::ObjectRef {
+            api_version: "v1".into(),
+            kind: "Node".into(),
+            namespace: String::new(),
+            name: self.config.name.clone(),
+            uid: self.config.name.clone(),
+            field_path: None,
+        };
+        for (reason, message) in [
+            ("Starting", "Starting kubelet.".to_string()),
+            (
+                "NodeHasSufficientMemory",
+                format!(
+                    "Node {} status is now: NodeHasSufficientMemory",
+                    self.config.name
+                ),
+            ),
+            (
+                "NodeHasNoDiskPressure",
+                format!(
+                    "Node {} status is now: NodeHasNoDiskPressure",
+                    self.config.name
+                ),
+            ),
+            (
+                "NodeHasSufficientPID",
+                format!(
+                    "Node {} status is now: NodeHasSufficientPID",
+                    self.config.name
+                ),
+            ),
+            (
+                "NodeReady",
+                format!("Node {} status is now: NodeReady", self.config.name),
+            ),
+        ] {
+            self.recorder.event(ctx, &about, "Normal", reason, &message);
+        }
+    }
+
+    /// Patches the node's conditions with a fresh heartbeat.
+    fn report_status(&mut self, ctx: &mut Ctx, ready: bool) {
+        let patch =
+            json!({"status": {"conditions": node_config::conditions(&ctx.timestamp(), ready)}});
+        ctx.call(Request::patch(
+            format!("{}/status", self.node_path()),
+            "application/strategic-merge-patch+json",
+            patch.to_string(),
+        ));
+    }
+
+    /// Creates or renews the node's Lease in `kube-node-lease`.
+    fn renew_lease(&mut self, ctx: &mut Ctx) {
+        let path = format!(
+            "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/{}",
+            self.config.name
+        );
+        let now = ctx.micro_timestamp();
+        if let Some(mut lease) = self.lease.take() {
+            lease["spec"]["renewTime"] = json!(now);
+            let response = ctx.call(Request::put(path.clone(), lease.to_string()));
+            if response.status == 200 {
+                self.lease = Some(response.body_json());
+                return;
+            }
+        }
+        let current = ctx.call(Request::get(path.clone()));
+        if current.status == 200 {
+            let mut lease = current.body_json();
+            lease["spec"]["renewTime"] = json!(now);
+            lease["spec"]["holderIdentity"] = json!(self.config.name);
+            let response = ctx.call(Request::put(path, lease.to_string()));
+            self.lease = (response.status == 200).then(|| response.body_json());
+            return;
+        }
+        let node = ctx.call(Request::get(self.node_path())).body_json();
+        let lease = json!({
+            "apiVersion": "coordination.k8s.io/v1",
+            "kind": "Lease",
+            "metadata": {
+                "name": self.config.name,
+                "namespace": "kube-node-lease",
+                "ownerReferences": [{
+                    "apiVersion": "v1",
+                    "kind": "Node",
+                    "name": self.config.name,
+                    "uid": node["metadata"]["uid"],
+                }],
+            },
+            "spec": {
+                "holderIdentity": self.config.name,
+                "leaseDurationSeconds": LEASE_DURATION_SECONDS,
+                "renewTime": now,
+            },
+        });
+        let response = ctx.call(Request::post(
+            "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases",
+            lease.to_string(),
+        ));
+        self.lease = (response.status == 201).then(|| response.body_json());
+    }
+
+    fn sync_pods(&mut self, deltas: Vec<crate::client::Delta<Pod>>, ctx: &mut Ctx) {
+        for delta in deltas {
+            let pod = match delta.kind {
+                EventType::Deleted => None,
+                _ => self.pods.get(&delta.key),
+            };
+            self.workers
+                .sync(&delta.key, pod, ctx, &mut self.recorder, POD_TIMERS);
+        }
+    }
+}
+
+impl Component for Kubelet {
+    fn name(&self) -> &str {
+        &self.actor
+    }
+
+    fn start(&mut self, ctx: &mut Ctx) {
+        self.register(ctx);
+        self.renew_lease(ctx);
+        ctx.set_background_timer(LEASE_RENEW_MS, RENEW_TIMER);
+        ctx.set_background_timer(STATUS_REPORT_MS, REPORT_TIMER);
+        let deltas = self.pods.start(ctx);
+        self.sync_pods(deltas, ctx);
+    }
+
+    fn on_event(&mut self, watch: WatchId, event: &WatchEvent, ctx: &mut Ctx) {
+        if self.pods.owns(watch) {
+            let deltas = self.pods.handle(event, ctx);
+            self.sync_pods(deltas, ctx);
+        }
+    }
+
+    fn on_timer(&mut self, key: u64, ctx: &mut Ctx) {
+        match key {
+            RENEW_TIMER => {
+                self.renew_lease(ctx);
+                ctx.set_background_timer(LEASE_RENEW_MS, RENEW_TIMER);
+            }
+            REPORT_TIMER => {
+                self.report_status(ctx, true);
+                ctx.set_background_timer(STATUS_REPORT_MS, REPORT_TIMER);
+            }
+            _ => {
+                let pods = &self.pods;
+                let lookup = |key: &str| pods.get(key).cloned();
+                self.workers
+                    .fire(key - POD_TIMERS, &lookup, ctx, &mut self.recorder);
+            }
+        }
+    }
+}
