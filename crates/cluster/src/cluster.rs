@@ -1,5 +1,5 @@
-//! A whole cluster: a [`World`] with a kubelet per node (and, as they land, the
-//! scheduler and controllers), plus the `sim node` operations that add, remove,
+//! A whole cluster: a [`World`] with the scheduler and a kubelet per node (and, as
+//! they land, the controllers), plus the `sim node` operations that add, remove,
 //! fail and recover machines. A restored snapshot restarts the same components
 //! from what the API holds, as a rebooted control plane would.
 
@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use crate::api::Request;
 use crate::kubelet::{self, Kubelet, NodeConfig};
+use crate::scheduler::Scheduler;
 use crate::sim::World;
 
 /// The annotation that marks a node whose kubelet was stopped by `sim node fail`,
@@ -19,6 +20,7 @@ const SIM_ACTOR: &str = "sim";
 /// A fresh default cluster: `control-plane` and `node-1`..`node-3`, registered.
 pub fn start(seed: u64) -> World {
     let mut world = World::new(seed);
+    world.add_component(Box::new(Scheduler::default()));
     for config in NodeConfig::default_cluster() {
         world.add_component(Box::new(Kubelet::new(config)));
     }
@@ -29,6 +31,7 @@ pub fn start(seed: u64) -> World {
 /// A cluster restored from a snapshot, its components started again.
 pub fn restore(snapshot: &Value) -> Result<World, String> {
     let mut world = World::from_snapshot(snapshot)?;
+    world.add_component(Box::new(Scheduler::default()));
     for node in nodes(&mut world) {
         let failed = node
             .pointer("/metadata/annotations")

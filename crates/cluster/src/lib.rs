@@ -15,6 +15,7 @@ pub mod apiserver;
 pub mod client;
 pub mod cluster;
 pub mod kubelet;
+pub mod scheduler;
 pub mod sim;
 
 /// The Kubernetes minor version whose API this cluster serves.

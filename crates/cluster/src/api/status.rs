@@ -269,6 +269,16 @@ impl StatusError {
         .with_details(details)
     }
 
+    /// 403 from an admission plugin: `pods "x" is forbidden: <why>`.
+    pub fn forbidden(info: &ResourceInfo, name: &str, why: &str) -> Self {
+        Self::new(
+            403,
+            "Forbidden",
+            format!("{} {name:?} is forbidden: {why}", info.qualified_plural()),
+        )
+        .with_details(resource_details(info, name))
+    }
+
     /// 500 for a fault inside the server.
     pub fn internal(message: impl Into<String>) -> Self {
         Self::new(500, "InternalError", message.into())

@@ -231,6 +231,9 @@ impl ApiServer {
         }
         strategy.prepare_for_create(&mut obj, info.subresource("status").is_some());
         let mut obj = self.normalize(resource, obj)?;
+        if info.group.is_empty() && info.plural == "pods" {
+            self.admit_pod_priority(resource, &mut obj)?;
+        }
         let errors = self.served[resource].strategy.validate(&obj);
         if !errors.is_empty() {
             return Err(StatusError::invalid(&info, &name, &errors));

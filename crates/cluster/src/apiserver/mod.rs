@@ -5,6 +5,7 @@
 //! JSON shapes. Time and randomness come from the caller's [`Env`], never from the
 //! wall clock.
 
+mod admission;
 mod allocators;
 mod commit;
 pub mod crd;

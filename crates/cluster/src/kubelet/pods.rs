@@ -20,8 +20,13 @@ const STOP_MS: (u64, u64) = (100, 600);
 /// What a pod worker does when its timer fires.
 #[derive(Clone, Debug)]
 enum Step {
-    /// Images pulled: create and start the containers.
-    Start { key: String, uid: String },
+    /// Images pulled: report the pulls, create and start the containers.
+    Start {
+        key: String,
+        uid: String,
+        /// (container, image, pull milliseconds) for each image pulled.
+        pulls: Vec<(String, String, u64)>,
+    },
     /// Containers exited after SIGTERM: report and remove the pod.
     Stop { key: String, uid: String },
 }
@@ -229,6 +234,7 @@ impl PodWorkers {
         ));
         // Pull what the node lacks; the containers start when the slowest pull is done.
         let mut slowest = ctx.rng().between(50, 300);
+        let mut pulls = Vec::new();
         for c in pod.spec.iter().flat_map(|s| &s.containers) {
             let image = c.image.clone().unwrap_or_default();
             let about = pod_ref(pod).with_field_path(format!("spec.containers{{{}}}", c.name));
@@ -252,28 +258,15 @@ impl PodWorkers {
             );
             let took = ctx.rng().between(PULL_MS.0, PULL_MS.1);
             slowest = slowest.max(took);
-            recorder.event(
-                ctx,
-                &about,
-                "Normal",
-                "Pulled",
-                &format!(
-                    "Successfully pulled image {image:?} in {d} ({d} including waiting). Image size: {} bytes.",
-                    images::size_bytes(&image),
-                    d = images::go_duration(took)
-                ),
-            );
+            pulls.push((c.name.clone(), image.clone(), took));
             self.images.insert(image);
         }
-        self.schedule(
-            ctx,
-            slowest,
-            Step::Start {
-                key: key.into(),
-                uid,
-            },
-            timer_base,
-        );
+        let step = Step::Start {
+            key: key.into(),
+            uid,
+            pulls,
+        };
+        self.schedule(ctx, slowest, step, timer_base);
     }
 
     /// Runs the step behind a pod-worker timer; false if `id` is not one.
@@ -288,13 +281,28 @@ impl PodWorkers {
             return false;
         };
         match step {
-            Step::Start { key, uid } => {
+            Step::Start { key, uid, pulls } => {
                 let Some(pod) = pods(&key).filter(|p| p.metadata.uid.as_deref() == Some(&uid))
                 else {
                     return true;
                 };
                 if self.pods.get(&key).is_none_or(|r| r.stopping) {
                     return true;
+                }
+                for (container, image, took) in pulls {
+                    let about =
+                        pod_ref(&pod).with_field_path(format!("spec.containers{{{container}}}"));
+                    recorder.event(
+                        ctx,
+                        &about,
+                        "Normal",
+                        "Pulled",
+                        &format!(
+                            "Successfully pulled image {image:?} in {d} ({d} including waiting). Image size: {} bytes.",
+                            images::size_bytes(&image),
+                            d = images::go_duration(took)
+                        ),
+                    );
                 }
                 self.start(&key, &pod, ctx, recorder);
             }

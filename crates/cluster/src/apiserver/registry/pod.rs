@@ -43,9 +43,6 @@ fn admission_defaults(spec: &mut PodSpec) {
             });
         }
     }
-    spec.priority.get_or_insert(0);
-    spec.preemption_policy
-        .get_or_insert_with(|| "PreemptLowerPriority".into());
 }
 
 /// Upstream's QoS class of a pod spec.
@@ -143,12 +140,24 @@ const MUTABLE_SPEC_FIELDS: &[&str] = &[
     "nodeName",
     "containers",
     "initContainers",
+    "schedulingGates",
 ];
 
 /// Whether an update changed only what upstream lets pod updates change.
 fn only_mutable_changes(new: Option<&Value>, old: Option<&Value>) -> bool {
     let (new, old) = (new.unwrap_or(&Value::Null), old.unwrap_or(&Value::Null));
     if !equal_ignoring(new, old, MUTABLE_SPEC_FIELDS) {
+        return false;
+    }
+    // Scheduling gates may only be removed.
+    let gates = |spec: &Value| {
+        spec.get("schedulingGates")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default()
+    };
+    let old_gates = gates(old);
+    if !gates(new).iter().all(|g| old_gates.contains(g)) {
         return false;
     }
     ["containers", "initContainers"].iter().all(|list| {

@@ -1,0 +1,80 @@
+//! Admission that needs other objects: the Priority plugin resolves a pod's
+//! `priorityClassName` (or the global default class) into `spec.priority` and
+//! `spec.preemptionPolicy`, with upstream's errors.
+
+use serde_json::{json, Value};
+
+use super::ApiServer;
+use crate::api::status::StatusError;
+
+/// The classes every cluster has, with upstream's values.
+const SYSTEM_CLASSES: [(&str, i64); 2] = [
+    ("system-node-critical", 2_000_001_000),
+    ("system-cluster-critical", 2_000_000_000),
+];
+
+impl ApiServer {
+    /// The stored PriorityClass named `name`, or the global default when `name` is empty.
+    fn priority_class(&self, name: &str) -> Option<Value> {
+        let id = self.resource_id("scheduling.k8s.io", "v1", "priorityclasses")?;
+        let table = &self.served[id].table;
+        if name.is_empty() {
+            return table
+                .scan("", None)
+                .map(|o| o.value())
+                .find(|c| c["globalDefault"] == json!(true));
+        }
+        table.get(name).map(|o| o.value())
+    }
+
+    /// The Priority admission plugin for a pod being created.
+    pub(super) fn admit_pod_priority(
+        &self,
+        resource: usize,
+        pod: &mut Value,
+    ) -> Result<(), StatusError> {
+        let info = &self.served[resource].info;
+        let name = pod["metadata"]["name"].as_str().unwrap_or("").to_string();
+        let class_name = pod["spec"]["priorityClassName"]
+            .as_str()
+            .unwrap_or("")
+            .to_string();
+        let (class_name, value, policy) = match self.priority_class(&class_name) {
+            Some(class) => (
+                class["metadata"]["name"].as_str().unwrap_or("").to_string(),
+                class["value"].as_i64().unwrap_or(0),
+                class["preemptionPolicy"].as_str().map(String::from),
+            ),
+            None => match SYSTEM_CLASSES.iter().find(|(n, _)| *n == class_name) {
+                Some((n, v)) => (n.to_string(), *v, None),
+                None if class_name.is_empty() => (String::new(), 0, None),
+                None => {
+                    return Err(StatusError::forbidden(
+                        info,
+                        &name,
+                        &format!("no PriorityClass with name {class_name} was found"),
+                    ))
+                }
+            },
+        };
+        if let Some(given) = pod["spec"]["priority"].as_i64() {
+            if given != value {
+                return Err(StatusError::forbidden(
+                    info,
+                    &name,
+                    &format!("the integer value of priority ({given}) must not be provided in pod spec; priority admission controller computed {value} from the given PriorityClass name"),
+                ));
+            }
+        }
+        let spec = &mut pod["spec"];
+        if !class_name.is_empty() {
+            spec["priorityClassName"] = json!(class_name);
+        }
+        spec["priority"] = json!(value);
+        if spec.get("preemptionPolicy").is_none_or(Value::is_null) {
+            spec["preemptionPolicy"] =
+                json!(policy.unwrap_or_else(|| "PreemptLowerPriority".into()));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,61 @@
+//! TaintToleration: NoSchedule and NoExecute taints must be tolerated; untolerated
+//! PreferNoSchedule taints lower the score.
+
+use super::helpers::{default_normalize, tolerates};
+use crate::scheduler::framework::{Code, NodeInfo, Plugin, PodInfo, Status};
+
+pub struct TaintToleration;
+
+impl Plugin for TaintToleration {
+    fn name(&self) -> &'static str {
+        "TaintToleration"
+    }
+
+    fn filters(&self) -> bool {
+        true
+    }
+
+    fn filter(&self, pod: &PodInfo, node: &NodeInfo) -> Status {
+        let untolerated = node.taints().iter().find(|taint| {
+            (taint.effect == "NoSchedule" || taint.effect == "NoExecute")
+                && !pod.tolerations().iter().any(|t| tolerates(t, taint))
+        });
+        match untolerated {
+            None => Status::success(),
+            Some(taint) => Status::new(
+                Code::UnschedulableAndUnresolvable,
+                &[&format!(
+                    "node(s) had untolerated taint {{{}: {}}}",
+                    taint.key,
+                    taint.value.as_deref().unwrap_or("")
+                )],
+            ),
+        }
+    }
+
+    fn scores(&self) -> bool {
+        true
+    }
+
+    /// How many PreferNoSchedule taints the pod does not tolerate.
+    fn score(&self, pod: &PodInfo, node: &NodeInfo) -> i64 {
+        let prefer: Vec<_> = pod
+            .tolerations()
+            .iter()
+            .filter(|t| {
+                t.effect
+                    .as_deref()
+                    .is_none_or(|e| e.is_empty() || e == "PreferNoSchedule")
+            })
+            .collect();
+        node.taints()
+            .iter()
+            .filter(|taint| taint.effect == "PreferNoSchedule")
+            .filter(|taint| !prefer.iter().any(|t| tolerates(t, taint)))
+            .count() as i64
+    }
+
+    fn normalize(&self, _pod: &PodInfo, scores: &mut [i64]) {
+        default_normalize(scores, true);
+    }
+}

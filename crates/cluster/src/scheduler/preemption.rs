@@ -1,0 +1,127 @@
+//! DefaultPreemption (PostFilter): when no node fits, find nodes where evicting
+//! lower-priority pods would make room, pick the victims (keeping as many pods as
+//! possible, highest priority reprieved first) and the node, or explain in
+//! upstream's words why preemption cannot help.
+
+use std::collections::BTreeMap;
+
+use super::cycle::filter_node;
+use super::fit_error;
+use super::framework::{Code, NodeInfo, PodInfo, Status};
+use super::plugins::Enabled;
+
+/// Upstream's reasons.
+pub const NOT_HELPFUL: &str = "Preemption is not helpful for scheduling";
+pub const NO_VICTIMS: &str = "No preemption victims found for incoming pod";
+
+/// How upstream ranks candidate nodes: (highest victim priority, sum of victim
+/// priorities, number of victims); lower is better.
+type Rank = (i32, i32, usize);
+
+/// What preemption decided.
+pub enum Outcome {
+    /// Evict these pods (keys) from this node, then retry the preemptor there.
+    Preempt { node: String, victims: Vec<String> },
+    /// Preemption cannot help; the PostFilter message says why.
+    NotHelpful(String),
+}
+
+/// Victims on one node: the fewest lower-priority pods whose removal lets `pod` fit.
+fn victims_on(pod: &PodInfo, node: &NodeInfo, plugins: &[Enabled]) -> Result<Vec<String>, Status> {
+    let mut lower: Vec<(&String, &super::framework::PodSummary)> = node
+        .pods
+        .iter()
+        .filter(|(_, p)| p.priority < pod.priority)
+        .collect();
+    if lower.is_empty() {
+        return Err(Status::new(
+            Code::UnschedulableAndUnresolvable,
+            &[NO_VICTIMS],
+        ));
+    }
+    let mut trial = NodeInfo::new(node.node.clone());
+    for (key, p) in &node.pods {
+        trial.add_pod(key, p.clone());
+    }
+    for (key, _) in &lower {
+        trial.remove_pod(key);
+    }
+    let status = filter_node(pod, &trial, plugins, None);
+    if !status.is_success() {
+        return Err(status);
+    }
+    // Reprieve from the highest priority down: keep each pod that still leaves room.
+    lower.sort_by(|a, b| b.1.priority.cmp(&a.1.priority).then(a.0.cmp(b.0)));
+    let mut victims = Vec::new();
+    for (key, p) in lower {
+        trial.add_pod(key, p.clone());
+        if !filter_node(pod, &trial, plugins, None).is_success() {
+            trial.remove_pod(key);
+            victims.push(key.clone());
+        }
+    }
+    Ok(victims)
+}
+
+/// Runs preemption for `pod`, which failed Filter on every node with `failed`.
+pub fn preempt(
+    pod: &PodInfo,
+    nodes: &[&NodeInfo],
+    failed: &BTreeMap<String, Status>,
+    plugins: &[Enabled],
+) -> Outcome {
+    let policy = pod
+        .pod
+        .spec
+        .as_ref()
+        .and_then(|s| s.preemption_policy.as_deref());
+    if policy == Some("Never") {
+        return Outcome::NotHelpful(
+            "preemption: not eligible due to preemptionPolicy=Never".into(),
+        );
+    }
+    let mut statuses: BTreeMap<String, Status> = BTreeMap::new();
+    let mut best: Option<(String, Vec<String>, Rank)> = None;
+    for node in nodes {
+        let helpful = failed
+            .get(&node.name)
+            .is_some_and(|s| s.code != Code::UnschedulableAndUnresolvable);
+        if !helpful {
+            statuses.insert(
+                node.name.clone(),
+                Status::new(Code::UnschedulableAndUnresolvable, &[NOT_HELPFUL]),
+            );
+            continue;
+        }
+        match victims_on(pod, node, plugins) {
+            Err(status) => {
+                statuses.insert(node.name.clone(), status);
+            }
+            Ok(victims) => {
+                // Upstream prefers: lowest highest-victim priority, then the smallest
+                // priority sum, then the fewest victims (PDB and start-time rules aside).
+                let priorities: Vec<i32> = victims
+                    .iter()
+                    .filter_map(|v| node.pods.get(v).map(|p| p.priority))
+                    .collect();
+                let rank = (
+                    priorities.iter().copied().max().unwrap_or(i32::MIN),
+                    priorities.iter().sum::<i32>(),
+                    victims.len(),
+                );
+                if best.as_ref().is_none_or(|(_, _, r)| rank < *r) {
+                    best = Some((node.name.clone(), victims, rank));
+                }
+            }
+        }
+    }
+    match best {
+        Some((node, victims, _)) => Outcome::Preempt { node, victims },
+        // Upstream nests a whole FitError message, period included, so the final
+        // FailedScheduling text ends in "..", as real clusters print it.
+        None => Outcome::NotHelpful(format!(
+            "preemption: {}",
+            fit_error::message(nodes.len(), &statuses, Some(NOT_HELPFUL), None)
+        )),
+    }
+}

@@ -1,0 +1,226 @@
+//! The scheduling queue: activeQ ordered by PrioritySort (higher priority first, then
+//! the earlier arrival), backoffQ (1 s doubling to 10 s per attempt), and the
+//! unschedulable pods, moved back when a cluster event may help them or after
+//! five minutes, as upstream's queue does.
+
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::sim::{Duration, VirtualTime};
+
+/// Upstream's initial and maximum pod backoff.
+pub const INITIAL_BACKOFF_MS: Duration = 1_000;
+pub const MAX_BACKOFF_MS: Duration = 10_000;
+/// How long a pod may stay unschedulable before it is retried anyway.
+pub const UNSCHEDULABLE_TIMEOUT_MS: Duration = 5 * 60_000;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Place {
+    Active,
+    Backoff,
+    Unschedulable,
+    /// Popped and being scheduled.
+    InFlight,
+}
+
+struct Entry {
+    priority: i32,
+    /// When the pod first entered the queue (PrioritySort's tie-breaker).
+    arrived: VirtualTime,
+    attempts: u32,
+    last_attempt: VirtualTime,
+    place: Place,
+    /// A cluster event happened while the pod was in flight.
+    moved_while_in_flight: bool,
+}
+
+/// The queue of pods waiting for a node.
+#[derive(Default)]
+pub struct SchedulingQueue {
+    entries: BTreeMap<String, Entry>,
+    active: BTreeSet<(Reverse<i32>, VirtualTime, String)>,
+}
+
+impl SchedulingQueue {
+    /// Adds a new pod (or refreshes the priority of a known one) to activeQ.
+    pub fn add(&mut self, key: &str, priority: i32, now: VirtualTime) {
+        if self.entries.contains_key(key) {
+            return;
+        }
+        self.entries.insert(
+            key.to_string(),
+            Entry {
+                priority,
+                arrived: now,
+                attempts: 0,
+                last_attempt: now,
+                place: Place::Active,
+                moved_while_in_flight: false,
+            },
+        );
+        self.active
+            .insert((Reverse(priority), now, key.to_string()));
+    }
+
+    /// Whether the queue holds `key` anywhere.
+    pub fn contains(&self, key: &str) -> bool {
+        self.entries.contains_key(key)
+    }
+
+    /// Forgets a pod (bound, deleted, or no longer ours).
+    pub fn remove(&mut self, key: &str) {
+        if let Some(e) = self.entries.remove(key) {
+            self.active
+                .remove(&(Reverse(e.priority), e.arrived, key.to_string()));
+        }
+    }
+
+    /// Takes the next pod to schedule.
+    pub fn pop(&mut self) -> Option<String> {
+        let (_, _, key) = self.active.pop_first()?;
+        if let Some(e) = self.entries.get_mut(&key) {
+            e.place = Place::InFlight;
+            e.moved_while_in_flight = false;
+        }
+        Some(key)
+    }
+
+    /// Whether activeQ has work.
+    pub fn has_active(&self) -> bool {
+        !self.active.is_empty()
+    }
+
+    fn backoff_of(e: &Entry) -> Duration {
+        let doublings = e.attempts.saturating_sub(1).min(16);
+        (INITIAL_BACKOFF_MS << doublings).min(MAX_BACKOFF_MS)
+    }
+
+    /// The attempt failed: the pod waits as unschedulable, or in backoff when a
+    /// cluster event came during the attempt or the failure was an error.
+    pub fn failed(&mut self, key: &str, now: VirtualTime, error: bool) {
+        let Some(e) = self.entries.get_mut(key) else {
+            return;
+        };
+        e.attempts += 1;
+        e.last_attempt = now;
+        e.place = if error || e.moved_while_in_flight {
+            Place::Backoff
+        } else {
+            Place::Unschedulable
+        };
+    }
+
+    /// A cluster event that may make unschedulable pods fit: move them to activeQ
+    /// (or backoffQ while their backoff lasts).
+    pub fn move_all(&mut self, now: VirtualTime) {
+        for (key, e) in self.entries.iter_mut() {
+            match e.place {
+                Place::Unschedulable => {
+                    if e.last_attempt.after(Self::backoff_of(e)) > now {
+                        e.place = Place::Backoff;
+                    } else {
+                        e.place = Place::Active;
+                        self.active
+                            .insert((Reverse(e.priority), e.arrived, key.clone()));
+                    }
+                }
+                Place::InFlight => e.moved_while_in_flight = true,
+                _ => {}
+            }
+        }
+    }
+
+    /// Moves pods whose backoff is over to activeQ, and pods unschedulable for five
+    /// minutes back to the queue.
+    pub fn flush(&mut self, now: VirtualTime) {
+        for (key, e) in self.entries.iter_mut() {
+            let due = match e.place {
+                Place::Backoff => e.last_attempt.after(Self::backoff_of(e)) <= now,
+                Place::Unschedulable => e.last_attempt.after(UNSCHEDULABLE_TIMEOUT_MS) <= now,
+                _ => false,
+            };
+            if due {
+                e.place = Place::Active;
+                self.active
+                    .insert((Reverse(e.priority), e.arrived, key.clone()));
+            }
+        }
+    }
+
+    /// When the earliest backoff ends, if any pod is backing off.
+    pub fn next_backoff_end(&self) -> Option<VirtualTime> {
+        self.entries
+            .values()
+            .filter(|e| e.place == Place::Backoff)
+            .map(|e| e.last_attempt.after(Self::backoff_of(e)))
+            .min()
+    }
+
+    /// How many pods are unschedulable (for `sim status` and tests).
+    pub fn unschedulable_count(&self) -> usize {
+        self.entries
+            .values()
+            .filter(|e| e.place == Place::Unschedulable)
+            .count()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn higher_priority_first_then_arrival() {
+        let mut q = SchedulingQueue::default();
+        q.add("a", 0, VirtualTime(1));
+        q.add("b", 100, VirtualTime(2));
+        q.add("c", 0, VirtualTime(0));
+        assert_eq!(q.pop().as_deref(), Some("b"));
+        assert_eq!(q.pop().as_deref(), Some("c"));
+        assert_eq!(q.pop().as_deref(), Some("a"));
+        assert_eq!(q.pop(), None);
+    }
+
+    #[test]
+    fn backoff_doubles_to_ten_seconds() {
+        let mut q = SchedulingQueue::default();
+        q.add("a", 0, VirtualTime(0));
+        let mut ends = Vec::new();
+        let mut now = VirtualTime(0);
+        for _ in 0..6 {
+            q.pop();
+            q.failed("a", now, true);
+            let end = q.next_backoff_end().unwrap();
+            ends.push(end.millis() - now.millis());
+            now = end;
+            q.flush(now);
+        }
+        assert_eq!(ends, [1_000, 2_000, 4_000, 8_000, 10_000, 10_000]);
+    }
+
+    #[test]
+    fn unschedulable_pods_wait_for_an_event_or_five_minutes() {
+        let mut q = SchedulingQueue::default();
+        q.add("a", 0, VirtualTime(0));
+        q.pop();
+        q.failed("a", VirtualTime(0), false);
+        q.flush(VirtualTime(60_000));
+        assert!(!q.has_active());
+        q.move_all(VirtualTime(60_000));
+        assert_eq!(q.pop().as_deref(), Some("a"));
+        q.failed("a", VirtualTime(60_000), false);
+        q.flush(VirtualTime(60_000 + UNSCHEDULABLE_TIMEOUT_MS));
+        assert!(q.has_active());
+    }
+
+    #[test]
+    fn an_event_during_the_attempt_sends_the_pod_to_backoff() {
+        let mut q = SchedulingQueue::default();
+        q.add("a", 0, VirtualTime(0));
+        q.pop();
+        q.move_all(VirtualTime(0));
+        q.failed("a", VirtualTime(0), false);
+        assert_eq!(q.unschedulable_count(), 0);
+        assert_eq!(q.next_backoff_end(), Some(VirtualTime(1_000)));
+    }
+}

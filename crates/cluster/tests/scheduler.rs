@@ -1,0 +1,257 @@
+//! The scheduler in a running cluster: binding and Scheduled events, the exact
+//! FailedScheduling text and PodScheduled condition, retry on a cluster event,
+//! preemption of the right victim, cordoned nodes, unknown schedulers, and the
+//! explanation annotations.
+
+mod common;
+
+use common::Cluster;
+use kubecraft_cluster::api::Request;
+use kubecraft_cluster::cluster;
+use kubecraft_cluster::kubelet::NodeConfig;
+use kubecraft_cluster::scheduler::explain;
+use serde_json::{json, Value};
+
+fn pod(name: &str, cpu: &str) -> Value {
+    json!({
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": name},
+        "spec": {"containers": [{"name": "app", "image": "nginx",
+            "resources": {"requests": {"cpu": cpu}}}]},
+    })
+}
+
+fn create(c: &mut Cluster, body: Value) {
+    let (code, out) = c.post("/api/v1/namespaces/default/pods", body);
+    assert_eq!(code, 201, "{out}");
+}
+
+fn node_of(c: &mut Cluster, name: &str) -> String {
+    let (_, p) = c.get(&format!("/api/v1/namespaces/default/pods/{name}"));
+    p["spec"]["nodeName"].as_str().unwrap_or("").to_string()
+}
+
+fn events(c: &mut Cluster, about: &str, reason: &str) -> Vec<String> {
+    let (_, list) = c.get("/api/v1/namespaces/default/events");
+    list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["involvedObject"]["name"] == about && e["reason"] == reason)
+        .map(|e| e["message"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn pods_are_bound_to_workers_and_the_binding_is_announced() {
+    let mut c = Cluster::with_world(cluster::start(1));
+    create(&mut c, pod("web", "100m"));
+    c.world.settle(60_000);
+    let node = node_of(&mut c, "web");
+    assert!(node.starts_with("node-"), "bound to {node}");
+    assert_eq!(
+        events(&mut c, "web", "Scheduled"),
+        [format!("Successfully assigned default/web to {node}")]
+    );
+    let (_, p) = c.get("/api/v1/namespaces/default/pods/web");
+    assert_eq!(
+        p["metadata"]["annotations"][explain::SELECTED_NODE],
+        json!(node)
+    );
+    let filter: Value = serde_json::from_str(
+        p["metadata"]["annotations"][explain::FILTER_RESULT]
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        filter["control-plane"]["TaintToleration"],
+        "node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }"
+    );
+    assert_eq!(filter["node-1"]["NodeResourcesFit"], "passed");
+    let scores: Value = serde_json::from_str(
+        p["metadata"]["annotations"][explain::FINAL_SCORE_RESULT]
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
+    assert!(scores[node.as_str()]["total"].is_string());
+}
+
+#[test]
+fn a_pod_that_fits_nowhere_says_why_in_upstream_words_until_a_node_is_added() {
+    let mut c = Cluster::with_world(cluster::start(1));
+    create(&mut c, pod("big", "5"));
+    c.world.settle(60_000);
+    assert_eq!(node_of(&mut c, "big"), "");
+    let expected = "0/4 nodes are available: 1 node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }, 3 Insufficient cpu. preemption: 0/4 nodes are available: 1 Preemption is not helpful for scheduling, 3 No preemption victims found for incoming pod..";
+    assert_eq!(events(&mut c, "big", "FailedScheduling"), [expected]);
+    let (_, p) = c.get("/api/v1/namespaces/default/pods/big");
+    let condition = &p["status"]["conditions"][0];
+    assert_eq!(
+        (
+            &condition["type"],
+            &condition["status"],
+            &condition["reason"]
+        ),
+        (
+            &json!("PodScheduled"),
+            &json!("False"),
+            &json!("Unschedulable")
+        )
+    );
+    assert_eq!(condition["message"], expected);
+
+    cluster::add_node(&mut c.world, NodeConfig::worker("huge", 0, "16", "64Gi")).unwrap();
+    c.world.settle(60_000);
+    assert_eq!(node_of(&mut c, "big"), "huge");
+}
+
+#[test]
+fn a_high_priority_pod_preempts_the_lowest_priority_victim() {
+    let mut c = Cluster::with_world(cluster::start(1));
+    for (name, value) in [("low", 10), ("mid", 1_000), ("high", 1_000_000)] {
+        let class = json!({"apiVersion": "scheduling.k8s.io/v1", "kind": "PriorityClass",
+            "metadata": {"name": name}, "value": value});
+        assert_eq!(
+            c.post("/apis/scheduling.k8s.io/v1/priorityclasses", class)
+                .0,
+            201
+        );
+    }
+    // Fill each worker with 3 CPUs: one low-priority and one mid-priority pod each.
+    for n in 1..=3 {
+        let mut low = pod(&format!("low-{n}"), "1500m");
+        low["spec"]["priorityClassName"] = json!("low");
+        low["spec"]["nodeName"] = json!(format!("node-{n}"));
+        create(&mut c, low);
+        let mut normal = pod(&format!("mid-{n}"), "1500m");
+        normal["spec"]["priorityClassName"] = json!("mid");
+        normal["spec"]["nodeName"] = json!(format!("node-{n}"));
+        create(&mut c, normal);
+    }
+    c.world.settle(60_000);
+    let mut urgent = pod("urgent", "2");
+    urgent["spec"]["priorityClassName"] = json!("high");
+    create(&mut c, urgent);
+    c.world.settle(120_000);
+    let node = node_of(&mut c, "urgent");
+    assert!(node.starts_with("node-"), "urgent pod bound to {node:?}");
+    let victim = format!("low-{}", &node[5..]);
+    assert_eq!(
+        c.get(&format!("/api/v1/namespaces/default/pods/{victim}"))
+            .0,
+        404
+    );
+    let (_, urgent) = c.get("/api/v1/namespaces/default/pods/urgent");
+    let uid = urgent["metadata"]["uid"].as_str().unwrap().to_string();
+    assert_eq!(
+        events(&mut c, &victim, "Preempted"),
+        [format!("Preempted by pod {uid} on node {node}")]
+    );
+    // Only one victim: the other workers keep both their pods.
+    let (_, pods) = c.get("/api/v1/namespaces/default/pods");
+    assert_eq!(pods["items"].as_array().unwrap().len(), 6);
+}
+
+#[test]
+fn preemption_policy_never_is_not_eligible() {
+    let mut c = Cluster::with_world(cluster::start(1));
+    let mut p = pod("polite", "5");
+    p["spec"]["preemptionPolicy"] = json!("Never");
+    create(&mut c, p);
+    c.world.settle(60_000);
+    assert_eq!(
+        events(&mut c, "polite", "FailedScheduling"),
+        ["0/4 nodes are available: 1 node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }, 3 Insufficient cpu. preemption: not eligible due to preemptionPolicy=Never."]
+    );
+}
+
+#[test]
+fn cordoned_nodes_and_node_selectors_narrow_the_choice() {
+    let mut c = Cluster::with_world(cluster::start(1));
+    for n in ["node-1", "node-2"] {
+        c.send(Request::patch(
+            format!("/api/v1/nodes/{n}"),
+            "application/merge-patch+json",
+            r#"{"spec":{"unschedulable":true}}"#,
+        ));
+    }
+    c.world.settle(60_000);
+    create(&mut c, pod("a", "100m"));
+    let mut zoned = pod("zoned", "100m");
+    zoned["spec"]["nodeSelector"] = json!({"topology.kubernetes.io/zone": "zone-a"});
+    create(&mut c, zoned);
+    c.world.settle(60_000);
+    assert_eq!(node_of(&mut c, "a"), "node-3");
+    assert_eq!(
+        events(&mut c, "zoned", "FailedScheduling"),
+        ["0/4 nodes are available: 1 node(s) didn't match Pod's node affinity/selector, 1 node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }, 2 node(s) were unschedulable. preemption: 0/4 nodes are available: 4 Preemption is not helpful for scheduling.."]
+    );
+}
+
+#[test]
+fn pods_for_another_scheduler_or_with_gates_stay_pending() {
+    let mut c = Cluster::with_world(cluster::start(1));
+    let mut other = pod("other", "100m");
+    other["spec"]["schedulerName"] = json!("my-scheduler");
+    create(&mut c, other);
+    let mut gated = pod("gated", "100m");
+    gated["spec"]["schedulingGates"] = json!([{"name": "example.com/wait"}]);
+    create(&mut c, gated);
+    c.world.settle(60_000);
+    assert_eq!(node_of(&mut c, "other"), "");
+    assert_eq!(node_of(&mut c, "gated"), "");
+    assert!(events(&mut c, "other", "FailedScheduling").is_empty());
+    c.send(Request::patch(
+        "/api/v1/namespaces/default/pods/gated",
+        "application/merge-patch+json",
+        r#"{"spec":{"schedulingGates":null}}"#,
+    ));
+    c.world.settle(60_000);
+    assert!(node_of(&mut c, "gated").starts_with("node-"));
+}
+
+#[test]
+fn the_same_seed_schedules_the_same_way() {
+    let run = |seed| {
+        let mut c = Cluster::with_world(cluster::start(seed));
+        for i in 0..12 {
+            create(&mut c, pod(&format!("p{i}"), "250m"));
+        }
+        c.world.settle(120_000);
+        (0..12)
+            .map(|i| node_of(&mut c, &format!("p{i}")))
+            .collect::<Vec<_>>()
+            .join(",")
+            + &c.world.trace().to_json_lines()
+    };
+    let seed = 42;
+    assert!(run(seed) == run(seed), "seed {seed}: runs differ");
+}
+
+#[test]
+fn priority_admission_resolves_classes_with_upstream_errors() {
+    let mut c = Cluster::with_world(cluster::start(1));
+    let mut p = pod("p", "100m");
+    p["spec"]["priorityClassName"] = json!("nope");
+    let (code, status) = c.post("/api/v1/namespaces/default/pods", p);
+    assert_eq!(code, 403);
+    assert_eq!(
+        status["message"],
+        "pods \"p\" is forbidden: no PriorityClass with name nope was found"
+    );
+    let mut critical = pod("critical", "100m");
+    critical["spec"]["priorityClassName"] = json!("system-node-critical");
+    let (code, created) = c.post("/api/v1/namespaces/default/pods", critical);
+    assert_eq!(code, 201);
+    assert_eq!(created["spec"]["priority"], 2_000_001_000);
+    let mut forced = pod("forced", "100m");
+    forced["spec"]["priority"] = json!(7);
+    let (code, status) = c.post("/api/v1/namespaces/default/pods", forced);
+    assert_eq!(code, 403);
+    assert_eq!(
+        status["message"],
+        "pods \"forced\" is forbidden: the integer value of priority (7) must not be provided in pod spec; priority admission controller computed 0 from the given PriorityClass name"
+    );
+}
