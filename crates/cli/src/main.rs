@@ -17,6 +17,7 @@ use kubecraft_cluster::api::{Method, Request};
 use kubecraft_cluster::sim::World;
 
 /// mimalloc: the engine allocates many small JSON values; it is about a third faster than the system allocator.
+#[cfg(not(target_arch = "wasm32"))]
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

@@ -162,12 +162,19 @@ fn parse_path(path: &str) -> Result<Vec<Step>, String> {
     Ok(steps)
 }
 
+/// A field name up to the next `.`, `[` or space; `\.` is a literal dot (as in
+/// `{.metadata.annotations.example\.com/key}`).
 fn read_name(chars: &[char], start: usize) -> (String, usize) {
+    let mut name = String::new();
     let mut end = start;
     while end < chars.len() && !matches!(chars[end], '.' | '[' | ' ') {
+        if chars[end] == '\\' && chars.get(end + 1) == Some(&'.') {
+            end += 1;
+        }
+        name.push(chars[end]);
         end += 1;
     }
-    (chars[start..end].iter().collect(), end)
+    (name, end)
 }
 
 fn find_bracket(chars: &[char], open: usize) -> Option<usize> {
@@ -346,6 +353,15 @@ mod tests {
             {"metadata": {"name": "a"}, "status": {"conditions": [{"type": "Ready", "status": "True"}]}, "spec": {"containers": [{"image": "nginx", "ports": [{"containerPort": 80}]}]}},
             {"metadata": {"name": "b"}, "status": {"conditions": [{"type": "Ready", "status": "False"}]}, "spec": {"containers": [{"image": "redis"}]}}
         ]})
+    }
+
+    #[test]
+    fn escaped_dots_stay_in_the_field_name() {
+        let obj = serde_json::json!({"metadata": {"annotations": {"example.com/key": "v"}}});
+        assert_eq!(
+            render("{.metadata.annotations.example\\.com/key}", &obj, false).unwrap(),
+            "v"
+        );
     }
 
     #[test]
