@@ -32,6 +32,14 @@ impl Kubectl {
         self.config.namespace()
     }
 
+    /// The namespace a command works in: its `-n`/`--namespace`, else the context's.
+    pub fn namespace_for(&self, parsed: &flags::Parsed) -> String {
+        parsed
+            .get("namespace")
+            .map(String::from)
+            .unwrap_or_else(|| self.namespace())
+    }
+
     /// Runs one command line (already split into words, without the leading `kubectl`);
     /// `stdin` is what `-f -` reads.
     pub fn run(

@@ -86,10 +86,7 @@ pub fn run(
             return out;
         }
     };
-    let namespace = parsed
-        .get("namespace")
-        .map(String::from)
-        .unwrap_or_else(|| kubectl.namespace());
+    let namespace = kubectl.namespace_for(&parsed);
     if read.objects.is_empty() && read.error.is_none() {
         out.fail("error: no objects passed to apply\n");
         return out;

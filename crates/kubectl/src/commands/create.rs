@@ -91,10 +91,7 @@ pub fn run(
             return out;
         }
     };
-    let namespace = parsed
-        .get("namespace")
-        .map(String::from)
-        .unwrap_or_else(|| kubectl.namespace());
+    let namespace = kubectl.namespace_for(&parsed);
     if command == "create" {
         return from_manifests(kubectl, transport, &parsed, &namespace, mode, stdin);
     }

@@ -82,10 +82,7 @@ pub fn run(
         out.fail("error: --grace-period=0 must have --force specified\n");
         return out;
     }
-    let namespace = parsed
-        .get("namespace")
-        .map(String::from)
-        .unwrap_or_else(|| kubectl.namespace());
+    let namespace = kubectl.namespace_for(&parsed);
     let resources = discover(transport);
     let mut errors = Output::default();
     let mut victims: Vec<Victim> = Vec::new();

@@ -29,10 +29,7 @@ pub fn run(kubectl: &mut Kubectl, transport: &mut dyn Transport, args: &[String]
             return out;
         }
     };
-    let namespace = parsed
-        .get("namespace")
-        .map(String::from)
-        .unwrap_or_else(|| kubectl.namespace());
+    let namespace = kubectl.namespace_for(&parsed);
     let target = single_target(
         &parsed.positional,
         "error: You must provide one or more resources by argument or filename.\n",

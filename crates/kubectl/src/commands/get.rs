@@ -66,10 +66,7 @@ pub fn run(kubectl: &mut Kubectl, transport: &mut dyn Transport, args: &[String]
         return out;
     }
     let all_namespaces = parsed.is_set("all-namespaces");
-    let namespace = parsed
-        .get("namespace")
-        .map(String::from)
-        .unwrap_or_else(|| kubectl.namespace());
+    let namespace = kubectl.namespace_for(&parsed);
     let resources = discover(transport);
     let targets = match targets(&resources, &parsed.positional) {
         Ok(t) => t,

@@ -62,10 +62,7 @@ pub fn run(
             return out;
         }
     };
-    let namespace = parsed
-        .get("namespace")
-        .map(String::from)
-        .unwrap_or_else(|| kubectl.namespace());
+    let namespace = kubectl.namespace_for(&parsed);
     let (targets, updates): (Vec<&String>, Vec<&String>) = parsed
         .positional
         .iter()

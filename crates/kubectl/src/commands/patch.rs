@@ -48,10 +48,7 @@ pub fn run(kubectl: &mut Kubectl, transport: &mut dyn Transport, args: &[String]
             return out;
         }
     };
-    let namespace = parsed
-        .get("namespace")
-        .map(String::from)
-        .unwrap_or_else(|| kubectl.namespace());
+    let namespace = kubectl.namespace_for(&parsed);
     let target = single_target(
         &parsed.positional,
         "error: resource(s) were provided, but no name was specified\n",

@@ -37,10 +37,7 @@ pub fn run(
             return out;
         }
     };
-    let namespace = parsed
-        .get("namespace")
-        .map(String::from)
-        .unwrap_or_else(|| kubectl.namespace());
+    let namespace = kubectl.namespace_for(&parsed);
     let resources = discover(transport);
     let mut errors = Output::default();
     for obj in &read.objects {

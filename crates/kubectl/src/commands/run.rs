@@ -65,10 +65,7 @@ pub fn run(kubectl: &mut Kubectl, transport: &mut dyn Transport, args: &[String]
             return out;
         }
     };
-    let namespace = parsed
-        .get("namespace")
-        .map(String::from)
-        .unwrap_or_else(|| kubectl.namespace());
+    let namespace = kubectl.namespace_for(&parsed);
     if parsed.get("namespace").is_some() {
         pod["metadata"]["namespace"] = json!(namespace);
     }

@@ -36,10 +36,7 @@ pub fn run(kubectl: &mut Kubectl, transport: &mut dyn Transport, args: &[String]
         out.fail("error: The --replicas=COUNT flag is required, and COUNT must be greater than or equal to 0\n");
         return out;
     }
-    let namespace = parsed
-        .get("namespace")
-        .map(String::from)
-        .unwrap_or_else(|| kubectl.namespace());
+    let namespace = kubectl.namespace_for(&parsed);
     let targets: Vec<(String, String)> = match parsed.positional.as_slice() {
         [one] if one.contains('/') => {
             let (t, n) = one.split_once('/').expect("checked");

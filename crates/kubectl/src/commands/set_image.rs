@@ -28,10 +28,7 @@ pub fn run(kubectl: &mut Kubectl, transport: &mut dyn Transport, args: &[String]
         out.fail("error: at least one image update is required\n");
         return out;
     }
-    let namespace = parsed
-        .get("namespace")
-        .map(String::from)
-        .unwrap_or_else(|| kubectl.namespace());
+    let namespace = kubectl.namespace_for(&parsed);
     let target = single_target(
         &targets,
         "error: You must provide one or more resources by argument or filename.\n",
