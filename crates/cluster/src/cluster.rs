@@ -96,12 +96,14 @@ pub fn remove_node(world: &mut World, name: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Fails a machine: its kubelet stops heartbeating and stops running pods.
-pub fn fail_node(world: &mut World, name: &str) -> Result<(), String> {
-    if !world.remove_component(&kubelet::actor_name(name)) {
-        return Err(format!("node {name:?} has no running kubelet"));
-    }
-    let patch = serde_json::json!({"metadata": {"annotations": {FAILED_ANNOTATION: "true"}}});
+/// Sets or clears [`FAILED_ANNOTATION`] on the node.
+fn mark_failed(world: &mut World, name: &str, failed: bool) {
+    let value = if failed {
+        Value::from("true")
+    } else {
+        Value::Null
+    };
+    let patch = serde_json::json!({"metadata": {"annotations": {FAILED_ANNOTATION: value}}});
     world.call(
         SIM_ACTOR,
         &Request::patch(
@@ -110,6 +112,14 @@ pub fn fail_node(world: &mut World, name: &str) -> Result<(), String> {
             patch.to_string(),
         ),
     );
+}
+
+/// Fails a machine: its kubelet stops heartbeating and stops running pods.
+pub fn fail_node(world: &mut World, name: &str) -> Result<(), String> {
+    if !world.remove_component(&kubelet::actor_name(name)) {
+        return Err(format!("node {name:?} has no running kubelet"));
+    }
+    mark_failed(world, name, true);
     Ok(())
 }
 
@@ -122,15 +132,7 @@ pub fn recover_node(world: &mut World, name: &str) -> Result<(), String> {
     if response.status != 200 {
         return Err(format!("node {name:?} not found"));
     }
-    let patch = serde_json::json!({"metadata": {"annotations": {FAILED_ANNOTATION: null}}});
-    world.call(
-        SIM_ACTOR,
-        &Request::patch(
-            format!("/api/v1/nodes/{name}"),
-            "application/merge-patch+json",
-            patch.to_string(),
-        ),
-    );
+    mark_failed(world, name, false);
     world.add_component(Box::new(Kubelet::new(config_of(&response.body_json()))));
     Ok(())
 }

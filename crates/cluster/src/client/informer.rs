@@ -58,11 +58,7 @@ impl<T: DeserializeOwned + Metadata<Ty = ObjectMeta>> Informer<T> {
 
     /// Lists and starts watching; returns the deltas against what the cache held.
     pub fn start(&mut self, ctx: &mut Ctx) -> Vec<Delta<T>> {
-        let mut list = Request::get(self.path.clone());
-        for (k, v) in &self.query {
-            list = list.with_query(k, v.clone());
-        }
-        let response = ctx.call(list);
+        let response = ctx.call(self.request(Request::get(self.path.clone())));
         let body = response.body_json();
         let rv = body
             .pointer("/metadata/resourceVersion")
@@ -97,15 +93,19 @@ impl<T: DeserializeOwned + Metadata<Ty = ObjectMeta>> Informer<T> {
             old: Some(previous),
         }));
         self.objects = fresh;
-        let mut watch = Request::get(self.path.clone())
+        let watch = Request::get(self.path.clone())
             .with_query("watch", "true")
             .with_query("resourceVersion", rv)
             .with_query("allowWatchBookmarks", "true");
-        for (k, v) in &self.query {
-            watch = watch.with_query(k, v.clone());
-        }
-        self.watch = ctx.call(watch).watch_id();
+        self.watch = ctx.call(self.request(watch)).watch_id();
         deltas
+    }
+
+    /// `request` narrowed by the informer's selectors.
+    fn request(&self, request: Request) -> Request {
+        self.query
+            .iter()
+            .fold(request, |r, (k, v)| r.with_query(k, v.clone()))
     }
 
     /// Whether `watch` is this informer's watch.

@@ -7,3 +7,9 @@ pub mod recorder;
 
 pub use informer::{Delta, Informer};
 pub use recorder::{ObjectRef, Recorder};
+
+/// The API path of the pod stored under `key` (`namespace/name`).
+pub fn pod_path(key: &str) -> String {
+    let (namespace, name) = key.split_once('/').unwrap_or(("default", key));
+    format!("/api/v1/namespaces/{namespace}/pods/{name}")
+}

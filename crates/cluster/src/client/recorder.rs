@@ -1,7 +1,9 @@
 //! An event recorder: how components report what they did as core/v1 Events
 //! (`kubectl describe` and `kubectl events` read them).
 
-use serde_json::{json, Value};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use k8s_openapi::Metadata;
+use serde_json::json;
 
 use crate::api::Request;
 use crate::sim::Ctx;
@@ -18,20 +20,27 @@ pub struct ObjectRef {
 }
 
 impl ObjectRef {
-    /// A reference to the object in `obj` (a JSON object with apiVersion, kind, metadata).
-    pub fn to(obj: &Value) -> ObjectRef {
-        let text = |path: &str| {
-            obj.pointer(path)
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .to_string()
-        };
+    /// A reference to a typed object (a Pod, a Deployment, ...).
+    pub fn of<T: k8s_openapi::Resource + Metadata<Ty = ObjectMeta>>(obj: &T) -> ObjectRef {
+        let meta = obj.metadata();
         ObjectRef {
-            api_version: text("/apiVersion"),
-            kind: text("/kind"),
-            namespace: text("/metadata/namespace"),
-            name: text("/metadata/name"),
-            uid: text("/metadata/uid"),
+            api_version: T::API_VERSION.into(),
+            kind: T::KIND.into(),
+            namespace: meta.namespace.clone().unwrap_or_default(),
+            name: meta.name.clone().unwrap_or_default(),
+            uid: meta.uid.clone().unwrap_or_default(),
+            field_path: None,
+        }
+    }
+
+    /// A reference to a Node as its kubelet writes it: the UID is the node's name.
+    pub fn node(name: &str) -> ObjectRef {
+        ObjectRef {
+            api_version: "v1".into(),
+            kind: "Node".into(),
+            namespace: String::new(),
+            name: name.into(),
+            uid: name.into(),
             field_path: None,
         }
     }

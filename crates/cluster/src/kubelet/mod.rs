@@ -71,14 +71,7 @@ impl Kubelet {
         let boot_id = ctx.rng().uuid();
         let node = self.config.node_object(&ctx.timestamp(), &boot_id);
         ctx.call(Request::post("/api/v1/nodes", node.to_string()));
-        let about = crate::client::ObjectRef {
-            api_version: "v1".into(),
-            kind: "Node".into(),
-            namespace: String::new(),
-            name: self.config.name.clone(),
-            uid: self.config.name.clone(),
-            field_path: None,
-        };
+        let about = crate::client::ObjectRef::node(&self.config.name);
         for (reason, message) in [
             ("Starting", "Starting kubelet.".to_string()),
             (

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 
 use super::images;
 use crate::api::Request;
-use crate::client::{ObjectRef, Recorder};
+use crate::client::{pod_path, ObjectRef, Recorder};
 use crate::sim::Ctx;
 
 /// Pull time bounds for an image not yet on the node, in virtual milliseconds.
@@ -47,22 +47,6 @@ pub struct PodWorkers {
     pods: BTreeMap<String, PodRecord>,
     steps: BTreeMap<u64, Step>,
     next_step: u64,
-}
-
-fn pod_ref(pod: &Pod) -> ObjectRef {
-    ObjectRef {
-        api_version: "v1".into(),
-        kind: "Pod".into(),
-        namespace: pod.metadata.namespace.clone().unwrap_or_default(),
-        name: pod.metadata.name.clone().unwrap_or_default(),
-        uid: pod.metadata.uid.clone().unwrap_or_default(),
-        field_path: None,
-    }
-}
-
-fn pod_path(key: &str) -> String {
-    let (ns, name) = key.split_once('/').unwrap_or(("default", key));
-    format!("/api/v1/namespaces/{ns}/pods/{name}")
 }
 
 /// A condition as the kubelet writes it.
@@ -148,8 +132,8 @@ impl PodWorkers {
             if !record.stopping {
                 record.stopping = true;
                 for c in pod.spec.iter().flat_map(|s| &s.containers) {
-                    let about =
-                        pod_ref(pod).with_field_path(format!("spec.containers{{{}}}", c.name));
+                    let about = ObjectRef::of(pod)
+                        .with_field_path(format!("spec.containers{{{}}}", c.name));
                     recorder.event(
                         ctx,
                         &about,
@@ -237,7 +221,8 @@ impl PodWorkers {
         let mut pulls = Vec::new();
         for c in pod.spec.iter().flat_map(|s| &s.containers) {
             let image = c.image.clone().unwrap_or_default();
-            let about = pod_ref(pod).with_field_path(format!("spec.containers{{{}}}", c.name));
+            let about =
+                ObjectRef::of(pod).with_field_path(format!("spec.containers{{{}}}", c.name));
             let always = c.image_pull_policy.as_deref() == Some("Always");
             if self.images.contains(&image) && !always {
                 recorder.event(
@@ -290,8 +275,8 @@ impl PodWorkers {
                     return true;
                 }
                 for (container, image, took) in pulls {
-                    let about =
-                        pod_ref(&pod).with_field_path(format!("spec.containers{{{container}}}"));
+                    let about = ObjectRef::of(&pod)
+                        .with_field_path(format!("spec.containers{{{container}}}"));
                     recorder.event(
                         ctx,
                         &about,
@@ -321,7 +306,8 @@ impl PodWorkers {
         let ip = self.pods.get(key).map(|r| r.ip.clone()).unwrap_or_default();
         let mut containers = Vec::new();
         for c in pod.spec.iter().flat_map(|s| &s.containers) {
-            let about = pod_ref(pod).with_field_path(format!("spec.containers{{{}}}", c.name));
+            let about =
+                ObjectRef::of(pod).with_field_path(format!("spec.containers{{{}}}", c.name));
             recorder.event(
                 ctx,
                 &about,

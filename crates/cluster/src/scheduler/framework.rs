@@ -75,10 +75,12 @@ pub struct PodInfo {
 impl PodInfo {
     /// Facts about `pod`, stored under `key`.
     pub fn new(key: &str, pod: Pod) -> PodInfo {
-        let requests = resources::pod_requests(&pod);
-        let non_zero = resources::non_zero_requests(&pod);
-        let priority = pod.spec.as_ref().and_then(|s| s.priority).unwrap_or(0);
-        let host_ports = resources::host_ports(&pod);
+        let PodSummary {
+            requests,
+            non_zero,
+            priority,
+            host_ports,
+        } = PodSummary::of_pod(&pod);
         PodInfo {
             pod,
             key: key.into(),
@@ -100,6 +102,7 @@ impl PodInfo {
 }
 
 /// A node with what is already on it.
+#[derive(Clone)]
 pub struct NodeInfo {
     pub node: Node,
     pub name: String,
@@ -175,6 +178,16 @@ impl NodeInfo {
 }
 
 impl PodSummary {
+    /// The accounting of `pod`.
+    pub fn of_pod(pod: &Pod) -> PodSummary {
+        PodSummary {
+            requests: resources::pod_requests(pod),
+            non_zero: resources::non_zero_requests(pod),
+            priority: pod.spec.as_ref().and_then(|s| s.priority).unwrap_or(0),
+            host_ports: resources::host_ports(pod),
+        }
+    }
+
     /// The accounting of `info`'s pod.
     pub fn of(info: &PodInfo) -> PodSummary {
         PodSummary {

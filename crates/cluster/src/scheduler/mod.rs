@@ -20,7 +20,7 @@ use serde_json::json;
 
 use crate::api::Request;
 use crate::apiserver::watch::{EventType, WatchEvent, WatchId};
-use crate::client::{Delta, Informer, ObjectRef, Recorder};
+use crate::client::{pod_path, Delta, Informer, ObjectRef, Recorder};
 use crate::sim::{Component, Ctx, VirtualTime};
 use framework::{NodeInfo, PodInfo, PodSummary};
 use plugins::Enabled;
@@ -77,22 +77,6 @@ fn assigned_node(pod: &Pod) -> Option<&str> {
         .filter(|n| !n.is_empty())
 }
 
-fn pod_path(key: &str) -> String {
-    let (ns, name) = key.split_once('/').unwrap_or(("default", key));
-    format!("/api/v1/namespaces/{ns}/pods/{name}")
-}
-
-fn pod_ref(pod: &Pod) -> ObjectRef {
-    ObjectRef {
-        api_version: "v1".into(),
-        kind: "Pod".into(),
-        namespace: pod.metadata.namespace.clone().unwrap_or_default(),
-        name: pod.metadata.name.clone().unwrap_or_default(),
-        uid: pod.metadata.uid.clone().unwrap_or_default(),
-        field_path: None,
-    }
-}
-
 impl Scheduler {
     /// A scheduler named `name` (pods choose it with `spec.schedulerName`) running `plugins`.
     pub fn new(name: &str, plugins: Vec<Enabled>) -> Scheduler {
@@ -136,7 +120,7 @@ impl Scheduler {
             return;
         }
         self.forget(key);
-        let summary = PodSummary::of(&PodInfo::new(key, pod.clone()));
+        let summary = PodSummary::of_pod(pod);
         if let Some(info) = self.cache.get_mut(node) {
             info.add_pod(key, summary);
         }
@@ -205,7 +189,7 @@ impl Scheduler {
                     for (key, node_name) in &self.pod_nodes {
                         if node_name == &delta.key {
                             if let Some(pod) = self.pods.get(key) {
-                                info.add_pod(key, PodSummary::of(&PodInfo::new(key, pod.clone())));
+                                info.add_pod(key, PodSummary::of_pod(pod));
                             }
                         }
                     }
@@ -301,7 +285,7 @@ impl Scheduler {
             self.queue.remove(key);
             self.recorder.event(
                 ctx,
-                &pod_ref(&info.pod),
+                &ObjectRef::of(&info.pod),
                 "Normal",
                 "Scheduled",
                 &format!("Successfully assigned {namespace}/{name} to {node}"),
@@ -314,7 +298,7 @@ impl Scheduler {
                 .to_string();
             self.recorder.event(
                 ctx,
-                &pod_ref(&info.pod),
+                &ObjectRef::of(&info.pod),
                 "Warning",
                 "FailedScheduling",
                 &format!("running Bind plugin \"DefaultBinder\": {reason}"),
@@ -345,7 +329,7 @@ impl Scheduler {
         }
         self.recorder.event(
             ctx,
-            &pod_ref(&info.pod),
+            &ObjectRef::of(&info.pod),
             "Warning",
             "FailedScheduling",
             &message,
@@ -400,7 +384,7 @@ impl Scheduler {
             ));
             self.recorder.event(
                 ctx,
-                &pod_ref(&pod),
+                &ObjectRef::of(&pod),
                 "Normal",
                 "Preempted",
                 &format!("Preempted by pod {uid} on node {node}"),

@@ -39,10 +39,7 @@ fn victims_on(pod: &PodInfo, node: &NodeInfo, plugins: &[Enabled]) -> Result<Vec
             &[NO_VICTIMS],
         ));
     }
-    let mut trial = NodeInfo::new(node.node.clone());
-    for (key, p) in &node.pods {
-        trial.add_pod(key, p.clone());
-    }
+    let mut trial = node.clone();
     for (key, _) in &lower {
         trial.remove_pod(key);
     }

@@ -42,6 +42,13 @@ impl VirtualTime {
 }
 
 impl VirtualTime {
+    /// RFC 3339 with microseconds, as `metav1.MicroTime` serialises: `2026-01-01T00:00:05.250000Z`.
+    pub fn rfc3339_micros(self, epoch_unix_ms: i64) -> String {
+        self.timestamp(epoch_unix_ms)
+            .strftime("%Y-%m-%dT%H:%M:%S%.6fZ")
+            .to_string()
+    }
+
     /// The HTTP `Date` header form (RFC 7231): `Thu, 01 Jan 2026 00:00:05 GMT`.
     pub fn http_date(self, epoch_unix_ms: i64) -> String {
         let seconds = (epoch_unix_ms + self.0 as i64).div_euclid(1000);
@@ -107,6 +114,18 @@ mod tests {
         assert_eq!(
             VirtualTime(5_999).rfc3339(DEFAULT_EPOCH_UNIX_MS),
             "2026-01-01T00:00:05Z"
+        );
+    }
+
+    #[test]
+    fn formats_micro_times() {
+        assert_eq!(
+            VirtualTime(5_250).rfc3339_micros(DEFAULT_EPOCH_UNIX_MS),
+            "2026-01-01T00:00:05.250000Z"
+        );
+        assert_eq!(
+            VirtualTime(0).rfc3339_micros(DEFAULT_EPOCH_UNIX_MS),
+            "2026-01-01T00:00:00.000000Z"
         );
     }
 

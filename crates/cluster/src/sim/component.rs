@@ -55,14 +55,7 @@ impl Ctx<'_> {
 
     /// Now as a `metav1.MicroTime`: `2026-01-01T00:00:05.250000Z`.
     pub fn micro_timestamp(&self) -> String {
-        let ms = self.core.epoch_unix_ms() + self.core.now.millis() as i64;
-        let seconds = VirtualTime(self.core.now.millis() - self.core.now.millis() % 1000)
-            .rfc3339(self.core.epoch_unix_ms());
-        format!(
-            "{}.{:06}Z",
-            seconds.trim_end_matches('Z'),
-            ms.rem_euclid(1000) * 1000
-        )
+        self.core.now.rfc3339_micros(self.core.epoch_unix_ms())
     }
 
     /// Now in Unix milliseconds.
