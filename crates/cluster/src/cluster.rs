@@ -6,6 +6,7 @@
 use serde_json::Value;
 
 use crate::api::Request;
+use crate::controllers::{DeploymentController, ReplicaSetController};
 use crate::kubelet::{self, Kubelet, NodeConfig};
 use crate::scheduler::Scheduler;
 use crate::sim::World;
@@ -20,7 +21,7 @@ const SIM_ACTOR: &str = "sim";
 /// A fresh default cluster: `control-plane` and `node-1`..`node-3`, registered.
 pub fn start(seed: u64) -> World {
     let mut world = World::new(seed);
-    world.add_component(Box::new(Scheduler::default()));
+    add_control_plane(&mut world);
     for config in NodeConfig::default_cluster() {
         world.add_component(Box::new(Kubelet::new(config)));
     }
@@ -31,7 +32,7 @@ pub fn start(seed: u64) -> World {
 /// A cluster restored from a snapshot, its components started again.
 pub fn restore(snapshot: &Value) -> Result<World, String> {
     let mut world = World::from_snapshot(snapshot)?;
-    world.add_component(Box::new(Scheduler::default()));
+    add_control_plane(&mut world);
     for node in nodes(&mut world) {
         let failed = node
             .pointer("/metadata/annotations")
@@ -42,6 +43,13 @@ pub fn restore(snapshot: &Value) -> Result<World, String> {
         }
     }
     Ok(world)
+}
+
+/// The scheduler and the controllers.
+fn add_control_plane(world: &mut World) {
+    world.add_component(Box::new(Scheduler::default()));
+    world.add_component(Box::new(DeploymentController::default()));
+    world.add_component(Box::new(ReplicaSetController::default()));
 }
 
 fn nodes(world: &mut World) -> Vec<Value> {

@@ -14,6 +14,7 @@ pub mod api;
 pub mod apiserver;
 pub mod client;
 pub mod cluster;
+pub mod controllers;
 pub mod kubelet;
 pub mod scheduler;
 pub mod sim;

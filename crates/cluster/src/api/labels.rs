@@ -90,6 +90,20 @@ impl LabelSelector {
             .all(|r| r.matches(|key| map.and_then(|m| m.get(key)).and_then(Value::as_str)))
     }
 
+    /// Whether a typed label map matches (`None` is the empty set).
+    pub fn matches_map(&self, labels: Option<&std::collections::BTreeMap<String, String>>) -> bool {
+        self.requirements
+            .iter()
+            .all(|r| r.matches(|key| labels.and_then(|m| m.get(key)).map(String::as_str)))
+    }
+
+    /// Converts a typed `metav1.LabelSelector`.
+    pub fn of(
+        selector: &k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector,
+    ) -> Result<Self, String> {
+        Self::from_json(&serde_json::to_value(selector).unwrap_or_default())
+    }
+
     /// Parses upstream's string syntax.
     pub fn parse(text: &str) -> Result<Self, String> {
         let mut parser = Parser {

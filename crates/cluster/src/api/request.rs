@@ -210,6 +210,14 @@ impl Response {
         serde_json::from_str(self.body_text()).unwrap_or(serde_json::Value::Null)
     }
 
+    /// The `message` of a `metav1.Status` body (empty for other bodies).
+    pub fn status_message(&self) -> String {
+        self.body_json()["message"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    }
+
     /// The watch this response opened, if any.
     pub fn watch_id(&self) -> Option<WatchId> {
         match self.body {

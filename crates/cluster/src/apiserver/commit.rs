@@ -10,10 +10,30 @@ use super::fields::{labels_of, selectable_value};
 use super::storage::{object_key, Change, ChangeKind, StoredObject};
 use super::ApiServer;
 
+/// Metadata lists and maps upstream omits when empty (`omitempty`).
+const OMITTED_WHEN_EMPTY: &[&str] = &["labels", "annotations", "finalizers", "ownerReferences"];
+
+/// Drops empty `labels`, `annotations`, `finalizers` and `ownerReferences`, as
+/// upstream's encoder does, so removing the last owner leaves no `[]` behind.
+fn drop_empty_metadata(obj: &mut Value) {
+    if let Some(meta) = obj.get_mut("metadata").and_then(Value::as_object_mut) {
+        meta.retain(|key, value| {
+            !OMITTED_WHEN_EMPTY.contains(&key.as_str())
+                || match value {
+                    Value::Array(items) => !items.is_empty(),
+                    Value::Object(map) => !map.is_empty(),
+                    Value::Null => false,
+                    _ => true,
+                }
+        });
+    }
+}
+
 impl ApiServer {
     /// Builds the stored form of `obj` at resourceVersion `rv`.
     pub(super) fn stored(&self, resource: usize, obj: &mut Value, rv: u64) -> Arc<StoredObject> {
         let info = &self.served[resource].info;
+        drop_empty_metadata(obj);
         obj["metadata"]["resourceVersion"] = Value::String(rv.to_string());
         let namespace = obj.at("/metadata/namespace").and_then(Value::as_str);
         let name = obj

@@ -143,6 +143,14 @@ impl<T: DeserializeOwned + Metadata<Ty = ObjectMeta>> Informer<T> {
         self.objects.iter()
     }
 
+    /// The cached objects in one namespace, in name order.
+    pub fn in_namespace<'a>(&'a self, namespace: &str) -> impl Iterator<Item = &'a T> + 'a {
+        // Keys are `namespace/name`; '0' is the character after '/'.
+        self.objects
+            .range(format!("{namespace}/")..format!("{namespace}0"))
+            .map(|(_, object)| object)
+    }
+
     /// How many objects the cache holds.
     pub fn len(&self) -> usize {
         self.objects.len()

@@ -4,9 +4,11 @@
 
 pub mod informer;
 pub mod recorder;
+pub mod workqueue;
 
 pub use informer::{Delta, Informer};
 pub use recorder::{ObjectRef, Recorder};
+pub use workqueue::WorkQueue;
 
 /// The API path of the pod stored under `key` (`namespace/name`).
 pub fn pod_path(key: &str) -> String {

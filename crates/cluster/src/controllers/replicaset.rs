@@ -1,0 +1,490 @@
+//! The ReplicaSet controller, as upstream's: it keeps `spec.replicas` active pods
+//! for each ReplicaSet — creating in slow-start batches (1, 2, 4, ... up to a burst
+//! of 500), deleting in upstream's ranking — adopts matching orphans, releases
+//! pods that stop matching, and reports status (replicas, fullyLabeledReplicas,
+//! readyReplicas, availableReplicas, terminatingReplicas, observedGeneration).
+
+use k8s_openapi::api::apps::v1::{ReplicaSet, ReplicaSetCondition, ReplicaSetStatus};
+use k8s_openapi::api::core::v1::Pod;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference, Time};
+use serde_json::json;
+
+use super::expectations::Expectations;
+use super::owners::{adopt, controller_of, controller_ref, is_controlled_by, release};
+use super::pod_ranking::rank_for_deletion;
+use super::pod_state::{is_active, is_available, is_finished, is_ready, is_terminating};
+use crate::api::labels::LabelSelector;
+use crate::api::Request;
+use crate::apiserver::watch::{EventType, WatchEvent, WatchId};
+use crate::client::informer::key_of;
+use crate::client::{pod_path, Delta, Informer, ObjectRef, Recorder, WorkQueue};
+use crate::sim::{Component, Ctx};
+
+/// The most pods one sync creates or deletes (upstream's `BurstReplicas`).
+pub const BURST_REPLICAS: usize = 500;
+
+/// The trace and event source name.
+pub const NAME: &str = "replicaset-controller";
+
+const QUEUE_TIMERS: u64 = 0;
+
+/// Keeps ReplicaSets' pods at their desired count.
+pub struct ReplicaSetController {
+    recorder: Recorder,
+    sets: Informer<ReplicaSet>,
+    pods: Informer<Pod>,
+    queue: WorkQueue,
+    expectations: Expectations,
+}
+
+impl Default for ReplicaSetController {
+    fn default() -> Self {
+        ReplicaSetController {
+            recorder: Recorder::new(NAME, None),
+            sets: Informer::new("/apis/apps/v1/replicasets"),
+            pods: Informer::new("/api/v1/pods"),
+            queue: WorkQueue::new(QUEUE_TIMERS),
+            expectations: Expectations::default(),
+        }
+    }
+}
+
+/// The API path of the ReplicaSet stored under `key`.
+pub fn replicaset_path(key: &str) -> String {
+    let (namespace, name) = key.split_once('/').unwrap_or(("default", key));
+    format!("/apis/apps/v1/namespaces/{namespace}/replicasets/{name}")
+}
+
+fn now_ms(ctx: &Ctx) -> u64 {
+    ctx.now().millis()
+}
+
+/// A pod for `rs` from its template, named `<rs>-<random>` by the API server.
+fn pod_from_template(rs: &ReplicaSet, owner: &OwnerReference) -> serde_json::Value {
+    let template = rs
+        .spec
+        .as_ref()
+        .and_then(|s| s.template.clone())
+        .unwrap_or_default();
+    let meta = template.metadata.unwrap_or_default();
+    json!({
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {
+            "generateName": format!("{}-", rs.metadata.name.as_deref().unwrap_or("")),
+            "namespace": rs.metadata.namespace,
+            "labels": meta.labels,
+            "annotations": meta.annotations,
+            "finalizers": meta.finalizers,
+            "ownerReferences": [owner],
+        },
+        "spec": template.spec,
+    })
+}
+
+impl ReplicaSetController {
+    /// The ReplicaSet in the cache that `reference` names as a pod's controller.
+    fn resolve(&self, namespace: &str, reference: &OwnerReference) -> Option<String> {
+        if reference.kind != "ReplicaSet" {
+            return None;
+        }
+        let key = format!("{namespace}/{}", reference.name);
+        let rs = self.sets.get(&key)?;
+        (rs.metadata.uid.as_deref() == Some(&reference.uid)).then_some(key)
+    }
+
+    /// ReplicaSets whose selector matches an orphan pod's labels.
+    fn sets_matching(&self, pod: &Pod) -> Vec<String> {
+        let namespace = pod.metadata.namespace.as_deref().unwrap_or("");
+        self.sets
+            .in_namespace(namespace)
+            .filter(|rs| {
+                rs.spec
+                    .as_ref()
+                    .map_or(Err(String::new()), |s| LabelSelector::of(&s.selector))
+                    .is_ok_and(|sel| {
+                        !sel.is_empty() && sel.matches_map(pod.metadata.labels.as_ref())
+                    })
+            })
+            .map(|rs| key_of(&rs.metadata))
+            .collect()
+    }
+
+    fn on_pod(&mut self, delta: Delta<Pod>, ctx: &mut Ctx) {
+        let current = match delta.kind {
+            EventType::Deleted => None,
+            _ => self.pods.get(&delta.key).cloned(),
+        };
+        let namespace = delta.key.split('/').next().unwrap_or("").to_string();
+        let Some(pod) = current else {
+            if let Some(old) = &delta.old {
+                self.pod_gone(&delta.key, &namespace, &old.metadata, ctx);
+            }
+            return;
+        };
+        if is_terminating(&pod) {
+            self.pod_gone(&delta.key, &namespace, &pod.metadata, ctx);
+            return;
+        }
+        let old_controller = delta
+            .old
+            .as_ref()
+            .and_then(|o| controller_of(&o.metadata).cloned());
+        let controller = controller_of(&pod.metadata).cloned();
+        if let Some(old) = &old_controller {
+            if controller.as_ref().map(|c| &c.uid) != Some(&old.uid) {
+                if let Some(key) = self.resolve(&namespace, old) {
+                    self.queue.add(&key, ctx);
+                }
+            }
+        }
+        if let Some(reference) = &controller {
+            if let Some(key) = self.resolve(&namespace, reference) {
+                if delta.kind == EventType::Added {
+                    self.expectations.creation_observed(&key);
+                }
+                let became_ready =
+                    delta.old.as_ref().is_some_and(|o| !is_ready(o)) && is_ready(&pod);
+                let min_ready = self
+                    .sets
+                    .get(&key)
+                    .and_then(|rs| rs.spec.as_ref())
+                    .and_then(|s| s.min_ready_seconds)
+                    .unwrap_or(0);
+                self.queue.add(&key, ctx);
+                if became_ready && min_ready > 0 {
+                    self.queue
+                        .add_after(&key, (min_ready as u64 + 1) * 1000, ctx);
+                }
+            }
+            return;
+        }
+        let labels_changed = delta
+            .old
+            .as_ref()
+            .is_none_or(|o| o.metadata.labels != pod.metadata.labels);
+        if labels_changed || old_controller.is_some() {
+            for key in self.sets_matching(&pod) {
+                self.queue.add(&key, ctx);
+            }
+        }
+    }
+
+    /// A pod was deleted or began terminating: its controller may replace it.
+    fn pod_gone(&mut self, pod_key: &str, namespace: &str, meta: &ObjectMeta, ctx: &mut Ctx) {
+        if let Some(key) = controller_of(meta).and_then(|r| self.resolve(namespace, r)) {
+            self.expectations.deletion_observed(&key, pod_key);
+            self.queue.add(&key, ctx);
+        }
+    }
+
+    fn sync(&mut self, key: &str, ctx: &mut Ctx) {
+        let Some(rs) = self.sets.get(key).cloned() else {
+            self.expectations.remove(key);
+            return;
+        };
+        let namespace = rs.metadata.namespace.clone().unwrap_or_default();
+        let uid = rs.metadata.uid.clone().unwrap_or_default();
+        let spec = rs.spec.clone().unwrap_or_default();
+        let Ok(selector) = LabelSelector::of(&spec.selector) else {
+            return;
+        };
+        let needs_sync = self.expectations.satisfied(key, now_ms(ctx));
+        let deleting = rs.metadata.deletion_timestamp.is_some();
+        let owner = controller_ref("apps/v1", "ReplicaSet", &rs.metadata);
+        let mut owned = Vec::new();
+        let mut terminating = 0;
+        let candidates: Vec<Pod> = self
+            .pods
+            .in_namespace(&namespace)
+            .filter(|p| !is_finished(p))
+            .cloned()
+            .collect();
+        for pod in candidates {
+            let matches =
+                !selector.is_empty() && selector.matches_map(pod.metadata.labels.as_ref());
+            let path = pod_path(&key_of(&pod.metadata));
+            if is_controlled_by(&pod.metadata, &uid) {
+                if matches || deleting {
+                    if is_terminating(&pod) {
+                        terminating += 1;
+                    } else {
+                        owned.push(pod);
+                    }
+                } else {
+                    release(ctx, &path, &uid, &pod.metadata);
+                }
+            } else if controller_of(&pod.metadata).is_none()
+                && matches
+                && !deleting
+                && !is_terminating(&pod)
+                && self.can_adopt(&rs, ctx)
+                && adopt(ctx, &path, &owner, &pod.metadata)
+            {
+                owned.push(pod);
+            }
+        }
+        let failure = if needs_sync && !deleting {
+            self.manage_replicas(key, &rs, &owned, &owner, ctx)
+        } else {
+            None
+        };
+        let status = self.status_of(&rs, &owned, terminating, failure, ctx);
+        let min_ready = spec.min_ready_seconds.unwrap_or(0);
+        self.update_status(key, rs, status.clone(), ctx);
+        let replicas = spec.replicas.unwrap_or(1);
+        if min_ready > 0
+            && status.ready_replicas.unwrap_or(0) == replicas
+            && status.available_replicas.unwrap_or(0) != replicas
+        {
+            self.queue.add_after(key, min_ready as u64 * 1000, ctx);
+        }
+    }
+
+    /// Upstream re-reads the owner before adopting, so a deleted or replaced
+    /// ReplicaSet never adopts pods.
+    fn can_adopt(&self, rs: &ReplicaSet, ctx: &mut Ctx) -> bool {
+        let key = key_of(&rs.metadata);
+        let fresh = ctx.call(Request::get(replicaset_path(&key)));
+        let body = fresh.body_json();
+        fresh.status == 200
+            && body.pointer("/metadata/uid").and_then(|u| u.as_str()) == rs.metadata.uid.as_deref()
+            && body.pointer("/metadata/deletionTimestamp").is_none()
+    }
+
+    /// Creates or deletes pods toward `spec.replicas`; returns the failure condition, if any.
+    fn manage_replicas(
+        &mut self,
+        key: &str,
+        rs: &ReplicaSet,
+        owned: &[Pod],
+        owner: &OwnerReference,
+        ctx: &mut Ctx,
+    ) -> Option<(String, String)> {
+        let wanted = rs
+            .spec
+            .as_ref()
+            .and_then(|s| s.replicas)
+            .unwrap_or(1)
+            .max(0) as usize;
+        let about = ObjectRef::of(rs);
+        if owned.len() < wanted {
+            let count = (wanted - owned.len()).min(BURST_REPLICAS);
+            self.expectations.expect_creations(key, count, now_ms(ctx));
+            let body = pod_from_template(rs, owner).to_string();
+            let path = format!(
+                "/api/v1/namespaces/{}/pods",
+                rs.metadata.namespace.as_deref().unwrap_or("default")
+            );
+            let mut remaining = count;
+            let mut batch = 1;
+            while remaining > 0 {
+                let size = batch.min(remaining);
+                let mut failed = None;
+                for _ in 0..size {
+                    let response = ctx.call(Request::post(path.clone(), body.clone()));
+                    if response.status == 201 {
+                        let name = response.body_json()["metadata"]["name"]
+                            .as_str()
+                            .unwrap_or("")
+                            .to_string();
+                        let message = format!("Created pod: {name}");
+                        self.recorder
+                            .event(ctx, &about, "Normal", "SuccessfulCreate", &message);
+                    } else {
+                        self.expectations.creation_observed(key);
+                        let message = format!("Error creating: {}", response.status_message());
+                        self.recorder
+                            .event(ctx, &about, "Warning", "FailedCreate", &message);
+                        failed = Some(("FailedCreate".to_string(), message));
+                    }
+                }
+                remaining -= size;
+                if failed.is_some() {
+                    for _ in 0..remaining {
+                        self.expectations.creation_observed(key);
+                    }
+                    return failed;
+                }
+                batch *= 2;
+            }
+        } else if owned.len() > wanted {
+            let count = (owned.len() - wanted).min(BURST_REPLICAS);
+            let mut ranked = owned.to_vec();
+            let related = self.related_pods(rs);
+            let related: Vec<&Pod> = related.iter().collect();
+            rank_for_deletion(&mut ranked, &related, ctx.unix_millis());
+            ranked.truncate(count);
+            let keys: Vec<String> = ranked.iter().map(|p| key_of(&p.metadata)).collect();
+            self.expectations.expect_deletions(key, &keys, now_ms(ctx));
+            let mut failure = None;
+            for (pod, pod_key) in ranked.iter().zip(&keys) {
+                let response = ctx.call(Request::delete(pod_path(pod_key)));
+                let name = pod.metadata.name.as_deref().unwrap_or("");
+                match response.status {
+                    200 | 202 => {
+                        let message = format!("Deleted pod: {name}");
+                        self.recorder
+                            .event(ctx, &about, "Normal", "SuccessfulDelete", &message);
+                    }
+                    404 => self.expectations.deletion_observed(key, pod_key),
+                    _ => {
+                        self.expectations.deletion_observed(key, pod_key);
+                        let message = format!("Error deleting: {}", response.status_message());
+                        self.recorder
+                            .event(ctx, &about, "Warning", "FailedDelete", &message);
+                        failure = Some(("FailedDelete".to_string(), message));
+                    }
+                }
+            }
+            return failure;
+        }
+        None
+    }
+
+    /// The active pods of every ReplicaSet with the same controller as `rs`
+    /// (a Deployment's old and new sets), or of `rs` alone.
+    fn related_pods(&self, rs: &ReplicaSet) -> Vec<Pod> {
+        let namespace = rs.metadata.namespace.as_deref().unwrap_or("");
+        let owner_uids: Vec<String> = match controller_of(&rs.metadata) {
+            Some(parent) => self
+                .sets
+                .in_namespace(namespace)
+                .filter(|s| is_controlled_by(&s.metadata, &parent.uid))
+                .filter_map(|s| s.metadata.uid.clone())
+                .collect(),
+            None => rs.metadata.uid.clone().into_iter().collect(),
+        };
+        self.pods
+            .in_namespace(namespace)
+            .filter(|p| is_active(p))
+            .filter(|p| controller_of(&p.metadata).is_some_and(|r| owner_uids.contains(&r.uid)))
+            .cloned()
+            .collect()
+    }
+
+    fn status_of(
+        &self,
+        rs: &ReplicaSet,
+        owned: &[Pod],
+        terminating: i32,
+        failure: Option<(String, String)>,
+        ctx: &Ctx,
+    ) -> ReplicaSetStatus {
+        let spec = rs.spec.clone().unwrap_or_default();
+        let template_labels = spec
+            .template
+            .as_ref()
+            .and_then(|t| t.metadata.as_ref())
+            .and_then(|m| m.labels.clone())
+            .unwrap_or_default();
+        let min_ready = spec.min_ready_seconds.unwrap_or(0);
+        let now = ctx.unix_millis();
+        let count = |f: &dyn Fn(&Pod) -> bool| owned.iter().filter(|p| f(p)).count() as i32;
+        let fully_labeled = count(&|p| {
+            let labels = p.metadata.labels.clone().unwrap_or_default();
+            template_labels
+                .iter()
+                .all(|(k, v)| labels.get(k) == Some(v))
+        });
+        let nonzero = |n: i32| (n != 0).then_some(n);
+        let previous = rs.status.clone().unwrap_or_default();
+        let mut conditions: Vec<ReplicaSetCondition> = previous
+            .conditions
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|c| c.type_ != "ReplicaFailure")
+            .collect();
+        if let Some((reason, message)) = failure {
+            let kept = rs
+                .status
+                .as_ref()
+                .and_then(|s| s.conditions.as_ref())
+                .and_then(|cs| cs.iter().find(|c| c.type_ == "ReplicaFailure"))
+                .and_then(|c| c.last_transition_time.clone());
+            conditions.push(ReplicaSetCondition {
+                type_: "ReplicaFailure".into(),
+                status: "True".into(),
+                reason: Some(reason),
+                message: Some(message),
+                last_transition_time: kept.or_else(|| {
+                    jiff::Timestamp::from_millisecond(ctx.unix_millis() / 1000 * 1000)
+                        .ok()
+                        .map(Time)
+                }),
+            });
+        }
+        ReplicaSetStatus {
+            replicas: owned.len() as i32,
+            fully_labeled_replicas: nonzero(fully_labeled),
+            ready_replicas: nonzero(count(&is_ready)),
+            available_replicas: nonzero(count(&|p| is_available(p, min_ready, now))),
+            terminating_replicas: Some(terminating),
+            observed_generation: rs.metadata.generation,
+            conditions: (!conditions.is_empty()).then_some(conditions),
+        }
+    }
+
+    /// Writes the status if it changed, re-reading once on a conflict.
+    fn update_status(
+        &mut self,
+        key: &str,
+        mut rs: ReplicaSet,
+        status: ReplicaSetStatus,
+        ctx: &mut Ctx,
+    ) {
+        if rs.status.as_ref() == Some(&status) {
+            return;
+        }
+        let path = format!("{}/status", replicaset_path(key));
+        for _ in 0..2 {
+            rs.status = Some(status.clone());
+            let body = serde_json::to_string(&rs).unwrap_or_default();
+            let response = ctx.call(Request::put(path.clone(), body));
+            if response.status != 409 {
+                return;
+            }
+            let fresh = ctx.call(Request::get(replicaset_path(key)));
+            match serde_json::from_str::<ReplicaSet>(fresh.body_text()) {
+                Ok(latest) if fresh.status == 200 => rs = latest,
+                _ => return,
+            }
+        }
+    }
+}
+
+impl Component for ReplicaSetController {
+    fn name(&self) -> &str {
+        NAME
+    }
+
+    fn start(&mut self, ctx: &mut Ctx) {
+        for delta in self.sets.start(ctx) {
+            self.queue.add(&delta.key, ctx);
+        }
+        for delta in self.pods.start(ctx) {
+            self.on_pod(delta, ctx);
+        }
+    }
+
+    fn on_event(&mut self, watch: WatchId, event: &WatchEvent, ctx: &mut Ctx) {
+        if self.sets.owns(watch) {
+            for delta in self.sets.handle(event, ctx) {
+                if delta.kind == EventType::Deleted {
+                    self.expectations.remove(&delta.key);
+                }
+                self.queue.add(&delta.key, ctx);
+            }
+        } else if self.pods.owns(watch) {
+            for delta in self.pods.handle(event, ctx) {
+                self.on_pod(delta, ctx);
+            }
+        }
+    }
+
+    fn on_timer(&mut self, key: u64, ctx: &mut Ctx) {
+        for item in self.queue.on_timer(key, ctx) {
+            self.sync(&item, ctx);
+        }
+    }
+}
