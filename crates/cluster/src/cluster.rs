@@ -6,7 +6,7 @@
 use serde_json::Value;
 
 use crate::api::Request;
-use crate::controllers::{DeploymentController, ReplicaSetController};
+use crate::controllers::{DeploymentController, GarbageCollector, ReplicaSetController};
 use crate::kubelet::{self, Kubelet, NodeConfig};
 use crate::scheduler::Scheduler;
 use crate::sim::World;
@@ -50,6 +50,7 @@ fn add_control_plane(world: &mut World) {
     world.add_component(Box::new(Scheduler::default()));
     world.add_component(Box::new(DeploymentController::default()));
     world.add_component(Box::new(ReplicaSetController::default()));
+    world.add_component(Box::new(GarbageCollector::default()));
 }
 
 fn nodes(world: &mut World) -> Vec<Value> {

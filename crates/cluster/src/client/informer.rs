@@ -39,7 +39,38 @@ pub fn key_of(meta: &ObjectMeta) -> String {
     }
 }
 
-impl<T: DeserializeOwned + Metadata<Ty = ObjectMeta>> Informer<T> {
+/// What an informer caches: anything with object metadata.
+pub trait Cached {
+    /// The object's metadata.
+    fn meta(&self) -> &ObjectMeta;
+}
+
+impl<T: Metadata<Ty = ObjectMeta>> Cached for T {
+    fn meta(&self) -> &ObjectMeta {
+        self.metadata()
+    }
+}
+
+/// Only the type and metadata of an object (upstream's `PartialObjectMetadata`),
+/// for components such as the garbage collector that watch every kind.
+#[derive(Clone, Debug, Default, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PartialObject {
+    #[serde(default)]
+    pub api_version: String,
+    #[serde(default)]
+    pub kind: String,
+    #[serde(default)]
+    pub metadata: ObjectMeta,
+}
+
+impl Cached for PartialObject {
+    fn meta(&self) -> &ObjectMeta {
+        &self.metadata
+    }
+}
+
+impl<T: DeserializeOwned + Cached> Informer<T> {
     /// An informer over the collection at `path` (e.g. `/api/v1/pods`).
     pub fn new(path: impl Into<String>) -> Self {
         Informer {
@@ -68,7 +99,7 @@ impl<T: DeserializeOwned + Metadata<Ty = ObjectMeta>> Informer<T> {
         let mut fresh = BTreeMap::new();
         for item in body["items"].as_array().into_iter().flatten() {
             if let Ok(object) = T::deserialize(item) {
-                fresh.insert(key_of(object.metadata()), object);
+                fresh.insert(key_of(object.meta()), object);
             }
         }
         let mut old = std::mem::take(&mut self.objects);
@@ -122,7 +153,7 @@ impl<T: DeserializeOwned + Metadata<Ty = ObjectMeta>> Informer<T> {
                 let Ok(object) = serde_json::from_str::<T>(&event.object) else {
                     return Vec::new();
                 };
-                let key = key_of(object.metadata());
+                let key = key_of(object.meta());
                 let old = if kind == EventType::Deleted {
                     self.objects.remove(&key)
                 } else {

@@ -4,10 +4,12 @@
 
 pub mod deployment;
 pub mod expectations;
+pub mod garbage_collector;
 pub mod owners;
 pub mod pod_ranking;
 pub mod pod_state;
 pub mod replicaset;
 
 pub use deployment::DeploymentController;
+pub use garbage_collector::GarbageCollector;
 pub use replicaset::ReplicaSetController;
