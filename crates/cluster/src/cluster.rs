@@ -6,7 +6,10 @@
 use serde_json::Value;
 
 use crate::api::Request;
-use crate::controllers::{DeploymentController, GarbageCollector, ReplicaSetController};
+use crate::controllers::{
+    DeploymentController, GarbageCollector, NamespaceController, NodeLifecycleController,
+    ReplicaSetController, TaintEvictionController,
+};
 use crate::kubelet::{self, Kubelet, NodeConfig};
 use crate::scheduler::Scheduler;
 use crate::sim::World;
@@ -51,6 +54,9 @@ fn add_control_plane(world: &mut World) {
     world.add_component(Box::new(DeploymentController::default()));
     world.add_component(Box::new(ReplicaSetController::default()));
     world.add_component(Box::new(GarbageCollector::default()));
+    world.add_component(Box::new(NamespaceController::default()));
+    world.add_component(Box::new(NodeLifecycleController::default()));
+    world.add_component(Box::new(TaintEvictionController::default()));
 }
 
 fn nodes(world: &mut World) -> Vec<Value> {

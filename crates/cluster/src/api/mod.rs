@@ -13,6 +13,7 @@ pub mod query;
 pub mod request;
 pub mod resources;
 pub mod status;
+pub mod tolerations;
 
 pub use request::{Method, Request, Response, ResponseBody, UserInfo};
 pub use resources::{ResourceInfo, Scope};

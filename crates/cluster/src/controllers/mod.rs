@@ -5,11 +5,17 @@
 pub mod deployment;
 pub mod expectations;
 pub mod garbage_collector;
+pub mod namespace;
+pub mod node_lifecycle;
 pub mod owners;
 pub mod pod_ranking;
 pub mod pod_state;
 pub mod replicaset;
+pub mod taint_eviction;
 
 pub use deployment::DeploymentController;
 pub use garbage_collector::GarbageCollector;
+pub use namespace::NamespaceController;
+pub use node_lifecycle::NodeLifecycleController;
 pub use replicaset::ReplicaSetController;
+pub use taint_eviction::TaintEvictionController;

@@ -81,6 +81,13 @@ impl Ctx<'_> {
         self.core.schedule_timer(self.component, after, key, true);
     }
 
+    /// Marks what follows as real work although a heartbeat or periodic check
+    /// found it (a node judged unreachable): its calls and timers keep the
+    /// cluster busy.
+    pub fn become_foreground(&mut self) {
+        self.background = false;
+    }
+
     /// Whether this is background work.
     pub fn is_background(&self) -> bool {
         self.background

@@ -44,8 +44,9 @@ pub fn node_printer() -> Printer {
                 .and_then(|c| c["status"].as_str())
             {
                 Some("True") => status.push("Ready"),
-                Some("False") => status.push("NotReady"),
-                _ => status.push("Unknown"),
+                // False and Unknown alike, as upstream prints them.
+                Some(_) => status.push("NotReady"),
+                None => status.push("Unknown"),
             }
             if node.at("/spec/unschedulable") == Some(&json!(true)) {
                 status.push("SchedulingDisabled");

@@ -1,6 +1,4 @@
-//! Shared helpers: upstream's default score normalisation and toleration matching.
-
-use k8s_openapi::api::core::v1::{Taint, Toleration};
+//! Shared helpers: upstream's default score normalisation.
 
 use crate::scheduler::framework::MAX_NODE_SCORE;
 
@@ -20,25 +18,6 @@ pub fn default_normalize(scores: &mut [i64], reverse: bool) {
         } else {
             scaled
         };
-    }
-}
-
-/// Whether `toleration` tolerates `taint` (upstream's `ToleratesTaint`).
-pub fn tolerates(toleration: &Toleration, taint: &Taint) -> bool {
-    let effect = toleration.effect.as_deref().unwrap_or("");
-    if !effect.is_empty() && effect != taint.effect {
-        return false;
-    }
-    let key = toleration.key.as_deref().unwrap_or("");
-    if !key.is_empty() && key != taint.key {
-        return false;
-    }
-    match toleration.operator.as_deref().unwrap_or("Equal") {
-        "Exists" => true,
-        "Equal" | "" => {
-            toleration.value.as_deref().unwrap_or("") == taint.value.as_deref().unwrap_or("")
-        }
-        _ => false,
     }
 }
 

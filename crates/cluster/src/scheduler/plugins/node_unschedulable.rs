@@ -3,7 +3,7 @@
 
 use k8s_openapi::api::core::v1::Taint;
 
-use super::helpers::tolerates;
+use crate::api::tolerations::tolerates;
 use crate::scheduler::framework::{Code, NodeInfo, Plugin, PodInfo, Status};
 
 pub struct NodeUnschedulable;

@@ -1,7 +1,8 @@
 //! TaintToleration: NoSchedule and NoExecute taints must be tolerated; untolerated
 //! PreferNoSchedule taints lower the score.
 
-use super::helpers::{default_normalize, tolerates};
+use super::helpers::default_normalize;
+use crate::api::tolerations::tolerates;
 use crate::scheduler::framework::{Code, NodeInfo, Plugin, PodInfo, Status};
 
 pub struct TaintToleration;
