@@ -23,9 +23,15 @@ const SIM_ACTOR: &str = "sim";
 
 /// A fresh default cluster: `control-plane` and `node-1`..`node-3`, registered.
 pub fn start(seed: u64) -> World {
+    start_with(seed, Scheduler::default(), NodeConfig::default_cluster())
+}
+
+/// A fresh cluster with this scheduler and these machines, registered.
+pub fn start_with(seed: u64, scheduler: Scheduler, nodes: Vec<NodeConfig>) -> World {
     let mut world = World::new(seed);
-    add_control_plane(&mut world);
-    for config in NodeConfig::default_cluster() {
+    world.add_component(Box::new(scheduler));
+    add_controllers(&mut world);
+    for config in nodes {
         world.add_component(Box::new(Kubelet::new(config)));
     }
     world.settle(60_000);
@@ -35,7 +41,8 @@ pub fn start(seed: u64) -> World {
 /// A cluster restored from a snapshot, its components started again.
 pub fn restore(snapshot: &Value) -> Result<World, String> {
     let mut world = World::from_snapshot(snapshot)?;
-    add_control_plane(&mut world);
+    world.add_component(Box::new(Scheduler::default()));
+    add_controllers(&mut world);
     for node in nodes(&mut world) {
         let failed = node
             .pointer("/metadata/annotations")
@@ -48,9 +55,8 @@ pub fn restore(snapshot: &Value) -> Result<World, String> {
     Ok(world)
 }
 
-/// The scheduler and the controllers.
-fn add_control_plane(world: &mut World) {
-    world.add_component(Box::new(Scheduler::default()));
+/// The controllers kube-controller-manager would run.
+fn add_controllers(world: &mut World) {
     world.add_component(Box::new(DeploymentController::default()));
     world.add_component(Box::new(ReplicaSetController::default()));
     world.add_component(Box::new(GarbageCollector::default()));

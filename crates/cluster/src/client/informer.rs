@@ -3,6 +3,7 @@
 //! answered by listing again, with the differences reported as deltas.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::Metadata;
@@ -19,7 +20,7 @@ pub struct Delta<T> {
     pub kind: EventType,
     pub key: String,
     /// What the cache held before (None for additions).
-    pub old: Option<T>,
+    pub old: Option<Arc<T>>,
 }
 
 /// A typed cache of one resource, optionally narrowed by selectors.
@@ -27,7 +28,7 @@ pub struct Informer<T> {
     path: String,
     query: Vec<(String, String)>,
     watch: Option<WatchId>,
-    objects: BTreeMap<String, T>,
+    objects: BTreeMap<String, Arc<T>>,
 }
 
 /// The cache key of an object: `namespace/name`, or `name` when cluster-scoped.
@@ -99,7 +100,7 @@ impl<T: DeserializeOwned + Cached> Informer<T> {
         let mut fresh = BTreeMap::new();
         for item in body["items"].as_array().into_iter().flatten() {
             if let Ok(object) = T::deserialize(item) {
-                fresh.insert(key_of(object.meta()), object);
+                fresh.insert(key_of(object.meta()), Arc::new(object));
             }
         }
         let mut old = std::mem::take(&mut self.objects);
@@ -157,7 +158,7 @@ impl<T: DeserializeOwned + Cached> Informer<T> {
                 let old = if kind == EventType::Deleted {
                     self.objects.remove(&key)
                 } else {
-                    self.objects.insert(key.clone(), object)
+                    self.objects.insert(key.clone(), Arc::new(object))
                 };
                 vec![Delta { kind, key, old }]
             }
@@ -166,12 +167,17 @@ impl<T: DeserializeOwned + Cached> Informer<T> {
 
     /// The cached object under `key`.
     pub fn get(&self, key: &str) -> Option<&T> {
-        self.objects.get(key)
+        self.objects.get(key).map(|o| &**o)
+    }
+
+    /// The cached object under `key`, shared (indexes keep these without copying).
+    pub fn get_shared(&self, key: &str) -> Option<Arc<T>> {
+        self.objects.get(key).cloned()
     }
 
     /// All cached objects in key order.
     pub fn iter(&self) -> impl Iterator<Item = (&String, &T)> {
-        self.objects.iter()
+        self.objects.iter().map(|(k, o)| (k, &**o))
     }
 
     /// The cached objects in one namespace, in name order.
@@ -179,7 +185,7 @@ impl<T: DeserializeOwned + Cached> Informer<T> {
         // Keys are `namespace/name`; '0' is the character after '/'.
         self.objects
             .range(format!("{namespace}/")..format!("{namespace}0"))
-            .map(|(_, object)| object)
+            .map(|(_, object)| &**object)
     }
 
     /// How many objects the cache holds.

@@ -4,6 +4,9 @@
 //! pods that stop matching, and reports status (replicas, fullyLabeledReplicas,
 //! readyReplicas, availableReplicas, terminatingReplicas, observedGeneration).
 
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
 use k8s_openapi::api::apps::v1::{ReplicaSet, ReplicaSetCondition, ReplicaSetStatus};
 use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference, Time};
@@ -35,6 +38,10 @@ pub struct ReplicaSetController {
     pods: Informer<Pod>,
     queue: WorkQueue,
     expectations: Expectations,
+    /// controller uid → the pods it controls, by key.
+    by_controller: BTreeMap<String, BTreeMap<String, Arc<Pod>>>,
+    /// Pods without a controller (candidates for adoption), by key.
+    orphans: BTreeMap<String, Arc<Pod>>,
 }
 
 impl Default for ReplicaSetController {
@@ -45,6 +52,8 @@ impl Default for ReplicaSetController {
             pods: Informer::new("/api/v1/pods"),
             queue: WorkQueue::new(QUEUE_TIMERS),
             expectations: Expectations::default(),
+            by_controller: BTreeMap::new(),
+            orphans: BTreeMap::new(),
         }
     }
 }
@@ -110,11 +119,45 @@ impl ReplicaSetController {
             .collect()
     }
 
+    /// Keeps the controller and orphan indexes in step with the pod cache.
+    fn reindex(&mut self, key: &str, old: Option<&Pod>, new: Option<Arc<Pod>>) {
+        if let Some(old) = old {
+            match controller_of(&old.metadata) {
+                Some(r) => {
+                    if let Some(pods) = self.by_controller.get_mut(&r.uid) {
+                        pods.remove(key);
+                        if pods.is_empty() {
+                            self.by_controller.remove(&r.uid);
+                        }
+                    }
+                }
+                None => {
+                    self.orphans.remove(key);
+                }
+            }
+        }
+        if let Some(new) = new {
+            match controller_of(&new.metadata) {
+                Some(r) => {
+                    let uid = r.uid.clone();
+                    self.by_controller
+                        .entry(uid)
+                        .or_default()
+                        .insert(key.to_string(), new);
+                }
+                None => {
+                    self.orphans.insert(key.to_string(), new);
+                }
+            }
+        }
+    }
+
     fn on_pod(&mut self, delta: Delta<Pod>, ctx: &mut Ctx) {
         let current = match delta.kind {
             EventType::Deleted => None,
-            _ => self.pods.get(&delta.key).cloned(),
+            _ => self.pods.get_shared(&delta.key),
         };
+        self.reindex(&delta.key, delta.old.as_deref(), current.clone());
         let namespace = delta.key.split('/').next().unwrap_or("").to_string();
         let Some(pod) = current else {
             if let Some(old) = &delta.old {
@@ -192,36 +235,42 @@ impl ReplicaSetController {
         let needs_sync = self.expectations.satisfied(key, now_ms(ctx));
         let deleting = rs.metadata.deletion_timestamp.is_some();
         let owner = controller_ref("apps/v1", "ReplicaSet", &rs.metadata);
-        let mut owned = Vec::new();
+        let matches =
+            |pod: &Pod| !selector.is_empty() && selector.matches_map(pod.metadata.labels.as_ref());
+        let mut owned: Vec<Arc<Pod>> = Vec::new();
         let mut terminating = 0;
-        let candidates: Vec<Pod> = self
-            .pods
-            .in_namespace(&namespace)
-            .filter(|p| !is_finished(p))
-            .cloned()
-            .collect();
-        for pod in candidates {
-            let matches =
-                !selector.is_empty() && selector.matches_map(pod.metadata.labels.as_ref());
-            let path = pod_path(&key_of(&pod.metadata));
-            if is_controlled_by(&pod.metadata, &uid) {
-                if matches || deleting {
-                    if is_terminating(&pod) {
-                        terminating += 1;
-                    } else {
-                        owned.push(pod);
-                    }
+        let mut to_release = Vec::new();
+        for (pod_key, pod) in self.by_controller.get(&uid).into_iter().flatten() {
+            if is_finished(pod) {
+                continue;
+            }
+            if matches(pod) || deleting {
+                if is_terminating(pod) {
+                    terminating += 1;
                 } else {
-                    release(ctx, &path, &uid, &pod.metadata);
+                    owned.push(pod.clone());
                 }
-            } else if controller_of(&pod.metadata).is_none()
-                && matches
-                && !deleting
-                && !is_terminating(&pod)
-                && self.can_adopt(&rs, ctx)
-                && adopt(ctx, &path, &owner, &pod.metadata)
-            {
-                owned.push(pod);
+            } else {
+                to_release.push((pod_key.clone(), pod.clone()));
+            }
+        }
+        let to_adopt: Vec<(String, Arc<Pod>)> = if deleting {
+            Vec::new()
+        } else {
+            self.orphans
+                .range(format!("{namespace}/")..format!("{namespace}0"))
+                .filter(|(_, p)| matches(p) && !is_finished(p) && !is_terminating(p))
+                .map(|(k, p)| (k.clone(), p.clone()))
+                .collect()
+        };
+        for (pod_key, pod) in to_release {
+            release(ctx, &pod_path(&pod_key), &uid, &pod.metadata);
+        }
+        if !to_adopt.is_empty() && self.can_adopt(&rs, ctx) {
+            for (pod_key, pod) in to_adopt {
+                if adopt(ctx, &pod_path(&pod_key), &owner, &pod.metadata) {
+                    owned.push(pod);
+                }
             }
         }
         let failure = if needs_sync && !deleting {
@@ -257,7 +306,7 @@ impl ReplicaSetController {
         &mut self,
         key: &str,
         rs: &ReplicaSet,
-        owned: &[Pod],
+        owned: &[Arc<Pod>],
         owner: &OwnerReference,
         ctx: &mut Ctx,
     ) -> Option<(String, String)> {
@@ -310,7 +359,7 @@ impl ReplicaSetController {
             }
         } else if owned.len() > wanted {
             let count = (owned.len() - wanted).min(BURST_REPLICAS);
-            let mut ranked = owned.to_vec();
+            let mut ranked: Vec<Pod> = owned.iter().map(|p| (**p).clone()).collect();
             let related = self.related_pods(rs);
             let related: Vec<&Pod> = related.iter().collect();
             rank_for_deletion(&mut ranked, &related, ctx.unix_millis());
@@ -366,7 +415,7 @@ impl ReplicaSetController {
     fn status_of(
         &self,
         rs: &ReplicaSet,
-        owned: &[Pod],
+        owned: &[Arc<Pod>],
         terminating: i32,
         failure: Option<(String, String)>,
         ctx: &Ctx,
@@ -382,10 +431,10 @@ impl ReplicaSetController {
         let now = ctx.unix_millis();
         let count = |f: &dyn Fn(&Pod) -> bool| owned.iter().filter(|p| f(p)).count() as i32;
         let fully_labeled = count(&|p| {
-            let labels = p.metadata.labels.clone().unwrap_or_default();
+            let labels = p.metadata.labels.as_ref();
             template_labels
                 .iter()
-                .all(|(k, v)| labels.get(k) == Some(v))
+                .all(|(k, v)| labels.and_then(|l| l.get(k)) == Some(v))
         });
         let nonzero = |n: i32| (n != 0).then_some(n);
         let previous = rs.status.clone().unwrap_or_default();

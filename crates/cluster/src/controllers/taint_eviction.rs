@@ -97,7 +97,7 @@ fn node_of(pod: &Pod) -> Option<&str> {
 impl TaintEvictionController {
     /// Decides what to do about one pod now.
     fn process(&mut self, key: &str, ctx: &mut Ctx) {
-        let Some(pod) = self.pods.get(key).cloned() else {
+        let Some(pod) = self.pods.get(key) else {
             self.cancel(key);
             return;
         };
@@ -105,16 +105,21 @@ impl TaintEvictionController {
             self.cancel(key);
             return;
         }
-        let taints = node_of(&pod)
+        let taints = node_of(pod)
             .and_then(|n| self.nodes.get(n))
             .map(no_execute_taints)
             .unwrap_or_default();
+        let when = eviction_time(pod, &taints);
+        if when.is_none() && !self.scheduled.contains_key(key) {
+            return;
+        }
+        let pod = pod.clone();
         let name = format!(
             "{}/{}",
             pod.metadata.namespace.as_deref().unwrap_or(""),
             pod.metadata.name.as_deref().unwrap_or("")
         );
-        match eviction_time(&pod, &taints) {
+        match when {
             None => {
                 if self.cancel(key) {
                     let message = format!("Cancelling deletion of Pod {name}");
@@ -206,7 +211,7 @@ impl Component for TaintEvictionController {
             for delta in self.nodes.handle(event, ctx) {
                 let before = delta
                     .old
-                    .as_ref()
+                    .as_deref()
                     .map(no_execute_taints)
                     .unwrap_or_default();
                 let after = match delta.kind {

@@ -52,8 +52,10 @@ fn term_matches(term: &NodeSelectorTerm, labels: &BTreeMap<String, String>, name
             .all(|r| r.key == "metadata.name" && requirement_matches(r, Some(name)))
 }
 
-fn labels(node: &NodeInfo) -> BTreeMap<String, String> {
-    node.node.metadata.labels.clone().unwrap_or_default()
+/// The node's labels (none is the empty map).
+fn labels(node: &NodeInfo) -> &BTreeMap<String, String> {
+    static NONE: BTreeMap<String, String> = BTreeMap::new();
+    node.node.metadata.labels.as_ref().unwrap_or(&NONE)
 }
 
 impl Plugin for NodeAffinity {
@@ -81,7 +83,7 @@ impl Plugin for NodeAffinity {
         let affinity_ok = required.is_none_or(|r| {
             r.node_selector_terms
                 .iter()
-                .any(|t| term_matches(t, &labels, &node.name))
+                .any(|t| term_matches(t, labels, &node.name))
         });
         if selector_ok && affinity_ok {
             Status::success()
@@ -107,7 +109,7 @@ impl Plugin for NodeAffinity {
             })
             .into_iter()
             .flatten()
-            .filter(|p| p.weight != 0 && term_matches(&p.preference, &labels, &node.name))
+            .filter(|p| p.weight != 0 && term_matches(&p.preference, labels, &node.name))
             .map(|p| i64::from(p.weight))
             .sum()
     }
