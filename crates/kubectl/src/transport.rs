@@ -7,11 +7,23 @@ use kubecraft_cluster::sim::World;
 pub trait Transport {
     /// Sends one request and returns the answer.
     fn send(&mut self, request: Request) -> Response;
+
+    /// Lets the cluster move on to its next event, for commands that wait
+    /// (`rollout status`); the virtual milliseconds that passed, or `None` when
+    /// time cannot pass (nothing is scheduled, or a server that is not simulated).
+    fn pass_time(&mut self) -> Option<u64> {
+        None
+    }
 }
 
 /// An in-process cluster: requests are traced as the `kubectl` actor.
 impl Transport for World {
     fn send(&mut self, request: Request) -> Response {
         self.call("kubectl", &request)
+    }
+
+    fn pass_time(&mut self) -> Option<u64> {
+        let before = self.now().millis();
+        self.step().then(|| self.now().millis() - before)
     }
 }

@@ -14,6 +14,7 @@ mod mapping;
 mod meta_edit;
 mod patch;
 mod replace;
+mod rollout;
 mod run;
 mod scale;
 mod set_image;
@@ -84,6 +85,7 @@ pub fn run(
         Some("set") if args.get(1).is_some_and(|a| a == "image") => {
             return set_image::run(kubectl, transport, &args[2..])
         }
+        Some("rollout") => return rollout::run(kubectl, transport, &args[1..]),
         Some("run") => return run::run(kubectl, transport, &args[1..]),
         Some("scale") => return scale::run(kubectl, transport, &args[1..]),
         Some("version") => return version::run(transport, &args[1..]),

@@ -1,0 +1,195 @@
+//! `kubectl rollout history` and `kubectl rollout undo` for Deployments: the
+//! revisions are the Deployment's ReplicaSets and their revision annotations.
+
+use kubecraft_cluster::api::Request;
+use serde_json::{json, Map, Value};
+
+use super::Fetched;
+use crate::discovery::kind_prefix;
+use crate::errors::server_error;
+use crate::flags::Parsed;
+use crate::output::Output;
+use crate::transport::Transport;
+
+const REVISION: &str = "deployment.kubernetes.io/revision";
+const CHANGE_CAUSE: &str = "kubernetes.io/change-cause";
+const POD_TEMPLATE_HASH: &str = "pod-template-hash";
+
+/// Annotations a rollback keeps from the Deployment instead of the ReplicaSet.
+const ANNOTATIONS_TO_SKIP: &[&str] = &[
+    "kubectl.kubernetes.io/last-applied-configuration",
+    REVISION,
+    "deployment.kubernetes.io/revision-history",
+    "deployment.kubernetes.io/desired-replicas",
+    "deployment.kubernetes.io/max-replicas",
+    "deprecated.deployment.rollback.to",
+];
+
+/// The Deployment's ReplicaSets (controlled by it) with their revisions.
+fn revisions(
+    transport: &mut dyn Transport,
+    fetched: &Fetched,
+) -> Result<Vec<(i64, Value)>, String> {
+    let d = &fetched.object;
+    let namespace = d["metadata"]["namespace"].as_str().unwrap_or("default");
+    let uid = &d["metadata"]["uid"];
+    let response = transport.send(Request::get(format!(
+        "/apis/apps/v1/namespaces/{namespace}/replicasets"
+    )));
+    if !response.is_success() {
+        return Err(server_error(&response));
+    }
+    let list = response.body_json();
+    let mut found: Vec<(i64, Value)> = list["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|rs| {
+            rs["metadata"]["ownerReferences"]
+                .as_array()
+                .is_some_and(|refs| {
+                    refs.iter()
+                        .any(|r| r["controller"] == true && r["uid"] == *uid)
+                })
+        })
+        .filter_map(|rs| {
+            let revision = rs["metadata"]["annotations"][REVISION]
+                .as_str()?
+                .parse()
+                .ok()?;
+            Some((revision, rs.clone()))
+        })
+        .collect();
+    found.sort_by_key(|(r, _)| *r);
+    Ok(found)
+}
+
+/// Runs `rollout history`.
+pub fn show(transport: &mut dyn Transport, fetched: &Fetched, _parsed: &Parsed, out: &mut Output) {
+    let found = match revisions(transport, fetched) {
+        Ok(f) => f,
+        Err(e) => return out.fail(e),
+    };
+    let prefix = format!("{}/{}", kind_prefix(&fetched.resource), fetched.name);
+    if found.is_empty() {
+        out.out(format!("{prefix} No rollout history found.\n"));
+        return;
+    }
+    let width = found
+        .iter()
+        .map(|(r, _)| r.to_string().len())
+        .max()
+        .unwrap_or(0)
+        .max("REVISION".len())
+        + 2;
+    let mut table = format!("{:<width$}CHANGE-CAUSE\n", "REVISION");
+    for (revision, rs) in &found {
+        let cause = rs["spec"]["template"]["metadata"]["annotations"][CHANGE_CAUSE]
+            .as_str()
+            .or_else(|| rs["metadata"]["annotations"][CHANGE_CAUSE].as_str())
+            .unwrap_or("<none>");
+        table.push_str(&format!("{:<width$}{cause}\n", revision.to_string()));
+    }
+    out.out(format!("{prefix} \n{table}\n"));
+}
+
+/// The template without the pod-template-hash label, as a rollback restores it.
+fn template_without_hash(rs: &Value) -> Value {
+    let mut template = rs["spec"]["template"].clone();
+    if let Some(labels) = template
+        .pointer_mut("/metadata/labels")
+        .and_then(Value::as_object_mut)
+    {
+        labels.shift_remove(POD_TEMPLATE_HASH);
+    }
+    template
+}
+
+/// Runs `rollout undo`: restores the template of the previous (or given) revision.
+pub fn undo(transport: &mut dyn Transport, fetched: &Fetched, parsed: &Parsed, out: &mut Output) {
+    let to_revision = match parsed.get("to-revision").map(str::parse::<i64>) {
+        None => 0,
+        Some(Ok(r)) if r >= 0 => r,
+        Some(_) => {
+            let text = parsed.get("to-revision").unwrap_or("");
+            return out.fail(format!(
+                "error: invalid argument {text:?} for \"--to-revision\" flag: strconv.ParseInt: parsing {text:?}: invalid syntax\n"
+            ));
+        }
+    };
+    let found = match revisions(transport, fetched) {
+        Ok(f) => f,
+        Err(e) => return out.fail(e),
+    };
+    let d = &fetched.object;
+    let target = if to_revision > 0 {
+        match found.iter().find(|(r, _)| *r == to_revision) {
+            Some((_, rs)) => rs,
+            None => {
+                return out.fail(format!(
+                    "error: unable to find specified revision {to_revision} in history\n"
+                ))
+            }
+        }
+    } else if found.len() >= 2 {
+        &found[found.len() - 2].1
+    } else {
+        return out.fail(format!(
+            "error: no rollout history found for deployment {:?}\n",
+            fetched.name
+        ));
+    };
+    if d.pointer("/spec/paused") == Some(&json!(true)) {
+        return out.fail(format!(
+            "error: you cannot rollback a paused deployment; resume it first with 'kubectl rollout resume deployment/{}' and try again\n",
+            fetched.name
+        ));
+    }
+    let prefix = format!("{}/{}", kind_prefix(&fetched.resource), fetched.name);
+    let restored = template_without_hash(target);
+    let mut current = d["spec"]["template"].clone();
+    if let Some(labels) = current
+        .pointer_mut("/metadata/labels")
+        .and_then(Value::as_object_mut)
+    {
+        labels.shift_remove(POD_TEMPLATE_HASH);
+    }
+    if restored == current {
+        out.out(format!(
+            "{prefix} skipped rollback (current template already matches revision {to_revision})\n"
+        ));
+        return;
+    }
+    let mut annotations = Map::new();
+    for key in ANNOTATIONS_TO_SKIP {
+        if let Some(v) = d["metadata"]["annotations"].get(*key) {
+            annotations.insert(key.to_string(), v.clone());
+        }
+    }
+    for (k, v) in target["metadata"]["annotations"]
+        .as_object()
+        .into_iter()
+        .flatten()
+    {
+        if !ANNOTATIONS_TO_SKIP.contains(&k.as_str()) {
+            annotations.insert(k.clone(), v.clone());
+        }
+    }
+    let patch = json!([
+        {"op": "replace", "path": "/spec/template", "value": restored},
+        {"op": "replace", "path": "/metadata/annotations", "value": annotations},
+    ]);
+    let response = transport.send(Request::patch(
+        fetched.path.clone(),
+        "application/json-patch+json",
+        patch.to_string(),
+    ));
+    if response.is_success() {
+        out.out(format!("{prefix} rolled back\n"));
+    } else {
+        out.fail(format!(
+            "error: failed restoring revision {to_revision}: {}",
+            server_error(&response).trim_start_matches("Error from server ")
+        ));
+    }
+}

@@ -1,0 +1,140 @@
+//! `kubectl rollout status`: prints the Deployment's rollout state each time it
+//! changes until the rollout is done, in upstream's words. In the simulation,
+//! waiting lets virtual time pass; without `--timeout` it gives up after an hour.
+
+use kubecraft_cluster::api::Request;
+use kubecraft_cluster::sim::clock::parse_duration;
+use serde_json::Value;
+
+use super::Fetched;
+use crate::errors::server_error;
+use crate::flags::Parsed;
+use crate::output::Output;
+use crate::transport::Transport;
+
+/// How long `rollout status` waits without `--timeout` (upstream waits forever).
+const DEFAULT_WAIT_MS: u64 = 3_600_000;
+
+/// Upstream's `DeploymentStatusViewer.Status`: (message, done) or an error.
+fn status(d: &Value, revision: Option<i64>) -> Result<(String, bool), String> {
+    let name = d["metadata"]["name"].as_str().unwrap_or("");
+    let int = |p: &str| d.pointer(p).and_then(Value::as_i64).unwrap_or(0);
+    if let Some(wanted) = revision {
+        let running = d
+            .pointer("/metadata/annotations/deployment.kubernetes.io~1revision")
+            .and_then(Value::as_str)
+            .and_then(|r| r.parse::<i64>().ok())
+            .unwrap_or(0);
+        if wanted != running {
+            return Err(format!(
+                "desired revision ({wanted}) is different from the running revision ({running})"
+            ));
+        }
+    }
+    if int("/metadata/generation") > int("/status/observedGeneration") {
+        return Ok((
+            "Waiting for deployment spec update to be observed...\n".into(),
+            false,
+        ));
+    }
+    let timed_out = d["status"]["conditions"].as_array().is_some_and(|cs| {
+        cs.iter()
+            .any(|c| c["type"] == "Progressing" && c["reason"] == "ProgressDeadlineExceeded")
+    });
+    if timed_out {
+        return Err(format!(
+            "deployment {name:?} exceeded its progress deadline"
+        ));
+    }
+    let (updated, replicas) = (int("/status/updatedReplicas"), int("/status/replicas"));
+    let available = int("/status/availableReplicas");
+    if let Some(wanted) = d.pointer("/spec/replicas").and_then(Value::as_i64) {
+        if updated < wanted {
+            return Ok((format!(
+                "Waiting for deployment {name:?} rollout to finish: {updated} out of {wanted} new replicas have been updated...\n"
+            ), false));
+        }
+    }
+    if replicas > updated {
+        return Ok((format!(
+            "Waiting for deployment {name:?} rollout to finish: {} old replicas are pending termination...\n",
+            replicas - updated
+        ), false));
+    }
+    if available < updated {
+        return Ok((format!(
+            "Waiting for deployment {name:?} rollout to finish: {available} of {updated} updated replicas are available...\n"
+        ), false));
+    }
+    Ok((
+        format!("deployment {name:?} successfully rolled out\n"),
+        true,
+    ))
+}
+
+/// Runs `rollout status` for a fetched Deployment.
+pub fn run(transport: &mut dyn Transport, fetched: &Fetched, parsed: &Parsed, out: &mut Output) {
+    let watch = parsed.get("watch").is_none_or(|w| w != "false");
+    let limit = match parsed.get("timeout") {
+        None | Some("0") | Some("0s") => DEFAULT_WAIT_MS,
+        Some(text) => match parse_duration(text) {
+            Some(ms) => ms,
+            None => {
+                out.fail(format!(
+                    "error: invalid argument {text:?} for \"--timeout\" flag: time: invalid duration {text:?}\n"
+                ));
+                return;
+            }
+        },
+    };
+    let revision = match parsed.get("revision").map(str::parse::<i64>) {
+        None => None,
+        Some(Ok(r)) if r > 0 => Some(r),
+        Some(Ok(0)) => None,
+        Some(_) => {
+            out.fail("error: revision must be a positive integer\n");
+            return;
+        }
+    };
+    let mut current = fetched.object.clone();
+    let mut seen_version = String::new();
+    let mut waited = 0;
+    loop {
+        let version = current["metadata"]["resourceVersion"]
+            .as_str()
+            .unwrap_or("")
+            .to_string();
+        if version != seen_version {
+            seen_version = version;
+            match status(&current, revision) {
+                Err(message) => {
+                    out.fail(format!("error: {message}\n"));
+                    return;
+                }
+                Ok((message, done)) => {
+                    out.out(message);
+                    if done || !watch {
+                        return;
+                    }
+                }
+            }
+        }
+        match transport.pass_time() {
+            Some(ms) if waited + ms <= limit => waited += ms,
+            _ => {
+                out.fail("error: timed out waiting for the condition\n");
+                return;
+            }
+        }
+        let response = transport.send(Request::get(fetched.path.clone()));
+        if response.status == 404 {
+            out.fail("error: object has been deleted\n");
+            return;
+        }
+        if !response.is_success() {
+            out.fail(server_error(&response));
+            return;
+        }
+        current = response.body_json();
+    }
+}
