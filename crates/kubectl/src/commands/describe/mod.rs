@@ -1,5 +1,6 @@
-//! `kubectl describe`: upstream's describers for pods, namespaces, config maps and
-//! secrets (with their Events), laid out through Go's tabwriter as kubectl does.
+//! `kubectl describe`: upstream's describers for pods, namespaces, config maps,
+//! secrets, services and (in `workloads.rs`) Deployments and ReplicaSets, with
+//! their Events, laid out through Go's tabwriter as kubectl does.
 
 use kubecraft_cluster::api::{Request, ResourceInfo};
 use kubecraft_cluster::apiserver::tables::age::human_duration;
@@ -13,6 +14,8 @@ use crate::output::Output;
 use crate::printers::tabwriter::format;
 use crate::transport::Transport;
 use crate::Kubectl;
+
+mod workloads;
 
 /// Annotations longer than this print on their own lines (upstream's maxAnnotationLen).
 const MAX_ANNOTATION_LEN: usize = 140;
@@ -278,7 +281,7 @@ fn describe_pod(pod: &Value, event_list: &[Value], now_ms: i64) -> String {
         );
         for c in &containers {
             let status = statuses.iter().find(|s| s["name"] == c["name"]);
-            describe_container(&mut w, c, status);
+            describe_container(&mut w, c, status, "");
         }
     }
     if let Some(conditions) = pod
@@ -312,7 +315,7 @@ fn describe_pod(pod: &Value, event_list: &[Value], now_ms: i64) -> String {
         &format!("QoS Class:\t{}\n", text(pod, "/status/qosClass")),
     );
     labels(&mut w, "Node-Selectors", pod.pointer("/spec/nodeSelector"));
-    tolerations(&mut w, pod.pointer("/spec/tolerations"));
+    tolerations(&mut w, "Tolerations", pod.pointer("/spec/tolerations"));
     events(&mut w, event_list, now_ms);
     w.finish()
 }
@@ -337,8 +340,9 @@ fn ports(c: &Value, field: &str) -> String {
         .unwrap_or_default()
 }
 
-fn describe_container(w: &mut Writer, c: &Value, status: Option<&Value>) {
-    w.write(1, &format!("{}:\n", text(c, "/name")));
+/// One container; `name_indent` is the extra space pod templates put before its name.
+fn describe_container(w: &mut Writer, c: &Value, status: Option<&Value>, name_indent: &str) {
+    w.write(1, &format!("{name_indent}{}:\n", text(c, "/name")));
     if let Some(s) = status {
         w.write(2, &format!("Container ID:\t{}\n", text(s, "/containerID")));
     }
@@ -500,8 +504,8 @@ fn describe_container(w: &mut Writer, c: &Value, status: Option<&Value>) {
     }
 }
 
-fn tolerations(w: &mut Writer, list: Option<&Value>) {
-    w.write(0, "Tolerations:\t");
+fn tolerations(w: &mut Writer, title: &str, list: Option<&Value>) {
+    w.write(0, &format!("{title}:\t"));
     let mut items = list.and_then(Value::as_array).cloned().unwrap_or_default();
     if items.is_empty() {
         w.write(0, "<none>\n");
@@ -977,6 +981,8 @@ fn describe_one(
                 now_ms,
             ))
         }
+        ("apps", "deployments") => Ok(workloads::describe_deployment(transport, obj, now_ms)),
+        ("apps", "replicasets") => Ok(workloads::describe_replicaset(transport, obj, now_ms)),
         ("", "namespaces") => {
             let name = text(obj, "/metadata/name");
             let count = |t: &mut dyn Transport, plural: &str| {

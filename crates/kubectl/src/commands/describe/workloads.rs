@@ -1,0 +1,342 @@
+//! Describers for Deployments and ReplicaSets, as upstream's: replica counts,
+//! strategy, the pod template, conditions, the old and new ReplicaSets, and events.
+
+use kubecraft_cluster::api::Request;
+use serde_json::Value;
+
+use super::{
+    annotations, describe_container, events, events_for, labels, rfc1123z, text, tolerations,
+    Writer,
+};
+use crate::transport::Transport;
+
+/// A label selector as `metav1.LabelSelectorAsSelector(...).String()` prints it.
+fn selector_string(selector: &Value) -> String {
+    let mut parts: Vec<(String, String)> = Vec::new();
+    for (k, v) in selector["matchLabels"].as_object().into_iter().flatten() {
+        parts.push((k.clone(), format!("{k}={}", v.as_str().unwrap_or(""))));
+    }
+    for e in selector["matchExpressions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
+        let key = text(e, "/key").to_string();
+        let values: Vec<&str> = e["values"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .collect();
+        let shown = match text(e, "/operator") {
+            "In" => format!("{key} in ({})", values.join(",")),
+            "NotIn" => format!("{key} notin ({})", values.join(",")),
+            "Exists" => key.clone(),
+            _ => format!("!{key}"),
+        };
+        parts.push((key, shown));
+    }
+    parts.sort();
+    let joined: Vec<String> = parts.into_iter().map(|(_, s)| s).collect();
+    if joined.is_empty() {
+        "<none>".into()
+    } else {
+        joined.join(",")
+    }
+}
+
+/// Upstream's `DescribePodTemplate`.
+fn pod_template(w: &mut Writer, template: &Value) {
+    w.write(0, "Pod Template:\n");
+    labels(w, "  Labels", template.pointer("/metadata/labels"));
+    if template
+        .pointer("/metadata/annotations")
+        .and_then(Value::as_object)
+        .is_some_and(|a| !a.is_empty())
+    {
+        let mut inner = Writer::default();
+        annotations(&mut inner, template.pointer("/metadata/annotations"));
+        w.write(0, &format!("  {}", inner.pending));
+    }
+    let spec = &template["spec"];
+    if !text(spec, "/serviceAccountName").is_empty() {
+        w.write(
+            1,
+            &format!("Service Account:\t{}\n", text(spec, "/serviceAccountName")),
+        );
+    }
+    for (list, label) in [
+        ("initContainers", "Init Containers"),
+        ("containers", "Containers"),
+    ] {
+        let containers = spec[list].as_array().cloned().unwrap_or_default();
+        if list == "initContainers" && containers.is_empty() {
+            continue;
+        }
+        let none = if containers.is_empty() { " <none>" } else { "" };
+        w.write(0, &format!("  {label}:{none}\n"));
+        for c in &containers {
+            describe_container(w, c, None, " ");
+        }
+    }
+    match spec["volumes"].as_array().filter(|v| !v.is_empty()) {
+        None => w.write(0, "  Volumes:\t<none>\n"),
+        Some(volumes) => {
+            w.write(0, "  Volumes:\n");
+            for v in volumes {
+                w.write(1, &format!(" {}:\n", text(v, "/name")));
+            }
+        }
+    }
+    if !text(spec, "/priorityClassName").is_empty() {
+        w.write(
+            1,
+            &format!(
+                "Priority Class Name:\t{}\n",
+                text(spec, "/priorityClassName")
+            ),
+        );
+    }
+    labels(w, "  Node-Selectors", spec.pointer("/nodeSelector"));
+    tolerations(w, "  Tolerations", spec.pointer("/tolerations"));
+}
+
+/// The `Conditions:` table of a workload.
+fn conditions(w: &mut Writer, obj: &Value) {
+    let Some(list) = obj["status"]["conditions"]
+        .as_array()
+        .filter(|c| !c.is_empty())
+    else {
+        return;
+    };
+    w.write(0, "Conditions:\n  Type\tStatus\tReason\n");
+    w.write(1, "----\t------\t------\n");
+    for c in list {
+        w.write(
+            1,
+            &format!(
+                "{} \t{}\t{}\n",
+                text(c, "/type"),
+                text(c, "/status"),
+                text(c, "/reason")
+            ),
+        );
+    }
+}
+
+fn int(obj: &Value, pointer: &str) -> i64 {
+    obj.pointer(pointer).and_then(Value::as_i64).unwrap_or(0)
+}
+
+fn int_or_string(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// ReplicaSets in the object's namespace controlled by it.
+fn controlled_sets(transport: &mut dyn Transport, owner: &Value) -> Vec<Value> {
+    let ns = text(owner, "/metadata/namespace");
+    let list = transport
+        .send(Request::get(format!(
+            "/apis/apps/v1/namespaces/{ns}/replicasets"
+        )))
+        .body_json();
+    let uid = &owner["metadata"]["uid"];
+    let mut sets: Vec<Value> = list["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|rs| {
+            rs["metadata"]["ownerReferences"]
+                .as_array()
+                .is_some_and(|r| {
+                    r.iter()
+                        .any(|r| r["controller"] == true && r["uid"] == *uid)
+                })
+        })
+        .cloned()
+        .collect();
+    sets.sort_by(|a, b| {
+        text(a, "/metadata/creationTimestamp")
+            .cmp(text(b, "/metadata/creationTimestamp"))
+            .then_with(|| text(a, "/metadata/name").cmp(text(b, "/metadata/name")))
+    });
+    sets
+}
+
+/// The template without the pod-template-hash label, for finding the new set.
+fn template_without_hash(template: &Value) -> Value {
+    let mut t = template.clone();
+    if let Some(labels) = t
+        .pointer_mut("/metadata/labels")
+        .and_then(Value::as_object_mut)
+    {
+        labels.shift_remove("pod-template-hash");
+    }
+    t
+}
+
+/// `name (status/spec replicas created), ...` or `<none>`.
+fn sets_line(sets: &[&Value]) -> String {
+    if sets.is_empty() {
+        return "<none>".into();
+    }
+    sets.iter()
+        .map(|rs| {
+            format!(
+                "{} ({}/{} replicas created)",
+                text(rs, "/metadata/name"),
+                int(rs, "/status/replicas"),
+                int(rs, "/spec/replicas")
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Upstream's `describeDeployment`.
+pub(super) fn describe_deployment(transport: &mut dyn Transport, d: &Value, now_ms: i64) -> String {
+    let mut w = Writer::default();
+    w.write(0, &format!("Name:\t{}\n", text(d, "/metadata/name")));
+    w.write(
+        0,
+        &format!("Namespace:\t{}\n", text(d, "/metadata/namespace")),
+    );
+    w.write(
+        0,
+        &format!(
+            "CreationTimestamp:\t{}\n",
+            rfc1123z(text(d, "/metadata/creationTimestamp"))
+        ),
+    );
+    labels(&mut w, "Labels", d.pointer("/metadata/labels"));
+    annotations(&mut w, d.pointer("/metadata/annotations"));
+    w.write(
+        0,
+        &format!("Selector:\t{}\n", selector_string(&d["spec"]["selector"])),
+    );
+    w.write(
+        0,
+        &format!(
+            "Replicas:\t{} desired | {} updated | {} total | {} available | {} unavailable\n",
+            int(d, "/spec/replicas"),
+            int(d, "/status/updatedReplicas"),
+            int(d, "/status/replicas"),
+            int(d, "/status/availableReplicas"),
+            int(d, "/status/unavailableReplicas")
+        ),
+    );
+    w.write(
+        0,
+        &format!("StrategyType:\t{}\n", text(d, "/spec/strategy/type")),
+    );
+    w.write(
+        0,
+        &format!("MinReadySeconds:\t{}\n", int(d, "/spec/minReadySeconds")),
+    );
+    if let Some(ru) = d.pointer("/spec/strategy/rollingUpdate") {
+        w.write(
+            0,
+            &format!(
+                "RollingUpdateStrategy:\t{} max unavailable, {} max surge\n",
+                int_or_string(&ru["maxUnavailable"]),
+                int_or_string(&ru["maxSurge"])
+            ),
+        );
+    }
+    pod_template(&mut w, &d["spec"]["template"]);
+    conditions(&mut w, d);
+    let sets = controlled_sets(transport, d);
+    if !sets.is_empty() {
+        let template = template_without_hash(&d["spec"]["template"]);
+        let new = sets
+            .iter()
+            .find(|rs| template_without_hash(&rs["spec"]["template"]) == template);
+        let old: Vec<&Value> = sets.iter().filter(|rs| Some(*rs) != new).collect();
+        w.write(0, &format!("OldReplicaSets:\t{}\n", sets_line(&old)));
+        w.write(
+            0,
+            &format!(
+                "NewReplicaSet:\t{}\n",
+                sets_line(&new.into_iter().collect::<Vec<_>>())
+            ),
+        );
+    }
+    events(&mut w, &events_for(transport, d), now_ms);
+    w.finish()
+}
+
+/// Upstream's `describeReplicaSet`.
+pub(super) fn describe_replicaset(
+    transport: &mut dyn Transport,
+    rs: &Value,
+    now_ms: i64,
+) -> String {
+    let ns = text(rs, "/metadata/namespace");
+    let pods = transport
+        .send(Request::get(format!("/api/v1/namespaces/{ns}/pods")))
+        .body_json();
+    let uid = &rs["metadata"]["uid"];
+    let mut phases = [0; 4];
+    for pod in pods["items"].as_array().into_iter().flatten() {
+        let owned = pod["metadata"]["ownerReferences"]
+            .as_array()
+            .is_some_and(|r| {
+                r.iter()
+                    .any(|r| r["controller"] == true && r["uid"] == *uid)
+            });
+        if !owned {
+            continue;
+        }
+        match text(pod, "/status/phase") {
+            "Running" => phases[0] += 1,
+            "Pending" => phases[1] += 1,
+            "Succeeded" => phases[2] += 1,
+            "Failed" => phases[3] += 1,
+            _ => {}
+        }
+    }
+    let mut w = Writer::default();
+    w.write(0, &format!("Name:\t{}\n", text(rs, "/metadata/name")));
+    w.write(0, &format!("Namespace:\t{ns}\n"));
+    w.write(
+        0,
+        &format!("Selector:\t{}\n", selector_string(&rs["spec"]["selector"])),
+    );
+    labels(&mut w, "Labels", rs.pointer("/metadata/labels"));
+    annotations(&mut w, rs.pointer("/metadata/annotations"));
+    if let Some(owner) = rs["metadata"]["ownerReferences"]
+        .as_array()
+        .and_then(|o| o.iter().find(|r| r["controller"] == true))
+    {
+        w.write(
+            0,
+            &format!(
+                "Controlled By:\t{}/{}\n",
+                text(owner, "/kind"),
+                text(owner, "/name")
+            ),
+        );
+    }
+    w.write(
+        0,
+        &format!(
+            "Replicas:\t{} current / {} desired\n",
+            int(rs, "/status/replicas"),
+            int(rs, "/spec/replicas")
+        ),
+    );
+    w.write(
+        0,
+        &format!(
+            "Pods Status:\t{} Running / {} Waiting / {} Succeeded / {} Failed\n",
+            phases[0], phases[1], phases[2], phases[3]
+        ),
+    );
+    pod_template(&mut w, &rs["spec"]["template"]);
+    conditions(&mut w, rs);
+    events(&mut w, &events_for(transport, rs), now_ms);
+    w.finish()
+}
