@@ -7,8 +7,8 @@ use serde_json::Value;
 
 use crate::api::Request;
 use crate::controllers::{
-    DeploymentController, GarbageCollector, NamespaceController, NodeLifecycleController,
-    ReplicaSetController, TaintEvictionController,
+    DeploymentController, EndpointSliceController, EndpointsController, GarbageCollector,
+    NamespaceController, NodeLifecycleController, ReplicaSetController, TaintEvictionController,
 };
 use crate::kubelet::{self, Kubelet, NodeConfig};
 use crate::scheduler::Scheduler;
@@ -63,6 +63,8 @@ fn add_controllers(world: &mut World) {
     world.add_component(Box::new(NamespaceController::default()));
     world.add_component(Box::new(NodeLifecycleController::default()));
     world.add_component(Box::new(TaintEvictionController::default()));
+    world.add_component(Box::new(EndpointSliceController::default()));
+    world.add_component(Box::new(EndpointsController::default()));
 }
 
 fn nodes(world: &mut World) -> Vec<Value> {

@@ -3,6 +3,8 @@
 //! reconciles by API calls — no storage backdoor, so every step is traced.
 
 pub mod deployment;
+pub mod endpoints;
+pub mod endpointslice;
 pub mod expectations;
 pub mod garbage_collector;
 pub mod namespace;
@@ -11,9 +13,12 @@ pub mod owners;
 pub mod pod_ranking;
 pub mod pod_state;
 pub mod replicaset;
+pub mod service_endpoints;
 pub mod taint_eviction;
 
 pub use deployment::DeploymentController;
+pub use endpoints::EndpointsController;
+pub use endpointslice::EndpointSliceController;
 pub use garbage_collector::GarbageCollector;
 pub use namespace::NamespaceController;
 pub use node_lifecycle::NodeLifecycleController;
