@@ -2,6 +2,7 @@
 //! informers (list + watch into a typed cache) and the event recorder. Components reach the API server only
 //! through [`crate::sim::Ctx::call`], so every step is traced.
 
+pub mod discovery;
 pub mod informer;
 pub mod recorder;
 pub mod workqueue;

@@ -16,6 +16,7 @@ use serde_json::{json, Value};
 
 use crate::api::Request;
 use crate::apiserver::watch::{EventType, WatchEvent, WatchId};
+use crate::client::discovery::served_resources;
 use crate::client::informer::{Cached, PartialObject};
 use crate::client::{Delta, Informer, WorkQueue};
 use crate::sim::{Component, Ctx};
@@ -99,44 +100,21 @@ fn delete_options(policy: &str, uid: &str) -> String {
 impl GarbageCollector {
     /// Finds every list/watch/delete-able resource through discovery.
     fn discover(&mut self, ctx: &mut Ctx) {
-        let mut bases = vec!["/api/v1".to_string()];
-        let groups = ctx.call(Request::get("/apis")).body_json();
-        for group in groups["groups"].as_array().into_iter().flatten() {
-            if let Some(gv) = group
-                .pointer("/preferredVersion/groupVersion")
-                .and_then(Value::as_str)
-            {
-                bases.push(format!("/apis/{gv}"));
+        for resource in served_resources(ctx) {
+            let ignored = IGNORED.contains(&(resource.group.as_str(), resource.plural.as_str()));
+            if ignored || !resource.supports(&["list", "watch", "delete"]) {
+                continue;
             }
-        }
-        for base in bases {
-            let list = ctx.call(Request::get(base.clone())).body_json();
-            let group = group_of(list["groupVersion"].as_str().unwrap_or("v1")).to_string();
-            for resource in list["resources"].as_array().into_iter().flatten() {
-                let plural = resource["name"].as_str().unwrap_or("");
-                let verbs: Vec<&str> = resource["verbs"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(Value::as_str)
-                    .collect();
-                let watchable = ["list", "watch", "delete"]
-                    .iter()
-                    .all(|v| verbs.contains(v));
-                if plural.contains('/') || !watchable || IGNORED.contains(&(group.as_str(), plural))
-                {
-                    continue;
-                }
-                let kind = resource["kind"].as_str().unwrap_or("").to_string();
-                self.by_kind
-                    .insert((group.clone(), kind), self.monitors.len());
-                self.monitors.push(Monitor {
-                    informer: Informer::new(format!("{base}/{plural}")),
-                    base: base.clone(),
-                    plural: plural.to_string(),
-                    namespaced: resource["namespaced"].as_bool().unwrap_or(false),
-                });
-            }
+            self.by_kind.insert(
+                (resource.group.clone(), resource.kind.clone()),
+                self.monitors.len(),
+            );
+            self.monitors.push(Monitor {
+                informer: Informer::new(format!("{}/{}", resource.base, resource.plural)),
+                base: resource.base,
+                plural: resource.plural,
+                namespaced: resource.namespaced,
+            });
         }
     }
 

@@ -11,6 +11,7 @@ use serde_json::{json, Value};
 
 use crate::api::Request;
 use crate::apiserver::watch::{EventType, WatchEvent, WatchId};
+use crate::client::discovery::served_resources;
 use crate::client::{Informer, WorkQueue};
 use crate::sim::{Component, Ctx};
 
@@ -60,48 +61,16 @@ impl Default for NamespaceController {
 
 /// Every namespaced resource that can be listed and deleted.
 fn discover(ctx: &mut Ctx) -> Vec<Resource> {
-    let mut bases = vec!["/api/v1".to_string()];
-    let groups = ctx.call(Request::get("/apis")).body_json();
-    for group in groups["groups"].as_array().into_iter().flatten() {
-        if let Some(gv) = group
-            .pointer("/preferredVersion/groupVersion")
-            .and_then(Value::as_str)
-        {
-            bases.push(format!("/apis/{gv}"));
-        }
-    }
-    let mut found = Vec::new();
-    for base in bases {
-        let list = ctx.call(Request::get(base.clone())).body_json();
-        let group = list["groupVersion"]
-            .as_str()
-            .and_then(|gv| gv.split_once('/'))
-            .map_or("", |(g, _)| g)
-            .to_string();
-        for resource in list["resources"].as_array().into_iter().flatten() {
-            let plural = resource["name"].as_str().unwrap_or("");
-            let verbs: Vec<&str> = resource["verbs"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(Value::as_str)
-                .collect();
-            if plural.contains('/')
-                || !resource["namespaced"].as_bool().unwrap_or(false)
-                || !verbs.contains(&"list")
-                || !verbs.contains(&"delete")
-            {
-                continue;
-            }
-            found.push(Resource {
-                base: base.clone(),
-                plural: plural.to_string(),
-                display: format!("{plural}.{group}"),
-                delete_collection: verbs.contains(&"deletecollection"),
-            });
-        }
-    }
-    found
+    served_resources(ctx)
+        .into_iter()
+        .filter(|r| r.namespaced && r.supports(&["list", "delete"]))
+        .map(|r| Resource {
+            display: format!("{}.{}", r.plural, r.group),
+            delete_collection: r.supports(&["deletecollection"]),
+            base: r.base,
+            plural: r.plural,
+        })
+        .collect()
 }
 
 /// Seconds until a terminating pod should be gone (its deletion grace period).

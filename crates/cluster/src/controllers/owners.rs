@@ -3,7 +3,7 @@
 //! longer matches its selector (upstream's `ControllerRefManager`).
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
-use serde_json::json;
+use serde_json::{json, Value};
 
 use crate::api::Request;
 use crate::sim::Ctx;
@@ -33,12 +33,15 @@ pub fn controller_ref(api_version: &str, kind: &str, owner: &ObjectMeta) -> Owne
     }
 }
 
-/// Makes `owner` the controller of the orphan at `path`; true if the API agreed.
-pub fn adopt(ctx: &mut Ctx, path: &str, owner: &OwnerReference, orphan: &ObjectMeta) -> bool {
-    let patch = json!({"metadata": {
-        "ownerReferences": [owner],
-        "uid": orphan.uid,
-    }});
+/// Strategic-merges `references` into the object's owner references (guarded by
+/// its UID, as upstream's patches are); true if the API agreed.
+fn patch_owner_references(
+    ctx: &mut Ctx,
+    path: &str,
+    references: Value,
+    object: &ObjectMeta,
+) -> bool {
+    let patch = json!({"metadata": {"ownerReferences": references, "uid": object.uid}});
     ctx.call(Request::patch(
         path.to_string(),
         "application/strategic-merge-patch+json",
@@ -48,17 +51,13 @@ pub fn adopt(ctx: &mut Ctx, path: &str, owner: &OwnerReference, orphan: &ObjectM
         == 200
 }
 
+/// Makes `owner` the controller of the orphan at `path`; true if the API agreed.
+pub fn adopt(ctx: &mut Ctx, path: &str, owner: &OwnerReference, orphan: &ObjectMeta) -> bool {
+    patch_owner_references(ctx, path, json!([owner]), orphan)
+}
+
 /// Drops the owner reference with `owner_uid` from the object at `path`.
 pub fn release(ctx: &mut Ctx, path: &str, owner_uid: &str, object: &ObjectMeta) -> bool {
-    let patch = json!({"metadata": {
-        "ownerReferences": [{"$patch": "delete", "uid": owner_uid}],
-        "uid": object.uid,
-    }});
-    ctx.call(Request::patch(
-        path.to_string(),
-        "application/strategic-merge-patch+json",
-        patch.to_string(),
-    ))
-    .status
-        == 200
+    let delete = json!([{"$patch": "delete", "uid": owner_uid}]);
+    patch_owner_references(ctx, path, delete, object)
 }

@@ -52,3 +52,44 @@ pub fn fetch(
         object: response.body_json(),
     })
 }
+
+/// The ReplicaSets in `owner`'s namespace that it controls, oldest first
+/// (a Deployment's revisions).
+pub fn controlled_replicasets(
+    transport: &mut dyn Transport,
+    owner: &Value,
+) -> Result<Vec<Value>, String> {
+    let namespace = owner["metadata"]["namespace"].as_str().unwrap_or("default");
+    let response = transport.send(Request::get(format!(
+        "/apis/apps/v1/namespaces/{namespace}/replicasets"
+    )));
+    if !response.is_success() {
+        return Err(server_error(&response));
+    }
+    let uid = &owner["metadata"]["uid"];
+    let mut sets: Vec<Value> = response.body_json()["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|rs| {
+            rs["metadata"]["ownerReferences"]
+                .as_array()
+                .is_some_and(|r| {
+                    r.iter()
+                        .any(|r| r["controller"] == true && r["uid"] == *uid)
+                })
+        })
+        .cloned()
+        .collect();
+    let key = |rs: &Value| {
+        (
+            rs["metadata"]["creationTimestamp"]
+                .as_str()
+                .unwrap_or("")
+                .to_string(),
+            rs["metadata"]["name"].as_str().unwrap_or("").to_string(),
+        )
+    };
+    sets.sort_by_key(key);
+    Ok(sets)
+}

@@ -111,6 +111,36 @@ fn annotations(w: &mut Writer, map: Option<&Value>) {
     }
 }
 
+/// `Title:\t<none>`, or `Title:` and one line per item at level 1.
+fn list_or_none(
+    w: &mut Writer,
+    title: &str,
+    items: Option<&Value>,
+    line: impl Fn(&Value) -> String,
+) {
+    match items.and_then(Value::as_array).filter(|a| !a.is_empty()) {
+        None => w.write(0, &format!("{title}:\t<none>\n")),
+        Some(items) => {
+            w.write(0, &format!("{title}:\n"));
+            for item in items {
+                w.write(1, &format!("{}\n", line(item)));
+            }
+        }
+    }
+}
+
+/// `Controlled By:\tKind/name` for an object with a controller.
+fn controlled_by(w: &mut Writer, obj: &Value) {
+    if let Some(owner) = obj
+        .pointer("/metadata/ownerReferences")
+        .and_then(Value::as_array)
+        .and_then(|o| o.iter().find(|r| r["controller"] == true))
+    {
+        let (kind, name) = (text(owner, "/kind"), text(owner, "/name"));
+        w.write(0, &format!("Controlled By:\t{kind}/{name}\n"));
+    }
+}
+
 /// The `Events:` section of an object.
 fn events(w: &mut Writer, list: &[Value], now_ms: i64) {
     if list.is_empty() {
@@ -227,33 +257,10 @@ fn describe_pod(pod: &Value, event_list: &[Value], now_ms: i64) -> String {
         }
     }
     w.write(0, &format!("IP:\t{}\n", text(pod, "/status/podIP")));
-    match pod
-        .pointer("/status/podIPs")
-        .and_then(Value::as_array)
-        .filter(|a| !a.is_empty())
-    {
-        None => w.write(0, "IPs:\t<none>\n"),
-        Some(ips) => {
-            w.write(0, "IPs:\n");
-            for ip in ips {
-                w.write(1, &format!("IP:\t{}\n", text(ip, "/ip")));
-            }
-        }
-    }
-    if let Some(owner) = pod
-        .pointer("/metadata/ownerReferences")
-        .and_then(Value::as_array)
-        .and_then(|o| o.iter().find(|r| r["controller"] == true))
-    {
-        w.write(
-            0,
-            &format!(
-                "Controlled By:\t{}/{}\n",
-                text(owner, "/kind"),
-                text(owner, "/name")
-            ),
-        );
-    }
+    list_or_none(&mut w, "IPs", pod.pointer("/status/podIPs"), |ip| {
+        format!("IP:\t{}", text(ip, "/ip"))
+    });
+    controlled_by(&mut w, pod);
     w.optional("NominatedNodeName", text(pod, "/status/nominatedNodeName"));
     for (list, status_list, label) in [
         ("initContainers", "initContainerStatuses", "Init Containers"),
@@ -297,19 +304,9 @@ fn describe_pod(pod: &Value, event_list: &[Value], now_ms: i64) -> String {
             );
         }
     }
-    match pod
-        .pointer("/spec/volumes")
-        .and_then(Value::as_array)
-        .filter(|v| !v.is_empty())
-    {
-        None => w.write(0, "Volumes:\t<none>\n"),
-        Some(volumes) => {
-            w.write(0, "Volumes:\n");
-            for v in volumes {
-                w.write(1, &format!("{}:\n", text(v, "/name")));
-            }
-        }
-    }
+    list_or_none(&mut w, "Volumes", pod.pointer("/spec/volumes"), |v| {
+        format!("{}:", text(v, "/name"))
+    });
     w.write(
         0,
         &format!("QoS Class:\t{}\n", text(pod, "/status/qosClass")),

@@ -4,9 +4,10 @@
 use kubecraft_cluster::api::Request;
 use serde_json::Value;
 
+use super::super::target::controlled_replicasets;
 use super::{
-    annotations, describe_container, events, events_for, labels, rfc1123z, text, tolerations,
-    Writer,
+    annotations, controlled_by, describe_container, events, events_for, labels, list_or_none,
+    rfc1123z, text, tolerations, Writer,
 };
 use crate::transport::Transport;
 
@@ -79,15 +80,9 @@ fn pod_template(w: &mut Writer, template: &Value) {
             describe_container(w, c, None, " ");
         }
     }
-    match spec["volumes"].as_array().filter(|v| !v.is_empty()) {
-        None => w.write(0, "  Volumes:\t<none>\n"),
-        Some(volumes) => {
-            w.write(0, "  Volumes:\n");
-            for v in volumes {
-                w.write(1, &format!(" {}:\n", text(v, "/name")));
-            }
-        }
-    }
+    list_or_none(w, "  Volumes", spec.pointer("/volumes"), |v| {
+        format!(" {}:", text(v, "/name"))
+    });
     if !text(spec, "/priorityClassName").is_empty() {
         w.write(
             1,
@@ -133,37 +128,6 @@ fn int_or_string(v: &Value) -> String {
         Value::String(s) => s.clone(),
         other => other.to_string(),
     }
-}
-
-/// ReplicaSets in the object's namespace controlled by it.
-fn controlled_sets(transport: &mut dyn Transport, owner: &Value) -> Vec<Value> {
-    let ns = text(owner, "/metadata/namespace");
-    let list = transport
-        .send(Request::get(format!(
-            "/apis/apps/v1/namespaces/{ns}/replicasets"
-        )))
-        .body_json();
-    let uid = &owner["metadata"]["uid"];
-    let mut sets: Vec<Value> = list["items"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|rs| {
-            rs["metadata"]["ownerReferences"]
-                .as_array()
-                .is_some_and(|r| {
-                    r.iter()
-                        .any(|r| r["controller"] == true && r["uid"] == *uid)
-                })
-        })
-        .cloned()
-        .collect();
-    sets.sort_by(|a, b| {
-        text(a, "/metadata/creationTimestamp")
-            .cmp(text(b, "/metadata/creationTimestamp"))
-            .then_with(|| text(a, "/metadata/name").cmp(text(b, "/metadata/name")))
-    });
-    sets
 }
 
 /// The template without the pod-template-hash label, for finding the new set.
@@ -248,7 +212,7 @@ pub(super) fn describe_deployment(transport: &mut dyn Transport, d: &Value, now_
     }
     pod_template(&mut w, &d["spec"]["template"]);
     conditions(&mut w, d);
-    let sets = controlled_sets(transport, d);
+    let sets = controlled_replicasets(transport, d).unwrap_or_default();
     if !sets.is_empty() {
         let template = template_without_hash(&d["spec"]["template"]);
         let new = sets
@@ -307,19 +271,7 @@ pub(super) fn describe_replicaset(
     );
     labels(&mut w, "Labels", rs.pointer("/metadata/labels"));
     annotations(&mut w, rs.pointer("/metadata/annotations"));
-    if let Some(owner) = rs["metadata"]["ownerReferences"]
-        .as_array()
-        .and_then(|o| o.iter().find(|r| r["controller"] == true))
-    {
-        w.write(
-            0,
-            &format!(
-                "Controlled By:\t{}/{}\n",
-                text(owner, "/kind"),
-                text(owner, "/name")
-            ),
-        );
-    }
+    controlled_by(&mut w, rs);
     w.write(
         0,
         &format!(

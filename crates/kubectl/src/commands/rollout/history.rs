@@ -2,6 +2,8 @@
 //! revisions are the Deployment's ReplicaSets and their revision annotations.
 
 use kubecraft_cluster::api::Request;
+
+use super::super::target::controlled_replicasets;
 use serde_json::{json, Map, Value};
 
 use super::Fetched;
@@ -25,39 +27,19 @@ const ANNOTATIONS_TO_SKIP: &[&str] = &[
     "deprecated.deployment.rollback.to",
 ];
 
-/// The Deployment's ReplicaSets (controlled by it) with their revisions.
+/// The Deployment's ReplicaSets (controlled by it) with their revisions, in order.
 fn revisions(
     transport: &mut dyn Transport,
     fetched: &Fetched,
 ) -> Result<Vec<(i64, Value)>, String> {
-    let d = &fetched.object;
-    let namespace = d["metadata"]["namespace"].as_str().unwrap_or("default");
-    let uid = &d["metadata"]["uid"];
-    let response = transport.send(Request::get(format!(
-        "/apis/apps/v1/namespaces/{namespace}/replicasets"
-    )));
-    if !response.is_success() {
-        return Err(server_error(&response));
-    }
-    let list = response.body_json();
-    let mut found: Vec<(i64, Value)> = list["items"]
-        .as_array()
+    let mut found: Vec<(i64, Value)> = controlled_replicasets(transport, &fetched.object)?
         .into_iter()
-        .flatten()
-        .filter(|rs| {
-            rs["metadata"]["ownerReferences"]
-                .as_array()
-                .is_some_and(|refs| {
-                    refs.iter()
-                        .any(|r| r["controller"] == true && r["uid"] == *uid)
-                })
-        })
         .filter_map(|rs| {
             let revision = rs["metadata"]["annotations"][REVISION]
                 .as_str()?
                 .parse()
                 .ok()?;
-            Some((revision, rs.clone()))
+            Some((revision, rs))
         })
         .collect();
     found.sort_by_key(|(r, _)| *r);
