@@ -142,14 +142,8 @@ fn a_bound_pod_runs_and_a_deleted_one_goes_away() {
     assert_eq!(status["ready"], true);
     assert_eq!(status["image"], "docker.io/library/nginx:1.27");
     assert!(status["state"]["running"]["startedAt"].is_string());
-    let ready: Vec<&str> = pod["status"]["conditions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["type"].as_str().unwrap())
-        .collect();
     assert_eq!(
-        ready,
+        Cluster::condition_types(&pod),
         [
             "PodReadyToStartContainers",
             "Initialized",

@@ -44,14 +44,8 @@ fn a_deleted_namespace_is_emptied_then_removed() {
             .starts_with("Some resources are remaining: pods. has 2 resource instances"),
         "{remaining}"
     );
-    let types: Vec<&str> = ns["status"]["conditions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["type"].as_str().unwrap())
-        .collect();
     assert_eq!(
-        types,
+        Cluster::condition_types(&ns),
         [
             "NamespaceDeletionDiscoveryFailure",
             "NamespaceDeletionGroupVersionParsingFailure",

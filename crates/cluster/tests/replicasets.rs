@@ -38,17 +38,6 @@ fn names(pods: &[Value]) -> Vec<String> {
         .collect()
 }
 
-fn event_messages(c: &mut Cluster, about: &str, reason: &str) -> Vec<String> {
-    let (_, list) = c.get("/api/v1/namespaces/default/events");
-    list["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|e| e["involvedObject"]["name"] == about && e["reason"] == reason)
-        .map(|e| e["message"].as_str().unwrap().to_string())
-        .collect()
-}
-
 #[test]
 fn a_replicaset_runs_its_pods_and_reports_status() {
     let mut c = Cluster::with_world(cluster::start(3));
@@ -71,7 +60,7 @@ fn a_replicaset_runs_its_pods_and_reports_status() {
         );
         assert_eq!(pod["status"]["phase"], "Running");
     }
-    let mut created = event_messages(&mut c, "web", "SuccessfulCreate");
+    let mut created = c.events("web", "SuccessfulCreate");
     created.sort();
     let mut expected: Vec<String> = names(&pods)
         .iter()
@@ -118,7 +107,7 @@ fn deleted_pods_are_replaced_and_scale_down_removes_the_least_valuable() {
     c.world.settle(120_000);
     let left = names(&pods_of(&mut c, "web"));
     assert_eq!(left.len(), 1);
-    let deleted = event_messages(&mut c, "web", "SuccessfulDelete");
+    let deleted = c.events("web", "SuccessfulDelete");
     assert_eq!(deleted.len(), 2, "{deleted:?}");
     let (_, rs) = c.get(&format!("{SETS}/web"));
     assert_eq!(rs["status"]["replicas"], 1);

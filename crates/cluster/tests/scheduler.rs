@@ -31,17 +31,6 @@ fn node_of(c: &mut Cluster, name: &str) -> String {
     p["spec"]["nodeName"].as_str().unwrap_or("").to_string()
 }
 
-fn events(c: &mut Cluster, about: &str, reason: &str) -> Vec<String> {
-    let (_, list) = c.get("/api/v1/namespaces/default/events");
-    list["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|e| e["involvedObject"]["name"] == about && e["reason"] == reason)
-        .map(|e| e["message"].as_str().unwrap().to_string())
-        .collect()
-}
-
 #[test]
 fn pods_are_bound_to_workers_and_the_binding_is_announced() {
     let mut c = Cluster::with_world(cluster::start(1));
@@ -50,7 +39,7 @@ fn pods_are_bound_to_workers_and_the_binding_is_announced() {
     let node = node_of(&mut c, "web");
     assert!(node.starts_with("node-"), "bound to {node}");
     assert_eq!(
-        events(&mut c, "web", "Scheduled"),
+        c.events("web", "Scheduled"),
         [format!("Successfully assigned default/web to {node}")]
     );
     let (_, p) = c.get("/api/v1/namespaces/default/pods/web");
@@ -85,7 +74,7 @@ fn a_pod_that_fits_nowhere_says_why_in_upstream_words_until_a_node_is_added() {
     c.world.settle(60_000);
     assert_eq!(node_of(&mut c, "big"), "");
     let expected = "0/4 nodes are available: 1 node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }, 3 Insufficient cpu. preemption: 0/4 nodes are available: 1 Preemption is not helpful for scheduling, 3 No preemption victims found for incoming pod..";
-    assert_eq!(events(&mut c, "big", "FailedScheduling"), [expected]);
+    assert_eq!(c.events("big", "FailedScheduling"), [expected]);
     let (_, p) = c.get("/api/v1/namespaces/default/pods/big");
     let condition = &p["status"]["conditions"][0];
     assert_eq!(
@@ -146,7 +135,7 @@ fn a_high_priority_pod_preempts_the_lowest_priority_victim() {
     let (_, urgent) = c.get("/api/v1/namespaces/default/pods/urgent");
     let uid = urgent["metadata"]["uid"].as_str().unwrap().to_string();
     assert_eq!(
-        events(&mut c, &victim, "Preempted"),
+        c.events(&victim, "Preempted"),
         [format!("Preempted by pod {uid} on node {node}")]
     );
     // Only one victim: the other workers keep both their pods.
@@ -162,7 +151,7 @@ fn preemption_policy_never_is_not_eligible() {
     create(&mut c, p);
     c.world.settle(60_000);
     assert_eq!(
-        events(&mut c, "polite", "FailedScheduling"),
+        c.events("polite", "FailedScheduling"),
         ["0/4 nodes are available: 1 node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }, 3 Insufficient cpu. preemption: not eligible due to preemptionPolicy=Never."]
     );
 }
@@ -185,7 +174,7 @@ fn cordoned_nodes_and_node_selectors_narrow_the_choice() {
     c.world.settle(60_000);
     assert_eq!(node_of(&mut c, "a"), "node-3");
     assert_eq!(
-        events(&mut c, "zoned", "FailedScheduling"),
+        c.events("zoned", "FailedScheduling"),
         ["0/4 nodes are available: 1 node(s) didn't match Pod's node affinity/selector, 1 node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }, 2 node(s) were unschedulable. preemption: 0/4 nodes are available: 4 Preemption is not helpful for scheduling.."]
     );
 }
@@ -202,7 +191,7 @@ fn pods_for_another_scheduler_or_with_gates_stay_pending() {
     c.world.settle(60_000);
     assert_eq!(node_of(&mut c, "other"), "");
     assert_eq!(node_of(&mut c, "gated"), "");
-    assert!(events(&mut c, "other", "FailedScheduling").is_empty());
+    assert!(c.events("other", "FailedScheduling").is_empty());
     c.send(Request::patch(
         "/api/v1/namespaces/default/pods/gated",
         "application/merge-patch+json",

@@ -49,6 +49,28 @@ impl Cluster {
         self.json(Request::delete(path))
     }
 
+    /// The messages of events in `default` about the object named `about` with `reason`.
+    pub fn events(&mut self, about: &str, reason: &str) -> Vec<String> {
+        let (_, list) = self.get("/api/v1/namespaces/default/events");
+        list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["involvedObject"]["name"] == about && e["reason"] == reason)
+            .map(|e| e["message"].as_str().unwrap().to_string())
+            .collect()
+    }
+
+    /// The `type` of each of the object's `status.conditions`, in order.
+    pub fn condition_types(obj: &Value) -> Vec<String> {
+        obj["status"]["conditions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["type"].as_str().unwrap().to_string())
+            .collect()
+    }
+
     /// Creates a pod in `default` with one nginx container and the given labels.
     pub fn pod(&mut self, name: &str, labels: Value) -> Value {
         let (code, body) = self.post("/api/v1/namespaces/default/pods", pod(name, labels));
