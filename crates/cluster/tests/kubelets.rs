@@ -197,3 +197,89 @@ fn a_second_pod_with_the_same_image_finds_it_cached() {
         ["Container image \"nginx:1.27\" already present on machine"]
     );
 }
+
+fn run_pod(c: &mut Cluster, name: &str, policy: &str, command: &[&str]) {
+    let (code, body) = c.post(
+        "/api/v1/namespaces/default/pods",
+        json!({
+            "apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": name},
+            "spec": {"restartPolicy": policy,
+                "containers": [{"name": "main", "image": "busybox:1.36", "command": command}]},
+        }),
+    );
+    assert_eq!(code, 201, "{body}");
+}
+
+fn pod_state(c: &mut Cluster, name: &str) -> Value {
+    c.get(&format!("/api/v1/namespaces/default/pods/{name}")).1
+}
+
+#[test]
+fn containers_that_exit_finish_the_pod_as_restart_policy_says() {
+    let mut c = Cluster::with_world(cluster::start(61));
+    run_pod(&mut c, "fails", "Never", &["sh", "-c", "echo hi; exit 3"]);
+    run_pod(&mut c, "sleeps", "Never", &["sleep", "2"]);
+    run_pod(&mut c, "once", "OnFailure", &["true"]);
+    c.world.settle(60_000);
+    let fails = pod_state(&mut c, "fails");
+    assert_eq!(fails["status"]["phase"], "Failed");
+    let terminated = &fails["status"]["containerStatuses"][0]["state"]["terminated"];
+    assert_eq!(
+        (
+            terminated["exitCode"].as_i64(),
+            terminated["reason"].as_str()
+        ),
+        (Some(3), Some("Error"))
+    );
+    let ready = fails["status"]["conditions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["type"] == "Ready")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (ready["status"].as_str(), ready["reason"].as_str()),
+        (Some("False"), Some("PodCompleted"))
+    );
+    let sleeps = pod_state(&mut c, "sleeps");
+    assert_eq!(sleeps["status"]["phase"], "Succeeded");
+    let t = &sleeps["status"]["containerStatuses"][0]["state"]["terminated"];
+    assert_eq!(t["reason"], "Completed");
+    assert_ne!(t["startedAt"], t["finishedAt"], "it slept");
+    assert_eq!(pod_state(&mut c, "once")["status"]["phase"], "Succeeded");
+    assert_eq!(
+        pod_state(&mut c, "once")["status"]["containerStatuses"][0]["restartCount"],
+        0
+    );
+}
+
+#[test]
+fn a_crashing_container_restarts_with_upstreams_back_off() {
+    let mut c = Cluster::with_world(cluster::start(62));
+    run_pod(&mut c, "crash", "Always", &["sh", "-c", "exit 1"]);
+    c.world.advance(5_000);
+    let pod = pod_state(&mut c, "crash");
+    let status = &pod["status"]["containerStatuses"][0];
+    assert_eq!(pod["status"]["phase"], "Running");
+    assert_eq!(status["restartCount"], 1, "the first restart is immediate");
+    assert_eq!(status["state"]["waiting"]["reason"], "CrashLoopBackOff");
+    let uid = pod["metadata"]["uid"].as_str().unwrap().to_string();
+    assert_eq!(
+        status["state"]["waiting"]["message"],
+        format!("back-off 10s restarting failed container=main pod=crash_default({uid})")
+    );
+    assert_eq!(status["lastState"]["terminated"]["exitCode"], 1);
+    c.world.advance(10_000);
+    let pod = pod_state(&mut c, "crash");
+    assert_eq!(pod["status"]["containerStatuses"][0]["restartCount"], 2);
+    assert_eq!(
+        pod["status"]["containerStatuses"][0]["state"]["waiting"]["message"],
+        format!("back-off 20s restarting failed container=main pod=crash_default({uid})")
+    );
+    assert_eq!(
+        c.events("crash", "BackOff"),
+        vec![format!("Back-off restarting failed container main in pod crash_default({uid})"); 2]
+    );
+}

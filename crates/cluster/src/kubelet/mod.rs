@@ -2,6 +2,8 @@
 //! report node status every 5 minutes, and run the pods bound to the node.
 //! Everything goes through the API server as the actor `kubelet/<node>`.
 
+pub mod behaviour;
+pub mod containers;
 pub mod images;
 pub mod node_config;
 pub mod pods;
@@ -51,7 +53,7 @@ impl Kubelet {
             recorder: Recorder::new("kubelet", Some(&config.name)),
             pods: Informer::new("/api/v1/pods")
                 .with_query("fieldSelector", format!("spec.nodeName={}", config.name)),
-            workers: PodWorkers::new(&config.internal_ip(), &config.pod_cidr()),
+            workers: PodWorkers::new(&config.internal_ip(), &config.pod_cidr(), POD_TIMERS),
             lease: None,
             config,
         }
@@ -172,8 +174,7 @@ impl Kubelet {
                 EventType::Deleted => None,
                 _ => self.pods.get(&delta.key),
             };
-            self.workers
-                .sync(&delta.key, pod, ctx, &mut self.recorder, POD_TIMERS);
+            self.workers.sync(&delta.key, pod, ctx, &mut self.recorder);
         }
     }
 }

@@ -1,12 +1,16 @@
 //! The kubelet's pod workers: a bound pod goes ContainerCreating → (image pulls) →
-//! Running and Ready; a deleted pod's containers stop and the kubelet removes the
-//! pod (DELETE with grace 0 and a UID precondition), as upstream's kubelet does.
+//! Running and Ready; containers that exit are restarted as `restartPolicy` says
+//! (CrashLoopBackOff with upstream's back-off) or leave the pod Succeeded or
+//! Failed; a deleted pod's containers stop and the kubelet removes the pod
+//! (DELETE with grace 0 and a UID precondition), as upstream's kubelet does.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use k8s_openapi::api::core::v1::Pod;
 use serde_json::{json, Value};
 
+use super::behaviour::Behaviour;
+use super::containers::{self, back_off_ms, restarts_after, ContainerRun};
 use super::images;
 use crate::api::Request;
 use crate::client::{pod_path, ObjectRef, Recorder};
@@ -29,6 +33,19 @@ enum Step {
     },
     /// Containers exited after SIGTERM: report and remove the pod.
     Stop { key: String, uid: String },
+    /// A container's process ended on its own (in its run `generation`).
+    Exit {
+        key: String,
+        uid: String,
+        index: usize,
+        generation: i32,
+    },
+    /// A container's back-off is over: start it again.
+    Restart {
+        key: String,
+        uid: String,
+        index: usize,
+    },
 }
 
 /// What the kubelet remembers about a pod it runs.
@@ -36,6 +53,8 @@ struct PodRecord {
     uid: String,
     ip: String,
     stopping: bool,
+    restart_policy: String,
+    runs: Vec<ContainerRun>,
 }
 
 /// All pods of one node.
@@ -47,6 +66,8 @@ pub struct PodWorkers {
     pods: BTreeMap<String, PodRecord>,
     steps: BTreeMap<u64, Step>,
     next_step: u64,
+    /// The kubelet's timer keys for pod steps start here.
+    timer_base: u64,
 }
 
 /// A condition as the kubelet writes it.
@@ -71,7 +92,8 @@ fn scheduled_condition(pod: &Pod, now: &str) -> Value {
 
 impl PodWorkers {
     /// Workers for a node at `host_ip`, handing out pod IPs from `pod_cidr`.
-    pub fn new(host_ip: &str, pod_cidr: &str) -> PodWorkers {
+    /// Workers whose timers use the kubelet's keys from `timer_base` upward.
+    pub fn new(host_ip: &str, pod_cidr: &str, timer_base: u64) -> PodWorkers {
         let prefix = pod_cidr
             .split('/')
             .next()
@@ -86,14 +108,15 @@ impl PodWorkers {
             pods: BTreeMap::new(),
             steps: BTreeMap::new(),
             next_step: 0,
+            timer_base,
         }
     }
 
-    fn schedule(&mut self, ctx: &mut Ctx, after: u64, step: Step, timer_base: u64) {
+    fn schedule(&mut self, ctx: &mut Ctx, after: u64, step: Step) {
         let id = self.next_step;
         self.next_step += 1;
         self.steps.insert(id, step);
-        ctx.set_timer(after, timer_base + id);
+        ctx.set_timer(after, self.timer_base + id);
     }
 
     fn allocate_ip(&mut self) -> String {
@@ -107,14 +130,7 @@ impl PodWorkers {
     }
 
     /// A pod bound to this node changed (or appeared, or was removed).
-    pub fn sync(
-        &mut self,
-        key: &str,
-        pod: Option<&Pod>,
-        ctx: &mut Ctx,
-        recorder: &mut Recorder,
-        timer_base: u64,
-    ) {
+    pub fn sync(&mut self, key: &str, pod: Option<&Pod>, ctx: &mut Ctx, recorder: &mut Recorder) {
         let Some(pod) = pod else {
             self.pods.remove(key);
             return;
@@ -131,15 +147,21 @@ impl PodWorkers {
             };
             if !record.stopping {
                 record.stopping = true;
-                for c in pod.spec.iter().flat_map(|s| &s.containers) {
-                    let about = ObjectRef::of(pod)
-                        .with_field_path(format!("spec.containers{{{}}}", c.name));
+                let running: Vec<String> = record
+                    .runs
+                    .iter()
+                    .filter(|r| r.is_running())
+                    .map(|r| r.name.clone())
+                    .collect();
+                for name in running {
+                    let about =
+                        ObjectRef::of(pod).with_field_path(format!("spec.containers{{{name}}}"));
                     recorder.event(
                         ctx,
                         &about,
                         "Normal",
                         "Killing",
-                        &format!("Stopping container {}", c.name),
+                        &format!("Stopping container {name}"),
                     );
                 }
                 let delay = ctx.rng().between(STOP_MS.0, STOP_MS.1);
@@ -150,7 +172,6 @@ impl PodWorkers {
                         key: key.into(),
                         uid,
                     },
-                    timer_base,
                 );
             }
             return;
@@ -159,32 +180,28 @@ impl PodWorkers {
             return;
         }
         let ip = self.allocate_ip();
+        let runs: Vec<ContainerRun> = pod
+            .spec
+            .iter()
+            .flat_map(|s| &s.containers)
+            .map(ContainerRun::new)
+            .collect();
+        let containers: Vec<Value> = runs.iter().map(ContainerRun::status).collect();
         self.pods.insert(
             key.into(),
             PodRecord {
                 uid: uid.clone(),
                 ip,
                 stopping: false,
+                restart_policy: pod
+                    .spec
+                    .as_ref()
+                    .and_then(|s| s.restart_policy.clone())
+                    .unwrap_or_else(|| "Always".into()),
+                runs,
             },
         );
         let now = json!(ctx.timestamp());
-        let containers: Vec<Value> = pod
-            .spec
-            .iter()
-            .flat_map(|s| &s.containers)
-            .map(|c| {
-                json!({
-                    "name": c.name,
-                    "state": {"waiting": {"reason": "ContainerCreating"}},
-                    "lastState": {},
-                    "ready": false,
-                    "restartCount": 0,
-                    "image": c.image.clone().unwrap_or_default(),
-                    "imageID": "",
-                    "started": false,
-                })
-            })
-            .collect();
         let names: Vec<&str> = pod
             .spec
             .iter()
@@ -251,7 +268,7 @@ impl PodWorkers {
             uid,
             pulls,
         };
-        self.schedule(ctx, slowest, step, timer_base);
+        self.schedule(ctx, slowest, step);
     }
 
     /// Runs the step behind a pod-worker timer; false if `id` is not one.
@@ -292,65 +309,245 @@ impl PodWorkers {
                 self.start(&key, &pod, ctx, recorder);
             }
             Step::Stop { key, uid } => {
-                if let Some(pod) = pods(&key).filter(|p| p.metadata.uid.as_deref() == Some(&uid)) {
-                    self.report_stopped(&key, &pod, ctx);
+                if pods(&key).is_some_and(|p| p.metadata.uid.as_deref() == Some(&uid)) {
+                    self.report_stopped(&key, ctx);
                 }
                 self.remove(&key, &uid, ctx);
+            }
+            Step::Exit {
+                key,
+                uid,
+                index,
+                generation,
+            } => {
+                let Some(pod) = self.live_pod(&key, &uid, pods) else {
+                    return true;
+                };
+                self.exited(&key, &pod, index, generation, ctx, recorder);
+            }
+            Step::Restart { key, uid, index } => {
+                let Some(pod) = self.live_pod(&key, &uid, pods) else {
+                    return true;
+                };
+                self.restart(&key, &pod, index, ctx, recorder);
             }
         }
         true
     }
 
-    fn start(&mut self, key: &str, pod: &Pod, ctx: &mut Ctx, recorder: &mut Recorder) {
-        let now = json!(ctx.timestamp());
-        let ip = self.pods.get(key).map(|r| r.ip.clone()).unwrap_or_default();
-        let mut containers = Vec::new();
-        for c in pod.spec.iter().flat_map(|s| &s.containers) {
-            let about =
-                ObjectRef::of(pod).with_field_path(format!("spec.containers{{{}}}", c.name));
-            recorder.event(
-                ctx,
-                &about,
-                "Normal",
-                "Created",
-                &format!("Created container: {}", c.name),
-            );
-            recorder.event(
-                ctx,
-                &about,
-                "Normal",
-                "Started",
-                &format!("Started container {}", c.name),
-            );
-            let image = c.image.clone().unwrap_or_default();
-            let container_id = format!(
-                "containerd://{}",
-                images::digest(&format!("{key}/{}/{}", c.name, ctx.unix_millis()))
-            );
-            containers.push(json!({
-                "name": c.name,
-                "state": {"running": {"startedAt": now}},
-                "lastState": {},
-                "ready": true,
-                "restartCount": 0,
-                "image": images::qualified(&image),
-                "imageID": images::image_id(&image),
-                "containerID": container_id,
-                "started": true,
-            }));
+    /// The pod under `key` if it is still the one with `uid` and not stopping.
+    fn live_pod(&self, key: &str, uid: &str, pods: &dyn Fn(&str) -> Option<Pod>) -> Option<Pod> {
+        let record = self.pods.get(key)?;
+        if record.uid != uid || record.stopping {
+            return None;
+        }
+        pods(key).filter(|p| p.metadata.uid.as_deref() == Some(uid))
+    }
+
+    /// A fresh container ID.
+    fn container_id(key: &str, name: &str, ctx: &Ctx) -> String {
+        format!(
+            "containerd://{}",
+            images::digest(&format!("{key}/{name}/{}", ctx.unix_millis()))
+        )
+    }
+
+    /// Creates and starts container `index` (events, state), scheduling its exit.
+    fn run_container(
+        &mut self,
+        key: &str,
+        pod: &Pod,
+        index: usize,
+        ctx: &mut Ctx,
+        recorder: &mut Recorder,
+    ) {
+        let Some(record) = self.pods.get_mut(key) else {
+            return;
+        };
+        let uid = record.uid.clone();
+        let run = &mut record.runs[index];
+        let about = ObjectRef::of(pod).with_field_path(format!("spec.containers{{{}}}", run.name));
+        recorder.event(
+            ctx,
+            &about,
+            "Normal",
+            "Created",
+            &format!("Created container: {}", run.name),
+        );
+        recorder.event(
+            ctx,
+            &about,
+            "Normal",
+            "Started",
+            &format!("Started container {}", run.name),
+        );
+        let id = Self::container_id(key, &run.name, ctx);
+        let now = ctx.timestamp();
+        if run
+            .state
+            .get("waiting")
+            .is_some_and(|w| w["reason"] == "ContainerCreating")
+        {
+            run.start(&now, id);
+        } else {
+            run.restart(&now, id);
+        }
+        if let Behaviour::Exit { after_ms, .. } = run.behaviour {
+            let step = Step::Exit {
+                key: key.into(),
+                uid,
+                index,
+                generation: run.restarts,
+            };
+            self.schedule(ctx, after_ms.max(1), step);
+        }
+    }
+
+    /// Container `index` ended: record it, then restart (at once or after back-off) or not.
+    fn exited(
+        &mut self,
+        key: &str,
+        pod: &Pod,
+        index: usize,
+        generation: i32,
+        ctx: &mut Ctx,
+        recorder: &mut Recorder,
+    ) {
+        let now = ctx.timestamp();
+        let Some(record) = self.pods.get_mut(key) else {
+            return;
+        };
+        let policy = record.restart_policy.clone();
+        let uid = record.uid.clone();
+        let pod_name = format!(
+            "{}_{}({uid})",
+            pod.metadata.name.as_deref().unwrap_or(""),
+            pod.metadata.namespace.as_deref().unwrap_or("")
+        );
+        let run = &mut record.runs[index];
+        if run.restarts != generation || !run.is_running() {
+            return;
+        }
+        let code = match run.behaviour {
+            Behaviour::Exit { code, .. } => code,
+            Behaviour::Serve { .. } => return,
+        };
+        run.terminate(code, &now);
+        if restarts_after(&policy, code) {
+            let delay = match back_off_ms(run.restarts) {
+                Some(delay) => {
+                    let seconds = delay / 1000;
+                    let name = run.name.clone();
+                    run.back_off(format!(
+                        "back-off {}s restarting failed container={name} pod={pod_name}",
+                        seconds
+                    ));
+                    let about =
+                        ObjectRef::of(pod).with_field_path(format!("spec.containers{{{name}}}"));
+                    recorder.event(
+                        ctx,
+                        &about,
+                        "Warning",
+                        "BackOff",
+                        &format!("Back-off restarting failed container {name} in pod {pod_name}"),
+                    );
+                    delay
+                }
+                None => ctx.rng().between(200, 1_000),
+            };
+            let step = Step::Restart {
+                key: key.into(),
+                uid,
+                index,
+            };
+            self.schedule(ctx, delay, step);
+        }
+        self.report(key, pod, ctx);
+    }
+
+    /// Starts container `index` again after its exit or back-off.
+    fn restart(
+        &mut self,
+        key: &str,
+        pod: &Pod,
+        index: usize,
+        ctx: &mut Ctx,
+        recorder: &mut Recorder,
+    ) {
+        let Some(run) = self.pods.get(key).and_then(|r| r.runs.get(index)) else {
+            return;
+        };
+        let about = ObjectRef::of(pod).with_field_path(format!("spec.containers{{{}}}", run.name));
+        recorder.event(
+            ctx,
+            &about,
+            "Normal",
+            "Pulled",
+            &format!("Container image {:?} already present on machine", run.image),
+        );
+        self.run_container(key, pod, index, ctx, recorder);
+        self.report(key, pod, ctx);
+    }
+
+    /// Writes the pod's status from its containers: phase, conditions, IPs, statuses.
+    fn report(&mut self, key: &str, pod: &Pod, ctx: &mut Ctx) {
+        let Some(record) = self.pods.get(key) else {
+            return;
+        };
+        let now = ctx.timestamp();
+        let phase = containers::phase(&record.runs, &record.restart_policy);
+        let terminal = matches!(phase, "Succeeded" | "Failed");
+        let unready: Vec<&str> = record
+            .runs
+            .iter()
+            .filter(|r| !r.is_running())
+            .map(|r| r.name.as_str())
+            .collect();
+        let previous = |kind: &str| {
+            pod.status
+                .as_ref()
+                .and_then(|s| s.conditions.as_ref())
+                .and_then(|cs| cs.iter().find(|c| c.type_ == kind))
+                .cloned()
+        };
+        // Keep a condition's transition time while its status stays the same.
+        let stamped = |kind: &str, status: bool| {
+            let want = if status { "True" } else { "False" };
+            let at = previous(kind)
+                .filter(|c| c.status == want)
+                .and_then(|c| c.last_transition_time)
+                .map_or_else(|| json!(now), |t| json!(t));
+            condition(kind, status, &at)
+        };
+        let mut ready = stamped("Ready", unready.is_empty());
+        let mut containers_ready = stamped("ContainersReady", unready.is_empty());
+        if !unready.is_empty() {
+            for c in [&mut ready, &mut containers_ready] {
+                if terminal {
+                    c["reason"] = json!("PodCompleted");
+                } else {
+                    c["reason"] = json!("ContainersNotReady");
+                    c["message"] = json!(format!(
+                        "containers with unready status: [{}]",
+                        unready.join(" ")
+                    ));
+                }
+            }
         }
         let status = json!({"status": {
-            "phase": "Running",
+            "phase": phase,
             "conditions": [
-                condition("PodReadyToStartContainers", true, &now),
-                condition("Initialized", true, &now),
-                condition("Ready", true, &now),
-                condition("ContainersReady", true, &now),
-                scheduled_condition(pod, &ctx.timestamp()),
+                stamped("PodReadyToStartContainers", !terminal),
+                condition("Initialized", true, &previous("Initialized")
+                    .and_then(|c| c.last_transition_time)
+                    .map_or_else(|| json!(now), |t| json!(t))),
+                ready,
+                containers_ready,
+                scheduled_condition(pod, &now),
             ],
-            "podIP": ip,
-            "podIPs": [{"ip": ip}],
-            "containerStatuses": containers,
+            "podIP": record.ip,
+            "podIPs": [{"ip": record.ip}],
+            "containerStatuses": record.runs.iter().map(ContainerRun::status).collect::<Vec<_>>(),
         }});
         ctx.call(Request::patch(
             format!("{}/status", pod_path(key)),
@@ -359,31 +556,24 @@ impl PodWorkers {
         ));
     }
 
-    /// Reports every container terminated (exit 0 after SIGTERM) and the pod not ready.
-    fn report_stopped(&mut self, key: &str, pod: &Pod, ctx: &mut Ctx) {
-        let now = json!(ctx.timestamp());
-        let statuses: Vec<Value> = pod
-            .status
-            .iter()
-            .flat_map(|s| s.container_statuses.iter().flatten())
-            .map(|c| {
-                let mut c = serde_json::to_value(c).unwrap_or_default();
-                let started = c
-                    .pointer("/state/running/startedAt")
-                    .cloned()
-                    .unwrap_or(now.clone());
-                c["state"] = json!({"terminated": {
-                    "exitCode": 0,
-                    "reason": "Completed",
-                    "startedAt": started,
-                    "finishedAt": now,
-                    "containerID": c.get("containerID").cloned().unwrap_or_default(),
-                }});
-                c["ready"] = json!(false);
-                c["started"] = json!(false);
-                c
-            })
-            .collect();
+    fn start(&mut self, key: &str, pod: &Pod, ctx: &mut Ctx, recorder: &mut Recorder) {
+        let count = self.pods.get(key).map_or(0, |r| r.runs.len());
+        for index in 0..count {
+            self.run_container(key, pod, index, ctx, recorder);
+        }
+        self.report(key, pod, ctx);
+    }
+
+    /// Reports every running container terminated (exit 0 after SIGTERM).
+    fn report_stopped(&mut self, key: &str, ctx: &mut Ctx) {
+        let now = ctx.timestamp();
+        let Some(record) = self.pods.get_mut(key) else {
+            return;
+        };
+        for run in record.runs.iter_mut().filter(|r| r.is_running()) {
+            run.terminate(0, &now);
+        }
+        let statuses: Vec<Value> = record.runs.iter().map(ContainerRun::status).collect();
         let status = json!({"status": {"containerStatuses": statuses}});
         ctx.call(Request::patch(
             format!("{}/status", pod_path(key)),

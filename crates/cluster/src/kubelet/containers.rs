@@ -1,0 +1,205 @@
+//! One container's life on the node as the kubelet tracks it — waiting,
+//! running, terminated, restarted after upstream's back-off — and what the pod's
+//! phase and readiness follow from its containers and `restartPolicy`.
+
+use k8s_openapi::api::core::v1::Container;
+use serde_json::{json, Value};
+
+use super::behaviour::{self, Behaviour};
+use super::images;
+
+/// The first crash-loop back-off, doubled after each restart.
+pub const BACKOFF_INITIAL_MS: u64 = 10_000;
+/// The longest crash-loop back-off.
+pub const BACKOFF_MAX_MS: u64 = 300_000;
+
+/// One container of a pod this kubelet runs.
+pub struct ContainerRun {
+    pub name: String,
+    pub image: String,
+    pub behaviour: Behaviour,
+    pub restarts: i32,
+    /// `state` as containerStatuses reports it.
+    pub state: Value,
+    /// `lastState` (the previous termination, once there was one).
+    pub last_state: Value,
+    pub container_id: String,
+}
+
+impl ContainerRun {
+    /// A container waiting to be created.
+    pub fn new(container: &Container) -> ContainerRun {
+        ContainerRun {
+            name: container.name.clone(),
+            image: container.image.clone().unwrap_or_default(),
+            behaviour: behaviour::of(container),
+            restarts: 0,
+            state: json!({"waiting": {"reason": "ContainerCreating"}}),
+            last_state: json!({}),
+            container_id: String::new(),
+        }
+    }
+
+    /// Whether the container runs now.
+    pub fn is_running(&self) -> bool {
+        self.state.get("running").is_some()
+    }
+
+    /// The exit code of a terminated container that will not run again.
+    pub fn terminated_code(&self) -> Option<i32> {
+        self.state
+            .pointer("/terminated/exitCode")
+            .and_then(Value::as_i64)
+            .map(|c| c as i32)
+    }
+
+    /// Starts (or restarts) the container with a fresh ID.
+    pub fn start(&mut self, now: &str, container_id: String) {
+        self.state = json!({"running": {"startedAt": now}});
+        self.container_id = container_id;
+    }
+
+    /// The container's process ended with `code`.
+    pub fn terminate(&mut self, code: i32, now: &str) {
+        let started = self
+            .state
+            .pointer("/running/startedAt")
+            .cloned()
+            .unwrap_or_else(|| json!(now));
+        self.state = json!({"terminated": {
+            "exitCode": code,
+            "reason": if code == 0 { "Completed" } else { "Error" },
+            "startedAt": started,
+            "finishedAt": now,
+            "containerID": self.container_id,
+        }});
+    }
+
+    /// Waits in CrashLoopBackOff before the next restart; the termination becomes `lastState`.
+    pub fn back_off(&mut self, message: String) {
+        let terminated = std::mem::replace(
+            &mut self.state,
+            json!({"waiting": {"reason": "CrashLoopBackOff", "message": message}}),
+        );
+        self.last_state = terminated;
+    }
+
+    /// Restarts after an exit: the termination becomes `lastState` (if it is not already).
+    pub fn restart(&mut self, now: &str, container_id: String) {
+        if self.state.get("terminated").is_some() {
+            self.last_state = self.state.clone();
+        }
+        self.restarts += 1;
+        self.start(now, container_id);
+    }
+
+    /// The entry of `containerStatuses`.
+    pub fn status(&self) -> Value {
+        let running = self.is_running();
+        let mut status = json!({
+            "name": self.name,
+            "state": self.state,
+            "lastState": self.last_state,
+            "ready": running,
+            "restartCount": self.restarts,
+            "image": if self.container_id.is_empty() { self.image.clone() } else { images::qualified(&self.image) },
+            "imageID": if self.container_id.is_empty() { String::new() } else { images::image_id(&self.image) },
+            "started": running,
+        });
+        if !self.container_id.is_empty() {
+            status["containerID"] = json!(self.container_id);
+        }
+        status
+    }
+}
+
+/// Whether a container that exited with `code` runs again under `policy`.
+pub fn restarts_after(policy: &str, code: i32) -> bool {
+    match policy {
+        "Never" => false,
+        "OnFailure" => code != 0,
+        _ => true,
+    }
+}
+
+/// The back-off before restart number `restarts + 1` (the first restart is immediate).
+pub fn back_off_ms(restarts: i32) -> Option<u64> {
+    if restarts == 0 {
+        return None;
+    }
+    let doublings = (restarts - 1).min(16) as u32;
+    Some((BACKOFF_INITIAL_MS << doublings).min(BACKOFF_MAX_MS))
+}
+
+/// The pod phase its containers give under `policy`: Pending while any is being
+/// created, Succeeded or Failed once all have terminated for good, else Running.
+pub fn phase(runs: &[ContainerRun], policy: &str) -> &'static str {
+    let creating = runs
+        .iter()
+        .any(|r| r.state.pointer("/waiting/reason") == Some(&json!("ContainerCreating")));
+    if creating {
+        return "Pending";
+    }
+    let codes: Option<Vec<i32>> = runs
+        .iter()
+        .map(|r| r.terminated_code().filter(|c| !restarts_after(policy, *c)))
+        .collect();
+    match codes {
+        Some(codes) if !codes.is_empty() && codes.iter().all(|c| *c == 0) => "Succeeded",
+        Some(codes) if !codes.is_empty() => "Failed",
+        _ => "Running",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn back_off_doubles_from_ten_seconds_to_five_minutes() {
+        let steps: Vec<Option<u64>> = (0..8).map(back_off_ms).collect();
+        assert_eq!(
+            steps,
+            [
+                None,
+                Some(10_000),
+                Some(20_000),
+                Some(40_000),
+                Some(80_000),
+                Some(160_000),
+                Some(300_000),
+                Some(300_000)
+            ]
+        );
+    }
+
+    #[test]
+    fn restart_policies() {
+        assert!(restarts_after("Always", 0));
+        assert!(!restarts_after("OnFailure", 0));
+        assert!(restarts_after("OnFailure", 2));
+        assert!(!restarts_after("Never", 1));
+    }
+
+    #[test]
+    fn phases_follow_terminations() {
+        let c = Container {
+            name: "a".into(),
+            image: Some("busybox".into()),
+            ..Default::default()
+        };
+        let mut run = ContainerRun::new(&c);
+        let one = |run: &ContainerRun, policy| phase(std::slice::from_ref(run), policy);
+        assert_eq!(one(&run, "Never"), "Pending");
+        run.start("t0", "containerd://1".into());
+        assert_eq!(one(&run, "Never"), "Running");
+        run.terminate(0, "t1");
+        assert_eq!(one(&run, "Never"), "Succeeded");
+        assert_eq!(one(&run, "Always"), "Running", "it will restart");
+        run.terminate(2, "t1");
+        assert_eq!(one(&run, "Never"), "Failed");
+        assert_eq!(one(&run, "OnFailure"), "Running");
+        run.back_off("back-off".into());
+        assert_eq!(one(&run, "Always"), "Running");
+    }
+}
