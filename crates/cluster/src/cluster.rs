@@ -1,5 +1,5 @@
-//! A whole cluster: a [`World`] with the scheduler and a kubelet per node (and, as
-//! they land, the controllers), plus the `sim node` operations that add, remove,
+//! A whole cluster: a [`World`] with the scheduler, the controllers and a kubelet
+//! per node, plus the `sim node` operations that add, remove,
 //! fail and recover machines. A restored snapshot restarts the same components
 //! from what the API holds, as a rebooted control plane would.
 
@@ -8,7 +8,8 @@ use serde_json::Value;
 use crate::api::Request;
 use crate::controllers::{
     DeploymentController, EndpointSliceController, EndpointsController, GarbageCollector,
-    NamespaceController, NodeLifecycleController, ReplicaSetController, TaintEvictionController,
+    JobController, NamespaceController, NodeLifecycleController, ReplicaSetController,
+    TaintEvictionController,
 };
 use crate::kubelet::{self, Kubelet, NodeConfig};
 use crate::scheduler::Scheduler;
@@ -60,6 +61,7 @@ fn add_controllers(world: &mut World) {
     world.add_component(Box::new(DeploymentController::default()));
     world.add_component(Box::new(ReplicaSetController::default()));
     world.add_component(Box::new(GarbageCollector::default()));
+    world.add_component(Box::new(JobController::default()));
     world.add_component(Box::new(NamespaceController::default()));
     world.add_component(Box::new(NodeLifecycleController::default()));
     world.add_component(Box::new(TaintEvictionController::default()));

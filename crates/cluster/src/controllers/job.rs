@@ -1,0 +1,457 @@
+//! The Job controller, as upstream's (non-indexed Jobs): it runs up to
+//! `parallelism` pods until `completions` succeed, recreates failed pods with
+//! upstream's back-off (10 s doubling, at most 6 minutes), fails the Job when
+//! failures pass `backoffLimit` or `activeDeadlineSeconds` runs out, and tracks
+//! finished pods with the `batch.kubernetes.io/job-tracking` finalizer so each
+//! is counted once. Status: active, ready, terminating, succeeded, failed,
+//! startTime, completionTime and the SuccessCriteriaMet/Complete or
+//! FailureTarget/Failed conditions.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use k8s_openapi::api::batch::v1::Job;
+use k8s_openapi::api::core::v1::Pod;
+use serde_json::{json, Value};
+
+use super::expectations::Expectations;
+use super::owners::{controller_of, controller_ref};
+use super::pod_state::{is_ready, is_terminating, phase};
+use crate::api::Request;
+use crate::apiserver::watch::{WatchEvent, WatchId};
+use crate::client::informer::key_of;
+use crate::client::{pod_path, Informer, ObjectRef, Recorder, WorkQueue};
+use crate::sim::{Component, Ctx};
+
+/// The trace and event source name.
+pub const NAME: &str = "job-controller";
+/// The finalizer that keeps a Job's pod until the Job has counted it.
+pub const TRACKING_FINALIZER: &str = "batch.kubernetes.io/job-tracking";
+/// The first delay before a failed pod is replaced.
+pub const BACKOFF_INITIAL_MS: u64 = 10_000;
+/// The longest delay before a failed pod is replaced.
+pub const BACKOFF_MAX_MS: u64 = 360_000;
+
+/// Runs Jobs to completion.
+pub struct JobController {
+    recorder: Recorder,
+    jobs: Informer<Job>,
+    pods: Informer<Pod>,
+    queue: WorkQueue,
+    expectations: Expectations,
+    /// UIDs of finished pods already counted in a Job's status whose tracking
+    /// finalizer removal has not been observed yet (so none is counted twice).
+    counted: BTreeSet<String>,
+    /// Job uid → (succeeded, failed) as last written: the controller is the only
+    /// writer of these counts, so its tally is ahead of a stale cache.
+    tally: BTreeMap<String, (i32, i32)>,
+    /// Jobs this controller has finished (their condition may not be cached yet).
+    done: BTreeSet<String>,
+}
+
+impl Default for JobController {
+    fn default() -> Self {
+        JobController {
+            recorder: Recorder::new(NAME, None),
+            jobs: Informer::new("/apis/batch/v1/jobs"),
+            pods: Informer::new("/api/v1/pods"),
+            queue: WorkQueue::new(0),
+            expectations: Expectations::default(),
+            counted: BTreeSet::new(),
+            tally: BTreeMap::new(),
+            done: BTreeSet::new(),
+        }
+    }
+}
+
+/// How a finished Job ended: (condition types, reason, message).
+struct Outcome {
+    conditions: [&'static str; 2],
+    status: &'static str,
+    reason: &'static str,
+    message: &'static str,
+}
+
+const COMPLETED: Outcome = Outcome {
+    conditions: ["SuccessCriteriaMet", "Complete"],
+    status: "True",
+    reason: "CompletionsReached",
+    message: "Reached expected number of succeeded pods",
+};
+const BACKOFF_LIMIT: Outcome = Outcome {
+    conditions: ["FailureTarget", "Failed"],
+    status: "True",
+    reason: "BackoffLimitExceeded",
+    message: "Job has reached the specified backoff limit",
+};
+const DEADLINE: Outcome = Outcome {
+    conditions: ["FailureTarget", "Failed"],
+    status: "True",
+    reason: "DeadlineExceeded",
+    message: "Job was active longer than specified deadline",
+};
+
+fn job_path(key: &str) -> String {
+    let (namespace, name) = key.split_once('/').unwrap_or(("default", key));
+    format!("/apis/batch/v1/namespaces/{namespace}/jobs/{name}")
+}
+
+fn finished(job: &Job) -> bool {
+    job.status
+        .as_ref()
+        .and_then(|s| s.conditions.as_ref())
+        .is_some_and(|cs| {
+            cs.iter()
+                .any(|c| (c.type_ == "Complete" || c.type_ == "Failed") && c.status == "True")
+        })
+}
+
+fn has_tracking_finalizer(pod: &Pod) -> bool {
+    pod.metadata
+        .finalizers
+        .iter()
+        .flatten()
+        .any(|f| f == TRACKING_FINALIZER)
+}
+
+/// The delay before replacing a pod after `failures` failures.
+fn backoff_ms(failures: i32) -> u64 {
+    if failures <= 0 {
+        return 0;
+    }
+    let doublings = (failures - 1).min(16) as u32;
+    (BACKOFF_INITIAL_MS << doublings).min(BACKOFF_MAX_MS)
+}
+
+impl JobController {
+    /// Pods whose controller is the Job.
+    fn pods_of(&self, job: &Job) -> Vec<Arc<Pod>> {
+        let namespace = job.metadata.namespace.as_deref().unwrap_or("");
+        let uid = job.metadata.uid.as_deref().unwrap_or("");
+        self.pods
+            .in_namespace(namespace)
+            .filter(|p| controller_of(&p.metadata).is_some_and(|r| r.uid == uid))
+            .filter_map(|p| self.pods.get_shared(&key_of(&p.metadata)))
+            .collect()
+    }
+
+    fn remove_finalizer(&self, pod: &Pod, ctx: &mut Ctx) {
+        let patch = json!({"metadata": {
+            "$deleteFromPrimitiveList/finalizers": [TRACKING_FINALIZER],
+        }});
+        ctx.call(Request::patch(
+            pod_path(&key_of(&pod.metadata)),
+            "application/strategic-merge-patch+json",
+            patch.to_string(),
+        ));
+    }
+
+    fn create_pods(&mut self, key: &str, job: &Job, count: usize, ctx: &mut Ctx) {
+        self.expectations
+            .expect_creations(key, count, ctx.now().millis());
+        let spec = job.spec.clone().unwrap_or_default();
+        let template = spec.template;
+        let meta = template.metadata.unwrap_or_default();
+        let mut finalizers = meta.finalizers.unwrap_or_default();
+        finalizers.push(TRACKING_FINALIZER.into());
+        let namespace = job.metadata.namespace.clone().unwrap_or_default();
+        let body = json!({
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {
+                "generateName": format!("{}-", job.metadata.name.as_deref().unwrap_or("")),
+                "namespace": namespace,
+                "labels": meta.labels,
+                "annotations": meta.annotations,
+                "finalizers": finalizers,
+                "ownerReferences": [controller_ref("batch/v1", "Job", &job.metadata)],
+            },
+            "spec": template.spec,
+        })
+        .to_string();
+        let about = ObjectRef::of(job);
+        for _ in 0..count {
+            let response = ctx.call(Request::post(
+                format!("/api/v1/namespaces/{namespace}/pods"),
+                body.clone(),
+            ));
+            if response.status == 201 {
+                let name = response.body_json()["metadata"]["name"]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_string();
+                self.recorder.event(
+                    ctx,
+                    &about,
+                    "Normal",
+                    "SuccessfulCreate",
+                    &format!("Created pod: {name}"),
+                );
+            } else {
+                self.expectations.creation_observed(key);
+                let message = format!("Error creating: {}", response.status_message());
+                self.recorder
+                    .event(ctx, &about, "Warning", "FailedCreate", &message);
+            }
+        }
+    }
+
+    fn sync(&mut self, key: &str, ctx: &mut Ctx) {
+        let Some(job) = self.jobs.get(key).cloned() else {
+            return;
+        };
+        let pods = self.pods_of(&job);
+        let job_uid = job.metadata.uid.clone().unwrap_or_default();
+        if finished(&job) || self.done.contains(&job_uid) {
+            for pod in pods.iter().filter(|p| has_tracking_finalizer(p)) {
+                self.remove_finalizer(pod, ctx);
+            }
+            return;
+        }
+        let spec = job.spec.clone().unwrap_or_default();
+        let status = job.status.clone().unwrap_or_default();
+        let now_ms = ctx.unix_millis();
+        let now = ctx.timestamp();
+        let on_failure = spec
+            .template
+            .spec
+            .as_ref()
+            .and_then(|s| s.restart_policy.as_deref())
+            == Some("OnFailure");
+        let (mut newly_succeeded, mut newly_failed) = (Vec::new(), Vec::new());
+        let (mut active, mut ready, mut terminating, mut restarts) = (Vec::new(), 0, 0, 0);
+        let uncounted = |pod: &Pod| {
+            has_tracking_finalizer(pod)
+                && !self
+                    .counted
+                    .contains(pod.metadata.uid.as_deref().unwrap_or(""))
+        };
+        for pod in &pods {
+            match phase(pod) {
+                "Succeeded" if uncounted(pod) => newly_succeeded.push(pod.clone()),
+                "Failed" if uncounted(pod) => newly_failed.push(pod.clone()),
+                "Succeeded" | "Failed" => {}
+                _ if is_terminating(pod) => {
+                    terminating += 1;
+                    if uncounted(pod) {
+                        newly_failed.push(pod.clone());
+                    }
+                }
+                _ => {
+                    ready += i32::from(is_ready(pod));
+                    if on_failure {
+                        restarts += pod
+                            .status
+                            .iter()
+                            .flat_map(|s| s.container_statuses.iter().flatten())
+                            .map(|c| c.restart_count)
+                            .sum::<i32>();
+                    }
+                    active.push(pod.clone());
+                }
+            }
+        }
+        let (counted_succeeded, counted_failed) = *self
+            .tally
+            .entry(job_uid.clone())
+            .or_insert((status.succeeded.unwrap_or(0), status.failed.unwrap_or(0)));
+        let succeeded = counted_succeeded + newly_succeeded.len() as i32;
+        let failed = counted_failed + newly_failed.len() as i32;
+        let start_ms = status
+            .start_time
+            .as_ref()
+            .map_or(now_ms, |t| t.0.as_millisecond());
+        let completions = spec.completions;
+        let parallelism = spec.parallelism.unwrap_or(1);
+        let outcome = if failed + restarts > spec.backoff_limit.unwrap_or(6) {
+            Some(BACKOFF_LIMIT)
+        } else if spec
+            .active_deadline_seconds
+            .is_some_and(|d| now_ms - start_ms >= d * 1000)
+        {
+            Some(DEADLINE)
+        } else {
+            match completions {
+                Some(c) if succeeded >= c => Some(COMPLETED),
+                None if succeeded > 0 && active.is_empty() => Some(COMPLETED),
+                _ => None,
+            }
+        };
+        let mut body = serde_json::to_value(&job).unwrap_or_default();
+        let about = ObjectRef::of(&job);
+        if let Some(outcome) = &outcome {
+            for pod in &active {
+                ctx.call(Request::delete(pod_path(&key_of(&pod.metadata))));
+            }
+            if outcome.conditions[1] == "Complete" {
+                body["status"]["completionTime"] = json!(now);
+            }
+            let mut conditions = status
+                .conditions
+                .as_ref()
+                .map(|c| serde_json::to_value(c).unwrap_or_default())
+                .and_then(|v| v.as_array().cloned())
+                .unwrap_or_default();
+            for kind in outcome.conditions {
+                conditions.push(json!({
+                    "type": kind, "status": outcome.status,
+                    "lastProbeTime": now, "lastTransitionTime": now,
+                    "reason": outcome.reason, "message": outcome.message,
+                }));
+            }
+            body["status"]["conditions"] = Value::Array(conditions);
+        } else if self.expectations.satisfied(key, ctx.now().millis()) {
+            let want = match completions {
+                Some(c) => (c - succeeded).min(parallelism),
+                None if succeeded > 0 => 0,
+                None => parallelism,
+            }
+            .max(0) as usize;
+            if active.len() < want {
+                // After failures, replacements wait out the back-off since the last one.
+                let wait =
+                    backoff_ms(failed).saturating_sub(self.since_last_failure(&pods, now_ms));
+                if wait == 0 {
+                    self.create_pods(key, &job, want - active.len(), ctx);
+                } else {
+                    self.queue.add_after(key, wait, ctx);
+                }
+            } else if active.len() > want {
+                let surplus: Vec<String> = active
+                    .iter()
+                    .skip(want)
+                    .map(|p| key_of(&p.metadata))
+                    .collect();
+                self.expectations
+                    .expect_deletions(key, &surplus, ctx.now().millis());
+                for pod in &surplus {
+                    ctx.call(Request::delete(pod_path(pod)));
+                }
+            }
+            if let Some(deadline) = spec.active_deadline_seconds {
+                let left = (start_ms + deadline * 1000 - now_ms).max(1) as u64;
+                self.queue.add_after(key, left, ctx);
+            }
+        }
+        if status.start_time.is_none() {
+            body["status"]["startTime"] = json!(now);
+        }
+        body["status"]["active"] = json!(active.len());
+        body["status"]["ready"] = json!(ready);
+        body["status"]["terminating"] = json!(terminating);
+        body["status"]["succeeded"] = json!(succeeded);
+        body["status"]["failed"] = json!(failed);
+        body["status"]["uncountedTerminatedPods"] = json!({});
+        for field in ["active", "succeeded", "failed"] {
+            if body["status"][field] == 0 {
+                body["status"]
+                    .as_object_mut()
+                    .map(|s| s.shift_remove(field));
+            }
+        }
+        if serde_json::to_value(&job).unwrap_or_default()["status"] != body["status"] {
+            let response = ctx.call(Request::put(
+                format!("{}/status", job_path(key)),
+                body.to_string(),
+            ));
+            if response.status != 200 {
+                self.queue.add_rate_limited(key, ctx);
+                return;
+            }
+        }
+        if let Some(outcome) = &outcome {
+            self.done.insert(job_uid.clone());
+            let (kind, reason, message) = if outcome.conditions[1] == "Failed" {
+                ("Warning", outcome.reason, outcome.message)
+            } else {
+                ("Normal", "Completed", "Job completed")
+            };
+            self.recorder.event(ctx, &about, kind, reason, message);
+        }
+        self.tally.insert(job_uid, (succeeded, failed));
+        for pod in newly_succeeded.iter().chain(&newly_failed) {
+            self.counted
+                .insert(pod.metadata.uid.clone().unwrap_or_default());
+            self.remove_finalizer(pod, ctx);
+        }
+    }
+
+    /// Milliseconds since the most recent pod failure (a large number if none).
+    fn since_last_failure(&self, pods: &[Arc<Pod>], now_ms: i64) -> u64 {
+        pods.iter()
+            .filter(|p| phase(p) == "Failed")
+            .filter_map(|p| {
+                p.status
+                    .as_ref()?
+                    .container_statuses
+                    .as_ref()?
+                    .iter()
+                    .filter_map(|c| c.state.as_ref()?.terminated.as_ref()?.finished_at.as_ref())
+                    .map(|t| t.0.as_millisecond())
+                    .max()
+            })
+            .max()
+            .map_or(u64::MAX, |last| (now_ms - last).max(0) as u64)
+    }
+}
+
+impl Component for JobController {
+    fn name(&self) -> &str {
+        NAME
+    }
+
+    fn start(&mut self, ctx: &mut Ctx) {
+        self.pods.start(ctx);
+        for delta in self.jobs.start(ctx) {
+            self.queue.add(&delta.key, ctx);
+        }
+    }
+
+    fn on_event(&mut self, watch: WatchId, event: &WatchEvent, ctx: &mut Ctx) {
+        if self.jobs.owns(watch) {
+            for delta in self.jobs.handle(event, ctx) {
+                self.queue.add(&delta.key, ctx);
+            }
+        } else if self.pods.owns(watch) {
+            for delta in self.pods.handle(event, ctx) {
+                let namespace = delta.key.split('/').next().unwrap_or("").to_string();
+                let current = self.pods.get(&delta.key).map(|p| p.metadata.clone());
+                let tracked = current.as_ref().is_some_and(|m| {
+                    m.finalizers
+                        .iter()
+                        .flatten()
+                        .any(|f| f == TRACKING_FINALIZER)
+                });
+                if !tracked {
+                    let gone = current.as_ref().or(delta.old.as_ref().map(|p| &p.metadata));
+                    if let Some(uid) = gone.and_then(|m| m.uid.as_deref()) {
+                        self.counted.remove(uid);
+                    }
+                }
+                let owner = current
+                    .as_ref()
+                    .or(delta.old.as_ref().map(|p| &p.metadata))
+                    .and_then(controller_of)
+                    .filter(|r| r.kind == "Job")
+                    .map(|r| format!("{namespace}/{}", r.name));
+                if let Some(key) = owner {
+                    match (&delta.old, &current) {
+                        (None, Some(_)) => self.expectations.creation_observed(&key),
+                        (Some(_), None) => self.expectations.deletion_observed(&key, &delta.key),
+                        (_, Some(meta)) if meta.deletion_timestamp.is_some() => {
+                            self.expectations.deletion_observed(&key, &delta.key)
+                        }
+                        _ => {}
+                    }
+                    self.queue.add(&key, ctx);
+                }
+            }
+        }
+    }
+
+    fn on_timer(&mut self, key: u64, ctx: &mut Ctx) {
+        for job in self.queue.on_timer(key, ctx) {
+            self.sync(&job, ctx);
+        }
+    }
+}

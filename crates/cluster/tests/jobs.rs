@@ -1,0 +1,157 @@
+//! The Job controller: completions with parallelism, a backoffLimit of 2 that
+//! fails the Job after 3 failed pods (replacements after upstream's back-off),
+//! activeDeadlineSeconds, and pods counted once through the tracking finalizer.
+
+mod common;
+
+use common::Cluster;
+use kubecraft_cluster::api::Request;
+use kubecraft_cluster::cluster;
+use serde_json::{json, Value};
+
+const JOBS: &str = "/apis/batch/v1/namespaces/default/jobs";
+
+fn job(name: &str, spec: Value, command: &[&str]) -> Value {
+    let mut job = json!({
+        "apiVersion": "batch/v1", "kind": "Job",
+        "metadata": {"name": name},
+        "spec": {"template": {"spec": {"restartPolicy": "Never",
+            "containers": [{"name": "main", "image": "busybox:1.36", "command": command}]}}},
+    });
+    for (k, v) in spec.as_object().unwrap() {
+        job["spec"][k] = v.clone();
+    }
+    job
+}
+
+fn pods_of(c: &mut Cluster, job: &str) -> Vec<Value> {
+    let (_, list) = c.json(Request::get("/api/v1/namespaces/default/pods").with_query(
+        "labelSelector",
+        format!("batch.kubernetes.io/job-name={job}"),
+    ));
+    list["items"].as_array().unwrap().clone()
+}
+
+fn condition_reasons(j: &Value) -> Vec<(String, String)> {
+    j["status"]["conditions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|c| {
+            (
+                c["type"].as_str().unwrap().into(),
+                c["reason"].as_str().unwrap().into(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_job_runs_until_its_completions_succeed() {
+    let mut c = Cluster::with_world(cluster::start(71));
+    let (code, body) = c.post(
+        JOBS,
+        job(
+            "batch",
+            json!({"completions": 3, "parallelism": 2}),
+            &["sh", "-c", "sleep 2; echo done"],
+        ),
+    );
+    assert_eq!(code, 201, "{body}");
+    c.world.advance(1_500);
+    let (_, j) = c.get(&format!("{JOBS}/batch"));
+    assert_eq!(j["status"]["active"], 2, "parallelism 2: {}", j["status"]);
+    c.world.settle(300_000);
+    let (_, j) = c.get(&format!("{JOBS}/batch"));
+    for l in c
+        .world
+        .trace()
+        .to_json_lines()
+        .lines()
+        .filter(|l| l.contains("job-controller") && l.contains("\"call\""))
+    {
+        eprintln!("{l}");
+    }
+    assert_eq!(j["status"]["succeeded"], 3, "{}", j["status"]);
+    assert!(j["status"].get("active").is_none(), "{}", j["status"]);
+    assert!(j["status"]["completionTime"].is_string());
+    assert_eq!(
+        condition_reasons(&j),
+        [
+            ("SuccessCriteriaMet".into(), "CompletionsReached".into()),
+            ("Complete".into(), "CompletionsReached".into())
+        ]
+    );
+    let pods = pods_of(&mut c, "batch");
+    assert_eq!(pods.len(), 3);
+    assert!(pods
+        .iter()
+        .all(|p| p["status"]["phase"] == "Succeeded" && p["metadata"]["finalizers"].is_null()));
+    assert_eq!(c.events("batch", "Completed"), ["Job completed"]);
+}
+
+#[test]
+fn a_job_with_backoff_limit_two_fails_after_three_pods() {
+    let mut c = Cluster::with_world(cluster::start(72));
+    c.post(
+        JOBS,
+        job("flaky", json!({"backoffLimit": 2}), &["sh", "-c", "exit 1"]),
+    );
+    c.world.settle(600_000);
+    let (_, j) = c.get(&format!("{JOBS}/flaky"));
+    assert_eq!(j["status"]["failed"], 3, "{}", j["status"]);
+    assert_eq!(
+        condition_reasons(&j),
+        [
+            ("FailureTarget".into(), "BackoffLimitExceeded".into()),
+            ("Failed".into(), "BackoffLimitExceeded".into())
+        ]
+    );
+    let pods = pods_of(&mut c, "flaky");
+    assert_eq!(
+        pods.len(),
+        3,
+        "exactly three pods were created: {}",
+        j["status"]
+    );
+    // Replacements waited for the back-off: 10 s after the first failure, 20 s after the second.
+    let mut created: Vec<&str> = pods
+        .iter()
+        .map(|p| p["metadata"]["creationTimestamp"].as_str().unwrap())
+        .collect();
+    created.sort();
+    let seconds =
+        |t: &str| t[17..19].parse::<i64>().unwrap() + 60 * t[14..16].parse::<i64>().unwrap();
+    assert!(
+        seconds(created[1]) - seconds(created[0]) >= 10,
+        "{created:?}"
+    );
+    assert!(
+        seconds(created[2]) - seconds(created[1]) >= 20,
+        "{created:?}"
+    );
+    assert_eq!(
+        c.events("flaky", "BackoffLimitExceeded"),
+        ["Job has reached the specified backoff limit"]
+    );
+}
+
+#[test]
+fn a_job_past_its_active_deadline_fails_and_stops_its_pods() {
+    let mut c = Cluster::with_world(cluster::start(73));
+    c.post(
+        JOBS,
+        job(
+            "slow",
+            json!({"activeDeadlineSeconds": 5}),
+            &["sleep", "60"],
+        ),
+    );
+    c.world.settle(300_000);
+    let (_, j) = c.get(&format!("{JOBS}/slow"));
+    assert_eq!(
+        condition_reasons(&j)[1],
+        ("Failed".into(), "DeadlineExceeded".into())
+    );
+    assert!(pods_of(&mut c, "slow").is_empty(), "its pod was deleted");
+}
