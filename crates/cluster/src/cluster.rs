@@ -7,9 +7,9 @@ use serde_json::Value;
 
 use crate::api::Request;
 use crate::controllers::{
-    DeploymentController, EndpointSliceController, EndpointsController, GarbageCollector,
-    JobController, NamespaceController, NodeLifecycleController, ReplicaSetController,
-    TaintEvictionController,
+    CronJobController, DeploymentController, EndpointSliceController, EndpointsController,
+    GarbageCollector, JobController, NamespaceController, NodeLifecycleController,
+    ReplicaSetController, TaintEvictionController,
 };
 use crate::kubelet::{self, Kubelet, NodeConfig};
 use crate::scheduler::Scheduler;
@@ -62,6 +62,7 @@ fn add_controllers(world: &mut World) {
     world.add_component(Box::new(ReplicaSetController::default()));
     world.add_component(Box::new(GarbageCollector::default()));
     world.add_component(Box::new(JobController::default()));
+    world.add_component(Box::new(CronJobController::default()));
     world.add_component(Box::new(NamespaceController::default()));
     world.add_component(Box::new(NodeLifecycleController::default()));
     world.add_component(Box::new(TaintEvictionController::default()));

@@ -2,6 +2,8 @@
 //! watches through informers, queues keys on a [`crate::client::WorkQueue`] and
 //! reconciles by API calls — no storage backdoor, so every step is traced.
 
+pub mod cron;
+pub mod cronjob;
 pub mod deployment;
 pub mod endpoints;
 pub mod endpointslice;
@@ -17,6 +19,7 @@ pub mod replicaset;
 pub mod service_endpoints;
 pub mod taint_eviction;
 
+pub use cronjob::CronJobController;
 pub use deployment::DeploymentController;
 pub use endpoints::EndpointsController;
 pub use endpointslice::EndpointSliceController;
