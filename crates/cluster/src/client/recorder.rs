@@ -1,6 +1,8 @@
 //! An event recorder: how components report what they did as core/v1 Events
 //! (`kubectl describe` and `kubectl events` read them).
 
+use std::collections::BTreeMap;
+
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::Metadata;
 use serde_json::json;
@@ -52,11 +54,19 @@ impl ObjectRef {
     }
 }
 
+/// The most identical events a recorder remembers for counting (upstream's LRU size).
+const MAX_REMEMBERED: usize = 4096;
+
 /// Writes events as one component (`kubelet`, `default-scheduler`, ...) on one host.
+/// An event identical to one it already wrote (same object, type, reason and
+/// message) bumps that event's `count` and `lastTimestamp` instead, as upstream's
+/// event correlator does.
 pub struct Recorder {
     component: String,
     host: Option<String>,
     sequence: u64,
+    /// identity → (event path, count).
+    written: BTreeMap<String, (String, u64)>,
 }
 
 impl Recorder {
@@ -66,6 +76,7 @@ impl Recorder {
             component: component.into(),
             host: host.map(String::from),
             sequence: 0,
+            written: BTreeMap::new(),
         }
     }
 
@@ -78,6 +89,27 @@ impl Recorder {
         reason: &str,
         message: &str,
     ) {
+        let identity = format!(
+            "{}/{}/{}/{}/{}/{event_type}/{reason}/{message}",
+            about.kind,
+            about.namespace,
+            about.name,
+            about.uid,
+            about.field_path.as_deref().unwrap_or("")
+        );
+        if let Some((path, count)) = self.written.get_mut(&identity) {
+            *count += 1;
+            let patch = json!({"count": *count, "lastTimestamp": ctx.timestamp()});
+            let response = ctx.call(Request::patch(
+                path.clone(),
+                "application/merge-patch+json",
+                patch.to_string(),
+            ));
+            if response.is_success() {
+                return;
+            }
+            self.written.remove(&identity);
+        }
         // Upstream names events `<object>.<unix nanoseconds in hex>`.
         self.sequence += 1;
         let nanos = ctx.unix_millis() as u128 * 1_000_000 + u128::from(self.sequence % 1_000_000);
@@ -122,9 +154,17 @@ impl Recorder {
             "reportingComponent": self.component,
             "reportingInstance": self.host.as_deref().unwrap_or(""),
         });
-        ctx.call(Request::post(
+        let event_name = format!("{}.{nanos:x}", about.name);
+        let response = ctx.call(Request::post(
             format!("/api/v1/namespaces/{namespace}/events"),
             body.to_string(),
         ));
+        if response.status == 201 {
+            if self.written.len() >= MAX_REMEMBERED {
+                self.written.clear();
+            }
+            let path = format!("/api/v1/namespaces/{namespace}/events/{event_name}");
+            self.written.insert(identity, (path, 1));
+        }
     }
 }
