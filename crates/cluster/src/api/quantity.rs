@@ -85,9 +85,51 @@ pub fn value(text: &str) -> Option<i64> {
     i64::try_from(ceil_div(scaled, 10i128.checked_pow(scale)?)).ok()
 }
 
+/// Canonical text of a CPU amount in millicores: `250m`, `2`, `0`.
+pub fn format_milli(milli: i64) -> String {
+    if milli % 1000 == 0 {
+        (milli / 1000).to_string()
+    } else {
+        format!("{milli}m")
+    }
+}
+
+/// Canonical text of a byte amount, in binary suffixes (`128Mi`) when `binary`,
+/// else decimal ones (`256M`), with the largest suffix that divides it exactly.
+pub fn format_bytes(bytes: i64, binary: bool) -> String {
+    let (base, suffixes): (i64, &[&str]) = if binary {
+        (1024, &["Ki", "Mi", "Gi", "Ti", "Pi", "Ei"])
+    } else {
+        (1000, &["k", "M", "G", "T", "P", "E"])
+    };
+    if bytes == 0 {
+        return "0".into();
+    }
+    let mut value = bytes;
+    let mut suffix = "";
+    for s in suffixes {
+        if value % base != 0 {
+            break;
+        }
+        value /= base;
+        suffix = s;
+    }
+    format!("{value}{suffix}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn canonical_text() {
+        assert_eq!(format_milli(250), "250m");
+        assert_eq!(format_milli(2000), "2");
+        assert_eq!(format_bytes(128 << 20, true), "128Mi");
+        assert_eq!(format_bytes(256_000_000, false), "256M");
+        assert_eq!(format_bytes(1500, true), "1500");
+        assert_eq!(format_bytes(0, true), "0");
+    }
 
     #[test]
     fn milli_values() {

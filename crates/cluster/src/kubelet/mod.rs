@@ -106,10 +106,22 @@ impl Kubelet {
         }
     }
 
-    /// Patches the node's conditions with a fresh heartbeat.
+    /// Patches the node's conditions with a fresh heartbeat; a condition whose
+    /// status is unchanged keeps its lastTransitionTime.
     fn report_status(&mut self, ctx: &mut Ctx, ready: bool) {
-        let patch =
-            json!({"status": {"conditions": node_config::conditions(&ctx.timestamp(), ready)}});
+        let current = ctx.call(Request::get(self.node_path())).body_json();
+        let mut conditions = node_config::conditions(&ctx.timestamp(), ready);
+        for c in conditions.as_array_mut().into_iter().flatten() {
+            let before = current["status"]["conditions"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .find(|b| b["type"] == c["type"] && b["status"] == c["status"]);
+            if let Some(before) = before {
+                c["lastTransitionTime"] = before["lastTransitionTime"].clone();
+            }
+        }
+        let patch = json!({"status": {"conditions": conditions}});
         ctx.call(Request::patch(
             format!("{}/status", self.node_path()),
             "application/strategic-merge-patch+json",

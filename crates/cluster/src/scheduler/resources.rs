@@ -93,6 +93,11 @@ fn container_requests(c: &Container) -> Resources {
     )
 }
 
+fn container_limits(c: &Container) -> Resources {
+    let limits = c.resources.as_ref().and_then(|r| r.limits.as_ref());
+    Resources::from_list(limits.into_iter().flatten().map(|(k, v)| (k, v.0.as_str())))
+}
+
 fn is_sidecar(c: &Container) -> bool {
     c.restart_policy.as_deref() == Some("Always")
 }
@@ -134,6 +139,11 @@ fn effective(pod: &Pod, per_container: impl Fn(&Container) -> Resources) -> Reso
 /// What NodeResourcesFit checks against allocatable.
 pub fn pod_requests(pod: &Pod) -> Resources {
     effective(pod, container_requests)
+}
+
+/// The pod's effective limits, summed as upstream's `PodLimits` sums them.
+pub fn pod_limits(pod: &Pod) -> Resources {
+    effective(pod, container_limits)
 }
 
 /// Requests with the non-zero defaults scoring uses for containers that set none.

@@ -15,6 +15,7 @@ use crate::printers::tabwriter::format;
 use crate::transport::Transport;
 use crate::Kubectl;
 
+mod node;
 mod workloads;
 
 /// Annotations longer than this print on their own lines (upstream's maxAnnotationLen).
@@ -980,6 +981,7 @@ fn describe_one(
         }
         ("apps", "deployments") => Ok(workloads::describe_deployment(transport, obj, now_ms)),
         ("apps", "replicasets") => Ok(workloads::describe_replicaset(transport, obj, now_ms)),
+        ("", "nodes") => Ok(node::describe_node(transport, obj, now_ms)),
         ("", "namespaces") => {
             let name = text(obj, "/metadata/name");
             let count = |t: &mut dyn Transport, plural: &str| {
