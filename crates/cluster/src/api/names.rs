@@ -83,6 +83,32 @@ pub fn name_problems(rule: NameRule, name: &str) -> Vec<String> {
     problems
 }
 
+/// A name part of a label key or a label value: at most 63 characters,
+/// alphanumeric at both ends, `-`, `_` or `.` inside.
+fn is_label_name(s: &str) -> bool {
+    let bytes = s.as_bytes();
+    !s.is_empty()
+        && s.len() <= 63
+        && bytes[0].is_ascii_alphanumeric()
+        && bytes[bytes.len() - 1].is_ascii_alphanumeric()
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+}
+
+/// Upstream's `IsQualifiedName`: `[prefix/]name`, the prefix a DNS subdomain.
+pub fn is_qualified_name(s: &str) -> bool {
+    match s.split_once('/') {
+        Some((prefix, name)) => is_dns1123_subdomain(prefix) && is_label_name(name),
+        None => is_label_name(s),
+    }
+}
+
+/// Upstream's `IsValidLabelValue`: empty, or a label name.
+pub fn is_valid_label_value(s: &str) -> bool {
+    s.is_empty() || is_label_name(s)
+}
+
 /// The alphabet of `generateName` suffixes (no vowels, no look-alike digits).
 pub const GENERATE_NAME_ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
 

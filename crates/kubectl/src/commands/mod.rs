@@ -4,6 +4,7 @@ mod api_resources;
 mod apply;
 mod cluster_info;
 mod config;
+mod cordon;
 mod create;
 mod delete;
 mod describe;
@@ -18,6 +19,7 @@ mod rollout;
 mod run;
 mod scale;
 mod set_image;
+mod taint;
 mod target;
 mod three_way;
 mod version;
@@ -88,6 +90,9 @@ pub fn run(
         Some("rollout") => return rollout::run(kubectl, transport, &args[1..]),
         Some("run") => return run::run(kubectl, transport, &args[1..]),
         Some("scale") => return scale::run(kubectl, transport, &args[1..]),
+        Some("cordon") => return cordon::run(transport, &args[1..], true),
+        Some("uncordon") => return cordon::run(transport, &args[1..], false),
+        Some("taint") => return taint::run(transport, &args[1..]),
         Some("version") => return version::run(transport, &args[1..]),
         Some("cluster-info") => return cluster_info::run(kubectl, transport),
         Some("config") => return config::run(kubectl, &args[1..]),
