@@ -147,16 +147,7 @@ impl DeploymentController {
         {
             return;
         }
-        let deadline = d
-            .spec
-            .as_ref()
-            .and_then(|s| s.progress_deadline_seconds)
-            .unwrap_or(600);
-        let from = cond
-            .last_update_time
-            .as_ref()
-            .map_or(0, |t| t.0.as_millisecond());
-        let after = from + i64::from(deadline) * 1000 - ctx.unix_millis();
+        let after = util::progress_deadline_ms(d, cond) - ctx.unix_millis();
         let key = key_of(&d.metadata);
         if after < 1000 {
             self.queue.add_rate_limited(&key, ctx);

@@ -424,19 +424,23 @@ pub fn is_timed_out(d: &Deployment, status: &DeploymentStatus, now_ms: i64) -> b
     match cond.reason.as_deref() {
         Some(reason::NEW_RS_AVAILABLE) => false,
         Some(reason::TIMED_OUT) => true,
-        _ => {
-            let deadline = d
-                .spec
-                .as_ref()
-                .and_then(|s| s.progress_deadline_seconds)
-                .unwrap_or(600);
-            let from = cond
-                .last_update_time
-                .as_ref()
-                .map_or(0, |t| t.0.as_millisecond());
-            from + i64::from(deadline) * 1000 < now_ms
-        }
+        _ => progress_deadline_ms(d, cond) < now_ms,
     }
+}
+
+/// When a Progressing condition runs out: its last update plus
+/// `progressDeadlineSeconds`, in Unix milliseconds.
+pub fn progress_deadline_ms(d: &Deployment, progressing: &DeploymentCondition) -> i64 {
+    let deadline = d
+        .spec
+        .as_ref()
+        .and_then(|s| s.progress_deadline_seconds)
+        .unwrap_or(600);
+    let from = progressing
+        .last_update_time
+        .as_ref()
+        .map_or(0, |t| t.0.as_millisecond());
+    from + i64::from(deadline) * 1000
 }
 
 /// Whether the new ReplicaSet already runs all replicas, available.
