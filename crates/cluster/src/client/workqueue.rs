@@ -5,6 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
+use crate::sim::clock::doubled;
 use crate::sim::Ctx;
 
 /// The first retry delay of a failing key.
@@ -77,9 +78,7 @@ impl WorkQueue {
     /// Queues `key` again after its exponential back-off.
     pub fn add_rate_limited(&mut self, key: &str, ctx: &mut Ctx) {
         let failures = self.failures.entry(key.to_string()).or_default();
-        let delay = BASE_DELAY_MS
-            .saturating_mul(1u64 << (*failures).min(30))
-            .min(MAX_DELAY_MS);
+        let delay = doubled(BASE_DELAY_MS, *failures, MAX_DELAY_MS);
         *failures += 1;
         self.add_after(key, delay, ctx);
     }

@@ -21,6 +21,7 @@ use crate::api::Request;
 use crate::apiserver::watch::{WatchEvent, WatchId};
 use crate::client::informer::key_of;
 use crate::client::{pod_path, Informer, ObjectRef, Recorder, WorkQueue};
+use crate::sim::clock::doubled;
 use crate::sim::{Component, Ctx};
 
 /// The trace and event source name.
@@ -119,8 +120,7 @@ fn backoff_ms(failures: i32) -> u64 {
     if failures <= 0 {
         return 0;
     }
-    let doublings = (failures - 1).min(16) as u32;
-    (BACKOFF_INITIAL_MS << doublings).min(BACKOFF_MAX_MS)
+    doubled(BACKOFF_INITIAL_MS, (failures - 1) as u32, BACKOFF_MAX_MS)
 }
 
 impl JobController {

@@ -7,6 +7,7 @@ use serde_json::{json, Value};
 
 use super::behaviour::{self, Behaviour};
 use super::images;
+use crate::sim::clock::doubled;
 
 /// The first crash-loop back-off, doubled after each restart.
 pub const BACKOFF_INITIAL_MS: u64 = 10_000;
@@ -127,8 +128,11 @@ pub fn back_off_ms(restarts: i32) -> Option<u64> {
     if restarts == 0 {
         return None;
     }
-    let doublings = (restarts - 1).min(16) as u32;
-    Some((BACKOFF_INITIAL_MS << doublings).min(BACKOFF_MAX_MS))
+    Some(doubled(
+        BACKOFF_INITIAL_MS,
+        (restarts - 1) as u32,
+        BACKOFF_MAX_MS,
+    ))
 }
 
 /// The pod phase its containers give under `policy`: Pending while any is being

@@ -91,8 +91,8 @@ impl SchedulingQueue {
     }
 
     fn backoff_of(e: &Entry) -> Duration {
-        let doublings = e.attempts.saturating_sub(1).min(16);
-        (INITIAL_BACKOFF_MS << doublings).min(MAX_BACKOFF_MS)
+        let doublings = e.attempts.saturating_sub(1);
+        crate::sim::clock::doubled(INITIAL_BACKOFF_MS, doublings, MAX_BACKOFF_MS)
     }
 
     /// The attempt failed: the pod waits as unschedulable, or in backoff when a

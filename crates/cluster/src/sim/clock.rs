@@ -8,6 +8,11 @@ pub const DEFAULT_EPOCH_UNIX_MS: i64 = 1_767_225_600_000;
 /// A span of virtual time in milliseconds.
 pub type Duration = u64;
 
+/// An exponential back-off: `initial` doubled `doublings` times, at most `max`.
+pub fn doubled(initial: Duration, doublings: u32, max: Duration) -> Duration {
+    initial.saturating_mul(1u64 << doublings.min(32)).min(max)
+}
+
 /// A point in virtual time: milliseconds since the simulation started.
 #[derive(
     Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
