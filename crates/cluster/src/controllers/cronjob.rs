@@ -16,7 +16,7 @@ use crate::api::Request;
 use crate::apiserver::watch::{WatchEvent, WatchId};
 use crate::client::informer::key_of;
 use crate::client::{Informer, ObjectRef, Recorder, WorkQueue};
-use crate::sim::clock::VirtualTime;
+use crate::sim::clock::rfc3339_seconds as rfc3339;
 use crate::sim::{Component, Ctx};
 
 /// The trace and event source name.
@@ -57,10 +57,6 @@ fn finished_as(job: &Job) -> Option<String> {
         .iter()
         .find(|c| (c.type_ == "Complete" || c.type_ == "Failed") && c.status == "True")
         .map(|c| c.type_.clone())
-}
-
-fn rfc3339(seconds: i64) -> String {
-    VirtualTime(0).rfc3339(seconds * 1000)
 }
 
 impl CronJobController {

@@ -227,12 +227,7 @@ impl NodeLifecycleController {
             .collect();
         for (key, effect) in &wanted {
             if !next.iter().any(|t| t.key == *key && t.effect == *effect) {
-                let time_added = (*effect == "NoExecute").then(|| {
-                    k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(
-                        jiff::Timestamp::from_second(ctx.unix_millis().div_euclid(1000))
-                            .unwrap_or_default(),
-                    )
-                });
+                let time_added = (*effect == "NoExecute").then(|| ctx.time());
                 next.push(Taint {
                     key: key.to_string(),
                     effect: effect.to_string(),

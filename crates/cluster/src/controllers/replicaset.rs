@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use k8s_openapi::api::apps::v1::{ReplicaSet, ReplicaSetCondition, ReplicaSetStatus};
 use k8s_openapi::api::core::v1::Pod;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference, Time};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
 use serde_json::json;
 
 use super::expectations::Expectations;
@@ -456,11 +456,7 @@ impl ReplicaSetController {
                 status: "True".into(),
                 reason: Some(reason),
                 message: Some(message),
-                last_transition_time: kept.or_else(|| {
-                    jiff::Timestamp::from_millisecond(ctx.unix_millis() / 1000 * 1000)
-                        .ok()
-                        .map(Time)
-                }),
+                last_transition_time: kept.or_else(|| Some(ctx.time())),
             });
         }
         ReplicaSetStatus {

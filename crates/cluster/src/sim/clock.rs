@@ -38,12 +38,16 @@ impl VirtualTime {
 
     /// RFC 3339 with second precision, as `metav1.Time` serialises: `2026-01-01T00:00:05Z`.
     pub fn rfc3339(self, epoch_unix_ms: i64) -> String {
-        let seconds = (epoch_unix_ms + self.0 as i64).div_euclid(1000);
-        jiff::Timestamp::from_second(seconds)
-            .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
-            .strftime("%Y-%m-%dT%H:%M:%SZ")
-            .to_string()
+        rfc3339_seconds((epoch_unix_ms + self.0 as i64).div_euclid(1000))
     }
+}
+
+/// Unix seconds as `metav1.Time` serialises them: `2026-01-01T00:00:05Z`.
+pub fn rfc3339_seconds(unix_seconds: i64) -> String {
+    jiff::Timestamp::from_second(unix_seconds)
+        .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
+        .strftime("%Y-%m-%dT%H:%M:%SZ")
+        .to_string()
 }
 
 impl VirtualTime {

@@ -53,6 +53,14 @@ impl Ctx<'_> {
         self.core.now.rfc3339(self.core.epoch_unix_ms())
     }
 
+    /// Now as a typed `metav1.Time` (whole seconds, as the API stores it).
+    pub fn time(&self) -> k8s_openapi::apimachinery::pkg::apis::meta::v1::Time {
+        let seconds = self.unix_millis().div_euclid(1000);
+        k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(
+            jiff::Timestamp::from_second(seconds).unwrap_or(jiff::Timestamp::UNIX_EPOCH),
+        )
+    }
+
     /// Now as a `metav1.MicroTime`: `2026-01-01T00:00:05.250000Z`.
     pub fn micro_timestamp(&self) -> String {
         self.core.now.rfc3339_micros(self.core.epoch_unix_ms())

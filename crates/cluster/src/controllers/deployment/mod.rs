@@ -17,7 +17,7 @@ pub mod util;
 
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
 use k8s_openapi::api::core::v1::Pod;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::{OwnerReference, Time};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
 
 use super::owners::{adopt, controller_of, controller_ref, is_controlled_by, release};
 use crate::api::labels::LabelSelector;
@@ -65,12 +65,6 @@ impl Default for DeploymentController {
 pub fn deployment_path(key: &str) -> String {
     let (namespace, name) = key.split_once('/').unwrap_or(("default", key));
     format!("/apis/apps/v1/namespaces/{namespace}/deployments/{name}")
-}
-
-/// Now as a `metav1.Time` (whole seconds, as the API stores it).
-fn now_time(ctx: &Ctx) -> Time {
-    let seconds = ctx.unix_millis().div_euclid(1000);
-    Time(jiff::Timestamp::from_second(seconds).unwrap_or_default())
 }
 
 fn selector_of(d: &Deployment) -> Option<LabelSelector> {

@@ -6,7 +6,7 @@ use k8s_openapi::api::apps::v1::{Deployment, DeploymentStatus};
 
 use super::sync::{all_of, put_status, Sets};
 use super::util::{self, reason};
-use super::{now_time, DeploymentController, SyncResult};
+use super::{DeploymentController, SyncResult};
 use crate::client::informer::key_of;
 use crate::sim::Ctx;
 
@@ -29,7 +29,7 @@ fn calculate_status(d: &Deployment, sets: &Sets, ctx: &Ctx) -> DeploymentStatus 
         collision_count: previous.collision_count,
         conditions: previous.conditions,
     };
-    let now = now_time(ctx);
+    let now = ctx.time();
     let condition = if available >= util::replicas(d) - util::max_unavailable(d) {
         util::new_condition(
             "Available",
@@ -86,7 +86,7 @@ impl DeploymentController {
             && current
                 .as_ref()
                 .is_some_and(|c| c.reason.as_deref() == Some(reason::NEW_RS_AVAILABLE));
-        let now = now_time(ctx);
+        let now = ctx.time();
         let name = d.metadata.name.clone().unwrap_or_default();
         let subject = match &sets.0 {
             Some(rs) => format!("ReplicaSet {:?}", rs.metadata.name.as_deref().unwrap_or("")),

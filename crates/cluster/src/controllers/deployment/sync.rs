@@ -6,7 +6,7 @@ use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet, ReplicaSetSpec};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use super::util::{self, reason};
-use super::{deployment_path, now_time, DeploymentController, SyncFailed, SyncResult};
+use super::{deployment_path, DeploymentController, SyncFailed, SyncResult};
 use crate::api::Request;
 use crate::client::informer::key_of;
 use crate::client::ObjectRef;
@@ -91,7 +91,7 @@ impl DeploymentController {
     ) -> SyncResult<Option<ReplicaSet>> {
         let new_revision = util::max_revision(old) + 1;
         let min_ready = d.spec.as_ref().and_then(|s| s.min_ready_seconds);
-        let now = now_time(ctx);
+        let now = ctx.time();
         if let Some(existing) = existing {
             let mut copy = existing.clone();
             let annotations_changed =
@@ -410,7 +410,7 @@ impl DeploymentController {
         }
         let paused_recorded = cond.is_some_and(|c| c.reason.as_deref() == Some(reason::PAUSED));
         let paused = d.spec.as_ref().and_then(|s| s.paused).unwrap_or(false);
-        let now = now_time(ctx);
+        let now = ctx.time();
         let condition = if paused && !paused_recorded {
             util::new_condition(
                 "Progressing",

@@ -4,6 +4,7 @@ mod history;
 mod status;
 
 use kubecraft_cluster::api::Request;
+use kubecraft_cluster::sim::clock::{parse_http_date, rfc3339_seconds};
 use serde_json::json;
 
 use super::target::{fetch, single_target, Fetched};
@@ -141,9 +142,8 @@ fn server_time(transport: &mut dyn Transport) -> String {
         .headers
         .iter()
         .find(|(k, _)| k.eq_ignore_ascii_case("date"))
-        .and_then(|(_, v)| kubecraft_cluster::sim::clock::parse_http_date(v))
-        .and_then(|ms| jiff::Timestamp::from_millisecond(ms).ok())
-        .map(|t| t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string())
+        .and_then(|(_, v)| parse_http_date(v))
+        .map(|ms| rfc3339_seconds(ms.div_euclid(1000)))
         .unwrap_or_default()
 }
 
