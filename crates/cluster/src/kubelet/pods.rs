@@ -70,6 +70,11 @@ pub struct PodWorkers {
     timer_base: u64,
 }
 
+/// The event reference to one container of `pod`.
+fn container_ref(pod: &Pod, container: &str) -> ObjectRef {
+    ObjectRef::of(pod).with_field_path(format!("spec.containers{{{container}}}"))
+}
+
 /// A condition as the kubelet writes it.
 fn condition(kind: &str, status: bool, at: &Value) -> Value {
     json!({
@@ -154,8 +159,7 @@ impl PodWorkers {
                     .map(|r| r.name.clone())
                     .collect();
                 for name in running {
-                    let about =
-                        ObjectRef::of(pod).with_field_path(format!("spec.containers{{{name}}}"));
+                    let about = container_ref(pod, &name);
                     recorder.event(
                         ctx,
                         &about,
@@ -238,8 +242,7 @@ impl PodWorkers {
         let mut pulls = Vec::new();
         for c in pod.spec.iter().flat_map(|s| &s.containers) {
             let image = c.image.clone().unwrap_or_default();
-            let about =
-                ObjectRef::of(pod).with_field_path(format!("spec.containers{{{}}}", c.name));
+            let about = container_ref(pod, &c.name);
             let always = c.image_pull_policy.as_deref() == Some("Always");
             if self.images.contains(&image) && !always {
                 recorder.event(
@@ -292,8 +295,7 @@ impl PodWorkers {
                     return true;
                 }
                 for (container, image, took) in pulls {
-                    let about = ObjectRef::of(&pod)
-                        .with_field_path(format!("spec.containers{{{container}}}"));
+                    let about = container_ref(&pod, &container);
                     recorder.event(
                         ctx,
                         &about,
@@ -366,7 +368,7 @@ impl PodWorkers {
         };
         let uid = record.uid.clone();
         let run = &mut record.runs[index];
-        let about = ObjectRef::of(pod).with_field_path(format!("spec.containers{{{}}}", run.name));
+        let about = container_ref(pod, &run.name);
         recorder.event(
             ctx,
             &about,
@@ -442,8 +444,7 @@ impl PodWorkers {
                         "back-off {}s restarting failed container={name} pod={pod_name}",
                         seconds
                     ));
-                    let about =
-                        ObjectRef::of(pod).with_field_path(format!("spec.containers{{{name}}}"));
+                    let about = container_ref(pod, &name);
                     recorder.event(
                         ctx,
                         &about,
@@ -477,7 +478,7 @@ impl PodWorkers {
         let Some(run) = self.pods.get(key).and_then(|r| r.runs.get(index)) else {
             return;
         };
-        let about = ObjectRef::of(pod).with_field_path(format!("spec.containers{{{}}}", run.name));
+        let about = container_ref(pod, &run.name);
         recorder.event(
             ctx,
             &about,
