@@ -3,7 +3,7 @@
 use kubecraft_cluster::api::Request;
 use serde_json::Value;
 
-use super::target::{fetch, single_target, Fetched};
+use super::target::{fetch_target, Fetched};
 use crate::discovery::kind_prefix;
 use crate::errors::server_error;
 use crate::flags::{self, value, Flag};
@@ -49,11 +49,12 @@ pub fn run(kubectl: &mut Kubectl, transport: &mut dyn Transport, args: &[String]
         }
     };
     let namespace = kubectl.namespace_for(&parsed);
-    let target = single_target(
+    let target = fetch_target(
+        transport,
         &parsed.positional,
         "error: resource(s) were provided, but no name was specified\n",
-    )
-    .and_then(|(typed, name)| fetch(transport, &typed, &name, &namespace));
+        &namespace,
+    );
     let Fetched {
         resource,
         name,

@@ -4,7 +4,7 @@
 use kubecraft_cluster::api::Request;
 use serde_json::{json, Value};
 
-use super::target::{fetch, single_target, Fetched};
+use super::target::{fetch_target, Fetched};
 use crate::discovery::kind_prefix;
 use crate::errors::server_error;
 use crate::flags;
@@ -29,11 +29,12 @@ pub fn run(kubectl: &mut Kubectl, transport: &mut dyn Transport, args: &[String]
         return out;
     }
     let namespace = kubectl.namespace_for(&parsed);
-    let target = single_target(
+    let target = fetch_target(
+        transport,
         &targets,
         "error: You must provide one or more resources by argument or filename.\n",
-    )
-    .and_then(|(typed, name)| fetch(transport, &typed, &name, &namespace));
+        &namespace,
+    );
     let Fetched {
         resource,
         name,

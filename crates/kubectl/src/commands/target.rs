@@ -1,5 +1,6 @@
-//! Shared by commands that act on one named object (`patch`, `set image`, `expose`):
-//! reading `TYPE NAME` or `TYPE/NAME`, resolving the type and fetching the object.
+//! Shared by commands that act on one named object (`patch`, `set image`,
+//! `expose`, `rollout`, `describe`): reading `TYPE NAME` or `TYPE/NAME`, resolving
+//! the type and fetching the object, and a Deployment's ReplicaSets and templates.
 
 use kubecraft_cluster::api::{Request, ResourceInfo};
 use serde_json::Value;
@@ -18,7 +19,7 @@ pub struct Fetched {
 }
 
 /// Splits `TYPE NAME` or `TYPE/NAME`; `missing` is the error when neither form is given.
-pub fn single_target<S: AsRef<str>>(args: &[S], missing: &str) -> Result<(String, String), String> {
+fn single_target<S: AsRef<str>>(args: &[S], missing: &str) -> Result<(String, String), String> {
     match args {
         [one] if one.as_ref().contains('/') => {
             let (t, n) = one.as_ref().split_once('/').expect("checked");
@@ -27,6 +28,18 @@ pub fn single_target<S: AsRef<str>>(args: &[S], missing: &str) -> Result<(String
         [t, n] => Ok((t.as_ref().to_string(), n.as_ref().to_string())),
         _ => Err(missing.to_string()),
     }
+}
+
+/// The one object `args` name (`TYPE NAME` or `TYPE/NAME`), fetched from `namespace`;
+/// `missing` is the error when neither form is given.
+pub fn fetch_target<S: AsRef<str>>(
+    transport: &mut dyn Transport,
+    args: &[S],
+    missing: &str,
+    namespace: &str,
+) -> Result<Fetched, String> {
+    let (typed, name) = single_target(args, missing)?;
+    fetch(transport, &typed, &name, namespace)
 }
 
 /// Resolves `typed` through discovery and GETs `name` in `namespace`.
@@ -51,6 +64,19 @@ pub fn fetch(
         path,
         object: response.body_json(),
     })
+}
+
+/// A pod template without the `pod-template-hash` label: how a Deployment's
+/// template compares with its ReplicaSets' (and what a rollback restores).
+pub fn template_without_hash(template: &Value) -> Value {
+    let mut template = template.clone();
+    if let Some(labels) = template
+        .pointer_mut("/metadata/labels")
+        .and_then(Value::as_object_mut)
+    {
+        labels.shift_remove("pod-template-hash");
+    }
+    template
 }
 
 /// The ReplicaSets in `owner`'s namespace that it controls, oldest first

@@ -4,7 +4,7 @@
 use kubecraft_cluster::api::Request;
 use serde_json::Value;
 
-use super::super::target::controlled_replicasets;
+use super::super::target::{controlled_replicasets, template_without_hash};
 use super::{
     annotations, controlled_by, describe_container, events, events_for, labels, list_or_none,
     rfc1123z, text, tolerations, Writer,
@@ -128,18 +128,6 @@ fn int_or_string(v: &Value) -> String {
         Value::String(s) => s.clone(),
         other => other.to_string(),
     }
-}
-
-/// The template without the pod-template-hash label, for finding the new set.
-fn template_without_hash(template: &Value) -> Value {
-    let mut t = template.clone();
-    if let Some(labels) = t
-        .pointer_mut("/metadata/labels")
-        .and_then(Value::as_object_mut)
-    {
-        labels.shift_remove("pod-template-hash");
-    }
-    t
 }
 
 /// `name (status/spec replicas created), ...` or `<none>`.

@@ -3,7 +3,7 @@
 
 use kubecraft_cluster::api::Request;
 
-use super::super::target::controlled_replicasets;
+use super::super::target::{controlled_replicasets, template_without_hash};
 use serde_json::{json, Map, Value};
 
 use super::Fetched;
@@ -15,7 +15,6 @@ use crate::transport::Transport;
 
 const REVISION: &str = "deployment.kubernetes.io/revision";
 const CHANGE_CAUSE: &str = "kubernetes.io/change-cause";
-const POD_TEMPLATE_HASH: &str = "pod-template-hash";
 
 /// Annotations a rollback keeps from the Deployment instead of the ReplicaSet.
 const ANNOTATIONS_TO_SKIP: &[&str] = &[
@@ -75,18 +74,6 @@ pub fn show(transport: &mut dyn Transport, fetched: &Fetched, _parsed: &Parsed, 
     out.out(format!("{prefix} \n{table}\n"));
 }
 
-/// The template without the pod-template-hash label, as a rollback restores it.
-fn template_without_hash(rs: &Value) -> Value {
-    let mut template = rs["spec"]["template"].clone();
-    if let Some(labels) = template
-        .pointer_mut("/metadata/labels")
-        .and_then(Value::as_object_mut)
-    {
-        labels.shift_remove(POD_TEMPLATE_HASH);
-    }
-    template
-}
-
 /// Runs `rollout undo`: restores the template of the previous (or given) revision.
 pub fn undo(transport: &mut dyn Transport, fetched: &Fetched, parsed: &Parsed, out: &mut Output) {
     let to_revision = match parsed.get("to-revision").map(str::parse::<i64>) {
@@ -128,15 +115,8 @@ pub fn undo(transport: &mut dyn Transport, fetched: &Fetched, parsed: &Parsed, o
         ));
     }
     let prefix = format!("{}/{}", kind_prefix(&fetched.resource), fetched.name);
-    let restored = template_without_hash(target);
-    let mut current = d["spec"]["template"].clone();
-    if let Some(labels) = current
-        .pointer_mut("/metadata/labels")
-        .and_then(Value::as_object_mut)
-    {
-        labels.shift_remove(POD_TEMPLATE_HASH);
-    }
-    if restored == current {
+    let restored = template_without_hash(&target["spec"]["template"]);
+    if restored == template_without_hash(&d["spec"]["template"]) {
         out.out(format!(
             "{prefix} skipped rollback (current template already matches revision {to_revision})\n"
         ));

@@ -7,7 +7,7 @@ use kubecraft_cluster::api::Request;
 use kubecraft_cluster::sim::clock::{parse_http_date, rfc3339_seconds};
 use serde_json::json;
 
-use super::target::{fetch, single_target, Fetched};
+use super::target::{fetch_target, Fetched};
 use crate::discovery::kind_prefix;
 use crate::errors::server_error;
 use crate::flags::{self, boolean, value, Flag};
@@ -50,11 +50,12 @@ pub fn run(kubectl: &mut Kubectl, transport: &mut dyn Transport, args: &[String]
         }
     };
     let namespace = kubectl.namespace_for(&parsed);
-    let target = single_target(
+    let target = fetch_target(
+        transport,
         &parsed.positional,
         "error: required resource not specified\n",
-    )
-    .and_then(|(typed, name)| fetch(transport, &typed, &name, &namespace));
+        &namespace,
+    );
     let fetched = match target {
         Ok(f) => f,
         Err(e) => {
