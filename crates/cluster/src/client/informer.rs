@@ -182,10 +182,18 @@ impl<T: DeserializeOwned + Cached> Informer<T> {
 
     /// The cached objects in one namespace, in name order.
     pub fn in_namespace<'a>(&'a self, namespace: &str) -> impl Iterator<Item = &'a T> + 'a {
+        self.shared_in_namespace(namespace).map(|object| &**object)
+    }
+
+    /// The cached objects in one namespace, shared, in name order.
+    pub fn shared_in_namespace<'a>(
+        &'a self,
+        namespace: &str,
+    ) -> impl Iterator<Item = &'a Arc<T>> + 'a {
         // Keys are `namespace/name`; '0' is the character after '/'.
         self.objects
             .range(format!("{namespace}/")..format!("{namespace}0"))
-            .map(|(_, object)| &**object)
+            .map(|(_, object)| object)
     }
 
     /// How many objects the cache holds.

@@ -129,9 +129,9 @@ impl JobController {
         let namespace = job.metadata.namespace.as_deref().unwrap_or("");
         let uid = job.metadata.uid.as_deref().unwrap_or("");
         self.pods
-            .in_namespace(namespace)
+            .shared_in_namespace(namespace)
             .filter(|p| controller_of(&p.metadata).is_some_and(|r| r.uid == uid))
-            .filter_map(|p| self.pods.get_shared(&key_of(&p.metadata)))
+            .cloned()
             .collect()
     }
 

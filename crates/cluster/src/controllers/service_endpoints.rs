@@ -44,9 +44,7 @@ pub fn selector_of(service: &Service) -> Option<LabelSelector> {
     if selector.is_empty() {
         return None;
     }
-    let pairs: Vec<(&String, &String)> = selector.iter().collect();
-    let text: Vec<String> = pairs.iter().map(|(k, v)| format!("{k}={v}")).collect();
-    LabelSelector::parse(&text.join(",")).ok()
+    LabelSelector::from_json(&serde_json::json!({ "matchLabels": selector })).ok()
 }
 
 /// The port a Service port's `targetPort` names on `pod` (a number, or a
