@@ -8,7 +8,7 @@ use k8s_openapi::api::core::v1::Pod;
 use kubecraft_cluster::api::quantity::{format_bytes, format_milli, milli_value, value};
 use kubecraft_cluster::api::Request;
 use kubecraft_cluster::apiserver::tables::age::age;
-use kubecraft_cluster::scheduler::resources::{pod_limits, pod_requests};
+use kubecraft_cluster::scheduler::resources::{pod_limits, pod_requests, Resources};
 use serde_json::Value;
 
 use super::{annotations, events, labels, rfc1123z, text, Writer};
@@ -75,12 +75,14 @@ fn binary_memory(pods: &[Pod]) -> bool {
         .is_none_or(|q| q.0.ends_with('i'))
 }
 
-fn percent(part: i64, whole: i64) -> i64 {
-    if whole == 0 {
+/// `amount (N%)`: the amount and its whole percentage of `whole` (0 when there is none).
+fn share(amount: String, part: i64, whole: i64) -> String {
+    let percent = if whole == 0 {
         0
     } else {
         (part as f64 / whole as f64 * 100.0) as i64
-    }
+    };
+    format!("{amount} ({percent}%)")
 }
 
 /// Describes a node.
@@ -235,41 +237,30 @@ pub(super) fn describe_node(transport: &mut dyn Transport, node: &Value, now_ms:
         1,
         "---------\t----\t\t------------\t----------\t---------------\t-------------\t---\n",
     );
-    // (milli-CPU, memory, ephemeral storage)
-    let (mut total_req, mut total_lim) = ((0i64, 0i64, 0i64), (0i64, 0i64, 0i64));
+    let (mut total_req, mut total_lim) = (Resources::default(), Resources::default());
     for pod in &pods {
         let (req, lim) = (pod_requests(pod), pod_limits(pod));
         let one = binary_memory(std::slice::from_ref(pod));
+        let created = pod
+            .metadata
+            .creation_timestamp
+            .as_ref()
+            .map(|t| t.0.to_string());
         w.write(
             1,
             &format!(
-                "{}\t{}\t\t{} ({}%)\t{} ({}%)\t{} ({}%)\t{} ({}%)\t{}\n",
+                "{}\t{}\t\t{}\t{}\t{}\t{}\t{}\n",
                 pod.metadata.namespace.as_deref().unwrap_or(""),
                 pod.metadata.name.as_deref().unwrap_or(""),
-                format_milli(req.milli_cpu),
-                percent(req.milli_cpu, cpu),
-                format_milli(lim.milli_cpu),
-                percent(lim.milli_cpu, cpu),
-                format_bytes(req.memory, one),
-                percent(req.memory, memory),
-                format_bytes(lim.memory, one),
-                percent(lim.memory, memory),
-                age(
-                    pod.metadata
-                        .creation_timestamp
-                        .as_ref()
-                        .map(|t| t.0.to_string())
-                        .as_deref(),
-                    now_ms
-                )
+                share(format_milli(req.milli_cpu), req.milli_cpu, cpu),
+                share(format_milli(lim.milli_cpu), lim.milli_cpu, cpu),
+                share(format_bytes(req.memory, one), req.memory, memory),
+                share(format_bytes(lim.memory, one), lim.memory, memory),
+                age(created.as_deref(), now_ms)
             ),
         );
-        total_req.0 += req.milli_cpu;
-        total_req.1 += req.memory;
-        total_req.2 += req.ephemeral_storage;
-        total_lim.0 += lim.milli_cpu;
-        total_lim.1 += lim.memory;
-        total_lim.2 += lim.ephemeral_storage;
+        total_req.add(&req);
+        total_lim.add(&lim);
     }
     let storage = allocatable("ephemeral-storage", false);
     w.write(
@@ -278,36 +269,36 @@ pub(super) fn describe_node(transport: &mut dyn Transport, node: &Value, now_ms:
     );
     w.write(1, "Resource\tRequests\tLimits\n");
     w.write(1, "--------\t--------\t------\n");
-    w.write(
-        1,
-        &format!(
-            "cpu\t{} ({}%)\t{} ({}%)\n",
-            format_milli(total_req.0),
-            percent(total_req.0, cpu),
-            format_milli(total_lim.0),
-            percent(total_lim.0, cpu)
+    let rows = [
+        (
+            "cpu",
+            format_milli(total_req.milli_cpu),
+            total_req.milli_cpu,
+            format_milli(total_lim.milli_cpu),
+            total_lim.milli_cpu,
+            cpu,
         ),
-    );
-    w.write(
-        1,
-        &format!(
-            "memory\t{} ({}%)\t{} ({}%)\n",
-            format_bytes(total_req.1, binary),
-            percent(total_req.1, memory),
-            format_bytes(total_lim.1, binary),
-            percent(total_lim.1, memory)
+        (
+            "memory",
+            format_bytes(total_req.memory, binary),
+            total_req.memory,
+            format_bytes(total_lim.memory, binary),
+            total_lim.memory,
+            memory,
         ),
-    );
-    w.write(
-        1,
-        &format!(
-            "ephemeral-storage\t{} ({}%)\t{} ({}%)\n",
-            format_bytes(total_req.2, false),
-            percent(total_req.2, storage),
-            format_bytes(total_lim.2, false),
-            percent(total_lim.2, storage)
+        (
+            "ephemeral-storage",
+            format_bytes(total_req.ephemeral_storage, false),
+            total_req.ephemeral_storage,
+            format_bytes(total_lim.ephemeral_storage, false),
+            total_lim.ephemeral_storage,
+            storage,
         ),
-    );
+    ];
+    for (resource, req_text, req, lim_text, lim, whole) in rows {
+        let (requests, limits) = (share(req_text, req, whole), share(lim_text, lim, whole));
+        w.write(1, &format!("{resource}\t{requests}\t{limits}\n"));
+    }
     let mut found = node_events(transport, node);
     found.sort_by(|a, b| text(a, "/lastTimestamp").cmp(text(b, "/lastTimestamp")));
     events(&mut w, &found, now_ms);
