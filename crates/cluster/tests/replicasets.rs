@@ -12,16 +12,7 @@ use serde_json::{json, Value};
 const SETS: &str = "/apis/apps/v1/namespaces/default/replicasets";
 
 fn replicaset(name: &str, replicas: i64) -> Value {
-    json!({
-        "apiVersion": "apps/v1", "kind": "ReplicaSet",
-        "metadata": {"name": name},
-        "spec": {
-            "replicas": replicas,
-            "selector": {"matchLabels": {"app": name}},
-            "template": {"metadata": {"labels": {"app": name}},
-                "spec": {"containers": [{"name": "web", "image": "nginx:1.27"}]}}
-        }
-    })
+    common::workload("ReplicaSet", name, replicas)
 }
 
 fn pods_of(c: &mut Cluster, app: &str) -> Vec<Value> {

@@ -87,9 +87,15 @@ pub fn pod(name: &str, labels: Value) -> Value {
     })
 }
 
+/// A Deployment of `replicas` nginx pods labelled `app=<name>`.
 pub fn deployment(name: &str, replicas: i64) -> Value {
+    workload("Deployment", name, replicas)
+}
+
+/// An apps/v1 workload of `kind` (Deployment, ReplicaSet) selecting `app=<name>`.
+pub fn workload(kind: &str, name: &str, replicas: i64) -> Value {
     json!({
-        "apiVersion": "apps/v1", "kind": "Deployment",
+        "apiVersion": "apps/v1", "kind": kind,
         "metadata": {"name": name},
         "spec": {
             "replicas": replicas,
