@@ -34,6 +34,8 @@ pub const GLOBAL: &[Flag] = &[value("namespace", Some('n'))];
 #[derive(Clone, Debug, Default)]
 pub struct Parsed {
     pub positional: Vec<String>,
+    /// How many positional arguments came before `--` (cobra's `ArgsLenAtDash`), if it was given.
+    pub args_len_at_dash: Option<usize>,
     values: Vec<(&'static str, String)>,
 }
 
@@ -62,6 +64,55 @@ impl Parsed {
     }
 }
 
+impl Flag {
+    /// How pflag names the flag in its errors: `-r, --replicas` or `--tail`.
+    fn display_name(&self) -> String {
+        match self.short {
+            Some(c) => format!("-{c}, --{}", self.long),
+            None => format!("--{}", self.long),
+        }
+    }
+}
+
+impl Parsed {
+    /// An integer flag's value; the error is pflag's, with the usage hint.
+    pub fn int(&self, flag: &Flag, command: &str) -> Result<Option<i64>, String> {
+        let Some(text) = self.get(flag.long) else {
+            return Ok(None);
+        };
+        text.parse().map(Some).map_err(|_| {
+            format!(
+                "error: invalid argument {text:?} for \"{}\" flag: strconv.ParseInt: parsing {text:?}: invalid syntax\n{}",
+                flag.display_name(),
+                usage_hint(command)
+            )
+        })
+    }
+
+    /// A duration flag's value in (possibly negative) milliseconds; the error is pflag's.
+    pub fn duration_ms(&self, flag: &Flag, command: &str) -> Result<Option<i64>, String> {
+        let Some(text) = self.get(flag.long) else {
+            return Ok(None);
+        };
+        let (sign, magnitude) = match text.strip_prefix('-') {
+            Some(rest) => (-1, rest),
+            None => (1, text),
+        };
+        let parsed = if magnitude == "0" {
+            Some(0)
+        } else {
+            kubecraft_cluster::sim::clock::parse_duration(magnitude)
+        };
+        parsed.map(|ms| Some(sign * ms as i64)).ok_or_else(|| {
+            format!(
+                "error: invalid argument {text:?} for \"{}\" flag: time: invalid duration {text:?}\n{}",
+                flag.display_name(),
+                usage_hint(command)
+            )
+        })
+    }
+}
+
 /// kubectl's usage hint after a flag error.
 fn usage_hint(command: &str) -> String {
     format!("See 'kubectl {command} --help' for usage.\n")
@@ -77,6 +128,7 @@ pub fn parse(args: &[String], flags: &[Flag], command: &str) -> Result<Parsed, S
         let arg = &args[i];
         i += 1;
         if arg == "--" {
+            parsed.args_len_at_dash = Some(parsed.positional.len());
             parsed.positional.extend(args[i..].iter().cloned());
             break;
         }

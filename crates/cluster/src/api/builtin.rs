@@ -146,6 +146,7 @@ pub fn builtin_resources() -> Vec<ResourceInfo> {
             ])
             .sub("binding", "Binding", &["create"])
             .sub_in("eviction", "policy", "v1", "Eviction", &["create"])
+            .sub("log", "Pod", &["get"])
             .status(),
         def("", "v1", "resourcequotas", "ResourceQuota", Namespaced)
             .short(&["quota"])

@@ -30,6 +30,35 @@ pub struct LabelSelector {
     pub requirements: Vec<Requirement>,
 }
 
+impl std::fmt::Display for Requirement {
+    /// Upstream's `Requirement.String()`: `a=b`, `a!=b`, `a in (b,c)`, `a`, `!a`, `a>1`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut values = self.values.clone();
+        values.sort();
+        let key = &self.key;
+        match self.operator {
+            Operator::Equals => write!(f, "{key}={}", values.join(",")),
+            Operator::NotEquals => write!(f, "{key}!={}", values.join(",")),
+            Operator::In => write!(f, "{key} in ({})", values.join(",")),
+            Operator::NotIn => write!(f, "{key} notin ({})", values.join(",")),
+            Operator::Exists => write!(f, "{key}"),
+            Operator::DoesNotExist => write!(f, "!{key}"),
+            Operator::GreaterThan => write!(f, "{key}>{}", values.join(",")),
+            Operator::LessThan => write!(f, "{key}<{}", values.join(",")),
+        }
+    }
+}
+
+impl std::fmt::Display for LabelSelector {
+    /// Upstream's `Selector.String()`: requirements sorted by key, joined by commas.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut sorted: Vec<&Requirement> = self.requirements.iter().collect();
+        sorted.sort_by(|a, b| a.key.cmp(&b.key));
+        let parts: Vec<String> = sorted.iter().map(ToString::to_string).collect();
+        f.write_str(&parts.join(","))
+    }
+}
+
 impl Requirement {
     fn matches<'a>(&self, mut lookup: impl FnMut(&str) -> Option<&'a str>) -> bool {
         let value = lookup(&self.key);

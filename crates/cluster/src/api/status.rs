@@ -189,6 +189,12 @@ impl StatusError {
 
     /// 422 with field causes: `Deployment.apps "web" is invalid: ...`.
     pub fn invalid(info: &ResourceInfo, name: &str, errors: &[FieldError]) -> Self {
+        Self::invalid_kind(&info.group, &info.kind, name, errors)
+    }
+
+    /// 422 with field causes for a kind of `group` that need not be a served resource
+    /// (e.g. `PodLogOptions`).
+    pub fn invalid_kind(group: &str, kind: &str, name: &str, errors: &[FieldError]) -> Self {
         let rendered: Vec<String> = errors.iter().map(FieldError::full_message).collect();
         let summary = if rendered.len() == 1 {
             rendered[0].clone()
@@ -197,19 +203,24 @@ impl StatusError {
         };
         let mut details = Map::new();
         details.insert("name".into(), name.into());
-        if !info.group.is_empty() {
-            details.insert("group".into(), info.group.as_str().into());
+        if !group.is_empty() {
+            details.insert("group".into(), group.into());
         }
-        details.insert("kind".into(), info.kind.as_str().into());
+        details.insert("kind".into(), kind.into());
         let causes: Vec<Value> = errors
             .iter()
             .map(|e| json!({"reason": e.reason, "message": e.message, "field": e.field}))
             .collect();
         details.insert("causes".into(), Value::Array(causes));
+        let qualified_kind = if group.is_empty() {
+            kind.to_string()
+        } else {
+            format!("{kind}.{group}")
+        };
         Self::new(
             422,
             "Invalid",
-            format!("{} {name:?} is invalid: {summary}", info.qualified_kind()),
+            format!("{qualified_kind} {name:?} is invalid: {summary}"),
         )
         .with_details(details)
     }

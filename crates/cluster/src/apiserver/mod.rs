@@ -14,6 +14,7 @@ mod delete;
 mod discovery;
 mod event_view;
 mod fields;
+mod pod_log;
 mod read;
 pub mod registry;
 pub mod route;

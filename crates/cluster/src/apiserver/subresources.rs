@@ -1,5 +1,6 @@
 //! Subresources: `status`, `scale` (autoscaling/v1 Scale), `binding` (the scheduler's
-//! write), `eviction` (PodDisruptionBudget-aware delete) and `finalize` (namespaces).
+//! write), `eviction` (PodDisruptionBudget-aware delete), `log` (in `pod_log.rs`)
+//! and `finalize` (namespaces).
 
 use crate::api::json_path::ValueExt;
 use serde_json::{json, Value};
@@ -9,7 +10,7 @@ use super::storage::{object_key, ChangeKind};
 use super::tables::custom::simple_json_path;
 use super::update::Scope;
 use super::{ApiServer, Env};
-use crate::api::labels::{LabelSelector, Operator};
+use crate::api::labels::LabelSelector;
 use crate::api::patch::{json_patch, merge_patch, strategic_merge_patch, PatchType};
 use crate::api::query::{dry_run, DeleteOptions};
 use crate::api::request::{Request, Response};
@@ -23,25 +24,11 @@ fn success(code: u16) -> Response {
     )
 }
 
-/// A label selector in upstream's string form (`app=web,tier in (a,b)`).
+/// A `metav1.LabelSelector` object in upstream's string form (`app=web,tier in (a,b)`).
 pub fn selector_string(selector: &Value) -> String {
-    let Ok(parsed) = LabelSelector::from_json(selector) else {
-        return String::new();
-    };
-    let mut parts: Vec<String> = parsed
-        .requirements
-        .iter()
-        .map(|r| match r.operator {
-            Operator::Equals => format!("{}={}", r.key, r.values[0]),
-            Operator::In => format!("{} in ({})", r.key, r.values.join(",")),
-            Operator::NotIn => format!("{} notin ({})", r.key, r.values.join(",")),
-            Operator::Exists => r.key.clone(),
-            Operator::DoesNotExist => format!("!{}", r.key),
-            _ => String::new(),
-        })
-        .collect();
-    parts.sort();
-    parts.join(",")
+    LabelSelector::from_json(selector)
+        .map(|s| s.to_string())
+        .unwrap_or_default()
 }
 
 impl ApiServer {
@@ -70,6 +57,7 @@ impl ApiServer {
             ("scale", "update" | "patch") => self.update_scale(req, resource, ns, name),
             ("binding", "create") => self.bind(req, resource, ns, name, env),
             ("eviction", "create") => self.evict(req, resource, ns, name, env),
+            ("log", "get") => self.pod_log(req, resource, ns, name, env),
             ("finalize", "update") => self.finalize_namespace(req, resource, name),
             _ => Err(StatusError::method_not_allowed()),
         }

@@ -3,20 +3,50 @@
 //! `sleep 30`, `echo hi`, `exit 1`, `true`, `false` and small `sh -c` scripts
 //! (`;`, `&&`, `||`, `while true; do ...; done`) print, wait and exit as a shell
 //! would; a base image with no command (busybox, alpine, ubuntu) exits at once.
+//! What it prints, and when, is its log.
 
 use k8s_openapi::api::core::v1::Container;
+
+/// What a container prints: each line with the milliseconds after its start
+/// when it is written; a `while true` loop repeats its pass's lines forever.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Output {
+    pub lines: Vec<(u64, String)>,
+    /// The length of one pass of a loop that never ends, after which `lines` repeat.
+    pub repeat_every_ms: Option<u64>,
+}
+
+impl Output {
+    /// The output of a loop whose one pass printed `pass` and took `period_ms`.
+    fn repeating(pass: Output, period_ms: u64) -> Output {
+        Output {
+            lines: pass.lines,
+            // A loop without a sleep still takes time; one pass per millisecond bounds the log.
+            repeat_every_ms: Some(period_ms.max(1)),
+        }
+    }
+}
 
 /// How a container run ends.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Behaviour {
-    /// Runs until stopped, printing `output` once.
-    Serve { output: Vec<String> },
+    /// Runs until stopped, printing `output`.
+    Serve { output: Output },
     /// Exits with `code` after `after_ms`, having printed `output`.
     Exit {
         after_ms: u64,
         code: i32,
-        output: Vec<String>,
+        output: Output,
     },
+}
+
+impl Behaviour {
+    /// What the container prints.
+    pub fn output(&self) -> &Output {
+        match self {
+            Behaviour::Serve { output } | Behaviour::Exit { output, .. } => output,
+        }
+    }
 }
 
 /// Images whose default process exits at once (a shell without a terminal).
@@ -44,10 +74,12 @@ pub fn of(container: &Container) -> Behaviour {
             Behaviour::Exit {
                 after_ms: 0,
                 code: 0,
-                output: Vec::new(),
+                output: Output::default(),
             }
         } else {
-            Behaviour::Serve { output: Vec::new() }
+            Behaviour::Serve {
+                output: Output::default(),
+            }
         };
     }
     let program = argv[0].rsplit('/').next().unwrap_or("").to_string();
@@ -75,7 +107,7 @@ enum Flow {
 #[derive(Default)]
 struct Run {
     elapsed_ms: u64,
-    output: Vec<String>,
+    output: Output,
 }
 
 impl Run {
@@ -97,7 +129,7 @@ impl Run {
                 };
                 let line = words.join(" ");
                 if newline || !line.is_empty() {
-                    self.output.push(line);
+                    self.output.lines.push((self.elapsed_ms, line));
                 }
                 Flow::Continue(0)
             }
@@ -108,7 +140,8 @@ impl Run {
                     Flow::Continue(0)
                 }
                 _ => {
-                    self.output.push("sleep: invalid number".into());
+                    let line = "sleep: invalid number".to_string();
+                    self.output.lines.push((self.elapsed_ms, line));
                     Flow::Continue(1)
                 }
             },
@@ -225,7 +258,9 @@ fn run_script(script: &str) -> Behaviour {
                 let _ = run.simple(program, &args);
             }
         }
-        return Behaviour::Serve { output: run.output };
+        return Behaviour::Serve {
+            output: Output::repeating(run.output, run.elapsed_ms),
+        };
     }
     let mut run = Run::default();
     let mut status = 0;
@@ -269,11 +304,18 @@ mod tests {
         }
     }
 
-    fn exit(after_ms: u64, code: i32, output: &[&str]) -> Behaviour {
+    fn printed(lines: &[(u64, &str)]) -> Output {
+        Output {
+            lines: lines.iter().map(|(at, s)| (*at, s.to_string())).collect(),
+            repeat_every_ms: None,
+        }
+    }
+
+    fn exit(after_ms: u64, code: i32, lines: &[(u64, &str)]) -> Behaviour {
         Behaviour::Exit {
             after_ms,
             code,
-            output: output.iter().map(|s| s.to_string()).collect(),
+            output: printed(lines),
         }
     }
 
@@ -281,7 +323,9 @@ mod tests {
     fn servers_serve_and_base_images_exit_at_once() {
         assert_eq!(
             of(&container("nginx:1.27", &[], &[])),
-            Behaviour::Serve { output: vec![] }
+            Behaviour::Serve {
+                output: Output::default()
+            }
         );
         assert_eq!(
             of(&container("docker.io/library/busybox:1.36", &[], &[])),
@@ -301,12 +345,14 @@ mod tests {
         );
         assert_eq!(
             of(&container("busybox", &["echo", "hi"], &[])),
-            exit(0, 0, &["hi"])
+            exit(0, 0, &[(0, "hi")])
         );
         assert_eq!(of(&container("busybox", &["false"], &[])), exit(0, 1, &[]));
         assert_eq!(
             of(&container("busybox", &["sleep", "infinity"], &[])),
-            Behaviour::Serve { output: vec![] }
+            Behaviour::Serve {
+                output: Output::default()
+            }
         );
     }
 
@@ -314,18 +360,24 @@ mod tests {
     fn shell_scripts_follow_their_operators() {
         let sh = |s: &str| of(&container("busybox", &["sh", "-c", s], &[]));
         assert_eq!(
-            sh("echo start; sleep 5; exit 3"),
-            exit(5_000, 3, &["start"])
+            sh("echo start; sleep 5; echo end; exit 3"),
+            exit(5_000, 3, &[(0, "start"), (5_000, "end")])
         );
         assert_eq!(
             sh("false && echo no || echo 'yes, really'"),
-            exit(0, 0, &["yes, really"])
+            exit(0, 0, &[(0, "yes, really")])
         );
-        assert_eq!(sh("echo a\necho \"b c\""), exit(0, 0, &["a", "b c"]));
+        assert_eq!(
+            sh("echo a\necho \"b c\""),
+            exit(0, 0, &[(0, "a"), (0, "b c")])
+        );
         assert_eq!(
             sh("while true; do echo tick; sleep 1; done"),
             Behaviour::Serve {
-                output: vec!["tick".into()]
+                output: Output {
+                    lines: vec![(0, "tick".into())],
+                    repeat_every_ms: Some(1_000),
+                }
             }
         );
         assert_eq!(

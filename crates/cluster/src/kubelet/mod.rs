@@ -5,6 +5,7 @@
 pub mod behaviour;
 pub mod containers;
 pub mod images;
+pub mod logs;
 pub mod node_config;
 pub mod pods;
 

@@ -130,7 +130,8 @@ pub(super) fn create_generated(
 
 /// Builds the object a generator subcommand describes, with kubectl's argument errors.
 fn generate(command: &str, args: &[String], parsed: &Parsed) -> Result<Value, String> {
-    let names = &parsed.positional[usize::from(command == "create service")..];
+    let before_dash = parsed.args_len_at_dash.unwrap_or(parsed.positional.len());
+    let names = &parsed.positional[usize::from(command == "create service")..before_dash];
     if names.len() != 1 {
         return Err(format!(
             "error: exactly one NAME is required, got {}\nSee 'kubectl {command} -h' for help and examples\n",
@@ -149,7 +150,17 @@ fn generate(command: &str, args: &[String], parsed: &Parsed) -> Result<Value, St
                 format!("error: invalid argument {:?} for \"-r, --replicas\" flag: strconv.ParseInt: parsing {:?}: invalid syntax\n", parsed.get("replicas").unwrap_or(""), parsed.get("replicas").unwrap_or(""))
             })?;
             let port = parsed.get("port").and_then(|p| p.parse::<i64>().ok());
-            Ok(generators::deployment(name, &images, replicas, port))
+            let container_command = &parsed.positional[before_dash..];
+            if images.len() > 1 && !container_command.is_empty() {
+                return Err("error: cannot specify multiple --image options and command\n".into());
+            }
+            Ok(generators::deployment(
+                name,
+                &images,
+                replicas,
+                port,
+                container_command,
+            ))
         }
         "create configmap" => generators::configmap(name, &parsed.get_all("from-literal")),
         "create secret generic" => {

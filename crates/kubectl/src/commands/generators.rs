@@ -18,13 +18,26 @@ pub fn namespace(name: &str) -> Value {
     json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}, "spec": {}, "status": {}})
 }
 
-/// `kubectl create deployment NAME --image=... [--replicas=N] [--port=P]`.
-pub fn deployment(name: &str, images: &[String], replicas: i64, port: Option<i64>) -> Value {
+/// `kubectl create deployment NAME --image=... [--replicas=N] [--port=P] [-- COMMAND [args...]]`.
+pub fn deployment(
+    name: &str,
+    images: &[String],
+    replicas: i64,
+    port: Option<i64>,
+    command: &[String],
+) -> Value {
     let containers: Vec<Value> = images
         .iter()
         .enumerate()
         .map(|(i, image)| {
-            let mut c = json!({"image": image, "name": container_name(image), "resources": {}});
+            let mut c = Map::new();
+            if !command.is_empty() {
+                c.insert("command".into(), json!(command));
+            }
+            c.insert("image".into(), json!(image));
+            c.insert("name".into(), json!(container_name(image)));
+            c.insert("resources".into(), json!({}));
+            let mut c = Value::Object(c);
             if let (0, Some(p)) = (i, port) {
                 c["ports"] = json!([{"containerPort": p}]);
             }

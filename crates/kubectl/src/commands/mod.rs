@@ -11,6 +11,7 @@ mod describe;
 mod expose;
 mod generators;
 mod get;
+mod logs;
 mod mapping;
 mod meta_edit;
 mod patch;
@@ -79,6 +80,7 @@ pub fn run(
         Some("api-resources") => return api_resources::run(transport, &args[1..]),
         Some("describe") => return describe::run(kubectl, transport, &args[1..]),
         Some("expose") => return expose::run(kubectl, transport, &args[1..]),
+        Some("logs") => return logs::run(kubectl, transport, &args[1..]),
         Some("label") => {
             return meta_edit::run(kubectl, transport, &args[1..], meta_edit::Field::Labels)
         }

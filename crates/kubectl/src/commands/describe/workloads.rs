@@ -1,6 +1,7 @@
 //! Describers for Deployments and ReplicaSets, as upstream's: replica counts,
 //! strategy, the pod template, conditions, the old and new ReplicaSets, and events.
 
+use kubecraft_cluster::api::labels::LabelSelector;
 use kubecraft_cluster::api::Request;
 use serde_json::Value;
 
@@ -13,36 +14,9 @@ use crate::transport::Transport;
 
 /// A label selector as `metav1.LabelSelectorAsSelector(...).String()` prints it.
 fn selector_string(selector: &Value) -> String {
-    let mut parts: Vec<(String, String)> = Vec::new();
-    for (k, v) in selector["matchLabels"].as_object().into_iter().flatten() {
-        parts.push((k.clone(), format!("{k}={}", v.as_str().unwrap_or(""))));
-    }
-    for e in selector["matchExpressions"]
-        .as_array()
-        .into_iter()
-        .flatten()
-    {
-        let key = text(e, "/key").to_string();
-        let values: Vec<&str> = e["values"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
-            .collect();
-        let shown = match text(e, "/operator") {
-            "In" => format!("{key} in ({})", values.join(",")),
-            "NotIn" => format!("{key} notin ({})", values.join(",")),
-            "Exists" => key.clone(),
-            _ => format!("!{key}"),
-        };
-        parts.push((key, shown));
-    }
-    parts.sort();
-    let joined: Vec<String> = parts.into_iter().map(|(_, s)| s).collect();
-    if joined.is_empty() {
-        "<none>".into()
-    } else {
-        joined.join(",")
+    match LabelSelector::from_json(selector).map(|s| s.to_string()) {
+        Ok(text) if !text.is_empty() => text,
+        _ => "<none>".into(),
     }
 }
 

@@ -1,0 +1,170 @@
+//! `GET pods/{name}/log`: reads `PodLogOptions` from the query, validates them,
+//! picks the container as upstream's `LogLocation` does, and answers with what the
+//! pod's kubelet serves (plain text), or the kubelet's refusal as a 400.
+
+use k8s_openapi::api::core::v1::Pod;
+
+use super::storage::object_key;
+use super::{ApiServer, Env};
+use crate::api::request::{Request, Response};
+use crate::api::status::{FieldError, StatusError};
+use crate::kubelet::logs::{container_log, LogRequest};
+
+/// An integer query parameter, with Go's parse error.
+fn int_param(req: &Request, key: &str) -> Result<Option<i64>, StatusError> {
+    match req.query_param(key) {
+        None | Some("") => Ok(None),
+        Some(text) => text.parse().map(Some).map_err(|_| {
+            StatusError::bad_request(format!(
+                "strconv.ParseInt: parsing {text:?}: invalid syntax"
+            ))
+        }),
+    }
+}
+
+fn bool_param(req: &Request, key: &str) -> bool {
+    matches!(req.query_param(key), Some("true" | "1"))
+}
+
+/// Upstream's `ValidatePodLogOptions`.
+fn validate(
+    tail_lines: Option<i64>,
+    limit_bytes: Option<i64>,
+    since_seconds: Option<i64>,
+    since_time: Option<&str>,
+) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    if let Some(tail) = tail_lines.filter(|t| *t < 0) {
+        errors.push(FieldError::invalid(
+            "tailLines",
+            &tail.into(),
+            "must be greater than or equal to 0",
+        ));
+    }
+    if let Some(limit) = limit_bytes.filter(|l| *l < 1) {
+        errors.push(FieldError::invalid(
+            "limitBytes",
+            &limit.into(),
+            "must be greater than 0",
+        ));
+    }
+    match (since_seconds, since_time) {
+        (Some(_), Some(_)) => errors.push(FieldError::forbidden(
+            "",
+            "at most one of `sinceTime` or `sinceSeconds` may be specified",
+        )),
+        (Some(seconds), None) if seconds < 1 => errors.push(FieldError::invalid(
+            "sinceSeconds",
+            &seconds.into(),
+            "must be greater than 0",
+        )),
+        _ => {}
+    }
+    errors
+}
+
+/// The container a log request reads: the one named, or the pod's only container.
+fn choose_container(pod: &Pod, asked: &str, name: &str) -> Result<String, StatusError> {
+    let names = |list: Option<&Vec<k8s_openapi::api::core::v1::Container>>| -> Vec<String> {
+        list.into_iter().flatten().map(|c| c.name.clone()).collect()
+    };
+    let spec = pod.spec.clone().unwrap_or_default();
+    let containers = names(Some(&spec.containers));
+    let init = names(spec.init_containers.as_ref());
+    if !asked.is_empty() {
+        if containers.iter().chain(&init).any(|c| c == asked) {
+            return Ok(asked.to_string());
+        }
+        return Err(StatusError::bad_request(format!(
+            "container {asked} is not valid for pod {name}"
+        )));
+    }
+    match containers.as_slice() {
+        [only] => Ok(only.clone()),
+        [] => Err(StatusError::bad_request(format!(
+            "a container name must be specified for pod {name}"
+        ))),
+        many => {
+            let mut message = format!(
+                "a container name must be specified for pod {name}, choose one of: [{}]",
+                many.join(" ")
+            );
+            if !init.is_empty() {
+                message.push_str(&format!(
+                    " or one of the init containers: [{}]",
+                    init.join(" ")
+                ));
+            }
+            Err(StatusError::bad_request(message))
+        }
+    }
+}
+
+impl ApiServer {
+    /// `GET pods/{name}/log`.
+    pub(super) fn pod_log(
+        &self,
+        req: &Request,
+        resource: usize,
+        ns: Option<&str>,
+        name: &str,
+        env: &Env,
+    ) -> Result<Response, StatusError> {
+        let tail_lines = int_param(req, "tailLines")?;
+        let limit_bytes = int_param(req, "limitBytes")?;
+        let since_seconds = int_param(req, "sinceSeconds")?;
+        let since_time = req.query_param("sinceTime").filter(|t| !t.is_empty());
+        let errors = validate(tail_lines, limit_bytes, since_seconds, since_time);
+        if !errors.is_empty() {
+            return Err(StatusError::invalid_kind(
+                "",
+                "PodLogOptions",
+                name,
+                &errors,
+            ));
+        }
+        let now_unix_ms = self.epoch_unix_ms + env.now.millis() as i64;
+        let since_unix_ms = match (since_seconds, since_time) {
+            (Some(seconds), _) => Some(now_unix_ms - seconds * 1000),
+            (None, Some(text)) => Some(
+                text.parse::<jiff::Timestamp>()
+                    .map_err(|_| {
+                        StatusError::bad_request(format!(
+                            "parsing time {text:?} as \"2006-01-02T15:04:05Z07:00\": cannot parse {text:?} as \"2006\""
+                        ))
+                    })?
+                    .as_millisecond(),
+            ),
+            (None, None) => None,
+        };
+        let served = &self.served[resource];
+        let stored = served
+            .table
+            .get(&object_key(ns, name))
+            .ok_or_else(|| StatusError::not_found(&served.info, name))?;
+        let pod: Pod = serde_json::from_str(&stored.json)
+            .map_err(|e| StatusError::internal(format!("stored pod: {e}")))?;
+        let container = choose_container(&pod, req.query_param("container").unwrap_or(""), name)?;
+        if pod
+            .spec
+            .as_ref()
+            .and_then(|s| s.node_name.as_deref())
+            .unwrap_or("")
+            .is_empty()
+        {
+            // No node, no kubelet to ask: upstream answers with an empty body.
+            return Ok(Response::text(200, String::new()));
+        }
+        let request = LogRequest {
+            container,
+            previous: bool_param(req, "previous"),
+            timestamps: bool_param(req, "timestamps"),
+            since_unix_ms,
+            tail_lines: tail_lines.map(|t| t as u64),
+            limit_bytes: limit_bytes.map(|l| l as u64),
+        };
+        container_log(&pod, &request, now_unix_ms)
+            .map(|text| Response::text(200, text))
+            .map_err(StatusError::bad_request)
+    }
+}

@@ -1,0 +1,235 @@
+//! Container logs as the kubelet serves them for `GET pods/{name}/log`: which run
+//! of the container to read (upstream's `validateContainerLogStatus`, with its
+//! messages), and that run's output from its start to its end (or now), filtered
+//! by `sinceTime`/`sinceSeconds`, `tailLines` and `limitBytes`.
+//!
+//! Nothing is stored: a run's lines follow from the container's command and the
+//! start and finish times its status records, so logs survive a reload.
+
+use k8s_openapi::api::core::v1::{Container, ContainerStatus, Pod};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+
+use super::behaviour::{self, Output};
+
+/// The most lines one log holds (older lines of a long-running loop are rotated away).
+pub const MAX_LOG_LINES: u64 = 10_000;
+
+/// What a log request asks for (upstream's `PodLogOptions`, container already chosen).
+#[derive(Clone, Debug, Default)]
+pub struct LogRequest {
+    pub container: String,
+    pub previous: bool,
+    pub timestamps: bool,
+    /// Only lines written at or after this instant (Unix milliseconds).
+    pub since_unix_ms: Option<i64>,
+    pub tail_lines: Option<u64>,
+    pub limit_bytes: Option<u64>,
+}
+
+/// One run of a container: when it started and when it ended (or now, while it runs).
+struct ContainerRunSpan {
+    started_ms: i64,
+    ended_ms: i64,
+}
+
+fn unix_ms(time: &Time) -> i64 {
+    time.0.as_millisecond()
+}
+
+/// The run the request reads, or the kubelet's error message.
+fn run_to_read(
+    pod_name: &str,
+    status: &ContainerStatus,
+    previous: bool,
+    now_unix_ms: i64,
+) -> Result<ContainerRunSpan, String> {
+    let name = &status.name;
+    let state = status.state.clone().unwrap_or_default();
+    let last = status
+        .last_state
+        .as_ref()
+        .and_then(|s| s.terminated.as_ref())
+        .filter(|t| t.container_id.as_deref().is_some_and(|id| !id.is_empty()));
+    let terminated_span = |t: &k8s_openapi::api::core::v1::ContainerStateTerminated| {
+        let ended_ms = t.finished_at.as_ref().map_or(now_unix_ms, unix_ms);
+        ContainerRunSpan {
+            started_ms: t.started_at.as_ref().map_or(ended_ms, unix_ms),
+            ended_ms,
+        }
+    };
+    if previous {
+        return last.map(terminated_span).ok_or_else(|| {
+            format!("previous terminated container {name:?} in pod {pod_name:?} not found")
+        });
+    }
+    if let Some(running) = &state.running {
+        return Ok(ContainerRunSpan {
+            started_ms: running.started_at.as_ref().map_or(now_unix_ms, unix_ms),
+            ended_ms: now_unix_ms,
+        });
+    }
+    if let Some(terminated) = &state.terminated {
+        if terminated
+            .container_id
+            .as_deref()
+            .is_some_and(|id| !id.is_empty())
+        {
+            return Ok(terminated_span(terminated));
+        }
+        return last
+            .map(terminated_span)
+            .ok_or_else(|| format!("container {name:?} in pod {pod_name:?} is terminated"));
+    }
+    if let Some(last) = last {
+        return Ok(terminated_span(last));
+    }
+    match state.waiting.map(|w| w.reason.unwrap_or_default()) {
+        Some(reason) if reason == "ErrImagePull" => Err(format!(
+            "container {name:?} in pod {pod_name:?} is waiting to start: image can't be pulled"
+        )),
+        Some(reason) if reason == "ImagePullBackOff" => Err(format!(
+            "container {name:?} in pod {pod_name:?} is waiting to start: trying and failing to pull image"
+        )),
+        Some(reason) => Err(format!(
+            "container {name:?} in pod {pod_name:?} is waiting to start: {reason}"
+        )),
+        None => Err(format!(
+            "container {name:?} in pod {pod_name:?} is waiting to start - no logs yet"
+        )),
+    }
+}
+
+/// The lines a run printed by `elapsed_ms` after its start, as (offset, text), at most
+/// `MAX_LOG_LINES` of the most recent.
+fn printed_by(output: &Output, elapsed_ms: u64) -> Vec<(u64, &str)> {
+    let lines = output.lines.iter().map(|(at, text)| (*at, text.as_str()));
+    let Some(period) = output.repeat_every_ms else {
+        return lines.filter(|(at, _)| *at <= elapsed_ms).collect();
+    };
+    let per_pass = output.lines.len() as u64;
+    if per_pass == 0 {
+        return Vec::new();
+    }
+    let last_pass = elapsed_ms / period;
+    let first_pass = last_pass.saturating_sub(MAX_LOG_LINES.div_ceil(per_pass));
+    let mut printed = Vec::new();
+    for pass in first_pass..=last_pass {
+        let pass_start = pass * period;
+        printed.extend(
+            lines
+                .clone()
+                .map(|(at, text)| (pass_start + at, text))
+                .filter(|(at, _)| *at <= elapsed_ms),
+        );
+    }
+    let excess = printed.len().saturating_sub(MAX_LOG_LINES as usize);
+    printed.drain(..excess);
+    printed
+}
+
+/// A log timestamp as the kubelet writes it (Go's RFC 3339 with nanoseconds, trailing zeros trimmed).
+fn log_timestamp(unix_ms: i64) -> String {
+    jiff::Timestamp::from_millisecond(unix_ms)
+        .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
+        .strftime("%Y-%m-%dT%H:%M:%S%.fZ")
+        .to_string()
+}
+
+fn find_container<'a>(list: &'a [Container], name: &str) -> Option<&'a Container> {
+    list.iter().find(|c| c.name == name)
+}
+
+fn find_status<'a>(
+    list: &'a Option<Vec<ContainerStatus>>,
+    name: &str,
+) -> Option<&'a ContainerStatus> {
+    list.iter().flatten().find(|s| s.name == name)
+}
+
+/// The log text of `request.container` in `pod` at `now_unix_ms`, or the kubelet's error.
+pub fn container_log(pod: &Pod, request: &LogRequest, now_unix_ms: i64) -> Result<String, String> {
+    let pod_name = pod.metadata.name.as_deref().unwrap_or("");
+    let name = request.container.as_str();
+    let status = pod.status.as_ref();
+    let container_status = status
+        .and_then(|s| find_status(&s.container_statuses, name))
+        .or_else(|| status.and_then(|s| find_status(&s.init_container_statuses, name)))
+        .ok_or_else(|| format!("container {name:?} in pod {pod_name:?} is not available"))?;
+    let span = run_to_read(pod_name, container_status, request.previous, now_unix_ms)?;
+    let spec = pod.spec.as_ref();
+    let Some(container) = spec
+        .and_then(|s| find_container(&s.containers, name))
+        .or_else(|| {
+            spec.and_then(|s| {
+                find_container(s.init_containers.as_deref().unwrap_or_default(), name)
+            })
+        })
+    else {
+        return Ok(String::new());
+    };
+    let behaviour = behaviour::of(container);
+    let elapsed = span.ended_ms.saturating_sub(span.started_ms).max(0) as u64;
+    let mut lines: Vec<(i64, &str)> = printed_by(behaviour.output(), elapsed)
+        .into_iter()
+        .map(|(at, text)| (span.started_ms + at as i64, text))
+        .filter(|(at, _)| request.since_unix_ms.is_none_or(|since| *at >= since))
+        .collect();
+    if let Some(tail) = request.tail_lines {
+        let excess = lines.len().saturating_sub(tail as usize);
+        lines.drain(..excess);
+    }
+    let mut text = String::new();
+    for (at, line) in lines {
+        if request.timestamps {
+            text.push_str(&log_timestamp(at));
+            text.push(' ');
+        }
+        text.push_str(line);
+        text.push('\n');
+    }
+    if let Some(limit) = request.limit_bytes {
+        let mut end = (limit as usize).min(text.len());
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        text.truncate(end);
+    }
+    Ok(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn output(lines: &[(u64, &str)], repeat: Option<u64>) -> Output {
+        Output {
+            lines: lines.iter().map(|(at, t)| (*at, t.to_string())).collect(),
+            repeat_every_ms: repeat,
+        }
+    }
+
+    #[test]
+    fn a_run_shows_only_what_it_printed_so_far() {
+        let out = output(&[(0, "start"), (5_000, "end")], None);
+        assert_eq!(printed_by(&out, 4_999), vec![(0, "start")]);
+        assert_eq!(printed_by(&out, 5_000), vec![(0, "start"), (5_000, "end")]);
+    }
+
+    #[test]
+    fn loops_repeat_their_pass_and_keep_the_most_recent_lines() {
+        let out = output(&[(0, "tick")], Some(1_000));
+        assert_eq!(
+            printed_by(&out, 2_500),
+            vec![(0, "tick"), (1_000, "tick"), (2_000, "tick")]
+        );
+        let long = printed_by(&out, 1_000_000_000);
+        assert_eq!(long.len() as u64, MAX_LOG_LINES);
+        assert_eq!(long.last(), Some(&(1_000_000_000, "tick")));
+    }
+
+    #[test]
+    fn timestamps_are_go_rfc3339_nano() {
+        assert_eq!(log_timestamp(1_000), "1970-01-01T00:00:01Z");
+        assert_eq!(log_timestamp(1_250), "1970-01-01T00:00:01.25Z");
+    }
+}
