@@ -146,9 +146,9 @@ fn generate(command: &str, args: &[String], parsed: &Parsed) -> Result<Value, St
             if images.is_empty() {
                 return Err("error: required flag(s) \"image\" not set\n".into());
             }
-            let replicas = parsed.get("replicas").map_or(Ok(1), |r| r.parse::<i64>()).map_err(|_| {
-                format!("error: invalid argument {:?} for \"-r, --replicas\" flag: strconv.ParseInt: parsing {:?}: invalid syntax\n", parsed.get("replicas").unwrap_or(""), parsed.get("replicas").unwrap_or(""))
-            })?;
+            let replicas = parsed
+                .int(&value("replicas", Some('r')), command)?
+                .unwrap_or(1);
             let port = parsed.get("port").and_then(|p| p.parse::<i64>().ok());
             let container_command = &parsed.positional[before_dash..];
             if images.len() > 1 && !container_command.is_empty() {

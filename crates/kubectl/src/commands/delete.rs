@@ -63,12 +63,10 @@ pub fn run(
     let grace: Option<i64> = if parsed.is_set("now") {
         Some(1)
     } else {
-        match parsed.get("grace-period").map(str::parse::<i64>) {
-            None => None,
-            Some(Ok(g)) if g >= 0 => Some(g),
-            Some(Ok(_)) => None,
-            Some(Err(_)) => {
-                out.fail(format!("error: invalid argument {:?} for \"--grace-period\" flag: strconv.ParseInt: parsing {:?}: invalid syntax\nSee 'kubectl delete --help' for usage.\n", parsed.get("grace-period").unwrap_or(""), parsed.get("grace-period").unwrap_or("")));
+        match parsed.int(&value("grace-period", None), "delete") {
+            Ok(grace) => grace.filter(|g| *g >= 0),
+            Err(e) => {
+                out.fail(e);
                 return out;
             }
         }

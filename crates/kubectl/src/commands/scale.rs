@@ -22,15 +22,16 @@ pub fn run(kubectl: &mut Kubectl, transport: &mut dyn Transport, args: &[String]
             return out;
         }
     };
-    let Some(replicas_text) = parsed.get("replicas") else {
-        out.fail("error: required flag(s) \"replicas\" not set\n");
-        return out;
-    };
-    let Ok(replicas) = replicas_text.parse::<i64>() else {
-        out.fail(format!(
-            "error: invalid argument {replicas_text:?} for \"--replicas\" flag: strconv.ParseInt: parsing {replicas_text:?}: invalid syntax\nSee 'kubectl scale --help' for usage.\n"
-        ));
-        return out;
+    let replicas = match parsed.int(&value("replicas", None), "scale") {
+        Ok(Some(replicas)) => replicas,
+        Ok(None) => {
+            out.fail("error: required flag(s) \"replicas\" not set\n");
+            return out;
+        }
+        Err(e) => {
+            out.fail(e);
+            return out;
+        }
     };
     if replicas < 0 {
         out.fail("error: The --replicas=COUNT flag is required, and COUNT must be greater than or equal to 0\n");

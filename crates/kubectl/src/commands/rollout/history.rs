@@ -9,7 +9,7 @@ use serde_json::{json, Map, Value};
 use super::Fetched;
 use crate::discovery::kind_prefix;
 use crate::errors::server_error;
-use crate::flags::Parsed;
+use crate::flags::{self, Parsed};
 use crate::output::Output;
 use crate::transport::Transport;
 
@@ -76,22 +76,16 @@ pub fn show(transport: &mut dyn Transport, fetched: &Fetched, _parsed: &Parsed, 
 
 /// Runs `rollout undo`: restores the template of the previous (or given) revision.
 pub fn undo(transport: &mut dyn Transport, fetched: &Fetched, parsed: &Parsed, out: &mut Output) {
-    let to_revision = match parsed.get("to-revision").map(str::parse::<i64>) {
-        None => 0,
-        Some(Ok(r)) if r >= 0 => r,
-        Some(_) => {
-            let text = parsed.get("to-revision").unwrap_or("");
-            return out.fail(format!(
-                "error: invalid argument {text:?} for \"--to-revision\" flag: strconv.ParseInt: parsing {text:?}: invalid syntax\n"
-            ));
-        }
+    let to_revision = match parsed.int(&flags::value("to-revision", None), "rollout undo") {
+        Ok(revision) => revision.unwrap_or(0),
+        Err(e) => return out.fail(e),
     };
     let found = match revisions(transport, fetched) {
         Ok(f) => f,
         Err(e) => return out.fail(e),
     };
     let d = &fetched.object;
-    let target = if to_revision > 0 {
+    let target = if to_revision != 0 {
         match found.iter().find(|(r, _)| *r == to_revision) {
             Some((_, rs)) => rs,
             None => {

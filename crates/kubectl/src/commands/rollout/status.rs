@@ -2,8 +2,8 @@
 //! changes until the rollout is done, in upstream's words. In the simulation,
 //! waiting lets virtual time pass; without `--timeout` it gives up after an hour.
 
+use crate::flags;
 use kubecraft_cluster::api::Request;
-use kubecraft_cluster::sim::clock::parse_duration;
 use serde_json::Value;
 
 use super::Fetched;
@@ -75,17 +75,13 @@ fn status(d: &Value, revision: Option<i64>) -> Result<(String, bool), String> {
 /// Runs `rollout status` for a fetched Deployment.
 pub fn run(transport: &mut dyn Transport, fetched: &Fetched, parsed: &Parsed, out: &mut Output) {
     let watch = parsed.get("watch").is_none_or(|w| w != "false");
-    let limit = match parsed.get("timeout") {
-        None | Some("0") | Some("0s") => DEFAULT_WAIT_MS,
-        Some(text) => match parse_duration(text) {
-            Some(ms) => ms,
-            None => {
-                out.fail(format!(
-                    "error: invalid argument {text:?} for \"--timeout\" flag: time: invalid duration {text:?}\n"
-                ));
-                return;
-            }
-        },
+    let limit = match parsed.duration_ms(&flags::value("timeout", None), "rollout status") {
+        Ok(Some(ms)) if ms > 0 => ms as u64,
+        Ok(_) => DEFAULT_WAIT_MS,
+        Err(e) => {
+            out.fail(e);
+            return;
+        }
     };
     let revision = match parsed.get("revision").map(str::parse::<i64>) {
         None => None,
