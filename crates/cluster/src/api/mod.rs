@@ -7,6 +7,7 @@ pub mod fields;
 pub mod json_path;
 pub mod labels;
 pub mod names;
+pub mod node_affinity;
 pub mod patch;
 pub mod quantity;
 pub mod query;

@@ -252,6 +252,9 @@ impl ApiServer {
         }
         let mut new = self.normalize(resource, new)?;
         let strategy = &self.served[resource].strategy;
+        if scope == Scope::Main {
+            strategy.prepare_for_update(&mut new, &old);
+        }
         let errors = strategy.validate_update(&new, &old);
         if !errors.is_empty() {
             return Err(StatusError::invalid(&info, name, &errors));

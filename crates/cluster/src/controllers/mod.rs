@@ -4,6 +4,7 @@
 
 pub mod cron;
 pub mod cronjob;
+pub mod daemonset;
 pub mod deployment;
 pub mod endpoints;
 pub mod endpointslice;
@@ -18,8 +19,10 @@ pub mod pod_state;
 pub mod replicaset;
 pub mod service_endpoints;
 pub mod taint_eviction;
+pub mod template_hash;
 
 pub use cronjob::CronJobController;
+pub use daemonset::DaemonSetController;
 pub use deployment::DeploymentController;
 pub use endpoints::EndpointsController;
 pub use endpointslice::EndpointSliceController;

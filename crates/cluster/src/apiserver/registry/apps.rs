@@ -16,6 +16,7 @@ use super::pod_spec_defaults::default_pod_spec;
 use super::{typed, Strategy};
 use crate::api::labels::LabelSelector;
 use crate::api::status::FieldError;
+use crate::controllers::daemonset::placement::TEMPLATE_GENERATION_ANNOTATION;
 
 /// Go's `%#v` of a string map, as upstream prints labels in messages.
 fn go_string_map(map: Option<&Value>) -> String {
@@ -265,6 +266,24 @@ impl Strategy for DaemonSetStrategy {
                 default_pod_spec(pod);
             }
         })
+    }
+    fn prepare_for_create(&self, obj: &mut Value, has_status: bool) {
+        if has_status {
+            if let Some(map) = obj.as_object_mut() {
+                map.shift_remove("status");
+            }
+        }
+        obj["metadata"]["annotations"][TEMPLATE_GENERATION_ANNOTATION] = json!("1");
+    }
+    fn prepare_for_update(&self, new: &mut Value, old: &Value) {
+        let kept: i64 = old["metadata"]["annotations"][TEMPLATE_GENERATION_ANNOTATION]
+            .as_str()
+            .and_then(|g| g.parse().ok())
+            .unwrap_or(1);
+        let changed = new.at("/spec/template") != old.at("/spec/template");
+        let generation = if changed { kept + 1 } else { kept };
+        new["metadata"]["annotations"][TEMPLATE_GENERATION_ANNOTATION] =
+            json!(generation.to_string());
     }
     fn validate(&self, obj: &Value) -> Vec<FieldError> {
         validate_selector_and_template(obj, "spec", &["Always"])

@@ -40,6 +40,10 @@ pub trait Strategy: Send + Sync {
         }
     }
 
+    /// Adjusts an update of the main resource before validation (e.g. a
+    /// DaemonSet's template generation follows its template).
+    fn prepare_for_update(&self, _new: &mut Value, _old: &Value) {}
+
     /// Validation of a new object.
     fn validate(&self, _obj: &Value) -> Vec<FieldError> {
         Vec::new()

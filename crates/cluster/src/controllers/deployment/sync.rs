@@ -12,6 +12,7 @@ use crate::client::informer::key_of;
 use crate::client::ObjectRef;
 use crate::controllers::owners::controller_ref;
 use crate::controllers::replicaset::replicaset_path;
+use crate::controllers::template_hash::template_hash;
 use crate::sim::Ctx;
 
 /// The new ReplicaSet (if any) and the old ones.
@@ -129,7 +130,7 @@ impl DeploymentController {
         }
         let spec = d.spec.clone().unwrap_or_default();
         let collision_count = d.status.as_ref().and_then(|s| s.collision_count);
-        let hash = util::template_hash(&spec.template, collision_count);
+        let hash = template_hash(&spec.template, collision_count);
         let mut template = spec.template.clone();
         template
             .metadata

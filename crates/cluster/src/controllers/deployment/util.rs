@@ -9,8 +9,6 @@ use k8s_openapi::api::core::v1::PodTemplateSpec;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
-use crate::api::names::GENERATE_NAME_ALPHABET;
-
 /// The label that ties a ReplicaSet and its pods to one pod template.
 pub const POD_TEMPLATE_HASH: &str = "pod-template-hash";
 /// The revision of a ReplicaSet (and of the Deployment's current one).
@@ -132,30 +130,6 @@ pub fn max_unavailable(d: &Deployment) -> i32 {
         return 0;
     }
     fenceposts(d).1.min(replicas(d))
-}
-
-/// The template hash upstream appends to names: FNV-32a of the template (and
-/// the collision count), its decimal digits spelled in the safe alphabet.
-pub fn template_hash(template: &PodTemplateSpec, collision_count: Option<i32>) -> String {
-    let mut hash: u32 = 0x811c_9dc5;
-    let mut feed = |bytes: &[u8]| {
-        for byte in bytes {
-            hash ^= u32::from(*byte);
-            hash = hash.wrapping_mul(0x0100_0193);
-        }
-    };
-    feed(
-        serde_json::to_string(template)
-            .unwrap_or_default()
-            .as_bytes(),
-    );
-    if let Some(count) = collision_count {
-        feed(&(count as u32).to_le_bytes());
-    }
-    hash.to_string()
-        .bytes()
-        .map(|b| GENERATE_NAME_ALPHABET[usize::from(b) % GENERATE_NAME_ALPHABET.len()] as char)
-        .collect()
 }
 
 /// Whether two templates are equal once the pod-template-hash label is ignored.
@@ -521,16 +495,6 @@ mod tests {
         assert_eq!((max_surge(&d), max_unavailable(&d)), (0, 1));
         let d = deployment(3, json!(1), json!(5));
         assert_eq!(max_unavailable(&d), 3);
-    }
-
-    #[test]
-    fn template_hashes_are_stable_safe_and_collision_aware() {
-        let t: PodTemplateSpec =
-            serde_json::from_value(json!({"metadata": {"labels": {"app": "web"}}})).unwrap();
-        let h = template_hash(&t, None);
-        assert_eq!(h, template_hash(&t, None));
-        assert!(h.bytes().all(|b| GENERATE_NAME_ALPHABET.contains(&b)) && !h.is_empty());
-        assert_ne!(h, template_hash(&t, Some(1)));
     }
 
     #[test]

@@ -981,6 +981,7 @@ fn describe_one(
         }
         ("apps", "deployments") => Ok(workloads::describe_deployment(transport, obj, now_ms)),
         ("apps", "replicasets") => Ok(workloads::describe_replicaset(transport, obj, now_ms)),
+        ("apps", "daemonsets") => Ok(workloads::describe_daemonset(transport, obj, now_ms)),
         ("", "nodes") => Ok(node::describe_node(transport, obj, now_ms)),
         ("", "namespaces") => {
             let name = text(obj, "/metadata/name");

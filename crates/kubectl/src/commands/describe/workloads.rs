@@ -194,17 +194,17 @@ pub(super) fn describe_deployment(transport: &mut dyn Transport, d: &Value, now_
     w.finish()
 }
 
-/// Upstream's `describeReplicaSet`.
-pub(super) fn describe_replicaset(
-    transport: &mut dyn Transport,
-    rs: &Value,
-    now_ms: i64,
-) -> String {
-    let ns = text(rs, "/metadata/namespace");
+/// Running, Waiting (pending), Succeeded and Failed counts of the pods `owner`
+/// selects and controls (upstream's `getPodStatusForController`).
+fn controlled_pod_phases(transport: &mut dyn Transport, owner: &Value) -> [usize; 4] {
+    let ns = text(owner, "/metadata/namespace");
     let pods = transport
-        .send(Request::get(format!("/api/v1/namespaces/{ns}/pods")))
+        .send(
+            Request::get(format!("/api/v1/namespaces/{ns}/pods"))
+                .with_query("labelSelector", selector_string(&owner["spec"]["selector"])),
+        )
         .body_json();
-    let uid = &rs["metadata"]["uid"];
+    let uid = &owner["metadata"]["uid"];
     let mut phases = [0; 4];
     for pod in pods["items"].as_array().into_iter().flatten() {
         let owned = pod["metadata"]["ownerReferences"]
@@ -224,6 +224,83 @@ pub(super) fn describe_replicaset(
             _ => {}
         }
     }
+    phases
+}
+
+/// The `Pods Status:` line.
+fn pods_status(w: &mut Writer, phases: [usize; 4]) {
+    w.write(
+        0,
+        &format!(
+            "Pods Status:\t{} Running / {} Waiting / {} Succeeded / {} Failed\n",
+            phases[0], phases[1], phases[2], phases[3]
+        ),
+    );
+}
+
+/// Upstream's `describeDaemonSet`.
+pub(super) fn describe_daemonset(transport: &mut dyn Transport, ds: &Value, now_ms: i64) -> String {
+    let phases = controlled_pod_phases(transport, ds);
+    let node_selector: Vec<String> = ds["spec"]["template"]["spec"]["nodeSelector"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("")))
+        .collect();
+    let mut w = Writer::default();
+    w.write(0, &format!("Name:\t{}\n", text(ds, "/metadata/name")));
+    w.write(
+        0,
+        &format!("Namespace:\t{}\n", text(ds, "/metadata/namespace")),
+    );
+    w.write(
+        0,
+        &format!("Selector:\t{}\n", selector_string(&ds["spec"]["selector"])),
+    );
+    let node_selector = if node_selector.is_empty() {
+        "<none>".to_string()
+    } else {
+        node_selector.join(",")
+    };
+    w.write(0, &format!("Node-Selector:\t{node_selector}\n"));
+    labels(&mut w, "Labels", ds.pointer("/metadata/labels"));
+    annotations(&mut w, ds.pointer("/metadata/annotations"));
+    for (title, field) in [
+        (
+            "Desired Number of Nodes Scheduled",
+            "desiredNumberScheduled",
+        ),
+        (
+            "Current Number of Nodes Scheduled",
+            "currentNumberScheduled",
+        ),
+        (
+            "Number of Nodes Scheduled with Up-to-date Pods",
+            "updatedNumberScheduled",
+        ),
+        (
+            "Number of Nodes Scheduled with Available Pods",
+            "numberAvailable",
+        ),
+        ("Number of Nodes Misscheduled", "numberMisscheduled"),
+    ] {
+        let count = ds["status"][field].as_i64().unwrap_or(0);
+        w.write(0, &format!("{title}: {count}\n"));
+    }
+    pods_status(&mut w, phases);
+    pod_template(&mut w, &ds["spec"]["template"]);
+    events(&mut w, &events_for(transport, ds), now_ms);
+    w.finish()
+}
+
+/// Upstream's `describeReplicaSet`.
+pub(super) fn describe_replicaset(
+    transport: &mut dyn Transport,
+    rs: &Value,
+    now_ms: i64,
+) -> String {
+    let ns = text(rs, "/metadata/namespace");
+    let phases = controlled_pod_phases(transport, rs);
     let mut w = Writer::default();
     w.write(0, &format!("Name:\t{}\n", text(rs, "/metadata/name")));
     w.write(0, &format!("Namespace:\t{ns}\n"));
@@ -242,13 +319,7 @@ pub(super) fn describe_replicaset(
             int(rs, "/spec/replicas")
         ),
     );
-    w.write(
-        0,
-        &format!(
-            "Pods Status:\t{} Running / {} Waiting / {} Succeeded / {} Failed\n",
-            phases[0], phases[1], phases[2], phases[3]
-        ),
-    );
+    pods_status(&mut w, phases);
     pod_template(&mut w, &rs["spec"]["template"]);
     conditions(&mut w, rs);
     events(&mut w, &events_for(transport, rs), now_ms);

@@ -1,5 +1,6 @@
-//! `kubectl rollout history` and `kubectl rollout undo` for Deployments: the
-//! revisions are the Deployment's ReplicaSets and their revision annotations.
+//! `kubectl rollout history` and `kubectl rollout undo`: a Deployment's
+//! revisions are its ReplicaSets and their revision annotations; a DaemonSet's
+//! are its ControllerRevisions.
 
 use kubecraft_cluster::api::Request;
 
@@ -26,22 +27,84 @@ const ANNOTATIONS_TO_SKIP: &[&str] = &[
     "deprecated.deployment.rollback.to",
 ];
 
-/// The Deployment's ReplicaSets (controlled by it) with their revisions, in order.
-fn revisions(
-    transport: &mut dyn Transport,
-    fetched: &Fetched,
-) -> Result<Vec<(i64, Value)>, String> {
-    let mut found: Vec<(i64, Value)> = controlled_replicasets(transport, &fetched.object)?
-        .into_iter()
-        .filter_map(|rs| {
-            let revision = rs["metadata"]["annotations"][REVISION]
-                .as_str()?
-                .parse()
-                .ok()?;
-            Some((revision, rs))
+/// One revision of a workload: its number, the object that records it (a
+/// ReplicaSet or ControllerRevision), the pod template and the change cause.
+struct Revision {
+    number: i64,
+    record: Value,
+    template: Value,
+    cause: String,
+}
+
+/// Whether `obj` is controlled by the object with `uid`.
+fn controlled_by(obj: &Value, uid: &Value) -> bool {
+    obj["metadata"]["ownerReferences"]
+        .as_array()
+        .is_some_and(|r| {
+            r.iter()
+                .any(|r| r["controller"] == true && r["uid"] == *uid)
         })
-        .collect();
-    found.sort_by_key(|(r, _)| *r);
+}
+
+/// A DaemonSet's ControllerRevisions.
+fn daemonset_revisions(transport: &mut dyn Transport, ds: &Value) -> Result<Vec<Revision>, String> {
+    let namespace = ds["metadata"]["namespace"].as_str().unwrap_or("default");
+    let response = transport.send(Request::get(format!(
+        "/apis/apps/v1/namespaces/{namespace}/controllerrevisions"
+    )));
+    if !response.is_success() {
+        return Err(server_error(&response));
+    }
+    Ok(response.body_json()["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|r| controlled_by(r, &ds["metadata"]["uid"]))
+        .map(|r| {
+            let mut template = r["data"]["spec"]["template"].clone();
+            if let Some(map) = template.as_object_mut() {
+                map.remove("$patch");
+            }
+            Revision {
+                number: r["revision"].as_i64().unwrap_or(0),
+                cause: r["metadata"]["annotations"][CHANGE_CAUSE]
+                    .as_str()
+                    .unwrap_or("<none>")
+                    .to_string(),
+                template,
+                record: r.clone(),
+            }
+        })
+        .collect())
+}
+
+/// The workload's revisions, oldest first.
+fn revisions(transport: &mut dyn Transport, fetched: &Fetched) -> Result<Vec<Revision>, String> {
+    let mut found = if fetched.resource.kind == "DaemonSet" {
+        daemonset_revisions(transport, &fetched.object)?
+    } else {
+        controlled_replicasets(transport, &fetched.object)?
+            .into_iter()
+            .filter_map(|rs| {
+                let number = rs["metadata"]["annotations"][REVISION]
+                    .as_str()?
+                    .parse()
+                    .ok()?;
+                let cause = rs["spec"]["template"]["metadata"]["annotations"][CHANGE_CAUSE]
+                    .as_str()
+                    .or_else(|| rs["metadata"]["annotations"][CHANGE_CAUSE].as_str())
+                    .unwrap_or("<none>")
+                    .to_string();
+                Some(Revision {
+                    number,
+                    template: template_without_hash(&rs["spec"]["template"]),
+                    cause,
+                    record: rs,
+                })
+            })
+            .collect()
+    };
+    found.sort_by_key(|r| r.number);
     Ok(found)
 }
 
@@ -58,18 +121,18 @@ pub fn show(transport: &mut dyn Transport, fetched: &Fetched, _parsed: &Parsed, 
     }
     let width = found
         .iter()
-        .map(|(r, _)| r.to_string().len())
+        .map(|r| r.number.to_string().len())
         .max()
         .unwrap_or(0)
         .max("REVISION".len())
         + 2;
     let mut table = format!("{:<width$}CHANGE-CAUSE\n", "REVISION");
-    for (revision, rs) in &found {
-        let cause = rs["spec"]["template"]["metadata"]["annotations"][CHANGE_CAUSE]
-            .as_str()
-            .or_else(|| rs["metadata"]["annotations"][CHANGE_CAUSE].as_str())
-            .unwrap_or("<none>");
-        table.push_str(&format!("{:<width$}{cause}\n", revision.to_string()));
+    for revision in &found {
+        table.push_str(&format!(
+            "{:<width$}{}\n",
+            revision.number.to_string(),
+            revision.cause
+        ));
     }
     out.out(format!("{prefix} \n{table}\n"));
 }
@@ -85,9 +148,10 @@ pub fn undo(transport: &mut dyn Transport, fetched: &Fetched, parsed: &Parsed, o
         Err(e) => return out.fail(e),
     };
     let d = &fetched.object;
+    let daemonset = fetched.resource.kind == "DaemonSet";
     let target = if to_revision != 0 {
-        match found.iter().find(|(r, _)| *r == to_revision) {
-            Some((_, rs)) => rs,
+        match found.iter().find(|r| r.number == to_revision) {
+            Some(revision) => revision,
             None => {
                 return out.fail(format!(
                     "error: unable to find specified revision {to_revision} in history\n"
@@ -95,7 +159,9 @@ pub fn undo(transport: &mut dyn Transport, fetched: &Fetched, parsed: &Parsed, o
             }
         }
     } else if found.len() >= 2 {
-        &found[found.len() - 2].1
+        &found[found.len() - 2]
+    } else if daemonset {
+        return out.fail("error: no last revision to roll back to\n");
     } else {
         return out.fail(format!(
             "error: no rollout history found for deployment {:?}\n",
@@ -109,32 +175,18 @@ pub fn undo(transport: &mut dyn Transport, fetched: &Fetched, parsed: &Parsed, o
         ));
     }
     let prefix = format!("{}/{}", kind_prefix(&fetched.resource), fetched.name);
-    let restored = template_without_hash(&target["spec"]["template"]);
+    let restored = target.template.clone();
     if restored == template_without_hash(&d["spec"]["template"]) {
         out.out(format!(
             "{prefix} skipped rollback (current template already matches revision {to_revision})\n"
         ));
         return;
     }
-    let mut annotations = Map::new();
-    for key in ANNOTATIONS_TO_SKIP {
-        if let Some(v) = d["metadata"]["annotations"].get(*key) {
-            annotations.insert(key.to_string(), v.clone());
-        }
-    }
-    for (k, v) in target["metadata"]["annotations"]
-        .as_object()
-        .into_iter()
-        .flatten()
-    {
-        if !ANNOTATIONS_TO_SKIP.contains(&k.as_str()) {
-            annotations.insert(k.clone(), v.clone());
-        }
-    }
-    let patch = json!([
-        {"op": "replace", "path": "/spec/template", "value": restored},
-        {"op": "replace", "path": "/metadata/annotations", "value": annotations},
-    ]);
+    let patch = if daemonset {
+        json!([{"op": "replace", "path": "/spec/template", "value": restored}])
+    } else {
+        deployment_rollback(d, &target.record, restored)
+    };
     let response = transport.send(Request::patch(
         fetched.path.clone(),
         "application/json-patch+json",
@@ -148,4 +200,28 @@ pub fn undo(transport: &mut dyn Transport, fetched: &Fetched, parsed: &Parsed, o
             server_error(&response).trim_start_matches("Error from server ")
         ));
     }
+}
+
+/// The JSON patch that rolls a Deployment back to a ReplicaSet's template and
+/// annotations (keeping the Deployment's own bookkeeping annotations).
+fn deployment_rollback(d: &Value, rs: &Value, template: Value) -> Value {
+    let mut annotations = Map::new();
+    for key in ANNOTATIONS_TO_SKIP {
+        if let Some(v) = d["metadata"]["annotations"].get(*key) {
+            annotations.insert(key.to_string(), v.clone());
+        }
+    }
+    for (k, v) in rs["metadata"]["annotations"]
+        .as_object()
+        .into_iter()
+        .flatten()
+    {
+        if !ANNOTATIONS_TO_SKIP.contains(&k.as_str()) {
+            annotations.insert(k.clone(), v.clone());
+        }
+    }
+    json!([
+        {"op": "replace", "path": "/spec/template", "value": template},
+        {"op": "replace", "path": "/metadata/annotations", "value": annotations},
+    ])
 }

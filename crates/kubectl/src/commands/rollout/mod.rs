@@ -63,7 +63,13 @@ pub fn run(kubectl: &mut Kubectl, transport: &mut dyn Transport, args: &[String]
             return out;
         }
     };
-    if fetched.resource.kind != "Deployment" {
+    let supported = match sub {
+        "status" | "history" | "undo" => {
+            ["Deployment", "DaemonSet"].contains(&fetched.resource.kind.as_str())
+        }
+        _ => fetched.resource.kind == "Deployment",
+    };
+    if !supported {
         let viewer = match sub {
             "status" => "no status viewer has been implemented for",
             "history" => "no history viewer has been implemented for",

@@ -1,5 +1,5 @@
-//! `kubectl rollout status`: prints the Deployment's rollout state each time it
-//! changes until the rollout is done, in upstream's words. In the simulation,
+//! `kubectl rollout status`: prints a Deployment's or DaemonSet's rollout state
+//! each time it changes until the rollout is done, in upstream's words. In the simulation,
 //! waiting lets virtual time pass; without `--timeout` it gives up after an hour.
 
 use crate::flags;
@@ -15,8 +15,49 @@ use crate::transport::Transport;
 /// How long `rollout status` waits without `--timeout` (upstream waits forever).
 const DEFAULT_WAIT_MS: u64 = 3_600_000;
 
+/// Upstream's `DaemonSetStatusViewer.Status`: (message, done) or an error.
+fn daemonset_status(ds: &Value) -> Result<(String, bool), String> {
+    let name = ds["metadata"]["name"].as_str().unwrap_or("");
+    let int = |p: &str| ds.pointer(p).and_then(Value::as_i64).unwrap_or(0);
+    if ds["spec"]["updateStrategy"]["type"] != "RollingUpdate" {
+        return Err("rollout status is only available for RollingUpdate strategy type".into());
+    }
+    if int("/metadata/generation") > int("/status/observedGeneration") {
+        return Ok((
+            "Waiting for daemon set spec update to be observed...\n".into(),
+            false,
+        ));
+    }
+    let desired = int("/status/desiredNumberScheduled");
+    let updated = int("/status/updatedNumberScheduled");
+    let available = int("/status/numberAvailable");
+    if updated < desired {
+        return Ok((format!(
+            "Waiting for daemon set {name:?} rollout to finish: {updated} out of {desired} new pods have been updated...\n"
+        ), false));
+    }
+    if available < desired {
+        return Ok((format!(
+            "Waiting for daemon set {name:?} rollout to finish: {available} of {desired} updated pods are available...\n"
+        ), false));
+    }
+    Ok((
+        format!("daemon set {name:?} successfully rolled out\n"),
+        true,
+    ))
+}
+
+/// The status viewer for the object's kind: (message, done) or an error.
+fn status(obj: &Value, revision: Option<i64>) -> Result<(String, bool), String> {
+    if obj["kind"] == "DaemonSet" {
+        daemonset_status(obj)
+    } else {
+        deployment_status(obj, revision)
+    }
+}
+
 /// Upstream's `DeploymentStatusViewer.Status`: (message, done) or an error.
-fn status(d: &Value, revision: Option<i64>) -> Result<(String, bool), String> {
+fn deployment_status(d: &Value, revision: Option<i64>) -> Result<(String, bool), String> {
     let name = d["metadata"]["name"].as_str().unwrap_or("");
     let int = |p: &str| d.pointer(p).and_then(Value::as_i64).unwrap_or(0);
     if let Some(wanted) = revision {
