@@ -7,9 +7,9 @@ use serde_json::Value;
 
 use crate::api::Request;
 use crate::controllers::{
-    CronJobController, DaemonSetController, DeploymentController, EndpointSliceController,
-    EndpointsController, GarbageCollector, JobController, NamespaceController,
-    NodeLifecycleController, ReplicaSetController, TaintEvictionController,
+    CronJobController, DaemonSetController, DeploymentController, DisruptionController,
+    EndpointSliceController, EndpointsController, GarbageCollector, JobController,
+    NamespaceController, NodeLifecycleController, ReplicaSetController, TaintEvictionController,
 };
 use crate::kubelet::{self, Kubelet, NodeConfig};
 use crate::scheduler::Scheduler;
@@ -61,6 +61,7 @@ fn add_controllers(world: &mut World) {
     world.add_component(Box::new(DeploymentController::default()));
     world.add_component(Box::new(ReplicaSetController::default()));
     world.add_component(Box::new(DaemonSetController::default()));
+    world.add_component(Box::new(DisruptionController::default()));
     world.add_component(Box::new(GarbageCollector::default()));
     world.add_component(Box::new(JobController::default()));
     world.add_component(Box::new(CronJobController::default()));

@@ -61,15 +61,44 @@ fn binding_assigns_once_and_marks_pod_scheduled() {
 fn eviction_is_refused_with_429_when_a_budget_allows_no_disruption() {
     let mut c = Cluster::new();
     c.pod("p", json!({"app": "web"}));
+    c.pod("pending", json!({"app": "web"}));
+    c.patch(
+        "/api/v1/namespaces/default/pods/p/status",
+        "application/merge-patch+json",
+        json!({"status": {"phase": "Running"}}),
+    );
     c.post(
         "/apis/policy/v1/namespaces/default/poddisruptionbudgets",
         json!({"metadata": {"name": "web"}, "spec": {"minAvailable": 1, "selector": {"matchLabels": {"app": "web"}}}}),
     );
     c.put(
         "/apis/policy/v1/namespaces/default/poddisruptionbudgets/web/status",
-        json!({"metadata": {"name": "web"}, "status": {"disruptionsAllowed": 0, "desiredHealthy": 1, "currentHealthy": 1, "expectedPods": 1, "observedGeneration": 1}}),
+        json!({"metadata": {"name": "web"}, "status": {"disruptionsAllowed": 0, "desiredHealthy": 1, "currentHealthy": 1, "expectedPods": 1, "observedGeneration": 0}}),
     );
-    let eviction = json!({"apiVersion": "policy/v1", "kind": "Eviction", "metadata": {"name": "p", "namespace": "default"}});
+    let evict = |name: &str| json!({"apiVersion": "policy/v1", "kind": "Eviction", "metadata": {"name": name, "namespace": "default"}});
+    let (code, body) = c.post("/api/v1/namespaces/default/pods/p/eviction", evict("p"));
+    assert_eq!(
+        (code, body["details"]["causes"][0]["message"].as_str()),
+        (
+            429,
+            Some("The disruption budget web is still being processed by the server.")
+        ),
+        "a budget its controller has not counted yet protects everything"
+    );
+    c.patch(
+        "/apis/policy/v1/namespaces/default/poddisruptionbudgets/web/status",
+        "application/merge-patch+json",
+        json!({"status": {"observedGeneration": 1}}),
+    );
+    let (code, _) = c.post(
+        "/api/v1/namespaces/default/pods/pending/eviction",
+        evict("pending"),
+    );
+    assert_eq!(
+        code, 201,
+        "a pending pod is evicted whatever the budget says"
+    );
+    let eviction = evict("p");
     let (code, body) = c.post(
         "/api/v1/namespaces/default/pods/p/eviction",
         eviction.clone(),

@@ -24,6 +24,20 @@ fn success(code: u16) -> Response {
     )
 }
 
+/// The eviction API's 429 when a disruption budget forbids it, with `cause` as its DisruptionBudget cause.
+fn budget_violation(cause: String) -> StatusError {
+    let mut err = StatusError::too_many_requests(
+        "Cannot evict pod as it would violate the pod's disruption budget.",
+    );
+    let mut details = serde_json::Map::new();
+    details.insert(
+        "causes".into(),
+        json!([{"reason": "DisruptionBudget", "message": cause}]),
+    );
+    err.details = Some(details);
+    err
+}
+
 /// A `metav1.LabelSelector` object in upstream's string form (`app=web,tier in (a,b)`).
 pub fn selector_string(selector: &Value) -> String {
     LabelSelector::from_json(selector)
@@ -293,10 +307,11 @@ impl ApiServer {
                     .is_some_and(|s| !s.is_empty() && s.matches_json(labels))
             })
             .collect();
+        // Upstream's `canIgnorePDB`: finished, pending and already deleting pods.
         let terminal = matches!(
             pod.at("/status/phase").and_then(Value::as_str),
-            Some("Succeeded" | "Failed")
-        );
+            Some("Succeeded" | "Failed" | "Pending")
+        ) || pod.at("/metadata/deletionTimestamp").is_some();
         if matching.len() > 1 && !terminal {
             return Err(StatusError::internal(
                 "This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.",
@@ -307,11 +322,24 @@ impl ApiServer {
                 .at("/status/disruptionsAllowed")
                 .and_then(Value::as_i64)
                 .unwrap_or(0);
+            let observed = pdb
+                .at("/status/observedGeneration")
+                .and_then(Value::as_i64)
+                .unwrap_or(0);
+            let generation = pdb
+                .at("/metadata/generation")
+                .and_then(Value::as_i64)
+                .unwrap_or(0);
+            let pdb_name = pdb
+                .at("/metadata/name")
+                .and_then(Value::as_str)
+                .unwrap_or("");
+            if observed < generation {
+                return Err(budget_violation(format!(
+                    "The disruption budget {pdb_name} is still being processed by the server."
+                )));
+            }
             if allowed < 1 {
-                let pdb_name = pdb
-                    .at("/metadata/name")
-                    .and_then(Value::as_str)
-                    .unwrap_or("");
                 let desired = pdb
                     .at("/status/desiredHealthy")
                     .and_then(Value::as_i64)
@@ -320,16 +348,9 @@ impl ApiServer {
                     .at("/status/currentHealthy")
                     .and_then(Value::as_i64)
                     .unwrap_or(0);
-                let mut err = StatusError::too_many_requests(
-                    "Cannot evict pod as it would violate the pod's disruption budget.",
-                );
-                let mut details = serde_json::Map::new();
-                details.insert("causes".into(), json!([{
-                    "reason": "DisruptionBudget",
-                    "message": format!("The disruption budget {pdb_name} needs {desired} healthy pods and has {current} currently"),
-                }]));
-                err.details = Some(details);
-                return Err(err);
+                return Err(budget_violation(format!(
+                    "The disruption budget {pdb_name} needs {desired} healthy pods and has {current} currently"
+                )));
             }
             if !dry {
                 let mut updated = pdb.clone();

@@ -74,6 +74,15 @@ pub fn run(
             {
                 ("create service", vec![value("tcp", None)], &args[1..])
             }
+            Some("poddisruptionbudget" | "pdb") => (
+                "create poddisruptionbudget",
+                vec![
+                    value("selector", None),
+                    value("min-available", None),
+                    value("max-unavailable", None),
+                ],
+                &args[1..],
+            ),
             _ => ("create", vec![value("filename", Some('f'))], args),
         };
     let mut out = Output::default();
@@ -178,6 +187,12 @@ fn generate(command: &str, args: &[String], parsed: &Parsed) -> Result<Value, St
             }
             generators::service(kind, name, &tcp)
         }
+        "create poddisruptionbudget" => generators::pod_disruption_budget(
+            name,
+            parsed.get("selector").unwrap_or(""),
+            parsed.get("min-available"),
+            parsed.get("max-unavailable"),
+        ),
         _ => Err(format!("error: unknown command {command:?}\n")),
     }
 }
@@ -248,6 +263,13 @@ fn from_manifests(
     stdin: Option<&str>,
 ) -> Output {
     let mut out = Output::default();
+    if !parsed.positional.is_empty() {
+        out.fail(format!(
+            "error: Unexpected args: [{}]\nSee 'kubectl create -h' for help and examples\n",
+            parsed.positional.join(" ")
+        ));
+        return out;
+    }
     let Some(file) = parsed.get("filename") else {
         out.fail("error: must specify one of -f and -k\n\n");
         return out;

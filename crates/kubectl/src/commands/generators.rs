@@ -2,6 +2,7 @@
 //! them (what `--dry-run=client -o yaml` shows).
 
 use base64::Engine;
+use kubecraft_cluster::api::labels::{LabelSelector, Operator};
 use serde_json::{json, Map, Value};
 
 /// kubectl's container name for an image: the last path part without tag or digest,
@@ -130,6 +131,74 @@ pub fn service(kind: &str, name: &str, tcp: &[String]) -> Result<Value, String> 
         "metadata": {"labels": {"app": name}, "name": name},
         "spec": {"ports": ports, "selector": {"app": name}, "type": kind},
         "status": {"loadBalancer": {}}
+    }))
+}
+
+/// `kubectl create poddisruptionbudget NAME --selector=... --min-available=N|--max-unavailable=N`.
+pub fn pod_disruption_budget(
+    name: &str,
+    selector: &str,
+    min_available: Option<&str>,
+    max_unavailable: Option<&str>,
+) -> Result<Value, String> {
+    if selector.is_empty() {
+        return Err("error: a selector must be specified\n".into());
+    }
+    let rule = match (min_available, max_unavailable) {
+        (None, None) => {
+            return Err("error: one of min-available or max-unavailable must be specified\n".into())
+        }
+        (Some(_), Some(_)) => {
+            return Err(
+                "error: min-available and max-unavailable cannot be both specified\n".into(),
+            )
+        }
+        (Some(min), None) => ("minAvailable", min),
+        (None, Some(max)) => ("maxUnavailable", max),
+    };
+    // intstr.Parse: a number is an integer, anything else (e.g. `50%`) a string.
+    let amount = match rule.1.parse::<i64>() {
+        Ok(n) => json!(n),
+        Err(_) => json!(rule.1),
+    };
+    let parsed = LabelSelector::parse(selector).map_err(|e| format!("error: {e}\n"))?;
+    let mut match_labels = Map::new();
+    let mut expressions = Vec::new();
+    for r in &parsed.requirements {
+        match r.operator {
+            Operator::Equals => {
+                match_labels.insert(r.key.clone(), json!(r.values[0]));
+            }
+            _ => {
+                let operator = match r.operator {
+                    Operator::In => "In",
+                    Operator::NotIn | Operator::NotEquals => "NotIn",
+                    Operator::Exists => "Exists",
+                    _ => "DoesNotExist",
+                };
+                let mut e = json!({"key": r.key, "operator": operator});
+                if !r.values.is_empty() {
+                    e["values"] = json!(r.values);
+                }
+                expressions.push(e);
+            }
+        }
+    }
+    let mut label_selector = Map::new();
+    if !expressions.is_empty() {
+        label_selector.insert("matchExpressions".into(), json!(expressions));
+    }
+    if !match_labels.is_empty() {
+        label_selector.insert("matchLabels".into(), Value::Object(match_labels));
+    }
+    let mut spec = Map::new();
+    spec.insert(rule.0.into(), amount);
+    spec.insert("selector".into(), Value::Object(label_selector));
+    Ok(json!({
+        "apiVersion": "policy/v1", "kind": "PodDisruptionBudget",
+        "metadata": {"name": name},
+        "spec": spec,
+        "status": {"currentHealthy": 0, "desiredHealthy": 0, "disruptionsAllowed": 0, "expectedPods": 0}
     }))
 }
 

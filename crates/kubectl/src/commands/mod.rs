@@ -8,6 +8,7 @@ mod cordon;
 mod create;
 mod delete;
 mod describe;
+mod drain;
 mod expose;
 mod generators;
 mod get;
@@ -95,6 +96,7 @@ pub fn run(
         Some("cordon") => return cordon::run(transport, &args[1..], true),
         Some("uncordon") => return cordon::run(transport, &args[1..], false),
         Some("taint") => return taint::run(transport, &args[1..]),
+        Some("drain") => return drain::run(transport, &args[1..]),
         Some("version") => return version::run(transport, &args[1..]),
         Some("cluster-info") => return cluster_info::run(kubectl, transport),
         Some("config") => return config::run(kubectl, &args[1..]),

@@ -1,7 +1,10 @@
 //! `kubectl describe`: upstream's describers for pods, namespaces, config maps,
-//! secrets, services and (in `workloads.rs`) Deployments and ReplicaSets, with
-//! their Events, laid out through Go's tabwriter as kubectl does.
+//! secrets, services, (in `workloads.rs`) Deployments, ReplicaSets and
+//! DaemonSets, (in `node.rs`) nodes and (in `disruption_budget.rs`)
+//! PodDisruptionBudgets, with their Events, laid out through Go's tabwriter as
+//! kubectl does.
 
+use kubecraft_cluster::api::labels::LabelSelector;
 use kubecraft_cluster::api::{Request, ResourceInfo};
 use kubecraft_cluster::apiserver::tables::age::human_duration;
 use kubecraft_cluster::sim::clock::parse_http_date;
@@ -15,6 +18,7 @@ use crate::printers::tabwriter::format;
 use crate::transport::Transport;
 use crate::Kubectl;
 
+mod disruption_budget;
 mod node;
 mod workloads;
 
@@ -982,6 +986,22 @@ fn describe_one(
         ("apps", "deployments") => Ok(workloads::describe_deployment(transport, obj, now_ms)),
         ("apps", "replicasets") => Ok(workloads::describe_replicaset(transport, obj, now_ms)),
         ("apps", "daemonsets") => Ok(workloads::describe_daemonset(transport, obj, now_ms)),
+        ("policy", "poddisruptionbudgets") => {
+            let selector = match obj.pointer("/spec/selector") {
+                Some(s) => LabelSelector::from_json(s)
+                    .map(|s| s.to_string())
+                    .ok()
+                    .filter(|s| !s.is_empty())
+                    .unwrap_or_else(|| "<none>".into()),
+                None => "<unset>".into(),
+            };
+            Ok(disruption_budget::describe_pod_disruption_budget(
+                obj,
+                &events_for(transport, obj),
+                now_ms,
+                selector,
+            ))
+        }
         ("", "nodes") => Ok(node::describe_node(transport, obj, now_ms)),
         ("", "namespaces") => {
             let name = text(obj, "/metadata/name");

@@ -1,5 +1,6 @@
-//! Describers for Deployments and ReplicaSets, as upstream's: replica counts,
-//! strategy, the pod template, conditions, the old and new ReplicaSets, and events.
+//! Describers for Deployments, ReplicaSets and DaemonSets, as upstream's:
+//! replica (or node) counts, strategy, the pod template, conditions, the old and
+//! new ReplicaSets, and events.
 
 use kubecraft_cluster::api::labels::LabelSelector;
 use kubecraft_cluster::api::Request;
