@@ -9,7 +9,8 @@ use crate::api::Request;
 use crate::controllers::{
     CronJobController, DaemonSetController, DeploymentController, DisruptionController,
     EndpointSliceController, EndpointsController, GarbageCollector, JobController,
-    NamespaceController, NodeLifecycleController, ReplicaSetController, TaintEvictionController,
+    NamespaceController, NodeLifecycleController, ReplicaSetController, StatefulSetController,
+    TaintEvictionController,
 };
 use crate::kubelet::{self, Kubelet, NodeConfig};
 use crate::scheduler::Scheduler;
@@ -61,6 +62,7 @@ fn add_controllers(world: &mut World) {
     world.add_component(Box::new(DeploymentController::default()));
     world.add_component(Box::new(ReplicaSetController::default()));
     world.add_component(Box::new(DaemonSetController::default()));
+    world.add_component(Box::new(StatefulSetController::default()));
     world.add_component(Box::new(DisruptionController::default()));
     world.add_component(Box::new(GarbageCollector::default()));
     world.add_component(Box::new(JobController::default()));

@@ -5,6 +5,7 @@ mod apps;
 mod hpa;
 mod namespace;
 mod node;
+mod persistent_volume_claim;
 mod pod;
 mod pod_spec_defaults;
 mod priority_class;
@@ -164,9 +165,9 @@ pub fn builtin_strategy(group: &str, plural: &str) -> Box<dyn Strategy> {
         ("", "endpoints") => Box::new(Plain::<k::core::v1::Endpoints>::new(Subdomain, false)),
         ("", "events") => Box::new(Plain::<k::core::v1::Event>::new(Subdomain, false)),
         ("", "limitranges") => Box::new(Plain::<k::core::v1::LimitRange>::new(Subdomain, false)),
-        ("", "persistentvolumeclaims") => Box::new(
-            Plain::<k::core::v1::PersistentVolumeClaim>::new(Subdomain, false),
-        ),
+        ("", "persistentvolumeclaims") => {
+            Box::new(persistent_volume_claim::PersistentVolumeClaimStrategy)
+        }
         ("", "resourcequotas") => {
             Box::new(Plain::<k::core::v1::ResourceQuota>::new(Subdomain, false))
         }

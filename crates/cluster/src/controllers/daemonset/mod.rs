@@ -8,7 +8,6 @@
 //! DaemonSet creates carries it), so it never decodes other workloads' pods;
 //! pods a user made by hand are not adopted.
 
-mod history;
 pub mod placement;
 mod rolling;
 
@@ -23,6 +22,7 @@ use serde_json::json;
 
 use super::deployment::util::scaled_value;
 use super::expectations::Expectations;
+use super::history::History;
 use super::owners::{controller_of, controller_ref};
 use super::pod_state::{created_ms, is_available, is_ready, is_terminating, phase};
 use super::template_hash::template_hash;
@@ -335,25 +335,24 @@ impl DaemonSetController {
         let collision_count = ds.status.as_ref().and_then(|s| s.collision_count);
         let hash = template_hash(&spec.template, collision_count);
         let (views, orphaned) = self.node_views(&ds, &hash);
-        let live_hashes: BTreeSet<String> = views
+        let name = ds.metadata.name.clone().unwrap_or_default();
+        let live: BTreeSet<String> = views
             .iter()
             .flat_map(|v| &v.pods)
-            .filter_map(|p| {
-                p.metadata
-                    .labels
-                    .as_ref()?
-                    .get(REVISION_HASH_LABEL)
-                    .cloned()
-            })
+            .filter_map(|p| p.metadata.labels.as_ref()?.get(REVISION_HASH_LABEL))
+            .map(|hash| format!("{name}-{hash}"))
             .collect();
         let namespace = ds.metadata.namespace.clone().unwrap_or_default();
-        history::sync_history(
-            &ds,
-            &hash,
-            self.revisions.in_namespace(&namespace),
-            &live_hashes,
-            ctx,
-        );
+        let history = History {
+            owner: &ds.metadata,
+            owner_kind: "DaemonSet",
+            template: &spec.template,
+            hash: &hash,
+            hash_label: REVISION_HASH_LABEL,
+            annotations: ds.metadata.annotations.as_ref(),
+            limit: spec.revision_history_limit.unwrap_or(10).max(0) as usize,
+        };
+        history.sync(self.revisions.in_namespace(&namespace), &live, ctx);
         let (max_surge, max_unavailable) = update_budget(&ds, &views);
         if self.expectations.satisfied(key, ctx.now().millis()) {
             let (create_on, mut delete) = self.plan(&ds, &views, &hash, max_surge > 0, ctx);

@@ -3,15 +3,8 @@
 
 use serde_json::Value;
 
+use super::workloads::int_or_string;
 use super::{events, text, Writer};
-
-/// An `IntOrString` as Go's `String()` prints it.
-fn int_or_string(v: &Value) -> String {
-    match v {
-        Value::Number(n) => n.to_string(),
-        other => other.as_str().unwrap_or("").to_string(),
-    }
-}
 
 /// Upstream's `describePodDisruptionBudgetV1`.
 pub(super) fn describe_pod_disruption_budget(

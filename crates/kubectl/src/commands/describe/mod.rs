@@ -1,6 +1,6 @@
 //! `kubectl describe`: upstream's describers for pods, namespaces, config maps,
-//! secrets, services, (in `workloads.rs`) Deployments, ReplicaSets and
-//! DaemonSets, (in `node.rs`) nodes and (in `disruption_budget.rs`)
+//! secrets, services, (in `workloads.rs`) Deployments, ReplicaSets,
+//! DaemonSets and StatefulSets, (in `node.rs`) nodes and (in `disruption_budget.rs`)
 //! PodDisruptionBudgets, with their Events, laid out through Go's tabwriter as
 //! kubectl does.
 
@@ -986,6 +986,7 @@ fn describe_one(
         ("apps", "deployments") => Ok(workloads::describe_deployment(transport, obj, now_ms)),
         ("apps", "replicasets") => Ok(workloads::describe_replicaset(transport, obj, now_ms)),
         ("apps", "daemonsets") => Ok(workloads::describe_daemonset(transport, obj, now_ms)),
+        ("apps", "statefulsets") => Ok(workloads::describe_statefulset(transport, obj, now_ms)),
         ("policy", "poddisruptionbudgets") => {
             let selector = match obj.pointer("/spec/selector") {
                 Some(s) => LabelSelector::from_json(s)

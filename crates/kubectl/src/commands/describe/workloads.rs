@@ -1,4 +1,4 @@
-//! Describers for Deployments, ReplicaSets and DaemonSets, as upstream's:
+//! Describers for Deployments, ReplicaSets, DaemonSets and StatefulSets, as upstream's:
 //! replica (or node) counts, strategy, the pod template, conditions, the old and
 //! new ReplicaSets, and events.
 
@@ -9,7 +9,7 @@ use serde_json::Value;
 use super::super::target::{controlled_replicasets, template_without_hash};
 use super::{
     annotations, controlled_by, describe_container, events, events_for, labels, list_or_none,
-    rfc1123z, text, tolerations, Writer,
+    rfc1123z, sorted_pairs, text, tolerations, Writer,
 };
 use crate::transport::Transport;
 
@@ -98,7 +98,7 @@ fn int(obj: &Value, pointer: &str) -> i64 {
     obj.pointer(pointer).and_then(Value::as_i64).unwrap_or(0)
 }
 
-fn int_or_string(v: &Value) -> String {
+pub(super) fn int_or_string(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
         other => other.to_string(),
@@ -292,6 +292,121 @@ pub(super) fn describe_daemonset(transport: &mut dyn Transport, ds: &Value, now_
     pod_template(&mut w, &ds["spec"]["template"]);
     events(&mut w, &events_for(transport, ds), now_ms);
     w.finish()
+}
+
+/// Upstream's `describeStatefulSet`.
+pub(super) fn describe_statefulset(
+    transport: &mut dyn Transport,
+    sts: &Value,
+    now_ms: i64,
+) -> String {
+    let phases = controlled_pod_phases(transport, sts);
+    let mut w = Writer::default();
+    w.write(0, &format!("Name:\t{}\n", text(sts, "/metadata/name")));
+    w.write(
+        0,
+        &format!("Namespace:\t{}\n", text(sts, "/metadata/namespace")),
+    );
+    w.write(
+        0,
+        &format!(
+            "CreationTimestamp:\t{}\n",
+            rfc1123z(text(sts, "/metadata/creationTimestamp"))
+        ),
+    );
+    w.write(
+        0,
+        &format!("Selector:\t{}\n", selector_string(&sts["spec"]["selector"])),
+    );
+    labels(&mut w, "Labels", sts.pointer("/metadata/labels"));
+    annotations(&mut w, sts.pointer("/metadata/annotations"));
+    let spec = &sts["spec"];
+    w.optional("Service Name", text(spec, "/serviceName"));
+    w.optional("Pod Management Policy", text(spec, "/podManagementPolicy"));
+    w.write(
+        0,
+        &format!(
+            "Replicas:\t{} desired | {} total\n",
+            int(sts, "/spec/replicas"),
+            int(sts, "/status/replicas")
+        ),
+    );
+    w.write(
+        0,
+        &format!("Update Strategy:\t{}\n", text(spec, "/updateStrategy/type")),
+    );
+    if let Some(partition) = spec.pointer("/updateStrategy/rollingUpdate/partition") {
+        w.write(1, &format!("Partition:\t{partition}\n"));
+        if let Some(max) = spec.pointer("/updateStrategy/rollingUpdate/maxUnavailable") {
+            w.write(1, &format!("MaxUnavailable:\t{}\n", int_or_string(max)));
+        }
+    }
+    if spec.get("persistentVolumeClaimRetentionPolicy").is_some() {
+        w.write(0, "Persistent Volume Claim Retention Policy:\n");
+        for (title, field) in [("WhenDeleted", "whenDeleted"), ("WhenScaled", "whenScaled")] {
+            let policy = text(
+                spec,
+                &format!("/persistentVolumeClaimRetentionPolicy/{field}"),
+            );
+            w.write(1, &format!("{title}:\t{policy}\n"));
+        }
+    }
+    pods_status(&mut w, phases);
+    pod_template(&mut w, &spec["template"]);
+    volume_claim_templates(&mut w, spec.get("volumeClaimTemplates"));
+    events(&mut w, &events_for(transport, sts), now_ms);
+    w.finish()
+}
+
+/// Upstream's `describeVolumeClaimTemplates`.
+fn volume_claim_templates(w: &mut Writer, templates: Option<&Value>) {
+    let templates = templates
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    if templates.is_empty() {
+        w.write(0, "Volume Claims:\t<none>\n");
+        return;
+    }
+    w.write(0, "Volume Claims:\n");
+    for pvc in &templates {
+        w.write(1, &format!("Name:\t{}\n", text(pvc, "/metadata/name")));
+        let class = pvc
+            .pointer("/spec/storageClassName")
+            .or_else(|| {
+                pvc.pointer("/metadata/annotations/volume.beta.kubernetes.io~1storage-class")
+            })
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        w.write(1, &format!("StorageClass:\t{class}\n"));
+        for (title, field) in [("Labels", "labels"), ("Annotations", "annotations")] {
+            let pairs = sorted_pairs(pvc["metadata"].get(field));
+            w.write(0, &format!("  {title}:\t"));
+            if pairs.is_empty() {
+                w.write(0, "<none>\n");
+            }
+            for (i, (k, v)) in pairs.iter().enumerate() {
+                if i > 0 {
+                    w.write(0, "  \t");
+                }
+                w.write(0, &format!("{k}={v}\n"));
+            }
+        }
+        let capacity = text(pvc, "/spec/resources/requests/storage");
+        let capacity = if capacity.is_empty() {
+            "<default>"
+        } else {
+            capacity
+        };
+        w.write(1, &format!("Capacity:\t{capacity}\n"));
+        let modes: Vec<&str> = pvc["spec"]["accessModes"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .collect();
+        w.write(1, &format!("Access Modes:\t[{}]\n", modes.join(" ")));
+    }
 }
 
 /// Upstream's `describeReplicaSet`.

@@ -1,6 +1,6 @@
 //! `kubectl rollout history` and `kubectl rollout undo`: a Deployment's
 //! revisions are its ReplicaSets and their revision annotations; a DaemonSet's
-//! are its ControllerRevisions.
+//! or StatefulSet's are its ControllerRevisions.
 
 use kubecraft_cluster::api::Request;
 
@@ -46,9 +46,12 @@ fn controlled_by(obj: &Value, uid: &Value) -> bool {
         })
 }
 
-/// A DaemonSet's ControllerRevisions.
-fn daemonset_revisions(transport: &mut dyn Transport, ds: &Value) -> Result<Vec<Revision>, String> {
-    let namespace = ds["metadata"]["namespace"].as_str().unwrap_or("default");
+/// The ControllerRevisions a DaemonSet or StatefulSet controls.
+fn controller_revisions(
+    transport: &mut dyn Transport,
+    owner: &Value,
+) -> Result<Vec<Revision>, String> {
+    let namespace = owner["metadata"]["namespace"].as_str().unwrap_or("default");
     let response = transport.send(Request::get(format!(
         "/apis/apps/v1/namespaces/{namespace}/controllerrevisions"
     )));
@@ -59,7 +62,7 @@ fn daemonset_revisions(transport: &mut dyn Transport, ds: &Value) -> Result<Vec<
         .as_array()
         .into_iter()
         .flatten()
-        .filter(|r| controlled_by(r, &ds["metadata"]["uid"]))
+        .filter(|r| controlled_by(r, &owner["metadata"]["uid"]))
         .map(|r| {
             let mut template = r["data"]["spec"]["template"].clone();
             if let Some(map) = template.as_object_mut() {
@@ -80,8 +83,8 @@ fn daemonset_revisions(transport: &mut dyn Transport, ds: &Value) -> Result<Vec<
 
 /// The workload's revisions, oldest first.
 fn revisions(transport: &mut dyn Transport, fetched: &Fetched) -> Result<Vec<Revision>, String> {
-    let mut found = if fetched.resource.kind == "DaemonSet" {
-        daemonset_revisions(transport, &fetched.object)?
+    let mut found = if fetched.resource.kind != "Deployment" {
+        controller_revisions(transport, &fetched.object)?
     } else {
         controlled_replicasets(transport, &fetched.object)?
             .into_iter()
@@ -148,7 +151,7 @@ pub fn undo(transport: &mut dyn Transport, fetched: &Fetched, parsed: &Parsed, o
         Err(e) => return out.fail(e),
     };
     let d = &fetched.object;
-    let daemonset = fetched.resource.kind == "DaemonSet";
+    let by_revisions = fetched.resource.kind != "Deployment";
     let target = if to_revision != 0 {
         match found.iter().find(|r| r.number == to_revision) {
             Some(revision) => revision,
@@ -160,7 +163,7 @@ pub fn undo(transport: &mut dyn Transport, fetched: &Fetched, parsed: &Parsed, o
         }
     } else if found.len() >= 2 {
         &found[found.len() - 2]
-    } else if daemonset {
+    } else if by_revisions {
         return out.fail("error: no last revision to roll back to\n");
     } else {
         return out.fail(format!(
@@ -182,7 +185,7 @@ pub fn undo(transport: &mut dyn Transport, fetched: &Fetched, parsed: &Parsed, o
         ));
         return;
     }
-    let patch = if daemonset {
+    let patch = if by_revisions {
         json!([{"op": "replace", "path": "/spec/template", "value": restored}])
     } else {
         deployment_rollback(d, &target.record, restored)

@@ -65,7 +65,7 @@ pub fn run(kubectl: &mut Kubectl, transport: &mut dyn Transport, args: &[String]
     };
     let supported = match sub {
         "status" | "history" | "undo" => {
-            ["Deployment", "DaemonSet"].contains(&fetched.resource.kind.as_str())
+            ["Deployment", "DaemonSet", "StatefulSet"].contains(&fetched.resource.kind.as_str())
         }
         _ => fetched.resource.kind == "Deployment",
     };

@@ -1,4 +1,4 @@
-//! `kubectl rollout status`: prints a Deployment's or DaemonSet's rollout state
+//! `kubectl rollout status`: prints a Deployment's, DaemonSet's or StatefulSet's rollout state
 //! each time it changes until the rollout is done, in upstream's words. In the simulation,
 //! waiting lets virtual time pass; without `--timeout` it gives up after an hour.
 
@@ -47,12 +47,67 @@ fn daemonset_status(ds: &Value) -> Result<(String, bool), String> {
     ))
 }
 
+/// Upstream's `StatefulSetStatusViewer.Status`: (message, done) or an error.
+fn statefulset_status(sts: &Value) -> Result<(String, bool), String> {
+    let int = |p: &str| sts.pointer(p).and_then(Value::as_i64).unwrap_or(0);
+    if sts["spec"]["updateStrategy"]["type"] != "RollingUpdate" {
+        return Err("rollout status is only available for RollingUpdate strategy type".into());
+    }
+    let observed = int("/status/observedGeneration");
+    if observed == 0 || int("/metadata/generation") > observed {
+        return Ok((
+            "Waiting for statefulset spec update to be observed...\n".into(),
+            false,
+        ));
+    }
+    let replicas = sts.pointer("/spec/replicas").and_then(Value::as_i64);
+    let ready = int("/status/readyReplicas");
+    if let Some(replicas) = replicas.filter(|r| ready < *r) {
+        return Ok((
+            format!("Waiting for {} pods to be ready...\n", replicas - ready),
+            false,
+        ));
+    }
+    let updated = int("/status/updatedReplicas");
+    let partition = sts.pointer("/spec/updateStrategy/rollingUpdate/partition");
+    if sts.pointer("/spec/updateStrategy/rollingUpdate").is_some() {
+        if let (Some(replicas), Some(partition)) = (replicas, partition.and_then(Value::as_i64)) {
+            if updated < replicas - partition {
+                return Ok((format!(
+                    "Waiting for partitioned roll out to finish: {updated} out of {} new pods have been updated...\n",
+                    replicas - partition
+                ), false));
+            }
+        }
+        return Ok((
+            format!("partitioned roll out complete: {updated} new pods have been updated...\n"),
+            true,
+        ));
+    }
+    let (current, update) = (
+        sts["status"]["currentRevision"].as_str().unwrap_or(""),
+        sts["status"]["updateRevision"].as_str().unwrap_or(""),
+    );
+    if update != current {
+        return Ok((format!(
+            "waiting for statefulset rolling update to complete {updated} pods at revision {update}...\n"
+        ), false));
+    }
+    Ok((
+        format!(
+            "statefulset rolling update complete {} pods at revision {current}...\n",
+            int("/status/currentReplicas")
+        ),
+        true,
+    ))
+}
+
 /// The status viewer for the object's kind: (message, done) or an error.
 fn status(obj: &Value, revision: Option<i64>) -> Result<(String, bool), String> {
-    if obj["kind"] == "DaemonSet" {
-        daemonset_status(obj)
-    } else {
-        deployment_status(obj, revision)
+    match obj["kind"].as_str() {
+        Some("DaemonSet") => daemonset_status(obj),
+        Some("StatefulSet") => statefulset_status(obj),
+        _ => deployment_status(obj, revision),
     }
 }
 

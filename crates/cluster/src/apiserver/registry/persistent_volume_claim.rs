@@ -1,0 +1,26 @@
+//! PersistentVolumeClaims (stored only: nothing provisions or binds volumes):
+//! upstream's defaults, `volumeMode: Filesystem` and the `Pending` phase.
+
+use k8s_openapi::api::core::v1::PersistentVolumeClaim;
+
+use super::{typed, Strategy};
+
+/// The strategy for `persistentvolumeclaims`.
+pub struct PersistentVolumeClaimStrategy;
+
+impl Strategy for PersistentVolumeClaimStrategy {
+    fn normalize(&self, obj: serde_json::Value) -> Result<serde_json::Value, String> {
+        typed::<PersistentVolumeClaim>(obj, |claim| {
+            claim
+                .spec
+                .get_or_insert_with(Default::default)
+                .volume_mode
+                .get_or_insert_with(|| "Filesystem".into());
+            claim
+                .status
+                .get_or_insert_with(Default::default)
+                .phase
+                .get_or_insert_with(|| "Pending".into());
+        })
+    }
+}

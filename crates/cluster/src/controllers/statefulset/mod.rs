@@ -1,0 +1,492 @@
+//! The StatefulSet controller, as upstream's: pods `<set>-0 … <set>-(n-1)` with
+//! stable hostnames and claims; `OrderedReady` creates them one at a time in
+//! order, each waiting for the one before to be Running and Ready, and removes
+//! surplus pods from the highest ordinal down; `Parallel` does both at once.
+//! Failed pods are replaced. `RollingUpdate` replaces pods from the highest
+//! ordinal down to the partition, one at a time; `OnDelete` waits for the user.
+//! History is kept as ControllerRevisions; status counts replicas, ready,
+//! available, current and updated pods with both revisions.
+//!
+//! Like the DaemonSet controller it watches only pods labelled
+//! `controller-revision-hash`.
+
+pub mod identity;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use k8s_openapi::api::apps::v1::{ControllerRevision, StatefulSet, StatefulSetStatus};
+use k8s_openapi::api::core::v1::{Pod, PodTemplateSpec};
+
+use super::history::History;
+use super::owners::{controller_of, controller_ref};
+use super::pod_state::{is_available, is_ready, is_terminating, phase};
+use super::template_hash::template_hash;
+use crate::api::Request;
+use crate::apiserver::watch::{EventType, WatchEvent, WatchId};
+use crate::client::informer::key_of;
+use crate::client::{Delta, Informer, ObjectRef, Recorder, WorkQueue};
+use crate::sim::{Component, Ctx};
+use identity::{claims_for, new_pod, ordinal_of, pod_name, REVISION_LABEL};
+
+/// The trace and event source name.
+pub const NAME: &str = "statefulset-controller";
+
+/// The label that carries a ControllerRevision's hash (upstream's `ControllerRevisionHashLabel`).
+pub const HASH_LABEL: &str = "controller.kubernetes.io/hash";
+
+/// Keeps each StatefulSet's numbered pods.
+pub struct StatefulSetController {
+    recorder: Recorder,
+    sets: Informer<StatefulSet>,
+    pods: Informer<Pod>,
+    revisions: Informer<ControllerRevision>,
+    queue: WorkQueue,
+    /// StatefulSet uid → its pods by ordinal.
+    by_controller: BTreeMap<String, BTreeMap<i32, Arc<Pod>>>,
+}
+
+impl Default for StatefulSetController {
+    fn default() -> Self {
+        StatefulSetController {
+            recorder: Recorder::new(NAME, None),
+            sets: Informer::new("/apis/apps/v1/statefulsets"),
+            pods: Informer::new("/api/v1/pods").with_query("labelSelector", REVISION_LABEL),
+            revisions: Informer::new("/apis/apps/v1/controllerrevisions"),
+            queue: WorkQueue::new(0),
+            by_controller: BTreeMap::new(),
+        }
+    }
+}
+
+fn set_path(key: &str) -> String {
+    let (namespace, name) = key.split_once('/').unwrap_or(("default", key));
+    format!("/apis/apps/v1/namespaces/{namespace}/statefulsets/{name}")
+}
+
+fn revision_of(pod: &Pod) -> &str {
+    pod.metadata
+        .labels
+        .as_ref()
+        .and_then(|l| l.get(REVISION_LABEL))
+        .map_or("", String::as_str)
+}
+
+fn running_and_ready(pod: &Pod) -> bool {
+    phase(pod) == "Running" && is_ready(pod)
+}
+
+/// A pod the StatefulSet owns, with its ordinal.
+fn owned_ordinal(pod: &Pod) -> Option<(String, i32)> {
+    let reference = controller_of(&pod.metadata)?;
+    if reference.kind != "StatefulSet" {
+        return None;
+    }
+    let ordinal = ordinal_of(&reference.name, pod.metadata.name.as_deref()?)?;
+    Some((reference.uid.clone(), ordinal))
+}
+
+/// What one sync does to the pods, in upstream's order.
+enum Action {
+    Create(i32),
+    Delete(Arc<Pod>),
+}
+
+impl StatefulSetController {
+    fn reindex(&mut self, old: Option<&Pod>, new: Option<Arc<Pod>>) {
+        if let Some((uid, ordinal)) = old.and_then(owned_ordinal) {
+            if let Some(pods) = self.by_controller.get_mut(&uid) {
+                pods.remove(&ordinal);
+                if pods.is_empty() {
+                    self.by_controller.remove(&uid);
+                }
+            }
+        }
+        if let Some(new) = new {
+            if let Some((uid, ordinal)) = owned_ordinal(&new) {
+                self.by_controller
+                    .entry(uid)
+                    .or_default()
+                    .insert(ordinal, new);
+            }
+        }
+    }
+
+    fn on_pod(&mut self, delta: Delta<Pod>, ctx: &mut Ctx) {
+        let current = match delta.kind {
+            EventType::Deleted => None,
+            _ => self.pods.get_shared(&delta.key),
+        };
+        self.reindex(delta.old.as_deref(), current.clone());
+        let Some(pod) = current.or(delta.old) else {
+            return;
+        };
+        if let Some(reference) = controller_of(&pod.metadata).filter(|r| r.kind == "StatefulSet") {
+            let key = format!(
+                "{}/{}",
+                pod.metadata.namespace.as_deref().unwrap_or(""),
+                reference.name
+            );
+            self.queue.add(&key, ctx);
+        }
+    }
+
+    /// The template of `revision` from the cached ControllerRevision, if any.
+    fn template_of(&self, namespace: &str, revision: &str) -> Option<PodTemplateSpec> {
+        let cached = self.revisions.get(&format!("{namespace}/{revision}"))?;
+        let mut template = cached.data.as_ref()?.0.pointer("/spec/template")?.clone();
+        template.as_object_mut()?.remove("$patch");
+        serde_json::from_value(template).ok()
+    }
+
+    /// Upstream's `updateStatefulSet`: the next actions, given the pods by ordinal.
+    fn plan(
+        set: &StatefulSet,
+        pods: &BTreeMap<i32, Arc<Pod>>,
+        update_revision: &str,
+    ) -> Vec<Action> {
+        let spec = set.spec.clone().unwrap_or_default();
+        let start = spec.ordinals.as_ref().and_then(|o| o.start).unwrap_or(0);
+        let replicas = spec.replicas.unwrap_or(1).max(0);
+        let monotonic = spec.pod_management_policy.as_deref() != Some("Parallel");
+        let mut actions = Vec::new();
+        for ordinal in start..start + replicas {
+            match pods.get(&ordinal) {
+                None => {
+                    actions.push(Action::Create(ordinal));
+                    if monotonic {
+                        return actions;
+                    }
+                }
+                Some(pod)
+                    if matches!(phase(pod), "Failed" | "Succeeded") && !is_terminating(pod) =>
+                {
+                    actions.push(Action::Delete(pod.clone()));
+                    if monotonic {
+                        return actions;
+                    }
+                }
+                Some(pod) if monotonic && (is_terminating(pod) || !running_and_ready(pod)) => {
+                    return actions;
+                }
+                Some(_) => {}
+            }
+        }
+        let condemned: Vec<&Arc<Pod>> = pods
+            .iter()
+            .rev()
+            .filter(|(o, _)| **o < start || **o >= start + replicas)
+            .map(|(_, p)| p)
+            .collect();
+        for pod in condemned {
+            if is_terminating(pod) {
+                if monotonic {
+                    return actions;
+                }
+                continue;
+            }
+            actions.push(Action::Delete(pod.clone()));
+            if monotonic {
+                return actions;
+            }
+        }
+        let strategy = spec.update_strategy.unwrap_or_default();
+        if strategy.type_.as_deref() == Some("OnDelete") || !actions.is_empty() {
+            return actions;
+        }
+        let partition = strategy
+            .rolling_update
+            .and_then(|r| r.partition)
+            .unwrap_or(0);
+        for ordinal in (start + partition.max(0)..start + replicas).rev() {
+            let Some(pod) = pods.get(&ordinal) else {
+                return actions;
+            };
+            if revision_of(pod) != update_revision && !is_terminating(pod) {
+                actions.push(Action::Delete(pod.clone()));
+                return actions;
+            }
+            if !running_and_ready(pod) {
+                return actions;
+            }
+        }
+        actions
+    }
+
+    fn create(
+        &mut self,
+        set: &StatefulSet,
+        ordinal: i32,
+        current: (&str, &PodTemplateSpec),
+        update: (&str, &PodTemplateSpec),
+        ctx: &mut Ctx,
+    ) {
+        let about = ObjectRef::of(set);
+        let set_name = set.metadata.name.as_deref().unwrap_or("");
+        let namespace = set.metadata.namespace.as_deref().unwrap_or("default");
+        let name = pod_name(set, ordinal);
+        for claim in claims_for(set, ordinal) {
+            let claim_name = claim["metadata"]["name"].as_str().unwrap_or("").to_string();
+            let response = ctx.call(Request::post(
+                format!("/api/v1/namespaces/{namespace}/persistentvolumeclaims"),
+                claim.to_string(),
+            ));
+            if response.status == 201 {
+                let message = format!(
+                    "create Claim {claim_name} Pod {name} in StatefulSet {set_name} success"
+                );
+                self.recorder
+                    .event(ctx, &about, "Normal", "SuccessfulCreate", &message);
+            }
+        }
+        let spec = set.spec.clone().unwrap_or_default();
+        let start = spec.ordinals.as_ref().and_then(|o| o.start).unwrap_or(0);
+        let partition = spec
+            .update_strategy
+            .as_ref()
+            .and_then(|s| s.rolling_update.as_ref())
+            .and_then(|r| r.partition)
+            .unwrap_or(0);
+        let rolling = spec
+            .update_strategy
+            .as_ref()
+            .and_then(|s| s.type_.as_deref())
+            != Some("OnDelete");
+        let (revision, template) = if rolling && ordinal < start + partition {
+            current
+        } else {
+            update
+        };
+        let owner = controller_ref("apps/v1", "StatefulSet", &set.metadata);
+        let body = new_pod(set, template, revision, ordinal, &owner);
+        let response = ctx.call(Request::post(
+            format!("/api/v1/namespaces/{namespace}/pods"),
+            body.to_string(),
+        ));
+        if response.status == 201 {
+            let message = format!("create Pod {name} in StatefulSet {set_name} successful");
+            self.recorder
+                .event(ctx, &about, "Normal", "SuccessfulCreate", &message);
+        } else if response.status != 409 {
+            let message = format!(
+                "create Pod {name} in StatefulSet {set_name} failed error: {}",
+                response.status_message()
+            );
+            self.recorder
+                .event(ctx, &about, "Warning", "FailedCreate", &message);
+        }
+    }
+
+    fn delete(&mut self, set: &StatefulSet, pod: &Pod, ctx: &mut Ctx) {
+        let about = ObjectRef::of(set);
+        let set_name = set.metadata.name.as_deref().unwrap_or("");
+        let name = pod.metadata.name.as_deref().unwrap_or("");
+        let response = ctx.call(Request::delete(crate::client::pod_path(&key_of(
+            &pod.metadata,
+        ))));
+        let (event_type, reason, message) = match response.status {
+            200 | 202 => (
+                "Normal",
+                "SuccessfulDelete",
+                format!("delete Pod {name} in StatefulSet {set_name} successful"),
+            ),
+            404 => return,
+            _ => (
+                "Warning",
+                "FailedDelete",
+                format!(
+                    "delete Pod {name} in StatefulSet {set_name} failed error: {}",
+                    response.status_message()
+                ),
+            ),
+        };
+        self.recorder
+            .event(ctx, &about, event_type, reason, &message);
+    }
+
+    fn sync(&mut self, key: &str, ctx: &mut Ctx) {
+        let Some(set) = self.sets.get(key).cloned() else {
+            return;
+        };
+        if set.metadata.deletion_timestamp.is_some() {
+            return;
+        }
+        let spec = set.spec.clone().unwrap_or_default();
+        let namespace = set.metadata.namespace.clone().unwrap_or_default();
+        let uid = set.metadata.uid.clone().unwrap_or_default();
+        // Upstream hashes StatefulSet revisions with the collision count, 0 when unset.
+        let collision_count = Some(
+            set.status
+                .as_ref()
+                .and_then(|s| s.collision_count)
+                .unwrap_or(0),
+        );
+        let hash = template_hash(&spec.template, collision_count);
+        let pods = self.by_controller.get(&uid).cloned().unwrap_or_default();
+        let live: BTreeSet<String> = pods.values().map(|p| revision_of(p).to_string()).collect();
+        let history = History {
+            owner: &set.metadata,
+            owner_kind: "StatefulSet",
+            template: &spec.template,
+            hash: &hash,
+            hash_label: HASH_LABEL,
+            annotations: None,
+            limit: spec.revision_history_limit.unwrap_or(10).max(0) as usize,
+        };
+        history.sync(self.revisions.in_namespace(&namespace), &live, ctx);
+        let update_revision = history.revision_name();
+        let current_revision = set
+            .status
+            .as_ref()
+            .and_then(|s| s.current_revision.clone())
+            .filter(|r| !r.is_empty())
+            .unwrap_or_else(|| update_revision.clone());
+        let current_template = self
+            .template_of(&namespace, &current_revision)
+            .unwrap_or_else(|| spec.template.clone());
+        for action in Self::plan(&set, &pods, &update_revision) {
+            match action {
+                Action::Create(ordinal) => self.create(
+                    &set,
+                    ordinal,
+                    (&current_revision, &current_template),
+                    (&update_revision, &spec.template),
+                    ctx,
+                ),
+                Action::Delete(pod) => self.delete(&set, &pod, ctx),
+            }
+        }
+        let status = status_of(
+            &set,
+            &pods,
+            &current_revision,
+            &update_revision,
+            ctx.unix_millis(),
+        );
+        let min_ready = spec.min_ready_seconds.unwrap_or(0);
+        if min_ready > 0 && status.ready_replicas != status.available_replicas {
+            self.queue.add_after(key, min_ready as u64 * 1000, ctx);
+        }
+        update_status(key, set, status, ctx);
+    }
+}
+
+/// Upstream's status counters, with the rolling update completed when every
+/// pod runs the update revision and is ready.
+fn status_of(
+    set: &StatefulSet,
+    pods: &BTreeMap<i32, Arc<Pod>>,
+    current_revision: &str,
+    update_revision: &str,
+    now_ms: i64,
+) -> StatefulSetStatus {
+    let min_ready = set
+        .spec
+        .as_ref()
+        .and_then(|s| s.min_ready_seconds)
+        .unwrap_or(0);
+    let mut status = StatefulSetStatus {
+        collision_count: Some(
+            set.status
+                .as_ref()
+                .and_then(|s| s.collision_count)
+                .unwrap_or(0),
+        ),
+        conditions: set.status.as_ref().and_then(|s| s.conditions.clone()),
+        observed_generation: set.metadata.generation,
+        current_revision: Some(current_revision.to_string()),
+        update_revision: Some(update_revision.to_string()),
+        ..Default::default()
+    };
+    let (mut ready, mut available, mut current, mut updated) = (0, 0, 0, 0);
+    for pod in pods.values() {
+        status.replicas += 1;
+        if running_and_ready(pod) {
+            ready += 1;
+            if is_available(pod, min_ready, now_ms) {
+                available += 1;
+            }
+        }
+        if !is_terminating(pod) {
+            if revision_of(pod) == current_revision {
+                current += 1;
+            }
+            if revision_of(pod) == update_revision {
+                updated += 1;
+            }
+        }
+    }
+    let rolling = set
+        .spec
+        .as_ref()
+        .and_then(|s| s.update_strategy.as_ref())
+        .and_then(|s| s.type_.as_deref())
+        != Some("OnDelete");
+    if rolling && updated == status.replicas && ready == status.replicas {
+        current = updated;
+        status.current_revision = status.update_revision.clone();
+    }
+    let nonzero = |n: i32| (n != 0).then_some(n);
+    status.ready_replicas = nonzero(ready);
+    status.available_replicas = nonzero(available);
+    status.current_replicas = nonzero(current);
+    status.updated_replicas = nonzero(updated);
+    status
+}
+
+/// Writes the status if it changed, re-reading once on a conflict.
+fn update_status(key: &str, mut set: StatefulSet, status: StatefulSetStatus, ctx: &mut Ctx) {
+    if set.status.as_ref() == Some(&status) {
+        return;
+    }
+    let path = format!("{}/status", set_path(key));
+    for _ in 0..2 {
+        set.status = Some(status.clone());
+        let body = serde_json::to_string(&set).unwrap_or_default();
+        let response = ctx.call(Request::put(path.clone(), body));
+        if response.status != 409 {
+            return;
+        }
+        let fresh = ctx.call(Request::get(set_path(key)));
+        match serde_json::from_str::<StatefulSet>(fresh.body_text()) {
+            Ok(latest) if fresh.status == 200 => set = latest,
+            _ => return,
+        }
+    }
+}
+
+impl Component for StatefulSetController {
+    fn name(&self) -> &str {
+        NAME
+    }
+
+    fn start(&mut self, ctx: &mut Ctx) {
+        self.revisions.start(ctx);
+        for delta in self.sets.start(ctx) {
+            self.queue.add(&delta.key, ctx);
+        }
+        for delta in self.pods.start(ctx) {
+            self.on_pod(delta, ctx);
+        }
+    }
+
+    fn on_event(&mut self, watch: WatchId, event: &WatchEvent, ctx: &mut Ctx) {
+        if self.sets.owns(watch) {
+            for delta in self.sets.handle(event, ctx) {
+                self.queue.add(&delta.key, ctx);
+            }
+        } else if self.pods.owns(watch) {
+            for delta in self.pods.handle(event, ctx) {
+                self.on_pod(delta, ctx);
+            }
+        } else if self.revisions.owns(watch) {
+            self.revisions.handle(event, ctx);
+        }
+    }
+
+    fn on_timer(&mut self, key: u64, ctx: &mut Ctx) {
+        for item in self.queue.on_timer(key, ctx) {
+            self.sync(&item, ctx);
+        }
+    }
+}
