@@ -3,26 +3,48 @@
 //! `sleep 30`, `echo hi`, `exit 1`, `true`, `false` and small `sh -c` scripts
 //! (`;`, `&&`, `||`, `while true; do ...; done`) print, wait and exit as a shell
 //! would; a base image with no command (busybox, alpine, ubuntu) exits at once.
-//! What it prints, and when, is its log.
+//! What it prints, and when, is its log; the files it touches and removes are
+//! what exec probes (`cat /tmp/healthy`) see.
 
 use k8s_openapi::api::core::v1::Container;
 
-/// What a container prints: each line with the milliseconds after its start
-/// when it is written; a `while true` loop repeats its pass's lines forever.
+/// What a container does that others can see: each line it prints and each
+/// file it creates (`true`) or removes (`false`), with the milliseconds after
+/// its start when it does so; a `while true` loop repeats its pass forever.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Output {
     pub lines: Vec<(u64, String)>,
-    /// The length of one pass of a loop that never ends, after which `lines` repeat.
+    pub files: Vec<(u64, String, bool)>,
+    /// The length of one pass of a loop that never ends, after which it all repeats.
     pub repeat_every_ms: Option<u64>,
 }
 
 impl Output {
-    /// The output of a loop whose one pass printed `pass` and took `period_ms`.
+    /// The output of a loop whose one pass did `pass` and took `period_ms`.
     fn repeating(pass: Output, period_ms: u64) -> Output {
         Output {
-            lines: pass.lines,
             // A loop without a sleep still takes time; one pass per millisecond bounds the log.
             repeat_every_ms: Some(period_ms.max(1)),
+            ..pass
+        }
+    }
+
+    /// Whether the file at `path` exists `elapsed_ms` after the start.
+    pub fn file_exists(&self, path: &str, elapsed_ms: u64) -> bool {
+        let changes: Vec<(u64, bool)> = self
+            .files
+            .iter()
+            .filter(|(_, p, _)| p == path)
+            .map(|(at, _, exists)| (*at, *exists))
+            .collect();
+        let latest = |until: u64| changes.iter().rev().find(|(at, _)| *at <= until);
+        match self.repeat_every_ms {
+            None => latest(elapsed_ms).is_some_and(|(_, exists)| *exists),
+            Some(period) => match latest(elapsed_ms % period) {
+                Some((_, exists)) => *exists,
+                // Before this pass changed it, the file is as the previous pass left it.
+                None => elapsed_ms >= period && changes.last().is_some_and(|(_, e)| *e),
+            },
         }
     }
 }
@@ -62,6 +84,52 @@ fn image_name(image: &str) -> &str {
         _ => without_tag,
     };
     without_tag.rsplit('/').next().unwrap_or(without_tag)
+}
+
+/// Well-known server images and the port their default process listens on;
+/// `http` when it answers HTTP (and only `/` and `/index.html` exist).
+const SERVERS: &[(&str, i32, bool)] = &[
+    ("nginx", 80, true),
+    ("httpd", 80, true),
+    ("caddy", 80, true),
+    ("redis", 6379, false),
+    ("postgres", 5432, false),
+    ("mysql", 3306, false),
+    ("mariadb", 3306, false),
+    ("mongo", 27017, false),
+    ("memcached", 11211, false),
+    ("rabbitmq", 5672, false),
+];
+
+/// What answers on a port of a running container.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Listener {
+    /// Nothing: connections are refused.
+    Nothing,
+    /// A known web server with only its default pages.
+    WebServer,
+    /// Some server (any request succeeds as far as probes can tell).
+    Server,
+}
+
+/// What listens on `port` of `container`: a server image without a command
+/// listens on its well-known port, or (for other images) on any declared port.
+pub fn listener(container: &Container, port: i32) -> Listener {
+    let has_command = container.command.as_ref().is_some_and(|c| !c.is_empty())
+        || container.args.as_ref().is_some_and(|a| !a.is_empty());
+    if has_command {
+        return Listener::Nothing;
+    }
+    let image = image_name(container.image.as_deref().unwrap_or(""));
+    if BASE_IMAGES.contains(&image) {
+        return Listener::Nothing;
+    }
+    match SERVERS.iter().find(|(name, _, _)| *name == image) {
+        Some((_, known, true)) if *known == port => Listener::WebServer,
+        Some((_, known, false)) if *known == port => Listener::Server,
+        Some(_) => Listener::Nothing,
+        None => Listener::Server,
+    }
 }
 
 /// The behaviour of a container from its spec.
@@ -146,6 +214,15 @@ impl Run {
                 }
             },
             "exit" => Flow::Exit(args.first().and_then(|c| c.parse().ok()).unwrap_or(0)),
+            "touch" | "rm" => {
+                let exists = program == "touch";
+                for path in args.iter().filter(|a| !a.starts_with('-')) {
+                    self.output
+                        .files
+                        .push((self.elapsed_ms, path.to_string(), exists));
+                }
+                Flow::Continue(0)
+            }
             "true" | ":" => Flow::Continue(0),
             "false" => Flow::Continue(1),
             "tail" if args.contains(&"-f") => Flow::Forever,
@@ -307,7 +384,7 @@ mod tests {
     fn printed(lines: &[(u64, &str)]) -> Output {
         Output {
             lines: lines.iter().map(|(at, s)| (*at, s.to_string())).collect(),
-            repeat_every_ms: None,
+            ..Output::default()
         }
     }
 
@@ -376,6 +453,7 @@ mod tests {
             Behaviour::Serve {
                 output: Output {
                     lines: vec![(0, "tick".into())],
+                    files: Vec::new(),
                     repeat_every_ms: Some(1_000),
                 }
             }
@@ -384,5 +462,31 @@ mod tests {
             of(&container("busybox", &["/bin/sh", "-c"], &["exit 1"])),
             exit(0, 1, &[])
         );
+    }
+
+    #[test]
+    fn files_touched_and_removed_are_seen_when_they_are() {
+        let liveness = of(&container(
+            "busybox",
+            &["/bin/sh", "-c"],
+            &["touch /tmp/healthy; sleep 30; rm -f /tmp/healthy; sleep 600"],
+        ));
+        let out = liveness.output();
+        assert!(out.file_exists("/tmp/healthy", 0));
+        assert!(out.file_exists("/tmp/healthy", 29_999));
+        assert!(!out.file_exists("/tmp/healthy", 30_000));
+        assert!(!out.file_exists("/tmp/other", 0));
+        let flapping = of(&container(
+            "busybox",
+            &[
+                "sh",
+                "-c",
+                "while true; do touch /ok; sleep 5; rm /ok; sleep 5; done",
+            ],
+            &[],
+        ));
+        let out = flapping.output();
+        assert!(out.file_exists("/ok", 12_000));
+        assert!(!out.file_exists("/ok", 17_000));
     }
 }

@@ -25,6 +25,16 @@ pub struct ContainerRun {
     /// `lastState` (the previous termination, once there was one).
     pub last_state: Value,
     pub container_id: String,
+    /// The container as the pod spec declares it (its probes).
+    pub spec: Container,
+    /// When the current run started, in virtual milliseconds.
+    pub started_ms: u64,
+    /// The readiness probe's verdict (true without a readiness probe).
+    pub ready: bool,
+    /// Whether the startup probe has succeeded (true without one).
+    pub started: bool,
+    /// Consecutive (successes, failures) of the startup, liveness and readiness probes.
+    pub probe_streaks: [(i32, i32); 3],
 }
 
 impl ContainerRun {
@@ -38,12 +48,30 @@ impl ContainerRun {
             state: json!({"waiting": {"reason": "ContainerCreating"}}),
             last_state: json!({}),
             container_id: String::new(),
+            spec: container.clone(),
+            started_ms: 0,
+            ready: false,
+            started: false,
+            probe_streaks: [(0, 0); 3],
         }
+    }
+
+    /// A new run began at `now_ms`: probes start over.
+    pub fn begin_probing(&mut self, now_ms: u64) {
+        self.started_ms = now_ms;
+        self.ready = self.spec.readiness_probe.is_none();
+        self.started = self.spec.startup_probe.is_none();
+        self.probe_streaks = [(0, 0); 3];
     }
 
     /// Whether the container runs now.
     pub fn is_running(&self) -> bool {
         self.state.get("running").is_some()
+    }
+
+    /// Whether the container counts as ready: running, started and passing readiness.
+    pub fn is_ready(&self) -> bool {
+        self.is_running() && self.started && self.ready
     }
 
     /// The exit code of a terminated container that will not run again.
@@ -101,11 +129,11 @@ impl ContainerRun {
             "name": self.name,
             "state": self.state,
             "lastState": self.last_state,
-            "ready": running,
+            "ready": self.is_ready(),
             "restartCount": self.restarts,
             "image": if self.container_id.is_empty() { self.image.clone() } else { images::qualified(&self.image) },
             "imageID": if self.container_id.is_empty() { String::new() } else { images::image_id(&self.image) },
-            "started": running,
+            "started": running && self.started,
         });
         if !self.container_id.is_empty() {
             status["containerID"] = json!(self.container_id);

@@ -204,6 +204,7 @@ mod tests {
     fn output(lines: &[(u64, &str)], repeat: Option<u64>) -> Output {
         Output {
             lines: lines.iter().map(|(at, t)| (*at, t.to_string())).collect(),
+            files: Vec::new(),
             repeat_every_ms: repeat,
         }
     }

@@ -8,6 +8,7 @@ pub mod images;
 pub mod logs;
 pub mod node_config;
 pub mod pods;
+pub mod probes;
 
 use k8s_openapi::api::core::v1::Pod;
 use serde_json::{json, Value};

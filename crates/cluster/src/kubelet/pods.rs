@@ -12,6 +12,7 @@ use serde_json::{json, Value};
 use super::behaviour::Behaviour;
 use super::containers::{self, back_off_ms, restarts_after, ContainerRun};
 use super::images;
+use super::probes::{self, ProbeKind};
 use crate::api::Request;
 use crate::client::{pod_path, ObjectRef, Recorder};
 use crate::sim::Ctx;
@@ -45,6 +46,14 @@ enum Step {
         key: String,
         uid: String,
         index: usize,
+    },
+    /// Time for a container's probe (in its run `generation`).
+    Probe {
+        key: String,
+        uid: String,
+        index: usize,
+        generation: i32,
+        kind: ProbeKind,
     },
 }
 
@@ -333,8 +342,138 @@ impl PodWorkers {
                 };
                 self.restart(&key, &pod, index, ctx, recorder);
             }
+            Step::Probe {
+                key,
+                uid,
+                index,
+                generation,
+                kind,
+            } => {
+                let Some(pod) = self.live_pod(&key, &uid, pods) else {
+                    return true;
+                };
+                self.probe(&key, &pod, index, generation, kind, ctx, recorder);
+            }
         }
         true
+    }
+
+    /// Schedules the next `kind` probe of container `index`: its initial delay
+    /// after the start, then every period.
+    fn schedule_probe(&mut self, key: &str, index: usize, kind: ProbeKind, ctx: &mut Ctx) {
+        let Some(record) = self.pods.get(key) else {
+            return;
+        };
+        let run = &record.runs[index];
+        let Some(probe) = kind.of(&run.spec) else {
+            return;
+        };
+        let now = ctx.now().millis();
+        let first = run.started_ms + probe.initial_delay_seconds.unwrap_or(0).max(0) as u64 * 1000;
+        let period = probe.period_seconds.unwrap_or(10).max(1) as u64 * 1000;
+        let delay = if now < first { first - now } else { period };
+        let step = Step::Probe {
+            key: key.into(),
+            uid: record.uid.clone(),
+            index,
+            generation: run.restarts,
+            kind,
+        };
+        self.schedule(ctx, delay.max(1), step);
+    }
+
+    /// Runs one probe and acts on its verdict: readiness flips, failed startup or
+    /// liveness probes restart the container.
+    #[allow(clippy::too_many_arguments)]
+    fn probe(
+        &mut self,
+        key: &str,
+        pod: &Pod,
+        index: usize,
+        generation: i32,
+        kind: ProbeKind,
+        ctx: &mut Ctx,
+        recorder: &mut Recorder,
+    ) {
+        let now = ctx.now().millis();
+        let Some(record) = self.pods.get_mut(key) else {
+            return;
+        };
+        let ip = record.ip.clone();
+        let run = &mut record.runs[index];
+        if run.restarts != generation || !run.is_running() {
+            return;
+        }
+        let Some(probe) = kind.of(&run.spec).cloned() else {
+            return;
+        };
+        let verdict = probes::check(
+            &probe,
+            &run.spec,
+            &run.behaviour,
+            now.saturating_sub(run.started_ms),
+            &ip,
+        );
+        let slot = kind as usize;
+        let streak = &mut run.probe_streaks[slot];
+        *streak = match verdict {
+            Ok(()) => (streak.0 + 1, 0),
+            Err(_) => (0, streak.1 + 1),
+        };
+        let (successes, failures) = *streak;
+        let name = run.name.clone();
+        let about = container_ref(pod, &name);
+        if let Err(output) = &verdict {
+            recorder.event(
+                ctx,
+                &about,
+                "Warning",
+                "Unhealthy",
+                &format!("{} probe failed: {output}", kind.title()),
+            );
+        }
+        let success_threshold = probe.success_threshold.unwrap_or(1).max(1);
+        let failure_threshold = probe.failure_threshold.unwrap_or(3).max(1);
+        let run = &mut self.pods.get_mut(key).expect("checked").runs[index];
+        match kind {
+            ProbeKind::Startup if successes >= success_threshold => {
+                run.started = true;
+                self.schedule_probe(key, index, ProbeKind::Liveness, ctx);
+                self.schedule_probe(key, index, ProbeKind::Readiness, ctx);
+                self.report(key, pod, ctx);
+                return;
+            }
+            ProbeKind::Startup | ProbeKind::Liveness if failures >= failure_threshold => {
+                let what = if kind == ProbeKind::Startup {
+                    "startup"
+                } else {
+                    "liveness"
+                };
+                recorder.event(
+                    ctx,
+                    &about,
+                    "Normal",
+                    "Killing",
+                    &format!("Container {name} failed {what} probe, will be restarted"),
+                );
+                // The kill ends the process with SIGKILL once the grace period is over.
+                self.terminated(key, pod, index, 137, ctx, recorder);
+                return;
+            }
+            ProbeKind::Readiness => {
+                let was = run.ready;
+                if successes >= success_threshold {
+                    run.ready = true;
+                } else if failures >= failure_threshold {
+                    run.ready = false;
+                }
+                if run.ready != was {
+                    self.report(key, pod, ctx);
+                }
+            }
+            _ => {}
+        }
+        self.schedule_probe(key, index, kind, ctx);
     }
 
     /// The pod under `key` if it is still the one with `uid` and not stopping.
@@ -394,6 +533,8 @@ impl PodWorkers {
         } else {
             run.restart(&now, id);
         }
+        run.begin_probing(ctx.now().millis());
+        let startup = run.spec.startup_probe.is_some();
         if let Behaviour::Exit { after_ms, .. } = run.behaviour {
             let step = Step::Exit {
                 key: key.into(),
@@ -403,15 +544,43 @@ impl PodWorkers {
             };
             self.schedule(ctx, after_ms.max(1), step);
         }
+        if startup {
+            self.schedule_probe(key, index, ProbeKind::Startup, ctx);
+        } else {
+            self.schedule_probe(key, index, ProbeKind::Liveness, ctx);
+            self.schedule_probe(key, index, ProbeKind::Readiness, ctx);
+        }
     }
 
-    /// Container `index` ended: record it, then restart (at once or after back-off) or not.
+    /// Container `index`'s process ended on its own (in run `generation`).
     fn exited(
         &mut self,
         key: &str,
         pod: &Pod,
         index: usize,
         generation: i32,
+        ctx: &mut Ctx,
+        recorder: &mut Recorder,
+    ) {
+        let Some(run) = self.pods.get(key).map(|r| &r.runs[index]) else {
+            return;
+        };
+        if run.restarts != generation || !run.is_running() {
+            return;
+        }
+        if let Behaviour::Exit { code, .. } = run.behaviour {
+            self.terminated(key, pod, index, code, ctx, recorder);
+        }
+    }
+
+    /// Container `index` ended with `code`: record it, then restart (at once or
+    /// after back-off) or not, as the restart policy says.
+    fn terminated(
+        &mut self,
+        key: &str,
+        pod: &Pod,
+        index: usize,
+        code: i32,
         ctx: &mut Ctx,
         recorder: &mut Recorder,
     ) {
@@ -427,13 +596,6 @@ impl PodWorkers {
             pod.metadata.namespace.as_deref().unwrap_or("")
         );
         let run = &mut record.runs[index];
-        if run.restarts != generation || !run.is_running() {
-            return;
-        }
-        let code = match run.behaviour {
-            Behaviour::Exit { code, .. } => code,
-            Behaviour::Serve { .. } => return,
-        };
         run.terminate(code, &now);
         if restarts_after(&policy, code) {
             let delay = match back_off_ms(run.restarts) {
@@ -501,7 +663,7 @@ impl PodWorkers {
         let unready: Vec<&str> = record
             .runs
             .iter()
-            .filter(|r| !r.is_running())
+            .filter(|r| !r.is_ready())
             .map(|r| r.name.as_str())
             .collect();
         let previous = |kind: &str| {

@@ -5,6 +5,30 @@ use kubecraft_cluster::api::{Request, Response};
 use kubecraft_cluster::sim::World;
 use serde_json::{json, Value};
 
+/// Decodes `%XX` escapes in a query value.
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match (
+            bytes[i],
+            text.get(i + 1..i + 3)
+                .and_then(|h| u8::from_str_radix(h, 16).ok()),
+        ) {
+            (b'%', Some(byte)) => {
+                out.push(byte);
+                i += 3;
+            }
+            (byte, _) => {
+                out.push(byte);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 pub struct Cluster {
     pub world: World,
 }
@@ -29,8 +53,15 @@ impl Cluster {
         (response.status, response.body_json())
     }
 
+    /// GETs `path`, which may carry a query (`?labelSelector=app%3Dweb`).
     pub fn get(&mut self, path: &str) -> (u16, Value) {
-        self.json(Request::get(path))
+        let (path, query) = path.split_once('?').unwrap_or((path, ""));
+        let mut req = Request::get(path);
+        for pair in query.split('&').filter(|p| !p.is_empty()) {
+            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+            req = req.with_query(key, percent_decode(value));
+        }
+        self.json(req)
     }
 
     pub fn post(&mut self, path: &str, body: Value) -> (u16, Value) {

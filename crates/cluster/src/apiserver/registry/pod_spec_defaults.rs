@@ -1,7 +1,7 @@
 //! Upstream's `SetDefaults_PodSpec` and `SetDefaults_Container`, shared by pods and
 //! every pod template (Deployments, ReplicaSets, Jobs, ...).
 
-use k8s_openapi::api::core::v1::{Container, PodSpec};
+use k8s_openapi::api::core::v1::{Container, PodSpec, Probe};
 
 /// `Always` when the image has no tag or the tag is `latest` (and no digest), else `IfNotPresent`.
 pub fn default_pull_policy(image: &str) -> &'static str {
@@ -15,7 +15,31 @@ pub fn default_pull_policy(image: &str) -> &'static str {
     }
 }
 
+/// Upstream's `SetDefaults_Probe` and `SetDefaults_HTTPGetAction`.
+fn default_probe(probe: &mut Probe) {
+    probe.timeout_seconds.get_or_insert(1);
+    probe.period_seconds.get_or_insert(10);
+    probe.success_threshold.get_or_insert(1);
+    probe.failure_threshold.get_or_insert(3);
+    if let Some(http) = probe.http_get.as_mut() {
+        if http.path.as_deref().unwrap_or("").is_empty() {
+            http.path = Some("/".into());
+        }
+        http.scheme.get_or_insert_with(|| "HTTP".into());
+    }
+}
+
 fn default_container(c: &mut Container) {
+    for probe in [
+        &mut c.liveness_probe,
+        &mut c.readiness_probe,
+        &mut c.startup_probe,
+    ]
+    .into_iter()
+    .flatten()
+    {
+        default_probe(probe);
+    }
     if c.image_pull_policy.is_none() {
         let image = c.image.clone().unwrap_or_default();
         c.image_pull_policy = Some(default_pull_policy(&image).into());

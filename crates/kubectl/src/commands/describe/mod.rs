@@ -441,6 +441,15 @@ fn describe_container(w: &mut Writer, c: &Value, status: Option<&Value>, name_in
             }
         }
     }
+    for (field, title) in [
+        ("livenessProbe", "Liveness"),
+        ("readinessProbe", "Readiness"),
+        ("startupProbe", "Startup"),
+    ] {
+        if let Some(probe) = c.get(field) {
+            w.write(2, &format!("{title}:\t{}\n", describe_probe(probe)));
+        }
+    }
     let env = c["env"].as_array().cloned().unwrap_or_default();
     w.write(
         2,
@@ -504,6 +513,53 @@ fn describe_container(w: &mut Writer, c: &Value, status: Option<&Value>, name_in
             ),
         );
     }
+}
+
+/// Upstream's `DescribeProbe` (kubectl 1.35 wording).
+fn describe_probe(probe: &Value) -> String {
+    let int = |field: &str| probe[field].as_i64().unwrap_or(0);
+    let attrs = format!(
+        "delay={}s timeout={}s period={}s #success={} #failure={}",
+        int("initialDelaySeconds"),
+        int("timeoutSeconds"),
+        int("periodSeconds"),
+        int("successThreshold"),
+        int("failureThreshold")
+    );
+    let port = |p: &Value| p.as_str().map_or_else(|| p.to_string(), String::from);
+    if let Some(exec) = probe.get("exec") {
+        let command: Vec<&str> = exec["command"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .collect();
+        return format!("exec [{}] {attrs}", command.join(" "));
+    }
+    if let Some(http) = probe.get("httpGet") {
+        let scheme = text(http, "/scheme").to_lowercase();
+        let host = text(http, "/host");
+        return format!(
+            "http-get {scheme}://{host}:{}{} {attrs}",
+            port(&http["port"]),
+            text(http, "/path")
+        );
+    }
+    if let Some(tcp) = probe.get("tcpSocket") {
+        return format!(
+            "tcp-socket {}:{} {attrs}",
+            text(tcp, "/host"),
+            port(&tcp["port"])
+        );
+    }
+    if let Some(grpc) = probe.get("grpc") {
+        return format!(
+            "grpc <pod>:{} {} {attrs}",
+            grpc["port"],
+            text(grpc, "/service")
+        );
+    }
+    format!("unknown {attrs}")
 }
 
 fn tolerations(w: &mut Writer, title: &str, list: Option<&Value>) {
