@@ -1,6 +1,7 @@
 //! One container's life on the node as the kubelet tracks it — waiting,
 //! running, terminated, restarted after upstream's back-off — and what the pod's
-//! phase and readiness follow from its containers and `restartPolicy`.
+//! phase and readiness follow from its init containers, sidecars, containers
+//! and `restartPolicy`.
 
 use k8s_openapi::api::core::v1::Container;
 use serde_json::{json, Value};
@@ -14,9 +15,21 @@ pub const BACKOFF_INITIAL_MS: u64 = 10_000;
 /// The longest crash-loop back-off.
 pub const BACKOFF_MAX_MS: u64 = 300_000;
 
+/// What a container is to its pod.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// An init container: runs to completion, in order, before the containers.
+    Init,
+    /// An init container with `restartPolicy: Always`: starts in order and keeps running.
+    Sidecar,
+    /// One of `spec.containers`.
+    Main,
+}
+
 /// One container of a pod this kubelet runs.
 pub struct ContainerRun {
     pub name: String,
+    pub role: Role,
     pub image: String,
     pub behaviour: Behaviour,
     pub restarts: i32,
@@ -38,14 +51,16 @@ pub struct ContainerRun {
 }
 
 impl ContainerRun {
-    /// A container waiting to be created.
-    pub fn new(container: &Container) -> ContainerRun {
+    /// A container in `role` waiting to be created (`waiting` is its reason:
+    /// `ContainerCreating`, or `PodInitializing` while init containers run).
+    pub fn new(container: &Container, role: Role, waiting: &str) -> ContainerRun {
         ContainerRun {
             name: container.name.clone(),
+            role,
             image: container.image.clone().unwrap_or_default(),
             behaviour: behaviour::of(container),
             restarts: 0,
-            state: json!({"waiting": {"reason": "ContainerCreating"}}),
+            state: json!({"waiting": {"reason": waiting}}),
             last_state: json!({}),
             container_id: String::new(),
             spec: container.clone(),
@@ -67,6 +82,39 @@ impl ContainerRun {
     /// Whether the container runs now.
     pub fn is_running(&self) -> bool {
         self.state.get("running").is_some()
+    }
+
+    /// Whether it has never run yet (created with the pod, not yet started).
+    pub fn is_waiting_to_start(&self) -> bool {
+        matches!(
+            self.state
+                .pointer("/waiting/reason")
+                .and_then(Value::as_str),
+            Some("ContainerCreating" | "PodInitializing")
+        )
+    }
+
+    /// An init container that finished successfully.
+    pub fn is_completed_init(&self) -> bool {
+        self.role == Role::Init && self.terminated_code() == Some(0)
+    }
+
+    /// Where events about it point: `spec.containers{name}` or `spec.initContainers{name}`.
+    pub fn field_path(&self) -> String {
+        match self.role {
+            Role::Main => format!("spec.containers{{{}}}", self.name),
+            Role::Init | Role::Sidecar => format!("spec.initContainers{{{}}}", self.name),
+        }
+    }
+
+    /// Whether it runs again after exiting with `code` under the pod's `policy`:
+    /// sidecars always do, init containers only after a failure.
+    pub fn restarts_after(&self, policy: &str, code: i32) -> bool {
+        match self.role {
+            Role::Sidecar => true,
+            Role::Init => code != 0 && policy != "Never",
+            Role::Main => restarts_after(policy, code),
+        }
     }
 
     /// Whether the container counts as ready: running, started and passing readiness.
@@ -125,11 +173,15 @@ impl ContainerRun {
     /// The entry of `containerStatuses`.
     pub fn status(&self) -> Value {
         let running = self.is_running();
+        let ready = match self.role {
+            Role::Init => self.is_completed_init(),
+            Role::Sidecar | Role::Main => self.is_ready(),
+        };
         let mut status = json!({
             "name": self.name,
             "state": self.state,
             "lastState": self.last_state,
-            "ready": self.is_ready(),
+            "ready": ready,
             "restartCount": self.restarts,
             "image": if self.container_id.is_empty() { self.image.clone() } else { images::qualified(&self.image) },
             "imageID": if self.container_id.is_empty() { String::new() } else { images::image_id(&self.image) },
@@ -163,16 +215,33 @@ pub fn back_off_ms(restarts: i32) -> Option<u64> {
     ))
 }
 
-/// The pod phase its containers give under `policy`: Pending while any is being
-/// created, Succeeded or Failed once all have terminated for good, else Running.
-pub fn phase(runs: &[ContainerRun], policy: &str) -> &'static str {
-    let creating = runs
-        .iter()
-        .any(|r| r.state.pointer("/waiting/reason") == Some(&json!("ContainerCreating")));
-    if creating {
+/// Whether init has finished: every init container completed and every
+/// sidecar started (once true, a pod stays initialized).
+pub fn init_done(runs: &[ContainerRun]) -> bool {
+    runs.iter().all(|r| match r.role {
+        Role::Init => r.is_completed_init(),
+        Role::Sidecar => r.is_running() && r.started,
+        Role::Main => true,
+    })
+}
+
+/// The pod phase its containers give under `policy`: Failed when an init
+/// container failed for good, Pending until `initialized` and while creating,
+/// Succeeded or Failed once all containers have terminated for good, else Running.
+pub fn phase(runs: &[ContainerRun], policy: &str, initialized: bool) -> &'static str {
+    let init_failed = runs.iter().any(|r| {
+        r.role == Role::Init
+            && r.terminated_code()
+                .is_some_and(|c| !r.restarts_after(policy, c) && c != 0)
+    });
+    if init_failed {
+        return "Failed";
+    }
+    let main: Vec<&ContainerRun> = runs.iter().filter(|r| r.role == Role::Main).collect();
+    if !initialized || main.iter().any(|r| r.is_waiting_to_start()) {
         return "Pending";
     }
-    let codes: Option<Vec<i32>> = runs
+    let codes: Option<Vec<i32>> = main
         .iter()
         .map(|r| r.terminated_code().filter(|c| !restarts_after(policy, *c)))
         .collect();
@@ -220,8 +289,8 @@ mod tests {
             image: Some("busybox".into()),
             ..Default::default()
         };
-        let mut run = ContainerRun::new(&c);
-        let one = |run: &ContainerRun, policy| phase(std::slice::from_ref(run), policy);
+        let mut run = ContainerRun::new(&c, Role::Main, "ContainerCreating");
+        let one = |run: &ContainerRun, policy| phase(std::slice::from_ref(run), policy, true);
         assert_eq!(one(&run, "Never"), "Pending");
         run.start("t0", "containerd://1".into());
         assert_eq!(one(&run, "Never"), "Running");

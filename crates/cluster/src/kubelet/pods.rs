@@ -10,7 +10,7 @@ use k8s_openapi::api::core::v1::Pod;
 use serde_json::{json, Value};
 
 use super::behaviour::Behaviour;
-use super::containers::{self, back_off_ms, restarts_after, ContainerRun};
+use super::containers::{self, back_off_ms, init_done, ContainerRun, Role};
 use super::images;
 use super::probes::{self, ProbeKind};
 use crate::api::Request;
@@ -30,7 +30,7 @@ enum Step {
         key: String,
         uid: String,
         /// (container, image, pull milliseconds) for each image pulled.
-        pulls: Vec<(String, String, u64)>,
+        pulls: Vec<(ObjectRef, String, u64)>,
     },
     /// Containers exited after SIGTERM: report and remove the pod.
     Stop { key: String, uid: String },
@@ -63,7 +63,10 @@ struct PodRecord {
     ip: String,
     stopping: bool,
     restart_policy: String,
+    /// Init containers (and sidecars) first, then the containers.
     runs: Vec<ContainerRun>,
+    /// Whether init has finished (it stays finished).
+    initialized: bool,
 }
 
 /// All pods of one node.
@@ -80,8 +83,70 @@ pub struct PodWorkers {
 }
 
 /// The event reference to one container of `pod`.
-fn container_ref(pod: &Pod, container: &str) -> ObjectRef {
-    ObjectRef::of(pod).with_field_path(format!("spec.containers{{{container}}}"))
+fn container_ref(pod: &Pod, run: &ContainerRun) -> ObjectRef {
+    ObjectRef::of(pod).with_field_path(run.field_path())
+}
+
+/// The runs for a new pod: init containers (sidecars when they always restart), then containers.
+fn runs_for(pod: &Pod) -> Vec<ContainerRun> {
+    let Some(spec) = pod.spec.as_ref() else {
+        return Vec::new();
+    };
+    let inits = spec.init_containers.as_deref().unwrap_or_default();
+    let mut runs: Vec<ContainerRun> = inits
+        .iter()
+        .map(|c| {
+            let role = if c.restart_policy.as_deref() == Some("Always") {
+                Role::Sidecar
+            } else {
+                Role::Init
+            };
+            ContainerRun::new(c, role, "PodInitializing")
+        })
+        .collect();
+    let waiting = if inits.is_empty() {
+        "ContainerCreating"
+    } else {
+        "PodInitializing"
+    };
+    runs.extend(
+        spec.containers
+            .iter()
+            .map(|c| ContainerRun::new(c, Role::Main, waiting)),
+    );
+    runs
+}
+
+/// The `Initialized` condition: True, or False naming the init containers not done.
+fn initialized_condition(runs: &[ContainerRun], initialized: bool, at: &Value) -> Value {
+    let mut c = condition("Initialized", initialized, at);
+    if !initialized {
+        let pending: Vec<&str> = runs
+            .iter()
+            .filter(|r| {
+                r.role != Role::Main
+                    && !r.is_completed_init()
+                    && !(r.role == Role::Sidecar && r.is_running() && r.started)
+            })
+            .map(|r| r.name.as_str())
+            .collect();
+        c["reason"] = json!("ContainersNotInitialized");
+        c["message"] = json!(format!(
+            "containers with incomplete status: [{}]",
+            pending.join(" ")
+        ));
+    }
+    c
+}
+
+/// The `initContainerStatuses` and `containerStatuses` of the runs.
+fn statuses(runs: &[ContainerRun]) -> (Vec<Value>, Vec<Value>) {
+    let (init, main): (Vec<&ContainerRun>, Vec<&ContainerRun>) =
+        runs.iter().partition(|r| r.role != Role::Main);
+    (
+        init.iter().map(|r| r.status()).collect(),
+        main.iter().map(|r| r.status()).collect(),
+    )
 }
 
 /// A condition as the kubelet writes it.
@@ -161,14 +226,13 @@ impl PodWorkers {
             };
             if !record.stopping {
                 record.stopping = true;
-                let running: Vec<String> = record
+                let running: Vec<(ObjectRef, String)> = record
                     .runs
                     .iter()
                     .filter(|r| r.is_running())
-                    .map(|r| r.name.clone())
+                    .map(|r| (container_ref(pod, r), r.name.clone()))
                     .collect();
-                for name in running {
-                    let about = container_ref(pod, &name);
+                for (about, name) in running {
                     recorder.event(
                         ctx,
                         &about,
@@ -193,13 +257,48 @@ impl PodWorkers {
             return;
         }
         let ip = self.allocate_ip();
-        let runs: Vec<ContainerRun> = pod
-            .spec
+        let runs = runs_for(pod);
+        let initialized = init_done(&runs);
+        let now = json!(ctx.timestamp());
+        let names: Vec<&str> = runs
             .iter()
-            .flat_map(|s| &s.containers)
-            .map(ContainerRun::new)
+            .filter(|r| r.role != Role::Init)
+            .map(|r| r.name.as_str())
             .collect();
-        let containers: Vec<Value> = runs.iter().map(ContainerRun::status).collect();
+        let not_ready = format!("containers with unready status: [{}]", names.join(" "));
+        let mut ready = condition("Ready", false, &now);
+        ready["reason"] = json!("ContainersNotReady");
+        ready["message"] = json!(not_ready);
+        let mut containers_ready = condition("ContainersReady", false, &now);
+        containers_ready["reason"] = json!("ContainersNotReady");
+        containers_ready["message"] = json!(not_ready);
+        let (init_statuses, container_statuses) = statuses(&runs);
+        let mut status = json!({"status": {
+            "conditions": [
+                condition("PodReadyToStartContainers", false, &now),
+                initialized_condition(&runs, initialized, &now),
+                ready,
+                containers_ready,
+                scheduled_condition(pod, &ctx.timestamp()),
+            ],
+            "hostIP": self.host_ip,
+            "hostIPs": [{"ip": self.host_ip}],
+            "startTime": now,
+            "containerStatuses": container_statuses,
+        }});
+        if !init_statuses.is_empty() {
+            status["status"]["initContainerStatuses"] = json!(init_statuses);
+        }
+        let pull_order: Vec<(ObjectRef, String, bool)> = runs
+            .iter()
+            .map(|r| {
+                (
+                    container_ref(pod, r),
+                    r.image.clone(),
+                    r.spec.image_pull_policy.as_deref() == Some("Always"),
+                )
+            })
+            .collect();
         self.pods.insert(
             key.into(),
             PodRecord {
@@ -212,35 +311,9 @@ impl PodWorkers {
                     .and_then(|s| s.restart_policy.clone())
                     .unwrap_or_else(|| "Always".into()),
                 runs,
+                initialized,
             },
         );
-        let now = json!(ctx.timestamp());
-        let names: Vec<&str> = pod
-            .spec
-            .iter()
-            .flat_map(|s| &s.containers)
-            .map(|c| c.name.as_str())
-            .collect();
-        let not_ready = format!("containers with unready status: [{}]", names.join(" "));
-        let mut ready = condition("Ready", false, &now);
-        ready["reason"] = json!("ContainersNotReady");
-        ready["message"] = json!(not_ready);
-        let mut containers_ready = condition("ContainersReady", false, &now);
-        containers_ready["reason"] = json!("ContainersNotReady");
-        containers_ready["message"] = json!(not_ready);
-        let status = json!({"status": {
-            "conditions": [
-                condition("PodReadyToStartContainers", false, &now),
-                condition("Initialized", true, &now),
-                ready,
-                containers_ready,
-                scheduled_condition(pod, &ctx.timestamp()),
-            ],
-            "hostIP": self.host_ip,
-            "hostIPs": [{"ip": self.host_ip}],
-            "startTime": now,
-            "containerStatuses": containers,
-        }});
         ctx.call(Request::patch(
             format!("{}/status", pod_path(key)),
             "application/merge-patch+json",
@@ -249,10 +322,7 @@ impl PodWorkers {
         // Pull what the node lacks; the containers start when the slowest pull is done.
         let mut slowest = ctx.rng().between(50, 300);
         let mut pulls = Vec::new();
-        for c in pod.spec.iter().flat_map(|s| &s.containers) {
-            let image = c.image.clone().unwrap_or_default();
-            let about = container_ref(pod, &c.name);
-            let always = c.image_pull_policy.as_deref() == Some("Always");
+        for (about, image, always) in pull_order {
             if self.images.contains(&image) && !always {
                 recorder.event(
                     ctx,
@@ -272,7 +342,7 @@ impl PodWorkers {
             );
             let took = ctx.rng().between(PULL_MS.0, PULL_MS.1);
             slowest = slowest.max(took);
-            pulls.push((c.name.clone(), image.clone(), took));
+            pulls.push((about, image.clone(), took));
             self.images.insert(image);
         }
         let step = Step::Start {
@@ -303,8 +373,7 @@ impl PodWorkers {
                 if self.pods.get(&key).is_none_or(|r| r.stopping) {
                     return true;
                 }
-                for (container, image, took) in pulls {
-                    let about = container_ref(&pod, &container);
+                for (about, image, took) in pulls {
                     recorder.event(
                         ctx,
                         &about,
@@ -317,7 +386,7 @@ impl PodWorkers {
                         ),
                     );
                 }
-                self.start(&key, &pod, ctx, recorder);
+                self.advance(&key, &pod, ctx, recorder);
             }
             Step::Stop { key, uid } => {
                 if pods(&key).is_some_and(|p| p.metadata.uid.as_deref() == Some(&uid)) {
@@ -422,7 +491,7 @@ impl PodWorkers {
         };
         let (successes, failures) = *streak;
         let name = run.name.clone();
-        let about = container_ref(pod, &name);
+        let about = container_ref(pod, run);
         if let Err(output) = &verdict {
             recorder.event(
                 ctx,
@@ -440,7 +509,7 @@ impl PodWorkers {
                 run.started = true;
                 self.schedule_probe(key, index, ProbeKind::Liveness, ctx);
                 self.schedule_probe(key, index, ProbeKind::Readiness, ctx);
-                self.report(key, pod, ctx);
+                self.advance(key, pod, ctx, recorder);
                 return;
             }
             ProbeKind::Startup | ProbeKind::Liveness if failures >= failure_threshold => {
@@ -507,7 +576,7 @@ impl PodWorkers {
         };
         let uid = record.uid.clone();
         let run = &mut record.runs[index];
-        let about = container_ref(pod, &run.name);
+        let about = container_ref(pod, run);
         recorder.event(
             ctx,
             &about,
@@ -524,11 +593,7 @@ impl PodWorkers {
         );
         let id = Self::container_id(key, &run.name, ctx);
         let now = ctx.timestamp();
-        if run
-            .state
-            .get("waiting")
-            .is_some_and(|w| w["reason"] == "ContainerCreating")
-        {
+        if run.is_waiting_to_start() {
             run.start(&now, id);
         } else {
             run.restart(&now, id);
@@ -597,7 +662,7 @@ impl PodWorkers {
         );
         let run = &mut record.runs[index];
         run.terminate(code, &now);
-        if restarts_after(&policy, code) {
+        if run.restarts_after(&policy, code) {
             let delay = match back_off_ms(run.restarts) {
                 Some(delay) => {
                     let seconds = delay / 1000;
@@ -606,7 +671,7 @@ impl PodWorkers {
                         "back-off {}s restarting failed container={name} pod={pod_name}",
                         seconds
                     ));
-                    let about = container_ref(pod, &name);
+                    let about = container_ref(pod, run);
                     recorder.event(
                         ctx,
                         &about,
@@ -624,6 +689,9 @@ impl PodWorkers {
                 index,
             };
             self.schedule(ctx, delay, step);
+        } else if run.is_completed_init() {
+            self.advance(key, pod, ctx, recorder);
+            return;
         }
         self.report(key, pod, ctx);
     }
@@ -640,7 +708,7 @@ impl PodWorkers {
         let Some(run) = self.pods.get(key).and_then(|r| r.runs.get(index)) else {
             return;
         };
-        let about = container_ref(pod, &run.name);
+        let about = container_ref(pod, run);
         recorder.event(
             ctx,
             &about,
@@ -658,12 +726,12 @@ impl PodWorkers {
             return;
         };
         let now = ctx.timestamp();
-        let phase = containers::phase(&record.runs, &record.restart_policy);
+        let phase = containers::phase(&record.runs, &record.restart_policy, record.initialized);
         let terminal = matches!(phase, "Succeeded" | "Failed");
         let unready: Vec<&str> = record
             .runs
             .iter()
-            .filter(|r| !r.is_ready())
+            .filter(|r| r.role != Role::Init && !r.is_ready())
             .map(|r| r.name.as_str())
             .collect();
         let previous = |kind: &str| {
@@ -697,21 +765,25 @@ impl PodWorkers {
                 }
             }
         }
-        let status = json!({"status": {
+        let initialized = stamped("Initialized", record.initialized);
+        let initialized_at = initialized["lastTransitionTime"].clone();
+        let (init_statuses, container_statuses) = statuses(&record.runs);
+        let mut status = json!({"status": {
             "phase": phase,
             "conditions": [
                 stamped("PodReadyToStartContainers", !terminal),
-                condition("Initialized", true, &previous("Initialized")
-                    .and_then(|c| c.last_transition_time)
-                    .map_or_else(|| json!(now), |t| json!(t))),
+                initialized_condition(&record.runs, record.initialized, &initialized_at),
                 ready,
                 containers_ready,
                 scheduled_condition(pod, &now),
             ],
             "podIP": record.ip,
             "podIPs": [{"ip": record.ip}],
-            "containerStatuses": record.runs.iter().map(ContainerRun::status).collect::<Vec<_>>(),
+            "containerStatuses": container_statuses,
         }});
+        if !init_statuses.is_empty() {
+            status["status"]["initContainerStatuses"] = json!(init_statuses);
+        }
         ctx.call(Request::patch(
             format!("{}/status", pod_path(key)),
             "application/merge-patch+json",
@@ -719,10 +791,43 @@ impl PodWorkers {
         ));
     }
 
-    fn start(&mut self, key: &str, pod: &Pod, ctx: &mut Ctx, recorder: &mut Recorder) {
-        let count = self.pods.get(key).map_or(0, |r| r.runs.len());
-        for index in 0..count {
+    /// Moves the pod on: the next init container (or sidecar) in order once the
+    /// ones before it are done (or started), then every container; reports.
+    fn advance(&mut self, key: &str, pod: &Pod, ctx: &mut Ctx, recorder: &mut Recorder) {
+        loop {
+            let Some(record) = self.pods.get_mut(key) else {
+                return;
+            };
+            let next = record.runs.iter().position(|r| match r.role {
+                Role::Init => !r.is_completed_init(),
+                Role::Sidecar => !(r.is_running() && r.started),
+                Role::Main => false,
+            });
+            let Some(index) = next else {
+                record.initialized = true;
+                let waiting: Vec<usize> = record
+                    .runs
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, r)| r.role == Role::Main && r.is_waiting_to_start())
+                    .map(|(i, _)| i)
+                    .collect();
+                for index in waiting {
+                    self.run_container(key, pod, index, ctx, recorder);
+                }
+                break;
+            };
+            if !record.runs[index].is_waiting_to_start() {
+                break; // running, or backing off: its exit or probe moves things on
+            }
             self.run_container(key, pod, index, ctx, recorder);
+            let started_sidecar = self.pods.get(key).is_some_and(|r| {
+                let run = &r.runs[index];
+                run.role == Role::Sidecar && run.is_running() && run.started
+            });
+            if !started_sidecar {
+                break;
+            }
         }
         self.report(key, pod, ctx);
     }
@@ -736,8 +841,11 @@ impl PodWorkers {
         for run in record.runs.iter_mut().filter(|r| r.is_running()) {
             run.terminate(0, &now);
         }
-        let statuses: Vec<Value> = record.runs.iter().map(ContainerRun::status).collect();
-        let status = json!({"status": {"containerStatuses": statuses}});
+        let (init_statuses, container_statuses) = statuses(&record.runs);
+        let mut status = json!({"status": {"containerStatuses": container_statuses}});
+        if !init_statuses.is_empty() {
+            status["status"]["initContainerStatuses"] = json!(init_statuses);
+        }
         ctx.call(Request::patch(
             format!("{}/status", pod_path(key)),
             "application/merge-patch+json",
