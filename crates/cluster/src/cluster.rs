@@ -8,7 +8,7 @@ use serde_json::Value;
 use crate::api::Request;
 use crate::controllers::{
     CronJobController, DaemonSetController, DeploymentController, DisruptionController,
-    EndpointSliceController, EndpointsController, GarbageCollector, JobController,
+    EndpointSliceController, EndpointsController, GarbageCollector, HpaController, JobController,
     NamespaceController, NodeLifecycleController, ReplicaSetController, StatefulSetController,
     TaintEvictionController,
 };
@@ -64,6 +64,7 @@ fn add_controllers(world: &mut World) {
     world.add_component(Box::new(DaemonSetController::default()));
     world.add_component(Box::new(StatefulSetController::default()));
     world.add_component(Box::new(DisruptionController::default()));
+    world.add_component(Box::new(HpaController::default()));
     world.add_component(Box::new(GarbageCollector::default()));
     world.add_component(Box::new(JobController::default()));
     world.add_component(Box::new(CronJobController::default()));

@@ -197,6 +197,16 @@ pub fn builtin_resources() -> Vec<ResourceInfo> {
             .status(),
         // events.k8s.io/v1
         def("events.k8s.io", "v1", "events", "Event", Namespaced).short(&["ev"]),
+        // metrics.k8s.io/v1beta1 (metrics-server's resource metrics API)
+        def("metrics.k8s.io", "v1beta1", "nodes", "NodeMetrics", Cluster).verbs(&["get", "list"]),
+        def(
+            "metrics.k8s.io",
+            "v1beta1",
+            "pods",
+            "PodMetrics",
+            Namespaced,
+        )
+        .verbs(&["get", "list"]),
         // autoscaling/v2
         def(
             "autoscaling",

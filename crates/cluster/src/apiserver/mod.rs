@@ -14,6 +14,7 @@ mod delete;
 mod discovery;
 mod event_view;
 mod fields;
+mod metrics;
 mod pod_log;
 mod read;
 pub mod registry;
@@ -304,6 +305,9 @@ impl ApiServer {
     ) -> Result<Response, StatusError> {
         if rr.group == "events.k8s.io" && rr.resource == "events" && rr.version == "v1" {
             return self.handle_event_view(req, rr, env);
+        }
+        if rr.group == metrics::GROUP && rr.version == "v1beta1" {
+            return self.handle_metrics(req, rr, env);
         }
         let resource = self
             .resource_id(&rr.group, &rr.version, &rr.resource)

@@ -9,6 +9,7 @@ pub mod logs;
 pub mod node_config;
 pub mod pods;
 pub mod probes;
+pub mod usage;
 
 use k8s_openapi::api::core::v1::Pod;
 use serde_json::{json, Value};

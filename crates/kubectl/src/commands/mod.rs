@@ -2,6 +2,7 @@
 
 mod api_resources;
 mod apply;
+mod autoscale;
 mod cluster_info;
 mod config;
 mod cordon;
@@ -24,6 +25,7 @@ mod set_image;
 mod taint;
 mod target;
 mod three_way;
+mod top;
 mod version;
 
 use crate::output::Output;
@@ -97,6 +99,8 @@ pub fn run(
         Some("uncordon") => return cordon::run(transport, &args[1..], false),
         Some("taint") => return taint::run(transport, &args[1..]),
         Some("drain") => return drain::run(transport, &args[1..]),
+        Some("top") => return top::run(kubectl, transport, &args[1..]),
+        Some("autoscale") => return autoscale::run(kubectl, transport, &args[1..]),
         Some("version") => return version::run(transport, &args[1..]),
         Some("cluster-info") => return cluster_info::run(kubectl, transport),
         Some("config") => return config::run(kubectl, &args[1..]),

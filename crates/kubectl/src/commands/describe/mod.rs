@@ -1,7 +1,7 @@
 //! `kubectl describe`: upstream's describers for pods, namespaces, config maps,
 //! secrets, services, (in `workloads.rs`) Deployments, ReplicaSets,
-//! DaemonSets and StatefulSets, (in `node.rs`) nodes and (in `disruption_budget.rs`)
-//! PodDisruptionBudgets, with their Events, laid out through Go's tabwriter as
+//! DaemonSets and StatefulSets, (in `node.rs`) nodes, (in `disruption_budget.rs`)
+//! PodDisruptionBudgets and (in `autoscaler.rs`) HorizontalPodAutoscalers, with their Events, laid out through Go's tabwriter as
 //! kubectl does.
 
 use kubecraft_cluster::api::labels::LabelSelector;
@@ -18,6 +18,7 @@ use crate::printers::tabwriter::format;
 use crate::transport::Transport;
 use crate::Kubectl;
 
+mod autoscaler;
 mod disruption_budget;
 mod node;
 mod workloads;
@@ -1043,6 +1044,11 @@ fn describe_one(
         ("apps", "replicasets") => Ok(workloads::describe_replicaset(transport, obj, now_ms)),
         ("apps", "daemonsets") => Ok(workloads::describe_daemonset(transport, obj, now_ms)),
         ("apps", "statefulsets") => Ok(workloads::describe_statefulset(transport, obj, now_ms)),
+        ("autoscaling", "horizontalpodautoscalers") => Ok(autoscaler::describe_autoscaler(
+            obj,
+            &events_for(transport, obj),
+            now_ms,
+        )),
         ("policy", "poddisruptionbudgets") => {
             let selector = match obj.pointer("/spec/selector") {
                 Some(s) => LabelSelector::from_json(s)

@@ -1,0 +1,165 @@
+//! Simulated resource usage, as a node's cAdvisor would measure it: every
+//! running container uses a little CPU and its image's resident memory, and
+//! request loops (`while true; do wget -q -O- http://web; done`, the HPA
+//! walkthrough's load generator) put CPU load on the Service they call, shared
+//! by its ready endpoints and capped by each container's CPU limit.
+//!
+//! Usage follows from the cluster's state alone (no stored samples), so it is
+//! deterministic and survives a reload.
+
+use k8s_openapi::api::core::v1::{Container, Pod};
+
+use crate::api::quantity::{milli_value, value};
+
+/// The CPU one request loop demands from the Service it calls, in millicores
+/// (with the walkthrough's php-apache, 200m requests and a 50% target, one loop
+/// settles at 7 replicas as the walkthrough does).
+pub const LOAD_PER_GENERATOR_MILLI: i64 = 650;
+
+/// What one container uses now.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Usage {
+    pub cpu_milli: i64,
+    pub memory_bytes: i64,
+}
+
+/// Resident memory of well-known images when idle, in MiB.
+const IMAGE_MEMORY_MIB: &[(&str, i64)] = &[
+    ("nginx", 3),
+    ("httpd", 7),
+    ("redis", 3),
+    ("postgres", 20),
+    ("mysql", 360),
+    ("mariadb", 90),
+    ("mongo", 80),
+    ("busybox", 1),
+    ("alpine", 1),
+    ("php-apache", 9),
+    ("hpa-example", 9),
+];
+
+fn image_name(image: &str) -> &str {
+    let without_tag = image.split('@').next().unwrap_or(image);
+    let without_tag = match without_tag.rsplit_once(':') {
+        Some((name, tag)) if !tag.contains('/') => name,
+        _ => without_tag,
+    };
+    without_tag.rsplit('/').next().unwrap_or(without_tag)
+}
+
+/// A small stable variation (0..spread) from a name, so pods do not all look alike.
+fn jitter(seed: &str, spread: i64) -> i64 {
+    let mut hash: u32 = 0x811c_9dc5;
+    for byte in seed.bytes() {
+        hash ^= u32::from(byte);
+        hash = hash.wrapping_mul(0x0100_0193);
+    }
+    i64::from(hash) % spread.max(1)
+}
+
+/// What a container uses with no load: 1–2 millicores and its image's memory.
+pub fn idle(pod_uid: &str, container: &Container) -> Usage {
+    let image = image_name(container.image.as_deref().unwrap_or(""));
+    let mib = IMAGE_MEMORY_MIB
+        .iter()
+        .find(|(name, _)| *name == image)
+        .map_or(4, |(_, mib)| *mib);
+    let seed = format!("{pod_uid}/{}", container.name);
+    Usage {
+        cpu_milli: 1 + jitter(&seed, 2),
+        memory_bytes: mib * 1024 * 1024 + jitter(&seed, 512) * 1024,
+    }
+}
+
+/// The container's CPU limit in millicores, if it has one.
+pub fn cpu_limit_milli(container: &Container) -> Option<i64> {
+    container
+        .resources
+        .as_ref()?
+        .limits
+        .as_ref()?
+        .get("cpu")
+        .and_then(|q| milli_value(&q.0))
+}
+
+/// The container's request of `resource` (`cpu` in millicores, `memory` in bytes).
+pub fn request(container: &Container, resource: &str) -> Option<i64> {
+    let quantity = container
+        .resources
+        .as_ref()?
+        .requests
+        .as_ref()?
+        .get(resource)?;
+    if resource == "cpu" {
+        milli_value(&quantity.0)
+    } else {
+        value(&quantity.0)
+    }
+}
+
+/// The host a running container calls in a loop with `wget` or `curl`, if it is a load generator.
+pub fn load_target(container: &Container) -> Option<String> {
+    let mut words: Vec<String> = container.command.clone().unwrap_or_default();
+    words.extend(container.args.clone().unwrap_or_default());
+    let script = words.join(" ");
+    let looping = script.contains("while ") || script.contains("for ");
+    let calls = script.contains("wget") || script.contains("curl");
+    if !looping || !calls {
+        return None;
+    }
+    let url = script.split_whitespace().find_map(|w| {
+        let w = w.trim_matches(|c| c == '"' || c == '\'' || c == ';');
+        w.strip_prefix("http://")
+            .or_else(|| w.strip_prefix("https://"))
+    })?;
+    let host = url.split(['/', ':']).next()?;
+    (!host.is_empty()).then(|| host.to_string())
+}
+
+/// The Service (namespace, name) a host names from `namespace`: `web`,
+/// `web.other`, `web.other.svc` or `web.other.svc.cluster.local`.
+pub fn service_of_host(host: &str, namespace: &str) -> (String, String) {
+    let mut parts = host.split('.');
+    let name = parts.next().unwrap_or("").to_string();
+    let ns = parts.next().unwrap_or(namespace).to_string();
+    (ns, name)
+}
+
+/// Whether the pod's containers run (the pod is Running and not being deleted).
+pub fn is_running(pod: &Pod) -> bool {
+    pod.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Running")
+        && pod.metadata.deletion_timestamp.is_none()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn container(spec: serde_json::Value) -> Container {
+        serde_json::from_value(spec).unwrap()
+    }
+
+    #[test]
+    fn the_walkthroughs_load_generator_targets_its_service() {
+        let generator = container(json!({"name": "load-generator", "image": "busybox:1.28",
+            "command": ["/bin/sh", "-c", "while sleep 0.01; do wget -q -O- http://php-apache; done"]}));
+        assert_eq!(load_target(&generator).as_deref(), Some("php-apache"));
+        let once =
+            container(json!({"name": "c", "image": "busybox", "command": ["wget", "http://web"]}));
+        assert_eq!(load_target(&once), None, "a single request is no load");
+        assert_eq!(
+            service_of_host("web.shop.svc.cluster.local", "default"),
+            ("shop".to_string(), "web".to_string())
+        );
+    }
+
+    #[test]
+    fn idle_usage_is_small_stable_and_by_image() {
+        let nginx = container(json!({"name": "web", "image": "nginx:1.27"}));
+        let a = idle("uid-1", &nginx);
+        assert_eq!(a, idle("uid-1", &nginx));
+        assert!((1..=2).contains(&a.cpu_milli));
+        assert!(a.memory_bytes >= 3 * 1024 * 1024 && a.memory_bytes < 4 * 1024 * 1024);
+    }
+}
