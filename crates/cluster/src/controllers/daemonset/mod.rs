@@ -6,7 +6,8 @@
 //!
 //! It watches only pods labelled `controller-revision-hash` (every pod a
 //! DaemonSet creates carries it), so it never decodes other workloads' pods;
-//! pods a user made by hand are not adopted.
+//! pods a user made by hand are not adopted. Pods, nodes and revisions are
+//! watched from the first DaemonSet on.
 
 pub mod placement;
 mod rolling;
@@ -50,6 +51,8 @@ pub struct DaemonSetController {
     pods: Informer<Pod>,
     nodes: Informer<Node>,
     revisions: Informer<ControllerRevision>,
+    /// Whether the pod, node and revision informers run (from the first DaemonSet on).
+    watching: bool,
     queue: WorkQueue,
     expectations: Expectations,
     /// DaemonSet uid → its pods, by key.
@@ -64,6 +67,7 @@ impl Default for DaemonSetController {
             pods: Informer::new("/api/v1/pods").with_query("labelSelector", REVISION_HASH_LABEL),
             nodes: Informer::new("/api/v1/nodes"),
             revisions: Informer::new("/apis/apps/v1/controllerrevisions"),
+            watching: false,
             queue: WorkQueue::new(QUEUE_TIMERS),
             expectations: Expectations::default(),
             by_controller: BTreeMap::new(),
@@ -156,6 +160,21 @@ impl DaemonSetController {
             _ => {}
         }
         self.queue.add(&ds_key, ctx);
+    }
+
+    /// Starts the pod, node and revision informers once a DaemonSet exists, so a
+    /// cluster without DaemonSets pays nothing for them.
+    fn ensure_watching(&mut self, ctx: &mut Ctx) {
+        if self.watching || self.sets.is_empty() {
+            return;
+        }
+        self.watching = true;
+        self.nodes.start(ctx);
+        self.revisions.start(ctx);
+        for delta in self.pods.start(ctx) {
+            self.on_pod(delta, ctx);
+        }
+        self.queue_all(ctx);
     }
 
     fn queue_all(&mut self, ctx: &mut Ctx) {
@@ -597,14 +616,10 @@ impl Component for DaemonSetController {
     }
 
     fn start(&mut self, ctx: &mut Ctx) {
-        self.nodes.start(ctx);
-        self.revisions.start(ctx);
         for delta in self.sets.start(ctx) {
             self.queue.add(&delta.key, ctx);
         }
-        for delta in self.pods.start(ctx) {
-            self.on_pod(delta, ctx);
-        }
+        self.ensure_watching(ctx);
     }
 
     fn on_event(&mut self, watch: WatchId, event: &WatchEvent, ctx: &mut Ctx) {
@@ -615,6 +630,7 @@ impl Component for DaemonSetController {
                 }
                 self.queue.add(&delta.key, ctx);
             }
+            self.ensure_watching(ctx);
         } else if self.pods.owns(watch) {
             for delta in self.pods.handle(event, ctx) {
                 self.on_pod(delta, ctx);

@@ -8,7 +8,7 @@
 //! available, current and updated pods with both revisions.
 //!
 //! Like the DaemonSet controller it watches only pods labelled
-//! `controller-revision-hash`.
+//! `controller-revision-hash`, and only from the first StatefulSet on.
 
 pub mod identity;
 
@@ -41,6 +41,8 @@ pub struct StatefulSetController {
     sets: Informer<StatefulSet>,
     pods: Informer<Pod>,
     revisions: Informer<ControllerRevision>,
+    /// Whether the pod and revision informers run (from the first StatefulSet on).
+    watching: bool,
     queue: WorkQueue,
     /// StatefulSet uid → its pods by ordinal.
     by_controller: BTreeMap<String, BTreeMap<i32, Arc<Pod>>>,
@@ -53,6 +55,7 @@ impl Default for StatefulSetController {
             sets: Informer::new("/apis/apps/v1/statefulsets"),
             pods: Informer::new("/api/v1/pods").with_query("labelSelector", REVISION_LABEL),
             revisions: Informer::new("/apis/apps/v1/controllerrevisions"),
+            watching: false,
             queue: WorkQueue::new(0),
             by_controller: BTreeMap::new(),
         }
@@ -127,6 +130,22 @@ impl StatefulSetController {
                 pod.metadata.namespace.as_deref().unwrap_or(""),
                 reference.name
             );
+            self.queue.add(&key, ctx);
+        }
+    }
+
+    /// Starts the pod and revision informers once a StatefulSet exists.
+    fn ensure_watching(&mut self, ctx: &mut Ctx) {
+        if self.watching || self.sets.is_empty() {
+            return;
+        }
+        self.watching = true;
+        self.revisions.start(ctx);
+        for delta in self.pods.start(ctx) {
+            self.on_pod(delta, ctx);
+        }
+        let keys: Vec<String> = self.sets.iter().map(|(k, _)| k.clone()).collect();
+        for key in keys {
             self.queue.add(&key, ctx);
         }
     }
@@ -461,13 +480,10 @@ impl Component for StatefulSetController {
     }
 
     fn start(&mut self, ctx: &mut Ctx) {
-        self.revisions.start(ctx);
         for delta in self.sets.start(ctx) {
             self.queue.add(&delta.key, ctx);
         }
-        for delta in self.pods.start(ctx) {
-            self.on_pod(delta, ctx);
-        }
+        self.ensure_watching(ctx);
     }
 
     fn on_event(&mut self, watch: WatchId, event: &WatchEvent, ctx: &mut Ctx) {
@@ -475,6 +491,7 @@ impl Component for StatefulSetController {
             for delta in self.sets.handle(event, ctx) {
                 self.queue.add(&delta.key, ctx);
             }
+            self.ensure_watching(ctx);
         } else if self.pods.owns(watch) {
             for delta in self.pods.handle(event, ctx) {
                 self.on_pod(delta, ctx);
