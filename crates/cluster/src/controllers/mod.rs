@@ -17,11 +17,13 @@ pub mod job;
 pub mod namespace;
 pub mod node_lifecycle;
 pub mod owners;
+pub mod pod_control;
 pub mod pod_ranking;
 pub mod pod_state;
 pub mod replicaset;
 pub mod service_endpoints;
 pub mod statefulset;
+pub mod status_writer;
 pub mod taint_eviction;
 pub mod template_hash;
 

@@ -14,8 +14,10 @@ use serde_json::json;
 
 use super::expectations::Expectations;
 use super::owners::{adopt, controller_of, controller_ref, is_controlled_by, release};
+use super::pod_control::{create_pod, delete_pod, Deleted};
 use super::pod_ranking::rank_for_deletion;
 use super::pod_state::{is_active, is_available, is_finished, is_ready, is_terminating};
+use super::status_writer::write_status;
 use crate::api::labels::LabelSelector;
 use crate::api::Request;
 use crate::apiserver::watch::{EventType, WatchEvent, WatchId};
@@ -331,20 +333,10 @@ impl ReplicaSetController {
                 let size = batch.min(remaining);
                 let mut failed = None;
                 for _ in 0..size {
-                    let response = ctx.call(Request::post(path.clone(), body.clone()));
-                    if response.status == 201 {
-                        let name = response.body_json()["metadata"]["name"]
-                            .as_str()
-                            .unwrap_or("")
-                            .to_string();
-                        let message = format!("Created pod: {name}");
-                        self.recorder
-                            .event(ctx, &about, "Normal", "SuccessfulCreate", &message);
-                    } else {
+                    if let Err(message) =
+                        create_pod(ctx, &mut self.recorder, &about, &path, body.clone())
+                    {
                         self.expectations.creation_observed(key);
-                        let message = format!("Error creating: {}", response.status_message());
-                        self.recorder
-                            .event(ctx, &about, "Warning", "FailedCreate", &message);
                         failed = Some(("FailedCreate".to_string(), message));
                     }
                 }
@@ -367,21 +359,12 @@ impl ReplicaSetController {
             let keys: Vec<String> = ranked.iter().map(|p| key_of(&p.metadata)).collect();
             self.expectations.expect_deletions(key, &keys, now_ms(ctx));
             let mut failure = None;
-            for (pod, pod_key) in ranked.iter().zip(&keys) {
-                let response = ctx.call(Request::delete(pod_path(pod_key)));
-                let name = pod.metadata.name.as_deref().unwrap_or("");
-                match response.status {
-                    200 | 202 => {
-                        let message = format!("Deleted pod: {name}");
-                        self.recorder
-                            .event(ctx, &about, "Normal", "SuccessfulDelete", &message);
-                    }
-                    404 => self.expectations.deletion_observed(key, pod_key),
-                    _ => {
+            for pod_key in &keys {
+                match delete_pod(ctx, &mut self.recorder, &about, pod_key) {
+                    Deleted::Yes => {}
+                    Deleted::Gone => self.expectations.deletion_observed(key, pod_key),
+                    Deleted::Failed(message) => {
                         self.expectations.deletion_observed(key, pod_key);
-                        let message = format!("Error deleting: {}", response.status_message());
-                        self.recorder
-                            .event(ctx, &about, "Warning", "FailedDelete", &message);
                         failure = Some(("FailedDelete".to_string(), message));
                     }
                 }
@@ -474,27 +457,17 @@ impl ReplicaSetController {
     fn update_status(
         &mut self,
         key: &str,
-        mut rs: ReplicaSet,
+        rs: ReplicaSet,
         status: ReplicaSetStatus,
         ctx: &mut Ctx,
     ) {
-        if rs.status.as_ref() == Some(&status) {
-            return;
-        }
-        let path = format!("{}/status", replicaset_path(key));
-        for _ in 0..2 {
-            rs.status = Some(status.clone());
-            let body = serde_json::to_string(&rs).unwrap_or_default();
-            let response = ctx.call(Request::put(path.clone(), body));
-            if response.status != 409 {
-                return;
-            }
-            let fresh = ctx.call(Request::get(replicaset_path(key)));
-            match serde_json::from_str::<ReplicaSet>(fresh.body_text()) {
-                Ok(latest) if fresh.status == 200 => rs = latest,
-                _ => return,
-            }
-        }
+        write_status(
+            ctx,
+            &replicaset_path(key),
+            rs,
+            |rs| rs.status.as_ref() == Some(&status),
+            |rs| rs.status = Some(status.clone()),
+        );
     }
 }
 

@@ -77,7 +77,7 @@ const BASE_IMAGES: &[&str] = &[
 ];
 
 /// The image's name without registry, path and tag: `docker.io/library/busybox:1.36` → `busybox`.
-fn image_name(image: &str) -> &str {
+pub fn image_name(image: &str) -> &str {
     let without_tag = image.split('@').next().unwrap_or(image);
     let without_tag = match without_tag.rsplit_once(':') {
         Some((name, tag)) if !tag.contains('/') => name,

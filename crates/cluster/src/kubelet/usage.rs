@@ -9,6 +9,7 @@
 
 use k8s_openapi::api::core::v1::{Container, Pod};
 
+use super::behaviour::image_name;
 use crate::api::quantity::{milli_value, value};
 
 /// The CPU one request loop demands from the Service it calls, in millicores
@@ -37,15 +38,6 @@ const IMAGE_MEMORY_MIB: &[(&str, i64)] = &[
     ("php-apache", 9),
     ("hpa-example", 9),
 ];
-
-fn image_name(image: &str) -> &str {
-    let without_tag = image.split('@').next().unwrap_or(image);
-    let without_tag = match without_tag.rsplit_once(':') {
-        Some((name, tag)) if !tag.contains('/') => name,
-        _ => without_tag,
-    };
-    without_tag.rsplit('/').next().unwrap_or(without_tag)
-}
 
 /// A small stable variation (0..spread) from a name, so pods do not all look alike.
 fn jitter(seed: &str, spread: i64) -> i64 {

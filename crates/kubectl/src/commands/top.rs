@@ -41,6 +41,28 @@ fn table(rows: &[Vec<String>]) -> String {
     format(&text, 6, 3)
 }
 
+/// The metrics at `path` (a list, or one object when a name was given),
+/// filtered by `-l`.
+fn fetch_metrics(
+    transport: &mut dyn Transport,
+    path: String,
+    parsed: &flags::Parsed,
+) -> Result<Vec<Value>, String> {
+    let mut request = Request::get(path);
+    if let Some(selector) = parsed.get("selector") {
+        request = request.with_query("labelSelector", selector);
+    }
+    let response = transport.send(request);
+    if !response.is_success() {
+        return Err(server_error(&response));
+    }
+    let body = response.body_json();
+    Ok(match body["items"].as_array() {
+        Some(items) => items.clone(),
+        None => vec![body],
+    })
+}
+
 fn sort_rows(rows: &mut [(Vec<String>, (i64, i64))], sort_by: Option<&str>) {
     match sort_by {
         Some("cpu") => rows.sort_by_key(|r| std::cmp::Reverse(r.1 .0)),
@@ -65,19 +87,12 @@ fn top_pods(
     if let Some(name) = parsed.positional.get(1) {
         path = format!("{path}/{name}");
     }
-    let mut request = Request::get(path);
-    if let Some(selector) = parsed.get("selector") {
-        request = request.with_query("labelSelector", selector);
-    }
-    let response = transport.send(request);
-    if !response.is_success() {
-        out.fail(server_error(&response));
-        return;
-    }
-    let body = response.body_json();
-    let items = match body["items"].as_array() {
-        Some(items) => items.clone(),
-        None => vec![body],
+    let items = match fetch_metrics(transport, path, parsed) {
+        Ok(items) => items,
+        Err(e) => {
+            out.fail(e);
+            return;
+        }
     };
     if items.is_empty() {
         let scope = if all {
@@ -146,19 +161,12 @@ fn top_nodes(transport: &mut dyn Transport, parsed: &flags::Parsed, out: &mut Ou
     if let Some(name) = parsed.positional.get(1) {
         path = format!("{path}/{name}");
     }
-    let mut request = Request::get(path);
-    if let Some(selector) = parsed.get("selector") {
-        request = request.with_query("labelSelector", selector);
-    }
-    let response = transport.send(request);
-    if !response.is_success() {
-        out.fail(server_error(&response));
-        return;
-    }
-    let body = response.body_json();
-    let items = match body["items"].as_array() {
-        Some(items) => items.clone(),
-        None => vec![body],
+    let items = match fetch_metrics(transport, path, parsed) {
+        Ok(items) => items,
+        Err(e) => {
+            out.fail(e);
+            return;
+        }
     };
     let nodes = transport.send(Request::get("/api/v1/nodes")).body_json();
     let allocatable = |name: &str| {

@@ -25,12 +25,13 @@ use super::deployment::util::scaled_value;
 use super::expectations::Expectations;
 use super::history::History;
 use super::owners::{controller_of, controller_ref};
+use super::pod_control::{create_pod, delete_pod, Deleted};
 use super::pod_state::{created_ms, is_available, is_ready, is_terminating, phase};
+use super::status_writer::write_status;
 use super::template_hash::template_hash;
-use crate::api::Request;
 use crate::apiserver::watch::{EventType, WatchEvent, WatchId};
 use crate::client::informer::key_of;
-use crate::client::{pod_path, Delta, Informer, ObjectRef, Recorder, WorkQueue};
+use crate::client::{Delta, Informer, ObjectRef, Recorder, WorkQueue};
 use crate::sim::{Component, Ctx};
 use placement::{daemon_template, pin_to_node, should_run, target_node, REVISION_HASH_LABEL};
 use placement::{template_generation, TEMPLATE_GENERATION_LABEL};
@@ -293,22 +294,10 @@ impl DaemonSetController {
             let end = (start + batch).min(nodes.len());
             let mut failed = false;
             for node in &nodes[start..end] {
-                let body = daemon_pod(ds, &template, &owner, node);
-                let response = ctx.call(Request::post(path.clone(), body.to_string()));
-                if response.status == 201 {
-                    let name = response.body_json()["metadata"]["name"]
-                        .as_str()
-                        .unwrap_or("")
-                        .to_string();
-                    let message = format!("Created pod: {name}");
-                    self.recorder
-                        .event(ctx, &about, "Normal", "SuccessfulCreate", &message);
-                } else {
+                let body = daemon_pod(ds, &template, &owner, node).to_string();
+                if create_pod(ctx, &mut self.recorder, &about, &path, body).is_err() {
                     failed = true;
                     self.expectations.creation_observed(key);
-                    let message = format!("Error creating: {}", response.status_message());
-                    self.recorder
-                        .event(ctx, &about, "Warning", "FailedCreate", &message);
                 }
             }
             start = end;
@@ -320,23 +309,9 @@ impl DaemonSetController {
             }
             batch *= 2;
         }
-        for (pod, pod_key) in pods.iter().zip(&keys) {
-            let response = ctx.call(Request::delete(pod_path(pod_key)));
-            let name = pod.metadata.name.as_deref().unwrap_or("");
-            match response.status {
-                200 | 202 => {
-                    let message = format!("Deleted pod: {name}");
-                    self.recorder
-                        .event(ctx, &about, "Normal", "SuccessfulDelete", &message);
-                }
-                _ => {
-                    self.expectations.deletion_observed(key, pod_key);
-                    if response.status != 404 {
-                        let message = format!("Error deleting: {}", response.status_message());
-                        self.recorder
-                            .event(ctx, &about, "Warning", "FailedDelete", &message);
-                    }
-                }
+        for pod_key in &keys {
+            if delete_pod(ctx, &mut self.recorder, &about, pod_key) != Deleted::Yes {
+                self.expectations.deletion_observed(key, pod_key);
             }
         }
         !nodes.is_empty() || !pods.is_empty()
@@ -392,7 +367,13 @@ impl DaemonSetController {
         if min_ready > 0 && status.number_ready != status.number_available.unwrap_or(0) {
             self.queue.add_after(key, min_ready as u64 * 1000, ctx);
         }
-        update_status(key, ds, status, ctx);
+        write_status(
+            ctx,
+            &daemonset_path(key),
+            ds,
+            |ds| ds.status.as_ref() == Some(&status),
+            |ds| ds.status = Some(status.clone()),
+        );
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -587,27 +568,6 @@ fn status_of(ds: &DaemonSet, views: &[NodeView], hash: &str, now_ms: i64) -> Dae
     status.updated_number_scheduled = nonzero(updated);
     status.number_unavailable = nonzero(status.desired_number_scheduled - available);
     status
-}
-
-/// Writes the status if it changed, re-reading once on a conflict.
-fn update_status(key: &str, mut ds: DaemonSet, status: DaemonSetStatus, ctx: &mut Ctx) {
-    if ds.status.as_ref() == Some(&status) {
-        return;
-    }
-    let path = format!("{}/status", daemonset_path(key));
-    for _ in 0..2 {
-        ds.status = Some(status.clone());
-        let body = serde_json::to_string(&ds).unwrap_or_default();
-        let response = ctx.call(Request::put(path.clone(), body));
-        if response.status != 409 {
-            return;
-        }
-        let fresh = ctx.call(Request::get(daemonset_path(key)));
-        match serde_json::from_str::<DaemonSet>(fresh.body_text()) {
-            Ok(latest) if fresh.status == 200 => ds = latest,
-            _ => return,
-        }
-    }
 }
 
 impl Component for DaemonSetController {

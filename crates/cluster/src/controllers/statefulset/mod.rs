@@ -21,6 +21,7 @@ use k8s_openapi::api::core::v1::{Pod, PodTemplateSpec};
 use super::history::History;
 use super::owners::{controller_of, controller_ref};
 use super::pod_state::{is_available, is_ready, is_terminating, phase};
+use super::status_writer::write_status;
 use super::template_hash::template_hash;
 use crate::api::Request;
 use crate::apiserver::watch::{EventType, WatchEvent, WatchId};
@@ -386,7 +387,13 @@ impl StatefulSetController {
         if min_ready > 0 && status.ready_replicas != status.available_replicas {
             self.queue.add_after(key, min_ready as u64 * 1000, ctx);
         }
-        update_status(key, set, status, ctx);
+        write_status(
+            ctx,
+            &set_path(key),
+            set,
+            |set| set.status.as_ref() == Some(&status),
+            |set| set.status = Some(status.clone()),
+        );
     }
 }
 
@@ -451,27 +458,6 @@ fn status_of(
     status.current_replicas = nonzero(current);
     status.updated_replicas = nonzero(updated);
     status
-}
-
-/// Writes the status if it changed, re-reading once on a conflict.
-fn update_status(key: &str, mut set: StatefulSet, status: StatefulSetStatus, ctx: &mut Ctx) {
-    if set.status.as_ref() == Some(&status) {
-        return;
-    }
-    let path = format!("{}/status", set_path(key));
-    for _ in 0..2 {
-        set.status = Some(status.clone());
-        let body = serde_json::to_string(&set).unwrap_or_default();
-        let response = ctx.call(Request::put(path.clone(), body));
-        if response.status != 409 {
-            return;
-        }
-        let fresh = ctx.call(Request::get(set_path(key)));
-        match serde_json::from_str::<StatefulSet>(fresh.body_text()) {
-            Ok(latest) if fresh.status == 200 => set = latest,
-            _ => return,
-        }
-    }
 }
 
 impl Component for StatefulSetController {
