@@ -71,7 +71,7 @@ pub fn App() -> impl IntoView {
                         each=move || rows.get()
                         key=|row| format!("{}/{}", row.group_version, row.name)
                         children=move |row| {
-                            let testid = format!("resource-{}", row.name);
+                            let testid = format!("resource-{}", row.qualified_name());
                             view! {
                                 <tr data-testid=testid>
                                     <td>{row.name.clone()}</td>

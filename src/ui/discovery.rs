@@ -15,6 +15,17 @@ pub struct ResourceRow {
     pub verbs: String,
 }
 
+impl ResourceRow {
+    /// The name kubectl qualifies with the group (`deployments.apps`; `pods` for the core
+    /// group), unique across the table (`pods` and `pods.metrics.k8s.io` both exist).
+    pub fn qualified_name(&self) -> String {
+        match self.group_version.split_once('/') {
+            Some((group, _)) => format!("{}.{group}", self.name),
+            None => self.name.clone(),
+        }
+    }
+}
+
 /// The group versions an `/apis` APIGroupList names, preferred version only.
 pub fn group_versions(group_list: &Value) -> Vec<String> {
     group_list["groups"]
@@ -83,8 +94,20 @@ mod tests {
         assert_eq!(pods.short_names, "po");
         assert!(pods.namespaced);
         assert!(!rows.iter().any(|r| r.name.contains('/')));
+        assert_eq!(pods.qualified_name(), "pods");
         let groups = world.call("ui", &Request::get("/apis")).body_json();
         let versions = group_versions(&groups);
         assert_eq!(versions[0], "apps/v1");
+        let metrics = world
+            .call("ui", &Request::get("/apis/metrics.k8s.io/v1beta1"))
+            .body_json();
+        let pod_metrics = resource_rows(&metrics);
+        assert_eq!(
+            pod_metrics
+                .iter()
+                .map(ResourceRow::qualified_name)
+                .collect::<Vec<_>>(),
+            ["nodes.metrics.k8s.io", "pods.metrics.k8s.io"]
+        );
     }
 }

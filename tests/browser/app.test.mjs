@@ -21,9 +21,12 @@ test("the worker answers and the page lists the served resources", async () => {
   assert.equal(await page.textContent('[data-testid="status"]'), "Cluster ready");
   const pods = await page.$$eval('[data-testid="resource-pods"] td', (cells) => cells.map((c) => c.textContent));
   assert.deepEqual(pods, ["pods", "po", "v1", "true", "Pod", "create,delete,deletecollection,get,list,patch,update,watch"]);
-  await page.waitForSelector('[data-testid="resource-deployments"]', { timeout: 30000 });
-  const deploy = await page.$$eval('[data-testid="resource-deployments"] td', (cells) => cells.map((c) => c.textContent));
+  await page.waitForSelector('[data-testid="resource-deployments.apps"]', { timeout: 30000 });
+  const deploy = await page.$$eval('[data-testid="resource-deployments.apps"] td', (cells) => cells.map((c) => c.textContent));
   assert.equal(deploy[2], "apps/v1");
+  await page.waitForSelector('[data-testid="resource-pods.metrics.k8s.io"]', { timeout: 30000 });
+  const podMetrics = await page.$$eval('[data-testid="resource-pods.metrics.k8s.io"] td', (cells) => cells.map((c) => c.textContent));
+  assert.equal(podMetrics[4], "PodMetrics");
   await page.waitForFunction(() => document.querySelector('[data-testid="version"]').textContent !== "");
   assert.equal(await page.textContent('[data-testid="version"]'), "Server Version: v1.35.0");
   assert.deepEqual(errors, []);
