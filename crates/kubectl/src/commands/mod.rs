@@ -27,6 +27,7 @@ mod target;
 mod three_way;
 mod top;
 mod version;
+mod wait;
 
 use crate::output::Output;
 use crate::transport::Transport;
@@ -101,6 +102,7 @@ pub fn run(
         Some("drain") => return drain::run(transport, &args[1..]),
         Some("top") => return top::run(kubectl, transport, &args[1..]),
         Some("autoscale") => return autoscale::run(kubectl, transport, &args[1..]),
+        Some("wait") => return wait::run(kubectl, transport, &args[1..]),
         Some("version") => return version::run(transport, &args[1..]),
         Some("cluster-info") => return cluster_info::run(kubectl, transport),
         Some("config") => return config::run(kubectl, &args[1..]),
