@@ -3,6 +3,17 @@
 use kubecraft_cluster::api::{Request, Response};
 use kubecraft_cluster::sim::World;
 
+/// The server's clock from a response's `Date` header, in Unix milliseconds (0 if absent):
+/// the "now" kubectl measures ages against (its own clock, against a real cluster).
+pub fn response_date_ms(response: &Response) -> i64 {
+    response
+        .headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("date"))
+        .and_then(|(_, v)| kubecraft_cluster::sim::clock::parse_http_date(v))
+        .unwrap_or(0)
+}
+
 /// A connection to an API server.
 pub trait Transport {
     /// Sends one request and returns the answer.

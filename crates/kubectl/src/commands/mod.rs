@@ -10,6 +10,7 @@ mod create;
 mod delete;
 mod describe;
 mod drain;
+mod events;
 mod expose;
 mod generators;
 mod get;
@@ -103,6 +104,7 @@ pub fn run(
         Some("top") => return top::run(kubectl, transport, &args[1..]),
         Some("autoscale") => return autoscale::run(kubectl, transport, &args[1..]),
         Some("wait") => return wait::run(kubectl, transport, &args[1..]),
+        Some("events") => return events::run(kubectl, transport, &args[1..]),
         Some("version") => return version::run(transport, &args[1..]),
         Some("cluster-info") => return cluster_info::run(kubectl, transport),
         Some("config") => return config::run(kubectl, &args[1..]),

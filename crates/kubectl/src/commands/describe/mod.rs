@@ -7,7 +7,6 @@
 use kubecraft_cluster::api::labels::LabelSelector;
 use kubecraft_cluster::api::{Request, ResourceInfo};
 use kubecraft_cluster::apiserver::tables::age::human_duration;
-use kubecraft_cluster::sim::clock::parse_http_date;
 use serde_json::Value;
 
 use crate::discovery::{discover, resolve};
@@ -15,7 +14,7 @@ use crate::errors::server_error;
 use crate::flags::{self};
 use crate::output::Output;
 use crate::printers::tabwriter::format;
-use crate::transport::Transport;
+use crate::transport::{response_date_ms, Transport};
 use crate::Kubectl;
 
 mod autoscaler;
@@ -994,14 +993,6 @@ fn events_for(transport: &mut dyn Transport, obj: &Value) -> Vec<Value> {
 
 /// "Now" for ages kubectl computes itself: a response's `Date` header (in the
 /// simulation kubectl's clock is the cluster's virtual clock).
-fn response_date(response: &kubecraft_cluster::api::Response) -> i64 {
-    response
-        .headers
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case("date"))
-        .and_then(|(_, v)| parse_http_date(v))
-        .unwrap_or(0)
-}
 
 fn describe_one(
     transport: &mut dyn Transport,
@@ -1137,7 +1128,7 @@ pub fn run(kubectl: &mut Kubectl, transport: &mut dyn Transport, args: &[String]
     let mut now_ms = 0;
     let objects: Vec<Value> = if names.is_empty() {
         let list = transport.send(Request::get(resource.collection_path(Some(&namespace))));
-        now_ms = response_date(&list);
+        now_ms = response_date_ms(&list);
         if !list.is_success() {
             out.fail(server_error(&list));
             return out;
@@ -1159,7 +1150,7 @@ pub fn run(kubectl: &mut Kubectl, transport: &mut dyn Transport, args: &[String]
                 resource.collection_path(Some(&namespace))
             )));
             if response.is_success() {
-                now_ms = response_date(&response);
+                now_ms = response_date_ms(&response);
                 found.push(response.body_json());
             } else {
                 out.fail(server_error(&response));

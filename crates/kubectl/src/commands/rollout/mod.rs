@@ -4,7 +4,7 @@ mod history;
 mod status;
 
 use kubecraft_cluster::api::Request;
-use kubecraft_cluster::sim::clock::{parse_http_date, rfc3339_seconds};
+use kubecraft_cluster::sim::clock::rfc3339_seconds;
 use serde_json::json;
 
 use super::target::{fetch_target, Fetched};
@@ -12,7 +12,7 @@ use crate::discovery::kind_prefix;
 use crate::errors::server_error;
 use crate::flags::{self, boolean, value, Flag};
 use crate::output::Output;
-use crate::transport::Transport;
+use crate::transport::{response_date_ms, Transport};
 use crate::Kubectl;
 
 const SUBCOMMANDS: &str = "history, pause, restart, resume, status, undo";
@@ -145,13 +145,7 @@ fn resource_string(fetched: &Fetched) -> String {
 /// The server's clock as RFC 3339 (kubectl's own clock in a real cluster).
 fn server_time(transport: &mut dyn Transport) -> String {
     let response = transport.send(Request::get("/version"));
-    response
-        .headers
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case("date"))
-        .and_then(|(_, v)| parse_http_date(v))
-        .map(|ms| rfc3339_seconds(ms.div_euclid(1000)))
-        .unwrap_or_default()
+    rfc3339_seconds(response_date_ms(&response).div_euclid(1000))
 }
 
 /// `rollout pause` / `rollout resume`.
