@@ -991,9 +991,6 @@ fn events_for(transport: &mut dyn Transport, obj: &Value) -> Vec<Value> {
     items
 }
 
-/// "Now" for ages kubectl computes itself: a response's `Date` header (in the
-/// simulation kubectl's clock is the cluster's virtual clock).
-
 fn describe_one(
     transport: &mut dyn Transport,
     resource: &ResourceInfo,
