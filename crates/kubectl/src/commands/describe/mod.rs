@@ -22,6 +22,8 @@ mod disruption_budget;
 mod node;
 mod workloads;
 
+pub(super) use workloads::pod_template_text;
+
 /// Annotations longer than this print on their own lines (upstream's maxAnnotationLen).
 const MAX_ANNOTATION_LEN: usize = 140;
 

@@ -22,6 +22,14 @@ fn selector_string(selector: &Value) -> String {
 }
 
 /// Upstream's `DescribePodTemplate`.
+/// Upstream's `printTemplate`: the pod template as `DescribePodTemplate` writes it,
+/// tabs left in (`rollout history --revision` prints it without a tabwriter).
+pub(crate) fn pod_template_text(template: &Value) -> String {
+    let mut w = Writer::default();
+    pod_template(&mut w, template);
+    w.pending
+}
+
 fn pod_template(w: &mut Writer, template: &Value) {
     w.write(0, "Pod Template:\n");
     labels(w, "  Labels", template.pointer("/metadata/labels"));

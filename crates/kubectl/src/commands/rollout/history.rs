@@ -4,6 +4,7 @@
 
 use kubecraft_cluster::api::Request;
 
+use super::super::describe::pod_template_text;
 use super::super::target::{controlled_replicasets, template_without_hash};
 use serde_json::{json, Map, Value};
 
@@ -111,12 +112,39 @@ fn revisions(transport: &mut dyn Transport, fetched: &Fetched) -> Result<Vec<Rev
     Ok(found)
 }
 
-/// Runs `rollout history`.
-pub fn show(transport: &mut dyn Transport, fetched: &Fetched, _parsed: &Parsed, out: &mut Output) {
+/// Runs `rollout history` (`--revision=N` prints that revision's pod template).
+pub fn show(transport: &mut dyn Transport, fetched: &Fetched, parsed: &Parsed, out: &mut Output) {
+    let revision = match parsed.int(&flags::value("revision", None), "rollout history") {
+        Ok(r) => r.unwrap_or(0),
+        Err(e) => return out.fail(e),
+    };
+    if revision < 0 {
+        return out.fail(format!(
+            "error: revision must be a positive integer: {revision}\n"
+        ));
+    }
     let found = match revisions(transport, fetched) {
         Ok(f) => f,
         Err(e) => return out.fail(e),
     };
+    if revision > 0 {
+        let Some(wanted) = found.iter().find(|r| r.number == revision) else {
+            return out.fail("error: unable to find the specified revision\n");
+        };
+        // kubectl shows the ReplicaSet's template as stored, hash label included.
+        let template = if fetched.resource.kind == "Deployment" {
+            wanted.record["spec"]["template"].clone()
+        } else {
+            wanted.template.clone()
+        };
+        out.out(format!(
+            "{}/{} with revision #{revision}\n{}\n",
+            kind_prefix(&fetched.resource),
+            fetched.name,
+            pod_template_text(&template)
+        ));
+        return;
+    }
     let prefix = format!("{}/{}", kind_prefix(&fetched.resource), fetched.name);
     if found.is_empty() {
         out.out(format!("{prefix} No rollout history found.\n"));

@@ -32,7 +32,7 @@ pub fn run(kubectl: &mut Kubectl, transport: &mut dyn Transport, args: &[String]
             value("timeout", None),
             value("revision", None),
         ],
-        "history" => &[],
+        "history" => &[value("revision", None)],
         "undo" => &[value("to-revision", None)],
         "restart" | "pause" | "resume" => &[],
         other => {
