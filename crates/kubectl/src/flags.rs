@@ -113,6 +113,11 @@ impl Parsed {
     }
 }
 
+/// A usage error as cobra's `UsageErrorf` prints it for `kubectl <command>`.
+pub fn usage_error(command: &str, message: &str) -> String {
+    format!("error: {message}\nSee 'kubectl {command} -h' for help and examples\n")
+}
+
 /// kubectl's usage hint after a flag error.
 fn usage_hint(command: &str) -> String {
     format!("See 'kubectl {command} --help' for usage.\n")

@@ -62,8 +62,21 @@ impl ContinueToken {
     }
 }
 
-fn bool_param(req: &Request, key: &str) -> bool {
+/// A boolean query parameter (`true` or `1`).
+pub fn bool_param(req: &Request, key: &str) -> bool {
     matches!(req.query_param(key), Some("true") | Some("1"))
+}
+
+/// An integer query parameter, with Go's parse error for one that is not a number.
+pub fn int_param(req: &Request, key: &str) -> Result<Option<i64>, StatusError> {
+    match req.query_param(key) {
+        None | Some("") => Ok(None),
+        Some(text) => text.parse().map(Some).map_err(|_| {
+            StatusError::bad_request(format!(
+                "strconv.ParseInt: parsing {text:?}: invalid syntax"
+            ))
+        }),
+    }
 }
 
 impl ListOptions {
@@ -74,18 +87,9 @@ impl ListOptions {
         let label_selector = LabelSelector::parse(&label_text)
             .map_err(|e| StatusError::bad_request(format!("unable to parse requirement: {e}")))?;
         let field_selector = FieldSelector::parse(&field_text).map_err(StatusError::bad_request)?;
-        let limit = match req.query_param("limit") {
-            None | Some("") => None,
-            Some(text) => match text.parse::<i64>() {
-                Ok(n) if n > 0 => Some(n as usize),
-                Ok(_) => None,
-                Err(_) => {
-                    return Err(StatusError::bad_request(format!(
-                        "strconv.ParseInt: parsing {text:?}: invalid syntax"
-                    )))
-                }
-            },
-        };
+        let limit = int_param(req, "limit")?
+            .filter(|n| *n > 0)
+            .map(|n| n as usize);
         let continue_token = match req.query_param("continue") {
             None | Some("") => None,
             Some(token) => Some(ContinueToken::decode(token)?),

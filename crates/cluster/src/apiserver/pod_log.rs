@@ -6,25 +6,10 @@ use k8s_openapi::api::core::v1::Pod;
 
 use super::storage::object_key;
 use super::{ApiServer, Env};
+use crate::api::query::{bool_param, int_param};
 use crate::api::request::{Request, Response};
 use crate::api::status::{FieldError, StatusError};
 use crate::kubelet::logs::{container_log, LogRequest};
-
-/// An integer query parameter, with Go's parse error.
-fn int_param(req: &Request, key: &str) -> Result<Option<i64>, StatusError> {
-    match req.query_param(key) {
-        None | Some("") => Ok(None),
-        Some(text) => text.parse().map(Some).map_err(|_| {
-            StatusError::bad_request(format!(
-                "strconv.ParseInt: parsing {text:?}: invalid syntax"
-            ))
-        }),
-    }
-}
-
-fn bool_param(req: &Request, key: &str) -> bool {
-    matches!(req.query_param(key), Some("true" | "1"))
-}
 
 /// Upstream's `ValidatePodLogOptions`.
 fn validate(

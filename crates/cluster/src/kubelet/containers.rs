@@ -99,6 +99,16 @@ impl ContainerRun {
         self.role == Role::Init && self.terminated_code() == Some(0)
     }
 
+    /// Whether it no longer holds the pod's initialization back: a completed init
+    /// container, a started sidecar, or any regular container.
+    pub fn is_past_init(&self) -> bool {
+        match self.role {
+            Role::Init => self.is_completed_init(),
+            Role::Sidecar => self.is_running() && self.started,
+            Role::Main => true,
+        }
+    }
+
     /// Where events about it point: `spec.containers{name}` or `spec.initContainers{name}`.
     pub fn field_path(&self) -> String {
         match self.role {
@@ -218,11 +228,7 @@ pub fn back_off_ms(restarts: i32) -> Option<u64> {
 /// Whether init has finished: every init container completed and every
 /// sidecar started (once true, a pod stays initialized).
 pub fn init_done(runs: &[ContainerRun]) -> bool {
-    runs.iter().all(|r| match r.role {
-        Role::Init => r.is_completed_init(),
-        Role::Sidecar => r.is_running() && r.started,
-        Role::Main => true,
-    })
+    runs.iter().all(ContainerRun::is_past_init)
 }
 
 /// The pod phase its containers give under `policy`: Failed when an init

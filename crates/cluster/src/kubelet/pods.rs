@@ -123,11 +123,7 @@ fn initialized_condition(runs: &[ContainerRun], initialized: bool, at: &Value) -
     if !initialized {
         let pending: Vec<&str> = runs
             .iter()
-            .filter(|r| {
-                r.role != Role::Main
-                    && !r.is_completed_init()
-                    && !(r.role == Role::Sidecar && r.is_running() && r.started)
-            })
+            .filter(|r| !r.is_past_init())
             .map(|r| r.name.as_str())
             .collect();
         c["reason"] = json!("ContainersNotInitialized");
@@ -798,11 +794,7 @@ impl PodWorkers {
             let Some(record) = self.pods.get_mut(key) else {
                 return;
             };
-            let next = record.runs.iter().position(|r| match r.role {
-                Role::Init => !r.is_completed_init(),
-                Role::Sidecar => !(r.is_running() && r.started),
-                Role::Main => false,
-            });
+            let next = record.runs.iter().position(|r| !r.is_past_init());
             let Some(index) = next else {
                 record.initialized = true;
                 let waiting: Vec<usize> = record
@@ -821,11 +813,12 @@ impl PodWorkers {
                 break; // running, or backing off: its exit or probe moves things on
             }
             self.run_container(key, pod, index, ctx, recorder);
-            let started_sidecar = self.pods.get(key).is_some_and(|r| {
-                let run = &r.runs[index];
-                run.role == Role::Sidecar && run.is_running() && run.started
-            });
-            if !started_sidecar {
+            // A sidecar with no startup probe has started once it runs: go on.
+            if !self
+                .pods
+                .get(key)
+                .is_some_and(|r| r.runs[index].is_past_init())
+            {
                 break;
             }
         }

@@ -33,10 +33,6 @@ const FLAGS: &[Flag] = &[
     value("selector", Some('l')),
 ];
 
-fn usage_error(message: &str) -> String {
-    format!("error: {message}\nSee 'kubectl drain -h' for help and examples\n")
-}
-
 fn pod_ref(pod: &Value) -> String {
     format!(
         "{}/{}",
@@ -353,11 +349,12 @@ pub fn run(transport: &mut dyn Transport, args: &[String]) -> Output {
     };
     let nodes: Vec<String> = match (parsed.positional.as_slice(), parsed.get("selector")) {
         ([], None) => {
-            out.fail(usage_error("USAGE: drain NODE [flags]"));
+            out.fail(flags::usage_error("drain", "USAGE: drain NODE [flags]"));
             return out;
         }
         ([_, ..], Some(_)) => {
-            out.fail(usage_error(
+            out.fail(flags::usage_error(
+                "drain",
                 "cannot specify both a node name and a --selector option",
             ));
             return out;

@@ -41,13 +41,17 @@ fn table(rows: &[Vec<String>]) -> String {
     format(&text, 6, 3)
 }
 
-/// The metrics at `path` (a list, or one object when a name was given),
-/// filtered by `-l`.
+/// The metrics in the collection at `path` (all of them, or the one named after
+/// `pod`/`node`), filtered by `-l`.
 fn fetch_metrics(
     transport: &mut dyn Transport,
     path: String,
     parsed: &flags::Parsed,
 ) -> Result<Vec<Value>, String> {
+    let path = match parsed.positional.get(1) {
+        Some(name) => format!("{path}/{name}"),
+        None => path,
+    };
     let mut request = Request::get(path);
     if let Some(selector) = parsed.get("selector") {
         request = request.with_query("labelSelector", selector);
@@ -79,14 +83,11 @@ fn top_pods(
 ) {
     let all = parsed.is_set("all-namespaces");
     let namespace = kubectl.namespace_for(parsed);
-    let mut path = if all {
+    let path = if all {
         "/apis/metrics.k8s.io/v1beta1/pods".to_string()
     } else {
         format!("/apis/metrics.k8s.io/v1beta1/namespaces/{namespace}/pods")
     };
-    if let Some(name) = parsed.positional.get(1) {
-        path = format!("{path}/{name}");
-    }
     let items = match fetch_metrics(transport, path, parsed) {
         Ok(items) => items,
         Err(e) => {
@@ -157,10 +158,7 @@ fn top_pods(
 }
 
 fn top_nodes(transport: &mut dyn Transport, parsed: &flags::Parsed, out: &mut Output) {
-    let mut path = "/apis/metrics.k8s.io/v1beta1/nodes".to_string();
-    if let Some(name) = parsed.positional.get(1) {
-        path = format!("{path}/{name}");
-    }
+    let path = "/apis/metrics.k8s.io/v1beta1/nodes".to_string();
     let items = match fetch_metrics(transport, path, parsed) {
         Ok(items) => items,
         Err(e) => {
@@ -227,8 +225,9 @@ pub fn run(kubectl: &Kubectl, transport: &mut dyn Transport, args: &[String]) ->
     match parsed.positional.first().map(String::as_str) {
         Some("pod" | "pods" | "po") => top_pods(kubectl, transport, &parsed, &mut out),
         Some("node" | "nodes" | "no") => top_nodes(transport, &parsed, &mut out),
-        Some(other) => out.fail(format!(
-            "error: unknown command {other:?}\nSee 'kubectl top -h' for help and examples\n"
+        Some(other) => out.fail(flags::usage_error(
+            "top",
+            &format!("unknown command {other:?}"),
         )),
         None => out.fail(TOP_HELP),
     }

@@ -10,8 +10,11 @@ pub mod replicas;
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::autoscaling::v2::{HPAScalingRules, HorizontalPodAutoscaler};
+use k8s_openapi::api::core::v1::Pod;
+use k8s_openapi::List;
 use serde_json::{json, Value};
 
+use super::pod_state::{is_ready, is_terminating, phase};
 use crate::api::quantity::{milli_value, value};
 use crate::api::Request;
 use crate::apiserver::watch::{WatchEvent, WatchId};
@@ -105,7 +108,7 @@ impl HpaController {
         &self,
         metric: &Value,
         current: i32,
-        pods: &[Value],
+        pods: &[Pod],
         metrics: &BTreeMap<String, (i64, i64)>,
     ) -> Result<(i32, Value, String), String> {
         let name = metric["resource"]["name"]
@@ -115,12 +118,10 @@ impl HpaController {
         let target = &metric["resource"]["target"];
         let mut samples = Vec::new();
         for pod in pods {
-            let pod_name = pod["metadata"]["name"].as_str().unwrap_or("");
+            let pod_name = pod.metadata.name.as_deref().unwrap_or("");
             let mut request = 0;
-            for c in pod["spec"]["containers"].as_array().into_iter().flatten() {
-                let container: k8s_openapi::api::core::v1::Container =
-                    serde_json::from_value(c.clone()).unwrap_or_default();
-                match usage::request(&container, &name) {
+            for container in pod.spec.iter().flat_map(|s| &s.containers) {
+                match usage::request(container, &name) {
                     Some(r) => request += r,
                     None if target["type"] == "Utilization" => {
                         return Err(format!(
@@ -131,17 +132,11 @@ impl HpaController {
                     None => {}
                 }
             }
-            let ready = pod["status"]["phase"] == "Running"
-                && pod["status"]["conditions"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .any(|c| c["type"] == "Ready" && c["status"] == "True");
             let usage = metrics
                 .get(pod_name)
                 .map(|(cpu, memory)| if name == "cpu" { *cpu } else { *memory });
             samples.push(PodSample {
-                ready,
+                ready: phase(pod) == "Running" && is_ready(pod),
                 usage,
                 request,
             });
@@ -259,20 +254,15 @@ impl HpaController {
             self.write_status(key, &obj, Some((current, current)), conditions, None, ctx);
             return;
         }
-        let pods = ctx
-            .call(
-                Request::get(format!("/api/v1/namespaces/{namespace}/pods"))
-                    .with_query("labelSelector", selector.as_str()),
-            )
-            .body_json()["items"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default();
-        let pods: Vec<Value> = pods
+        let listed = ctx.call(
+            Request::get(format!("/api/v1/namespaces/{namespace}/pods"))
+                .with_query("labelSelector", selector.as_str()),
+        );
+        let pods: Vec<Pod> = serde_json::from_str::<List<Pod>>(listed.body_text())
+            .map(|list| list.items)
+            .unwrap_or_default()
             .into_iter()
-            .filter(|p| {
-                p["metadata"]["deletionTimestamp"].is_null() && p["status"]["phase"] != "Failed"
-            })
+            .filter(|p| !is_terminating(p) && phase(p) != "Failed")
             .collect();
         let metric_list = ctx
             .call(

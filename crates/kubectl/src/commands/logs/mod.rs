@@ -55,11 +55,6 @@ const FLAGS: &[Flag] = &[
     boolean("insecure-skip-tls-verify-backend", None),
 ];
 
-/// A usage error as cobra prints it for `logs`.
-fn usage_error(message: &str) -> String {
-    format!("error: {message}\nSee 'kubectl logs -h' for help and examples\n")
-}
-
 /// What the user asked for, read from the flags.
 struct LogOptions {
     container: String,
@@ -451,12 +446,15 @@ pub fn run(kubectl: &Kubectl, transport: &mut dyn Transport, args: &[String]) ->
     );
     let has_selector = parsed.get("selector").is_some();
     let inline_container = match parsed.positional.len() {
-        0 if !has_selector => Err(usage_error(&missing)),
+        0 if !has_selector => Err(flags::usage_error("logs", &missing)),
         0 => Ok(None),
-        1 if has_selector => Err(usage_error("only a selector (-l) or a POD name is allowed")),
+        1 if has_selector => Err(flags::usage_error(
+            "logs",
+            "only a selector (-l) or a POD name is allowed",
+        )),
         1 => Ok(None),
         2 => Ok(Some(parsed.positional[1].as_str())),
-        _ => Err(usage_error(&missing)),
+        _ => Err(flags::usage_error("logs", &missing)),
     };
     let result = inline_container
         .and_then(|inline| log_options(&parsed, inline))
