@@ -14,6 +14,40 @@ pub fn response_date_ms(response: &Response) -> i64 {
         .unwrap_or(0)
 }
 
+/// How much cluster time a waiting command (`rollout status`, `wait`, `drain`,
+/// `logs -f`) may let pass, and how much it has.
+pub struct Deadline {
+    limit_ms: u64,
+    waited_ms: u64,
+}
+
+impl Deadline {
+    /// A budget of `limit_ms` virtual milliseconds.
+    pub fn new(limit_ms: u64) -> Deadline {
+        Deadline {
+            limit_ms,
+            waited_ms: 0,
+        }
+    }
+
+    /// Lets the cluster move on to its next event; false once that passes the
+    /// limit (or time cannot pass at all).
+    pub fn pass(&mut self, transport: &mut dyn Transport) -> bool {
+        match transport.pass_time() {
+            Some(ms) if self.waited_ms + ms <= self.limit_ms => {
+                self.waited_ms += ms;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// The cluster time passed so far.
+    pub fn waited_ms(&self) -> u64 {
+        self.waited_ms
+    }
+}
+
 /// A connection to an API server.
 pub trait Transport {
     /// Sends one request and returns the answer.

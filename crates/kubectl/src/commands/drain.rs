@@ -12,7 +12,7 @@ use super::cordon;
 use crate::errors::server_error;
 use crate::flags::{self, boolean, value, Flag, Parsed};
 use crate::output::Output;
-use crate::transport::Transport;
+use crate::transport::{Deadline, Transport};
 
 /// How long drain waits without `--timeout` (upstream waits forever).
 const DEFAULT_WAIT_MS: u64 = 3_600_000;
@@ -222,8 +222,9 @@ fn evict_all(
         })
         .collect();
     let mut errors = Vec::new();
-    let mut elapsed = 0;
+    let mut deadline = Deadline::new(limit_ms);
     loop {
+        let elapsed = deadline.waited_ms();
         let mut still = Vec::new();
         for mut item in leaving {
             let name = item.pod["metadata"]["name"]
@@ -296,19 +297,16 @@ fn evict_all(
         if leaving.is_empty() {
             break;
         }
-        match transport.pass_time() {
-            Some(ms) if elapsed + ms <= limit_ms => elapsed += ms,
-            _ => {
-                for item in &leaving {
-                    errors.push(format!(
-                        "error when evicting pods/{:?} -n {:?}: global timeout reached: {}",
-                        item.pod["metadata"]["name"].as_str().unwrap_or(""),
-                        item.pod["metadata"]["namespace"].as_str().unwrap_or(""),
-                        go_duration(limit_ms)
-                    ));
-                }
-                break;
+        if !deadline.pass(transport) {
+            for item in &leaving {
+                errors.push(format!(
+                    "error when evicting pods/{:?} -n {:?}: global timeout reached: {}",
+                    item.pod["metadata"]["name"].as_str().unwrap_or(""),
+                    item.pod["metadata"]["namespace"].as_str().unwrap_or(""),
+                    go_duration(limit_ms)
+                ));
             }
+            break;
         }
     }
     if errors.is_empty() {

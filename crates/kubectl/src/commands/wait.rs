@@ -11,7 +11,7 @@ use crate::errors::server_error;
 use crate::flags::{self, boolean, value, Flag};
 use crate::output::Output;
 use crate::printers::jsonpath;
-use crate::transport::Transport;
+use crate::transport::{Deadline, Transport};
 use crate::Kubectl;
 
 const TIMEOUT: Flag = value("timeout", None);
@@ -209,7 +209,7 @@ pub fn run(kubectl: &Kubectl, transport: &mut dyn Transport, args: &[String]) ->
         out.fail("error: no matching resources found\n");
         return out;
     }
-    let mut waited = 0;
+    let mut deadline = Deadline::new(limit_ms);
     for (resource, name, path) in objects {
         let first = transport.send(Request::get(path.clone()));
         let uid = first.body_json()["metadata"]["uid"].clone();
@@ -233,15 +233,12 @@ pub fn run(kubectl: &Kubectl, transport: &mut dyn Transport, args: &[String]) ->
                 out.out(format!("{}/{name} condition met\n", kind_prefix(&resource)));
                 break;
             }
-            match transport.pass_time() {
-                Some(ms) if waited + ms <= limit_ms => waited += ms,
-                _ => {
-                    out.fail(format!(
-                        "error: timed out waiting for the condition on {}/{name}\n",
-                        resource.plural
-                    ));
-                    return out;
-                }
+            if !deadline.pass(transport) {
+                out.fail(format!(
+                    "error: timed out waiting for the condition on {}/{name}\n",
+                    resource.plural
+                ));
+                return out;
             }
             response = transport.send(Request::get(path.clone()));
         }

@@ -17,7 +17,7 @@ use super::target::fetch;
 use crate::errors::server_error;
 use crate::flags::{self, boolean, value, Flag, Parsed};
 use crate::output::Output;
-use crate::transport::Transport;
+use crate::transport::{Deadline, Transport};
 use crate::Kubectl;
 use by_logging::by_logging;
 
@@ -312,16 +312,15 @@ fn workload_pods(
     selector: &str,
     timeout_ms: u64,
 ) -> Result<Vec<Value>, String> {
-    let mut waited = 0;
+    let mut deadline = Deadline::new(timeout_ms);
     loop {
         let mut pods = list_pods(transport, namespace, selector)?;
         if !pods.is_empty() {
             pods.sort_by(by_logging);
             return Ok(pods);
         }
-        match transport.pass_time() {
-            Some(ms) if waited + ms <= timeout_ms => waited += ms,
-            _ => return Err("error: timed out waiting for the condition\n".into()),
+        if !deadline.pass(transport) {
+            return Err("error: timed out waiting for the condition\n".into());
         }
     }
 }
@@ -405,16 +404,14 @@ fn follow(transport: &mut dyn Transport, source: &LogSource, options: &LogOption
         source.pod_name()
     );
     let mut started = container_running(&source.pod, &source.container);
-    let mut waited = 0;
+    let mut deadline = Deadline::new(if started {
+        FOLLOW_LIMIT_MS
+    } else {
+        options.pod_running_timeout_ms
+    });
     loop {
-        let limit = if started {
-            FOLLOW_LIMIT_MS
-        } else {
-            options.pod_running_timeout_ms
-        };
-        match transport.pass_time() {
-            Some(ms) if waited + ms <= limit => waited += ms,
-            _ => return,
+        if !deadline.pass(transport) {
+            return;
         }
         let response = transport.send(Request::get(path.clone()));
         if !response.is_success() {
@@ -426,7 +423,7 @@ fn follow(transport: &mut dyn Transport, source: &LogSource, options: &LogOption
         }
         if running && !started {
             started = true;
-            waited = 0;
+            deadline = Deadline::new(FOLLOW_LIMIT_MS);
         }
     }
 }

@@ -10,7 +10,7 @@ use super::Fetched;
 use crate::errors::server_error;
 use crate::flags::Parsed;
 use crate::output::Output;
-use crate::transport::Transport;
+use crate::transport::{Deadline, Transport};
 
 /// How long `rollout status` waits without `--timeout` (upstream waits forever).
 const DEFAULT_WAIT_MS: u64 = 3_600_000;
@@ -190,7 +190,7 @@ pub fn run(transport: &mut dyn Transport, fetched: &Fetched, parsed: &Parsed, ou
     };
     let mut current = fetched.object.clone();
     let mut seen_version = String::new();
-    let mut waited = 0;
+    let mut deadline = Deadline::new(limit);
     loop {
         let version = current["metadata"]["resourceVersion"]
             .as_str()
@@ -211,12 +211,9 @@ pub fn run(transport: &mut dyn Transport, fetched: &Fetched, parsed: &Parsed, ou
                 }
             }
         }
-        match transport.pass_time() {
-            Some(ms) if waited + ms <= limit => waited += ms,
-            _ => {
-                out.fail("error: timed out waiting for the condition\n");
-                return;
-            }
+        if !deadline.pass(transport) {
+            out.fail("error: timed out waiting for the condition\n");
+            return;
         }
         let response = transport.send(Request::get(fetched.path.clone()));
         if response.status == 404 {
