@@ -111,6 +111,129 @@ fn pagination_is_consistent_across_writes_and_expires_after_compaction() {
     assert_eq!(body["reason"], "Expired");
 }
 
+#[test]
+fn exact_lists_read_the_past_and_newer_versions_than_stored_time_out() {
+    let mut c = Cluster::new();
+    c.pod("a", json!({"app": "web"}));
+    c.pod("b", json!({}));
+    let then = c.world.api().resource_version();
+    c.pod("c", json!({}));
+    c.patch(
+        "/api/v1/namespaces/default/pods/a",
+        "application/merge-patch+json",
+        json!({"metadata": {"labels": {"app": "db"}}}),
+    );
+    c.delete("/api/v1/namespaces/default/pods/b");
+    let at = then.to_string();
+    let (code, body) = list(
+        &mut c,
+        &[("resourceVersion", &at), ("resourceVersionMatch", "Exact")],
+    );
+    assert_eq!(code, 200, "{body}");
+    assert_eq!(names(&body), vec!["a", "b"]);
+    assert_eq!(body["items"][0]["metadata"]["labels"]["app"], "web");
+    assert_eq!(body["metadata"]["resourceVersion"], at.as_str());
+    // Exact pages continue from the same past state.
+    let (_, first) = list(
+        &mut c,
+        &[
+            ("resourceVersion", &at),
+            ("resourceVersionMatch", "Exact"),
+            ("limit", "1"),
+        ],
+    );
+    let token = first["metadata"]["continue"].as_str().unwrap().to_string();
+    let (_, second) = list(&mut c, &[("limit", "1"), ("continue", &token)]);
+    assert_eq!(names(&second), vec!["b"]);
+    // NotOlderThan (or no match at all) serves the latest state.
+    for query in [
+        vec![("resourceVersion", at.as_str())],
+        vec![
+            ("resourceVersion", at.as_str()),
+            ("resourceVersionMatch", "NotOlderThan"),
+        ],
+    ] {
+        let (code, body) = list(&mut c, &query);
+        assert_eq!(code, 200);
+        assert_eq!(names(&body), vec!["a", "c"]);
+    }
+    let current = c.world.api().resource_version();
+    let future = (current + 10).to_string();
+    let (code, body) = list(&mut c, &[("resourceVersion", &future)]);
+    assert_eq!(code, 504);
+    assert_eq!(
+        body,
+        json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+            "message": format!("Timeout: Too large resource version: {future}, current: {current}"),
+            "reason": "Timeout",
+            "details": {"causes": [{"reason": "ResourceVersionTooLarge", "message": "Too large resource version"}],
+                "retryAfterSeconds": 1},
+            "code": 504})
+    );
+    // Once history is compacted past it, the exact state is gone.
+    let mut small = Cluster::with_world(World::with_api_server(
+        1,
+        ApiServer::with_history_capacity(2),
+    ));
+    small.pod("p0", json!({}));
+    let old = small.world.api().resource_version().to_string();
+    for i in 1..5 {
+        small.pod(&format!("p{i}"), json!({}));
+    }
+    let (code, body) = list(
+        &mut small,
+        &[("resourceVersion", &old), ("resourceVersionMatch", "Exact")],
+    );
+    assert_eq!(code, 410, "{body}");
+    assert_eq!(
+        body["message"],
+        "The resourceVersion for the provided list is too old."
+    );
+}
+
+#[test]
+fn list_options_are_validated_as_upstream() {
+    let mut c = Cluster::new();
+    let cases: [(&[(&str, &str)], &str); 5] = [
+        (
+            &[("resourceVersionMatch", "Exact")],
+            "resourceVersionMatch: Forbidden: resourceVersionMatch is forbidden unless resourceVersion is provided",
+        ),
+        (
+            &[("resourceVersion", "0"), ("resourceVersionMatch", "Exact")],
+            r#"resourceVersionMatch: Forbidden: resourceVersionMatch "exact" is forbidden for resourceVersion "0""#,
+        ),
+        (
+            &[("resourceVersion", "1"), ("resourceVersionMatch", "Newest")],
+            r#"resourceVersionMatch: Unsupported value: "Newest": supported values: "Exact", "NotOlderThan", """#,
+        ),
+        (
+            &[("sendInitialEvents", "true")],
+            "sendInitialEvents: Forbidden: sendInitialEvents is forbidden for list",
+        ),
+        (
+            &[("watch", "true"), ("sendInitialEvents", "true")],
+            "resourceVersionMatch: Forbidden: sendInitialEvents requires setting resourceVersionMatch to NotOlderThan",
+        ),
+    ];
+    for (query, detail) in cases {
+        let (code, body) = list(&mut c, query);
+        assert_eq!(code, 422, "{query:?}: {body}");
+        assert_eq!(
+            body["message"],
+            format!(r#"ListOptions.meta.k8s.io "" is invalid: {detail}"#)
+        );
+        assert_eq!(body["details"]["kind"], "ListOptions");
+        assert!(body["details"].get("name").is_none());
+    }
+    let (code, body) = list(&mut c, &[("resourceVersion", "abc")]);
+    assert_eq!(code, 400);
+    assert_eq!(
+        body["message"],
+        r#"resourceVersion: Invalid value: "abc": must be a non-negative integer"#
+    );
+}
+
 fn watch(c: &mut Cluster, query: &[(&str, &str)]) -> kubecraft_cluster::apiserver::watch::WatchId {
     let mut req = Request::get("/api/v1/namespaces/default/pods").with_query("watch", "true");
     for (k, v) in query {

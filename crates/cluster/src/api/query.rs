@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 use super::fields::FieldSelector;
 use super::labels::LabelSelector;
 use super::request::Request;
-use super::status::StatusError;
+use super::status::{FieldError, StatusError};
 
 /// Options of a list or watch.
 #[derive(Clone, Debug, Default)]
@@ -23,7 +23,19 @@ pub struct ListOptions {
     pub resource_version_match: Option<String>,
     pub watch: bool,
     pub allow_bookmarks: bool,
-    pub send_initial_events: bool,
+    /// `sendInitialEvents`, when the query names it at all.
+    pub send_initial_events: Option<bool>,
+}
+
+/// Which state of the collection a list reads (`resourceVersion` and `resourceVersionMatch`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ListRead {
+    /// No resourceVersion (or `0`): the latest state.
+    Latest,
+    /// At least as new as this resourceVersion.
+    NotOlderThan(u64),
+    /// Exactly the state at this resourceVersion.
+    Exact(u64),
 }
 
 /// Where a paginated list resumes: the snapshot's resourceVersion and the next key.
@@ -111,9 +123,120 @@ impl ListOptions {
                 .map(String::from),
             watch: bool_param(req, "watch"),
             allow_bookmarks: bool_param(req, "allowWatchBookmarks"),
-            send_initial_events: bool_param(req, "sendInitialEvents"),
+            send_initial_events: req
+                .query_param("sendInitialEvents")
+                .map(|v| matches!(v, "true" | "1")),
         })
     }
+
+    /// Upstream's `ValidateListOptions` (and its watch branch), as a 422 on `ListOptions`.
+    pub fn validate(&self) -> Result<(), StatusError> {
+        let errors = self.problems();
+        if errors.is_empty() {
+            return Ok(());
+        }
+        Err(StatusError::invalid_kind(
+            "meta.k8s.io",
+            "ListOptions",
+            "",
+            &errors,
+        ))
+    }
+
+    fn problems(&self) -> Vec<FieldError> {
+        const FIELD: &str = "resourceVersionMatch";
+        let mut errors = Vec::new();
+        let matching = self.resource_version_match.as_deref();
+        let continuing = self.continue_token.is_some();
+        if self.watch {
+            if self.send_initial_events.is_some() && matching != Some(NOT_OLDER_THAN) {
+                errors.push(FieldError::forbidden(
+                    FIELD,
+                    "sendInitialEvents requires setting resourceVersionMatch to NotOlderThan",
+                ));
+            }
+            if let Some(m) = matching {
+                if self.send_initial_events.is_none() {
+                    errors.push(FieldError::forbidden(
+                        FIELD,
+                        "resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided",
+                    ));
+                }
+                if m != NOT_OLDER_THAN {
+                    errors.push(FieldError::not_supported(
+                        FIELD,
+                        &json!(m),
+                        &[NOT_OLDER_THAN],
+                    ));
+                }
+                if continuing {
+                    errors.push(FieldError::forbidden(
+                        FIELD,
+                        "resourceVersionMatch is forbidden when continue is provided",
+                    ));
+                }
+            }
+            return errors;
+        }
+        if let Some(m) = matching {
+            if self.resource_version.is_none() {
+                errors.push(FieldError::forbidden(
+                    FIELD,
+                    "resourceVersionMatch is forbidden unless resourceVersion is provided",
+                ));
+            }
+            if continuing {
+                errors.push(FieldError::forbidden(
+                    FIELD,
+                    "resourceVersionMatch is forbidden when continue is provided",
+                ));
+            }
+            if m != EXACT && m != NOT_OLDER_THAN {
+                errors.push(FieldError::not_supported(
+                    FIELD,
+                    &json!(m),
+                    &[EXACT, NOT_OLDER_THAN, ""],
+                ));
+            }
+            if m == EXACT && self.resource_version.as_deref() == Some("0") {
+                errors.push(FieldError::forbidden(
+                    FIELD,
+                    "resourceVersionMatch \"exact\" is forbidden for resourceVersion \"0\"",
+                ));
+            }
+        }
+        if self.send_initial_events.is_some() {
+            errors.push(FieldError::forbidden(
+                "sendInitialEvents",
+                "sendInitialEvents is forbidden for list",
+            ));
+        }
+        errors
+    }
+
+    /// The state a (validated) list asks for.
+    pub fn read(&self) -> Result<ListRead, StatusError> {
+        let rv = match self.resource_version.as_deref() {
+            None | Some("0") => return Ok(ListRead::Latest),
+            Some(text) => parse_resource_version(text)?,
+        };
+        Ok(match self.resource_version_match.as_deref() {
+            Some(EXACT) => ListRead::Exact(rv),
+            _ => ListRead::NotOlderThan(rv),
+        })
+    }
+}
+
+const EXACT: &str = "Exact";
+const NOT_OLDER_THAN: &str = "NotOlderThan";
+
+/// A `resourceVersion` parameter as a number, with upstream's error.
+pub fn parse_resource_version(text: &str) -> Result<u64, StatusError> {
+    text.parse().map_err(|_| {
+        StatusError::bad_request(format!(
+            "resourceVersion: Invalid value: {text:?}: must be a non-negative integer"
+        ))
+    })
 }
 
 /// Whether a write asks for `dryRun=All`; any other value is refused as upstream does.

@@ -202,7 +202,9 @@ impl StatusError {
             format!("[{}]", rendered.join(", "))
         };
         let mut details = Map::new();
-        details.insert("name".into(), name.into());
+        if !name.is_empty() {
+            details.insert("name".into(), name.into());
+        }
         if !group.is_empty() {
             details.insert("group".into(), group.into());
         }
@@ -247,6 +249,31 @@ impl StatusError {
             "Expired",
             format!("too old resource version: {requested} ({oldest})"),
         )
+    }
+
+    /// 410 Expired for an exact list at a resourceVersion that was compacted away.
+    pub fn list_expired() -> Self {
+        Self::new(
+            410,
+            "Expired",
+            "The resourceVersion for the provided list is too old.".into(),
+        )
+    }
+
+    /// 504 for a read newer than anything stored (upstream's `NewTooLargeResourceVersionError`).
+    pub fn resource_version_too_large(requested: u64, current: u64) -> Self {
+        let mut details = Map::new();
+        details.insert(
+            "causes".into(),
+            json!([{"reason": "ResourceVersionTooLarge", "message": "Too large resource version"}]),
+        );
+        details.insert("retryAfterSeconds".into(), json!(1));
+        Self::new(
+            504,
+            "Timeout",
+            format!("Timeout: Too large resource version: {requested}, current: {current}"),
+        )
+        .with_details(details)
     }
 
     /// 410 Expired for a continue token whose snapshot is gone.

@@ -8,7 +8,7 @@ use super::storage::{object_key, StoredObject};
 use super::tables::wants_table;
 use super::watch::field_value;
 use super::{ApiServer, Env};
-use crate::api::query::{ContinueToken, ListOptions};
+use crate::api::query::{ContinueToken, ListOptions, ListRead};
 use crate::api::request::{Request, Response};
 use crate::api::status::StatusError;
 
@@ -98,7 +98,19 @@ impl ApiServer {
         namespace: Option<&str>,
         opts: &ListOptions,
     ) -> Result<Page, StatusError> {
+        opts.validate()?;
         self.check_field_selector(resource, opts)?;
+        let exact_rv = match opts.read()? {
+            ListRead::Latest => None,
+            ListRead::NotOlderThan(rv) | ListRead::Exact(rv) if rv > self.rv => {
+                return Err(StatusError::resource_version_too_large(rv, self.rv))
+            }
+            ListRead::NotOlderThan(_) => None,
+            ListRead::Exact(rv) if rv < self.history.compacted_through() => {
+                return Err(StatusError::list_expired())
+            }
+            ListRead::Exact(rv) => Some(rv),
+        };
         let served = &self.served[resource];
         let names = &served.info.selectable_fields;
         let prefix = namespace.map(|ns| format!("{ns}/")).unwrap_or_default();
@@ -107,7 +119,11 @@ impl ApiServer {
             opts.label_selector.matches_pairs(&o.labels)
                 && opts.field_selector.matches(|f| field_value(o, names, f))
         };
-        let snapshot_rv = opts.continue_token.as_ref().map(|t| t.resource_version);
+        let snapshot_rv = opts
+            .continue_token
+            .as_ref()
+            .map(|t| t.resource_version)
+            .or(exact_rv);
         let list_rv = snapshot_rv.unwrap_or(self.rv);
         let limit = opts.limit.unwrap_or(usize::MAX);
         let stale =

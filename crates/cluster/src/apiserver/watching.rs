@@ -8,7 +8,7 @@ use serde_json::json;
 
 use super::watch::{event_for, EventType, WatchEvent, WatchFilter};
 use super::ApiServer;
-use crate::api::query::ListOptions;
+use crate::api::query::{parse_resource_version, ListOptions};
 use crate::api::request::{Request, Response, ResponseBody};
 use crate::api::resources::ResourceInfo;
 use crate::api::status::StatusError;
@@ -30,15 +30,12 @@ impl ApiServer {
         namespace: Option<&str>,
     ) -> Result<Response, StatusError> {
         let opts = ListOptions::from_request(req)?;
+        opts.validate()?;
         self.check_field_selector(resource, &opts)?;
         let info = self.served[resource].info.clone();
         let requested: Option<u64> = match opts.resource_version.as_deref() {
             None | Some("0") => None,
-            Some(text) => Some(text.parse().map_err(|_| {
-                StatusError::bad_request(format!(
-                    "resourceVersion: Invalid value: {text:?}: must be a non-negative integer"
-                ))
-            })?),
+            Some(text) => Some(parse_resource_version(text)?),
         };
         // A watch pinned to one node's pods is filed so it costs nothing for other nodes' events.
         let pin = (info.group.is_empty() && info.plural == "pods")
@@ -58,7 +55,8 @@ impl ApiServer {
             field_names: info.selectable_fields.clone(),
         };
         let id = self.watches.open(filter, opts.allow_bookmarks, pin);
-        let start_from_now = requested.is_none() || opts.send_initial_events;
+        let send_initial_events = opts.send_initial_events == Some(true);
+        let start_from_now = requested.is_none() || send_initial_events;
         if let Some(rv) = requested.filter(|_| !start_from_now) {
             if rv < self.history.compacted_through() {
                 let status = StatusError::expired(rv, self.history.compacted_through() + 1);
@@ -102,7 +100,7 @@ impl ApiServer {
         for event in initial {
             self.watches.push(id, event);
         }
-        if opts.send_initial_events && opts.allow_bookmarks {
+        if send_initial_events && opts.allow_bookmarks {
             self.watches.push(
                 id,
                 WatchEvent {
