@@ -1,11 +1,11 @@
-//! One scheduling cycle for one pod: Filter over the nodes (stopping once enough
-//! feasible nodes are found, as `percentageOfNodesToScore` says), Score and
-//! NormalizeScore per plugin, weights, and the choice of node (ties broken by the
-//! world's RNG). The result keeps every step for the explanation.
+//! One scheduling cycle for one pod: PreFilter, Filter over the nodes (stopping
+//! once enough feasible nodes are found, as `percentageOfNodesToScore` says),
+//! PreScore, Score and NormalizeScore per plugin, weights, and the choice of node
+//! (ties broken by the world's RNG). The result keeps every step for the explanation.
 
 use std::collections::BTreeMap;
 
-use super::framework::{NodeInfo, PodInfo, Status};
+use super::framework::{ClusterView, Code, CycleState, NodeInfo, PodInfo, Status};
 use super::plugins::Enabled;
 use crate::sim::SeededRng;
 
@@ -50,16 +50,42 @@ pub fn num_feasible_nodes_to_find(all: usize, percentage: Option<usize>) -> usiz
     (all * percentage / 100).max(MIN_FEASIBLE_NODES_TO_FIND)
 }
 
+/// Runs every PreFilter; a rejection (anything but Success or Skip) fails the
+/// pod everywhere with that status.
+pub fn pre_filter(
+    pod: &PodInfo,
+    cluster: &ClusterView,
+    plugins: &[Enabled],
+) -> Result<CycleState, Status> {
+    let mut state = CycleState::default();
+    for enabled in plugins.iter().filter(|e| e.plugin.filters()) {
+        let mut status = enabled.plugin.pre_filter(&mut state, pod, cluster);
+        match status.code {
+            Code::Success => {}
+            Code::Skip => state.skip_filter(enabled.plugin.name()),
+            _ => {
+                status.plugin = enabled.plugin.name();
+                return Err(status);
+            }
+        }
+    }
+    Ok(state)
+}
+
 /// Runs the Filter plugins on one node, stopping at the first failure.
 pub fn filter_node(
+    state: &CycleState,
     pod: &PodInfo,
     node: &NodeInfo,
     plugins: &[Enabled],
     record: Option<&mut Vec<(&'static str, String)>>,
 ) -> Status {
     let mut record = record;
-    for enabled in plugins.iter().filter(|e| e.plugin.filters()) {
-        let mut status = enabled.plugin.filter(pod, node);
+    let active = plugins
+        .iter()
+        .filter(|e| e.plugin.filters() && !state.skips_filter(e.plugin.name()));
+    for enabled in active {
+        let mut status = enabled.plugin.filter(state, pod, node);
         if let Some(r) = record.as_deref_mut() {
             let text = if status.is_success() {
                 "passed".to_string()
@@ -76,20 +102,31 @@ pub fn filter_node(
     Status::success()
 }
 
-/// Schedules `pod` onto one of `nodes` (in the cache's order), starting the search at `start`.
+/// Schedules `pod` onto one of the cluster's nodes (in the cache's order), starting
+/// the search at `start`.
 pub fn run(
     pod: &PodInfo,
-    nodes: &[&NodeInfo],
+    cluster: &ClusterView,
     plugins: &[Enabled],
     start: usize,
     percentage: Option<usize>,
     rng: &mut SeededRng,
     explain: bool,
 ) -> Attempt {
+    let nodes = cluster.nodes;
     let all = nodes.len();
     let mut attempt = Attempt {
         num_all_nodes: all,
         ..Attempt::default()
+    };
+    let mut state = match pre_filter(pod, cluster, plugins) {
+        Ok(state) => state,
+        Err(status) => {
+            for node in nodes {
+                attempt.failed.insert(node.name.clone(), status.clone());
+            }
+            return attempt;
+        }
     };
     let wanted = num_feasible_nodes_to_find(all, percentage);
     let mut feasible: Vec<&NodeInfo> = Vec::new();
@@ -101,7 +138,7 @@ pub fn run(
         let node = nodes[(start + i) % all.max(1)];
         visited += 1;
         let mut record = explain.then(Vec::new);
-        let status = filter_node(pod, node, plugins, record.as_mut());
+        let status = filter_node(&state, pod, node, plugins, record.as_mut());
         if let Some(record) = record {
             attempt.filter.insert(node.name.clone(), record);
         }
@@ -119,14 +156,27 @@ pub fn run(
         attempt.selected = Some(feasible[0].name.clone());
         return attempt;
     }
-    let mut totals = vec![0i64; feasible.len()];
     for enabled in plugins.iter().filter(|e| e.plugin.scores()) {
+        let status = enabled
+            .plugin
+            .pre_score(&mut state, pod, &feasible, cluster);
+        if status.code == Code::Skip {
+            state.skip_score(enabled.plugin.name());
+        }
+    }
+    let mut totals = vec![0i64; feasible.len()];
+    let scoring = plugins
+        .iter()
+        .filter(|e| e.plugin.scores() && !state.skips_score(e.plugin.name()));
+    for enabled in scoring {
         let raw: Vec<i64> = feasible
             .iter()
-            .map(|n| enabled.plugin.score(pod, n))
+            .map(|n| enabled.plugin.score(&state, pod, n))
             .collect();
         let mut normalized = raw.clone();
-        enabled.plugin.normalize(pod, &mut normalized);
+        enabled
+            .plugin
+            .normalize(&state, pod, &feasible, &mut normalized);
         for (i, node) in feasible.iter().enumerate() {
             let weighted = normalized[i] * enabled.weight;
             totals[i] += weighted;

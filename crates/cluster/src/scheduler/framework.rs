@@ -1,11 +1,16 @@
 //! The scheduling framework's vocabulary: status codes, statuses with reasons, the
-//! plugin interface with upstream's extension points, and the per-pod and per-node
-//! facts plugins read (`PodInfo`, `NodeInfo`).
+//! plugin interface with upstream's extension points, the per-pod and per-node
+//! facts plugins read (`PodInfo`, `NodeInfo`), the cluster they see at PreFilter and
+//! PreScore (`ClusterView`) and the state one cycle keeps (`CycleState`).
 
+use std::any::Any;
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use k8s_openapi::api::core::v1::{Node, Pod, Taint, Toleration};
 
+use super::affinity_terms::{Labels, PodAffinityTerms};
+use super::listers::Listers;
 use super::resources::{self, Resources};
 
 /// Upstream's status codes.
@@ -54,6 +59,11 @@ impl Status {
         self.code == Code::Success
     }
 
+    /// Skip: the plugin has nothing to do for this pod at the next extension point.
+    pub fn skip() -> Status {
+        Status::new(Code::Skip, &[])
+    }
+
     /// The reasons joined as upstream's `Status.Message()` does.
     pub fn message(&self) -> String {
         self.reasons.join(", ")
@@ -64,6 +74,10 @@ impl Status {
 pub struct PodInfo {
     pub pod: Pod,
     pub key: String,
+    pub namespace: String,
+    pub labels: Labels,
+    /// Its inter-pod (anti-)affinity terms, when it has any.
+    pub affinity: Option<Arc<PodAffinityTerms>>,
     /// Requests as NodeResourcesFit counts them (init containers, sidecars, overhead).
     pub requests: Resources,
     /// Requests with upstream's non-zero defaults (100m CPU, 200Mi memory) for scoring.
@@ -80,10 +94,17 @@ impl PodInfo {
             non_zero,
             priority,
             host_ports,
+            namespace,
+            labels,
+            affinity,
+            ..
         } = PodSummary::of_pod(&pod);
         PodInfo {
             pod,
             key: key.into(),
+            namespace,
+            labels,
+            affinity,
             requests,
             non_zero,
             priority,
@@ -110,6 +131,9 @@ pub struct NodeInfo {
     pub requested: Resources,
     pub non_zero_requested: Resources,
     pub pods: BTreeMap<String, PodSummary>,
+    /// How many of those pods have inter-pod affinity terms, and required anti-affinity.
+    pub pods_with_affinity: usize,
+    pub pods_with_required_anti_affinity: usize,
     pub used_ports: BTreeSet<(String, String, i32)>,
     pub images: BTreeSet<String>,
 }
@@ -121,6 +145,19 @@ pub struct PodSummary {
     pub non_zero: Resources,
     pub priority: i32,
     pub host_ports: Vec<(String, String, i32)>,
+    pub namespace: String,
+    pub labels: Labels,
+    /// Being deleted: spreading does not count it.
+    pub terminating: bool,
+    pub affinity: Option<Arc<PodAffinityTerms>>,
+}
+
+impl PodSummary {
+    fn has_required_anti_affinity(&self) -> bool {
+        self.affinity
+            .as_ref()
+            .is_some_and(|a| !a.required_anti_affinity.is_empty())
+    }
 }
 
 impl NodeInfo {
@@ -140,6 +177,8 @@ impl NodeInfo {
             requested: Resources::default(),
             non_zero_requested: Resources::default(),
             pods: BTreeMap::new(),
+            pods_with_affinity: 0,
+            pods_with_required_anti_affinity: 0,
             used_ports: BTreeSet::new(),
             images,
         }
@@ -151,6 +190,8 @@ impl NodeInfo {
         self.requested.add(&pod.requests);
         self.non_zero_requested.add(&pod.non_zero);
         self.used_ports.extend(pod.host_ports.iter().cloned());
+        self.pods_with_affinity += usize::from(pod.affinity.is_some());
+        self.pods_with_required_anti_affinity += usize::from(pod.has_required_anti_affinity());
         self.pods.insert(key.to_string(), pod);
     }
 
@@ -159,12 +200,19 @@ impl NodeInfo {
         if let Some(old) = self.pods.remove(key) {
             self.requested.subtract(&old.requests);
             self.non_zero_requested.subtract(&old.non_zero);
+            self.pods_with_affinity -= usize::from(old.affinity.is_some());
+            self.pods_with_required_anti_affinity -= usize::from(old.has_required_anti_affinity());
             for port in &old.host_ports {
                 if !self.pods.values().any(|p| p.host_ports.contains(port)) {
                     self.used_ports.remove(port);
                 }
             }
         }
+    }
+
+    /// The node's labels.
+    pub fn labels(&self) -> &Labels {
+        crate::api::node_affinity::node_labels(&self.node)
     }
 
     /// The node's taints.
@@ -185,6 +233,10 @@ impl PodSummary {
             non_zero: resources::non_zero_requests(pod),
             priority: pod.spec.as_ref().and_then(|s| s.priority).unwrap_or(0),
             host_ports: resources::host_ports(pod),
+            namespace: pod.metadata.namespace.clone().unwrap_or_default(),
+            labels: pod.metadata.labels.clone().unwrap_or_default(),
+            terminating: pod.metadata.deletion_timestamp.is_some(),
+            affinity: PodAffinityTerms::of(pod).map(Arc::new),
         }
     }
 
@@ -195,12 +247,66 @@ impl PodSummary {
             non_zero: info.non_zero.clone(),
             priority: info.priority,
             host_ports: info.host_ports.clone(),
+            namespace: info.namespace.clone(),
+            labels: info.labels.clone(),
+            terminating: info.pod.metadata.deletion_timestamp.is_some(),
+            affinity: info.affinity.clone(),
         }
     }
 }
 
 /// The highest score a plugin gives after normalisation.
 pub const MAX_NODE_SCORE: i64 = 100;
+
+/// What plugins see of the whole cluster at PreFilter and PreScore: every node
+/// (with the pods on it) and the objects some plugins consult (namespaces,
+/// Services, ReplicaSets, StatefulSets).
+pub struct ClusterView<'a> {
+    pub nodes: &'a [&'a NodeInfo],
+    pub listers: &'a Listers,
+}
+
+/// What one scheduling cycle keeps between extension points (upstream's
+/// `CycleState`): data plugins computed at PreFilter and PreScore, and which
+/// plugins skipped their Filter or Score.
+#[derive(Default)]
+pub struct CycleState {
+    data: BTreeMap<&'static str, Box<dyn Any>>,
+    skipped_filters: BTreeSet<&'static str>,
+    skipped_scores: BTreeSet<&'static str>,
+}
+
+impl CycleState {
+    /// Stores `value` under `key`.
+    pub fn write<T: Any>(&mut self, key: &'static str, value: T) {
+        self.data.insert(key, Box::new(value));
+    }
+
+    /// The value stored under `key`, if it is a `T`.
+    pub fn read<T: Any>(&self, key: &str) -> Option<&T> {
+        self.data.get(key).and_then(|v| v.downcast_ref())
+    }
+
+    /// Notes that `plugin` skips Filter this cycle.
+    pub fn skip_filter(&mut self, plugin: &'static str) {
+        self.skipped_filters.insert(plugin);
+    }
+
+    /// Whether `plugin` skips Filter this cycle.
+    pub fn skips_filter(&self, plugin: &str) -> bool {
+        self.skipped_filters.contains(plugin)
+    }
+
+    /// Notes that `plugin` skips Score this cycle.
+    pub fn skip_score(&mut self, plugin: &'static str) {
+        self.skipped_scores.insert(plugin);
+    }
+
+    /// Whether `plugin` skips Score this cycle.
+    pub fn skips_score(&self, plugin: &str) -> bool {
+        self.skipped_scores.contains(plugin)
+    }
+}
 
 /// A plugin: implement the extension points it takes part in.
 pub trait Plugin {
@@ -217,9 +323,26 @@ pub trait Plugin {
         false
     }
 
-    /// Filter: whether the pod fits the node.
-    fn filter(&self, _pod: &PodInfo, _node: &NodeInfo) -> Status {
+    /// PreFilter: computes what Filter needs from the whole cluster; `Skip` skips
+    /// this plugin's Filter for the pod.
+    fn pre_filter(
+        &self,
+        _state: &mut CycleState,
+        _pod: &PodInfo,
+        _cluster: &ClusterView,
+    ) -> Status {
         Status::success()
+    }
+
+    /// Filter: whether the pod fits the node.
+    fn filter(&self, _state: &CycleState, _pod: &PodInfo, _node: &NodeInfo) -> Status {
+        Status::success()
+    }
+
+    /// Whether a pod being assigned to a node may make a pod this plugin rejected
+    /// fit (upstream's `EventsToRegister` for assigned pods).
+    fn requeues_on_assigned_pod(&self) -> bool {
+        false
     }
 
     /// Whether the plugin has a Score.
@@ -227,11 +350,30 @@ pub trait Plugin {
         false
     }
 
+    /// PreScore: computes what Score needs, given the nodes that passed Filter;
+    /// `Skip` skips this plugin's Score for the pod.
+    fn pre_score(
+        &self,
+        _state: &mut CycleState,
+        _pod: &PodInfo,
+        _feasible: &[&NodeInfo],
+        _cluster: &ClusterView,
+    ) -> Status {
+        Status::success()
+    }
+
     /// Score: the raw score of the node for the pod.
-    fn score(&self, _pod: &PodInfo, _node: &NodeInfo) -> i64 {
+    fn score(&self, _state: &CycleState, _pod: &PodInfo, _node: &NodeInfo) -> i64 {
         0
     }
 
-    /// NormalizeScore: rescales the raw scores to 0..=100 in place.
-    fn normalize(&self, _pod: &PodInfo, _scores: &mut [i64]) {}
+    /// NormalizeScore: rescales the raw scores of `nodes` to 0..=100 in place.
+    fn normalize(
+        &self,
+        _state: &CycleState,
+        _pod: &PodInfo,
+        _nodes: &[&NodeInfo],
+        _scores: &mut [i64],
+    ) {
+    }
 }

@@ -4,10 +4,12 @@
 //! (annotations, as the kube-scheduler-simulator does) and, when it fails, a
 //! FailedScheduling event and the PodScheduled=False condition in upstream's words.
 
+pub mod affinity_terms;
 pub mod cycle;
 pub mod explain;
 pub mod fit_error;
 pub mod framework;
+pub mod listers;
 pub mod plugins;
 pub mod preemption;
 pub mod queue;
@@ -22,7 +24,8 @@ use crate::api::Request;
 use crate::apiserver::watch::{EventType, WatchEvent, WatchId};
 use crate::client::{pod_path, Delta, Informer, ObjectRef, Recorder};
 use crate::sim::{Component, Ctx, VirtualTime};
-use framework::{NodeInfo, PodInfo, PodSummary};
+use framework::{ClusterView, NodeInfo, PodInfo, PodSummary};
+use listers::Listers;
 use plugins::Enabled;
 use preemption::Outcome;
 use queue::SchedulingQueue;
@@ -48,6 +51,7 @@ pub struct Scheduler {
     recorder: Recorder,
     pods: Informer<Pod>,
     nodes: Informer<Node>,
+    listers: Listers,
     cache: BTreeMap<String, NodeInfo>,
     /// Which node each accounted pod is on (bound or assumed).
     pod_nodes: BTreeMap<String, String>,
@@ -88,6 +92,7 @@ impl Scheduler {
             recorder: Recorder::new(name, None),
             pods: Informer::new("/api/v1/pods"),
             nodes: Informer::new("/api/v1/nodes"),
+            listers: Listers::default(),
             cache: BTreeMap::new(),
             pod_nodes: BTreeMap::new(),
             queue: SchedulingQueue::default(),
@@ -115,9 +120,10 @@ impl Scheduler {
         }
     }
 
-    fn account(&mut self, key: &str, node: &str, pod: &Pod) {
+    /// Accounts `pod` on `node`; says whether that is news (it was elsewhere or nowhere).
+    fn account(&mut self, key: &str, node: &str, pod: &Pod) -> bool {
         if self.pod_nodes.get(key).is_some_and(|n| n == node) {
-            return;
+            return false;
         }
         self.forget(key);
         let summary = PodSummary::of_pod(pod);
@@ -125,10 +131,12 @@ impl Scheduler {
             info.add_pod(key, summary);
         }
         self.pod_nodes.insert(key.to_string(), node.to_string());
+        true
     }
 
     fn on_pods(&mut self, deltas: Vec<Delta<Pod>>, ctx: &mut Ctx) {
         let mut freed = false;
+        let mut assigned = false;
         for delta in deltas {
             let key = delta.key;
             let pod = match delta.kind {
@@ -145,7 +153,7 @@ impl Scheduler {
                 if is_terminal(&pod) {
                     freed |= self.forget(&key);
                 } else {
-                    self.account(&key, node, &pod);
+                    assigned |= self.account(&key, node, &pod);
                 }
                 continue;
             }
@@ -171,6 +179,8 @@ impl Scheduler {
         }
         if freed {
             self.queue.move_all(ctx.now());
+        } else if assigned {
+            self.queue.move_waiting_for_assigned_pods(ctx.now());
         }
         self.kick(ctx);
     }
@@ -228,9 +238,13 @@ impl Scheduler {
         };
         let info = PodInfo::new(&key, pod);
         let nodes: Vec<&NodeInfo> = self.cache.values().collect();
+        let cluster = ClusterView {
+            nodes: &nodes,
+            listers: &self.listers,
+        };
         let attempt = cycle::run(
             &info,
-            &nodes,
+            &cluster,
             &self.plugins,
             self.next_start,
             self.percentage_of_nodes_to_score,
@@ -250,7 +264,7 @@ impl Scheduler {
                 let outcome = if nodes.is_empty() {
                     Outcome::NotHelpful(String::new())
                 } else {
-                    preemption::preempt(&info, &nodes, &attempt.failed, &self.plugins)
+                    preemption::preempt(&info, &cluster, &attempt.failed, &self.plugins)
                 };
                 drop(nodes);
                 self.unschedulable(&key, &info, &attempt, outcome, ctx);
@@ -269,7 +283,9 @@ impl Scheduler {
 
     fn bind(&mut self, key: &str, info: &PodInfo, node: &str, ctx: &mut Ctx) {
         // Assume the pod on the node so the next cycle sees it before the watch does.
-        self.account(key, node, &info.pod);
+        if self.account(key, node, &info.pod) {
+            self.queue.move_waiting_for_assigned_pods(ctx.now());
+        }
         let (namespace, name) = key.split_once('/').unwrap_or(("default", key));
         let binding = json!({
             "apiVersion": "v1",
@@ -303,7 +319,7 @@ impl Scheduler {
                 "FailedScheduling",
                 &format!("running Bind plugin \"DefaultBinder\": {reason}"),
             );
-            self.queue.failed(key, ctx.now(), true);
+            self.queue.failed(key, ctx.now(), true, false);
         }
     }
 
@@ -353,7 +369,12 @@ impl Scheduler {
             "application/strategic-merge-patch+json",
             json!({"status": status}).to_string(),
         ));
-        self.queue.failed(key, ctx.now(), false);
+        let waits_for_assigned_pods = self.plugins.iter().any(|e| {
+            e.plugin.requeues_on_assigned_pod()
+                && attempt.failed.values().any(|s| s.plugin == e.plugin.name())
+        });
+        self.queue
+            .failed(key, ctx.now(), false, waits_for_assigned_pods);
     }
 
     /// Marks each victim with a DisruptionTarget condition, records Preempted, deletes it.
@@ -400,6 +421,7 @@ impl Component for Scheduler {
     }
 
     fn start(&mut self, ctx: &mut Ctx) {
+        self.listers.start(ctx);
         let nodes = self.nodes.start(ctx);
         self.on_nodes(nodes, ctx);
         let pods = self.pods.start(ctx);
@@ -432,6 +454,8 @@ impl Component for Scheduler {
             if !relevant.is_empty() {
                 self.on_nodes(relevant, ctx);
             }
+        } else {
+            self.listers.handle(watch, event, ctx);
         }
     }
 

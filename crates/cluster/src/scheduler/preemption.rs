@@ -5,9 +5,9 @@
 
 use std::collections::BTreeMap;
 
-use super::cycle::filter_node;
+use super::cycle::{filter_node, pre_filter};
 use super::fit_error;
-use super::framework::{Code, NodeInfo, PodInfo, Status};
+use super::framework::{ClusterView, Code, NodeInfo, PodInfo, Status};
 use super::plugins::Enabled;
 
 /// Upstream's reasons.
@@ -26,8 +26,36 @@ pub enum Outcome {
     NotHelpful(String),
 }
 
-/// Victims on one node: the fewest lower-priority pods whose removal lets `pod` fit.
-fn victims_on(pod: &PodInfo, node: &NodeInfo, plugins: &[Enabled]) -> Result<Vec<String>, Status> {
+/// Whether `pod` fits `trial`, which stands in for the cluster's node at `index`:
+/// PreFilter sees the cluster with the trial node (upstream updates its cycle state
+/// with AddPod/RemovePod; recomputing it gives the same answer), then Filter runs.
+fn fits(
+    pod: &PodInfo,
+    cluster: &ClusterView,
+    index: usize,
+    trial: &NodeInfo,
+    plugins: &[Enabled],
+) -> Status {
+    let mut nodes = cluster.nodes.to_vec();
+    nodes[index] = trial;
+    let view = ClusterView {
+        nodes: &nodes,
+        listers: cluster.listers,
+    };
+    match pre_filter(pod, &view, plugins) {
+        Ok(state) => filter_node(&state, pod, trial, plugins, None),
+        Err(status) => status,
+    }
+}
+
+/// Victims on the node at `index`: the fewest lower-priority pods whose removal lets `pod` fit.
+fn victims_on(
+    pod: &PodInfo,
+    cluster: &ClusterView,
+    index: usize,
+    plugins: &[Enabled],
+) -> Result<Vec<String>, Status> {
+    let node = cluster.nodes[index];
     let mut lower: Vec<(&String, &super::framework::PodSummary)> = node
         .pods
         .iter()
@@ -43,7 +71,7 @@ fn victims_on(pod: &PodInfo, node: &NodeInfo, plugins: &[Enabled]) -> Result<Vec
     for (key, _) in &lower {
         trial.remove_pod(key);
     }
-    let status = filter_node(pod, &trial, plugins, None);
+    let status = fits(pod, cluster, index, &trial, plugins);
     if !status.is_success() {
         return Err(status);
     }
@@ -52,7 +80,7 @@ fn victims_on(pod: &PodInfo, node: &NodeInfo, plugins: &[Enabled]) -> Result<Vec
     let mut victims = Vec::new();
     for (key, p) in lower {
         trial.add_pod(key, p.clone());
-        if !filter_node(pod, &trial, plugins, None).is_success() {
+        if !fits(pod, cluster, index, &trial, plugins).is_success() {
             trial.remove_pod(key);
             victims.push(key.clone());
         }
@@ -63,7 +91,7 @@ fn victims_on(pod: &PodInfo, node: &NodeInfo, plugins: &[Enabled]) -> Result<Vec
 /// Runs preemption for `pod`, which failed Filter on every node with `failed`.
 pub fn preempt(
     pod: &PodInfo,
-    nodes: &[&NodeInfo],
+    cluster: &ClusterView,
     failed: &BTreeMap<String, Status>,
     plugins: &[Enabled],
 ) -> Outcome {
@@ -79,7 +107,8 @@ pub fn preempt(
     }
     let mut statuses: BTreeMap<String, Status> = BTreeMap::new();
     let mut best: Option<(String, Vec<String>, Rank)> = None;
-    for node in nodes {
+    let nodes = cluster.nodes;
+    for (index, node) in nodes.iter().enumerate() {
         let helpful = failed
             .get(&node.name)
             .is_some_and(|s| s.code != Code::UnschedulableAndUnresolvable);
@@ -90,7 +119,7 @@ pub fn preempt(
             );
             continue;
         }
-        match victims_on(pod, node, plugins) {
+        match victims_on(pod, cluster, index, plugins) {
             Err(status) => {
                 statuses.insert(node.name.clone(), status);
             }

@@ -39,6 +39,9 @@ struct Entry {
 pub struct SchedulingQueue {
     entries: BTreeMap<String, Entry>,
     active: BTreeSet<(Reverse<i32>, VirtualTime, String)>,
+    /// Unschedulable pods that a pod assigned to a node may help (rejected by
+    /// InterPodAffinity or PodTopologySpread).
+    waiting_for_assigned_pods: BTreeSet<String>,
 }
 
 impl SchedulingQueue {
@@ -69,6 +72,7 @@ impl SchedulingQueue {
 
     /// Forgets a pod (bound, deleted, or no longer ours).
     pub fn remove(&mut self, key: &str) {
+        self.waiting_for_assigned_pods.remove(key);
         if let Some(e) = self.entries.remove(key) {
             self.active
                 .remove(&(Reverse(e.priority), e.arrived, key.to_string()));
@@ -97,7 +101,14 @@ impl SchedulingQueue {
 
     /// The attempt failed: the pod waits as unschedulable, or in backoff when a
     /// cluster event came during the attempt or the failure was an error.
-    pub fn failed(&mut self, key: &str, now: VirtualTime, error: bool) {
+    /// `waits_for_assigned_pods`: a pod landing on a node may let it fit.
+    pub fn failed(
+        &mut self,
+        key: &str,
+        now: VirtualTime,
+        error: bool,
+        waits_for_assigned_pods: bool,
+    ) {
         let Some(e) = self.entries.get_mut(key) else {
             return;
         };
@@ -108,24 +119,47 @@ impl SchedulingQueue {
         } else {
             Place::Unschedulable
         };
+        if e.place == Place::Unschedulable && waits_for_assigned_pods {
+            self.waiting_for_assigned_pods.insert(key.to_string());
+        }
+    }
+
+    /// Moves one unschedulable pod to activeQ (or backoffQ while its backoff lasts);
+    /// a pod in flight is marked so that a failure goes to backoff.
+    fn move_entry(
+        active: &mut BTreeSet<(Reverse<i32>, VirtualTime, String)>,
+        key: &str,
+        e: &mut Entry,
+        now: VirtualTime,
+    ) {
+        match e.place {
+            Place::Unschedulable => {
+                if e.last_attempt.after(Self::backoff_of(e)) > now {
+                    e.place = Place::Backoff;
+                } else {
+                    e.place = Place::Active;
+                    active.insert((Reverse(e.priority), e.arrived, key.to_string()));
+                }
+            }
+            Place::InFlight => e.moved_while_in_flight = true,
+            _ => {}
+        }
     }
 
     /// A cluster event that may make unschedulable pods fit: move them to activeQ
     /// (or backoffQ while their backoff lasts).
     pub fn move_all(&mut self, now: VirtualTime) {
         for (key, e) in self.entries.iter_mut() {
-            match e.place {
-                Place::Unschedulable => {
-                    if e.last_attempt.after(Self::backoff_of(e)) > now {
-                        e.place = Place::Backoff;
-                    } else {
-                        e.place = Place::Active;
-                        self.active
-                            .insert((Reverse(e.priority), e.arrived, key.clone()));
-                    }
-                }
-                Place::InFlight => e.moved_while_in_flight = true,
-                _ => {}
+            Self::move_entry(&mut self.active, key, e, now);
+        }
+        self.waiting_for_assigned_pods.clear();
+    }
+
+    /// A pod was assigned to a node: move the pods that event may help.
+    pub fn move_waiting_for_assigned_pods(&mut self, now: VirtualTime) {
+        for key in std::mem::take(&mut self.waiting_for_assigned_pods) {
+            if let Some(e) = self.entries.get_mut(&key) {
+                Self::move_entry(&mut self.active, &key, e, now);
             }
         }
     }
@@ -140,6 +174,7 @@ impl SchedulingQueue {
                 _ => false,
             };
             if due {
+                self.waiting_for_assigned_pods.remove(key);
                 e.place = Place::Active;
                 self.active
                     .insert((Reverse(e.priority), e.arrived, key.clone()));
@@ -189,7 +224,7 @@ mod tests {
         let mut now = VirtualTime(0);
         for _ in 0..6 {
             q.pop();
-            q.failed("a", now, true);
+            q.failed("a", now, true, false);
             let end = q.next_backoff_end().unwrap();
             ends.push(end.millis() - now.millis());
             now = end;
@@ -203,14 +238,29 @@ mod tests {
         let mut q = SchedulingQueue::default();
         q.add("a", 0, VirtualTime(0));
         q.pop();
-        q.failed("a", VirtualTime(0), false);
+        q.failed("a", VirtualTime(0), false, false);
         q.flush(VirtualTime(60_000));
         assert!(!q.has_active());
         q.move_all(VirtualTime(60_000));
         assert_eq!(q.pop().as_deref(), Some("a"));
-        q.failed("a", VirtualTime(60_000), false);
+        q.failed("a", VirtualTime(60_000), false, false);
         q.flush(VirtualTime(60_000 + UNSCHEDULABLE_TIMEOUT_MS));
         assert!(q.has_active());
+    }
+
+    #[test]
+    fn an_assigned_pod_moves_only_the_pods_it_may_help() {
+        let mut q = SchedulingQueue::default();
+        q.add("affine", 0, VirtualTime(0));
+        q.add("big", 0, VirtualTime(0));
+        q.pop();
+        q.pop();
+        q.failed("affine", VirtualTime(0), false, true);
+        q.failed("big", VirtualTime(0), false, false);
+        q.move_waiting_for_assigned_pods(VirtualTime(5_000));
+        assert_eq!(q.pop().as_deref(), Some("affine"));
+        assert_eq!(q.pop(), None);
+        assert_eq!(q.unschedulable_count(), 1);
     }
 
     #[test]
@@ -219,7 +269,7 @@ mod tests {
         q.add("a", 0, VirtualTime(0));
         q.pop();
         q.move_all(VirtualTime(0));
-        q.failed("a", VirtualTime(0), false);
+        q.failed("a", VirtualTime(0), false, false);
         assert_eq!(q.unschedulable_count(), 0);
         assert_eq!(q.next_backoff_end(), Some(VirtualTime(1_000)));
     }

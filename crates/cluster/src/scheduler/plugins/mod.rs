@@ -3,12 +3,14 @@
 //! [`default_plugins`] with its score weight.
 
 mod helpers;
+pub mod inter_pod_affinity;
 mod node_affinity;
 mod node_name;
 mod node_ports;
 mod node_resources_balanced_allocation;
 mod node_resources_fit;
 mod node_unschedulable;
+pub mod pod_topology_spread;
 mod scheduling_gates;
 mod taint_toleration;
 
@@ -31,6 +33,8 @@ pub fn default_plugins() -> Vec<Enabled> {
         enabled(Box::new(node_affinity::NodeAffinity), 2),
         enabled(Box::new(node_ports::NodePorts), 0),
         enabled(Box::new(node_resources_fit::NodeResourcesFit), 1),
+        enabled(Box::new(pod_topology_spread::PodTopologySpread), 2),
+        enabled(Box::new(inter_pod_affinity::InterPodAffinity), 2),
         enabled(
             Box::new(node_resources_balanced_allocation::NodeResourcesBalancedAllocation),
             1,
@@ -44,7 +48,7 @@ mod tests {
     use serde_json::{json, Value};
 
     use super::*;
-    use crate::scheduler::framework::{Code, NodeInfo, PodInfo, PodSummary};
+    use crate::scheduler::framework::{Code, CycleState, NodeInfo, PodInfo, PodSummary};
 
     fn pod(spec: Value) -> PodInfo {
         PodInfo::new(
@@ -65,7 +69,7 @@ mod tests {
     }
 
     fn filter(plugin: &dyn Plugin, p: &PodInfo, n: &NodeInfo) -> (Code, String) {
-        let s = plugin.filter(p, n);
+        let s = plugin.filter(&CycleState::default(), p, n);
         (s.code, s.message())
     }
 
@@ -97,13 +101,13 @@ mod tests {
         ] {
             let tolerant = pod(json!({"containers": containers(), "tolerations": [toleration]}));
             assert!(taint_toleration::TaintToleration
-                .filter(&tolerant, &tainted)
+                .filter(&CycleState::default(), &tolerant, &tainted)
                 .is_success());
         }
         let wrong_effect = pod(json!({"containers": containers(),
             "tolerations": [{"key": "k", "operator": "Exists", "effect": "NoExecute"}]}));
         assert!(!taint_toleration::TaintToleration
-            .filter(&wrong_effect, &tainted)
+            .filter(&CycleState::default(), &wrong_effect, &tainted)
             .is_success());
     }
 
@@ -116,7 +120,11 @@ mod tests {
                 "requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [{"matchExpressions": [expr]}]}}}}),
             )
         };
-        let fits = |p: &PodInfo| node_affinity::NodeAffinity.filter(p, &n).is_success();
+        let fits = |p: &PodInfo| {
+            node_affinity::NodeAffinity
+                .filter(&CycleState::default(), p, &n)
+                .is_success()
+        };
         assert!(fits(&with(
             json!({"key": "zone", "operator": "In", "values": ["a", "b"]})
         )));
@@ -183,16 +191,16 @@ mod tests {
         };
         n.add_pod("default/x", PodSummary::of(&web("10.0.0.1", "TCP")));
         assert!(!node_ports::NodePorts
-            .filter(&web("0.0.0.0", "TCP"), &n)
+            .filter(&CycleState::default(), &web("0.0.0.0", "TCP"), &n)
             .is_success());
         assert!(!node_ports::NodePorts
-            .filter(&web("10.0.0.1", "TCP"), &n)
+            .filter(&CycleState::default(), &web("10.0.0.1", "TCP"), &n)
             .is_success());
         assert!(node_ports::NodePorts
-            .filter(&web("10.0.0.2", "TCP"), &n)
+            .filter(&CycleState::default(), &web("10.0.0.2", "TCP"), &n)
             .is_success());
         assert!(node_ports::NodePorts
-            .filter(&web("10.0.0.1", "UDP"), &n)
+            .filter(&CycleState::default(), &web("10.0.0.1", "UDP"), &n)
             .is_success());
     }
 
@@ -210,7 +218,7 @@ mod tests {
         let tolerant = pod(json!({"containers": containers(), "tolerations": [
             {"key": "node.kubernetes.io/unschedulable", "operator": "Exists", "effect": "NoSchedule"}]}));
         assert!(node_unschedulable::NodeUnschedulable
-            .filter(&tolerant, &cordoned)
+            .filter(&CycleState::default(), &tolerant, &cordoned)
             .is_success());
         let named = pod(json!({"containers": containers(), "nodeName": "other"}));
         assert_eq!(
@@ -229,10 +237,17 @@ mod tests {
             json!({"containers": [{"name": "a", "resources": {"requests": {"cpu": "1", "memory": "512Mi"}}}]}),
         );
         // cpu: (2000-1000)*100/2000 = 50; memory: (1Gi-512Mi)*100/1Gi = 50.
-        assert_eq!(node_resources_fit::NodeResourcesFit.score(&p, &n), 50);
+        assert_eq!(
+            node_resources_fit::NodeResourcesFit.score(&CycleState::default(), &p, &n),
+            50
+        );
         // Both half used: perfectly balanced.
         assert_eq!(
-            node_resources_balanced_allocation::NodeResourcesBalancedAllocation.score(&p, &n),
+            node_resources_balanced_allocation::NodeResourcesBalancedAllocation.score(
+                &CycleState::default(),
+                &p,
+                &n
+            ),
             100
         );
     }

@@ -3,7 +3,7 @@
 
 use super::helpers::default_normalize;
 use crate::api::node_affinity::{node_labels, required_affinity_matches, term_matches};
-use crate::scheduler::framework::{Code, NodeInfo, Plugin, PodInfo, Status};
+use crate::scheduler::framework::{Code, CycleState, NodeInfo, Plugin, PodInfo, Status};
 
 pub struct NodeAffinity;
 
@@ -19,7 +19,7 @@ impl Plugin for NodeAffinity {
         true
     }
 
-    fn filter(&self, pod: &PodInfo, node: &NodeInfo) -> Status {
+    fn filter(&self, _state: &CycleState, pod: &PodInfo, node: &NodeInfo) -> Status {
         if required_affinity_matches(pod.pod.spec.as_ref(), &node.node) {
             Status::success()
         } else {
@@ -31,7 +31,7 @@ impl Plugin for NodeAffinity {
         true
     }
 
-    fn score(&self, pod: &PodInfo, node: &NodeInfo) -> i64 {
+    fn score(&self, _state: &CycleState, pod: &PodInfo, node: &NodeInfo) -> i64 {
         let labels = node_labels(&node.node);
         pod.pod
             .spec
@@ -49,7 +49,13 @@ impl Plugin for NodeAffinity {
             .sum()
     }
 
-    fn normalize(&self, _pod: &PodInfo, scores: &mut [i64]) {
+    fn normalize(
+        &self,
+        _state: &CycleState,
+        _pod: &PodInfo,
+        _nodes: &[&NodeInfo],
+        scores: &mut [i64],
+    ) {
         default_normalize(scores, false);
     }
 }

@@ -1,6 +1,6 @@
 //! NodeName: a pod that names its node (`spec.nodeName`) fits only that node.
 
-use crate::scheduler::framework::{Code, NodeInfo, Plugin, PodInfo, Status};
+use crate::scheduler::framework::{Code, CycleState, NodeInfo, Plugin, PodInfo, Status};
 
 pub struct NodeName;
 
@@ -16,7 +16,7 @@ impl Plugin for NodeName {
         true
     }
 
-    fn filter(&self, pod: &PodInfo, node: &NodeInfo) -> Status {
+    fn filter(&self, _state: &CycleState, pod: &PodInfo, node: &NodeInfo) -> Status {
         match pod.pod.spec.as_ref().and_then(|s| s.node_name.as_deref()) {
             Some(wanted) if !wanted.is_empty() && wanted != node.name => {
                 Status::new(Code::UnschedulableAndUnresolvable, &[REASON])

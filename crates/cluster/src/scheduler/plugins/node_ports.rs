@@ -1,7 +1,7 @@
 //! NodePorts: a pod's host ports must be free on the node (same protocol and port,
 //! and the same host IP or either side bound to 0.0.0.0).
 
-use crate::scheduler::framework::{Code, NodeInfo, Plugin, PodInfo, Status};
+use crate::scheduler::framework::{Code, CycleState, NodeInfo, Plugin, PodInfo, Status};
 
 pub struct NodePorts;
 
@@ -17,7 +17,7 @@ impl Plugin for NodePorts {
         true
     }
 
-    fn filter(&self, pod: &PodInfo, node: &NodeInfo) -> Status {
+    fn filter(&self, _state: &CycleState, pod: &PodInfo, node: &NodeInfo) -> Status {
         let conflict = pod.host_ports.iter().any(|(ip, protocol, port)| {
             node.used_ports
                 .iter()

@@ -1,7 +1,7 @@
 //! NodeResourcesBalancedAllocation: prefers nodes whose CPU and memory would be
 //! used in equal fractions: `(1 - std) * 100` of the two fractions.
 
-use crate::scheduler::framework::{NodeInfo, Plugin, PodInfo, MAX_NODE_SCORE};
+use crate::scheduler::framework::{CycleState, NodeInfo, Plugin, PodInfo, MAX_NODE_SCORE};
 
 pub struct NodeResourcesBalancedAllocation;
 
@@ -14,7 +14,7 @@ impl Plugin for NodeResourcesBalancedAllocation {
         true
     }
 
-    fn score(&self, pod: &PodInfo, node: &NodeInfo) -> i64 {
+    fn score(&self, _state: &CycleState, pod: &PodInfo, node: &NodeInfo) -> i64 {
         // A pod that requests neither resource is skipped (scores 0 everywhere).
         if pod.requests.milli_cpu == 0 && pod.requests.memory == 0 {
             return 0;

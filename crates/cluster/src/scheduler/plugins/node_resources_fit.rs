@@ -1,7 +1,9 @@
 //! NodeResourcesFit: the pod's requests must fit the node's allocatable less what
 //! its pods request; scoring (LeastAllocated) prefers emptier nodes.
 
-use crate::scheduler::framework::{Code, NodeInfo, Plugin, PodInfo, Status, MAX_NODE_SCORE};
+use crate::scheduler::framework::{
+    Code, CycleState, NodeInfo, Plugin, PodInfo, Status, MAX_NODE_SCORE,
+};
 
 pub struct NodeResourcesFit;
 
@@ -23,7 +25,7 @@ impl Plugin for NodeResourcesFit {
         true
     }
 
-    fn filter(&self, pod: &PodInfo, node: &NodeInfo) -> Status {
+    fn filter(&self, _state: &CycleState, pod: &PodInfo, node: &NodeInfo) -> Status {
         let mut reasons: Vec<String> = Vec::new();
         if node.pods.len() as i64 + 1 > node.allocatable.pods {
             reasons.push("Too many pods".into());
@@ -61,7 +63,7 @@ impl Plugin for NodeResourcesFit {
     }
 
     /// LeastAllocated over CPU and memory, weight 1 each, with non-zero requests.
-    fn score(&self, pod: &PodInfo, node: &NodeInfo) -> i64 {
+    fn score(&self, _state: &CycleState, pod: &PodInfo, node: &NodeInfo) -> i64 {
         let cpu = least_requested(
             node.non_zero_requested.milli_cpu + pod.non_zero.milli_cpu,
             node.allocatable.milli_cpu,

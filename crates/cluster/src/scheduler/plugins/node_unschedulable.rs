@@ -4,7 +4,7 @@
 use k8s_openapi::api::core::v1::Taint;
 
 use crate::api::tolerations::tolerates;
-use crate::scheduler::framework::{Code, NodeInfo, Plugin, PodInfo, Status};
+use crate::scheduler::framework::{Code, CycleState, NodeInfo, Plugin, PodInfo, Status};
 
 pub struct NodeUnschedulable;
 
@@ -20,7 +20,7 @@ impl Plugin for NodeUnschedulable {
         true
     }
 
-    fn filter(&self, pod: &PodInfo, node: &NodeInfo) -> Status {
+    fn filter(&self, _state: &CycleState, pod: &PodInfo, node: &NodeInfo) -> Status {
         let cordoned = node
             .node
             .spec

@@ -3,7 +3,7 @@
 
 use super::helpers::default_normalize;
 use crate::api::tolerations::tolerates;
-use crate::scheduler::framework::{Code, NodeInfo, Plugin, PodInfo, Status};
+use crate::scheduler::framework::{Code, CycleState, NodeInfo, Plugin, PodInfo, Status};
 
 pub struct TaintToleration;
 
@@ -16,7 +16,7 @@ impl Plugin for TaintToleration {
         true
     }
 
-    fn filter(&self, pod: &PodInfo, node: &NodeInfo) -> Status {
+    fn filter(&self, _state: &CycleState, pod: &PodInfo, node: &NodeInfo) -> Status {
         let untolerated = node.taints().iter().find(|taint| {
             (taint.effect == "NoSchedule" || taint.effect == "NoExecute")
                 && !pod.tolerations().iter().any(|t| tolerates(t, taint))
@@ -39,7 +39,7 @@ impl Plugin for TaintToleration {
     }
 
     /// How many PreferNoSchedule taints the pod does not tolerate.
-    fn score(&self, pod: &PodInfo, node: &NodeInfo) -> i64 {
+    fn score(&self, _state: &CycleState, pod: &PodInfo, node: &NodeInfo) -> i64 {
         let prefer: Vec<_> = pod
             .tolerations()
             .iter()
@@ -56,7 +56,13 @@ impl Plugin for TaintToleration {
             .count() as i64
     }
 
-    fn normalize(&self, _pod: &PodInfo, scores: &mut [i64]) {
+    fn normalize(
+        &self,
+        _state: &CycleState,
+        _pod: &PodInfo,
+        _nodes: &[&NodeInfo],
+        scores: &mut [i64],
+    ) {
         default_normalize(scores, true);
     }
 }

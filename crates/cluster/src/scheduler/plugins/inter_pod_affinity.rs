@@ -1,0 +1,335 @@
+//! InterPodAffinity: required pod affinity and anti-affinity of the incoming pod,
+//! and the required anti-affinity of pods already running, filter nodes by
+//! topology domain; preferred terms (both ways) and existing pods' required
+//! affinity (weight 1, upstream's `hardPodAffinityWeight`) score them.
+
+use std::collections::BTreeMap;
+
+use crate::scheduler::affinity_terms::{AffinityTerm, Labels, PodAffinityTerms, WeightedTerm};
+use crate::scheduler::framework::{
+    ClusterView, Code, CycleState, NodeInfo, Plugin, PodInfo, PodSummary, Status, MAX_NODE_SCORE,
+};
+
+const NAME: &str = "InterPodAffinity";
+const PRE_FILTER_STATE: &str = "PreFilterInterPodAffinity";
+const PRE_SCORE_STATE: &str = "PreScoreInterPodAffinity";
+/// Upstream's default `hardPodAffinityWeight`.
+const HARD_POD_AFFINITY_WEIGHT: i64 = 1;
+
+/// Upstream's reasons.
+pub const AFFINITY_RULES_NOT_MATCH: &str = "node(s) didn't match pod affinity rules";
+pub const ANTI_AFFINITY_RULES_NOT_MATCH: &str = "node(s) didn't match pod anti-affinity rules";
+pub const EXISTING_ANTI_AFFINITY_RULES_NOT_MATCH: &str =
+    "node(s) didn't satisfy existing pods anti-affinity rules";
+
+/// The plugin with upstream's default arguments.
+pub struct InterPodAffinity;
+
+/// Matching pods per (topology key, value).
+type TopologyCounts = BTreeMap<(String, String), i64>;
+
+fn add(counts: &mut TopologyCounts, node: &NodeInfo, key: &str, value: i64) {
+    if let Some(v) = node.labels().get(key) {
+        *counts.entry((key.to_string(), v.clone())).or_insert(0) += value;
+    }
+}
+
+/// The incoming pod's terms with namespace selectors resolved to namespaces.
+fn resolved(terms: &[AffinityTerm], cluster: &ClusterView) -> Vec<AffinityTerm> {
+    terms
+        .iter()
+        .map(|t| {
+            let mut t = t.clone();
+            t.resolve_namespaces(cluster.listers.namespaces());
+            t
+        })
+        .collect()
+}
+
+fn matches_all(terms: &[AffinityTerm], pod: &PodSummary) -> bool {
+    !terms.is_empty()
+        && terms
+            .iter()
+            .all(|t| t.matches(&pod.namespace, &pod.labels, None))
+}
+
+struct PreFilterState {
+    required_affinity: Vec<AffinityTerm>,
+    required_anti_affinity: Vec<AffinityTerm>,
+    /// Domains holding pods whose required anti-affinity matches the incoming pod.
+    existing_anti_affinity: TopologyCounts,
+    /// Domains holding pods that match all the incoming pod's affinity terms.
+    affinity: TopologyCounts,
+    /// Domains holding pods that match one of its anti-affinity terms.
+    anti_affinity: TopologyCounts,
+    /// Whether the pod matches its own affinity terms (the first of a group may land anywhere).
+    matches_itself: bool,
+}
+
+/// Per topology key and value, the summed preference.
+struct PreScoreState {
+    scores: BTreeMap<String, BTreeMap<String, i64>>,
+}
+
+impl PreScoreState {
+    fn process(
+        &mut self,
+        terms: &[WeightedTerm],
+        target: (&str, &Labels, Option<&Labels>),
+        node: &NodeInfo,
+        sign: i64,
+    ) {
+        for weighted in terms {
+            self.process_term(&weighted.term, weighted.weight * sign, target, node);
+        }
+    }
+
+    fn process_term(
+        &mut self,
+        term: &AffinityTerm,
+        weight: i64,
+        (namespace, labels, namespace_labels): (&str, &Labels, Option<&Labels>),
+        node: &NodeInfo,
+    ) {
+        if !term.matches(namespace, labels, namespace_labels) {
+            return;
+        }
+        if let Some(value) = node.labels().get(&term.topology_key) {
+            *self
+                .scores
+                .entry(term.topology_key.clone())
+                .or_default()
+                .entry(value.clone())
+                .or_insert(0) += weight;
+        }
+    }
+}
+
+impl Plugin for InterPodAffinity {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn filters(&self) -> bool {
+        true
+    }
+
+    fn requeues_on_assigned_pod(&self) -> bool {
+        true
+    }
+
+    fn pre_filter(&self, state: &mut CycleState, pod: &PodInfo, cluster: &ClusterView) -> Status {
+        let own = pod.affinity.as_deref().cloned().unwrap_or_default();
+        let required_affinity = resolved(&own.required_affinity, cluster);
+        let required_anti_affinity = resolved(&own.required_anti_affinity, cluster);
+        let namespace_labels = cluster.listers.namespace_labels(&pod.namespace);
+        let mut existing_anti_affinity = TopologyCounts::new();
+        let mut affinity = TopologyCounts::new();
+        let mut anti_affinity = TopologyCounts::new();
+        let incoming_terms = !required_affinity.is_empty() || !required_anti_affinity.is_empty();
+        for node in cluster.nodes {
+            if node.pods_with_required_anti_affinity > 0 {
+                for existing in node.pods.values() {
+                    let Some(terms) = existing.affinity.as_deref() else {
+                        continue;
+                    };
+                    for term in &terms.required_anti_affinity {
+                        if term.matches(&pod.namespace, &pod.labels, Some(&namespace_labels)) {
+                            add(&mut existing_anti_affinity, node, &term.topology_key, 1);
+                        }
+                    }
+                }
+            }
+            if !incoming_terms {
+                continue;
+            }
+            for existing in node.pods.values() {
+                if matches_all(&required_affinity, existing) {
+                    for term in &required_affinity {
+                        add(&mut affinity, node, &term.topology_key, 1);
+                    }
+                }
+                for term in &required_anti_affinity {
+                    if term.matches(&existing.namespace, &existing.labels, None) {
+                        add(&mut anti_affinity, node, &term.topology_key, 1);
+                    }
+                }
+            }
+        }
+        if existing_anti_affinity.is_empty() && !incoming_terms {
+            return Status::skip();
+        }
+        let matches_itself = !required_affinity.is_empty()
+            && required_affinity
+                .iter()
+                .all(|t| t.matches(&pod.namespace, &pod.labels, None));
+        state.write(
+            PRE_FILTER_STATE,
+            PreFilterState {
+                required_affinity,
+                required_anti_affinity,
+                existing_anti_affinity,
+                affinity,
+                anti_affinity,
+                matches_itself,
+            },
+        );
+        Status::success()
+    }
+
+    fn filter(&self, state: &CycleState, _pod: &PodInfo, node: &NodeInfo) -> Status {
+        let Some(s) = state.read::<PreFilterState>(PRE_FILTER_STATE) else {
+            return Status::success();
+        };
+        let labels = node.labels();
+        let count = |counts: &TopologyCounts, key: &str, value: &str| {
+            counts
+                .get(&(key.to_string(), value.to_string()))
+                .copied()
+                .unwrap_or(0)
+        };
+        // Pod affinity: every term's domain here must already hold a matching pod.
+        let mut pods_exist = true;
+        for term in &s.required_affinity {
+            match labels.get(&term.topology_key) {
+                None => {
+                    return Status::new(
+                        Code::UnschedulableAndUnresolvable,
+                        &[AFFINITY_RULES_NOT_MATCH],
+                    )
+                }
+                Some(value) if count(&s.affinity, &term.topology_key, value) <= 0 => {
+                    pods_exist = false
+                }
+                Some(_) => {}
+            }
+        }
+        // The first pod of a group that is affine to itself may land anywhere.
+        let first_of_group = s.affinity.is_empty() && s.matches_itself;
+        if !(pods_exist || first_of_group) {
+            return Status::new(
+                Code::UnschedulableAndUnresolvable,
+                &[AFFINITY_RULES_NOT_MATCH],
+            );
+        }
+        let anti = s.required_anti_affinity.iter().any(|term| {
+            labels
+                .get(&term.topology_key)
+                .is_some_and(|value| count(&s.anti_affinity, &term.topology_key, value) > 0)
+        });
+        if anti {
+            return Status::new(Code::Unschedulable, &[ANTI_AFFINITY_RULES_NOT_MATCH]);
+        }
+        let existing = labels
+            .iter()
+            .any(|(key, value)| count(&s.existing_anti_affinity, key, value) > 0);
+        if existing {
+            return Status::new(
+                Code::Unschedulable,
+                &[EXISTING_ANTI_AFFINITY_RULES_NOT_MATCH],
+            );
+        }
+        Status::success()
+    }
+
+    fn scores(&self) -> bool {
+        true
+    }
+
+    fn pre_score(
+        &self,
+        state: &mut CycleState,
+        pod: &PodInfo,
+        _feasible: &[&NodeInfo],
+        cluster: &ClusterView,
+    ) -> Status {
+        let own = pod.affinity.as_deref().cloned().unwrap_or_default();
+        let has_preferences =
+            !own.preferred_affinity.is_empty() || !own.preferred_anti_affinity.is_empty();
+        let preferred_affinity = resolve_weighted(&own.preferred_affinity, cluster);
+        let preferred_anti_affinity = resolve_weighted(&own.preferred_anti_affinity, cluster);
+        let namespace_labels = cluster.listers.namespace_labels(&pod.namespace);
+        let incoming = (pod.namespace.as_str(), &pod.labels, Some(&namespace_labels));
+        let mut s = PreScoreState {
+            scores: BTreeMap::new(),
+        };
+        for node in cluster.nodes {
+            if !has_preferences && node.pods_with_affinity == 0 {
+                continue;
+            }
+            if node.labels().is_empty() {
+                continue;
+            }
+            for existing in node.pods.values() {
+                let terms: &PodAffinityTerms = match existing.affinity.as_deref() {
+                    Some(terms) => terms,
+                    None if has_preferences => &EMPTY_TERMS,
+                    None => continue,
+                };
+                let target = (existing.namespace.as_str(), &existing.labels, None);
+                s.process(&preferred_affinity, target, node, 1);
+                s.process(&preferred_anti_affinity, target, node, -1);
+                for term in &terms.required_affinity {
+                    s.process_term(term, HARD_POD_AFFINITY_WEIGHT, incoming, node);
+                }
+                s.process(&terms.preferred_affinity, incoming, node, 1);
+                s.process(&terms.preferred_anti_affinity, incoming, node, -1);
+            }
+        }
+        if s.scores.is_empty() {
+            return Status::skip();
+        }
+        state.write(PRE_SCORE_STATE, s);
+        Status::success()
+    }
+
+    fn score(&self, state: &CycleState, _pod: &PodInfo, node: &NodeInfo) -> i64 {
+        let Some(s) = state.read::<PreScoreState>(PRE_SCORE_STATE) else {
+            return 0;
+        };
+        node.labels()
+            .iter()
+            .filter_map(|(key, value)| s.scores.get(key)?.get(value))
+            .sum()
+    }
+
+    /// Rescales to 0..=100 between the lowest and highest sum.
+    fn normalize(
+        &self,
+        state: &CycleState,
+        _pod: &PodInfo,
+        _nodes: &[&NodeInfo],
+        scores: &mut [i64],
+    ) {
+        if state.read::<PreScoreState>(PRE_SCORE_STATE).is_none() {
+            return;
+        }
+        let min = scores.iter().copied().min().unwrap_or(0);
+        let max = scores.iter().copied().max().unwrap_or(0);
+        for score in scores.iter_mut() {
+            *score = if max > min {
+                (MAX_NODE_SCORE as f64 * ((*score - min) as f64 / (max - min) as f64)) as i64
+            } else {
+                0
+            };
+        }
+    }
+}
+
+static EMPTY_TERMS: PodAffinityTerms = PodAffinityTerms {
+    required_affinity: Vec::new(),
+    required_anti_affinity: Vec::new(),
+    preferred_affinity: Vec::new(),
+    preferred_anti_affinity: Vec::new(),
+};
+
+fn resolve_weighted(terms: &[WeightedTerm], cluster: &ClusterView) -> Vec<WeightedTerm> {
+    terms
+        .iter()
+        .map(|w| {
+            let mut w = w.clone();
+            w.term.resolve_namespaces(cluster.listers.namespaces());
+            w
+        })
+        .collect()
+}

@@ -1,0 +1,373 @@
+//! PodTopologySpread: `DoNotSchedule` constraints filter nodes whose domain would
+//! exceed `maxSkew` over the least-loaded domain; `ScheduleAnyway` constraints
+//! (and, for pods without constraints, the cluster's default ones: hostname skew 3,
+//! zone skew 5, over the pods of the same Services, ReplicaSet or StatefulSet)
+//! prefer nodes in less crowded domains.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use k8s_openapi::api::core::v1::TopologySpreadConstraint;
+
+use crate::api::labels::{LabelSelector, Operator, Requirement};
+use crate::api::node_affinity::required_affinity_matches;
+use crate::api::tolerations::tolerates;
+use crate::scheduler::affinity_terms::{selector_of, selects, Selector};
+use crate::scheduler::framework::{
+    ClusterView, Code, CycleState, NodeInfo, Plugin, PodInfo, Status, MAX_NODE_SCORE,
+};
+
+const NAME: &str = "PodTopologySpread";
+const PRE_FILTER_STATE: &str = "PreFilterPodTopologySpread";
+const PRE_SCORE_STATE: &str = "PreScorePodTopologySpread";
+
+/// Upstream's reasons.
+pub const CONSTRAINTS_NOT_MATCH: &str = "node(s) didn't match pod topology spread constraints";
+pub const NODE_LABEL_NOT_MATCH: &str =
+    "node(s) didn't match pod topology spread constraints (missing required label)";
+
+const HOSTNAME: &str = "kubernetes.io/hostname";
+const ZONE: &str = "topology.kubernetes.io/zone";
+const DO_NOT_SCHEDULE: &str = "DoNotSchedule";
+const SCHEDULE_ANYWAY: &str = "ScheduleAnyway";
+
+/// The plugin with upstream's default arguments (`defaultingType: System`).
+pub struct PodTopologySpread;
+
+/// One constraint, as the plugin evaluates it.
+struct Constraint {
+    max_skew: i64,
+    topology_key: String,
+    selector: Selector,
+    min_domains: usize,
+    honor_node_affinity: bool,
+    honor_node_taints: bool,
+}
+
+impl Constraint {
+    fn new(c: &TopologySpreadConstraint, pod: &PodInfo) -> Constraint {
+        let mut selector = selector_of(c.label_selector.as_ref());
+        // matchLabelKeys: the pod's own values for those keys narrow the selector.
+        if let Some(s) = selector.as_mut() {
+            for key in c.match_label_keys.iter().flatten() {
+                if let Some(value) = pod.labels.get(key) {
+                    s.requirements.push(Requirement {
+                        key: key.clone(),
+                        operator: Operator::Equals,
+                        values: vec![value.clone()],
+                    });
+                }
+            }
+        }
+        Constraint {
+            max_skew: i64::from(c.max_skew),
+            topology_key: c.topology_key.clone(),
+            selector,
+            min_domains: c.min_domains.map_or(1, |m| m.max(0) as usize),
+            honor_node_affinity: c.node_affinity_policy.as_deref() != Some("Ignore"),
+            honor_node_taints: c.node_taints_policy.as_deref() == Some("Honor"),
+        }
+    }
+
+    /// Upstream's `matchNodeInclusionPolicies`: whether the node's domain counts.
+    fn includes(&self, pod: &PodInfo, node: &NodeInfo) -> bool {
+        if self.honor_node_affinity && !required_affinity_matches(pod.pod.spec.as_ref(), &node.node)
+        {
+            return false;
+        }
+        if self.honor_node_taints {
+            let untolerated = node.taints().iter().any(|taint| {
+                (taint.effect == "NoSchedule" || taint.effect == "NoExecute")
+                    && !pod.tolerations().iter().any(|t| tolerates(t, taint))
+            });
+            if untolerated {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// How many pods on `node` in `namespace` the selector matches (terminating ones aside).
+    fn count(&self, node: &NodeInfo, namespace: &str) -> i64 {
+        if self.selector.as_ref().is_none_or(LabelSelector::is_empty) {
+            return 0;
+        }
+        node.pods
+            .values()
+            .filter(|p| {
+                !p.terminating && p.namespace == namespace && selects(&self.selector, &p.labels)
+            })
+            .count() as i64
+    }
+}
+
+/// The pod's constraints with `action`, or the default ones when it has none.
+fn constraints(pod: &PodInfo, cluster: &ClusterView, action: &str) -> Vec<Constraint> {
+    let own = pod
+        .pod
+        .spec
+        .as_ref()
+        .and_then(|s| s.topology_spread_constraints.as_deref())
+        .unwrap_or(&[]);
+    if !own.is_empty() {
+        return own
+            .iter()
+            .filter(|c| c.when_unsatisfiable == action)
+            .map(|c| Constraint::new(c, pod))
+            .collect();
+    }
+    if action != SCHEDULE_ANYWAY {
+        return Vec::new();
+    }
+    let selector = cluster.listers.default_selector(&pod.pod);
+    if selector.is_empty() {
+        return Vec::new();
+    }
+    [(HOSTNAME, 3), (ZONE, 5)]
+        .into_iter()
+        .map(|(key, skew)| Constraint {
+            max_skew: skew,
+            topology_key: key.into(),
+            selector: Some(selector.clone()),
+            min_domains: 1,
+            honor_node_affinity: true,
+            honor_node_taints: false,
+        })
+        .collect()
+}
+
+fn has_all_keys(node: &NodeInfo, constraints: &[Constraint]) -> bool {
+    let labels = node.labels();
+    constraints
+        .iter()
+        .all(|c| labels.contains_key(&c.topology_key))
+}
+
+/// PreFilter's count of matching pods per domain, per constraint.
+struct PreFilterState {
+    constraints: Vec<Constraint>,
+    counts: Vec<BTreeMap<String, i64>>,
+}
+
+impl PreFilterState {
+    /// The global minimum, or 0 while fewer than `minDomains` domains exist.
+    fn min_match(&self, i: usize) -> i64 {
+        let counts = &self.counts[i];
+        if counts.len() < self.constraints[i].min_domains {
+            return 0;
+        }
+        counts
+            .values()
+            .copied()
+            .min()
+            .unwrap_or(i64::from(i32::MAX))
+    }
+}
+
+/// PreScore's counts for the soft constraints.
+struct PreScoreState {
+    constraints: Vec<Constraint>,
+    /// Feasible nodes missing a topology key: scored 0.
+    ignored: BTreeSet<String>,
+    /// (constraint, domain) → matching pods, for non-hostname keys.
+    counts: BTreeMap<(usize, String), i64>,
+    weights: Vec<f64>,
+}
+
+impl Plugin for PodTopologySpread {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn filters(&self) -> bool {
+        true
+    }
+
+    fn requeues_on_assigned_pod(&self) -> bool {
+        true
+    }
+
+    fn pre_filter(&self, state: &mut CycleState, pod: &PodInfo, cluster: &ClusterView) -> Status {
+        let constraints = constraints(pod, cluster, DO_NOT_SCHEDULE);
+        if constraints.is_empty() {
+            return Status::skip();
+        }
+        let mut counts = vec![BTreeMap::new(); constraints.len()];
+        for node in cluster.nodes {
+            if !has_all_keys(node, &constraints) {
+                continue;
+            }
+            for (i, c) in constraints.iter().enumerate() {
+                if !c.includes(pod, node) {
+                    continue;
+                }
+                let value = node.labels()[&c.topology_key].clone();
+                *counts[i].entry(value).or_insert(0) += c.count(node, &pod.namespace);
+            }
+        }
+        state.write(
+            PRE_FILTER_STATE,
+            PreFilterState {
+                constraints,
+                counts,
+            },
+        );
+        Status::success()
+    }
+
+    fn filter(&self, state: &CycleState, pod: &PodInfo, node: &NodeInfo) -> Status {
+        let Some(s) = state.read::<PreFilterState>(PRE_FILTER_STATE) else {
+            return Status::success();
+        };
+        for (i, c) in s.constraints.iter().enumerate() {
+            let Some(value) = node.labels().get(&c.topology_key) else {
+                return Status::new(Code::UnschedulableAndUnresolvable, &[NODE_LABEL_NOT_MATCH]);
+            };
+            let own = i64::from(selects(&c.selector, &pod.labels));
+            let matching = s.counts[i].get(value).copied().unwrap_or(0);
+            if matching + own - s.min_match(i) > c.max_skew {
+                return Status::new(Code::Unschedulable, &[CONSTRAINTS_NOT_MATCH]);
+            }
+        }
+        Status::success()
+    }
+
+    fn scores(&self) -> bool {
+        true
+    }
+
+    fn pre_score(
+        &self,
+        state: &mut CycleState,
+        pod: &PodInfo,
+        feasible: &[&NodeInfo],
+        cluster: &ClusterView,
+    ) -> Status {
+        let constraints = constraints(pod, cluster, SCHEDULE_ANYWAY);
+        if constraints.is_empty() {
+            return Status::skip();
+        }
+        // With the system defaults, nodes without a zone still spread by hostname.
+        let has_own = pod
+            .pod
+            .spec
+            .as_ref()
+            .and_then(|s| s.topology_spread_constraints.as_ref())
+            .is_some_and(|c| !c.is_empty());
+        let mut ignored = BTreeSet::new();
+        let mut counts = BTreeMap::new();
+        let mut sizes = vec![0usize; constraints.len()];
+        for node in feasible {
+            if has_own && !has_all_keys(node, &constraints) {
+                ignored.insert(node.name.clone());
+                continue;
+            }
+            for (i, c) in constraints.iter().enumerate() {
+                if c.topology_key == HOSTNAME {
+                    continue;
+                }
+                let value = node
+                    .labels()
+                    .get(&c.topology_key)
+                    .cloned()
+                    .unwrap_or_default();
+                if counts.insert((i, value), 0).is_none() {
+                    sizes[i] += 1;
+                }
+            }
+        }
+        let weights = constraints
+            .iter()
+            .zip(&sizes)
+            .map(|(c, size)| {
+                let size = if c.topology_key == HOSTNAME {
+                    feasible.len() - ignored.len()
+                } else {
+                    *size
+                };
+                ((size + 2) as f64).ln()
+            })
+            .collect();
+        for node in cluster.nodes {
+            if has_own && !has_all_keys(node, &constraints) {
+                continue;
+            }
+            for (i, c) in constraints.iter().enumerate() {
+                if c.topology_key == HOSTNAME || !c.includes(pod, node) {
+                    continue;
+                }
+                let value = node
+                    .labels()
+                    .get(&c.topology_key)
+                    .cloned()
+                    .unwrap_or_default();
+                if let Some(count) = counts.get_mut(&(i, value)) {
+                    *count += c.count(node, &pod.namespace);
+                }
+            }
+        }
+        state.write(
+            PRE_SCORE_STATE,
+            PreScoreState {
+                constraints,
+                ignored,
+                counts,
+                weights,
+            },
+        );
+        Status::success()
+    }
+
+    fn score(&self, state: &CycleState, pod: &PodInfo, node: &NodeInfo) -> i64 {
+        let Some(s) = state.read::<PreScoreState>(PRE_SCORE_STATE) else {
+            return 0;
+        };
+        if s.ignored.contains(&node.name) {
+            return 0;
+        }
+        let mut score = 0.0;
+        for (i, c) in s.constraints.iter().enumerate() {
+            let Some(value) = node.labels().get(&c.topology_key) else {
+                continue;
+            };
+            let count = if c.topology_key == HOSTNAME {
+                c.count(node, &pod.namespace)
+            } else {
+                s.counts.get(&(i, value.clone())).copied().unwrap_or(0)
+            };
+            score += count as f64 * s.weights[i] + (c.max_skew - 1) as f64;
+        }
+        score.round() as i64
+    }
+
+    /// Fewer matching pods score higher: `100 × (max + min − score) / max`.
+    fn normalize(
+        &self,
+        state: &CycleState,
+        _pod: &PodInfo,
+        nodes: &[&NodeInfo],
+        scores: &mut [i64],
+    ) {
+        let Some(s) = state.read::<PreScoreState>(PRE_SCORE_STATE) else {
+            return;
+        };
+        let counted: Vec<bool> = nodes.iter().map(|n| !s.ignored.contains(&n.name)).collect();
+        let considered = || {
+            scores
+                .iter()
+                .zip(&counted)
+                .filter(|(_, c)| **c)
+                .map(|(s, _)| *s)
+        };
+        let min = considered().min().unwrap_or(0);
+        let max = considered().max().unwrap_or(0);
+        for (score, counted) in scores.iter_mut().zip(counted) {
+            *score = if !counted {
+                0
+            } else if max == 0 {
+                MAX_NODE_SCORE
+            } else {
+                MAX_NODE_SCORE * (max + min - *score) / max
+            };
+        }
+    }
+}
