@@ -48,7 +48,10 @@ mod tests {
     use serde_json::{json, Value};
 
     use super::*;
-    use crate::scheduler::framework::{Code, CycleState, NodeInfo, PodInfo, PodSummary};
+    use crate::scheduler::framework::{
+        ClusterView, Code, CycleState, NodeInfo, PodInfo, PodSummary,
+    };
+    use crate::scheduler::listers::Listers;
 
     fn pod(spec: Value) -> PodInfo {
         PodInfo::new(
@@ -69,8 +72,7 @@ mod tests {
     }
 
     fn filter(plugin: &dyn Plugin, p: &PodInfo, n: &NodeInfo) -> (Code, String) {
-        let s = plugin.filter(&CycleState::default(), p, n);
-        (s.code, s.message())
+        filter_in(&CycleState::default(), plugin, p, n)
     }
 
     const APP: &str = r#"[{"name": "a", "image": "nginx"}]"#;
@@ -249,6 +251,247 @@ mod tests {
                 &n
             ),
             100
+        );
+    }
+
+    /// A pod summary in `namespace` with `labels`, for placing on test nodes.
+    fn resident(namespace: &str, labels: Value, spec: Value) -> PodSummary {
+        let mut spec = spec;
+        spec["containers"] = containers();
+        let pod = serde_json::from_value(json!({"metadata": {"name": "r", "namespace": namespace,
+            "labels": labels}, "spec": spec}))
+        .unwrap();
+        PodSummary::of_pod(&pod)
+    }
+
+    fn zone_node(name: &str, zone: Option<&str>, residents: Vec<PodSummary>) -> NodeInfo {
+        let mut labels = json!({"kubernetes.io/hostname": name});
+        if let Some(zone) = zone {
+            labels["topology.kubernetes.io/zone"] = json!(zone);
+        }
+        let mut n = node(labels, json!({}), "8");
+        n.name = name.into();
+        for (i, r) in residents.into_iter().enumerate() {
+            n.add_pod(&format!("{name}/{i}"), r);
+        }
+        n
+    }
+
+    fn web() -> PodSummary {
+        resident("default", json!({"app": "web"}), json!({}))
+    }
+
+    /// Runs PreFilter, then Filter on every node: each node's code and message.
+    fn filter_all(plugin: &dyn Plugin, p: &PodInfo, nodes: &[NodeInfo]) -> Vec<(Code, String)> {
+        let refs: Vec<&NodeInfo> = nodes.iter().collect();
+        let listers = Listers::default();
+        let view = ClusterView {
+            nodes: &refs,
+            listers: &listers,
+        };
+        let mut state = CycleState::default();
+        let pre = plugin.pre_filter(&mut state, p, &view);
+        assert!(pre.is_success(), "{pre:?}");
+        nodes.iter().map(|n| filter_in(&state, plugin, p, n)).collect()
+    }
+
+    fn filter_in(
+        state: &CycleState,
+        plugin: &dyn Plugin,
+        p: &PodInfo,
+        n: &NodeInfo,
+    ) -> (Code, String) {
+        let s = plugin.filter(state, p, n);
+        (s.code, s.message())
+    }
+
+    fn spread_pod(max_skew: i32, min_domains: Option<i32>) -> PodInfo {
+        pod_with_labels(
+            json!({"app": "web"}),
+            json!({"containers": containers(), "topologySpreadConstraints": [{
+                "maxSkew": max_skew, "minDomains": min_domains,
+                "topologyKey": "topology.kubernetes.io/zone", "whenUnsatisfiable": "DoNotSchedule",
+                "labelSelector": {"matchLabels": {"app": "web"}}}]}),
+        )
+    }
+
+    fn pod_with_labels(labels: Value, spec: Value) -> PodInfo {
+        PodInfo::new(
+            "default/p",
+            serde_json::from_value(json!({"metadata": {"name": "p", "namespace": "default",
+                "labels": labels}, "spec": spec}))
+            .unwrap(),
+        )
+    }
+
+    #[test]
+    fn topology_spread_filters_by_skew_over_the_least_loaded_domain() {
+        let nodes = || {
+            vec![
+                zone_node("a", Some("zone-a"), vec![web(), web()]),
+                zone_node("b", Some("zone-b"), vec![web()]),
+                zone_node("c", Some("zone-c"), vec![]),
+                zone_node("bare", None, vec![]),
+            ]
+        };
+        let plugin = pod_topology_spread::PodTopologySpread;
+        let pass = (Code::Success, String::new());
+        let skewed = (
+            Code::Unschedulable,
+            pod_topology_spread::CONSTRAINTS_NOT_MATCH.to_string(),
+        );
+        let unlabelled = (
+            Code::UnschedulableAndUnresolvable,
+            pod_topology_spread::NODE_LABEL_NOT_MATCH.to_string(),
+        );
+        let cases = [
+            (1, None, [skewed.clone(), skewed.clone(), pass.clone()]),
+            (2, None, [skewed.clone(), pass.clone(), pass.clone()]),
+            (3, None, [pass.clone(), pass.clone(), pass.clone()]),
+            // Fewer domains than minDomains: the global minimum counts as 0.
+            (2, Some(4), [skewed.clone(), pass.clone(), pass.clone()]),
+        ];
+        for (max_skew, min_domains, expected) in cases {
+            let got = filter_all(&plugin, &spread_pod(max_skew, min_domains), &nodes());
+            assert_eq!(
+                got[..3],
+                expected,
+                "maxSkew {max_skew}, minDomains {min_domains:?}"
+            );
+            assert_eq!(got[3], unlabelled);
+        }
+        // Pods in other namespaces, terminating pods and pods the selector misses do not count.
+        let mut terminating = web();
+        terminating.terminating = true;
+        let crowded = vec![
+            zone_node(
+                "a",
+                Some("zone-a"),
+                vec![
+                    resident("other", json!({"app": "web"}), json!({})),
+                    terminating,
+                    resident("default", json!({"app": "db"}), json!({})),
+                ],
+            ),
+            zone_node("b", Some("zone-b"), vec![]),
+        ];
+        let got = filter_all(&plugin, &spread_pod(1, None), &crowded);
+        assert_eq!(got, [pass.clone(), pass]);
+    }
+
+    #[test]
+    fn topology_spread_scores_emptier_domains_higher() {
+        let nodes = [
+            zone_node("a", Some("zone-a"), vec![web(), web(), web()]),
+            zone_node("b", Some("zone-b"), vec![web()]),
+            zone_node("c", Some("zone-c"), vec![]),
+        ];
+        let refs: Vec<&NodeInfo> = nodes.iter().collect();
+        let listers = Listers::default();
+        let view = ClusterView {
+            nodes: &refs,
+            listers: &listers,
+        };
+        let p = pod_with_labels(
+            json!({"app": "web"}),
+            json!({"containers": containers(), "topologySpreadConstraints": [{
+                "maxSkew": 1, "topologyKey": "topology.kubernetes.io/zone",
+                "whenUnsatisfiable": "ScheduleAnyway",
+                "labelSelector": {"matchLabels": {"app": "web"}}}]}),
+        );
+        let plugin = pod_topology_spread::PodTopologySpread;
+        let mut state = CycleState::default();
+        assert!(plugin.pre_score(&mut state, &p, &refs, &view).is_success());
+        let mut scores: Vec<i64> = refs.iter().map(|n| plugin.score(&state, &p, n)).collect();
+        // count × ln(3 domains + 2) + (maxSkew − 1), rounded.
+        assert_eq!(scores, [5, 2, 0]);
+        plugin.normalize(&state, &p, &refs, &mut scores);
+        assert_eq!(scores, [0, 60, 100]);
+    }
+
+    fn anti_affine_to_web(namespace_selector: Option<Value>) -> Value {
+        let mut term = json!({"labelSelector": {"matchLabels": {"app": "web"}},
+            "topologyKey": "kubernetes.io/hostname"});
+        if let Some(selector) = namespace_selector {
+            term["namespaceSelector"] = selector;
+        }
+        json!({"containers": containers(), "affinity": {"podAntiAffinity": {
+            "requiredDuringSchedulingIgnoredDuringExecution": [term]}}})
+    }
+
+    #[test]
+    fn inter_pod_affinity_filters_by_domain_namespace_and_existing_pods() {
+        let plugin = inter_pod_affinity::InterPodAffinity;
+        let pass = (Code::Success, String::new());
+        let anti = (
+            Code::Unschedulable,
+            inter_pod_affinity::ANTI_AFFINITY_RULES_NOT_MATCH.to_string(),
+        );
+        let nodes = || {
+            vec![
+                zone_node("a", Some("zone-a"), vec![web()]),
+                zone_node(
+                    "b",
+                    Some("zone-a"),
+                    vec![resident("other", json!({"app": "web"}), json!({}))],
+                ),
+                zone_node("c", Some("zone-b"), vec![]),
+            ]
+        };
+        // By default a term looks in the pod's own namespace only.
+        let own_namespace = pod_with_labels(json!({"app": "web"}), anti_affine_to_web(None));
+        assert_eq!(
+            filter_all(&plugin, &own_namespace, &nodes()),
+            [anti.clone(), pass.clone(), pass.clone()]
+        );
+        // An empty namespace selector looks everywhere.
+        let everywhere =
+            pod_with_labels(json!({"app": "web"}), anti_affine_to_web(Some(json!({}))));
+        assert_eq!(
+            filter_all(&plugin, &everywhere, &nodes()),
+            [anti.clone(), anti.clone(), pass.clone()]
+        );
+        // A pod already running with anti-affinity keeps matching pods off its node.
+        let guarded = vec![
+            zone_node(
+                "a",
+                Some("zone-a"),
+                vec![resident(
+                    "default",
+                    json!({"app": "db"}),
+                    anti_affine_to_web(None),
+                )],
+            ),
+            zone_node("c", Some("zone-b"), vec![]),
+        ];
+        let newcomer = pod_with_labels(json!({"app": "web"}), json!({"containers": containers()}));
+        assert_eq!(
+            filter_all(&plugin, &newcomer, &guarded),
+            [
+                (
+                    Code::Unschedulable,
+                    inter_pod_affinity::EXISTING_ANTI_AFFINITY_RULES_NOT_MATCH.to_string()
+                ),
+                pass.clone()
+            ]
+        );
+        // Required affinity by zone: only zone-a holds a web pod; a node without the key never fits.
+        let follower = pod_with_labels(
+            json!({"app": "cache"}),
+            json!({"containers": containers(), "affinity": {"podAffinity": {
+                "requiredDuringSchedulingIgnoredDuringExecution": [{
+                    "labelSelector": {"matchLabels": {"app": "web"}},
+                    "topologyKey": "topology.kubernetes.io/zone"}]}}}),
+        );
+        let mut with_bare = nodes();
+        with_bare.push(zone_node("bare", None, vec![]));
+        let affinity = (
+            Code::UnschedulableAndUnresolvable,
+            inter_pod_affinity::AFFINITY_RULES_NOT_MATCH.to_string(),
+        );
+        assert_eq!(
+            filter_all(&plugin, &follower, &with_bare),
+            [pass.clone(), pass, affinity.clone(), affinity]
         );
     }
 }
