@@ -156,6 +156,14 @@ impl PodAffinityTerms {
         (!terms.is_empty()).then_some(terms)
     }
 
+    /// Whether another pod's score depends on these terms: required affinity
+    /// (upstream's `hardPodAffinityWeight`) or any preferred term.
+    pub fn weighs_in_scores(&self) -> bool {
+        !self.required_affinity.is_empty()
+            || !self.preferred_affinity.is_empty()
+            || !self.preferred_anti_affinity.is_empty()
+    }
+
     /// Whether there are no terms at all.
     pub fn is_empty(&self) -> bool {
         self.required_affinity.is_empty()

@@ -72,18 +72,23 @@ pub fn pre_filter(
     Ok(state)
 }
 
-/// Runs the Filter plugins on one node, stopping at the first failure.
+/// The Filter plugins that run this cycle (those that did not skip at PreFilter).
+pub fn active_filters<'a>(state: &CycleState, plugins: &'a [Enabled]) -> Vec<&'a Enabled> {
+    plugins
+        .iter()
+        .filter(|e| e.plugin.filters() && !state.skips_filter(e.plugin.name()))
+        .collect()
+}
+
+/// Runs the `active` Filter plugins on one node, stopping at the first failure.
 pub fn filter_node(
     state: &CycleState,
     pod: &PodInfo,
     node: &NodeInfo,
-    plugins: &[Enabled],
+    active: &[&Enabled],
     record: Option<&mut Vec<(&'static str, String)>>,
 ) -> Status {
     let mut record = record;
-    let active = plugins
-        .iter()
-        .filter(|e| e.plugin.filters() && !state.skips_filter(e.plugin.name()));
     for enabled in active {
         let mut status = enabled.plugin.filter(state, pod, node);
         if let Some(r) = record.as_deref_mut() {
@@ -128,6 +133,7 @@ pub fn run(
             return attempt;
         }
     };
+    let filters = active_filters(&state, plugins);
     let wanted = num_feasible_nodes_to_find(all, percentage);
     let mut feasible: Vec<&NodeInfo> = Vec::new();
     let mut visited = 0;
@@ -138,7 +144,7 @@ pub fn run(
         let node = nodes[(start + i) % all.max(1)];
         visited += 1;
         let mut record = explain.then(Vec::new);
-        let status = filter_node(&state, pod, node, plugins, record.as_mut());
+        let status = filter_node(&state, pod, node, &filters, record.as_mut());
         if let Some(record) = record {
             attempt.filter.insert(node.name.clone(), record);
         }

@@ -131,8 +131,10 @@ pub struct NodeInfo {
     pub requested: Resources,
     pub non_zero_requested: Resources,
     pub pods: BTreeMap<String, PodSummary>,
-    /// How many of those pods have inter-pod affinity terms, and required anti-affinity.
-    pub pods_with_affinity: usize,
+    /// How many of those pods have terms that weigh in InterPodAffinity's score
+    /// (required affinity, preferred affinity or anti-affinity), and how many have
+    /// required anti-affinity.
+    pub pods_with_scoring_affinity: usize,
     pub pods_with_required_anti_affinity: usize,
     pub used_ports: BTreeSet<(String, String, i32)>,
     pub images: BTreeSet<String>,
@@ -153,6 +155,10 @@ pub struct PodSummary {
 }
 
 impl PodSummary {
+    fn has_scoring_affinity(&self) -> bool {
+        self.affinity.as_ref().is_some_and(|a| a.weighs_in_scores())
+    }
+
     fn has_required_anti_affinity(&self) -> bool {
         self.affinity
             .as_ref()
@@ -177,7 +183,7 @@ impl NodeInfo {
             requested: Resources::default(),
             non_zero_requested: Resources::default(),
             pods: BTreeMap::new(),
-            pods_with_affinity: 0,
+            pods_with_scoring_affinity: 0,
             pods_with_required_anti_affinity: 0,
             used_ports: BTreeSet::new(),
             images,
@@ -190,7 +196,7 @@ impl NodeInfo {
         self.requested.add(&pod.requests);
         self.non_zero_requested.add(&pod.non_zero);
         self.used_ports.extend(pod.host_ports.iter().cloned());
-        self.pods_with_affinity += usize::from(pod.affinity.is_some());
+        self.pods_with_scoring_affinity += usize::from(pod.has_scoring_affinity());
         self.pods_with_required_anti_affinity += usize::from(pod.has_required_anti_affinity());
         self.pods.insert(key.to_string(), pod);
     }
@@ -200,7 +206,7 @@ impl NodeInfo {
         if let Some(old) = self.pods.remove(key) {
             self.requested.subtract(&old.requests);
             self.non_zero_requested.subtract(&old.non_zero);
-            self.pods_with_affinity -= usize::from(old.affinity.is_some());
+            self.pods_with_scoring_affinity -= usize::from(old.has_scoring_affinity());
             self.pods_with_required_anti_affinity -= usize::from(old.has_required_anti_affinity());
             for port in &old.host_ports {
                 if !self.pods.values().any(|p| p.host_ports.contains(port)) {
@@ -263,6 +269,12 @@ pub const MAX_NODE_SCORE: i64 = 100;
 /// Services, ReplicaSets, StatefulSets).
 pub struct ClusterView<'a> {
     pub nodes: &'a [&'a NodeInfo],
+    /// The nodes holding at least one pod (a subset of `nodes`, like the lists below).
+    pub nodes_with_pods: &'a [&'a NodeInfo],
+    /// The nodes holding pods whose terms weigh in InterPodAffinity's score.
+    pub nodes_with_scoring_affinity: &'a [&'a NodeInfo],
+    /// The nodes holding pods with required anti-affinity.
+    pub nodes_with_required_anti_affinity: &'a [&'a NodeInfo],
     pub listers: &'a Listers,
 }
 

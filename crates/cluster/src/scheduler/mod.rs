@@ -10,6 +10,7 @@ pub mod explain;
 pub mod fit_error;
 pub mod framework;
 pub mod listers;
+pub mod node_cache;
 pub mod plugins;
 pub mod preemption;
 pub mod queue;
@@ -26,6 +27,7 @@ use crate::client::{pod_path, Delta, Informer, ObjectRef, Recorder};
 use crate::sim::{Component, Ctx, VirtualTime};
 use framework::{ClusterView, NodeInfo, PodInfo, PodSummary};
 use listers::Listers;
+use node_cache::NodeCache;
 use plugins::Enabled;
 use preemption::Outcome;
 use queue::SchedulingQueue;
@@ -52,7 +54,7 @@ pub struct Scheduler {
     pods: Informer<Pod>,
     nodes: Informer<Node>,
     listers: Listers,
-    cache: BTreeMap<String, NodeInfo>,
+    cache: NodeCache,
     /// Which node each accounted pod is on (bound or assumed).
     pod_nodes: BTreeMap<String, String>,
     queue: SchedulingQueue,
@@ -93,7 +95,7 @@ impl Scheduler {
             pods: Informer::new("/api/v1/pods"),
             nodes: Informer::new("/api/v1/nodes"),
             listers: Listers::default(),
-            cache: BTreeMap::new(),
+            cache: NodeCache::default(),
             pod_nodes: BTreeMap::new(),
             queue: SchedulingQueue::default(),
             next_start: 0,
@@ -111,9 +113,7 @@ impl Scheduler {
     fn forget(&mut self, key: &str) -> bool {
         match self.pod_nodes.remove(key) {
             Some(node) => {
-                if let Some(info) = self.cache.get_mut(&node) {
-                    info.remove_pod(key);
-                }
+                self.cache.remove_pod(&node, key);
                 true
             }
             None => false,
@@ -126,10 +126,7 @@ impl Scheduler {
             return false;
         }
         self.forget(key);
-        let summary = PodSummary::of_pod(pod);
-        if let Some(info) = self.cache.get_mut(node) {
-            info.add_pod(key, summary);
-        }
+        self.cache.add_pod(node, key, PodSummary::of_pod(pod));
         self.pod_nodes.insert(key.to_string(), node.to_string());
         true
     }
@@ -204,7 +201,7 @@ impl Scheduler {
                         }
                     }
                 }
-                self.cache.insert(delta.key.clone(), info);
+                self.cache.insert(info);
             }
         }
         self.queue.move_all(ctx.now());
@@ -237,9 +234,15 @@ impl Scheduler {
             return;
         };
         let info = PodInfo::new(&key, pod);
-        let nodes: Vec<&NodeInfo> = self.cache.values().collect();
+        let nodes = self.cache.all();
+        let with_pods = self.cache.with_pods();
+        let with_affinity = self.cache.with_scoring_affinity();
+        let with_required_anti_affinity = self.cache.with_required_anti_affinity();
         let cluster = ClusterView {
             nodes: &nodes,
+            nodes_with_pods: &with_pods,
+            nodes_with_scoring_affinity: &with_affinity,
+            nodes_with_required_anti_affinity: &with_required_anti_affinity,
             listers: &self.listers,
         };
         let attempt = cycle::run(

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use super::cycle::{filter_node, pre_filter};
+use super::cycle::{active_filters, filter_node, pre_filter};
 use super::fit_error;
 use super::framework::{ClusterView, Code, NodeInfo, PodInfo, Status};
 use super::plugins::Enabled;
@@ -29,21 +29,38 @@ pub enum Outcome {
 /// Whether `pod` fits `trial`, which stands in for the cluster's node at `index`:
 /// PreFilter sees the cluster with the trial node (upstream updates its cycle state
 /// with AddPod/RemovePod; recomputing it gives the same answer), then Filter runs.
-fn fits(
+fn fits<'a>(
     pod: &PodInfo,
-    cluster: &ClusterView,
+    cluster: &ClusterView<'a>,
     index: usize,
-    trial: &NodeInfo,
+    trial: &'a NodeInfo,
     plugins: &[Enabled],
 ) -> Status {
-    let mut nodes = cluster.nodes.to_vec();
-    nodes[index] = trial;
+    let original = cluster.nodes[index];
+    let swap = |list: &[&'a NodeInfo]| -> Vec<&'a NodeInfo> {
+        list.iter()
+            .map(|n| {
+                if std::ptr::eq(*n, original) {
+                    trial
+                } else {
+                    *n
+                }
+            })
+            .collect()
+    };
+    let nodes = swap(cluster.nodes);
+    let with_pods = swap(cluster.nodes_with_pods);
+    let with_affinity = swap(cluster.nodes_with_scoring_affinity);
+    let with_required_anti_affinity = swap(cluster.nodes_with_required_anti_affinity);
     let view = ClusterView {
         nodes: &nodes,
+        nodes_with_pods: &with_pods,
+        nodes_with_scoring_affinity: &with_affinity,
+        nodes_with_required_anti_affinity: &with_required_anti_affinity,
         listers: cluster.listers,
     };
     match pre_filter(pod, &view, plugins) {
-        Ok(state) => filter_node(&state, pod, trial, plugins, None),
+        Ok(state) => filter_node(&state, pod, trial, &active_filters(&state, plugins), None),
         Err(status) => status,
     }
 }

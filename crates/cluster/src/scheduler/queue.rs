@@ -39,6 +39,8 @@ struct Entry {
 pub struct SchedulingQueue {
     entries: BTreeMap<String, Entry>,
     active: BTreeSet<(Reverse<i32>, VirtualTime, String)>,
+    /// Pods in backoffQ by the end of their backoff.
+    backoff: BTreeSet<(VirtualTime, String)>,
     /// Unschedulable pods that a pod assigned to a node may help (rejected by
     /// InterPodAffinity or PodTopologySpread).
     waiting_for_assigned_pods: BTreeSet<String>,
@@ -74,6 +76,10 @@ impl SchedulingQueue {
     pub fn remove(&mut self, key: &str) {
         self.waiting_for_assigned_pods.remove(key);
         if let Some(e) = self.entries.remove(key) {
+            if e.place == Place::Backoff {
+                self.backoff
+                    .remove(&(Self::backoff_end(&e), key.to_string()));
+            }
             self.active
                 .remove(&(Reverse(e.priority), e.arrived, key.to_string()));
         }
@@ -94,9 +100,14 @@ impl SchedulingQueue {
         !self.active.is_empty()
     }
 
-    fn backoff_of(e: &Entry) -> Duration {
+    /// When the pod's backoff after its last attempt ends.
+    fn backoff_end(e: &Entry) -> VirtualTime {
         let doublings = e.attempts.saturating_sub(1);
-        crate::sim::clock::doubled(INITIAL_BACKOFF_MS, doublings, MAX_BACKOFF_MS)
+        e.last_attempt.after(crate::sim::clock::doubled(
+            INITIAL_BACKOFF_MS,
+            doublings,
+            MAX_BACKOFF_MS,
+        ))
     }
 
     /// The attempt failed: the pod waits as unschedulable, or in backoff when a
@@ -119,8 +130,14 @@ impl SchedulingQueue {
         } else {
             Place::Unschedulable
         };
-        if e.place == Place::Unschedulable && waits_for_assigned_pods {
-            self.waiting_for_assigned_pods.insert(key.to_string());
+        match e.place {
+            Place::Backoff => {
+                self.backoff.insert((Self::backoff_end(e), key.to_string()));
+            }
+            _ if waits_for_assigned_pods => {
+                self.waiting_for_assigned_pods.insert(key.to_string());
+            }
+            _ => {}
         }
     }
 
@@ -128,14 +145,17 @@ impl SchedulingQueue {
     /// a pod in flight is marked so that a failure goes to backoff.
     fn move_entry(
         active: &mut BTreeSet<(Reverse<i32>, VirtualTime, String)>,
+        backoff: &mut BTreeSet<(VirtualTime, String)>,
         key: &str,
         e: &mut Entry,
         now: VirtualTime,
     ) {
         match e.place {
             Place::Unschedulable => {
-                if e.last_attempt.after(Self::backoff_of(e)) > now {
+                let end = Self::backoff_end(e);
+                if end > now {
                     e.place = Place::Backoff;
+                    backoff.insert((end, key.to_string()));
                 } else {
                     e.place = Place::Active;
                     active.insert((Reverse(e.priority), e.arrived, key.to_string()));
@@ -150,7 +170,7 @@ impl SchedulingQueue {
     /// (or backoffQ while their backoff lasts).
     pub fn move_all(&mut self, now: VirtualTime) {
         for (key, e) in self.entries.iter_mut() {
-            Self::move_entry(&mut self.active, key, e, now);
+            Self::move_entry(&mut self.active, &mut self.backoff, key, e, now);
         }
         self.waiting_for_assigned_pods.clear();
     }
@@ -159,7 +179,7 @@ impl SchedulingQueue {
     pub fn move_waiting_for_assigned_pods(&mut self, now: VirtualTime) {
         for key in std::mem::take(&mut self.waiting_for_assigned_pods) {
             if let Some(e) = self.entries.get_mut(&key) {
-                Self::move_entry(&mut self.active, &key, e, now);
+                Self::move_entry(&mut self.active, &mut self.backoff, &key, e, now);
             }
         }
     }
@@ -167,13 +187,20 @@ impl SchedulingQueue {
     /// Moves pods whose backoff is over to activeQ, and pods unschedulable for five
     /// minutes back to the queue.
     pub fn flush(&mut self, now: VirtualTime) {
+        while let Some((end, key)) = self.backoff.first().cloned() {
+            if end > now {
+                break;
+            }
+            self.backoff.pop_first();
+            if let Some(e) = self.entries.get_mut(&key) {
+                e.place = Place::Active;
+                self.active.insert((Reverse(e.priority), e.arrived, key));
+            }
+        }
         for (key, e) in self.entries.iter_mut() {
-            let due = match e.place {
-                Place::Backoff => e.last_attempt.after(Self::backoff_of(e)) <= now,
-                Place::Unschedulable => e.last_attempt.after(UNSCHEDULABLE_TIMEOUT_MS) <= now,
-                _ => false,
-            };
-            if due {
+            if e.place == Place::Unschedulable
+                && e.last_attempt.after(UNSCHEDULABLE_TIMEOUT_MS) <= now
+            {
                 self.waiting_for_assigned_pods.remove(key);
                 e.place = Place::Active;
                 self.active
@@ -184,11 +211,7 @@ impl SchedulingQueue {
 
     /// When the earliest backoff ends, if any pod is backing off.
     pub fn next_backoff_end(&self) -> Option<VirtualTime> {
-        self.entries
-            .values()
-            .filter(|e| e.place == Place::Backoff)
-            .map(|e| e.last_attempt.after(Self::backoff_of(e)))
-            .min()
+        self.backoff.first().map(|(end, _)| *end)
     }
 
     /// How many pods are unschedulable (for `sim status` and tests).

@@ -5,6 +5,8 @@
 
 use std::collections::BTreeMap;
 
+use rustc_hash::FxHashMap;
+
 use crate::scheduler::affinity_terms::{AffinityTerm, Labels, PodAffinityTerms, WeightedTerm};
 use crate::scheduler::framework::{
     ClusterView, Code, CycleState, NodeInfo, Plugin, PodInfo, PodSummary, Status, MAX_NODE_SCORE,
@@ -25,12 +27,38 @@ pub const EXISTING_ANTI_AFFINITY_RULES_NOT_MATCH: &str =
 /// The plugin with upstream's default arguments.
 pub struct InterPodAffinity;
 
-/// Matching pods per (topology key, value).
-type TopologyCounts = BTreeMap<(String, String), i64>;
+/// Matching pods per topology key and value (hashed: hostnames make many domains).
+#[derive(Default)]
+struct TopologyCounts(FxHashMap<String, FxHashMap<String, i64>>);
 
-fn add(counts: &mut TopologyCounts, node: &NodeInfo, key: &str, value: i64) {
-    if let Some(v) = node.labels().get(key) {
-        *counts.entry((key.to_string(), v.clone())).or_insert(0) += value;
+impl TopologyCounts {
+    /// Counts `n` more pods in `node`'s domain of `key` (nothing when it has no such label).
+    fn add(&mut self, node: &NodeInfo, key: &str, n: i64) {
+        let Some(value) = node.labels().get(key) else {
+            return;
+        };
+        let values = match self.0.get_mut(key) {
+            Some(values) => values,
+            None => self.0.entry(key.to_string()).or_default(),
+        };
+        match values.get_mut(value) {
+            Some(count) => *count += n,
+            None => {
+                values.insert(value.clone(), n);
+            }
+        }
+    }
+
+    fn get(&self, key: &str, value: &str) -> i64 {
+        self.0
+            .get(key)
+            .and_then(|values| values.get(value))
+            .copied()
+            .unwrap_or(0)
+    }
+
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
     }
 }
 
@@ -123,35 +151,37 @@ impl Plugin for InterPodAffinity {
         let required_affinity = resolved(&own.required_affinity, cluster);
         let required_anti_affinity = resolved(&own.required_anti_affinity, cluster);
         let namespace_labels = cluster.listers.namespace_labels(&pod.namespace);
-        let mut existing_anti_affinity = TopologyCounts::new();
-        let mut affinity = TopologyCounts::new();
-        let mut anti_affinity = TopologyCounts::new();
+        let mut existing_anti_affinity = TopologyCounts::default();
+        let mut affinity = TopologyCounts::default();
+        let mut anti_affinity = TopologyCounts::default();
         let incoming_terms = !required_affinity.is_empty() || !required_anti_affinity.is_empty();
-        for node in cluster.nodes {
-            if node.pods_with_required_anti_affinity > 0 {
-                for existing in node.pods.values() {
-                    let Some(terms) = existing.affinity.as_deref() else {
-                        continue;
-                    };
+        // One pass over the pods: with terms of its own the pod looks at every pod,
+        // otherwise only the pods with required anti-affinity matter.
+        let nodes = if incoming_terms {
+            cluster.nodes_with_pods
+        } else {
+            cluster.nodes_with_required_anti_affinity
+        };
+        for node in nodes {
+            for existing in node.pods.values() {
+                if let Some(terms) = existing.affinity.as_deref() {
                     for term in &terms.required_anti_affinity {
                         if term.matches(&pod.namespace, &pod.labels, Some(&namespace_labels)) {
-                            add(&mut existing_anti_affinity, node, &term.topology_key, 1);
+                            existing_anti_affinity.add(node, &term.topology_key, 1);
                         }
                     }
                 }
-            }
-            if !incoming_terms {
-                continue;
-            }
-            for existing in node.pods.values() {
+                if !incoming_terms {
+                    continue;
+                }
                 if matches_all(&required_affinity, existing) {
                     for term in &required_affinity {
-                        add(&mut affinity, node, &term.topology_key, 1);
+                        affinity.add(node, &term.topology_key, 1);
                     }
                 }
                 for term in &required_anti_affinity {
                     if term.matches(&existing.namespace, &existing.labels, None) {
-                        add(&mut anti_affinity, node, &term.topology_key, 1);
+                        anti_affinity.add(node, &term.topology_key, 1);
                     }
                 }
             }
@@ -182,12 +212,6 @@ impl Plugin for InterPodAffinity {
             return Status::success();
         };
         let labels = node.labels();
-        let count = |counts: &TopologyCounts, key: &str, value: &str| {
-            counts
-                .get(&(key.to_string(), value.to_string()))
-                .copied()
-                .unwrap_or(0)
-        };
         // Pod affinity: every term's domain here must already hold a matching pod.
         let mut pods_exist = true;
         for term in &s.required_affinity {
@@ -198,9 +222,7 @@ impl Plugin for InterPodAffinity {
                         &[AFFINITY_RULES_NOT_MATCH],
                     )
                 }
-                Some(value) if count(&s.affinity, &term.topology_key, value) <= 0 => {
-                    pods_exist = false
-                }
+                Some(value) if s.affinity.get(&term.topology_key, value) <= 0 => pods_exist = false,
                 Some(_) => {}
             }
         }
@@ -215,14 +237,14 @@ impl Plugin for InterPodAffinity {
         let anti = s.required_anti_affinity.iter().any(|term| {
             labels
                 .get(&term.topology_key)
-                .is_some_and(|value| count(&s.anti_affinity, &term.topology_key, value) > 0)
+                .is_some_and(|value| s.anti_affinity.get(&term.topology_key, value) > 0)
         });
         if anti {
             return Status::new(Code::Unschedulable, &[ANTI_AFFINITY_RULES_NOT_MATCH]);
         }
         let existing = labels
             .iter()
-            .any(|(key, value)| count(&s.existing_anti_affinity, key, value) > 0);
+            .any(|(key, value)| s.existing_anti_affinity.get(key, value) > 0);
         if existing {
             return Status::new(
                 Code::Unschedulable,
@@ -253,10 +275,13 @@ impl Plugin for InterPodAffinity {
         let mut s = PreScoreState {
             scores: BTreeMap::new(),
         };
-        for node in cluster.nodes {
-            if !has_preferences && node.pods_with_affinity == 0 {
-                continue;
-            }
+        // Unless the pod has preferences of its own, only pods whose terms weigh in matter.
+        let nodes = if has_preferences {
+            cluster.nodes_with_pods
+        } else {
+            cluster.nodes_with_scoring_affinity
+        };
+        for node in nodes {
             if node.labels().is_empty() {
                 continue;
             }

@@ -281,18 +281,38 @@ mod tests {
         resident("default", json!({"app": "web"}), json!({}))
     }
 
+    /// The nodes with pods, with scoring affinity pods and with required anti-affinity pods.
+    #[allow(clippy::type_complexity)]
+    fn affinity_lists<'a>(
+        nodes: &[&'a NodeInfo],
+    ) -> (Vec<&'a NodeInfo>, Vec<&'a NodeInfo>, Vec<&'a NodeInfo>) {
+        let with = |f: fn(&NodeInfo) -> bool| nodes.iter().copied().filter(|n| f(n)).collect();
+        (
+            with(|n| !n.pods.is_empty()),
+            with(|n| n.pods_with_scoring_affinity > 0),
+            with(|n| n.pods_with_required_anti_affinity > 0),
+        )
+    }
+
     /// Runs PreFilter, then Filter on every node: each node's code and message.
     fn filter_all(plugin: &dyn Plugin, p: &PodInfo, nodes: &[NodeInfo]) -> Vec<(Code, String)> {
         let refs: Vec<&NodeInfo> = nodes.iter().collect();
         let listers = Listers::default();
+        let (with_pods, affine, anti) = affinity_lists(&refs);
         let view = ClusterView {
             nodes: &refs,
+            nodes_with_pods: &with_pods,
+            nodes_with_scoring_affinity: &affine,
+            nodes_with_required_anti_affinity: &anti,
             listers: &listers,
         };
         let mut state = CycleState::default();
         let pre = plugin.pre_filter(&mut state, p, &view);
         assert!(pre.is_success(), "{pre:?}");
-        nodes.iter().map(|n| filter_in(&state, plugin, p, n)).collect()
+        nodes
+            .iter()
+            .map(|n| filter_in(&state, plugin, p, n))
+            .collect()
     }
 
     fn filter_in(
@@ -388,8 +408,12 @@ mod tests {
         ];
         let refs: Vec<&NodeInfo> = nodes.iter().collect();
         let listers = Listers::default();
+        let (with_pods, affine, anti) = affinity_lists(&refs);
         let view = ClusterView {
             nodes: &refs,
+            nodes_with_pods: &with_pods,
+            nodes_with_scoring_affinity: &affine,
+            nodes_with_required_anti_affinity: &anti,
             listers: &listers,
         };
         let p = pod_with_labels(

@@ -1,0 +1,132 @@
+//! The scheduler's cache of nodes and what each holds, in name order, with the
+//! lists upstream's snapshot keeps for inter-pod affinity: the nodes holding pods
+//! whose terms weigh in scores, and those holding pods with required anti-affinity.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::framework::{NodeInfo, PodSummary};
+
+/// Nodes in slots (boxed, so walking the cache stays cheap), found by name.
+#[derive(Default)]
+pub struct NodeCache {
+    slots: Vec<Option<Box<NodeInfo>>>,
+    free: Vec<usize>,
+    by_name: BTreeMap<String, usize>,
+    /// Slots holding any pod, pods whose terms weigh in scores, and pods with
+    /// required anti-affinity.
+    with_pods: BTreeSet<usize>,
+    with_scoring_affinity: BTreeSet<usize>,
+    with_required_anti_affinity: BTreeSet<usize>,
+}
+
+impl NodeCache {
+    /// The node named `name`.
+    pub fn get(&self, name: &str) -> Option<&NodeInfo> {
+        self.by_name.get(name).and_then(|&slot| self.slot(slot))
+    }
+
+    fn slot(&self, slot: usize) -> Option<&NodeInfo> {
+        self.slots.get(slot)?.as_deref()
+    }
+
+    /// Every node, in name order.
+    pub fn all(&self) -> Vec<&NodeInfo> {
+        self.by_name
+            .values()
+            .filter_map(|&slot| self.slot(slot))
+            .collect()
+    }
+
+    /// The nodes holding at least one pod.
+    pub fn with_pods(&self) -> Vec<&NodeInfo> {
+        self.listed(&self.with_pods)
+    }
+
+    /// The nodes holding pods whose terms weigh in InterPodAffinity's score.
+    pub fn with_scoring_affinity(&self) -> Vec<&NodeInfo> {
+        self.listed(&self.with_scoring_affinity)
+    }
+
+    /// The nodes holding pods with required anti-affinity.
+    pub fn with_required_anti_affinity(&self) -> Vec<&NodeInfo> {
+        self.listed(&self.with_required_anti_affinity)
+    }
+
+    fn listed(&self, slots: &BTreeSet<usize>) -> Vec<&NodeInfo> {
+        slots.iter().filter_map(|&slot| self.slot(slot)).collect()
+    }
+
+    /// Stores (or replaces) a node.
+    pub fn insert(&mut self, info: NodeInfo) {
+        let slot = match self.by_name.get(&info.name) {
+            Some(&slot) => slot,
+            None => {
+                let slot = self.free.pop().unwrap_or_else(|| {
+                    self.slots.push(None);
+                    self.slots.len() - 1
+                });
+                self.by_name.insert(info.name.clone(), slot);
+                slot
+            }
+        };
+        self.slots[slot] = Some(Box::new(info));
+        self.track(slot);
+    }
+
+    /// Removes a node, returning what it held.
+    pub fn remove(&mut self, name: &str) -> Option<NodeInfo> {
+        let slot = self.by_name.remove(name)?;
+        for set in [
+            &mut self.with_pods,
+            &mut self.with_scoring_affinity,
+            &mut self.with_required_anti_affinity,
+        ] {
+            set.remove(&slot);
+        }
+        self.free.push(slot);
+        self.slots[slot].take().map(|n| *n)
+    }
+
+    /// Accounts a pod on `node` (if the node is known).
+    pub fn add_pod(&mut self, node: &str, key: &str, pod: PodSummary) {
+        self.update(node, |info| info.add_pod(key, pod));
+    }
+
+    /// Stops accounting a pod on `node`.
+    pub fn remove_pod(&mut self, node: &str, key: &str) {
+        self.update(node, |info| info.remove_pod(key));
+    }
+
+    fn update(&mut self, node: &str, change: impl FnOnce(&mut NodeInfo)) {
+        let Some(&slot) = self.by_name.get(node) else {
+            return;
+        };
+        if let Some(info) = self.slots[slot].as_deref_mut() {
+            change(info);
+            self.track(slot);
+        }
+    }
+
+    fn track(&mut self, slot: usize) {
+        let Some(info) = self.slots[slot].as_deref() else {
+            return;
+        };
+        for (set, listed) in [
+            (&mut self.with_pods, !info.pods.is_empty()),
+            (
+                &mut self.with_scoring_affinity,
+                info.pods_with_scoring_affinity > 0,
+            ),
+            (
+                &mut self.with_required_anti_affinity,
+                info.pods_with_required_anti_affinity > 0,
+            ),
+        ] {
+            if listed {
+                set.insert(slot);
+            } else {
+                set.remove(&slot);
+            }
+        }
+    }
+}
