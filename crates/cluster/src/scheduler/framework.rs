@@ -269,8 +269,6 @@ pub const MAX_NODE_SCORE: i64 = 100;
 /// Services, ReplicaSets, StatefulSets).
 pub struct ClusterView<'a> {
     pub nodes: &'a [&'a NodeInfo],
-    /// The nodes holding at least one pod (a subset of `nodes`, like the lists below).
-    pub nodes_with_pods: &'a [&'a NodeInfo],
     /// The nodes holding pods whose terms weigh in InterPodAffinity's score.
     pub nodes_with_scoring_affinity: &'a [&'a NodeInfo],
     /// The nodes holding pods with required anti-affinity.

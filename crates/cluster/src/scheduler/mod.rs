@@ -235,12 +235,10 @@ impl Scheduler {
         };
         let info = PodInfo::new(&key, pod);
         let nodes = self.cache.all();
-        let with_pods = self.cache.with_pods();
         let with_affinity = self.cache.with_scoring_affinity();
         let with_required_anti_affinity = self.cache.with_required_anti_affinity();
         let cluster = ClusterView {
             nodes: &nodes,
-            nodes_with_pods: &with_pods,
             nodes_with_scoring_affinity: &with_affinity,
             nodes_with_required_anti_affinity: &with_required_anti_affinity,
             listers: &self.listers,

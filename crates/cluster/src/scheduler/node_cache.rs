@@ -12,9 +12,9 @@ pub struct NodeCache {
     slots: Vec<Option<Box<NodeInfo>>>,
     free: Vec<usize>,
     by_name: BTreeMap<String, usize>,
-    /// Slots holding any pod, pods whose terms weigh in scores, and pods with
-    /// required anti-affinity.
-    with_pods: BTreeSet<usize>,
+    /// The slots in name order.
+    order: Vec<usize>,
+    /// Slots holding pods whose terms weigh in scores, and with required anti-affinity.
     with_scoring_affinity: BTreeSet<usize>,
     with_required_anti_affinity: BTreeSet<usize>,
 }
@@ -31,15 +31,10 @@ impl NodeCache {
 
     /// Every node, in name order.
     pub fn all(&self) -> Vec<&NodeInfo> {
-        self.by_name
-            .values()
+        self.order
+            .iter()
             .filter_map(|&slot| self.slot(slot))
             .collect()
-    }
-
-    /// The nodes holding at least one pod.
-    pub fn with_pods(&self) -> Vec<&NodeInfo> {
-        self.listed(&self.with_pods)
     }
 
     /// The nodes holding pods whose terms weigh in InterPodAffinity's score.
@@ -66,6 +61,7 @@ impl NodeCache {
                     self.slots.len() - 1
                 });
                 self.by_name.insert(info.name.clone(), slot);
+                self.order = self.by_name.values().copied().collect();
                 slot
             }
         };
@@ -76,13 +72,9 @@ impl NodeCache {
     /// Removes a node, returning what it held.
     pub fn remove(&mut self, name: &str) -> Option<NodeInfo> {
         let slot = self.by_name.remove(name)?;
-        for set in [
-            &mut self.with_pods,
-            &mut self.with_scoring_affinity,
-            &mut self.with_required_anti_affinity,
-        ] {
-            set.remove(&slot);
-        }
+        self.order.retain(|&s| s != slot);
+        self.with_scoring_affinity.remove(&slot);
+        self.with_required_anti_affinity.remove(&slot);
         self.free.push(slot);
         self.slots[slot].take().map(|n| *n)
     }
@@ -112,7 +104,6 @@ impl NodeCache {
             return;
         };
         for (set, listed) in [
-            (&mut self.with_pods, !info.pods.is_empty()),
             (
                 &mut self.with_scoring_affinity,
                 info.pods_with_scoring_affinity > 0,

@@ -49,12 +49,10 @@ fn fits<'a>(
             .collect()
     };
     let nodes = swap(cluster.nodes);
-    let with_pods = swap(cluster.nodes_with_pods);
     let with_affinity = swap(cluster.nodes_with_scoring_affinity);
     let with_required_anti_affinity = swap(cluster.nodes_with_required_anti_affinity);
     let view = ClusterView {
         nodes: &nodes,
-        nodes_with_pods: &with_pods,
         nodes_with_scoring_affinity: &with_affinity,
         nodes_with_required_anti_affinity: &with_required_anti_affinity,
         listers: cluster.listers,

@@ -158,7 +158,7 @@ impl Plugin for InterPodAffinity {
         // One pass over the pods: with terms of its own the pod looks at every pod,
         // otherwise only the pods with required anti-affinity matter.
         let nodes = if incoming_terms {
-            cluster.nodes_with_pods
+            cluster.nodes
         } else {
             cluster.nodes_with_required_anti_affinity
         };
@@ -277,7 +277,7 @@ impl Plugin for InterPodAffinity {
         };
         // Unless the pod has preferences of its own, only pods whose terms weigh in matter.
         let nodes = if has_preferences {
-            cluster.nodes_with_pods
+            cluster.nodes
         } else {
             cluster.nodes_with_scoring_affinity
         };

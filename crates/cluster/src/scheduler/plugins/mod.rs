@@ -281,14 +281,10 @@ mod tests {
         resident("default", json!({"app": "web"}), json!({}))
     }
 
-    /// The nodes with pods, with scoring affinity pods and with required anti-affinity pods.
-    #[allow(clippy::type_complexity)]
-    fn affinity_lists<'a>(
-        nodes: &[&'a NodeInfo],
-    ) -> (Vec<&'a NodeInfo>, Vec<&'a NodeInfo>, Vec<&'a NodeInfo>) {
+    /// The nodes with scoring affinity pods and with required anti-affinity pods.
+    fn affinity_lists<'a>(nodes: &[&'a NodeInfo]) -> (Vec<&'a NodeInfo>, Vec<&'a NodeInfo>) {
         let with = |f: fn(&NodeInfo) -> bool| nodes.iter().copied().filter(|n| f(n)).collect();
         (
-            with(|n| !n.pods.is_empty()),
             with(|n| n.pods_with_scoring_affinity > 0),
             with(|n| n.pods_with_required_anti_affinity > 0),
         )
@@ -298,10 +294,9 @@ mod tests {
     fn filter_all(plugin: &dyn Plugin, p: &PodInfo, nodes: &[NodeInfo]) -> Vec<(Code, String)> {
         let refs: Vec<&NodeInfo> = nodes.iter().collect();
         let listers = Listers::default();
-        let (with_pods, affine, anti) = affinity_lists(&refs);
+        let (affine, anti) = affinity_lists(&refs);
         let view = ClusterView {
             nodes: &refs,
-            nodes_with_pods: &with_pods,
             nodes_with_scoring_affinity: &affine,
             nodes_with_required_anti_affinity: &anti,
             listers: &listers,
@@ -408,10 +403,9 @@ mod tests {
         ];
         let refs: Vec<&NodeInfo> = nodes.iter().collect();
         let listers = Listers::default();
-        let (with_pods, affine, anti) = affinity_lists(&refs);
+        let (affine, anti) = affinity_lists(&refs);
         let view = ClusterView {
             nodes: &refs,
-            nodes_with_pods: &with_pods,
             nodes_with_scoring_affinity: &affine,
             nodes_with_required_anti_affinity: &anti,
             listers: &listers,
