@@ -27,12 +27,15 @@ impl Plugin for NodeUnschedulable {
             .as_ref()
             .and_then(|s| s.unschedulable)
             .unwrap_or(false);
+        if !cordoned {
+            return Status::success();
+        }
         let taint = Taint {
             key: "node.kubernetes.io/unschedulable".into(),
             effect: "NoSchedule".into(),
             ..Default::default()
         };
-        if !cordoned || pod.tolerations().iter().any(|t| tolerates(t, &taint)) {
+        if pod.tolerations().iter().any(|t| tolerates(t, &taint)) {
             Status::success()
         } else {
             Status::new(Code::UnschedulableAndUnresolvable, &[REASON])
