@@ -10,7 +10,7 @@ use crate::controllers::{
     CronJobController, DaemonSetController, DeploymentController, DisruptionController,
     EndpointSliceController, EndpointsController, GarbageCollector, HpaController, JobController,
     NamespaceController, NodeLifecycleController, ReplicaSetController, StatefulSetController,
-    TaintEvictionController,
+    TaintEvictionController, TtlAfterFinishedController,
 };
 use crate::kubelet::{self, Kubelet, NodeConfig};
 use crate::scheduler::Scheduler;
@@ -68,6 +68,7 @@ fn add_controllers(world: &mut World) {
     world.add_component(Box::new(GarbageCollector::default()));
     world.add_component(Box::new(JobController::default()));
     world.add_component(Box::new(CronJobController::default()));
+    world.add_component(Box::new(TtlAfterFinishedController::default()));
     world.add_component(Box::new(NamespaceController::default()));
     world.add_component(Box::new(NodeLifecycleController::default()));
     world.add_component(Box::new(TaintEvictionController::default()));

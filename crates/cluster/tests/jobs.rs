@@ -155,3 +155,29 @@ fn a_job_past_its_active_deadline_fails_and_stops_its_pods() {
     );
     assert!(pods_of(&mut c, "slow").is_empty(), "its pod was deleted");
 }
+
+#[test]
+fn a_finished_job_with_a_ttl_is_deleted_with_its_pods_when_the_ttl_passes() {
+    let mut c = Cluster::with_world(cluster::start(73));
+    for (name, spec) in [
+        ("short", json!({"ttlSecondsAfterFinished": 100})),
+        ("kept", json!({})),
+    ] {
+        let (code, body) = c.post(JOBS, job(name, spec, &["sh", "-c", "echo done"]));
+        assert_eq!(code, 201, "{body}");
+    }
+    c.world.settle(120_000);
+    let (code, short) = c.get(&format!("{JOBS}/short"));
+    assert_eq!(code, 200);
+    assert!(condition_reasons(&short).contains(&("Complete".into(), "CompletionsReached".into())));
+    assert_eq!(pods_of(&mut c, "short").len(), 1);
+    // Waiting for the TTL is not work: the cluster is quiet meanwhile.
+    c.world.advance(60_000);
+    assert_eq!(c.get(&format!("{JOBS}/short")).0, 200);
+    c.world.advance(60_000);
+    c.world.settle(60_000);
+    assert_eq!(c.get(&format!("{JOBS}/short")).0, 404);
+    assert!(pods_of(&mut c, "short").is_empty());
+    assert_eq!(c.get(&format!("{JOBS}/kept")).0, 200);
+    assert_eq!(pods_of(&mut c, "kept").len(), 1);
+}

@@ -26,6 +26,7 @@ pub mod statefulset;
 pub mod status_writer;
 pub mod taint_eviction;
 pub mod template_hash;
+pub mod ttl_after_finished;
 
 pub use cronjob::CronJobController;
 pub use daemonset::DaemonSetController;
@@ -41,3 +42,4 @@ pub use node_lifecycle::NodeLifecycleController;
 pub use replicaset::ReplicaSetController;
 pub use statefulset::StatefulSetController;
 pub use taint_eviction::TaintEvictionController;
+pub use ttl_after_finished::TtlAfterFinishedController;
