@@ -244,3 +244,37 @@ fn priority_admission_resolves_classes_with_upstream_errors() {
         "pods \"forced\" is forbidden: the integer value of priority (7) must not be provided in pod spec; priority admission controller computed 0 from the given PriorityClass name"
     );
 }
+
+#[test]
+fn kubelets_report_pulled_images_and_image_locality_scores_the_nodes_that_have_them() {
+    let mut c = Cluster::with_world(cluster::start(1));
+    let image = "docker.io/library/redis:7.2";
+    let mut first = pod("first", "100m");
+    first["spec"]["containers"][0]["image"] = json!(image);
+    first["spec"]["nodeName"] = json!("node-2");
+    create(&mut c, first);
+    c.world.settle(60_000);
+    c.world.advance(20_000);
+    let (_, node) = c.get("/api/v1/nodes/node-2");
+    let images = node["status"]["images"].as_array().unwrap();
+    assert_eq!(images[0]["names"][1], image);
+    assert!(images[0]["names"][0]
+        .as_str()
+        .unwrap()
+        .starts_with("docker.io/library/redis@sha256:"));
+    let mut second = pod("second", "100m");
+    second["spec"]["containers"][0]["image"] = json!(image);
+    create(&mut c, second);
+    c.world.settle(60_000);
+    let (_, p) = c.get("/api/v1/namespaces/default/pods/second");
+    let raw: Value = serde_json::from_str(
+        p["metadata"]["annotations"][explain::SCORE_RESULT]
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
+    let locality = |node: &str| raw[node]["ImageLocality"].as_str().unwrap().to_string();
+    assert_ne!(locality("node-2"), "0");
+    assert_eq!(locality("node-1"), "0");
+    assert_eq!(locality("node-3"), "0");
+}

@@ -119,12 +119,14 @@ fn optimised_cycles_equal_the_reference_path_on_a_random_cluster() {
                 nodes: &nodes,
                 nodes_with_scoring_affinity: &affine,
                 nodes_with_required_anti_affinity: &anti,
+                image_nodes: cache.image_nodes(),
                 listers: &listers,
             };
             let reference = ClusterView {
                 nodes: &nodes,
                 nodes_with_scoring_affinity: &nodes,
                 nodes_with_required_anti_affinity: &nodes,
+                image_nodes: cache.image_nodes(),
                 listers: &listers,
             };
             let fast = attempt(&pod, &optimised, &rng);

@@ -41,6 +41,9 @@ pub struct Kubelet {
     lease: Option<Value>,
     pods: Informer<Pod>,
     workers: PodWorkers,
+    /// The `status.images` last reported: a change is reported at the next
+    /// 10-second status check rather than with the 5-minute report.
+    reported_images: Vec<Value>,
 }
 
 /// The trace name of the kubelet on `node`.
@@ -58,6 +61,7 @@ impl Kubelet {
                 .with_query("fieldSelector", format!("spec.nodeName={}", config.name)),
             workers: PodWorkers::new(&config.internal_ip(), &config.pod_cidr(), POD_TIMERS),
             lease: None,
+            reported_images: Vec::new(),
             config,
         }
     }
@@ -109,8 +113,8 @@ impl Kubelet {
         }
     }
 
-    /// Patches the node's conditions with a fresh heartbeat; a condition whose
-    /// status is unchanged keeps its lastTransitionTime.
+    /// Patches the node's conditions with a fresh heartbeat (a condition whose
+    /// status is unchanged keeps its lastTransitionTime) and its pulled images.
     fn report_status(&mut self, ctx: &mut Ctx, ready: bool) {
         let current = ctx.call(Request::get(self.node_path())).body_json();
         let mut conditions = node_config::conditions(&ctx.timestamp(), ready);
@@ -124,7 +128,12 @@ impl Kubelet {
                 c["lastTransitionTime"] = before["lastTransitionTime"].clone();
             }
         }
-        let patch = json!({"status": {"conditions": conditions}});
+        let mut patch = json!({"status": {"conditions": conditions}});
+        let images = self.workers.node_images();
+        if !images.is_empty() {
+            patch["status"]["images"] = json!(images);
+        }
+        self.reported_images = images;
         ctx.call(Request::patch(
             format!("{}/status", self.node_path()),
             "application/strategic-merge-patch+json",
@@ -218,6 +227,9 @@ impl Component for Kubelet {
     fn on_timer(&mut self, key: u64, ctx: &mut Ctx) {
         match key {
             RENEW_TIMER => {
+                if self.workers.node_images() != self.reported_images {
+                    self.report_status(ctx, true);
+                }
                 self.renew_lease(ctx);
                 ctx.set_background_timer(LEASE_RENEW_MS, RENEW_TIMER);
             }

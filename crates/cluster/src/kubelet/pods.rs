@@ -69,6 +69,9 @@ struct PodRecord {
     initialized: bool,
 }
 
+/// Upstream's `nodeStatusMaxImages`.
+const MAX_REPORTED_IMAGES: usize = 50;
+
 /// All pods of one node.
 pub struct PodWorkers {
     host_ip: String,
@@ -347,6 +350,26 @@ impl PodWorkers {
             pulls,
         };
         self.schedule(ctx, slowest, step);
+    }
+
+    /// The node's `status.images` as the kubelet reports them: digest and tag names,
+    /// largest first, at most 50 (upstream's `nodeStatusMaxImages`).
+    pub fn node_images(&self) -> Vec<Value> {
+        let mut images: Vec<(u64, String, Vec<String>)> = self
+            .images
+            .iter()
+            .map(|image| {
+                let names = vec![images::image_id(image), images::qualified(image)];
+                (images::size_bytes(image), names[1].clone(), names)
+            })
+            .collect();
+        images.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+        images.dedup_by(|a, b| a.1 == b.1);
+        images
+            .into_iter()
+            .take(MAX_REPORTED_IMAGES)
+            .map(|(size, _, names)| json!({"names": names, "sizeBytes": size}))
+            .collect()
     }
 
     /// Runs the step behind a pod-worker timer; false if `id` is not one.

@@ -137,7 +137,8 @@ pub struct NodeInfo {
     pub pods_with_scoring_affinity: usize,
     pub pods_with_required_anti_affinity: usize,
     pub used_ports: BTreeSet<(String, String, i32)>,
-    pub images: BTreeSet<String>,
+    /// The images the node reports, by each of their names, with their sizes in bytes.
+    pub images: BTreeMap<String, i64>,
 }
 
 /// What a node's accounting keeps of one pod on it.
@@ -174,7 +175,10 @@ impl NodeInfo {
             .status
             .iter()
             .flat_map(|s| s.images.iter().flatten())
-            .flat_map(|i| i.names.iter().flatten().cloned())
+            .flat_map(|i| {
+                let size = i.size_bytes.unwrap_or(0);
+                i.names.iter().flatten().map(move |n| (n.clone(), size))
+            })
             .collect();
         NodeInfo {
             name: node.metadata.name.clone().unwrap_or_default(),
@@ -273,6 +277,8 @@ pub struct ClusterView<'a> {
     pub nodes_with_scoring_affinity: &'a [&'a NodeInfo],
     /// The nodes holding pods with required anti-affinity.
     pub nodes_with_required_anti_affinity: &'a [&'a NodeInfo],
+    /// How many nodes report each image name.
+    pub image_nodes: &'a BTreeMap<String, usize>,
     pub listers: &'a Listers,
 }
 

@@ -241,6 +241,7 @@ impl Scheduler {
             nodes: &nodes,
             nodes_with_scoring_affinity: &with_affinity,
             nodes_with_required_anti_affinity: &with_required_anti_affinity,
+            image_nodes: self.cache.image_nodes(),
             listers: &self.listers,
         };
         let attempt = cycle::run(
@@ -447,6 +448,8 @@ impl Component for Scheduler {
                                 || old.metadata.labels != new.metadata.labels
                                 || old.status.as_ref().map(|s| &s.allocatable)
                                     != new.status.as_ref().map(|s| &s.allocatable)
+                                || old.status.as_ref().map(|s| &s.images)
+                                    != new.status.as_ref().map(|s| &s.images)
                         }
                         _ => true,
                     }

@@ -17,6 +17,8 @@ pub struct NodeCache {
     /// Slots holding pods whose terms weigh in scores, and with required anti-affinity.
     with_scoring_affinity: BTreeSet<usize>,
     with_required_anti_affinity: BTreeSet<usize>,
+    /// How many nodes report each image name (upstream's `ImageStateSummary.NumNodes`).
+    image_nodes: BTreeMap<String, usize>,
 }
 
 impl NodeCache {
@@ -47,6 +49,21 @@ impl NodeCache {
         self.listed(&self.with_required_anti_affinity)
     }
 
+    /// How many nodes report each image name.
+    pub fn image_nodes(&self) -> &BTreeMap<String, usize> {
+        &self.image_nodes
+    }
+
+    fn count_images(&mut self, info: &NodeInfo, delta: isize) {
+        for name in info.images.keys() {
+            let count = self.image_nodes.entry(name.clone()).or_default();
+            *count = count.saturating_add_signed(delta);
+            if *count == 0 {
+                self.image_nodes.remove(name);
+            }
+        }
+    }
+
     fn listed(&self, slots: &BTreeSet<usize>) -> Vec<&NodeInfo> {
         slots.iter().filter_map(|&slot| self.slot(slot)).collect()
     }
@@ -65,6 +82,10 @@ impl NodeCache {
                 slot
             }
         };
+        if let Some(old) = self.slots[slot].take() {
+            self.count_images(&old, -1);
+        }
+        self.count_images(&info, 1);
         self.slots[slot] = Some(Box::new(info));
         self.track(slot);
     }
@@ -76,7 +97,9 @@ impl NodeCache {
         self.with_scoring_affinity.remove(&slot);
         self.with_required_anti_affinity.remove(&slot);
         self.free.push(slot);
-        self.slots[slot].take().map(|n| *n)
+        let old = self.slots[slot].take()?;
+        self.count_images(&old, -1);
+        Some(*old)
     }
 
     /// Accounts a pod on `node` (if the node is known).

@@ -55,6 +55,7 @@ fn fits<'a>(
         nodes: &nodes,
         nodes_with_scoring_affinity: &with_affinity,
         nodes_with_required_anti_affinity: &with_required_anti_affinity,
+        image_nodes: cluster.image_nodes,
         listers: cluster.listers,
     };
     match pre_filter(pod, &view, plugins) {

@@ -3,6 +3,7 @@
 //! [`default_plugins`] with its score weight.
 
 mod helpers;
+pub mod image_locality;
 pub mod inter_pod_affinity;
 mod node_affinity;
 mod node_name;
@@ -39,6 +40,7 @@ pub fn default_plugins() -> Vec<Enabled> {
             Box::new(node_resources_balanced_allocation::NodeResourcesBalancedAllocation),
             1,
         ),
+        enabled(Box::new(image_locality::ImageLocality), 1),
     ]
 }
 
@@ -299,6 +301,7 @@ mod tests {
             nodes: &refs,
             nodes_with_scoring_affinity: &affine,
             nodes_with_required_anti_affinity: &anti,
+            image_nodes: &Default::default(),
             listers: &listers,
         };
         let mut state = CycleState::default();
@@ -408,6 +411,7 @@ mod tests {
             nodes: &refs,
             nodes_with_scoring_affinity: &affine,
             nodes_with_required_anti_affinity: &anti,
+            image_nodes: &Default::default(),
             listers: &listers,
         };
         let p = pod_with_labels(
@@ -511,5 +515,59 @@ mod tests {
             filter_all(&plugin, &follower, &with_bare),
             [pass.clone(), pass, affinity.clone(), affinity]
         );
+    }
+
+    #[test]
+    fn image_locality_prefers_nodes_with_the_image_scaled_by_its_spread() {
+        use image_locality::{normalized_image_name, ImageLocality};
+        for (given, normalized) in [
+            ("nginx", "nginx:latest"),
+            ("nginx:1.27", "nginx:1.27"),
+            ("localhost:5000/app", "localhost:5000/app:latest"),
+            (
+                "docker.io/library/redis@sha256:abc",
+                "docker.io/library/redis@sha256:abc",
+            ),
+        ] {
+            assert_eq!(normalized_image_name(given), normalized);
+        }
+        let with_image = |name: &str, images: Value| {
+            let mut n = NodeInfo::new(
+                serde_json::from_value(json!({"metadata": {"name": name},
+                    "status": {"allocatable": {"cpu": "1"}, "images": images}}))
+                .unwrap(),
+            );
+            n.name = name.into();
+            n
+        };
+        let big = json!([{"names": ["docker.io/library/redis:7.2"], "sizeBytes": 500 << 20}]);
+        let nodes = [with_image("a", big.clone()), with_image("b", json!([]))];
+        let refs: Vec<&NodeInfo> = nodes.iter().collect();
+        let mut cache = crate::scheduler::node_cache::NodeCache::default();
+        for n in &nodes {
+            cache.insert(n.clone());
+        }
+        let listers = Listers::default();
+        let view = ClusterView {
+            nodes: &refs,
+            nodes_with_scoring_affinity: &[],
+            nodes_with_required_anti_affinity: &[],
+            image_nodes: cache.image_nodes(),
+            listers: &listers,
+        };
+        let score = |image: &str| {
+            let p = pod(json!({"containers": [{"name": "c", "image": image}]}));
+            let mut state = CycleState::default();
+            assert!(ImageLocality
+                .pre_score(&mut state, &p, &refs, &view)
+                .is_success());
+            refs.iter()
+                .map(|n| ImageLocality.score(&state, &p, n))
+                .collect::<Vec<_>>()
+        };
+        // 500 MB on one node of two: 250 MB counts; 100 × (250 − 23) / (1000 − 23).
+        assert_eq!(score("docker.io/library/redis:7.2"), [23, 0]);
+        // The short name is not the name the node reports.
+        assert_eq!(score("redis:7.2"), [0, 0]);
     }
 }
