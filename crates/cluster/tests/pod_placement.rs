@@ -20,16 +20,6 @@ fn pod(name: &str, labels: Value, spec: Value) -> Value {
         "metadata": {"name": name, "labels": labels}, "spec": spec})
 }
 
-fn create(c: &mut Cluster, body: Value) {
-    let (code, out) = c.post("/api/v1/namespaces/default/pods", body);
-    assert_eq!(code, 201, "{out}");
-}
-
-fn node_of(c: &mut Cluster, name: &str) -> String {
-    let (_, p) = c.get(&format!("/api/v1/namespaces/default/pods/{name}"));
-    p["spec"]["nodeName"].as_str().unwrap_or("").to_string()
-}
-
 fn zone_of(c: &mut Cluster, node: &str) -> String {
     let (_, n) = c.get(&format!("/api/v1/nodes/{node}"));
     n["metadata"]["labels"]["topology.kubernetes.io/zone"]
@@ -87,18 +77,15 @@ fn a_zone_spread_constraint_balances_nine_replicas_three_per_zone() {
 #[test]
 fn a_constraint_on_a_label_no_node_has_leaves_the_pod_pending() {
     let mut c = Cluster::with_world(cluster::start(1));
-    create(
-        &mut c,
-        pod(
-            "racked",
-            json!({"app": "db"}),
-            json!({"topologySpreadConstraints": [{"maxSkew": 1, "topologyKey": "rack",
+    c.create_pod(pod(
+        "racked",
+        json!({"app": "db"}),
+        json!({"topologySpreadConstraints": [{"maxSkew": 1, "topologyKey": "rack",
                 "whenUnsatisfiable": "DoNotSchedule",
                 "labelSelector": {"matchLabels": {"app": "db"}}}]}),
-        ),
-    );
+    ));
     c.world.settle(60_000);
-    assert_eq!(node_of(&mut c, "racked"), "");
+    assert_eq!(c.node_of("racked"), "");
     assert_eq!(
         c.events("racked", "FailedScheduling"),
         ["0/4 nodes are available: 1 node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }, 3 node(s) didn't match pod topology spread constraints (missing required label). preemption: 0/4 nodes are available: 4 Preemption is not helpful for scheduling.."]
@@ -119,12 +106,10 @@ fn anti_affine(name: &str) -> Value {
 fn required_anti_affinity_puts_one_replica_per_node_and_says_why_the_fourth_waits() {
     let mut c = Cluster::with_world(cluster::start(1));
     for i in 1..=4 {
-        create(&mut c, anti_affine(&format!("web-{i}")));
+        c.create_pod(anti_affine(&format!("web-{i}")));
     }
     c.world.settle(60_000);
-    let nodes: Vec<String> = (1..=4)
-        .map(|i| node_of(&mut c, &format!("web-{i}")))
-        .collect();
+    let nodes: Vec<String> = (1..=4).map(|i| c.node_of(&format!("web-{i}"))).collect();
     let placed: std::collections::BTreeSet<&String> =
         nodes.iter().filter(|n| !n.is_empty()).collect();
     assert_eq!(placed.len(), 3, "{nodes:?}");
@@ -149,25 +134,26 @@ fn existing_pods_anti_affinity_keeps_newcomers_away() {
              "topologyKey": "topology.kubernetes.io/zone"}]}}}),
     );
     loner["spec"]["nodeName"] = json!("node-1");
-    create(&mut c, loner);
+    c.create_pod(loner);
     c.world.settle(30_000);
     let mut noisy = pod("noisy", json!({"app": "noisy"}), json!({}));
     noisy["spec"]["nodeSelector"] = json!({"topology.kubernetes.io/zone": "zone-a"});
-    create(&mut c, noisy);
+    c.create_pod(noisy);
     for i in 1..=4 {
-        create(
-            &mut c,
-            pod(&format!("other-{i}"), json!({"app": "noisy"}), json!({})),
-        );
+        c.create_pod(pod(
+            &format!("other-{i}"),
+            json!({"app": "noisy"}),
+            json!({}),
+        ));
     }
     c.world.settle(60_000);
-    assert_eq!(node_of(&mut c, "noisy"), "");
+    assert_eq!(c.node_of("noisy"), "");
     assert_eq!(
         c.events("noisy", "FailedScheduling").last().unwrap(),
         "0/4 nodes are available: 1 node(s) didn't satisfy existing pods anti-affinity rules, 1 node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }, 2 node(s) didn't match Pod's node affinity/selector. preemption: 0/4 nodes are available: 1 No preemption victims found for incoming pod, 3 Preemption is not helpful for scheduling.."
     );
     for i in 1..=4 {
-        let node = node_of(&mut c, &format!("other-{i}"));
+        let node = c.node_of(&format!("other-{i}"));
         assert!(node == "node-2" || node == "node-3", "other-{i} on {node}");
     }
 }
@@ -185,21 +171,21 @@ fn required_affinity_follows_the_first_pod_and_the_first_of_a_group_lands_anywhe
         )
     };
     // No web pod yet, and the cache does not match its own terms: it waits.
-    create(&mut c, with_web("cache", json!({"app": "cache"})));
+    c.create_pod(with_web("cache", json!({"app": "cache"})));
     c.world.settle(30_000);
-    assert_eq!(node_of(&mut c, "cache"), "");
+    assert_eq!(c.node_of("cache"), "");
     assert_eq!(
         c.events("cache", "FailedScheduling").last().unwrap(),
         "0/4 nodes are available: 1 node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }, 3 node(s) didn't match pod affinity rules. preemption: 0/4 nodes are available: 4 Preemption is not helpful for scheduling.."
     );
     // A web pod that is affine to web pods is the first of its group: it may land.
-    create(&mut c, with_web("web-1", json!({"app": "web"})));
+    c.create_pod(with_web("web-1", json!({"app": "web"})));
     c.world.settle(30_000);
-    let web = node_of(&mut c, "web-1");
+    let web = c.node_of("web-1");
     assert!(web.starts_with("node-"), "web-1 on {web:?}");
     // Its arrival requeues the waiting cache pod at once (not after five minutes).
     c.world.settle(30_000);
-    let cache = node_of(&mut c, "cache");
+    let cache = c.node_of("cache");
     assert_eq!(zone_of(&mut c, &cache), zone_of(&mut c, &web));
 }
 
@@ -208,20 +194,17 @@ fn preferred_affinity_draws_a_pod_next_to_its_peer() {
     let mut c = lopsided_cluster();
     let mut db = pod("db", json!({"app": "db"}), json!({}));
     db["spec"]["nodeName"] = json!("node-3");
-    create(&mut c, db);
+    c.create_pod(db);
     c.world.settle(30_000);
-    create(
-        &mut c,
-        pod(
-            "api",
-            json!({"app": "api"}),
-            json!({"affinity": {"podAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [
+    c.create_pod(pod(
+        "api",
+        json!({"app": "api"}),
+        json!({"affinity": {"podAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [
                 {"weight": 100, "podAffinityTerm": {"labelSelector": {"matchLabels": {"app": "db"}},
                  "topologyKey": "kubernetes.io/hostname"}}]}}}),
-        ),
-    );
+    ));
     c.world.settle(30_000);
-    assert_eq!(node_of(&mut c, "api"), "node-3");
+    assert_eq!(c.node_of("api"), "node-3");
 }
 
 #[test]

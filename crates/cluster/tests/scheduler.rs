@@ -21,22 +21,12 @@ fn pod(name: &str, cpu: &str) -> Value {
     })
 }
 
-fn create(c: &mut Cluster, body: Value) {
-    let (code, out) = c.post("/api/v1/namespaces/default/pods", body);
-    assert_eq!(code, 201, "{out}");
-}
-
-fn node_of(c: &mut Cluster, name: &str) -> String {
-    let (_, p) = c.get(&format!("/api/v1/namespaces/default/pods/{name}"));
-    p["spec"]["nodeName"].as_str().unwrap_or("").to_string()
-}
-
 #[test]
 fn pods_are_bound_to_workers_and_the_binding_is_announced() {
     let mut c = Cluster::with_world(cluster::start(1));
-    create(&mut c, pod("web", "100m"));
+    c.create_pod(pod("web", "100m"));
     c.world.settle(60_000);
-    let node = node_of(&mut c, "web");
+    let node = c.node_of("web");
     assert!(node.starts_with("node-"), "bound to {node}");
     assert_eq!(
         c.events("web", "Scheduled"),
@@ -70,9 +60,9 @@ fn pods_are_bound_to_workers_and_the_binding_is_announced() {
 #[test]
 fn a_pod_that_fits_nowhere_says_why_in_upstream_words_until_a_node_is_added() {
     let mut c = Cluster::with_world(cluster::start(1));
-    create(&mut c, pod("big", "5"));
+    c.create_pod(pod("big", "5"));
     c.world.settle(60_000);
-    assert_eq!(node_of(&mut c, "big"), "");
+    assert_eq!(c.node_of("big"), "");
     let expected = "0/4 nodes are available: 1 node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }, 3 Insufficient cpu. preemption: 0/4 nodes are available: 1 Preemption is not helpful for scheduling, 3 No preemption victims found for incoming pod..";
     assert_eq!(c.events("big", "FailedScheduling"), [expected]);
     let (_, p) = c.get("/api/v1/namespaces/default/pods/big");
@@ -93,7 +83,7 @@ fn a_pod_that_fits_nowhere_says_why_in_upstream_words_until_a_node_is_added() {
 
     cluster::add_node(&mut c.world, NodeConfig::worker("huge", 0, "16", "64Gi")).unwrap();
     c.world.settle(60_000);
-    assert_eq!(node_of(&mut c, "big"), "huge");
+    assert_eq!(c.node_of("big"), "huge");
 }
 
 #[test]
@@ -113,18 +103,18 @@ fn a_high_priority_pod_preempts_the_lowest_priority_victim() {
         let mut low = pod(&format!("low-{n}"), "1500m");
         low["spec"]["priorityClassName"] = json!("low");
         low["spec"]["nodeName"] = json!(format!("node-{n}"));
-        create(&mut c, low);
+        c.create_pod(low);
         let mut normal = pod(&format!("mid-{n}"), "1500m");
         normal["spec"]["priorityClassName"] = json!("mid");
         normal["spec"]["nodeName"] = json!(format!("node-{n}"));
-        create(&mut c, normal);
+        c.create_pod(normal);
     }
     c.world.settle(60_000);
     let mut urgent = pod("urgent", "2");
     urgent["spec"]["priorityClassName"] = json!("high");
-    create(&mut c, urgent);
+    c.create_pod(urgent);
     c.world.settle(120_000);
-    let node = node_of(&mut c, "urgent");
+    let node = c.node_of("urgent");
     assert!(node.starts_with("node-"), "urgent pod bound to {node:?}");
     let victim = format!("low-{}", &node[5..]);
     assert_eq!(
@@ -148,7 +138,7 @@ fn preemption_policy_never_is_not_eligible() {
     let mut c = Cluster::with_world(cluster::start(1));
     let mut p = pod("polite", "5");
     p["spec"]["preemptionPolicy"] = json!("Never");
-    create(&mut c, p);
+    c.create_pod(p);
     c.world.settle(60_000);
     assert_eq!(
         c.events("polite", "FailedScheduling"),
@@ -167,12 +157,12 @@ fn cordoned_nodes_and_node_selectors_narrow_the_choice() {
         ));
     }
     c.world.settle(60_000);
-    create(&mut c, pod("a", "100m"));
+    c.create_pod(pod("a", "100m"));
     let mut zoned = pod("zoned", "100m");
     zoned["spec"]["nodeSelector"] = json!({"topology.kubernetes.io/zone": "zone-a"});
-    create(&mut c, zoned);
+    c.create_pod(zoned);
     c.world.settle(60_000);
-    assert_eq!(node_of(&mut c, "a"), "node-3");
+    assert_eq!(c.node_of("a"), "node-3");
     assert_eq!(
         c.events("zoned", "FailedScheduling"),
         ["0/4 nodes are available: 1 node(s) didn't match Pod's node affinity/selector, 1 node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }, 2 node(s) were unschedulable. preemption: 0/4 nodes are available: 4 Preemption is not helpful for scheduling.."]
@@ -184,13 +174,13 @@ fn pods_for_another_scheduler_or_with_gates_stay_pending() {
     let mut c = Cluster::with_world(cluster::start(1));
     let mut other = pod("other", "100m");
     other["spec"]["schedulerName"] = json!("my-scheduler");
-    create(&mut c, other);
+    c.create_pod(other);
     let mut gated = pod("gated", "100m");
     gated["spec"]["schedulingGates"] = json!([{"name": "example.com/wait"}]);
-    create(&mut c, gated);
+    c.create_pod(gated);
     c.world.settle(60_000);
-    assert_eq!(node_of(&mut c, "other"), "");
-    assert_eq!(node_of(&mut c, "gated"), "");
+    assert_eq!(c.node_of("other"), "");
+    assert_eq!(c.node_of("gated"), "");
     assert!(c.events("other", "FailedScheduling").is_empty());
     c.send(Request::patch(
         "/api/v1/namespaces/default/pods/gated",
@@ -198,7 +188,7 @@ fn pods_for_another_scheduler_or_with_gates_stay_pending() {
         r#"{"spec":{"schedulingGates":null}}"#,
     ));
     c.world.settle(60_000);
-    assert!(node_of(&mut c, "gated").starts_with("node-"));
+    assert!(c.node_of("gated").starts_with("node-"));
 }
 
 #[test]
@@ -206,11 +196,11 @@ fn the_same_seed_schedules_the_same_way() {
     let run = |seed| {
         let mut c = Cluster::with_world(cluster::start(seed));
         for i in 0..12 {
-            create(&mut c, pod(&format!("p{i}"), "250m"));
+            c.create_pod(pod(&format!("p{i}"), "250m"));
         }
         c.world.settle(120_000);
         (0..12)
-            .map(|i| node_of(&mut c, &format!("p{i}")))
+            .map(|i| c.node_of(&format!("p{i}")))
             .collect::<Vec<_>>()
             .join(",")
             + &c.world.trace().to_json_lines()
@@ -252,7 +242,7 @@ fn kubelets_report_pulled_images_and_image_locality_scores_the_nodes_that_have_t
     let mut first = pod("first", "100m");
     first["spec"]["containers"][0]["image"] = json!(image);
     first["spec"]["nodeName"] = json!("node-2");
-    create(&mut c, first);
+    c.create_pod(first);
     c.world.settle(60_000);
     c.world.advance(20_000);
     let (_, node) = c.get("/api/v1/nodes/node-2");
@@ -264,7 +254,7 @@ fn kubelets_report_pulled_images_and_image_locality_scores_the_nodes_that_have_t
         .starts_with("docker.io/library/redis@sha256:"));
     let mut second = pod("second", "100m");
     second["spec"]["containers"][0]["image"] = json!(image);
-    create(&mut c, second);
+    c.create_pod(second);
     c.world.settle(60_000);
     let (_, p) = c.get("/api/v1/namespaces/default/pods/second");
     let raw: Value = serde_json::from_str(

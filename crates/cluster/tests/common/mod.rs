@@ -102,6 +102,18 @@ impl Cluster {
             .collect()
     }
 
+    /// Creates the pod `body` in `default`, which must succeed.
+    pub fn create_pod(&mut self, body: Value) {
+        let (code, out) = self.post("/api/v1/namespaces/default/pods", body);
+        assert_eq!(code, 201, "{out}");
+    }
+
+    /// The node a pod in `default` is bound to (empty while unscheduled).
+    pub fn node_of(&mut self, name: &str) -> String {
+        let (_, p) = self.get(&format!("/api/v1/namespaces/default/pods/{name}"));
+        p["spec"]["nodeName"].as_str().unwrap_or("").to_string()
+    }
+
     /// Creates a pod in `default` with one nginx container and the given labels.
     pub fn pod(&mut self, name: &str, labels: Value) -> Value {
         let (code, body) = self.post("/api/v1/namespaces/default/pods", pod(name, labels));

@@ -54,6 +54,7 @@ mod tests {
         ClusterView, Code, CycleState, NodeInfo, PodInfo, PodSummary,
     };
     use crate::scheduler::listers::Listers;
+    use crate::scheduler::node_cache::NodeCache;
 
     fn pod(spec: Value) -> PodInfo {
         PodInfo::new(
@@ -283,30 +284,33 @@ mod tests {
         resident("default", json!({"app": "web"}), json!({}))
     }
 
-    /// The nodes with scoring affinity pods and with required anti-affinity pods.
-    fn affinity_lists<'a>(nodes: &[&'a NodeInfo]) -> (Vec<&'a NodeInfo>, Vec<&'a NodeInfo>) {
-        let with = |f: fn(&NodeInfo) -> bool| nodes.iter().copied().filter(|n| f(n)).collect();
-        (
-            with(|n| n.pods_with_scoring_affinity > 0),
-            with(|n| n.pods_with_required_anti_affinity > 0),
-        )
+    /// Runs `f` on a view of `nodes` (in name order) built as the scheduler builds it.
+    fn in_cluster<R>(nodes: &[NodeInfo], f: impl FnOnce(&ClusterView) -> R) -> R {
+        let mut cache = NodeCache::default();
+        for n in nodes {
+            cache.insert(n.clone());
+        }
+        let all = cache.all();
+        let affine = cache.with_scoring_affinity();
+        let anti = cache.with_required_anti_affinity();
+        let listers = Listers::default();
+        f(&ClusterView {
+            nodes: &all,
+            nodes_with_scoring_affinity: &affine,
+            nodes_with_required_anti_affinity: &anti,
+            image_nodes: cache.image_nodes(),
+            listers: &listers,
+        })
     }
 
     /// Runs PreFilter, then Filter on every node: each node's code and message.
     fn filter_all(plugin: &dyn Plugin, p: &PodInfo, nodes: &[NodeInfo]) -> Vec<(Code, String)> {
-        let refs: Vec<&NodeInfo> = nodes.iter().collect();
-        let listers = Listers::default();
-        let (affine, anti) = affinity_lists(&refs);
-        let view = ClusterView {
-            nodes: &refs,
-            nodes_with_scoring_affinity: &affine,
-            nodes_with_required_anti_affinity: &anti,
-            image_nodes: &Default::default(),
-            listers: &listers,
-        };
-        let mut state = CycleState::default();
-        let pre = plugin.pre_filter(&mut state, p, &view);
-        assert!(pre.is_success(), "{pre:?}");
+        let state = in_cluster(nodes, |view| {
+            let mut state = CycleState::default();
+            let pre = plugin.pre_filter(&mut state, p, view);
+            assert!(pre.is_success(), "{pre:?}");
+            state
+        });
         nodes
             .iter()
             .map(|n| filter_in(&state, plugin, p, n))
@@ -404,16 +408,6 @@ mod tests {
             zone_node("b", Some("zone-b"), vec![web()]),
             zone_node("c", Some("zone-c"), vec![]),
         ];
-        let refs: Vec<&NodeInfo> = nodes.iter().collect();
-        let listers = Listers::default();
-        let (affine, anti) = affinity_lists(&refs);
-        let view = ClusterView {
-            nodes: &refs,
-            nodes_with_scoring_affinity: &affine,
-            nodes_with_required_anti_affinity: &anti,
-            image_nodes: &Default::default(),
-            listers: &listers,
-        };
         let p = pod_with_labels(
             json!({"app": "web"}),
             json!({"containers": containers(), "topologySpreadConstraints": [{
@@ -422,13 +416,23 @@ mod tests {
                 "labelSelector": {"matchLabels": {"app": "web"}}}]}),
         );
         let plugin = pod_topology_spread::PodTopologySpread;
-        let mut state = CycleState::default();
-        assert!(plugin.pre_score(&mut state, &p, &refs, &view).is_success());
-        let mut scores: Vec<i64> = refs.iter().map(|n| plugin.score(&state, &p, n)).collect();
+        let (raw, normalized) = in_cluster(&nodes, |view| {
+            let mut state = CycleState::default();
+            assert!(plugin
+                .pre_score(&mut state, &p, view.nodes, view)
+                .is_success());
+            let raw: Vec<i64> = view
+                .nodes
+                .iter()
+                .map(|n| plugin.score(&state, &p, n))
+                .collect();
+            let mut normalized = raw.clone();
+            plugin.normalize(&state, &p, view.nodes, &mut normalized);
+            (raw, normalized)
+        });
         // count × ln(3 domains + 2) + (maxSkew − 1), rounded.
-        assert_eq!(scores, [5, 2, 0]);
-        plugin.normalize(&state, &p, &refs, &mut scores);
-        assert_eq!(scores, [0, 60, 100]);
+        assert_eq!(raw, [5, 2, 0]);
+        assert_eq!(normalized, [0, 60, 100]);
     }
 
     fn anti_affine_to_web(namespace_selector: Option<Value>) -> Value {
@@ -541,29 +545,19 @@ mod tests {
             n
         };
         let big = json!([{"names": ["docker.io/library/redis:7.2"], "sizeBytes": 500 << 20}]);
-        let nodes = [with_image("a", big.clone()), with_image("b", json!([]))];
-        let refs: Vec<&NodeInfo> = nodes.iter().collect();
-        let mut cache = crate::scheduler::node_cache::NodeCache::default();
-        for n in &nodes {
-            cache.insert(n.clone());
-        }
-        let listers = Listers::default();
-        let view = ClusterView {
-            nodes: &refs,
-            nodes_with_scoring_affinity: &[],
-            nodes_with_required_anti_affinity: &[],
-            image_nodes: cache.image_nodes(),
-            listers: &listers,
-        };
+        let nodes = [with_image("a", big), with_image("b", json!([]))];
         let score = |image: &str| {
             let p = pod(json!({"containers": [{"name": "c", "image": image}]}));
-            let mut state = CycleState::default();
-            assert!(ImageLocality
-                .pre_score(&mut state, &p, &refs, &view)
-                .is_success());
-            refs.iter()
-                .map(|n| ImageLocality.score(&state, &p, n))
-                .collect::<Vec<_>>()
+            in_cluster(&nodes, |view| {
+                let mut state = CycleState::default();
+                assert!(ImageLocality
+                    .pre_score(&mut state, &p, view.nodes, view)
+                    .is_success());
+                view.nodes
+                    .iter()
+                    .map(|n| ImageLocality.score(&state, &p, n))
+                    .collect::<Vec<_>>()
+            })
         };
         // 500 MB on one node of two: 250 MB counts; 100 × (250 − 23) / (1000 − 23).
         assert_eq!(score("docker.io/library/redis:7.2"), [23, 0]);

@@ -135,6 +135,11 @@ fn constraints(pod: &PodInfo, cluster: &ClusterView, action: &str) -> Vec<Constr
         .collect()
 }
 
+/// The node's value for a topology key (empty when it has none).
+fn domain(node: &NodeInfo, key: &str) -> String {
+    node.labels().get(key).cloned().unwrap_or_default()
+}
+
 fn has_all_keys(node: &NodeInfo, constraints: &[Constraint]) -> bool {
     let labels = node.labels();
     constraints
@@ -200,7 +205,7 @@ impl Plugin for PodTopologySpread {
                 if !c.includes(pod, node) {
                     continue;
                 }
-                let value = node.labels()[&c.topology_key].clone();
+                let value = domain(node, &c.topology_key);
                 *counts[i].entry(value).or_insert(0) += c.count(node, &pod.namespace);
             }
         }
@@ -265,11 +270,7 @@ impl Plugin for PodTopologySpread {
                 if c.topology_key == HOSTNAME {
                     continue;
                 }
-                let value = node
-                    .labels()
-                    .get(&c.topology_key)
-                    .cloned()
-                    .unwrap_or_default();
+                let value = domain(node, &c.topology_key);
                 if counts.insert((i, value), 0).is_none() {
                     sizes[i] += 1;
                 }
@@ -295,11 +296,7 @@ impl Plugin for PodTopologySpread {
                 if c.topology_key == HOSTNAME || !c.includes(pod, node) {
                     continue;
                 }
-                let value = node
-                    .labels()
-                    .get(&c.topology_key)
-                    .cloned()
-                    .unwrap_or_default();
+                let value = domain(node, &c.topology_key);
                 if let Some(count) = counts.get_mut(&(i, value)) {
                     *count += c.count(node, &pod.namespace);
                 }
