@@ -268,3 +268,78 @@ fn kubelets_report_pulled_images_and_image_locality_scores_the_nodes_that_have_t
     assert_eq!(locality("node-1"), "0");
     assert_eq!(locality("node-3"), "0");
 }
+
+#[test]
+fn preemption_spares_pods_a_disruption_budget_protects() {
+    let mut c = Cluster::with_world(cluster::start(1));
+    for (name, value) in [("low", 10), ("high", 1_000_000)] {
+        let class = json!({"apiVersion": "scheduling.k8s.io/v1", "kind": "PriorityClass",
+            "metadata": {"name": name}, "value": value});
+        assert_eq!(
+            c.post("/apis/scheduling.k8s.io/v1/priorityclasses", class)
+                .0,
+            201
+        );
+    }
+    let budget = json!({"apiVersion": "policy/v1", "kind": "PodDisruptionBudget",
+        "metadata": {"name": "guarded"},
+        "spec": {"minAvailable": 1, "selector": {"matchLabels": {"app": "guarded"}}}});
+    assert_eq!(
+        c.post(
+            "/apis/policy/v1/namespaces/default/poddisruptionbudgets",
+            budget
+        )
+        .0,
+        201
+    );
+    // Each worker is full with one low-priority pod; node-1's is under the budget.
+    for (n, name) in [(1, "guarded"), (2, "plain-2"), (3, "plain-3")] {
+        let mut p = pod(name, "3500m");
+        p["metadata"]["labels"] = json!({"app": name});
+        p["spec"]["priorityClassName"] = json!("low");
+        p["spec"]["nodeName"] = json!(format!("node-{n}"));
+        c.create_pod(p);
+    }
+    c.world.settle(60_000);
+    let mut urgent = pod("urgent", "1");
+    urgent["spec"]["priorityClassName"] = json!("high");
+    c.create_pod(urgent);
+    c.world.settle(120_000);
+    assert_eq!(c.node_of("urgent"), "node-2");
+    assert_eq!(c.node_of("guarded"), "node-1");
+    assert_eq!(c.get("/api/v1/namespaces/default/pods/plain-2").0, 404);
+}
+
+#[test]
+fn on_the_chosen_node_budget_protected_pods_are_reprieved_first() {
+    let mut c = Cluster::with_world(cluster::start(1));
+    for (name, value) in [("low", 10), ("high", 1_000_000)] {
+        let class = json!({"apiVersion": "scheduling.k8s.io/v1", "kind": "PriorityClass",
+            "metadata": {"name": name}, "value": value});
+        c.post("/apis/scheduling.k8s.io/v1/priorityclasses", class);
+    }
+    let budget = json!({"apiVersion": "policy/v1", "kind": "PodDisruptionBudget",
+        "metadata": {"name": "zz"},
+        "spec": {"maxUnavailable": 0, "selector": {"matchLabels": {"app": "zz"}}}});
+    c.post(
+        "/apis/policy/v1/namespaces/default/poddisruptionbudgets",
+        budget,
+    );
+    // Same priority: without the budget, name order would reprieve "aa" and evict "zz".
+    for name in ["aa", "zz"] {
+        let mut p = pod(name, "2");
+        p["metadata"]["labels"] = json!({"app": name});
+        p["spec"]["priorityClassName"] = json!("low");
+        p["spec"]["nodeName"] = json!("node-1");
+        c.create_pod(p);
+    }
+    c.world.settle(60_000);
+    let mut urgent = pod("urgent", "1");
+    urgent["spec"]["priorityClassName"] = json!("high");
+    urgent["spec"]["nodeSelector"] = json!({"kubernetes.io/hostname": "node-1"});
+    c.create_pod(urgent);
+    c.world.settle(120_000);
+    assert_eq!(c.node_of("urgent"), "node-1");
+    assert_eq!(c.get("/api/v1/namespaces/default/pods/aa").0, 404);
+    assert_eq!(c.node_of("zz"), "node-1");
+}

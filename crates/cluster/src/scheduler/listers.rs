@@ -1,9 +1,11 @@
 //! The objects besides pods and nodes that plugins consult, cached by informers:
-//! namespaces (their labels, for affinity namespace selectors) and the Services,
-//! ReplicaSets and StatefulSets that define a pod's default spreading selector.
+//! namespaces (their labels, for affinity namespace selectors), the Services,
+//! ReplicaSets and StatefulSets that define a pod's default spreading selector, and
+//! the PodDisruptionBudgets preemption tries not to violate.
 
 use k8s_openapi::api::apps::v1::{ReplicaSet, StatefulSet};
 use k8s_openapi::api::core::v1::{Namespace, Pod, Service};
+use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 
 use super::affinity_terms::Labels;
 use crate::api::labels::{LabelSelector, Operator, Requirement};
@@ -17,6 +19,7 @@ pub struct Listers {
     services: Informer<Service>,
     replica_sets: Informer<ReplicaSet>,
     stateful_sets: Informer<StatefulSet>,
+    disruption_budgets: Informer<PodDisruptionBudget>,
 }
 
 impl Default for Listers {
@@ -26,6 +29,7 @@ impl Default for Listers {
             services: Informer::new("/api/v1/services"),
             replica_sets: Informer::new("/apis/apps/v1/replicasets"),
             stateful_sets: Informer::new("/apis/apps/v1/statefulsets"),
+            disruption_budgets: Informer::new("/apis/policy/v1/poddisruptionbudgets"),
         }
     }
 }
@@ -37,6 +41,7 @@ impl Listers {
         self.services.start(ctx);
         self.replica_sets.start(ctx);
         self.stateful_sets.start(ctx);
+        self.disruption_budgets.start(ctx);
     }
 
     /// Applies `event` when one of these informers owns `watch`.
@@ -49,6 +54,8 @@ impl Listers {
             self.replica_sets.handle(event, ctx);
         } else if self.stateful_sets.owns(watch) {
             self.stateful_sets.handle(event, ctx);
+        } else if self.disruption_budgets.owns(watch) {
+            self.disruption_budgets.handle(event, ctx);
         }
     }
 
@@ -66,6 +73,14 @@ impl Listers {
             .get(name)
             .and_then(|ns| ns.metadata.labels.clone())
             .unwrap_or_default()
+    }
+
+    /// The disruption budgets of `namespace`.
+    pub fn disruption_budgets(
+        &self,
+        namespace: &str,
+    ) -> impl Iterator<Item = &PodDisruptionBudget> {
+        self.disruption_budgets.in_namespace(namespace)
     }
 
     /// Upstream's `helper.DefaultSelector`: the selectors of the Services that select

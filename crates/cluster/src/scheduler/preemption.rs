@@ -1,22 +1,77 @@
 //! DefaultPreemption (PostFilter): when no node fits, find nodes where evicting
 //! lower-priority pods would make room, pick the victims (keeping as many pods as
-//! possible, highest priority reprieved first) and the node, or explain in
-//! upstream's words why preemption cannot help.
+//! possible: pods whose eviction would violate a PodDisruptionBudget are reprieved
+//! first, then the rest, highest priority first) and the node (fewest budget
+//! violations first), or explain in upstream's words why preemption cannot help.
 
 use std::collections::BTreeMap;
 
 use super::cycle::{active_filters, filter_node, pre_filter};
 use super::fit_error;
-use super::framework::{ClusterView, Code, NodeInfo, PodInfo, Status};
+use super::framework::{ClusterView, Code, NodeInfo, PodInfo, PodSummary, Status};
 use super::plugins::Enabled;
+use crate::api::labels::LabelSelector;
 
 /// Upstream's reasons.
 pub const NOT_HELPFUL: &str = "Preemption is not helpful for scheduling";
 pub const NO_VICTIMS: &str = "No preemption victims found for incoming pod";
 
-/// How upstream ranks candidate nodes: (highest victim priority, sum of victim
-/// priorities, number of victims); lower is better.
-type Rank = (i32, i32, usize);
+/// How upstream ranks candidate nodes: (budget violations, highest victim priority,
+/// sum of victim priorities, number of victims); lower is better.
+type Rank = (usize, i32, i32, usize);
+
+/// Victims on one node, and how many of them a disruption budget protects.
+struct Victims {
+    keys: Vec<String>,
+    budget_violations: usize,
+}
+
+/// Upstream's `filterPodsWithPDBViolation`: walking the candidates in order, each
+/// budget that selects a pod (not already disrupted) loses one allowed disruption;
+/// a pod that takes a budget below zero would violate it.
+fn violates_budgets<'a>(
+    candidates: &[(&'a String, &'a PodSummary)],
+    cluster: &ClusterView,
+) -> Vec<bool> {
+    let mut allowed: BTreeMap<(String, String), i32> = BTreeMap::new();
+    candidates
+        .iter()
+        .map(|(key, pod)| {
+            let name = key.split_once('/').map_or(key.as_str(), |(_, n)| n);
+            let mut violated = false;
+            if pod.labels.is_empty() {
+                return false;
+            }
+            for budget in cluster.listers.disruption_budgets(&pod.namespace) {
+                let selector = budget
+                    .spec
+                    .as_ref()
+                    .and_then(|s| s.selector.as_ref())
+                    .and_then(|s| LabelSelector::of(s).ok());
+                let Some(selector) = selector.filter(|s| !s.is_empty()) else {
+                    continue; // a budget with no selector matches nothing
+                };
+                let status = budget.status.as_ref();
+                let disrupted = status
+                    .and_then(|s| s.disrupted_pods.as_ref())
+                    .is_some_and(|d| d.contains_key(name));
+                if !selector.matches_map(Some(&pod.labels)) || disrupted {
+                    continue;
+                }
+                let id = (
+                    pod.namespace.clone(),
+                    budget.metadata.name.clone().unwrap_or_default(),
+                );
+                let left = allowed
+                    .entry(id)
+                    .or_insert_with(|| status.map_or(0, |s| s.disruptions_allowed));
+                *left -= 1;
+                violated |= *left < 0;
+            }
+            violated
+        })
+        .collect()
+}
 
 /// What preemption decided.
 pub enum Outcome {
@@ -70,9 +125,9 @@ fn victims_on(
     cluster: &ClusterView,
     index: usize,
     plugins: &[Enabled],
-) -> Result<Vec<String>, Status> {
+) -> Result<Victims, Status> {
     let node = cluster.nodes[index];
-    let mut lower: Vec<(&String, &super::framework::PodSummary)> = node
+    let mut lower: Vec<(&String, &PodSummary)> = node
         .pods
         .iter()
         .filter(|(_, p)| p.priority < pod.priority)
@@ -91,14 +146,22 @@ fn victims_on(
     if !status.is_success() {
         return Err(status);
     }
-    // Reprieve from the highest priority down: keep each pod that still leaves room.
+    // Reprieve pods a budget protects first, then the rest, each group from the
+    // highest priority down: keep each pod that still leaves room.
     lower.sort_by(|a, b| b.1.priority.cmp(&a.1.priority).then(a.0.cmp(b.0)));
-    let mut victims = Vec::new();
-    for (key, p) in lower {
+    let violating = violates_budgets(&lower, cluster);
+    let (protected, unprotected): (Vec<_>, Vec<_>) =
+        lower.into_iter().zip(violating).partition(|(_, v)| *v);
+    let mut victims = Victims {
+        keys: Vec::new(),
+        budget_violations: 0,
+    };
+    for ((key, p), violates) in protected.into_iter().chain(unprotected) {
         trial.add_pod(key, p.clone());
         if !fits(pod, cluster, index, &trial, plugins).is_success() {
             trial.remove_pod(key);
-            victims.push(key.clone());
+            victims.keys.push(key.clone());
+            victims.budget_violations += usize::from(violates);
         }
     }
     Ok(victims)
@@ -140,19 +203,22 @@ pub fn preempt(
                 statuses.insert(node.name.clone(), status);
             }
             Ok(victims) => {
-                // Upstream prefers: lowest highest-victim priority, then the smallest
-                // priority sum, then the fewest victims (PDB and start-time rules aside).
+                // Upstream prefers: the fewest budget violations, the lowest
+                // highest-victim priority, the smallest priority sum, then the fewest
+                // victims (start times aside).
                 let priorities: Vec<i32> = victims
+                    .keys
                     .iter()
                     .filter_map(|v| node.pods.get(v).map(|p| p.priority))
                     .collect();
                 let rank = (
+                    victims.budget_violations,
                     priorities.iter().copied().max().unwrap_or(i32::MIN),
                     priorities.iter().sum::<i32>(),
-                    victims.len(),
+                    victims.keys.len(),
                 );
                 if best.as_ref().is_none_or(|(_, _, r)| rank < *r) {
-                    best = Some((node.name.clone(), victims, rank));
+                    best = Some((node.name.clone(), victims.keys, rank));
                 }
             }
         }
