@@ -192,6 +192,26 @@ fn exact_lists_read_the_past_and_newer_versions_than_stored_time_out() {
 }
 
 #[test]
+fn a_get_at_a_resource_version_is_served_at_least_that_fresh() {
+    let mut c = Cluster::new();
+    c.pod("a", json!({}));
+    let current = c.world.api().resource_version();
+    let path = "/api/v1/namespaces/default/pods/a";
+    for ok in ["0", "1", &current.to_string()] {
+        let (code, body) = c.json(Request::get(path).with_query("resourceVersion", ok));
+        assert_eq!(code, 200, "{ok}: {body}");
+    }
+    let (code, body) = c.json(Request::get(path).with_query("resourceVersion", "999999"));
+    assert_eq!(code, 504);
+    assert_eq!(
+        body["message"],
+        format!("Timeout: Too large resource version: 999999, current: {current}")
+    );
+    let (code, _) = c.json(Request::get(path).with_query("resourceVersion", "x"));
+    assert_eq!(code, 400);
+}
+
+#[test]
 fn list_options_are_validated_as_upstream() {
     let mut c = Cluster::new();
     let cases: [(&[(&str, &str)], &str); 5] = [

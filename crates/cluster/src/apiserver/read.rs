@@ -8,7 +8,7 @@ use super::storage::{object_key, StoredObject};
 use super::tables::wants_table;
 use super::watch::field_value;
 use super::{ApiServer, Env};
-use crate::api::query::{ContinueToken, ListOptions, ListRead};
+use crate::api::query::{parse_resource_version, ContinueToken, ListOptions, ListRead};
 use crate::api::request::{Request, Response};
 use crate::api::status::StatusError;
 
@@ -29,6 +29,13 @@ impl ApiServer {
         name: &str,
         env: &Env,
     ) -> Result<Response, StatusError> {
+        // A GET is served from the latest state, which must be at least as new as asked.
+        if let Some(text) = req.query_param("resourceVersion").filter(|t| !t.is_empty()) {
+            let wanted = parse_resource_version(text)?;
+            if wanted > self.rv {
+                return Err(StatusError::resource_version_too_large(wanted, self.rv));
+            }
+        }
         let served = &self.served[resource];
         let key = object_key(namespace, name);
         let obj = served
