@@ -343,3 +343,33 @@ fn on_the_chosen_node_budget_protected_pods_are_reprieved_first() {
     assert_eq!(c.get("/api/v1/namespaces/default/pods/aa").0, 404);
     assert_eq!(c.node_of("zz"), "node-1");
 }
+
+#[test]
+fn preemption_prefers_the_node_whose_victims_started_last() {
+    let mut c = Cluster::with_world(cluster::start(1));
+    for (name, value) in [("low", 10), ("high", 1_000_000)] {
+        let class = json!({"apiVersion": "scheduling.k8s.io/v1", "kind": "PriorityClass",
+            "metadata": {"name": name}, "value": value});
+        c.post("/apis/scheduling.k8s.io/v1/priorityclasses", class);
+    }
+    // node-1's pod starts a minute before node-2's; node-3 is cordoned.
+    c.patch(
+        "/api/v1/nodes/node-3",
+        "application/merge-patch+json",
+        json!({"spec": {"unschedulable": true}}),
+    );
+    for (n, name) in [(1, "older"), (2, "newer")] {
+        let mut p = pod(name, "3500m");
+        p["spec"]["priorityClassName"] = json!("low");
+        p["spec"]["nodeName"] = json!(format!("node-{n}"));
+        c.create_pod(p);
+        c.world.settle(60_000);
+        c.world.advance(60_000);
+    }
+    let mut urgent = pod("urgent", "1");
+    urgent["spec"]["priorityClassName"] = json!("high");
+    c.create_pod(urgent);
+    c.world.settle(120_000);
+    assert_eq!(c.node_of("urgent"), "node-2");
+    assert_eq!(c.node_of("older"), "node-1");
+}

@@ -152,10 +152,26 @@ pub struct PodSummary {
     pub labels: Labels,
     /// Being deleted: spreading does not count it.
     pub terminating: bool,
+    /// When the kubelet started it (unix ms), if it has.
+    pub started_ms: Option<i64>,
     pub affinity: Option<Arc<PodAffinityTerms>>,
 }
 
+/// `status.startTime` in unix ms.
+fn started_ms(pod: &Pod) -> Option<i64> {
+    let start = pod.status.as_ref()?.start_time.as_ref()?;
+    Some(start.0.as_millisecond())
+}
+
 impl PodSummary {
+    /// Whether this summary still describes `pod` in what changes after binding:
+    /// labels, start time, deletion.
+    pub fn describes(&self, pod: &Pod) -> bool {
+        self.labels == *pod.metadata.labels.as_ref().unwrap_or(&BTreeMap::new())
+            && self.started_ms == started_ms(pod)
+            && self.terminating == pod.metadata.deletion_timestamp.is_some()
+    }
+
     fn has_scoring_affinity(&self) -> bool {
         self.affinity.as_ref().is_some_and(|a| a.weighs_in_scores())
     }
@@ -246,6 +262,7 @@ impl PodSummary {
             namespace: pod.metadata.namespace.clone().unwrap_or_default(),
             labels: pod.metadata.labels.clone().unwrap_or_default(),
             terminating: pod.metadata.deletion_timestamp.is_some(),
+            started_ms: started_ms(pod),
             affinity: PodAffinityTerms::of(pod).map(Arc::new),
         }
     }
@@ -260,6 +277,7 @@ impl PodSummary {
             namespace: info.namespace.clone(),
             labels: info.labels.clone(),
             terminating: info.pod.metadata.deletion_timestamp.is_some(),
+            started_ms: started_ms(&info.pod),
             affinity: info.affinity.clone(),
         }
     }

@@ -120,9 +120,18 @@ impl Scheduler {
         }
     }
 
-    /// Accounts `pod` on `node`; says whether that is news (it was elsewhere or nowhere).
+    /// Accounts `pod` on `node` (refreshing what is known of it: labels, start time);
+    /// says whether that is news (it was elsewhere or nowhere).
     fn account(&mut self, key: &str, node: &str, pod: &Pod) -> bool {
         if self.pod_nodes.get(key).is_some_and(|n| n == node) {
+            let current = self
+                .cache
+                .get(node)
+                .and_then(|n| n.pods.get(key))
+                .is_some_and(|summary| summary.describes(pod));
+            if !current {
+                self.cache.add_pod(node, key, PodSummary::of_pod(pod));
+            }
             return false;
         }
         self.forget(key);

@@ -4,6 +4,7 @@
 //! first, then the rest, highest priority first) and the node (fewest budget
 //! violations first), or explain in upstream's words why preemption cannot help.
 
+use std::cmp::Reverse;
 use std::collections::BTreeMap;
 
 use super::cycle::{active_filters, filter_node, pre_filter};
@@ -16,9 +17,11 @@ use crate::api::labels::LabelSelector;
 pub const NOT_HELPFUL: &str = "Preemption is not helpful for scheduling";
 pub const NO_VICTIMS: &str = "No preemption victims found for incoming pod";
 
-/// How upstream ranks candidate nodes: (budget violations, highest victim priority,
-/// sum of victim priorities, number of victims); lower is better.
-type Rank = (usize, i32, i32, usize);
+/// How upstream ranks candidate nodes: budget violations, the highest victim
+/// priority, the sum of victim priorities (each offset by 2^31 so negative ones
+/// count), the number of victims, then the latest start among the highest-priority
+/// victims' earliest; lower is better (the first node wins ties).
+type Rank = (usize, i32, i64, usize, Reverse<i64>);
 
 /// Victims on one node, and how many of them a disruption budget protects.
 struct Victims {
@@ -203,19 +206,27 @@ pub fn preempt(
                 statuses.insert(node.name.clone(), status);
             }
             Ok(victims) => {
-                // Upstream prefers: the fewest budget violations, the lowest
-                // highest-victim priority, the smallest priority sum, then the fewest
-                // victims (start times aside).
-                let priorities: Vec<i32> = victims
+                let pods: Vec<&PodSummary> = victims
                     .keys
                     .iter()
-                    .filter_map(|v| node.pods.get(v).map(|p| p.priority))
+                    .filter_map(|v| node.pods.get(v))
                     .collect();
+                let highest = pods.iter().map(|p| p.priority).max().unwrap_or(i32::MIN);
+                // A victim not started yet counts as starting now: the latest there is.
+                let earliest_start = pods
+                    .iter()
+                    .filter(|p| p.priority == highest)
+                    .map(|p| p.started_ms.unwrap_or(i64::MAX))
+                    .min()
+                    .unwrap_or(i64::MAX);
                 let rank = (
                     victims.budget_violations,
-                    priorities.iter().copied().max().unwrap_or(i32::MIN),
-                    priorities.iter().sum::<i32>(),
+                    highest,
+                    pods.iter()
+                        .map(|p| i64::from(p.priority) + (1 << 31))
+                        .sum::<i64>(),
                     victims.keys.len(),
+                    Reverse(earliest_start),
                 );
                 if best.as_ref().is_none_or(|(_, _, r)| rank < *r) {
                     best = Some((node.name.clone(), victims.keys, rank));
