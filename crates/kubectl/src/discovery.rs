@@ -74,6 +74,19 @@ pub fn discover(transport: &mut dyn Transport) -> Vec<ResourceInfo> {
     resources
 }
 
+/// Upstream's error for a resource type the server does not serve.
+pub fn unknown_resource_type(typed: &str) -> String {
+    format!("error: the server doesn't have a resource type {typed:?}\n")
+}
+
+/// [`resolve`], or upstream's error when the server does not serve `typed`.
+pub fn resolve_known<'a>(
+    resources: &'a [ResourceInfo],
+    typed: &str,
+) -> Result<&'a ResourceInfo, String> {
+    resolve(resources, typed).ok_or_else(|| unknown_resource_type(typed))
+}
+
 /// Resolves one resource argument; `None` when the server has no such type.
 pub fn resolve<'a>(resources: &'a [ResourceInfo], typed: &str) -> Option<&'a ResourceInfo> {
     let lower = typed.to_ascii_lowercase();

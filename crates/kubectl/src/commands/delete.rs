@@ -5,7 +5,7 @@ use kubecraft_cluster::api::{Request, ResourceInfo};
 use serde_json::{json, Value};
 
 use crate::commands::mapping::locate;
-use crate::discovery::{discover, kind_prefix, resolve};
+use crate::discovery::{discover, kind_prefix, resolve_known, unknown_resource_type};
 use crate::errors::server_error;
 use crate::flags::{self, boolean, value, Flag};
 use crate::output::Output;
@@ -171,12 +171,13 @@ fn select<'a>(
     parsed: &flags::Parsed,
     namespace: &str,
 ) -> Result<Vec<Victim<'a>>, String> {
-    let unknown = |t: &str| format!("error: the server doesn't have a resource type {t:?}\n");
     let mut victims = Vec::new();
     if parsed.positional[0].contains('/') {
         for arg in &parsed.positional {
-            let (typed, name) = arg.split_once('/').ok_or_else(|| unknown(arg))?;
-            let resource = resolve(resources, typed).ok_or_else(|| unknown(typed))?;
+            let (typed, name) = arg
+                .split_once('/')
+                .ok_or_else(|| unknown_resource_type(arg))?;
+            let resource = resolve_known(resources, typed)?;
             victims.push(Victim {
                 resource,
                 namespace: namespace.to_string(),
@@ -188,7 +189,7 @@ fn select<'a>(
     let typed = &parsed.positional[0];
     let mut types = Vec::new();
     for t in typed.split(',') {
-        types.push(resolve(resources, t).ok_or_else(|| unknown(t))?);
+        types.push(resolve_known(resources, t)?);
     }
     let names = &parsed.positional[1..];
     let by_selection = parsed.get("selector").is_some() || parsed.is_set("all");

@@ -6,7 +6,7 @@ use kubecraft_cluster::api::Request;
 use kubecraft_cluster::apiserver::tables::age::human_duration;
 use serde_json::Value;
 
-use crate::discovery::{discover, resolve};
+use crate::discovery::{discover, resolve_known};
 use crate::errors::server_error;
 use crate::flags::{self, boolean, value, Flag};
 use crate::output::Output;
@@ -86,11 +86,12 @@ pub fn run(kubectl: &Kubectl, transport: &mut dyn Transport, args: &[String]) ->
             return out;
         };
         let resources = discover(transport);
-        let Some(resource) = resolve(&resources, typed) else {
-            out.fail(format!(
-                "error: the server doesn't have a resource type {typed:?}\n"
-            ));
-            return out;
+        let resource = match resolve_known(&resources, typed) {
+            Ok(resource) => resource,
+            Err(error) => {
+                out.fail(error);
+                return out;
+            }
         };
         selector = Some(format!(
             "involvedObject.kind={},involvedObject.apiVersion={},involvedObject.name={name}",

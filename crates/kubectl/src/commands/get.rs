@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use kubecraft_cluster::api::ResourceInfo;
 
-use crate::discovery::{category, discover, kind_prefix, resolve};
+use crate::discovery::{category, discover, kind_prefix, resolve, resolve_known};
 use crate::errors::server_error;
 use crate::flags::{self, boolean, value, Flag};
 use crate::output::Output;
@@ -204,15 +204,13 @@ fn targets<'a>(
     resources: &'a [ResourceInfo],
     positional: &[String],
 ) -> Result<Vec<Target<'a>>, String> {
-    let unknown =
-        |typed: &str| format!("error: the server doesn't have a resource type {typed:?}\n");
     let mut out: Vec<Target<'a>> = Vec::new();
     if positional[0].contains('/') {
         for arg in positional {
             let Some((typed, name)) = arg.split_once('/') else {
                 return Err("error: there is no need to specify a resource type as a separate argument when passing arguments in resource/name form (e.g. 'kubectl get resource/<resource_name>' instead of 'kubectl get resource resource/<resource_name>'\n".to_string());
             };
-            let resource = resolve(resources, typed).ok_or_else(|| unknown(typed))?;
+            let resource = resolve_known(resources, typed)?;
             match out.iter_mut().find(|t| std::ptr::eq(t.resource, resource)) {
                 Some(t) => t.names.push(name.to_string()),
                 None => out.push(Target {
@@ -233,7 +231,7 @@ fn targets<'a>(
             }));
             continue;
         }
-        let resource = resolve(resources, typed).ok_or_else(|| unknown(typed))?;
+        let resource = resolve_known(resources, typed)?;
         out.push(Target {
             resource,
             names: names.clone(),

@@ -4,7 +4,7 @@
 use kubecraft_cluster::api::Request;
 use serde_json::{json, Map, Value};
 
-use crate::discovery::{discover, kind_prefix, resolve};
+use crate::discovery::{discover, kind_prefix, resolve_known};
 use crate::errors::server_error;
 use crate::flags::{self, boolean, Flag};
 use crate::output::Output;
@@ -88,11 +88,12 @@ pub fn run(
         }
     };
     let resources = discover(transport);
-    let Some(resource) = resolve(&resources, typed) else {
-        out.fail(format!(
-            "error: the server doesn't have a resource type {typed:?}\n"
-        ));
-        return out;
+    let resource = match resolve_known(&resources, typed) {
+        Ok(resource) => resource,
+        Err(error) => {
+            out.fail(error);
+            return out;
+        }
     };
     for name in names {
         let path = format!("{}/{name}", resource.collection_path(Some(&namespace)));

@@ -3,7 +3,7 @@
 use kubecraft_cluster::api::Request;
 use serde_json::json;
 
-use crate::discovery::{discover, kind_prefix, resolve};
+use crate::discovery::{discover, kind_prefix, resolve_known};
 use crate::errors::server_error;
 use crate::flags::{self, value, Flag};
 use crate::output::Output;
@@ -53,11 +53,12 @@ pub fn run(kubectl: &mut Kubectl, transport: &mut dyn Transport, args: &[String]
     };
     let resources = discover(transport);
     for (typed, name) in targets {
-        let Some(resource) = resolve(&resources, &typed) else {
-            out.fail(format!(
-                "error: the server doesn't have a resource type {typed:?}\n"
-            ));
-            return out;
+        let resource = match resolve_known(&resources, &typed) {
+            Ok(resource) => resource,
+            Err(error) => {
+                out.fail(error);
+                return out;
+            }
         };
         let path = format!(
             "{}/{name}/scale",

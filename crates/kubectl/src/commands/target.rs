@@ -5,7 +5,7 @@
 use kubecraft_cluster::api::{Request, ResourceInfo};
 use serde_json::Value;
 
-use crate::discovery::{discover, resolve};
+use crate::discovery::{discover, resolve_known};
 use crate::errors::server_error;
 use crate::transport::Transport;
 
@@ -50,9 +50,7 @@ pub fn fetch(
     namespace: &str,
 ) -> Result<Fetched, String> {
     let resources = discover(transport);
-    let resource = resolve(&resources, typed)
-        .ok_or_else(|| format!("error: the server doesn't have a resource type {typed:?}\n"))?
-        .clone();
+    let resource = resolve_known(&resources, typed)?.clone();
     let path = format!("{}/{name}", resource.collection_path(Some(namespace)));
     let response = transport.send(Request::get(path.clone()));
     if !response.is_success() {

@@ -6,7 +6,7 @@
 use kubecraft_cluster::api::{Request, ResourceInfo};
 use serde_json::Value;
 
-use crate::discovery::{discover, kind_prefix, resolve};
+use crate::discovery::{discover, kind_prefix, resolve_known};
 use crate::errors::server_error;
 use crate::flags::{self, boolean, value, Flag};
 use crate::output::Output;
@@ -117,11 +117,7 @@ fn targets(
 ) -> Result<Vec<(ResourceInfo, String, String)>, String> {
     let namespace = kubectl.namespace_for(parsed);
     let resources = discover(transport);
-    let lookup = |typed: &str| {
-        resolve(&resources, typed)
-            .cloned()
-            .ok_or_else(|| format!("error: the server doesn't have a resource type {typed:?}\n"))
-    };
+    let lookup = |typed: &str| resolve_known(&resources, typed).cloned();
     let args = &parsed.positional;
     if args.is_empty() {
         return Err("error: resource(s) were provided, but no name was specified\n".into());

@@ -9,7 +9,7 @@ use kubecraft_cluster::api::{Request, ResourceInfo};
 use kubecraft_cluster::apiserver::tables::age::human_duration;
 use serde_json::Value;
 
-use crate::discovery::{discover, resolve};
+use crate::discovery::{discover, resolve_known};
 use crate::errors::server_error;
 use crate::flags::{self};
 use crate::output::Output;
@@ -1118,11 +1118,12 @@ pub fn run(kubectl: &mut Kubectl, transport: &mut dyn Transport, args: &[String]
         [t, rest @ ..] => (t.clone(), rest.to_vec()),
     };
     let resources = discover(transport);
-    let Some(resource) = resolve(&resources, &typed) else {
-        out.fail(format!(
-            "error: the server doesn't have a resource type {typed:?}\n"
-        ));
-        return out;
+    let resource = match resolve_known(&resources, &typed) {
+        Ok(resource) => resource,
+        Err(error) => {
+            out.fail(error);
+            return out;
+        }
     };
     let mut now_ms = 0;
     let objects: Vec<Value> = if names.is_empty() {
