@@ -1,7 +1,20 @@
 //! Taints and tolerations: which toleration tolerates which taint, as upstream's
-//! `ToleratesTaint` decides (shared by the scheduler and the taint eviction controller).
+//! `ToleratesTaint` decides, and the first untolerated taint (shared by the scheduler,
+//! the DaemonSet controller and the taint eviction controller).
 
 use k8s_openapi::api::core::v1::{Taint, Toleration};
+
+/// The first of `taints` with one of `effects` that no toleration tolerates
+/// (upstream's `FindMatchingUntoleratedTaint` with an effect filter).
+pub fn untolerated<'a>(
+    taints: &'a [Taint],
+    tolerations: &[Toleration],
+    effects: &[&str],
+) -> Option<&'a Taint> {
+    taints.iter().find(|taint| {
+        effects.contains(&taint.effect.as_str()) && !tolerations.iter().any(|t| tolerates(t, taint))
+    })
+}
 
 /// Whether `toleration` tolerates `taint` (upstream's `ToleratesTaint`).
 pub fn tolerates(toleration: &Toleration, taint: &Taint) -> bool {

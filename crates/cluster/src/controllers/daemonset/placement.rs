@@ -10,7 +10,7 @@ use k8s_openapi::api::core::v1::{
 };
 
 use crate::api::node_affinity::required_affinity_matches;
-use crate::api::tolerations::tolerates;
+use crate::api::tolerations::untolerated;
 
 /// The label with the hash of the template a daemon pod was made from.
 pub const REVISION_HASH_LABEL: &str = "controller-revision-hash";
@@ -144,14 +144,11 @@ pub fn should_run(template: &PodTemplateSpec, node: &Node) -> (bool, bool) {
         .and_then(|s| s.taints.as_deref())
         .unwrap_or(&[]);
     let tolerations = spec.tolerations.as_deref().unwrap_or(&[]);
-    let untolerated = |effects: &[&str]| {
-        taints.iter().any(|taint| {
-            effects.contains(&taint.effect.as_str())
-                && !tolerations.iter().any(|t| tolerates(t, taint))
-        })
-    };
-    if untolerated(&["NoSchedule", "NoExecute"]) {
-        return (false, !untolerated(&["NoExecute"]));
+    if untolerated(taints, tolerations, &["NoSchedule", "NoExecute"]).is_some() {
+        return (
+            false,
+            untolerated(taints, tolerations, &["NoExecute"]).is_none(),
+        );
     }
     (true, true)
 }

@@ -10,7 +10,7 @@ use k8s_openapi::api::core::v1::TopologySpreadConstraint;
 
 use crate::api::labels::{LabelSelector, Operator, Requirement};
 use crate::api::node_affinity::required_affinity_matches;
-use crate::api::tolerations::tolerates;
+use crate::api::tolerations::untolerated;
 use crate::scheduler::affinity_terms::{selector_of, selects, Selector};
 use crate::scheduler::framework::{
     ClusterView, Code, CycleState, NodeInfo, Plugin, PodInfo, Status, MAX_NODE_SCORE,
@@ -74,16 +74,13 @@ impl Constraint {
         {
             return false;
         }
-        if self.honor_node_taints {
-            let untolerated = node.taints().iter().any(|taint| {
-                (taint.effect == "NoSchedule" || taint.effect == "NoExecute")
-                    && !pod.tolerations().iter().any(|t| tolerates(t, taint))
-            });
-            if untolerated {
-                return false;
-            }
-        }
-        true
+        !self.honor_node_taints
+            || untolerated(
+                node.taints(),
+                pod.tolerations(),
+                &["NoSchedule", "NoExecute"],
+            )
+            .is_none()
     }
 
     /// How many pods on `node` in `namespace` the selector matches (terminating ones aside).

@@ -2,7 +2,7 @@
 //! PreferNoSchedule taints lower the score.
 
 use super::helpers::default_normalize;
-use crate::api::tolerations::tolerates;
+use crate::api::tolerations::{tolerates, untolerated};
 use crate::scheduler::framework::{Code, CycleState, NodeInfo, Plugin, PodInfo, Status};
 
 pub struct TaintToleration;
@@ -17,11 +17,11 @@ impl Plugin for TaintToleration {
     }
 
     fn filter(&self, _state: &CycleState, pod: &PodInfo, node: &NodeInfo) -> Status {
-        let untolerated = node.taints().iter().find(|taint| {
-            (taint.effect == "NoSchedule" || taint.effect == "NoExecute")
-                && !pod.tolerations().iter().any(|t| tolerates(t, taint))
-        });
-        match untolerated {
+        match untolerated(
+            node.taints(),
+            pod.tolerations(),
+            &["NoSchedule", "NoExecute"],
+        ) {
             None => Status::success(),
             Some(taint) => Status::new(
                 Code::UnschedulableAndUnresolvable,
