@@ -134,7 +134,7 @@ fn optimised_cycles_equal_the_reference_path_on_a_random_cluster() {
             assert_eq!(summary(&fast), summary(&slow), "seed {seed}, pod p{i}");
             rng.next_u64();
             if let Some(node) = fast.selected {
-                cache.add_pod(&node, &pod.key, PodSummary::of(&pod));
+                cache.add_pod(&node, &pod.key, PodSummary::of_pod(&pod.pod));
                 placed += 1;
             }
         }

@@ -266,29 +266,14 @@ impl PodSummary {
             affinity: PodAffinityTerms::of(pod).map(Arc::new),
         }
     }
-
-    /// The accounting of `info`'s pod.
-    pub fn of(info: &PodInfo) -> PodSummary {
-        PodSummary {
-            requests: info.requests.clone(),
-            non_zero: info.non_zero.clone(),
-            priority: info.priority,
-            host_ports: info.host_ports.clone(),
-            namespace: info.namespace.clone(),
-            labels: info.labels.clone(),
-            terminating: info.pod.metadata.deletion_timestamp.is_some(),
-            started_ms: started_ms(&info.pod),
-            affinity: info.affinity.clone(),
-        }
-    }
 }
 
 /// The highest score a plugin gives after normalisation.
 pub const MAX_NODE_SCORE: i64 = 100;
 
 /// What plugins see of the whole cluster at PreFilter and PreScore: every node
-/// (with the pods on it) and the objects some plugins consult (namespaces,
-/// Services, ReplicaSets, StatefulSets).
+/// (with the pods on it), the node lists and image counts the cache keeps, and the
+/// other objects plugins and preemption consult (`Listers`).
 pub struct ClusterView<'a> {
     pub nodes: &'a [&'a NodeInfo],
     /// The nodes holding pods whose terms weigh in InterPodAffinity's score.

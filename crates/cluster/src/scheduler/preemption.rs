@@ -40,11 +40,12 @@ fn violates_budgets<'a>(
     candidates
         .iter()
         .map(|(key, pod)| {
-            let name = key.split_once('/').map_or(key.as_str(), |(_, n)| n);
-            let mut violated = false;
+            // A pod without labels matches no budget.
             if pod.labels.is_empty() {
                 return false;
             }
+            let name = key.split_once('/').map_or(key.as_str(), |(_, n)| n);
+            let mut violated = false;
             for budget in cluster.listers.disruption_budgets(&pod.namespace) {
                 let selector = budget
                     .spec

@@ -34,11 +34,14 @@ struct Entry {
     moved_while_in_flight: bool,
 }
 
+/// activeQ: higher priority first, then the earlier arrival.
+type ActiveQ = BTreeSet<(Reverse<i32>, VirtualTime, String)>;
+
 /// The queue of pods waiting for a node.
 #[derive(Default)]
 pub struct SchedulingQueue {
     entries: BTreeMap<String, Entry>,
-    active: BTreeSet<(Reverse<i32>, VirtualTime, String)>,
+    active: ActiveQ,
     /// Pods in backoffQ by the end of their backoff.
     backoff: BTreeSet<(VirtualTime, String)>,
     /// Unschedulable pods that a pod assigned to a node may help (rejected by
@@ -141,10 +144,16 @@ impl SchedulingQueue {
         }
     }
 
+    /// Puts a pod into activeQ.
+    fn activate(active: &mut ActiveQ, key: &str, e: &mut Entry) {
+        e.place = Place::Active;
+        active.insert((Reverse(e.priority), e.arrived, key.to_string()));
+    }
+
     /// Moves one unschedulable pod to activeQ (or backoffQ while its backoff lasts);
     /// a pod in flight is marked so that a failure goes to backoff.
     fn move_entry(
-        active: &mut BTreeSet<(Reverse<i32>, VirtualTime, String)>,
+        active: &mut ActiveQ,
         backoff: &mut BTreeSet<(VirtualTime, String)>,
         key: &str,
         e: &mut Entry,
@@ -157,8 +166,7 @@ impl SchedulingQueue {
                     e.place = Place::Backoff;
                     backoff.insert((end, key.to_string()));
                 } else {
-                    e.place = Place::Active;
-                    active.insert((Reverse(e.priority), e.arrived, key.to_string()));
+                    Self::activate(active, key, e);
                 }
             }
             Place::InFlight => e.moved_while_in_flight = true,
@@ -193,8 +201,7 @@ impl SchedulingQueue {
             }
             self.backoff.pop_first();
             if let Some(e) = self.entries.get_mut(&key) {
-                e.place = Place::Active;
-                self.active.insert((Reverse(e.priority), e.arrived, key));
+                Self::activate(&mut self.active, &key, e);
             }
         }
         for (key, e) in self.entries.iter_mut() {
@@ -202,9 +209,7 @@ impl SchedulingQueue {
                 && e.last_attempt.after(UNSCHEDULABLE_TIMEOUT_MS) <= now
             {
                 self.waiting_for_assigned_pods.remove(key);
-                e.place = Place::Active;
-                self.active
-                    .insert((Reverse(e.priority), e.arrived, key.clone()));
+                Self::activate(&mut self.active, key, e);
             }
         }
     }

@@ -168,14 +168,14 @@ mod tests {
         );
         let cpu_only =
             pod(json!({"containers": [{"name": "a", "resources": {"requests": {"cpu": "600m"}}}]}));
-        n.add_pod("default/x", PodSummary::of(&cpu_only));
+        n.add_pod("default/x", PodSummary::of_pod(&cpu_only.pod));
         assert_eq!(
             filter(&node_resources_fit::NodeResourcesFit, &cpu_only, &n),
             (Code::Unschedulable, "Insufficient cpu".into())
         );
         n.add_pod(
             "default/y",
-            PodSummary::of(&pod(json!({"containers": containers()}))),
+            PodSummary::of_pod(&pod(json!({"containers": containers()})).pod),
         );
         assert_eq!(
             filter(&node_resources_fit::NodeResourcesFit, &cpu_only, &n),
@@ -194,7 +194,7 @@ mod tests {
                 json!({"containers": [{"name": "a", "ports": [{"containerPort": 80, "hostPort": 8080, "hostIP": ip, "protocol": protocol}]}]}),
             )
         };
-        n.add_pod("default/x", PodSummary::of(&web("10.0.0.1", "TCP")));
+        n.add_pod("default/x", PodSummary::of_pod(&web("10.0.0.1", "TCP").pod));
         assert!(!node_ports::NodePorts
             .filter(&CycleState::default(), &web("0.0.0.0", "TCP"), &n)
             .is_success());
