@@ -3,13 +3,11 @@
 //! topology domain; preferred terms (both ways) and existing pods' required
 //! affinity (weight 1, upstream's `hardPodAffinityWeight`) score them.
 
-use std::collections::BTreeMap;
-
 use rustc_hash::FxHashMap;
 
 use crate::scheduler::affinity_terms::{AffinityTerm, Labels, PodAffinityTerms, WeightedTerm};
 use crate::scheduler::framework::{
-    ClusterView, Code, CycleState, NodeInfo, Plugin, PodInfo, PodSummary, Status, MAX_NODE_SCORE,
+    ClusterView, Code, CycleState, NodeInfo, Plugin, PodInfo, Status, MAX_NODE_SCORE,
 };
 
 const NAME: &str = "InterPodAffinity";
@@ -62,23 +60,16 @@ impl TopologyCounts {
     }
 }
 
-/// The incoming pod's terms with namespace selectors resolved to namespaces.
-fn resolved(terms: &[AffinityTerm], cluster: &ClusterView) -> Vec<AffinityTerm> {
-    terms
-        .iter()
-        .map(|t| {
-            let mut t = t.clone();
-            t.resolve_namespaces(cluster.listers.namespaces());
-            t
-        })
-        .collect()
+/// An incoming pod's term with its namespace selector resolved to namespaces.
+fn resolved(term: &AffinityTerm, cluster: &ClusterView) -> AffinityTerm {
+    let mut term = term.clone();
+    term.resolve_namespaces(cluster.listers.namespaces());
+    term
 }
 
-fn matches_all(terms: &[AffinityTerm], pod: &PodSummary) -> bool {
-    !terms.is_empty()
-        && terms
-            .iter()
-            .all(|t| t.matches(&pod.namespace, &pod.labels, None))
+/// Whether a pod in `namespace` with `labels` matches every one of (resolved) `terms`.
+fn matches_all(terms: &[AffinityTerm], namespace: &str, labels: &Labels) -> bool {
+    !terms.is_empty() && terms.iter().all(|t| t.matches(namespace, labels, None))
 }
 
 struct PreFilterState {
@@ -96,7 +87,7 @@ struct PreFilterState {
 
 /// Per topology key and value, the summed preference.
 struct PreScoreState {
-    scores: BTreeMap<String, BTreeMap<String, i64>>,
+    scores: TopologyCounts,
 }
 
 impl PreScoreState {
@@ -119,16 +110,8 @@ impl PreScoreState {
         (namespace, labels, namespace_labels): (&str, &Labels, Option<&Labels>),
         node: &NodeInfo,
     ) {
-        if !term.matches(namespace, labels, namespace_labels) {
-            return;
-        }
-        if let Some(value) = node.labels().get(&term.topology_key) {
-            *self
-                .scores
-                .entry(term.topology_key.clone())
-                .or_default()
-                .entry(value.clone())
-                .or_insert(0) += weight;
+        if term.matches(namespace, labels, namespace_labels) {
+            self.scores.add(node, &term.topology_key, weight);
         }
     }
 }
@@ -147,9 +130,12 @@ impl Plugin for InterPodAffinity {
     }
 
     fn pre_filter(&self, state: &mut CycleState, pod: &PodInfo, cluster: &ClusterView) -> Status {
-        let own = pod.affinity.as_deref().cloned().unwrap_or_default();
-        let required_affinity = resolved(&own.required_affinity, cluster);
-        let required_anti_affinity = resolved(&own.required_anti_affinity, cluster);
+        let own = pod.affinity.as_deref().unwrap_or(&EMPTY_TERMS);
+        let resolve_all = |terms: &[AffinityTerm]| -> Vec<AffinityTerm> {
+            terms.iter().map(|t| resolved(t, cluster)).collect()
+        };
+        let required_affinity = resolve_all(&own.required_affinity);
+        let required_anti_affinity = resolve_all(&own.required_anti_affinity);
         let namespace_labels = cluster.listers.namespace_labels(&pod.namespace);
         let mut existing_anti_affinity = TopologyCounts::default();
         let mut affinity = TopologyCounts::default();
@@ -174,7 +160,7 @@ impl Plugin for InterPodAffinity {
                 if !incoming_terms {
                     continue;
                 }
-                if matches_all(&required_affinity, existing) {
+                if matches_all(&required_affinity, &existing.namespace, &existing.labels) {
                     for term in &required_affinity {
                         affinity.add(node, &term.topology_key, 1);
                     }
@@ -189,10 +175,7 @@ impl Plugin for InterPodAffinity {
         if existing_anti_affinity.is_empty() && !incoming_terms {
             return Status::skip();
         }
-        let matches_itself = !required_affinity.is_empty()
-            && required_affinity
-                .iter()
-                .all(|t| t.matches(&pod.namespace, &pod.labels, None));
+        let matches_itself = matches_all(&required_affinity, &pod.namespace, &pod.labels);
         state.write(
             PRE_FILTER_STATE,
             PreFilterState {
@@ -265,15 +248,24 @@ impl Plugin for InterPodAffinity {
         _feasible: &[&NodeInfo],
         cluster: &ClusterView,
     ) -> Status {
-        let own = pod.affinity.as_deref().cloned().unwrap_or_default();
+        let own = pod.affinity.as_deref().unwrap_or(&EMPTY_TERMS);
         let has_preferences =
             !own.preferred_affinity.is_empty() || !own.preferred_anti_affinity.is_empty();
-        let preferred_affinity = resolve_weighted(&own.preferred_affinity, cluster);
-        let preferred_anti_affinity = resolve_weighted(&own.preferred_anti_affinity, cluster);
+        let resolve_all = |terms: &[WeightedTerm]| -> Vec<WeightedTerm> {
+            terms
+                .iter()
+                .map(|w| WeightedTerm {
+                    term: resolved(&w.term, cluster),
+                    weight: w.weight,
+                })
+                .collect()
+        };
+        let preferred_affinity = resolve_all(&own.preferred_affinity);
+        let preferred_anti_affinity = resolve_all(&own.preferred_anti_affinity);
         let namespace_labels = cluster.listers.namespace_labels(&pod.namespace);
         let incoming = (pod.namespace.as_str(), &pod.labels, Some(&namespace_labels));
         let mut s = PreScoreState {
-            scores: BTreeMap::new(),
+            scores: TopologyCounts::default(),
         };
         // Unless the pod has preferences of its own, only pods whose terms weigh in matter.
         let nodes = if has_preferences {
@@ -314,7 +306,7 @@ impl Plugin for InterPodAffinity {
         };
         node.labels()
             .iter()
-            .filter_map(|(key, value)| s.scores.get(key)?.get(value))
+            .map(|(key, value)| s.scores.get(key, value))
             .sum()
     }
 
@@ -347,14 +339,3 @@ static EMPTY_TERMS: PodAffinityTerms = PodAffinityTerms {
     preferred_affinity: Vec::new(),
     preferred_anti_affinity: Vec::new(),
 };
-
-fn resolve_weighted(terms: &[WeightedTerm], cluster: &ClusterView) -> Vec<WeightedTerm> {
-    terms
-        .iter()
-        .map(|w| {
-            let mut w = w.clone();
-            w.term.resolve_namespaces(cluster.listers.namespaces());
-            w
-        })
-        .collect()
-}
