@@ -70,17 +70,12 @@ impl Constraint {
 
     /// Upstream's `matchNodeInclusionPolicies`: whether the node's domain counts.
     fn includes(&self, pod: &PodInfo, node: &NodeInfo) -> bool {
-        if self.honor_node_affinity && !required_affinity_matches(pod.pod.spec.as_ref(), &node.node)
-        {
-            return false;
-        }
-        !self.honor_node_taints
-            || untolerated(
-                node.taints(),
-                pod.tolerations(),
-                &["NoSchedule", "NoExecute"],
-            )
-            .is_none()
+        let affinity = || required_affinity_matches(pod.pod.spec.as_ref(), &node.node);
+        let taints = || {
+            let do_not_schedule = ["NoSchedule", "NoExecute"];
+            untolerated(node.taints(), pod.tolerations(), &do_not_schedule).is_none()
+        };
+        (!self.honor_node_affinity || affinity()) && (!self.honor_node_taints || taints())
     }
 
     /// How many pods on `node` in `namespace` the selector matches (terminating ones aside).
@@ -97,8 +92,9 @@ impl Constraint {
     }
 }
 
-/// The pod's constraints with `action`, or the default ones when it has none.
-fn constraints(pod: &PodInfo, cluster: &ClusterView, action: &str) -> Vec<Constraint> {
+/// The pod's constraints with `action`, or the default ones when it has none; and
+/// whether they are the pod's own.
+fn constraints(pod: &PodInfo, cluster: &ClusterView, action: &str) -> (Vec<Constraint>, bool) {
     let own = pod
         .pod
         .spec
@@ -106,20 +102,21 @@ fn constraints(pod: &PodInfo, cluster: &ClusterView, action: &str) -> Vec<Constr
         .and_then(|s| s.topology_spread_constraints.as_deref())
         .unwrap_or(&[]);
     if !own.is_empty() {
-        return own
+        let chosen = own
             .iter()
             .filter(|c| c.when_unsatisfiable == action)
             .map(|c| Constraint::new(c, pod))
             .collect();
+        return (chosen, true);
     }
     if action != SCHEDULE_ANYWAY {
-        return Vec::new();
+        return (Vec::new(), false);
     }
     let selector = cluster.listers.default_selector(&pod.pod);
     if selector.is_empty() {
-        return Vec::new();
+        return (Vec::new(), false);
     }
-    [(HOSTNAME, 3), (ZONE, 5)]
+    let defaults = [(HOSTNAME, 3), (ZONE, 5)]
         .into_iter()
         .map(|(key, skew)| Constraint {
             max_skew: skew,
@@ -129,7 +126,8 @@ fn constraints(pod: &PodInfo, cluster: &ClusterView, action: &str) -> Vec<Constr
             honor_node_affinity: true,
             honor_node_taints: false,
         })
-        .collect()
+        .collect();
+    (defaults, false)
 }
 
 /// The node's value for a topology key (empty when it has none).
@@ -170,8 +168,8 @@ struct PreScoreState {
     constraints: Vec<Constraint>,
     /// Feasible nodes missing a topology key: scored 0.
     ignored: BTreeSet<String>,
-    /// (constraint, domain) → matching pods, for non-hostname keys.
-    counts: BTreeMap<(usize, String), i64>,
+    /// Per constraint, domain → matching pods (hostname keys are counted per node).
+    counts: Vec<BTreeMap<String, i64>>,
     weights: Vec<f64>,
 }
 
@@ -189,7 +187,7 @@ impl Plugin for PodTopologySpread {
     }
 
     fn pre_filter(&self, state: &mut CycleState, pod: &PodInfo, cluster: &ClusterView) -> Status {
-        let constraints = constraints(pod, cluster, DO_NOT_SCHEDULE);
+        let (constraints, _) = constraints(pod, cluster, DO_NOT_SCHEDULE);
         if constraints.is_empty() {
             return Status::skip();
         }
@@ -244,20 +242,13 @@ impl Plugin for PodTopologySpread {
         feasible: &[&NodeInfo],
         cluster: &ClusterView,
     ) -> Status {
-        let constraints = constraints(pod, cluster, SCHEDULE_ANYWAY);
+        // With the system defaults, nodes without a zone still spread by hostname.
+        let (constraints, has_own) = constraints(pod, cluster, SCHEDULE_ANYWAY);
         if constraints.is_empty() {
             return Status::skip();
         }
-        // With the system defaults, nodes without a zone still spread by hostname.
-        let has_own = pod
-            .pod
-            .spec
-            .as_ref()
-            .and_then(|s| s.topology_spread_constraints.as_ref())
-            .is_some_and(|c| !c.is_empty());
         let mut ignored = BTreeSet::new();
-        let mut counts = BTreeMap::new();
-        let mut sizes = vec![0usize; constraints.len()];
+        let mut counts = vec![BTreeMap::new(); constraints.len()];
         for node in feasible {
             if has_own && !has_all_keys(node, &constraints) {
                 ignored.insert(node.name.clone());
@@ -267,20 +258,17 @@ impl Plugin for PodTopologySpread {
                 if c.topology_key == HOSTNAME {
                     continue;
                 }
-                let value = domain(node, &c.topology_key);
-                if counts.insert((i, value), 0).is_none() {
-                    sizes[i] += 1;
-                }
+                counts[i].insert(domain(node, &c.topology_key), 0);
             }
         }
         let weights = constraints
             .iter()
-            .zip(&sizes)
-            .map(|(c, size)| {
+            .zip(&counts)
+            .map(|(c, domains)| {
                 let size = if c.topology_key == HOSTNAME {
                     feasible.len() - ignored.len()
                 } else {
-                    *size
+                    domains.len()
                 };
                 ((size + 2) as f64).ln()
             })
@@ -293,8 +281,7 @@ impl Plugin for PodTopologySpread {
                 if c.topology_key == HOSTNAME || !c.includes(pod, node) {
                     continue;
                 }
-                let value = domain(node, &c.topology_key);
-                if let Some(count) = counts.get_mut(&(i, value)) {
+                if let Some(count) = counts[i].get_mut(&domain(node, &c.topology_key)) {
                     *count += c.count(node, &pod.namespace);
                 }
             }
@@ -326,7 +313,7 @@ impl Plugin for PodTopologySpread {
             let count = if c.topology_key == HOSTNAME {
                 c.count(node, &pod.namespace)
             } else {
-                s.counts.get(&(i, value.clone())).copied().unwrap_or(0)
+                s.counts[i].get(value).copied().unwrap_or(0)
             };
             score += count as f64 * s.weights[i] + (c.max_skew - 1) as f64;
         }
