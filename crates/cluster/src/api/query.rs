@@ -214,7 +214,7 @@ impl ListOptions {
         errors
     }
 
-    /// The state a (validated) list asks for.
+    /// The state a (validated) list or watch asks for.
     pub fn read(&self) -> Result<ListRead, StatusError> {
         let rv = match self.resource_version.as_deref() {
             None | Some("0") => return Ok(ListRead::Latest),

@@ -8,7 +8,7 @@ use serde_json::json;
 
 use super::watch::{event_for, EventType, WatchEvent, WatchFilter};
 use super::ApiServer;
-use crate::api::query::{parse_resource_version, ListOptions};
+use crate::api::query::{ListOptions, ListRead};
 use crate::api::request::{Request, Response, ResponseBody};
 use crate::api::resources::ResourceInfo;
 use crate::api::status::StatusError;
@@ -33,9 +33,9 @@ impl ApiServer {
         opts.validate()?;
         self.check_field_selector(resource, &opts)?;
         let info = self.served[resource].info.clone();
-        let requested: Option<u64> = match opts.resource_version.as_deref() {
-            None | Some("0") => None,
-            Some(text) => Some(parse_resource_version(text)?),
+        let requested: Option<u64> = match opts.read()? {
+            ListRead::Latest => None,
+            ListRead::NotOlderThan(rv) | ListRead::Exact(rv) => Some(rv),
         };
         // A watch pinned to one node's pods is filed so it costs nothing for other nodes' events.
         let pin = (info.group.is_empty() && info.plural == "pods")

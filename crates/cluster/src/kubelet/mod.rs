@@ -41,9 +41,9 @@ pub struct Kubelet {
     lease: Option<Value>,
     pods: Informer<Pod>,
     workers: PodWorkers,
-    /// The `status.images` last reported: a change is reported at the next
-    /// 10-second status check rather than with the 5-minute report.
-    reported_images: Vec<Value>,
+    /// How many images had been pulled at the last status report: a pull is
+    /// reported at the next 10-second status check rather than with the 5-minute report.
+    reported_images: usize,
 }
 
 /// The trace name of the kubelet on `node`.
@@ -61,7 +61,7 @@ impl Kubelet {
                 .with_query("fieldSelector", format!("spec.nodeName={}", config.name)),
             workers: PodWorkers::new(&config.internal_ip(), &config.pod_cidr(), POD_TIMERS),
             lease: None,
-            reported_images: Vec::new(),
+            reported_images: 0,
             config,
         }
     }
@@ -133,7 +133,7 @@ impl Kubelet {
         if !images.is_empty() {
             patch["status"]["images"] = json!(images);
         }
-        self.reported_images = images;
+        self.reported_images = self.workers.pulled_images();
         ctx.call(Request::patch(
             format!("{}/status", self.node_path()),
             "application/strategic-merge-patch+json",
@@ -227,7 +227,7 @@ impl Component for Kubelet {
     fn on_timer(&mut self, key: u64, ctx: &mut Ctx) {
         match key {
             RENEW_TIMER => {
-                if self.workers.node_images() != self.reported_images {
+                if self.workers.pulled_images() != self.reported_images {
                     self.report_status(ctx, true);
                 }
                 self.renew_lease(ctx);

@@ -352,6 +352,11 @@ impl PodWorkers {
         self.schedule(ctx, slowest, step);
     }
 
+    /// How many images the node has pulled (it never forgets one).
+    pub fn pulled_images(&self) -> usize {
+        self.images.len()
+    }
+
     /// The node's `status.images` as the kubelet reports them: digest and tag names,
     /// largest first, at most 50 (upstream's `nodeStatusMaxImages`).
     pub fn node_images(&self) -> Vec<Value> {

@@ -4,8 +4,6 @@
 //! when it has no tag, against the names nodes report (`docker.io/library/nginx:1.27`
 //! is not `nginx:1.27`, as on a real containerd node).
 
-use std::collections::BTreeMap;
-
 use crate::scheduler::framework::{
     ClusterView, CycleState, NodeInfo, Plugin, PodInfo, Status, MAX_NODE_SCORE,
 };
@@ -57,9 +55,6 @@ impl Plugin for ImageLocality {
             return Status::skip();
         };
         let total = cluster.nodes.len().max(1) as f64;
-        let spread = |names: &BTreeMap<String, usize>, image: &str| {
-            names.get(image).copied().unwrap_or(0) as f64 / total
-        };
         let images = spec
             .init_containers
             .iter()
@@ -67,7 +62,7 @@ impl Plugin for ImageLocality {
             .chain(&spec.containers)
             .map(|c| {
                 let name = normalized_image_name(c.image.as_deref().unwrap_or(""));
-                let share = spread(cluster.image_nodes, &name);
+                let share = cluster.image_nodes.get(&name).copied().unwrap_or(0) as f64 / total;
                 (name, share)
             })
             .collect();
