@@ -3,7 +3,7 @@
 //! intervals and `Kind/name` objects.
 
 use kubecraft_cluster::api::Request;
-use kubecraft_cluster::apiserver::tables::age::human_duration;
+use kubecraft_cluster::apiserver::tables::age::age;
 use serde_json::Value;
 
 use crate::discovery::{discover, resolve_known};
@@ -37,31 +37,24 @@ fn event_time(e: &Value) -> i64 {
         .unwrap_or(0)
 }
 
-/// Upstream's `getInterval`: `5s`, or `5s (x3 over 2m)` for repeated events.
-fn interval(e: &Value, now_ms: i64) -> String {
-    let since = |t: Option<i64>| {
-        t.map_or_else(
-            || "<unknown>".to_string(),
-            |ms| human_duration((now_ms - ms).div_euclid(1000)),
-        )
-    };
+/// Upstream's `getInterval`, which `kubectl describe` shows as an event's Age too:
+/// `5s`, or `5s (x3 over 2m)` for repeated events.
+pub fn interval(e: &Value, now_ms: i64) -> String {
+    let since = |path: &str| age(e.pointer(path).and_then(Value::as_str), now_ms);
     let first = match millis(&e["eventTime"]) {
-        Some(ms) => since(Some(ms)),
-        None => since(millis(&e["firstTimestamp"])),
+        Some(_) => since("/eventTime"),
+        None => since("/firstTimestamp"),
     };
     if !e["series"].is_null() {
         return format!(
             "{} (x{} over {first})",
-            since(millis(&e["series"]["lastObservedTime"])),
+            since("/series/lastObservedTime"),
             e["series"]["count"]
         );
     }
     match e["count"].as_i64() {
         Some(count) if count > 1 => {
-            format!(
-                "{} (x{count} over {first})",
-                since(millis(&e["lastTimestamp"]))
-            )
+            format!("{} (x{count} over {first})", since("/lastTimestamp"))
         }
         _ => first,
     }

@@ -6,7 +6,6 @@
 
 use kubecraft_cluster::api::labels::LabelSelector;
 use kubecraft_cluster::api::{Request, ResourceInfo};
-use kubecraft_cluster::apiserver::tables::age::human_duration;
 use serde_json::Value;
 
 use crate::discovery::{discover, resolve_known};
@@ -157,33 +156,8 @@ fn events(w: &mut Writer, list: &[Value], now_ms: i64) {
     w.flush();
     w.write(0, "Events:\n  Type\tReason\tAge\tFrom\tMessage\n");
     w.write(1, "----\t------\t----\t----\t-------\n");
-    let since = |t: &str| match kubecraft_cluster::apiserver::tables::age::seconds_since(t, now_ms)
-    {
-        Some(s) => human_duration(s),
-        None => "<unknown>".into(),
-    };
     for e in list {
-        let first = match text(e, "/eventTime") {
-            "" => since(text(e, "/firstTimestamp")),
-            t => since(t),
-        };
-        let count = e.get("count").and_then(Value::as_i64).unwrap_or(0);
-        let interval = if e.get("series").is_some_and(Value::is_object) {
-            format!(
-                "{} (x{} over {first})",
-                since(text(e, "/series/lastObservedTime")),
-                e.pointer("/series/count")
-                    .and_then(Value::as_i64)
-                    .unwrap_or(0)
-            )
-        } else if count > 1 {
-            format!(
-                "{} (x{count} over {first})",
-                since(text(e, "/lastTimestamp"))
-            )
-        } else {
-            first
-        };
+        let interval = super::events::interval(e, now_ms);
         let source = match text(e, "/source/component") {
             "" => text(e, "/reportingComponent"),
             c => c,
