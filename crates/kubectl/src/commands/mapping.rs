@@ -50,7 +50,7 @@ pub fn locate<'a>(
         .and_then(Value::as_str)
         .unwrap_or("")
         .to_string();
-    let path = format!("{}/{name}", resource.collection_path(Some(&namespace)));
+    let path = resource.object_path(Some(&namespace), &name);
     Ok(Located {
         resource,
         namespace,

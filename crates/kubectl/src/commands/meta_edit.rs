@@ -96,7 +96,7 @@ pub fn run(
         }
     };
     for name in names {
-        let path = format!("{}/{name}", resource.collection_path(Some(&namespace)));
+        let path = resource.object_path(Some(&namespace), &name);
         let current = transport.send(Request::get(path.clone()));
         if !current.is_success() {
             out.fail(server_error(&current));

@@ -51,7 +51,7 @@ pub fn fetch(
 ) -> Result<Fetched, String> {
     let resources = discover(transport);
     let resource = resolve_known(&resources, typed)?.clone();
-    let path = format!("{}/{name}", resource.collection_path(Some(namespace)));
+    let path = resource.object_path(Some(namespace), name);
     let response = transport.send(Request::get(path.clone()));
     if !response.is_success() {
         return Err(server_error(&response));

@@ -128,7 +128,7 @@ fn targets(
             .map(|a| {
                 let (typed, name) = a.split_once('/').expect("checked");
                 let resource = lookup(typed)?;
-                let path = format!("{}/{name}", resource.collection_path(Some(&namespace)));
+                let path = resource.object_path(Some(&namespace), name);
                 Ok((resource, name.to_string(), path))
             })
             .collect();
@@ -138,7 +138,7 @@ fn targets(
         return Ok(args[1..]
             .iter()
             .map(|name| {
-                let path = format!("{}/{name}", resource.collection_path(Some(&namespace)));
+                let path = resource.object_path(Some(&namespace), name);
                 (resource.clone(), name.clone(), path)
             })
             .collect());
@@ -162,7 +162,7 @@ fn targets(
         .map(|item| {
             let name = item["metadata"]["name"].as_str().unwrap_or("").to_string();
             let ns = item["metadata"]["namespace"].as_str();
-            let path = format!("{}/{name}", resource.collection_path(ns));
+            let path = resource.object_path(ns, &name);
             (resource.clone(), name, path)
         })
         .collect())
