@@ -12,6 +12,27 @@ use kubecraft_cluster::kubelet::NodeConfig;
 use kubecraft_cluster::scheduler::explain;
 use serde_json::{json, Value};
 
+/// PriorityClasses by name and value.
+fn priority_classes(c: &mut Cluster, classes: &[(&str, i64)]) {
+    for (name, value) in classes {
+        let class = json!({"apiVersion": "scheduling.k8s.io/v1", "kind": "PriorityClass",
+            "metadata": {"name": name}, "value": value});
+        let (code, body) = c.post("/apis/scheduling.k8s.io/v1/priorityclasses", class);
+        assert_eq!(code, 201, "{body}");
+    }
+}
+
+/// A PodDisruptionBudget in `default` with `spec`.
+fn disruption_budget(c: &mut Cluster, name: &str, spec: Value) {
+    let budget = json!({"apiVersion": "policy/v1", "kind": "PodDisruptionBudget",
+        "metadata": {"name": name}, "spec": spec});
+    let (code, body) = c.post(
+        "/apis/policy/v1/namespaces/default/poddisruptionbudgets",
+        budget,
+    );
+    assert_eq!(code, 201, "{body}");
+}
+
 fn pod(name: &str, cpu: &str) -> Value {
     json!({
         "apiVersion": "v1", "kind": "Pod",
@@ -89,15 +110,7 @@ fn a_pod_that_fits_nowhere_says_why_in_upstream_words_until_a_node_is_added() {
 #[test]
 fn a_high_priority_pod_preempts_the_lowest_priority_victim() {
     let mut c = Cluster::with_world(cluster::start(1));
-    for (name, value) in [("low", 10), ("mid", 1_000), ("high", 1_000_000)] {
-        let class = json!({"apiVersion": "scheduling.k8s.io/v1", "kind": "PriorityClass",
-            "metadata": {"name": name}, "value": value});
-        assert_eq!(
-            c.post("/apis/scheduling.k8s.io/v1/priorityclasses", class)
-                .0,
-            201
-        );
-    }
+    priority_classes(&mut c, &[("low", 10), ("mid", 1_000), ("high", 1_000_000)]);
     // Fill each worker with 3 CPUs: one low-priority and one mid-priority pod each.
     for n in 1..=3 {
         let mut low = pod(&format!("low-{n}"), "1500m");
@@ -272,25 +285,11 @@ fn kubelets_report_pulled_images_and_image_locality_scores_the_nodes_that_have_t
 #[test]
 fn preemption_spares_pods_a_disruption_budget_protects() {
     let mut c = Cluster::with_world(cluster::start(1));
-    for (name, value) in [("low", 10), ("high", 1_000_000)] {
-        let class = json!({"apiVersion": "scheduling.k8s.io/v1", "kind": "PriorityClass",
-            "metadata": {"name": name}, "value": value});
-        assert_eq!(
-            c.post("/apis/scheduling.k8s.io/v1/priorityclasses", class)
-                .0,
-            201
-        );
-    }
-    let budget = json!({"apiVersion": "policy/v1", "kind": "PodDisruptionBudget",
-        "metadata": {"name": "guarded"},
-        "spec": {"minAvailable": 1, "selector": {"matchLabels": {"app": "guarded"}}}});
-    assert_eq!(
-        c.post(
-            "/apis/policy/v1/namespaces/default/poddisruptionbudgets",
-            budget
-        )
-        .0,
-        201
+    priority_classes(&mut c, &[("low", 10), ("high", 1_000_000)]);
+    disruption_budget(
+        &mut c,
+        "guarded",
+        json!({"minAvailable": 1, "selector": {"matchLabels": {"app": "guarded"}}}),
     );
     // Each worker is full with one low-priority pod; node-1's is under the budget.
     for (n, name) in [(1, "guarded"), (2, "plain-2"), (3, "plain-3")] {
@@ -313,17 +312,11 @@ fn preemption_spares_pods_a_disruption_budget_protects() {
 #[test]
 fn on_the_chosen_node_budget_protected_pods_are_reprieved_first() {
     let mut c = Cluster::with_world(cluster::start(1));
-    for (name, value) in [("low", 10), ("high", 1_000_000)] {
-        let class = json!({"apiVersion": "scheduling.k8s.io/v1", "kind": "PriorityClass",
-            "metadata": {"name": name}, "value": value});
-        c.post("/apis/scheduling.k8s.io/v1/priorityclasses", class);
-    }
-    let budget = json!({"apiVersion": "policy/v1", "kind": "PodDisruptionBudget",
-        "metadata": {"name": "zz"},
-        "spec": {"maxUnavailable": 0, "selector": {"matchLabels": {"app": "zz"}}}});
-    c.post(
-        "/apis/policy/v1/namespaces/default/poddisruptionbudgets",
-        budget,
+    priority_classes(&mut c, &[("low", 10), ("high", 1_000_000)]);
+    disruption_budget(
+        &mut c,
+        "zz",
+        json!({"maxUnavailable": 0, "selector": {"matchLabels": {"app": "zz"}}}),
     );
     // Same priority: without the budget, name order would reprieve "aa" and evict "zz".
     for name in ["aa", "zz"] {
@@ -347,11 +340,7 @@ fn on_the_chosen_node_budget_protected_pods_are_reprieved_first() {
 #[test]
 fn preemption_prefers_the_node_whose_victims_started_last() {
     let mut c = Cluster::with_world(cluster::start(1));
-    for (name, value) in [("low", 10), ("high", 1_000_000)] {
-        let class = json!({"apiVersion": "scheduling.k8s.io/v1", "kind": "PriorityClass",
-            "metadata": {"name": name}, "value": value});
-        c.post("/apis/scheduling.k8s.io/v1/priorityclasses", class);
-    }
+    priority_classes(&mut c, &[("low", 10), ("high", 1_000_000)]);
     // node-1's pod starts a minute before node-2's; node-3 is cordoned.
     c.patch(
         "/api/v1/nodes/node-3",
