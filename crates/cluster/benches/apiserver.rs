@@ -17,9 +17,9 @@ use kubecraft_cluster::apiserver::watch::WatchId;
 use kubecraft_cluster::apiserver::{ApiServer, Env};
 use kubecraft_cluster::sim::{SeededRng, VirtualTime};
 
-/// Native builds use mimalloc, as the `kubecraft` binary does.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+mod common;
+
+use common::median;
 
 const POD_COUNT: usize = 150_000;
 const NODES: usize = 1_500;
@@ -44,11 +44,6 @@ fn resident_bytes() -> u64 {
         .and_then(|p| p.parse().ok())
         .unwrap_or(0);
     pages * 4096
-}
-
-fn median(mut xs: Vec<f64>) -> f64 {
-    xs.sort_by(|a, b| a.partial_cmp(b).unwrap());
-    xs[xs.len() / 2]
 }
 
 struct Bench {

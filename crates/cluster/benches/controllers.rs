@@ -14,18 +14,13 @@ use kubecraft_cluster::kubelet::NodeConfig;
 use kubecraft_cluster::scheduler::Scheduler;
 use serde_json::json;
 
-/// Native builds use mimalloc, as the `kubecraft` binary does.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+mod common;
+
+use common::median;
 
 const NODES: u32 = 5_000;
 const REPLICAS: u32 = 1_000;
 const RUNS: usize = 3;
-
-fn median(mut xs: Vec<f64>) -> f64 {
-    xs.sort_by(|a, b| a.partial_cmp(b).unwrap());
-    xs[xs.len() / 2]
-}
 
 /// One run: (wall seconds, virtual seconds) from create to complete.
 fn run(explain: bool, seed: u64) -> (f64, f64) {

@@ -18,18 +18,13 @@ use kubecraft_cluster::scheduler::Scheduler;
 use kubecraft_cluster::sim::World;
 use serde_json::{json, Value};
 
-/// Native builds use mimalloc, as the `kubecraft` binary does.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+mod common;
+
+use common::median;
 
 const NODES: usize = 5_000;
 const ZONES: usize = 10;
 const RUNS: usize = 3;
-
-fn median(mut xs: Vec<f64>) -> f64 {
-    xs.sort_by(|a, b| a.partial_cmp(b).unwrap());
-    xs[xs.len() / 2]
-}
 
 fn node(i: usize) -> Value {
     let name = format!("node-{i}");
