@@ -26,18 +26,26 @@ fn strings(v: &Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// Every served top-level resource, core group first, then groups in discovery order.
+/// Every served top-level resource in every served version: first each group's
+/// preferred version (core group first, then groups in discovery order), then the
+/// other versions — so what the user types resolves to the preferred version, as
+/// upstream's RESTMapper does, while manifests in any served version still map.
 pub fn discover(transport: &mut dyn Transport) -> Vec<ResourceInfo> {
     let mut versions = vec![(String::new(), "v1".to_string())];
+    let mut others = Vec::new();
     let groups = transport.send(Request::get("/apis")).body_json();
     for group in groups["groups"].as_array().into_iter().flatten() {
         let name = group["name"].as_str().unwrap_or("").to_string();
-        let version = group["preferredVersion"]["version"]
-            .as_str()
-            .unwrap_or("")
-            .to_string();
-        versions.push((name, version));
+        let preferred = group["preferredVersion"]["version"].as_str().unwrap_or("");
+        versions.push((name.clone(), preferred.to_string()));
+        for version in group["versions"].as_array().into_iter().flatten() {
+            let version = version["version"].as_str().unwrap_or("");
+            if version != preferred {
+                others.push((name.clone(), version.to_string()));
+            }
+        }
     }
+    versions.extend(others);
     let mut resources = Vec::new();
     for (group, version) in versions {
         let path = if group.is_empty() {
@@ -107,10 +115,19 @@ pub fn resolve<'a>(resources: &'a [ResourceInfo], typed: &str) -> Option<&'a Res
         .or_else(|| candidates().find(|r| r.kind.to_ascii_lowercase() == name))
 }
 
-/// The resources in a category such as `all`, in kubectl's order for `all`.
-pub fn category<'a>(resources: &'a [ResourceInfo], name: &str) -> Vec<&'a ResourceInfo> {
+/// Each resource once, in its group's preferred version (what `api-resources` lists).
+pub fn preferred(resources: &[ResourceInfo]) -> Vec<&ResourceInfo> {
+    let mut seen = std::collections::HashSet::new();
     resources
         .iter()
+        .filter(|r| seen.insert((r.group.as_str(), r.plural.as_str())))
+        .collect()
+}
+
+/// The resources in a category such as `all`, in kubectl's order for `all`.
+pub fn category<'a>(resources: &'a [ResourceInfo], name: &str) -> Vec<&'a ResourceInfo> {
+    preferred(resources)
+        .into_iter()
         .filter(|r| r.categories.iter().any(|c| c == name))
         .collect()
 }

@@ -48,6 +48,8 @@ impl Kubectl {
         args: &[String],
         stdin: Option<&str>,
     ) -> Output {
-        commands::run(self, transport, args, stdin)
+        let mut warned = transport::Warnings::new(transport);
+        let output = commands::run(self, &mut warned, args, stdin);
+        warned.printed_before(output)
     }
 }

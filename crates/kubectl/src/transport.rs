@@ -3,6 +3,8 @@
 use kubecraft_cluster::api::{Request, Response};
 use kubecraft_cluster::sim::World;
 
+use crate::output::{Output, Stream};
+
 /// The server's clock from a response's `Date` header, in Unix milliseconds (0 if absent):
 /// the "now" kubectl measures ages against (its own clock, against a real cluster).
 pub fn response_date_ms(response: &Response) -> i64 {
@@ -70,5 +72,60 @@ impl Transport for World {
     fn pass_time(&mut self) -> Option<u64> {
         let before = self.now().millis();
         self.step().then(|| self.now().millis() - before)
+    }
+}
+
+/// A transport that collects the server's `Warning` headers (a deprecated version,
+/// say), which kubectl prints to stderr as `Warning: ...`, each text once.
+pub struct Warnings<'a> {
+    inner: &'a mut dyn Transport,
+    texts: Vec<String>,
+}
+
+impl<'a> Warnings<'a> {
+    /// Wraps `inner`.
+    pub fn new(inner: &'a mut dyn Transport) -> Self {
+        Warnings {
+            inner,
+            texts: Vec::new(),
+        }
+    }
+
+    /// The command's output with the warnings printed first, as they arrive before
+    /// anything the command prints about the responses that carried them.
+    pub fn printed_before(self, output: Output) -> Output {
+        let mut chunks: Vec<(Stream, String)> = self
+            .texts
+            .into_iter()
+            .map(|text| (Stream::Stderr, format!("Warning: {text}\n")))
+            .collect();
+        chunks.extend(output.chunks);
+        Output { chunks, ..output }
+    }
+}
+
+/// The text of a `Warning` header value (`299 - "text"`).
+fn warning_text(value: &str) -> Option<String> {
+    let quoted = value.splitn(3, ' ').nth(2)?;
+    let inner = quoted.strip_prefix('"')?.strip_suffix('"')?;
+    Some(inner.replace("\\\"", "\"").replace("\\\\", "\\"))
+}
+
+impl Transport for Warnings<'_> {
+    fn send(&mut self, request: Request) -> Response {
+        let response = self.inner.send(request);
+        for (name, value) in &response.headers {
+            if !name.eq_ignore_ascii_case("warning") {
+                continue;
+            }
+            if let Some(text) = warning_text(value).filter(|t| !self.texts.contains(t)) {
+                self.texts.push(text);
+            }
+        }
+        response
+    }
+
+    fn pass_time(&mut self) -> Option<u64> {
+        self.inner.pass_time()
     }
 }

@@ -5,6 +5,7 @@ pub mod builtin;
 pub mod equality;
 pub mod fields;
 pub mod json_path;
+pub mod kube_version;
 pub mod labels;
 pub mod names;
 pub mod node_affinity;

@@ -197,6 +197,14 @@ impl Response {
         }
     }
 
+    /// The first value of a header, matched case-insensitively.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
     /// The body as text; empty for a watch.
     pub fn body_text(&self) -> &str {
         match &self.body {

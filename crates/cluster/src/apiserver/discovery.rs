@@ -6,6 +6,7 @@ use serde_json::{json, Value};
 use super::route::Route;
 use super::ApiServer;
 use crate::api::builtin::GROUP_ORDER;
+use crate::api::kube_version;
 use crate::api::request::Response;
 use crate::api::status::StatusError;
 use crate::KUBERNETES_VERSION;
@@ -59,13 +60,18 @@ impl ApiServer {
         groups
     }
 
+    /// A group's versions, preferred first: built-in groups in upstream's order,
+    /// custom groups by upstream's kube-aware version priority.
     fn versions_of(&self, group: &str) -> Vec<String> {
-        let mut versions: Vec<String> = self
-            .resources()
-            .filter(|r| r.group == group)
-            .map(|r| r.version.clone())
-            .collect();
-        versions.dedup();
+        let mut versions: Vec<String> = Vec::new();
+        for r in self.resources().filter(|r| r.group == group) {
+            if !versions.contains(&r.version) {
+                versions.push(r.version.clone());
+            }
+        }
+        if !GROUP_ORDER.contains(&group) {
+            kube_version::sort_by_priority(&mut versions);
+        }
         versions
     }
 

@@ -6,9 +6,9 @@ use crate::api::json_path::ValueExt;
 use serde_json::{json, Map, Value};
 
 use super::route::ResourceRequest;
+use super::update::apply_patch;
 use super::watch::WatchId;
 use super::{ApiServer, Env};
-use crate::api::patch::{json_patch, merge_patch, strategic_merge_patch, PatchType};
 use crate::api::request::{Method, Request, Response, ResponseBody};
 use crate::api::status::{FieldError, StatusError};
 
@@ -182,18 +182,7 @@ impl ApiServer {
                     },
                     env,
                 )?;
-                let mut view = from_core(&current.body_json());
-                let patch: Value = serde_json::from_str(&req.body)
-                    .map_err(|e| StatusError::bad_request(format!("error decoding patch: {e}")))?;
-                match PatchType::from_content_type(req.header("content-type").unwrap_or("")) {
-                    Some(PatchType::Merge) => merge_patch(&mut view, &patch),
-                    Some(PatchType::Strategic) => strategic_merge_patch(&mut view, &patch),
-                    Some(PatchType::Json) => {
-                        view =
-                            json_patch(&view, &patch).map_err(|e| StatusError::bad_request(e.0))?
-                    }
-                    None => return Err(super::update::unsupported_patch()),
-                }
+                let view = apply_patch(req, from_core(&current.body_json()), true)?;
                 core_req = Request {
                     method: Method::Put,
                     ..req.clone()
@@ -218,7 +207,8 @@ impl ApiServer {
     }
 
     fn view_watch_as_events_v1(&mut self, watch: WatchId) {
-        self.watches.convert_with(watch, watch_object_from_core);
+        self.watches
+            .convert_with(watch, Box::new(watch_object_from_core));
     }
 }
 

@@ -41,6 +41,11 @@ use route::{ResourceRequest, Route};
 use storage::{History, ResourceTable};
 use watch::{WatchEvent, WatchHub, WatchId};
 
+/// A `Warning` header value as upstream writes it: code 299, agent `-`, quoted text.
+fn warning_header(text: &str) -> String {
+    format!("299 - {:?}", text)
+}
+
 /// Time and randomness for one request, lent by the world.
 pub struct Env<'a> {
     pub now: VirtualTime,
@@ -54,8 +59,15 @@ pub struct Served {
     pub table: ResourceTable,
     /// False once a CustomResourceDefinition that defined it is gone.
     pub active: bool,
-    /// The CRD that defines this resource, for custom resources.
-    pub defined_by: Option<String>,
+    /// For custom resources: the defining CRD and how this version is served.
+    pub custom: Option<crd::CustomVersion>,
+}
+
+impl Served {
+    /// Whether requests and discovery may name this resource.
+    fn addressable(&self) -> bool {
+        self.active && self.custom.as_ref().is_none_or(|c| c.served)
+    }
 }
 
 /// What handling a request produced, for the trace.
@@ -154,7 +166,7 @@ impl ApiServer {
             strategy,
             table: ResourceTable::with_field_indexes(&indexed),
             active: true,
-            defined_by: None,
+            custom: None,
         });
         id
     }
@@ -190,14 +202,14 @@ impl ApiServer {
     pub fn resources(&self) -> impl Iterator<Item = &ResourceInfo> {
         self.served
             .iter()
-            .filter(|s| s.active)
+            .filter(|s| s.addressable())
             .map(|s| s.info.as_ref())
     }
 
     /// The resource id of (group, version, plural).
     pub fn resource_id(&self, group: &str, version: &str, plural: &str) -> Option<usize> {
         self.served.iter().position(|s| {
-            s.active
+            s.addressable()
                 && s.info.plural == plural
                 && s.info.group == group
                 && s.info.version == version
@@ -312,6 +324,32 @@ impl ApiServer {
         let resource = self
             .resource_id(&rr.group, &rr.version, &rr.resource)
             .ok_or_else(StatusError::no_route)?;
+        let Some(custom) = self.served[resource].custom.clone() else {
+            return self.handle_stored(req, rr, resource, env);
+        };
+        let answer = match custom.view_of {
+            Some(storage) => self.handle_version_view(req, rr, resource, storage, &custom, env),
+            None => self.handle_stored(req, rr, resource, env),
+        };
+        let Some(warning) = &custom.deprecation_warning else {
+            return answer;
+        };
+        // Every request to a deprecated version is warned, whether it succeeds or not.
+        let mut response = answer.unwrap_or_else(Response::from);
+        response
+            .headers
+            .push(("Warning".into(), warning_header(warning)));
+        Ok(response)
+    }
+
+    /// Handles a request for a resource whose objects live in its own table.
+    pub(super) fn handle_stored(
+        &mut self,
+        req: &Request,
+        rr: &ResourceRequest,
+        resource: usize,
+        env: &mut Env,
+    ) -> Result<Response, StatusError> {
         let info = &self.served[resource].info;
         let namespaced = info.namespaced();
         if !namespaced && rr.namespace.is_some() {

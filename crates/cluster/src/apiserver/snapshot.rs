@@ -53,7 +53,12 @@ impl ApiServer {
             let resource = server
                 .served
                 .iter()
-                .position(|s| s.active && s.info.api_version() == api_version && s.info.kind == kind)
+                .position(|s| {
+                    s.active
+                        && s.custom.as_ref().is_none_or(|c| c.view_of.is_none())
+                        && s.info.api_version() == api_version
+                        && s.info.kind == kind
+                })
                 .ok_or(format!("object {i} has kind {kind:?} in {api_version:?}, which the cluster does not serve"))?;
             let mut stored_form = obj.clone();
             let stored = server.stored(resource, &mut stored_form, object_rv);

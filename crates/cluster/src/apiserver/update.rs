@@ -43,6 +43,39 @@ pub(super) fn unsupported_patch() -> StatusError {
     }
 }
 
+/// Applies a PATCH request's body to `obj` by the request's patch type, with upstream's
+/// errors (415 for an unknown type or a strategic merge patch of a custom resource).
+pub(super) fn apply_patch(
+    req: &Request,
+    obj: Value,
+    strategic: bool,
+) -> Result<Value, StatusError> {
+    let patch_type = match PatchType::from_content_type(req.header("content-type").unwrap_or("")) {
+        Some(PatchType::Strategic) if !strategic => return Err(unsupported_patch()),
+        Some(t) => t,
+        None => return Err(unsupported_patch()),
+    };
+    let patch: Value = serde_json::from_str(&req.body)
+        .map_err(|e| StatusError::bad_request(format!("error decoding patch: {e}")))?;
+    let mut obj = obj;
+    match patch_type {
+        PatchType::Merge => merge_patch(&mut obj, &patch),
+        PatchType::Strategic => strategic_merge_patch(&mut obj, &patch),
+        PatchType::Json => {
+            obj = json_patch(&obj, &patch).map_err(|e| StatusError {
+                code: 422,
+                reason: "Invalid",
+                message: format!(
+                    "the server rejected our request due to an error in our request: {}",
+                    e.0
+                ),
+                details: None,
+            })?;
+        }
+    }
+    Ok(obj)
+}
+
 impl ApiServer {
     pub(super) fn update(
         &mut self,
@@ -108,13 +141,7 @@ impl ApiServer {
         _env: &mut Env,
     ) -> Result<Response, StatusError> {
         let dry = dry_run(req)?;
-        let content_type = req.header("content-type").unwrap_or("");
-        let builtin = self.served[resource].strategy.supports_strategic_merge();
-        let patch_type = match PatchType::from_content_type(content_type) {
-            Some(PatchType::Strategic) if !builtin => return Err(unsupported_patch()),
-            Some(t) => t,
-            None => return Err(unsupported_patch()),
-        };
+        let strategic = self.served[resource].strategy.supports_strategic_merge();
         let key = object_key(namespace, name);
         let info = &self.served[resource].info;
         let current = self.served[resource]
@@ -123,25 +150,8 @@ impl ApiServer {
             .ok_or_else(|| StatusError::not_found(info, name))?
             .clone();
         let old = current.value();
-        let mut obj = old.clone();
         let current_rv = current.rv;
-        let patch: Value = serde_json::from_str(&req.body)
-            .map_err(|e| StatusError::bad_request(format!("error decoding patch: {e}")))?;
-        match patch_type {
-            PatchType::Merge => merge_patch(&mut obj, &patch),
-            PatchType::Strategic => strategic_merge_patch(&mut obj, &patch),
-            PatchType::Json => {
-                obj = json_patch(&obj, &patch).map_err(|e| StatusError {
-                    code: 422,
-                    reason: "Invalid",
-                    message: format!(
-                        "the server rejected our request due to an error in our request: {}",
-                        e.0
-                    ),
-                    details: None,
-                })?;
-            }
-        }
+        let mut obj = apply_patch(req, old.clone(), strategic)?;
         if obj.at("/metadata/resourceVersion").is_none() {
             obj["metadata"]["resourceVersion"] = json!(current_rv.to_string());
         }

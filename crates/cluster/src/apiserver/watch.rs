@@ -97,14 +97,18 @@ pub fn field_value(obj: &StoredObject, names: &[String], field: &str) -> String 
     }
 }
 
+/// Rewrites a watch event's object (JSON text) into the shape the watcher asked for.
+pub type Converter = Box<dyn Fn(&str) -> String + Send + Sync>;
+
 struct Watcher {
     filter: WatchFilter,
     bookmarks: bool,
     queue: VecDeque<WatchEvent>,
     /// The indexed field pin this watcher is filed under, if any.
     pin: Option<(usize, Box<str>)>,
-    /// Rewrites each object into another API's shape (events.k8s.io/v1 over core Events).
-    convert: Option<fn(&str) -> String>,
+    /// Rewrites each object into another API's shape (events.k8s.io/v1 over core
+    /// Events, another version of a custom resource).
+    convert: Option<Converter>,
 }
 
 /// All open watches.
@@ -195,19 +199,19 @@ impl WatchHub {
     }
 
     /// Makes a watch deliver its objects through `convert` (including those already queued).
-    pub fn convert_with(&mut self, id: WatchId, convert: fn(&str) -> String) {
+    pub fn convert_with(&mut self, id: WatchId, convert: Converter) {
         if let Some(w) = self.watchers.get_mut(&id) {
-            w.convert = Some(convert);
             for event in w.queue.iter_mut() {
                 event.object = Arc::from(convert(&event.object));
             }
+            w.convert = Some(convert);
         }
     }
 
     /// Queues an event on one watch.
     pub fn push(&mut self, id: WatchId, mut event: WatchEvent) {
         if let Some(w) = self.watchers.get_mut(&id) {
-            if let Some(convert) = w.convert {
+            if let Some(convert) = &w.convert {
                 event.object = Arc::from(convert(&event.object));
             }
             w.queue.push_back(event);

@@ -1,6 +1,6 @@
 //! `kubectl api-resources`: what the server serves, sorted by group then name.
 
-use crate::discovery::discover;
+use crate::discovery::{discover, preferred};
 use crate::flags::{self, boolean, value, Flag};
 use crate::output::Output;
 use crate::printers::tabwriter::align;
@@ -28,7 +28,8 @@ pub fn run(transport: &mut dyn Transport, args: &[String]) -> Output {
         out.fail(format!("error: --output {format} is not available\n"));
         return out;
     }
-    let mut resources = discover(transport);
+    let discovered = discover(transport);
+    let mut resources = preferred(&discovered);
     if let Some(group) = parsed.get("api-group") {
         resources.retain(|r| r.group == group);
     }

@@ -1,6 +1,7 @@
 //! kubectl's commands, one file each.
 
 mod api_resources;
+mod api_versions;
 mod apply;
 mod autoscale;
 mod cluster_info;
@@ -83,6 +84,7 @@ pub fn run(
             )
         }
         Some("api-resources") => return api_resources::run(transport, &args[1..]),
+        Some("api-versions") => return api_versions::run(transport, &args[1..]),
         Some("describe") => return describe::run(kubectl, transport, &args[1..]),
         Some("expose") => return expose::run(kubectl, transport, &args[1..]),
         Some("logs") => return logs::run(kubectl, transport, &args[1..]),

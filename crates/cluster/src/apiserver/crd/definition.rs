@@ -1,10 +1,14 @@
 //! Reading a CustomResourceDefinition: validating it as upstream does and turning
-//! its storage version into a served resource (names, scope, subresources, schema,
-//! printer columns, selectable fields).
+//! each of its versions into a served resource (names, scope, subresources, schema,
+//! printer columns, selectable fields, deprecation).
 
 use crate::api::json_path::ValueExt;
 use serde_json::{json, Value};
 
+use std::cmp::Ordering;
+
+use crate::api::kube_version;
+use crate::api::names::{is_dns1035_label, DNS1035_MESSAGE};
 use crate::api::resources::{ResourceInfo, Scope, SubresourceInfo, ALL_VERBS};
 use crate::api::status::FieldError;
 
@@ -29,13 +33,24 @@ pub struct ScalePaths {
     pub label_selector: Option<String>,
 }
 
-/// Everything the API server needs to serve a custom resource.
+/// Everything the API server needs to serve one version of a custom resource.
 #[derive(Clone, Debug)]
 pub struct CustomResource {
     pub info: ResourceInfo,
     pub schema: Value,
     pub columns: Vec<PrinterColumn>,
     pub scale: Option<ScalePaths>,
+    /// Whether objects are stored in this version.
+    pub storage: bool,
+    /// Whether requests may name this version.
+    pub served: bool,
+    /// The `Warning` requests to this version receive, when it is deprecated.
+    pub deprecation_warning: Option<String>,
+}
+
+/// Whether the CRD converts between versions with a webhook (rather than `None`).
+pub fn converts_with_webhook(crd: &Value) -> bool {
+    text(crd, "/spec/conversion/strategy") == "Webhook"
 }
 
 fn text<'a>(obj: &'a Value, pointer: &str) -> &'a str {
@@ -115,7 +130,25 @@ pub fn validate_definition(crd: &Value) -> Vec<FieldError> {
                 "must have exactly one version marked as storage version",
             ));
         }
+        let mut names = std::collections::HashSet::new();
+        let mut unique = true;
         for (i, v) in versions.iter().enumerate() {
+            let version = text(v, "/name");
+            unique &= names.insert(version);
+            if !is_dns1035_label(version) {
+                errors.push(FieldError::invalid(
+                    format!("spec.versions[{i}].name"),
+                    &json!(version),
+                    DNS1035_MESSAGE,
+                ));
+            }
+            if v.get("deprecationWarning").is_some() && v["deprecated"] != json!(true) {
+                errors.push(FieldError::invalid(
+                    format!("spec.versions[{i}].deprecationWarning"),
+                    &v["deprecationWarning"],
+                    "can only be set for deprecated versions",
+                ));
+            }
             if v.at("/schema/openAPIV3Schema").is_none() {
                 errors.push(FieldError::required(
                     format!("spec.versions[{i}].schema.openAPIV3Schema"),
@@ -123,14 +156,108 @@ pub fn validate_definition(crd: &Value) -> Vec<FieldError> {
                 ));
             }
         }
+        if !unique {
+            errors.push(FieldError::invalid(
+                "spec.versions",
+                &Value::String(format!(
+                    "[]apiextensions.CustomResourceDefinitionVersion{{...{} versions}}",
+                    versions.len()
+                )),
+                "must contain unique version names",
+            ));
+        }
     }
+    errors.extend(conversion_problems(crd));
     errors
 }
 
-/// The storage version of a (valid) CRD as a servable resource.
-pub fn custom_resource(crd: &Value) -> Option<CustomResource> {
-    let versions = crd.at("/spec/versions").and_then(Value::as_array)?;
-    let version = versions.iter().find(|v| v["storage"] == json!(true))?;
+/// Upstream's checks of `spec.conversion`.
+fn conversion_problems(crd: &Value) -> Vec<FieldError> {
+    let Some(conversion) = crd.at("/spec/conversion") else {
+        return Vec::new();
+    };
+    let strategy = conversion.get("strategy").cloned().unwrap_or(Value::Null);
+    let webhook = conversion.get("webhook").is_some_and(|w| !w.is_null());
+    match strategy.as_str() {
+        Some("None") if webhook => vec![FieldError::forbidden(
+            "spec.conversion.webhook",
+            "should not be set when strategy is not set to Webhook",
+        )],
+        Some("None") => Vec::new(),
+        Some("Webhook") if !webhook => vec![FieldError::required(
+            "spec.conversion.webhook",
+            "required when strategy is set to Webhook",
+        )],
+        Some("Webhook") => Vec::new(),
+        _ => vec![FieldError::not_supported(
+            "spec.conversion.strategy",
+            &strategy,
+            &["None", "Webhook"],
+        )],
+    }
+}
+
+/// Upstream's check that every version ever stored is still listed: an update may not
+/// drop a version objects may still be stored in.
+pub fn stored_version_problems(crd: &Value) -> Vec<FieldError> {
+    let Some(stored) = crd.at("/status/storedVersions").and_then(Value::as_array) else {
+        return Vec::new();
+    };
+    let listed: Vec<&str> = crd
+        .at("/spec/versions")
+        .and_then(Value::as_array)
+        .map(|v| v.iter().map(|v| text(v, "/name")).collect())
+        .unwrap_or_default();
+    stored
+        .iter()
+        .enumerate()
+        .filter(|(_, v)| !listed.contains(&v.as_str().unwrap_or("")))
+        .map(|(i, v)| {
+            FieldError::invalid(
+                format!("status.storedVersions[{i}]"),
+                v,
+                "must appear in spec.versions",
+            )
+        })
+        .collect()
+}
+
+/// Every version of a (valid) CRD that is served or stored, the storage version first.
+pub fn custom_resources(crd: &Value) -> Vec<CustomResource> {
+    let versions = crd
+        .at("/spec/versions")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    let mut resources: Vec<CustomResource> = versions
+        .iter()
+        .filter(|v| v["storage"] == json!(true) || v["served"] == json!(true))
+        .filter_map(|v| custom_resource(crd, v, versions))
+        .collect();
+    resources.sort_by_key(|r| !r.storage);
+    resources
+}
+
+/// Upstream's default warning for a deprecated version: it names the most preferred
+/// served, non-deprecated version that is preferred over the deprecated one.
+fn default_deprecation_warning(crd: &Value, deprecated: &str, versions: &[Value]) -> String {
+    let group = text(crd, "/spec/group");
+    let kind = text(crd, "/spec/names/kind");
+    let message = format!("{group}/{deprecated} {kind} is deprecated");
+    let better = versions
+        .iter()
+        .filter(|v| v["served"] == json!(true) && v["deprecated"] != json!(true))
+        .map(|v| text(v, "/name"))
+        .filter(|name| kube_version::compare(deprecated, name) == Ordering::Less)
+        .max_by(|a, b| kube_version::compare(a, b));
+    match better {
+        Some(version) => format!("{message}; use {group}/{version} {kind}"),
+        None => message,
+    }
+}
+
+/// One version of a CRD as a servable resource.
+fn custom_resource(crd: &Value, version: &Value, versions: &[Value]) -> Option<CustomResource> {
     let names = crd.at("/spec/names")?;
     let kind = text(names, "/kind").to_string();
     let singular = match text(names, "/singular") {
@@ -218,6 +345,12 @@ pub fn custom_resource(crd: &Value) -> Option<CustomResource> {
         subresources,
         selectable_fields,
     };
+    let deprecation_warning = (version["deprecated"] == json!(true)).then(|| {
+        match version.get("deprecationWarning").and_then(Value::as_str) {
+            Some(warning) => warning.to_string(),
+            None => default_deprecation_warning(crd, &info.version, versions),
+        }
+    });
     Some(CustomResource {
         info,
         schema: version
@@ -226,22 +359,36 @@ pub fn custom_resource(crd: &Value) -> Option<CustomResource> {
             .unwrap_or(json!({})),
         columns,
         scale,
+        storage: version["storage"] == json!(true),
+        served: version["served"] == json!(true),
+        deprecation_warning,
     })
 }
 
-/// The status the CRD controllers publish once the names are accepted and the resource is served.
+/// The status the CRD controllers publish once the names are accepted and the resource
+/// is served. `storedVersions` only grows: a version once stored stays listed.
 pub fn established_status(crd: &Value, now: &str) -> Value {
-    let condition = |kind: &str, reason: &str, message: &str| json!({"type": kind, "status": "True", "lastTransitionTime": now, "reason": reason, "message": message});
-    let storage: Vec<String> = crd
+    // A condition that was already True keeps the time it became True.
+    let since = |kind: &str| {
+        crd.at("/status/conditions")
+            .and_then(Value::as_array)
+            .and_then(|c| {
+                c.iter()
+                    .find(|c| c["type"] == kind && c["status"] == "True")
+            })
+            .and_then(|c| c.get("lastTransitionTime").cloned())
+            .unwrap_or_else(|| json!(now))
+    };
+    let condition = |kind: &str, reason: &str, message: &str| json!({"type": kind, "status": "True", "lastTransitionTime": since(kind), "reason": reason, "message": message});
+    let mut stored = strings(crd.at("/status/storedVersions"));
+    let storage = crd
         .at("/spec/versions")
         .and_then(Value::as_array)
-        .map(|v| {
-            v.iter()
-                .filter(|v| v["storage"] == json!(true))
-                .filter_map(|v| v["name"].as_str().map(String::from))
-                .collect()
-        })
-        .unwrap_or_default();
+        .and_then(|v| v.iter().find(|v| v["storage"] == json!(true)))
+        .map(|v| text(v, "/name").to_string());
+    if let Some(storage) = storage.filter(|s| !stored.contains(s)) {
+        stored.push(storage);
+    }
     let mut accepted = crd.at("/spec/names").cloned().unwrap_or(json!({}));
     if accepted.get("singular").is_none() {
         accepted["singular"] = json!(text(crd, "/spec/names/kind").to_ascii_lowercase());
@@ -255,6 +402,6 @@ pub fn established_status(crd: &Value, now: &str) -> Value {
             condition("Established", "InitialNamesAccepted", "the initial names have been accepted"),
         ],
         "acceptedNames": accepted,
-        "storedVersions": storage,
+        "storedVersions": stored,
     })
 }

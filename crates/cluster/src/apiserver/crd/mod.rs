@@ -1,9 +1,10 @@
 //! CustomResourceDefinitions: creating one serves its resource at once (discovery,
 //! CRUD, watch, status and scale subresources, schema validation and defaulting,
-//! printer columns); deleting it removes every object of it.
+//! printer columns), in every served version; deleting it removes every object of it.
 
 pub mod definition;
 pub mod schema;
+mod version_view;
 
 use crate::api::json_path::ValueExt;
 use std::sync::Arc;
@@ -16,7 +17,8 @@ use super::storage::ChangeKind;
 use super::ApiServer;
 use crate::api::status::FieldError;
 use definition::{
-    custom_resource, established_status, validate_definition, PrinterColumn, ScalePaths,
+    converts_with_webhook, custom_resources, established_status, stored_version_problems,
+    validate_definition, CustomResource, PrinterColumn, ScalePaths,
 };
 
 /// The strategy for `customresourcedefinitions` themselves.
@@ -29,16 +31,48 @@ impl Strategy for DefinitionStrategy {
     fn validate(&self, obj: &Value) -> Vec<FieldError> {
         validate_definition(obj)
     }
+    fn validate_update(&self, new: &Value, _old: &Value) -> Vec<FieldError> {
+        let mut errors = validate_definition(new);
+        errors.extend(stored_version_problems(new));
+        errors
+    }
     fn tracks_generation(&self) -> bool {
         true
     }
 }
 
-/// The strategy for objects of a custom resource: its schema prunes, defaults and validates.
+/// How a served resource relates to the CustomResourceDefinition that defines it.
+#[derive(Clone, Debug)]
+pub struct CustomVersion {
+    /// The CRD's name.
+    pub definition: String,
+    /// `None` for the storage version; for the other versions, the storage version's
+    /// resource id, whose objects they show.
+    pub view_of: Option<usize>,
+    /// False for a storage version the CRD does not serve.
+    pub served: bool,
+    /// The `Warning` every request to this version receives, when it is deprecated.
+    pub deprecation_warning: Option<String>,
+    /// Whether converting between versions needs the CRD's conversion webhook.
+    pub conversion_webhook: bool,
+}
+
+/// The strategy for objects of one version of a custom resource: its schema prunes,
+/// defaults and validates.
 pub struct CustomResourceStrategy {
     schema: Value,
     columns: Vec<PrinterColumn>,
     scale: Option<ScalePaths>,
+}
+
+impl CustomResourceStrategy {
+    fn of(version: &CustomResource) -> Box<Self> {
+        Box::new(CustomResourceStrategy {
+            schema: version.schema.clone(),
+            columns: version.columns.clone(),
+            scale: version.scale.clone(),
+        })
+    }
 }
 
 impl Strategy for CustomResourceStrategy {
@@ -83,46 +117,104 @@ impl ApiServer {
         }
     }
 
-    /// Serves the resource a CRD defines; false when it defines nothing servable.
+    /// The resources a CRD defines that are still served, in serving order.
+    fn defined_by(&self, definition: &str) -> Vec<usize> {
+        (0..self.served.len())
+            .filter(|&i| {
+                self.served[i].active
+                    && self.served[i]
+                        .custom
+                        .as_ref()
+                        .is_some_and(|c| c.definition == definition)
+            })
+            .collect()
+    }
+
+    /// Serves every version a CRD defines: the storage version keeps the objects, the
+    /// other served versions are views of it. False when it defines nothing servable.
     pub(super) fn serve_definition(&mut self, crd: &Value) -> bool {
-        let Some(cr) = custom_resource(crd) else {
+        let versions = custom_resources(crd);
+        let Some(storage) = versions.first().filter(|v| v.storage) else {
             return false;
         };
-        let owner = crd
+        let definition = crd
             .at("/metadata/name")
             .and_then(Value::as_str)
             .unwrap_or("")
             .to_string();
-        let strategy = Box::new(CustomResourceStrategy {
-            schema: cr.schema.clone(),
-            columns: cr.columns.clone(),
-            scale: cr.scale.clone(),
+        let existing = self.defined_by(&definition);
+        let custom = |version: &CustomResource, view_of: Option<usize>| CustomVersion {
+            definition: definition.clone(),
+            view_of,
+            served: version.served,
+            deprecation_warning: version.deprecation_warning.clone(),
+            conversion_webhook: converts_with_webhook(crd),
+        };
+        let storage_id = existing.iter().copied().find(|&id| {
+            self.served[id]
+                .custom
+                .as_ref()
+                .is_some_and(|c| c.view_of.is_none())
         });
-        match self.resource_id(&cr.info.group, &cr.info.version, &cr.info.plural) {
+        let storage_id = match storage_id {
             Some(id) => {
-                self.served[id].info = Arc::new(cr.info);
-                self.served[id].strategy = strategy;
+                let moved = self.served[id].info.version != storage.info.version;
+                self.served[id].info = Arc::new(storage.info.clone());
+                self.served[id].strategy = CustomResourceStrategy::of(storage);
+                if moved {
+                    self.restamp_api_version(id);
+                }
+                id
             }
-            None => {
-                let id = self.serve(cr.info, strategy);
-                self.served[id].defined_by = Some(owner);
-            }
+            None => self.serve(storage.info.clone(), CustomResourceStrategy::of(storage)),
+        };
+        self.served[storage_id].custom = Some(custom(storage, None));
+        let mut kept = vec![storage_id];
+        for version in &versions[1..] {
+            let reused = existing.iter().copied().find(|&id| {
+                id != storage_id && self.served[id].info.version == version.info.version
+            });
+            let id = match reused {
+                Some(id) => {
+                    self.served[id].info = Arc::new(version.info.clone());
+                    self.served[id].strategy = CustomResourceStrategy::of(version);
+                    id
+                }
+                None => self.serve(version.info.clone(), CustomResourceStrategy::of(version)),
+            };
+            self.served[id].custom = Some(custom(version, Some(storage_id)));
+            kept.push(id);
+        }
+        for id in existing.into_iter().filter(|id| !kept.contains(id)) {
+            self.served[id].active = false;
         }
         true
     }
 
+    /// After the storage version changed, rewrites each stored object in it, as a
+    /// storage migration would (conversion `None`: only `apiVersion` changes). Nothing
+    /// observable happens: no new resourceVersion, no watch event.
+    fn restamp_api_version(&mut self, resource: usize) {
+        let api_version = self.served[resource].info.api_version();
+        let objects: Vec<(Value, u64)> = self.served[resource]
+            .table
+            .scan("", None)
+            .map(|o| (o.value(), o.rv))
+            .collect();
+        for (mut obj, rv) in objects {
+            obj["apiVersion"] = Value::String(api_version.clone());
+            let stored = self.stored(resource, &mut obj, rv);
+            self.served[resource].table.put(stored);
+        }
+    }
+
     /// Deletes every object a CRD's resource holds and stops serving it.
     pub(super) fn remove_definition(&mut self, crd: &Value) {
-        let owner = crd
+        let definition = crd
             .at("/metadata/name")
             .and_then(Value::as_str)
             .unwrap_or("");
-        let ids: Vec<usize> = (0..self.served.len())
-            .filter(|&i| {
-                self.served[i].active && self.served[i].defined_by.as_deref() == Some(owner)
-            })
-            .collect();
-        for id in ids {
+        for id in self.defined_by(definition) {
             let objects: Vec<Value> = self.served[id]
                 .table
                 .scan("", None)
