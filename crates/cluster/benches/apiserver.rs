@@ -9,6 +9,8 @@
 //!
 //! Each timing is the median of several runs. Goals (issue 2): ≥ 50,000 mutating
 //! requests/s; < 5 ms per 100-pod list; ≤ 4 KB per pod.
+//!
+//! `-- memory` or `-- writes` runs one part only (e.g. under a profiler).
 
 use std::time::Instant;
 
@@ -19,7 +21,7 @@ use kubecraft_cluster::sim::{SeededRng, VirtualTime};
 
 mod common;
 
-use common::median;
+use common::{median, selected};
 
 const POD_COUNT: usize = 150_000;
 const NODES: usize = 1_500;
@@ -88,8 +90,16 @@ impl Bench {
 
 fn main() {
     println!("kubecraft API server benchmark (native, one thread, {RUNS} runs each, medians)");
+    if selected("memory and lists") {
+        memory_and_lists();
+    }
+    if selected("writes") {
+        writes();
+    }
+}
 
-    // Memory and lists at 150,000 pods.
+/// Memory and lists at 150,000 pods.
+fn memory_and_lists() {
     let before = resident_bytes();
     let mut bench = Bench::new();
     for i in 0..POD_COUNT {
@@ -133,9 +143,10 @@ fn main() {
             median(times)
         );
     }
-    drop(bench);
+}
 
-    // Writes: creates then updates of fresh pods, in batches, watch fan-out to 5 watchers.
+/// Creates then updates of fresh pods, in batches, with watch fan-out to 5 watchers.
+fn writes() {
     let mut create_rates = Vec::new();
     let mut update_rates = Vec::new();
     for run in 0..RUNS {

@@ -20,7 +20,7 @@ use serde_json::{json, Value};
 
 mod common;
 
-use common::median;
+use common::{median, selected};
 
 const NODES: usize = 5_000;
 const ZONES: usize = 10;
@@ -95,15 +95,10 @@ fn measure(mut world: World, measured: &[Value]) -> f64 {
 
 fn main() {
     println!("kubecraft scheduler benchmark (native, one thread, {RUNS} runs each, medians)");
-    let only: Vec<String> = std::env::args()
-        .skip(1)
-        .filter(|a| !a.starts_with('-'))
-        .collect();
-    let wanted = |name: &str| only.is_empty() || only.iter().any(|o| name.contains(o.as_str()));
-    if wanted("basic") {
+    if selected("basic") {
         basic();
     }
-    if wanted("anti-affinity") {
+    if selected("anti-affinity") {
         anti_affinity();
     }
 }

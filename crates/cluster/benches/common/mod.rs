@@ -9,3 +9,13 @@ pub fn median(mut xs: Vec<f64>) -> f64 {
     xs.sort_by(|a, b| a.partial_cmp(b).unwrap());
     xs[xs.len() / 2]
 }
+
+/// Whether the workload `name` runs: every workload when the command line names none
+/// (`cargo bench --bench X`), else those whose name contains a word given after `--`.
+pub fn selected(name: &str) -> bool {
+    let only: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    only.is_empty() || only.iter().any(|o| name.contains(o.as_str()))
+}

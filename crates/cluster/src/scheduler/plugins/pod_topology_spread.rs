@@ -131,8 +131,9 @@ fn constraints(pod: &PodInfo, cluster: &ClusterView, action: &str) -> (Vec<Const
 }
 
 /// The node's value for a topology key (empty when it has none).
-fn domain(node: &NodeInfo, key: &str) -> String {
-    node.labels().get(key).cloned().unwrap_or_default()
+/// The node's value of a topology key (empty when it has none).
+fn domain_of<'a>(node: &'a NodeInfo, key: &str) -> &'a str {
+    node.labels().get(key).map_or("", String::as_str)
 }
 
 fn has_all_keys(node: &NodeInfo, constraints: &[Constraint]) -> bool {
@@ -200,8 +201,14 @@ impl Plugin for PodTopologySpread {
                 if !c.includes(pod, node) {
                     continue;
                 }
-                let value = domain(node, &c.topology_key);
-                *counts[i].entry(value).or_insert(0) += c.count(node, &pod.namespace);
+                let value = domain_of(node, &c.topology_key);
+                let matching = c.count(node, &pod.namespace);
+                match counts[i].get_mut(value) {
+                    Some(count) => *count += matching,
+                    None => {
+                        counts[i].insert(value.to_string(), matching);
+                    }
+                }
             }
         }
         state.write(
@@ -258,7 +265,7 @@ impl Plugin for PodTopologySpread {
                 if c.topology_key == HOSTNAME {
                     continue;
                 }
-                counts[i].insert(domain(node, &c.topology_key), 0);
+                counts[i].insert(domain_of(node, &c.topology_key).to_string(), 0);
             }
         }
         let weights = constraints
@@ -273,7 +280,8 @@ impl Plugin for PodTopologySpread {
                 ((size + 2) as f64).ln()
             })
             .collect();
-        for node in cluster.nodes {
+        // A node without pods adds nothing to any domain's count.
+        for node in cluster.nodes.iter().filter(|n| !n.pods.is_empty()) {
             if has_own && !has_all_keys(node, &constraints) {
                 continue;
             }
@@ -281,7 +289,7 @@ impl Plugin for PodTopologySpread {
                 if c.topology_key == HOSTNAME || !c.includes(pod, node) {
                     continue;
                 }
-                if let Some(count) = counts[i].get_mut(&domain(node, &c.topology_key)) {
+                if let Some(count) = counts[i].get_mut(domain_of(node, &c.topology_key)) {
                     *count += c.count(node, &pod.namespace);
                 }
             }
