@@ -103,7 +103,7 @@ fn custom_objects_are_pruned_defaulted_and_validated_by_the_schema() {
     assert_eq!(code, 422);
     assert_eq!(
         body["message"],
-        "Widget.example.com \"bad\" is invalid: [spec.size: Invalid value: \"string\": spec.size in body must be of type integer: \"string\", spec.color: Unsupported value: \"pink\": supported values: \"red\", \"blue\"]"
+        "Widget.example.com \"bad\" is invalid: [spec.color: Unsupported value: \"pink\": supported values: \"red\", \"blue\", spec.size: Invalid value: \"string\": spec.size in body must be of type integer: \"string\"]"
     );
     let (code, body) = c.post(WIDGETS, json!({"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "bad"}, "spec": {}}));
     assert_eq!(

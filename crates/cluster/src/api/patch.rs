@@ -35,7 +35,7 @@ pub fn merge_patch(target: &mut Value, patch: &Value) {
     let target_map = target.as_object_mut().expect("object");
     for (key, value) in patch_map {
         if value.is_null() {
-            target_map.shift_remove(key);
+            target_map.remove(key);
         } else {
             merge_patch(target_map.entry(key.clone()).or_insert(Value::Null), value);
         }
@@ -124,7 +124,7 @@ fn remove(doc: &mut Value, path: &str) -> Result<Value, JsonPatchError> {
         ))
     };
     match parent {
-        Value::Object(map) => map.shift_remove(&key).ok_or_else(missing),
+        Value::Object(map) => map.remove(&key).ok_or_else(missing),
         Value::Array(items) => {
             let index: usize = key.parse().map_err(|_| missing())?;
             if index >= items.len() {
@@ -254,7 +254,7 @@ fn strategic_merge_object(target: &mut Value, patch: &Value, context: &str) {
     };
     if patch_map.get("$patch").and_then(Value::as_str) == Some("replace") {
         let mut replacement = patch_map.clone();
-        replacement.shift_remove("$patch");
+        replacement.remove("$patch");
         *target = Value::Object(replacement);
         return;
     }
@@ -287,11 +287,11 @@ fn strategic_merge_object(target: &mut Value, patch: &Value, context: &str) {
             continue;
         }
         if value.is_null() {
-            target_map.shift_remove(key);
+            target_map.remove(key);
             continue;
         }
         if value.get("$patch").and_then(Value::as_str) == Some("delete") {
-            target_map.shift_remove(key);
+            target_map.remove(key);
             continue;
         }
         match value {

@@ -1,5 +1,7 @@
 //! `metav1.Status` errors with upstream's reasons, messages, details and codes.
 
+use serde::ser::{SerializeMap, Serializer};
+use serde::Serialize;
 use serde_json::{json, Map, Value};
 
 use super::resources::ResourceInfo;
@@ -105,7 +107,7 @@ pub struct StatusError {
     pub code: u16,
     pub reason: &'static str,
     pub message: String,
-    /// `details`, in upstream's field order; `None` omits it.
+    /// `details` (written in upstream's field order); `None` omits it.
     pub details: Option<Map<String, Value>>,
 }
 
@@ -327,42 +329,104 @@ impl StatusError {
         Self::new(429, "TooManyRequests", message.into())
     }
 
-    /// The `metav1.Status` value, fields in upstream's order.
-    pub fn to_value(&self) -> Value {
-        let mut status = Map::new();
-        status.insert("kind".into(), "Status".into());
-        status.insert("apiVersion".into(), "v1".into());
-        status.insert("metadata".into(), json!({}));
-        status.insert("status".into(), "Failure".into());
-        status.insert("message".into(), self.message.clone().into());
-        status.insert("reason".into(), self.reason.into());
-        if let Some(details) = &self.details {
-            status.insert("details".into(), Value::Object(details.clone()));
-        }
-        status.insert("code".into(), self.code.into());
-        Value::Object(status)
-    }
-
-    /// The `metav1.Status` body as JSON text.
+    /// The `metav1.Status` body as JSON text, fields in upstream's order.
     pub fn to_json(&self) -> String {
-        self.to_value().to_string()
+        status_body(
+            "Failure",
+            &self.message,
+            self.reason,
+            self.details.as_ref(),
+            Some(self.code),
+        )
     }
 }
 
-/// A successful `metav1.Status`, as returned by deletes of most kinds.
-pub fn success_status(info: &ResourceInfo, name: &str, uid: &str) -> Value {
-    let mut details = Map::new();
-    details.insert("name".into(), name.into());
-    if !info.group.is_empty() {
-        details.insert("group".into(), info.group.as_str().into());
+/// The fields of `details` and of each cause, in upstream's order.
+const DETAILS_ORDER: &[&str] = &[
+    "name",
+    "group",
+    "kind",
+    "uid",
+    "causes",
+    "retryAfterSeconds",
+];
+const CAUSE_ORDER: &[&str] = &["reason", "message", "field"];
+
+/// A JSON object written with its keys in a given order (JSON objects here keep
+/// no order of their own); nested `causes` follow upstream's order too.
+struct Ordered<'a> {
+    map: &'a Map<String, Value>,
+    order: &'static [&'static str],
+}
+
+impl Serialize for Ordered<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut out = serializer.serialize_map(Some(self.map.len()))?;
+        for key in self.order {
+            match self.map.get(*key) {
+                Some(Value::Array(causes)) if *key == "causes" => {
+                    let ordered: Vec<Ordered> = causes
+                        .iter()
+                        .filter_map(Value::as_object)
+                        .map(|map| Ordered {
+                            map,
+                            order: CAUSE_ORDER,
+                        })
+                        .collect();
+                    out.serialize_entry(key, &ordered)?;
+                }
+                Some(value) => out.serialize_entry(key, value)?,
+                None => {}
+            }
+        }
+        out.end()
     }
-    details.insert("kind".into(), info.plural.as_str().into());
+}
+
+/// A `metav1.Status` body as upstream encodes it (its field order included).
+#[derive(Serialize)]
+struct StatusBody<'a> {
+    kind: &'static str,
+    #[serde(rename = "apiVersion")]
+    api_version: &'static str,
+    metadata: Map<String, Value>,
+    status: &'static str,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    message: &'a str,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    reason: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    details: Option<Ordered<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    code: Option<u16>,
+}
+
+fn status_body(
+    status: &'static str,
+    message: &str,
+    reason: &str,
+    details: Option<&Map<String, Value>>,
+    code: Option<u16>,
+) -> String {
+    let body = StatusBody {
+        kind: "Status",
+        api_version: "v1",
+        metadata: Map::new(),
+        status,
+        message,
+        reason,
+        details: details.map(|map| Ordered {
+            map,
+            order: DETAILS_ORDER,
+        }),
+        code,
+    };
+    serde_json::to_string(&body).expect("a Status serialises")
+}
+
+/// A successful `metav1.Status` as JSON text, as returned by deletes of most kinds.
+pub fn success_status(info: &ResourceInfo, name: &str, uid: &str) -> String {
+    let mut details = resource_details(info, name);
     details.insert("uid".into(), uid.into());
-    json!({
-        "kind": "Status",
-        "apiVersion": "v1",
-        "metadata": {},
-        "status": "Success",
-        "details": Value::Object(details),
-    })
+    status_body("Success", "", "", Some(&details), None)
 }

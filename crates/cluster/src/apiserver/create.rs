@@ -85,7 +85,7 @@ impl ApiServer {
                 _ => obj["metadata"]["namespace"] = json!(ns),
             }
         } else if let Some(meta) = obj["metadata"].as_object_mut() {
-            meta.shift_remove("namespace");
+            meta.remove("namespace");
         }
         Ok(obj)
     }
@@ -217,7 +217,7 @@ impl ApiServer {
                 "managedFields",
                 "selfLink",
             ] {
-                meta.shift_remove(field);
+                meta.remove(field);
             }
             meta.insert("uid".into(), json!(env.rng.uuid()));
             meta.insert(

@@ -160,7 +160,7 @@ impl ApiServer {
         if served.strategy.returns_deleted_object() {
             gone.json.to_string()
         } else {
-            success_status(&served.info, gone.name(), uid).to_string()
+            success_status(&served.info, gone.name(), uid)
         }
     }
 

@@ -99,9 +99,7 @@ impl ApiServer {
             "creationTimestamp": meta["creationTimestamp"],
         });
         if ns.is_none() {
-            metadata
-                .as_object_mut()
-                .map(|m| m.shift_remove("namespace"));
+            metadata.as_object_mut().map(|m| m.remove("namespace"));
         }
         let (spec_path, status_path, selector) = match served.strategy.scale_paths() {
             Some(paths) => (

@@ -218,7 +218,7 @@ impl ApiServer {
                 Some(value) => new["metadata"][*field] = value.clone(),
                 None => {
                     if let Some(meta) = new["metadata"].as_object_mut() {
-                        meta.shift_remove(*field);
+                        meta.remove(*field);
                     }
                 }
             }
@@ -229,7 +229,7 @@ impl ApiServer {
                 Some(status) => new["status"] = status.clone(),
                 None => {
                     if let Some(map) = new.as_object_mut() {
-                        map.shift_remove("status");
+                        map.remove("status");
                     }
                 }
             },
@@ -240,7 +240,7 @@ impl ApiServer {
                     Some(status) => merged["status"] = status.clone(),
                     None => {
                         if let Some(map) = merged.as_object_mut() {
-                            map.shift_remove("status");
+                            map.remove("status");
                         }
                     }
                 }
@@ -249,7 +249,7 @@ impl ApiServer {
                         Some(v) => merged["metadata"][field] = v.clone(),
                         None => {
                             if let Some(meta) = merged["metadata"].as_object_mut() {
-                                meta.shift_remove(field);
+                                meta.remove(field);
                             }
                         }
                     }

@@ -127,9 +127,7 @@ impl Recorder {
             "apiVersion": about.api_version,
         });
         if about.namespace.is_empty() {
-            involved
-                .as_object_mut()
-                .map(|o| o.shift_remove("namespace"));
+            involved.as_object_mut().map(|o| o.remove("namespace"));
         }
         if let Some(path) = &about.field_path {
             involved["fieldPath"] = json!(path);

@@ -172,7 +172,7 @@ impl CronJobController {
                 .collect(),
         );
         if status["active"].as_array().is_some_and(Vec::is_empty) {
-            status.as_object_mut().map(|s| s.shift_remove("active"));
+            status.as_object_mut().map(|s| s.remove("active"));
         }
         if serde_json::to_value(&cronjob.status).unwrap_or(json!({})) != status {
             let mut body = serde_json::to_value(&cronjob).unwrap_or_default();

@@ -344,9 +344,7 @@ impl JobController {
         body["status"]["uncountedTerminatedPods"] = json!({});
         for field in ["active", "succeeded", "failed"] {
             if body["status"][field] == 0 {
-                body["status"]
-                    .as_object_mut()
-                    .map(|s| s.shift_remove(field));
+                body["status"].as_object_mut().map(|s| s.remove(field));
             }
         }
         if serde_json::to_value(&job).unwrap_or_default()["status"] != body["status"] {

@@ -31,12 +31,12 @@ fn with_last_applied(obj: &Value) -> Value {
         .pointer_mut("/metadata/annotations")
         .and_then(Value::as_object_mut)
     {
-        annotations.shift_remove(LAST_APPLIED);
+        annotations.remove(LAST_APPLIED);
         if annotations.is_empty() {
             manifest["metadata"]
                 .as_object_mut()
                 .expect("metadata")
-                .shift_remove("annotations");
+                .remove("annotations");
         }
     }
     let text = format!("{}\n", structured::sorted(&manifest));

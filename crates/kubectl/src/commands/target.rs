@@ -72,7 +72,7 @@ pub fn template_without_hash(template: &Value) -> Value {
         .pointer_mut("/metadata/labels")
         .and_then(Value::as_object_mut)
     {
-        labels.shift_remove("pod-template-hash");
+        labels.remove("pod-template-hash");
     }
     template
 }

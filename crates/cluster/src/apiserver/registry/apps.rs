@@ -270,7 +270,7 @@ impl Strategy for DaemonSetStrategy {
     fn prepare_for_create(&self, obj: &mut Value, has_status: bool) {
         if has_status {
             if let Some(map) = obj.as_object_mut() {
-                map.shift_remove("status");
+                map.remove("status");
             }
         }
         obj["metadata"]["annotations"][TEMPLATE_GENERATION_ANNOTATION] = json!("1");

@@ -36,7 +36,7 @@ pub trait Strategy: Send + Sync {
     fn prepare_for_create(&self, obj: &mut Value, has_status: bool) {
         if has_status {
             if let Some(map) = obj.as_object_mut() {
-                map.shift_remove("status");
+                map.remove("status");
             }
         }
     }
