@@ -205,3 +205,44 @@ fn services_get_cluster_ips_and_node_ports() {
         .unwrap()
         .contains("provided IP is already allocated"));
 }
+
+#[test]
+fn metadata_only_patches_still_decode_metadata_and_keep_derived_labels() {
+    let mut c = Cluster::new();
+    c.post(
+        "/api/v1/namespaces/default/configmaps",
+        json!({"metadata": {"name": "cm"}, "data": {"a": "1"}}),
+    );
+    let (code, body) = c.patch(
+        "/api/v1/namespaces/default/configmaps/cm",
+        "application/merge-patch+json",
+        json!({"metadata": {"labels": {"tier": 1}}}),
+    );
+    assert_eq!(code, 400, "{body}");
+    assert!(body["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("ConfigMap in version \"v1\" cannot be handled as a ConfigMap:"));
+    let (code, body) = c.patch(
+        "/api/v1/namespaces/default/configmaps/cm",
+        "application/merge-patch+json",
+        json!({"metadata": {"labels": {"tier": "web"}, "bogus": true}}),
+    );
+    assert_eq!(code, 200, "{body}");
+    assert_eq!(body["metadata"]["labels"], json!({"tier": "web"}));
+    assert!(
+        body["metadata"].get("bogus").is_none(),
+        "unknown fields are dropped"
+    );
+    // A namespace's name label is derived from metadata: removing it brings it back.
+    let (code, ns) = c.patch(
+        "/api/v1/namespaces/default",
+        "application/merge-patch+json",
+        json!({"metadata": {"labels": {"kubernetes.io/metadata.name": null, "team": "a"}}}),
+    );
+    assert_eq!(code, 200);
+    assert_eq!(
+        ns["metadata"]["labels"],
+        json!({"kubernetes.io/metadata.name": "default", "team": "a"})
+    );
+}

@@ -4,6 +4,7 @@
 use crate::api::json_path::ValueExt;
 use serde_json::{json, Value};
 
+use super::registry::typed;
 use super::storage::{object_key, ChangeKind};
 use super::watch::field_value;
 use super::{ApiServer, Env};
@@ -13,6 +14,7 @@ use crate::api::names::{
 use crate::api::query::dry_run;
 use crate::api::request::{Request, Response};
 use crate::api::status::{FieldError, StatusError};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 /// Upstream's limit on a request body (3 MiB).
 pub const MAX_REQUEST_BODY_BYTES: usize = 3 * 1024 * 1024;
@@ -100,6 +102,24 @@ impl ApiServer {
                 served.info.version
             ))
         })
+    }
+
+    /// Decodes only `metadata` through its type, for an update that changed nothing else.
+    pub(super) fn normalize_metadata(
+        &self,
+        resource: usize,
+        mut obj: Value,
+    ) -> Result<Value, StatusError> {
+        let meta = obj["metadata"].take();
+        let served = &self.served[resource];
+        obj["metadata"] = typed::<ObjectMeta>(meta, |_| {}).map_err(|e| {
+            let kind = &served.info.kind;
+            StatusError::bad_request(format!(
+                "{kind} in version {:?} cannot be handled as a {kind}: {e}",
+                served.info.version
+            ))
+        })?;
+        Ok(obj)
     }
 
     /// Fails when `namespace` is missing (404) or terminating (403).

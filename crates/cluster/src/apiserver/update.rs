@@ -260,7 +260,13 @@ impl ApiServer {
         if info.group.is_empty() && info.plural == "services" {
             preserve_service_allocations(&mut new, &old);
         }
-        let mut new = self.normalize(resource, new)?;
+        let mut new = if self.served[resource].strategy.defaults_ignore_metadata()
+            && equal_ignoring(&new, &old, &["metadata"])
+        {
+            self.normalize_metadata(resource, new)?
+        } else {
+            self.normalize(resource, new)?
+        };
         let strategy = &self.served[resource].strategy;
         if scope == Scope::Main {
             strategy.prepare_for_update(&mut new, &old);

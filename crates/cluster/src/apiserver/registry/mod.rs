@@ -32,6 +32,13 @@ pub trait Strategy: Send + Sync {
     /// upstream's defaults. The error is the decoder's message.
     fn normalize(&self, obj: Value) -> Result<Value, String>;
 
+    /// Whether `normalize` derives nothing from `metadata` that an update could change
+    /// (true for most kinds). Then an update that changes only `metadata` decodes just
+    /// the metadata: the rest was normalized when it was stored.
+    fn defaults_ignore_metadata(&self) -> bool {
+        true
+    }
+
     /// Resets what a create may not set (usually `status`).
     fn prepare_for_create(&self, obj: &mut Value, has_status: bool) {
         if has_status {

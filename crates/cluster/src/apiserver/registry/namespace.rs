@@ -25,6 +25,11 @@ impl Strategy for NamespaceStrategy {
         })
     }
 
+    /// The `kubernetes.io/metadata.name` label comes back whatever an update does.
+    fn defaults_ignore_metadata(&self) -> bool {
+        false
+    }
+
     fn prepare_for_create(&self, obj: &mut Value, _has_status: bool) {
         obj["spec"] = json!({"finalizers": ["kubernetes"]});
         obj["status"] = json!({"phase": "Active"});
