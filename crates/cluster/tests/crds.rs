@@ -263,3 +263,32 @@ fn deleting_a_crd_removes_its_objects_and_its_api() {
     assert_eq!(code, 200);
     assert_eq!(list["items"], json!([]));
 }
+
+#[test]
+fn openapi_documents_publish_the_crd_schema() {
+    let mut c = with_crd();
+    let (code, index) = c.get("/openapi/v3");
+    assert_eq!(code, 200);
+    assert_eq!(
+        index["paths"]["apis/example.com/v1"]["serverRelativeURL"],
+        "/openapi/v3/apis/example.com/v1"
+    );
+    assert!(index["paths"]["api/v1"].is_object());
+    let (code, doc) = c.get("/openapi/v3/apis/example.com/v1");
+    assert_eq!(code, 200);
+    assert_eq!(
+        doc["paths"]["/apis/example.com/v1/namespaces/{namespace}/widgets"]["get"]
+            ["x-kubernetes-group-version-kind"],
+        json!({"group": "example.com", "kind": "Widget", "version": "v1"})
+    );
+    let widget = &doc["components"]["schemas"]["com.example.v1.Widget"];
+    assert_eq!(widget["properties"]["spec"]["required"], json!(["size"]));
+    assert_eq!(
+        widget["properties"]["metadata"]["allOf"][0]["$ref"],
+        "#/components/schemas/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"
+    );
+    assert!(
+        doc["components"]["schemas"]["io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"].is_object()
+    );
+    assert_eq!(c.get("/openapi/v3/apis/example.org/v1").0, 404);
+}

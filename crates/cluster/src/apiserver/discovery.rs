@@ -33,6 +33,8 @@ impl ApiServer {
                 value
             }),
             Route::GroupVersion { group, version } => self.resource_list(group, version),
+            Route::OpenApiIndex => Some(self.openapi_index()),
+            Route::OpenApi { group, version } => self.openapi_document(group, version),
             Route::Resource(_) => None,
         };
         match body {

@@ -15,6 +15,7 @@ mod discovery;
 mod event_view;
 mod fields;
 mod metrics;
+mod openapi;
 mod pod_log;
 mod read;
 pub mod registry;

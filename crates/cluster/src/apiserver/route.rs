@@ -18,6 +18,13 @@ pub enum Route {
         group: String,
         version: String,
     },
+    /// `/openapi/v3`: the OpenAPI v3 documents, one per group version.
+    OpenApiIndex,
+    /// `/openapi/v3/api/v1` or `/openapi/v3/apis/{group}/{version}`.
+    OpenApi {
+        group: String,
+        version: String,
+    },
     /// A resource request.
     Resource(ResourceRequest),
 }
@@ -56,6 +63,19 @@ pub fn route(req: &Request) -> Option<Route> {
     let parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
     let (group, version, rest) = match parts.as_slice() {
         ["version"] => return Some(Route::Version),
+        ["openapi", "v3"] => return Some(Route::OpenApiIndex),
+        ["openapi", "v3", "api", version] => {
+            return Some(Route::OpenApi {
+                group: String::new(),
+                version: version.to_string(),
+            })
+        }
+        ["openapi", "v3", "apis", group, version] => {
+            return Some(Route::OpenApi {
+                group: group.to_string(),
+                version: version.to_string(),
+            })
+        }
         ["api"] => return Some(Route::CoreVersions),
         ["apis"] => return Some(Route::Groups),
         ["apis", group] => return Some(Route::Group(group.to_string())),

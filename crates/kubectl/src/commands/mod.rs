@@ -12,6 +12,7 @@ mod delete;
 mod describe;
 mod drain;
 mod events;
+mod explain;
 mod expose;
 mod generators;
 mod get;
@@ -107,6 +108,7 @@ pub fn run(
         Some("autoscale") => return autoscale::run(kubectl, transport, &args[1..]),
         Some("wait") => return wait::run(kubectl, transport, &args[1..]),
         Some("events") => return events::run(kubectl, transport, &args[1..]),
+        Some("explain") => return explain::run(transport, &args[1..]),
         Some("version") => return version::run(transport, &args[1..]),
         Some("cluster-info") => return cluster_info::run(kubectl, transport),
         Some("config") => return config::run(kubectl, &args[1..]),

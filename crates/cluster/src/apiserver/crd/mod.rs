@@ -95,6 +95,9 @@ impl Strategy for CustomResourceStrategy {
     fn supports_strategic_merge(&self) -> bool {
         false
     }
+    fn custom_schema(&self) -> Option<&Value> {
+        Some(&self.schema)
+    }
     fn printer_columns(&self) -> Option<&[PrinterColumn]> {
         Some(&self.columns)
     }

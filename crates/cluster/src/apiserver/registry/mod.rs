@@ -82,6 +82,11 @@ pub trait Strategy: Send + Sync {
         true
     }
 
+    /// A custom resource's OpenAPI v3 schema (built-in kinds publish their typed schema).
+    fn custom_schema(&self) -> Option<&Value> {
+        None
+    }
+
     /// A custom resource's `additionalPrinterColumns`, which replace the built-in printers.
     fn printer_columns(&self) -> Option<&[PrinterColumn]> {
         None
