@@ -1,4 +1,6 @@
-//! The native `kubecraft` binary's library: the interactive/scripted shell.
+//! The native `kubecraft` binary's library: the interactive/scripted shell and the
+//! HTTP server that lets real clients talk to the simulated cluster.
 
+pub mod serve;
 pub mod shell;
 pub mod words;

@@ -6,6 +6,8 @@
 //!
 //! - `kubecraft shell [--seed N] [--state FILE]` — a cluster driven by lines on stdin: kubectl
 //!   commands (with or without `kubectl`) and `sim` commands.
+//! - `kubecraft serve [--seed N] [--state FILE] [--listen ADDR]` — the cluster's API over
+//!   HTTP in real time, for real clients such as kubectl.
 
 use std::io::{BufRead, Write};
 use std::process::ExitCode;
@@ -24,7 +26,8 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 const USAGE: &str = "Usage:
   kubecraft version
   kubecraft shell [--seed N] [--state FILE]
-  kubecraft raw [--seed N] METHOD PATH [BODY]";
+  kubecraft raw [--seed N] METHOD PATH [BODY]
+  kubecraft serve [--seed N] [--state FILE] [--listen ADDR]";
 
 /// The largest state file `--state` reads.
 const MAX_STATE_BYTES: u64 = 256 * 1024 * 1024;
@@ -166,6 +169,47 @@ fn shell(args: &[String]) -> ExitCode {
     ExitCode::SUCCESS
 }
 
+/// Runs `serve`: the API on `--listen` (127.0.0.1:8080 by default) until interrupted.
+fn serve(args: &[String]) -> ExitCode {
+    let parsed = take_option(args, "--state").and_then(|(state, rest)| {
+        let rest: Vec<String> = rest.into_iter().cloned().collect();
+        let (listen, rest) = take_option(&rest, "--listen")?;
+        let rest: Vec<String> = rest.into_iter().cloned().collect();
+        let (seed, rest) = take_seed(&rest)?;
+        match rest.first() {
+            Some(extra) => Err(format!(
+                "error: unknown argument {extra:?} for \"kubecraft serve\""
+            )),
+            None => Ok((state, listen, seed)),
+        }
+    });
+    let (state, listen, seed) = match parsed {
+        Ok(v) => v,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let world = match state {
+        Some(path) => match load_state(&path) {
+            Ok(world) => world,
+            Err(e) => {
+                eprintln!("{e}");
+                return ExitCode::FAILURE;
+            }
+        },
+        None => kubecraft_cluster::cluster::start(seed),
+    };
+    let listen = listen.unwrap_or_else(|| "127.0.0.1:8080".into());
+    match kubecraft_cli::serve::serve(world, &listen) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: cannot serve on {listen}: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
 fn parse_method(text: &str) -> Option<Method> {
     match text.to_ascii_uppercase().as_str() {
         "GET" => Some(Method::Get),
@@ -231,6 +275,7 @@ fn main() -> ExitCode {
         }
         Some("raw") => raw(&args[1..]),
         Some("shell") => shell(&args[1..]),
+        Some("serve") => serve(&args[1..]),
         Some("help") | Some("--help") | Some("-h") | None => {
             println!("{USAGE}");
             ExitCode::SUCCESS

@@ -24,28 +24,36 @@ pub fn run(transport: &mut dyn Transport, args: &[String]) -> Output {
     let mut out = Output::default();
     match explain(transport, args) {
         Ok(text) => out.out(text),
-        Err(text) => out.fail(text),
+        Err(Explained::Nothing(error)) => out.fail(error),
+        Err(Explained::Partly(printed, error)) => {
+            out.out(printed);
+            out.fail(error);
+        }
     }
     out
 }
 
-fn explain(transport: &mut dyn Transport, args: &[String]) -> Result<String, String> {
+fn explain(transport: &mut dyn Transport, args: &[String]) -> Result<String, Explained> {
     let parsed = flags::parse(args, FLAGS, "explain")?;
     let format = parsed.get("output").unwrap_or("plaintext");
     if format != "plaintext" {
-        return Err(format!(
-            "error: unsupported output format {format:?}; kubecraft supports plaintext\n"
-        ));
+        return Err(format!("error: unrecognized format: {format}\n").into());
     }
     let typed = match parsed.positional.as_slice() {
-        [] => return Err(NO_TYPE.into()),
+        [] => return Err(NO_TYPE.to_string().into()),
         [one] => one.as_str(),
-        _ => return Err("error: We accept only this format: explain RESOURCE\n".into()),
+        _ => {
+            return Err("error: We accept only this format: explain RESOURCE\n"
+                .to_string()
+                .into())
+        }
     };
     let resources = discover(transport);
     let mut parts = typed.split('.');
     let first = parts.next().unwrap_or("");
-    let resource = resolve_known(&resources, first)?;
+    // Upstream's explain reports an unknown type without the usual `error: ` prefix.
+    let resource = resolve_known(&resources, first)
+        .map_err(|e| e.trim_start_matches("error: ").to_string())?;
     let mut fields: Vec<&str> = parts.collect();
     // `deployments.apps.spec`: a group right after the resource is not a field.
     let group_prefix = format!("{}.{}", resource.plural, resource.group);
@@ -59,17 +67,18 @@ fn explain(transport: &mut dyn Transport, args: &[String]) -> Result<String, Str
         },
         None => (resource.group.clone(), resource.version.clone()),
     };
-    let document = openapi_document(transport, &group, &version)?;
     let gvr = Gvr {
         group: &group,
         version: &version,
         resource: &resource.plural,
     };
+    let document = openapi_document(transport, &gvr)?;
     let Some(gvk) = gvk_of(&document, &gvr) else {
         return Err(format!(
             "error: GVR ({}) not found in OpenAPI schema\n",
             gvr.describe()
-        ));
+        )
+        .into());
     };
     let mut text = String::new();
     let kind_group = gvk["group"].as_str().unwrap_or("");
@@ -90,11 +99,26 @@ fn explain(transport: &mut dyn Transport, args: &[String]) -> Result<String, Str
     let body = renderer.output(schema, &fields, &mut Vec::new());
     if body.is_empty() {
         let last = fields.last().copied().unwrap_or("");
-        return Err(format!("error: field {last:?} does not exist\n"));
+        return Err(Explained::Partly(
+            text,
+            format!("error: field {last:?} does not exist\n"),
+        ));
     }
     text.push_str(&body);
     text.push('\n');
     Ok(text)
+}
+
+/// How explaining fails: with nothing printed, or after the header was printed.
+enum Explained {
+    Nothing(String),
+    Partly(String, String),
+}
+
+impl From<String> for Explained {
+    fn from(error: String) -> Self {
+        Explained::Nothing(error)
+    }
 }
 
 /// The group, version and resource being explained.
@@ -115,24 +139,20 @@ impl Gvr<'_> {
 }
 
 /// The server's OpenAPI v3 document of a group version.
-fn openapi_document(
-    transport: &mut dyn Transport,
-    group: &str,
-    version: &str,
-) -> Result<Value, String> {
+fn openapi_document(transport: &mut dyn Transport, gvr: &Gvr) -> Result<Value, String> {
     let index = transport.send(Request::get("/openapi/v3"));
     if !index.is_success() {
         return Err(server_error(&index));
     }
-    let path = if group.is_empty() {
-        format!("api/{version}")
+    let path = if gvr.group.is_empty() {
+        format!("api/{}", gvr.version)
     } else {
-        format!("apis/{group}/{version}")
+        format!("apis/{}/{}", gvr.group, gvr.version)
     };
     let url = index.body_json()["paths"][&path]["serverRelativeURL"]
         .as_str()
         .map(String::from)
-        .ok_or_else(|| format!("error: couldn't find resource for \"{group}/{version}\"\n"))?;
+        .ok_or_else(|| format!("error: couldn't find resource for {:?}\n", gvr.describe()))?;
     let response = transport.send(Request::get(url));
     if !response.is_success() {
         return Err(server_error(&response));
