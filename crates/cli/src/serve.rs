@@ -169,10 +169,8 @@ fn read_request(
     }
     let mut body = vec![0; length];
     reader.read_exact(&mut body)?;
-    match String::from_utf8(body) {
-        Ok(text) => request.body = text,
-        Err(_) => return Ok(Some(Err((400, "the body is not UTF-8 text".into())))),
-    }
+    // A binary body (protobuf, CBOR) is refused by the server for its media type.
+    request.body = String::from_utf8_lossy(&body).into_owned();
     Ok(Some(Ok(request)))
 }
 
@@ -231,8 +229,12 @@ fn write_head(stream: &mut TcpStream, response: &Response, framing: &str) -> std
         response.status,
         reason_phrase(response.status)
     );
+    // The framing is this server's to choose.
+    let framing_headers = ["transfer-encoding", "content-length"];
     for (name, value) in &response.headers {
-        head.push_str(&format!("{name}: {value}\r\n"));
+        if !framing_headers.contains(&name.to_ascii_lowercase().as_str()) {
+            head.push_str(&format!("{name}: {value}\r\n"));
+        }
     }
     head.push_str(framing);
     head.push_str("\r\n");

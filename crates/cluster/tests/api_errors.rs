@@ -193,3 +193,74 @@ fn namespace_mismatch_is_a_bad_request() {
         "the namespace of the provided object does not match the namespace sent on the request"
     );
 }
+
+#[test]
+fn unknown_fields_warn_by_default_and_fail_strict_writes() {
+    let mut c = Cluster::new();
+    let pod = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "typo"},
+        "spec": {"foo": 1, "containers": [{"name": "c", "image": "nginx", "imagePullPolcy": "Always"}]}});
+    let strict = c.send(
+        Request::post("/api/v1/namespaces/default/pods", pod.to_string())
+            .with_query("fieldValidation", "Strict"),
+    );
+    assert_eq!(strict.status, 400);
+    assert_eq!(
+        strict.body_json()["message"],
+        "Pod in version \"v1\" cannot be handled as a Pod: strict decoding error: unknown field \"spec.containers[0].imagePullPolcy\", unknown field \"spec.foo\""
+    );
+    let warned = c.send(Request::post(
+        "/api/v1/namespaces/default/pods",
+        pod.to_string(),
+    ));
+    assert_eq!(warned.status, 201);
+    let warnings: Vec<&str> = warned
+        .headers
+        .iter()
+        .filter(|(k, _)| k == "Warning")
+        .map(|(_, v)| v.as_str())
+        .collect();
+    assert_eq!(
+        warnings,
+        [
+            r#"299 - "unknown field \"spec.containers[0].imagePullPolcy\"""#,
+            r#"299 - "unknown field \"spec.foo\"""#
+        ]
+    );
+    assert!(warned.body_json()["spec"].get("foo").is_none());
+    let patch = c.send(
+        Request::patch(
+            "/api/v1/namespaces/default/pods/typo",
+            "application/merge-patch+json",
+            r#"{"metadata":{"app":"web"}}"#,
+        )
+        .with_query("fieldValidation", "Strict"),
+    );
+    assert_eq!(
+        (patch.status, patch.body_json()["message"].as_str()),
+        (
+            400,
+            Some("strict decoding error: unknown field \"metadata.app\"")
+        )
+    );
+    let ignored = c.send(
+        Request::patch(
+            "/api/v1/namespaces/default/pods/typo",
+            "application/merge-patch+json",
+            r#"{"metadata":{"app":"web"}}"#,
+        )
+        .with_query("fieldValidation", "Ignore"),
+    );
+    assert_eq!(ignored.status, 200);
+    assert!(ignored.header("warning").is_none());
+    let bad = c.send(
+        Request::post("/api/v1/namespaces/default/configmaps", "{}")
+            .with_query("fieldValidation", "Loud"),
+    );
+    assert_eq!(
+        (bad.status, bad.body_json()["message"].as_str()),
+        (
+            400,
+            Some("fieldValidation: Unsupported value: \"Loud\": supported values: \"\", \"Ignore\", \"Strict\", \"Warn\"")
+        )
+    );
+}

@@ -292,3 +292,21 @@ fn openapi_documents_publish_the_crd_schema() {
     );
     assert_eq!(c.get("/openapi/v3/apis/example.org/v1").0, 404);
 }
+
+#[test]
+fn strict_writes_refuse_fields_the_schema_would_prune() {
+    let mut c = with_crd();
+    let response = c.send(
+        Request::post(
+            WIDGETS,
+            json!({"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"}, "spec": {"size": 1, "shiny": true}})
+                .to_string(),
+        )
+        .with_query("fieldValidation", "Strict"),
+    );
+    assert_eq!(response.status, 400);
+    assert_eq!(
+        response.body_json()["message"],
+        "Widget in version \"v1\" cannot be handled as a Widget: strict decoding error: unknown field \"spec.shiny\""
+    );
+}

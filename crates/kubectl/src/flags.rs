@@ -198,6 +198,19 @@ pub fn parse(args: &[String], flags: &[Flag], command: &str) -> Result<Parsed, S
     Ok(parsed)
 }
 
+/// The `fieldValidation` directive kubectl's `--validate` asks of the server
+/// (default `strict`).
+pub fn field_validation(parsed: &Parsed) -> Result<&'static str, String> {
+    match parsed.get("validate").unwrap_or("strict") {
+        "strict" | "true" => Ok("Strict"),
+        "warn" => Ok("Warn"),
+        "ignore" | "false" => Ok("Ignore"),
+        other => Err(format!(
+            "error: invalid - validate option {other:?}; must be one of: strict (or true), warn, ignore (or false)\n"
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -257,6 +257,32 @@ pub fn dry_run(req: &Request) -> Result<bool, StatusError> {
     }
 }
 
+/// What a write does with fields the kind does not have (`fieldValidation`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum FieldValidation {
+    /// Drop them silently.
+    Ignore,
+    /// Drop them and say so in `Warning` headers (the server's default).
+    #[default]
+    Warn,
+    /// Refuse the write (what kubectl asks for by default).
+    Strict,
+}
+
+impl FieldValidation {
+    /// The request's directive, with upstream's refusal of unknown values.
+    pub fn of(req: &Request) -> Result<FieldValidation, StatusError> {
+        match req.query_param("fieldValidation").unwrap_or("") {
+            "" | "Warn" => Ok(FieldValidation::Warn),
+            "Ignore" => Ok(FieldValidation::Ignore),
+            "Strict" => Ok(FieldValidation::Strict),
+            other => Err(StatusError::bad_request(format!(
+                "fieldValidation: Unsupported value: {other:?}: supported values: \"\", \"Ignore\", \"Strict\", \"Warn\""
+            ))),
+        }
+    }
+}
+
 /// How a delete treats dependents.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Propagation {

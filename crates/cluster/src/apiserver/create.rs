@@ -11,7 +11,7 @@ use super::{ApiServer, Env};
 use crate::api::names::{
     generated_name, name_problems, GENERATE_NAME_ALPHABET, GENERATE_NAME_SUFFIX_LEN,
 };
-use crate::api::query::dry_run;
+use crate::api::query::{dry_run, FieldValidation};
 use crate::api::request::{Request, Response};
 use crate::api::status::{FieldError, StatusError};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
@@ -36,9 +36,20 @@ impl ApiServer {
                 details: None,
             });
         }
-        let is_yaml = req
-            .header("content-type")
-            .is_some_and(|c| c.contains("yaml"));
+        let content_type = req.header("content-type").unwrap_or("application/json");
+        let media_type = content_type.split(';').next().unwrap_or("").trim();
+        if !matches!(
+            media_type,
+            "application/json" | "application/yaml" | "*/*" | ""
+        ) {
+            return Err(StatusError {
+                code: 415,
+                reason: "UnsupportedMediaType",
+                message: "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml".into(),
+                details: None,
+            });
+        }
+        let is_yaml = media_type == "application/yaml";
         let mut obj: Value = if is_yaml {
             serde_yaml::from_str(&req.body).map_err(|e| {
                 StatusError::bad_request(format!("error converting YAML to JSON: yaml: {e}"))
@@ -92,34 +103,67 @@ impl ApiServer {
         Ok(obj)
     }
 
-    /// Decodes through the kind's type and applies defaults, with upstream's decode error.
-    pub(super) fn normalize(&self, resource: usize, obj: Value) -> Result<Value, StatusError> {
-        let served = &self.served[resource];
-        served.strategy.normalize(obj).map_err(|e| {
-            let kind = &served.info.kind;
-            StatusError::bad_request(format!(
-                "{kind} in version {:?} cannot be handled as a {kind}: {e}",
-                served.info.version
-            ))
-        })
+    /// Decodes through the kind's type and applies defaults, with upstream's decode
+    /// error; fields the kind does not have go as the request's `fieldValidation` says.
+    pub(super) fn normalize(&mut self, resource: usize, obj: Value) -> Result<Value, StatusError> {
+        let mut unknown = Vec::new();
+        let decoded = self.served[resource].strategy.normalize(obj, &mut unknown);
+        self.decoded(resource, decoded, unknown)
     }
 
     /// Decodes only `metadata` through its type, for an update that changed nothing else.
     pub(super) fn normalize_metadata(
-        &self,
+        &mut self,
         resource: usize,
         mut obj: Value,
     ) -> Result<Value, StatusError> {
         let meta = obj["metadata"].take();
-        let served = &self.served[resource];
-        obj["metadata"] = typed::<ObjectMeta>(meta, |_| {}).map_err(|e| {
-            let kind = &served.info.kind;
-            StatusError::bad_request(format!(
-                "{kind} in version {:?} cannot be handled as a {kind}: {e}",
-                served.info.version
-            ))
-        })?;
+        let mut unknown = Vec::new();
+        let decoded = typed::<ObjectMeta>(meta, &mut unknown, |_| {});
+        let unknown = unknown
+            .into_iter()
+            .map(|f| format!("metadata.{f}"))
+            .collect();
+        obj["metadata"] = self.decoded(resource, decoded, unknown)?;
         Ok(obj)
+    }
+
+    /// Upstream's decode error for a failed decode, and its field validation: unknown
+    /// fields refuse the write (`Strict`), become `Warning`s (`Warn`) or are dropped.
+    fn decoded(
+        &mut self,
+        resource: usize,
+        decoded: Result<Value, String>,
+        unknown: Vec<String>,
+    ) -> Result<Value, StatusError> {
+        let info = &self.served[resource].info;
+        let cannot_handle = |why: &str| {
+            let kind = &info.kind;
+            let message = format!(
+                "{kind} in version {:?} cannot be handled as a {kind}: {why}",
+                info.version
+            );
+            StatusError::bad_request(message)
+        };
+        let value = decoded.map_err(|e| cannot_handle(&e))?;
+        let unknown: Vec<String> = unknown
+            .iter()
+            .map(|field| format!("unknown field {field:?}"))
+            .collect();
+        match self.field_validation {
+            _ if unknown.is_empty() => {}
+            FieldValidation::Ignore => {}
+            FieldValidation::Warn => self.warnings.extend(unknown),
+            FieldValidation::Strict => {
+                let why = format!("strict decoding error: {}", unknown.join(", "));
+                return Err(if self.patching {
+                    StatusError::bad_request(why)
+                } else {
+                    cannot_handle(&why)
+                });
+            }
+        }
+        Ok(value)
     }
 
     /// Fails when `namespace` is missing (404) or terminating (403).

@@ -31,6 +31,7 @@ mod watching;
 use std::sync::Arc;
 
 use crate::api::builtin::builtin_resources;
+use crate::api::query::FieldValidation;
 use crate::api::request::{Method, Request, Response};
 use crate::api::resources::ResourceInfo;
 use crate::api::status::StatusError;
@@ -101,6 +102,12 @@ pub struct ApiServer {
     now: VirtualTime,
     /// The rv the last write produced, reported in [`Outcome`].
     last_write_rv: Option<u64>,
+    /// The request's `fieldValidation` directive.
+    field_validation: FieldValidation,
+    /// Whether the request is a PATCH (whose decode errors carry no kind prefix).
+    patching: bool,
+    /// `Warning` headers for the response being made.
+    warnings: Vec<String>,
 }
 
 impl Default for ApiServer {
@@ -136,6 +143,9 @@ impl ApiServer {
             definitions: 0,
             now: VirtualTime(0),
             last_write_rv: None,
+            field_validation: FieldValidation::Warn,
+            patching: false,
+            warnings: Vec::new(),
         };
         for info in builtin_resources() {
             let strategy = registry::builtin_strategy(&info.group, &info.plural);
@@ -281,6 +291,9 @@ impl ApiServer {
     pub fn handle(&mut self, req: &Request, env: &mut Env) -> Outcome {
         self.last_write_rv = None;
         self.now = env.now;
+        self.warnings.clear();
+        self.field_validation = FieldValidation::Warn;
+        self.patching = false;
         let (response, request) = match route::route(req) {
             None => (StatusError::no_route().into(), None),
             Some(Route::Resource(rr)) => {
@@ -299,6 +312,11 @@ impl ApiServer {
             }
         };
         let mut response = response;
+        for warning in self.warnings.drain(..) {
+            response
+                .headers
+                .push(("Warning".into(), warning_header(&warning)));
+        }
         // Like any HTTP server, say when the answer was made (virtual time, second precision).
         response
             .headers
@@ -325,6 +343,10 @@ impl ApiServer {
         let resource = self
             .resource_id(&rr.group, &rr.version, &rr.resource)
             .ok_or_else(StatusError::no_route)?;
+        if matches!(rr.verb, "create" | "update" | "patch") {
+            self.field_validation = FieldValidation::of(req)?;
+            self.patching = rr.verb == "patch";
+        }
         let Some(custom) = self.served[resource].custom.clone() else {
             return self.handle_stored(req, rr, resource, env);
         };
@@ -332,15 +354,11 @@ impl ApiServer {
             Some(storage) => self.handle_version_view(req, rr, resource, storage, &custom, env),
             None => self.handle_stored(req, rr, resource, env),
         };
-        let Some(warning) = &custom.deprecation_warning else {
-            return answer;
-        };
         // Every request to a deprecated version is warned, whether it succeeds or not.
-        let mut response = answer.unwrap_or_else(Response::from);
-        response
-            .headers
-            .push(("Warning".into(), warning_header(warning)));
-        Ok(response)
+        if let Some(warning) = custom.deprecation_warning {
+            self.warnings.insert(0, warning);
+        }
+        answer
     }
 
     /// Handles a request for a resource whose objects live in its own table.

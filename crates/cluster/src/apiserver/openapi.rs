@@ -105,6 +105,17 @@ fn collection_path(info: &ResourceInfo) -> String {
     }
 }
 
+/// An operation with the query parameters writes accept, which clients look for
+/// before they use them (kubectl checks for `fieldValidation` before `apply`).
+fn with_write_parameters(operation: &Value) -> Value {
+    let mut operation = operation.clone();
+    operation["parameters"] = ["dryRun", "fieldManager", "fieldValidation"]
+        .iter()
+        .map(|name| json!({"name": name, "in": "query", "schema": {"type": "string", "uniqueItems": true}}))
+        .collect();
+    operation
+}
+
 /// The document path of a group version: `api/v1`, `apis/apps/v1`.
 fn document_path(group: &str, version: &str) -> String {
     if group.is_empty() {
@@ -149,9 +160,19 @@ impl ApiServer {
                 },
             };
             kinds.push((name, gvk.clone()));
+            let operation = json!({"x-kubernetes-group-version-kind": gvk});
             paths.insert(
                 collection_path(info),
-                json!({"get": {"x-kubernetes-group-version-kind": gvk}}),
+                json!({"get": operation, "post": with_write_parameters(&operation)}),
+            );
+            paths.insert(
+                format!("{}/{{name}}", collection_path(info)),
+                json!({
+                    "get": operation,
+                    "put": with_write_parameters(&operation),
+                    "patch": with_write_parameters(&operation),
+                    "delete": operation,
+                }),
             );
         }
         if paths.is_empty() {

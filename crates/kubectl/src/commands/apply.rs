@@ -21,6 +21,7 @@ const FLAGS: &[Flag] = &[
     value("filename", Some('f')),
     value("dry-run", None),
     value("output", Some('o')),
+    value("validate", None),
 ];
 
 /// The manifest with its own last-applied annotation, as kubectl computes it:
@@ -79,6 +80,13 @@ pub fn run(
             return out;
         }
     };
+    let validation = match flags::field_validation(&parsed) {
+        Ok(v) => v,
+        Err(e) => {
+            out.fail(e);
+            return out;
+        }
+    };
     let (read, source) = match super::read_manifests(kubectl, file, stdin) {
         Ok(v) => v,
         Err(e) => {
@@ -114,7 +122,8 @@ pub fn run(
                 ("created", None)
             } else {
                 let mut req =
-                    Request::post(resource.collection_path(Some(&ns)), modified.to_string());
+                    Request::post(resource.collection_path(Some(&ns)), modified.to_string())
+                        .with_query("fieldValidation", validation);
                 if server_dry {
                     req = req.with_query("dryRun", "All");
                 }
@@ -148,7 +157,8 @@ pub fn run(
             } else {
                 // Strategic merge for built-in kinds; custom resources answer 415 and take a merge patch.
                 let send = |transport: &mut dyn Transport, content_type: &str| {
-                    let mut req = Request::patch(path.clone(), content_type, patch.to_string());
+                    let mut req = Request::patch(path.clone(), content_type, patch.to_string())
+                        .with_query("fieldValidation", validation);
                     if server_dry {
                         req = req.with_query("dryRun", "All");
                     }

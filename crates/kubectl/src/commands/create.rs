@@ -15,7 +15,11 @@ use crate::printers::structured;
 use crate::transport::Transport;
 use crate::Kubectl;
 
-const COMMON: &[Flag] = &[value("dry-run", None), value("output", Some('o'))];
+const COMMON: &[Flag] = &[
+    value("dry-run", None),
+    value("output", Some('o')),
+    value("validate", None),
+];
 
 /// How a create is carried out.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -23,6 +27,15 @@ pub(super) enum DryRun {
     None,
     Client,
     Server,
+}
+
+/// Where and how created objects go: the namespace, the dry-run mode, the `-o`
+/// format, and the `fieldValidation` asked of the server (none: its default).
+pub(super) struct CreateOptions<'a> {
+    pub namespace: &'a str,
+    pub mode: DryRun,
+    pub output: Option<&'a str>,
+    pub validation: Option<&'a str>,
 }
 
 fn flags_for(extra: &[Flag]) -> Vec<Flag> {
@@ -93,16 +106,23 @@ pub fn run(
             return out;
         }
     };
-    let mode = match dry_run(&parsed) {
-        Ok(m) => m,
-        Err(e) => {
-            out.fail(e);
-            return out;
-        }
-    };
+    let (mode, validation) =
+        match dry_run(&parsed).and_then(|m| Ok((m, flags::field_validation(&parsed)?))) {
+            Ok(v) => v,
+            Err(e) => {
+                out.fail(e);
+                return out;
+            }
+        };
     let namespace = kubectl.namespace_for(&parsed);
+    let options = CreateOptions {
+        namespace: &namespace,
+        mode,
+        output: parsed.get("output"),
+        validation: Some(validation),
+    };
     if command == "create" {
-        return from_manifests(kubectl, transport, &parsed, &namespace, mode, stdin);
+        return from_manifests(kubectl, transport, &parsed, &options, stdin);
     }
     let generated = match generate(command, args, &parsed) {
         Ok(obj) => obj,
@@ -115,20 +135,18 @@ pub fn run(
     if parsed.get("namespace").is_some() && obj["kind"] != "Namespace" {
         obj["metadata"]["namespace"] = json!(namespace);
     }
-    create_generated(transport, obj, &namespace, mode, parsed.get("output"))
+    create_generated(transport, obj, &options)
 }
 
 /// Creates an object a generator built (`create <kind>`, `run`).
 pub(super) fn create_generated(
     transport: &mut dyn Transport,
     obj: Value,
-    namespace: &str,
-    mode: DryRun,
-    output: Option<&str>,
+    options: &CreateOptions,
 ) -> Output {
     let resources = discover(transport);
     match resource_for(&resources, &obj, "") {
-        Ok(resource) => create_one(transport, resource, obj, namespace, mode, output, None),
+        Ok(resource) => create_one(transport, resource, obj, options, None),
         Err(e) => {
             let mut out = Output::default();
             out.fail(e);
@@ -202,23 +220,25 @@ pub(super) fn create_one(
     transport: &mut dyn Transport,
     resource: &ResourceInfo,
     obj: Value,
-    namespace: &str,
-    mode: DryRun,
-    output: Option<&str>,
+    options: &CreateOptions,
     source: Option<&str>,
 ) -> Output {
     let mut out = Output::default();
     let ns = obj
         .pointer("/metadata/namespace")
         .and_then(Value::as_str)
-        .unwrap_or(namespace)
+        .unwrap_or(options.namespace)
         .to_string();
+    let mode = options.mode;
     let shown = if mode == DryRun::Client {
         obj
     } else {
         let mut req = Request::post(resource.collection_path(Some(&ns)), obj.to_string());
         if mode == DryRun::Server {
             req = req.with_query("dryRun", "All");
+        }
+        if let Some(validation) = options.validation {
+            req = req.with_query("fieldValidation", validation);
         }
         let response = transport.send(req);
         if !response.is_success() {
@@ -234,7 +254,7 @@ pub(super) fn create_one(
         .pointer("/metadata/name")
         .and_then(Value::as_str)
         .unwrap_or("");
-    match output {
+    match options.output {
         Some("yaml") => out.out(structured::yaml(&shown)),
         Some("json") => out.out(structured::json(&shown)),
         Some("name") => out.out(format!("{}/{name}\n", kind_prefix(resource))),
@@ -258,8 +278,7 @@ fn from_manifests(
     kubectl: &Kubectl,
     transport: &mut dyn Transport,
     parsed: &Parsed,
-    namespace: &str,
-    mode: DryRun,
+    options: &CreateOptions,
     stdin: Option<&str>,
 ) -> Output {
     let mut out = Output::default();
@@ -290,15 +309,7 @@ fn from_manifests(
     for obj in read.objects {
         match resource_for(&resources, &obj, &source) {
             Ok(resource) => {
-                let result = create_one(
-                    transport,
-                    resource,
-                    obj,
-                    namespace,
-                    mode,
-                    parsed.get("output"),
-                    Some(&source),
-                );
+                let result = create_one(transport, resource, obj, options, Some(&source));
                 for (stream, text) in result.chunks {
                     match stream {
                         crate::output::Stream::Stdout => out.out(text),

@@ -9,7 +9,7 @@ use crate::output::Output;
 use crate::transport::Transport;
 use crate::Kubectl;
 
-const FLAGS: &[Flag] = &[value("filename", Some('f'))];
+const FLAGS: &[Flag] = &[value("filename", Some('f')), value("validate", None)];
 
 /// Runs `kubectl replace`.
 pub fn run(
@@ -29,6 +29,13 @@ pub fn run(
     let Some(file) = parsed.get("filename") else {
         out.fail("error: must specify --filename to replace\n");
         return out;
+    };
+    let validation = match flags::field_validation(&parsed) {
+        Ok(v) => v,
+        Err(e) => {
+            out.fail(e);
+            return out;
+        }
     };
     let (read, source) = match super::read_manifests(kubectl, file, stdin) {
         Ok(v) => v,
@@ -53,7 +60,8 @@ pub fn run(
                 continue;
             }
         };
-        let response = transport.send(Request::put(path, obj.to_string()));
+        let response = transport
+            .send(Request::put(path, obj.to_string()).with_query("fieldValidation", validation));
         if response.is_success() {
             out.out(format!("{}/{name} replaced\n", kind_prefix(resource)));
         } else {

@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use super::create::{create_generated, dry_run};
+use super::create::{create_generated, dry_run, CreateOptions};
 use super::generators;
 use crate::flags::{self, boolean, value, Flag};
 use crate::output::Output;
@@ -69,5 +69,11 @@ pub fn run(kubectl: &mut Kubectl, transport: &mut dyn Transport, args: &[String]
     if parsed.get("namespace").is_some() {
         pod["metadata"]["namespace"] = json!(namespace);
     }
-    create_generated(transport, pod, &namespace, mode, parsed.get("output"))
+    let options = CreateOptions {
+        namespace: &namespace,
+        mode,
+        output: parsed.get("output"),
+        validation: None,
+    };
+    create_generated(transport, pod, &options)
 }

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use serde_json::Value;
 
-use super::registry::{typed, Strategy};
+use super::registry::{typed, Strategy, UnknownFields};
 use super::storage::ChangeKind;
 use super::ApiServer;
 use crate::api::status::FieldError;
@@ -25,8 +25,8 @@ use definition::{
 pub struct DefinitionStrategy;
 
 impl Strategy for DefinitionStrategy {
-    fn normalize(&self, obj: Value) -> Result<Value, String> {
-        typed::<CustomResourceDefinition>(obj, |_| {})
+    fn normalize(&self, obj: Value, unknown: &mut UnknownFields) -> Result<Value, String> {
+        typed::<CustomResourceDefinition>(obj, unknown, |_| {})
     }
     fn validate(&self, obj: &Value) -> Vec<FieldError> {
         validate_definition(obj)
@@ -76,11 +76,11 @@ impl CustomResourceStrategy {
 }
 
 impl Strategy for CustomResourceStrategy {
-    fn normalize(&self, mut obj: Value) -> Result<Value, String> {
+    fn normalize(&self, mut obj: Value, unknown: &mut UnknownFields) -> Result<Value, String> {
         if !obj.is_object() {
             return Err("Object 'Kind' is missing in the request body".into());
         }
-        schema::prune(&mut obj, &self.schema, true);
+        schema::prune(&mut obj, &self.schema, true, unknown);
         schema::apply_defaults(&mut obj, &self.schema);
         Ok(obj)
     }

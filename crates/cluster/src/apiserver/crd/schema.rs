@@ -20,21 +20,37 @@ fn preserves_unknown(schema: &Value) -> bool {
 
 /// Drops fields the schema does not declare (unless it preserves unknown fields).
 /// `metadata`, `apiVersion` and `kind` at the root are left alone.
-pub fn prune(value: &mut Value, schema: &Value, root: bool) {
+pub fn prune(value: &mut Value, schema: &Value, root: bool, pruned: &mut Vec<String>) {
+    prune_at(value, schema, root, "", pruned);
+}
+
+/// [`prune`] of the value at field path `path`, noting each pruned field's path.
+fn prune_at(value: &mut Value, schema: &Value, root: bool, path: &str, pruned: &mut Vec<String>) {
+    let child = |key: &str| {
+        if path.is_empty() {
+            key.to_string()
+        } else {
+            format!("{path}.{key}")
+        }
+    };
     match value {
         Value::Object(map) => {
             let properties = schema.get("properties").and_then(Value::as_object);
             let additional = schema.get("additionalProperties").filter(|a| a.is_object());
             if let Some(additional) = additional {
-                for v in map.values_mut() {
-                    prune(v, additional, false);
+                for (k, v) in map.iter_mut() {
+                    prune_at(v, additional, false, &child(k), pruned);
                 }
                 return;
             }
             if !preserves_unknown(schema) {
                 map.retain(|k, _| {
-                    (root && matches!(k.as_str(), "apiVersion" | "kind" | "metadata"))
-                        || properties.is_some_and(|p| p.contains_key(k))
+                    let known = (root && matches!(k.as_str(), "apiVersion" | "kind" | "metadata"))
+                        || properties.is_some_and(|p| p.contains_key(k));
+                    if !known {
+                        pruned.push(child(k));
+                    }
+                    known
                 });
             }
             if let Some(properties) = properties {
@@ -43,15 +59,15 @@ pub fn prune(value: &mut Value, schema: &Value, root: bool) {
                         continue;
                     }
                     if let Some(s) = properties.get(k) {
-                        prune(v, s, false);
+                        prune_at(v, s, false, &child(k), pruned);
                     }
                 }
             }
         }
         Value::Array(items) => {
             if let Some(item_schema) = schema.get("items") {
-                for item in items {
-                    prune(item, item_schema, false);
+                for (i, item) in items.iter_mut().enumerate() {
+                    prune_at(item, item_schema, false, &format!("{path}[{i}]"), pruned);
                 }
             }
         }
@@ -391,7 +407,9 @@ mod tests {
     fn pruning_and_defaults() {
         let mut obj = json!({"apiVersion": "x/v1", "kind": "W", "metadata": {"name": "a", "labels": {"k": "v"}},
             "spec": {"size": 2, "unknown": 1, "extra": {"anything": [1]}}, "junk": true});
-        prune(&mut obj, &schema(), true);
+        let mut pruned = Vec::new();
+        prune(&mut obj, &schema(), true, &mut pruned);
+        assert_eq!(pruned, ["junk", "spec.unknown"]);
         apply_defaults(&mut obj, &schema());
         assert_eq!(
             obj,

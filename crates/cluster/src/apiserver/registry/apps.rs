@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 
 use super::pod::validate_pod_spec;
 use super::pod_spec_defaults::default_pod_spec;
-use super::{typed, Strategy};
+use super::{typed, Strategy, UnknownFields};
 use crate::api::labels::LabelSelector;
 use crate::api::status::FieldError;
 use crate::controllers::daemonset::placement::TEMPLATE_GENERATION_ANNOTATION;
@@ -137,8 +137,8 @@ fn percent(value: &str) -> Option<IntOrString> {
 pub struct DeploymentStrategy;
 
 impl Strategy for DeploymentStrategy {
-    fn normalize(&self, obj: Value) -> Result<Value, String> {
-        typed::<Deployment>(obj, |d| {
+    fn normalize(&self, obj: Value, unknown: &mut UnknownFields) -> Result<Value, String> {
+        typed::<Deployment>(obj, unknown, |d| {
             let spec = d.spec.get_or_insert_with(Default::default);
             spec.replicas.get_or_insert(1);
             spec.revision_history_limit.get_or_insert(10);
@@ -181,8 +181,8 @@ impl Strategy for DeploymentStrategy {
 pub struct ReplicaSetStrategy;
 
 impl Strategy for ReplicaSetStrategy {
-    fn normalize(&self, obj: Value) -> Result<Value, String> {
-        typed::<ReplicaSet>(obj, |rs| {
+    fn normalize(&self, obj: Value, unknown: &mut UnknownFields) -> Result<Value, String> {
+        typed::<ReplicaSet>(obj, unknown, |rs| {
             let spec = rs.spec.get_or_insert_with(Default::default);
             spec.replicas.get_or_insert(1);
             if let Some(pod) = spec.template.as_mut().and_then(|t| t.spec.as_mut()) {
@@ -207,8 +207,8 @@ impl Strategy for ReplicaSetStrategy {
 pub struct StatefulSetStrategy;
 
 impl Strategy for StatefulSetStrategy {
-    fn normalize(&self, obj: Value) -> Result<Value, String> {
-        typed::<StatefulSet>(obj, |sts| {
+    fn normalize(&self, obj: Value, unknown: &mut UnknownFields) -> Result<Value, String> {
+        typed::<StatefulSet>(obj, unknown, |sts| {
             let spec = sts.spec.get_or_insert_with(Default::default);
             spec.replicas.get_or_insert(1);
             spec.revision_history_limit.get_or_insert(10);
@@ -248,8 +248,8 @@ impl Strategy for StatefulSetStrategy {
 pub struct DaemonSetStrategy;
 
 impl Strategy for DaemonSetStrategy {
-    fn normalize(&self, obj: Value) -> Result<Value, String> {
-        typed::<DaemonSet>(obj, |ds| {
+    fn normalize(&self, obj: Value, unknown: &mut UnknownFields) -> Result<Value, String> {
+        typed::<DaemonSet>(obj, unknown, |ds| {
             let spec = ds.spec.get_or_insert_with(Default::default);
             spec.revision_history_limit.get_or_insert(10);
             let update = spec
@@ -297,8 +297,8 @@ impl Strategy for DaemonSetStrategy {
 pub struct JobStrategy;
 
 impl Strategy for JobStrategy {
-    fn normalize(&self, obj: Value) -> Result<Value, String> {
-        typed::<Job>(obj, |job| {
+    fn normalize(&self, obj: Value, unknown: &mut UnknownFields) -> Result<Value, String> {
+        typed::<Job>(obj, unknown, |job| {
             let uid = job.metadata.uid.clone().unwrap_or_default();
             let name = job.metadata.name.clone().unwrap_or_default();
             let spec = job.spec.get_or_insert_with(Default::default);
@@ -365,8 +365,8 @@ impl Strategy for JobStrategy {
 pub struct CronJobStrategy;
 
 impl Strategy for CronJobStrategy {
-    fn normalize(&self, obj: Value) -> Result<Value, String> {
-        typed::<CronJob>(obj, |cj| {
+    fn normalize(&self, obj: Value, unknown: &mut UnknownFields) -> Result<Value, String> {
+        typed::<CronJob>(obj, unknown, |cj| {
             let spec = cj.spec.get_or_insert_with(Default::default);
             spec.concurrency_policy
                 .get_or_insert_with(|| "Allow".into());

@@ -6,7 +6,7 @@ use k8s_openapi::api::autoscaling::v2::{
     MetricSpec, MetricTarget, ResourceMetricSource,
 };
 
-use super::{typed, Strategy};
+use super::{typed, Strategy, UnknownFields};
 use crate::api::names::NameRule;
 
 /// The strategy for `horizontalpodautoscalers`.
@@ -25,8 +25,12 @@ impl Strategy for HpaStrategy {
         NameRule::PathSegment
     }
 
-    fn normalize(&self, obj: serde_json::Value) -> Result<serde_json::Value, String> {
-        typed::<HorizontalPodAutoscaler>(obj, |hpa| {
+    fn normalize(
+        &self,
+        obj: serde_json::Value,
+        unknown: &mut UnknownFields,
+    ) -> Result<serde_json::Value, String> {
+        typed::<HorizontalPodAutoscaler>(obj, unknown, |hpa| {
             let spec = hpa.spec.get_or_insert_with(Default::default);
             spec.min_replicas.get_or_insert(1);
             if spec.metrics.as_ref().is_none_or(Vec::is_empty) {

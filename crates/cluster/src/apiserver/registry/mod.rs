@@ -28,9 +28,10 @@ pub trait Strategy: Send + Sync {
         NameRule::Subdomain
     }
 
-    /// Decodes through the typed API struct (dropping unknown fields) and applies
-    /// upstream's defaults. The error is the decoder's message.
-    fn normalize(&self, obj: Value) -> Result<Value, String>;
+    /// Decodes through the typed API struct and applies upstream's defaults. Fields
+    /// the kind does not have are dropped and their paths added to `unknown`. The
+    /// error is the decoder's message.
+    fn normalize(&self, obj: Value, unknown: &mut UnknownFields) -> Result<Value, String>;
 
     /// Whether `normalize` derives nothing from `metadata` that an update could change
     /// (true for most kinds). Then an update that changes only `metadata` decodes just
@@ -98,12 +99,35 @@ pub trait Strategy: Send + Sync {
     }
 }
 
-/// Decodes `obj` as `T`, lets `default` fill it in, and encodes it back.
+/// Paths of fields a decode dropped because the kind has no such field
+/// (`spec.foo`, `spec.containers[0].bar`), for upstream's field validation.
+pub type UnknownFields = Vec<String>;
+
+/// A decoder's path as upstream writes field paths: `spec.containers[0].image`.
+fn field_path(path: &serde_ignored::Path) -> String {
+    use serde_ignored::Path;
+    match path {
+        Path::Root => String::new(),
+        Path::Seq { parent, index } => format!("{}[{index}]", field_path(parent)),
+        Path::Map { parent, key } => match field_path(parent) {
+            p if p.is_empty() => key.clone(),
+            p => format!("{p}.{key}"),
+        },
+        Path::Some { parent }
+        | Path::NewtypeStruct { parent }
+        | Path::NewtypeVariant { parent } => field_path(parent),
+    }
+}
+
+/// Decodes `obj` as `T` (noting the fields `T` does not have in `unknown`), lets
+/// `default` fill it in, and encodes it back.
 pub fn typed<T: DeserializeOwned + Serialize>(
     obj: Value,
+    unknown: &mut UnknownFields,
     default: impl FnOnce(&mut T),
 ) -> Result<Value, String> {
-    let mut typed: T = serde_json::from_value(obj).map_err(|e| e.to_string())?;
+    let mut typed: T = serde_ignored::deserialize(obj, |path| unknown.push(field_path(&path)))
+        .map_err(|e| e.to_string())?;
     default(&mut typed);
     serde_json::to_value(&typed).map_err(|e| e.to_string())
 }
@@ -129,8 +153,8 @@ impl<T: DeserializeOwned + Serialize> Strategy for Plain<T> {
     fn name_rule(&self) -> NameRule {
         self.rule
     }
-    fn normalize(&self, obj: Value) -> Result<Value, String> {
-        typed::<T>(obj, |_| {})
+    fn normalize(&self, obj: Value, unknown: &mut UnknownFields) -> Result<Value, String> {
+        typed::<T>(obj, unknown, |_| {})
     }
     fn tracks_generation(&self) -> bool {
         self.generation
@@ -141,7 +165,7 @@ impl<T: DeserializeOwned + Serialize> Strategy for Plain<T> {
 pub struct Untyped;
 
 impl Strategy for Untyped {
-    fn normalize(&self, obj: Value) -> Result<Value, String> {
+    fn normalize(&self, obj: Value, _unknown: &mut UnknownFields) -> Result<Value, String> {
         if obj.is_object() {
             Ok(obj)
         } else {

@@ -4,7 +4,7 @@
 use k8s_openapi::api::core::v1::Namespace;
 use serde_json::{json, Value};
 
-use super::{typed, Strategy};
+use super::{typed, Strategy, UnknownFields};
 use crate::api::names::NameRule;
 
 /// The strategy for `namespaces`.
@@ -15,8 +15,8 @@ impl Strategy for NamespaceStrategy {
         NameRule::Label
     }
 
-    fn normalize(&self, obj: Value) -> Result<Value, String> {
-        typed::<Namespace>(obj, |ns| {
+    fn normalize(&self, obj: Value, unknown: &mut UnknownFields) -> Result<Value, String> {
+        typed::<Namespace>(obj, unknown, |ns| {
             let name = ns.metadata.name.clone().unwrap_or_default();
             ns.metadata
                 .labels

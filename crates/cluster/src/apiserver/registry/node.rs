@@ -4,14 +4,14 @@
 use k8s_openapi::api::core::v1::Node;
 use serde_json::Value;
 
-use super::{typed, Strategy};
+use super::{typed, Strategy, UnknownFields};
 
 /// The strategy for `nodes`.
 pub struct NodeStrategy;
 
 impl Strategy for NodeStrategy {
-    fn normalize(&self, obj: Value) -> Result<Value, String> {
-        typed::<Node>(obj, |_| {})
+    fn normalize(&self, obj: Value, unknown: &mut UnknownFields) -> Result<Value, String> {
+        typed::<Node>(obj, unknown, |_| {})
     }
 
     fn prepare_for_create(&self, _obj: &mut Value, _has_status: bool) {}

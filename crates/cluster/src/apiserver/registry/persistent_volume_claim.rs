@@ -3,14 +3,18 @@
 
 use k8s_openapi::api::core::v1::PersistentVolumeClaim;
 
-use super::{typed, Strategy};
+use super::{typed, Strategy, UnknownFields};
 
 /// The strategy for `persistentvolumeclaims`.
 pub struct PersistentVolumeClaimStrategy;
 
 impl Strategy for PersistentVolumeClaimStrategy {
-    fn normalize(&self, obj: serde_json::Value) -> Result<serde_json::Value, String> {
-        typed::<PersistentVolumeClaim>(obj, |claim| {
+    fn normalize(
+        &self,
+        obj: serde_json::Value,
+        unknown: &mut UnknownFields,
+    ) -> Result<serde_json::Value, String> {
+        typed::<PersistentVolumeClaim>(obj, unknown, |claim| {
             claim
                 .spec
                 .get_or_insert_with(Default::default)

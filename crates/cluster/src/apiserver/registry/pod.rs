@@ -6,7 +6,7 @@ use k8s_openapi::api::core::v1::{Pod, PodSpec, Toleration};
 use serde_json::{json, Value};
 
 use super::pod_spec_defaults::default_pod_spec;
-use super::{typed, Strategy};
+use super::{typed, Strategy, UnknownFields};
 use crate::api::equality::equal_ignoring;
 use crate::api::names::{is_dns1123_label, name_problems, NameRule};
 use crate::api::status::FieldError;
@@ -177,8 +177,8 @@ fn only_mutable_changes(new: Option<&Value>, old: Option<&Value>) -> bool {
 }
 
 impl Strategy for PodStrategy {
-    fn normalize(&self, obj: Value) -> Result<Value, String> {
-        typed::<Pod>(obj, |pod| {
+    fn normalize(&self, obj: Value, unknown: &mut UnknownFields) -> Result<Value, String> {
+        typed::<Pod>(obj, unknown, |pod| {
             let spec = pod.spec.get_or_insert_with(Default::default);
             default_pod_spec(spec);
             admission_defaults(spec);
@@ -243,6 +243,7 @@ mod tests {
             .normalize(
                 json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "a"},
                 "spec": {"containers": [{"name": "c", "image": "nginx"}]}}),
+                &mut Vec::new(),
             )
             .unwrap();
         assert_eq!(pod["spec"]["restartPolicy"], "Always");

@@ -2,14 +2,18 @@
 
 use k8s_openapi::api::scheduling::v1::PriorityClass;
 
-use super::{typed, Strategy};
+use super::{typed, Strategy, UnknownFields};
 
 /// The strategy for `priorityclasses`.
 pub struct PriorityClassStrategy;
 
 impl Strategy for PriorityClassStrategy {
-    fn normalize(&self, obj: serde_json::Value) -> Result<serde_json::Value, String> {
-        typed::<PriorityClass>(obj, |pc| {
+    fn normalize(
+        &self,
+        obj: serde_json::Value,
+        unknown: &mut UnknownFields,
+    ) -> Result<serde_json::Value, String> {
+        typed::<PriorityClass>(obj, unknown, |pc| {
             pc.preemption_policy
                 .get_or_insert_with(|| "PreemptLowerPriority".into());
         })
