@@ -137,15 +137,7 @@ fn deprecated_versions_warn_on_every_request() {
 #[test]
 fn patches_watches_and_tables_speak_the_requested_version() {
     let mut c = with_crd();
-    let from = c.world.api().resource_version().to_string();
-    let watch = c
-        .send(
-            Request::get(V1BETA1)
-                .with_query("watch", "true")
-                .with_query("resourceVersion", from),
-        )
-        .watch_id()
-        .unwrap();
+    let watch = c.watch_from_now(V1BETA1);
     c.post(V1, widget("example.com/v1", "w1", json!({"size": 3})));
     let (code, patched) = c.patch(
         &format!("{V1BETA1}/w1"),

@@ -115,15 +115,7 @@ fn custom_objects_are_pruned_defaulted_and_validated_by_the_schema() {
 #[test]
 fn status_scale_patches_and_watch_work_for_custom_objects() {
     let mut c = with_crd();
-    let from = c.world.api().resource_version().to_string();
-    let watch = c
-        .send(
-            Request::get(WIDGETS)
-                .with_query("watch", "true")
-                .with_query("resourceVersion", from),
-        )
-        .watch_id()
-        .unwrap();
+    let watch = c.watch_from_now(WIDGETS);
     c.post(
         WIDGETS,
         json!({"metadata": {"name": "w1"}, "spec": {"size": 3, "replicas": 1}}),
@@ -234,15 +226,7 @@ fn deleting_a_crd_removes_its_objects_and_its_api() {
         WIDGETS,
         json!({"metadata": {"name": "w1"}, "spec": {"size": 3}}),
     );
-    let from = c.world.api().resource_version().to_string();
-    let watch = c
-        .send(
-            Request::get(WIDGETS)
-                .with_query("watch", "true")
-                .with_query("resourceVersion", from),
-        )
-        .watch_id()
-        .unwrap();
+    let watch = c.watch_from_now(WIDGETS);
     let (code, _) =
         c.delete("/apis/apiextensions.k8s.io/v1/customresourcedefinitions/widgets.example.com");
     assert_eq!(code, 200);

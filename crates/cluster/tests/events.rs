@@ -3,7 +3,6 @@
 mod common;
 
 use common::Cluster;
-use kubecraft_cluster::api::Request;
 use serde_json::json;
 
 const CORE: &str = "/api/v1/namespaces/default/events";
@@ -70,15 +69,7 @@ fn events_v1_requires_its_fields() {
 #[test]
 fn watches_and_patches_through_the_new_group() {
     let mut c = Cluster::new();
-    let from = c.world.api().resource_version().to_string();
-    let watch = c
-        .send(
-            Request::get(V1)
-                .with_query("watch", "true")
-                .with_query("resourceVersion", from),
-        )
-        .watch_id()
-        .unwrap();
+    let watch = c.watch_from_now(V1);
     c.post(CORE, json!({"metadata": {"name": "e"}, "involvedObject": {"kind": "Pod", "name": "a"}, "message": "m", "reason": "Pulled"}));
     let (code, patched) = c.patch(
         &format!("{V1}/e"),

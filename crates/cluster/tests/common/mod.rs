@@ -48,6 +48,18 @@ impl Cluster {
         self.world.call("test", &req)
     }
 
+    /// Watches `path` from the current resourceVersion: only changes made from now on.
+    pub fn watch_from_now(&mut self, path: &str) -> kubecraft_cluster::apiserver::watch::WatchId {
+        let from = self.world.api().resource_version().to_string();
+        self.send(
+            Request::get(path)
+                .with_query("watch", "true")
+                .with_query("resourceVersion", from),
+        )
+        .watch_id()
+        .expect("a watch")
+    }
+
     pub fn json(&mut self, req: Request) -> (u16, Value) {
         let response = self.send(req);
         (response.status, response.body_json())

@@ -116,17 +116,20 @@ pub fn validate_definition(crd: &Value) -> Vec<FieldError> {
             "must have exactly one version marked as storage version",
         ));
     } else {
+        // Upstream prints the whole Go slice; the count is what a learner needs.
+        let whole_list = |detail: &str| {
+            let shown = format!(
+                "[]apiextensions.CustomResourceDefinitionVersion{{...{} versions}}",
+                versions.len()
+            );
+            FieldError::invalid("spec.versions", &Value::String(shown), detail)
+        };
         let storage = versions
             .iter()
             .filter(|v| v["storage"] == json!(true))
             .count();
         if storage != 1 {
-            errors.push(FieldError::invalid(
-                "spec.versions",
-                &Value::String(format!(
-                    "[]apiextensions.CustomResourceDefinitionVersion{{...{} versions}}",
-                    versions.len()
-                )),
+            errors.push(whole_list(
                 "must have exactly one version marked as storage version",
             ));
         }
@@ -157,14 +160,7 @@ pub fn validate_definition(crd: &Value) -> Vec<FieldError> {
             }
         }
         if !unique {
-            errors.push(FieldError::invalid(
-                "spec.versions",
-                &Value::String(format!(
-                    "[]apiextensions.CustomResourceDefinitionVersion{{...{} versions}}",
-                    versions.len()
-                )),
-                "must contain unique version names",
-            ));
+            errors.push(whole_list("must contain unique version names"));
         }
     }
     errors.extend(conversion_problems(crd));
