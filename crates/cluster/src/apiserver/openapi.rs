@@ -1,80 +1,77 @@
 //! The OpenAPI v3 documents upstream serves for `kubectl explain` and other clients:
-//! `/openapi/v3` lists one document per group version; each document has a path per
+//! `/openapi/v3` lists one document per group version; each document has paths per
 //! resource (naming its group, version and kind) and the schemas of its kinds and
-//! everything they reference. Built-in schemas (with upstream's descriptions) come
-//! from `k8s-openapi`; a custom resource's from its CRD's `openAPIV3Schema`.
+//! everything they reference. Built-in schemas (with upstream's descriptions) are data
+//! generated from `k8s-openapi` (`openapi_schemas.json`, kept current by the
+//! `openapi_schemas` test); a custom resource's come from its CRD's `openAPIV3Schema`.
 
-use k8s_openapi::api as k;
-use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1 as apiextensions;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
-use k8s_openapi::Resource;
-use schemars::generate::SchemaSettings;
-use schemars::{JsonSchema, SchemaGenerator};
+use std::collections::BTreeSet;
+use std::sync::OnceLock;
+
 use serde_json::{json, Map, Value};
 
 use super::ApiServer;
 use crate::api::resources::ResourceInfo;
 use crate::KUBERNETES_VERSION;
 
-/// Adds `T`'s schema (and what it references) to `generator`; returns its name.
-fn add<T: JsonSchema + Resource>(generator: &mut SchemaGenerator) -> String {
-    generator.subschema_for::<T>();
-    T::schema_name().into_owned()
+/// Where a document's schemas live, as `$ref`s name them.
+const SCHEMAS: &str = "#/components/schemas/";
+/// The schema every object's `metadata` refers to.
+const OBJECT_META: &str = "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta";
+
+/// The built-in schemas: `kinds` (`group/version/Kind` → schema name) and `schemas`.
+fn builtin_schemas() -> &'static Value {
+    static SCHEMAS_JSON: OnceLock<Value> = OnceLock::new();
+    SCHEMAS_JSON.get_or_init(|| {
+        serde_json::from_str(include_str!("openapi_schemas.json"))
+            .expect("the generated schemas are JSON")
+    })
 }
 
-/// The schema name of a built-in kind, after adding its schema to `generator`.
-fn builtin(group: &str, kind: &str, generator: &mut SchemaGenerator) -> Option<String> {
-    let g = generator;
-    Some(match (group, kind) {
-        ("", "Pod") => add::<k::core::v1::Pod>(g),
-        ("", "Namespace") => add::<k::core::v1::Namespace>(g),
-        ("", "Service") => add::<k::core::v1::Service>(g),
-        ("", "Node") => add::<k::core::v1::Node>(g),
-        ("", "Binding") => add::<k::core::v1::Binding>(g),
-        ("", "ConfigMap") => add::<k::core::v1::ConfigMap>(g),
-        ("", "Endpoints") => add::<k::core::v1::Endpoints>(g),
-        ("", "Event") => add::<k::core::v1::Event>(g),
-        ("", "LimitRange") => add::<k::core::v1::LimitRange>(g),
-        ("", "PersistentVolumeClaim") => add::<k::core::v1::PersistentVolumeClaim>(g),
-        ("", "ResourceQuota") => add::<k::core::v1::ResourceQuota>(g),
-        ("", "Secret") => add::<k::core::v1::Secret>(g),
-        ("", "ServiceAccount") => add::<k::core::v1::ServiceAccount>(g),
-        ("apps", "Deployment") => add::<k::apps::v1::Deployment>(g),
-        ("apps", "ReplicaSet") => add::<k::apps::v1::ReplicaSet>(g),
-        ("apps", "StatefulSet") => add::<k::apps::v1::StatefulSet>(g),
-        ("apps", "DaemonSet") => add::<k::apps::v1::DaemonSet>(g),
-        ("apps", "ControllerRevision") => add::<k::apps::v1::ControllerRevision>(g),
-        ("batch", "Job") => add::<k::batch::v1::Job>(g),
-        ("batch", "CronJob") => add::<k::batch::v1::CronJob>(g),
-        ("autoscaling", "HorizontalPodAutoscaler") => {
-            add::<k::autoscaling::v2::HorizontalPodAutoscaler>(g)
+/// The schema name of a built-in kind.
+fn builtin(info: &ResourceInfo) -> Option<String> {
+    let key = format!("{}/{}/{}", info.group, info.version, info.kind);
+    builtin_schemas()["kinds"][&key].as_str().map(String::from)
+}
+
+/// Adds the built-in schema `name` and every schema it references to `into`.
+fn with_references(name: &str, into: &mut BTreeSet<String>) {
+    if !into.insert(name.to_string()) {
+        return;
+    }
+    let mut references = Vec::new();
+    collect_references(&builtin_schemas()["schemas"][name], &mut references);
+    for reference in references {
+        with_references(&reference, into);
+    }
+}
+
+/// The schema names `$ref`s in `schema` point to.
+fn collect_references(schema: &Value, out: &mut Vec<String>) {
+    match schema {
+        Value::Object(map) => {
+            for (key, value) in map {
+                match (key.as_str(), value.as_str()) {
+                    ("$ref", Some(reference)) => {
+                        out.extend(reference.strip_prefix(SCHEMAS).map(String::from));
+                    }
+                    _ => collect_references(value, out),
+                }
+            }
         }
-        ("coordination.k8s.io", "Lease") => add::<k::coordination::v1::Lease>(g),
-        ("discovery.k8s.io", "EndpointSlice") => add::<k::discovery::v1::EndpointSlice>(g),
-        ("events.k8s.io", "Event") => add::<k::events::v1::Event>(g),
-        ("policy", "PodDisruptionBudget") => add::<k::policy::v1::PodDisruptionBudget>(g),
-        ("scheduling.k8s.io", "PriorityClass") => add::<k::scheduling::v1::PriorityClass>(g),
-        ("rbac.authorization.k8s.io", "Role") => add::<k::rbac::v1::Role>(g),
-        ("rbac.authorization.k8s.io", "ClusterRole") => add::<k::rbac::v1::ClusterRole>(g),
-        ("rbac.authorization.k8s.io", "RoleBinding") => add::<k::rbac::v1::RoleBinding>(g),
-        ("rbac.authorization.k8s.io", "ClusterRoleBinding") => {
-            add::<k::rbac::v1::ClusterRoleBinding>(g)
-        }
-        ("apiextensions.k8s.io", "CustomResourceDefinition") => {
-            add::<apiextensions::CustomResourceDefinition>(g)
-        }
-        _ => return None,
-    })
+        Value::Array(items) => items.iter().for_each(|item| collect_references(item, out)),
+        _ => {}
+    }
 }
 
 /// A custom resource's schema as upstream publishes it: the CRD's schema with the
 /// standard `apiVersion`, `kind` and `metadata` fields filled in.
-fn custom(schema: &Value, generator: &mut SchemaGenerator) -> Value {
+fn custom(schema: &Value) -> Value {
     let mut schema = schema.clone();
     let standard = json!({
         "apiVersion": {"description": "APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources", "type": "string"},
         "kind": {"description": "Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds", "type": "string"},
-        "metadata": {"allOf": [generator.subschema_for::<ObjectMeta>()], "description": "Standard object's metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata"},
+        "metadata": {"allOf": [{"$ref": format!("{SCHEMAS}{OBJECT_META}")}], "description": "Standard object's metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata"},
     });
     if !schema["properties"].is_object() {
         schema["properties"] = json!({});
@@ -139,27 +136,27 @@ impl ApiServer {
 
     /// The OpenAPI v3 document of one group version; `None` when nothing is served there.
     pub(super) fn openapi_document(&self, group: &str, version: &str) -> Option<Value> {
-        let mut generator = SchemaSettings::openapi3().into_generator();
         let mut paths = Map::new();
-        let mut kinds: Vec<(String, Value)> = Vec::new();
+        let mut schemas = Map::new();
+        let mut referenced = BTreeSet::new();
         for served in self.served.iter().filter(|s| s.addressable()) {
             let info = &served.info;
             if info.group != group || info.version != version {
                 continue;
             }
             let gvk = json!({"group": info.group, "kind": info.kind, "version": info.version});
-            let name = match served.strategy.custom_schema() {
+            match served.strategy.custom_schema() {
                 Some(schema) => {
-                    let name = custom_name(info);
-                    kinds.push((name.clone(), custom(schema, &mut generator)));
-                    name
+                    let mut schema = custom(schema);
+                    schema["x-kubernetes-group-version-kind"] = json!([gvk]);
+                    schemas.insert(custom_name(info), schema);
+                    with_references(OBJECT_META, &mut referenced);
                 }
-                None => match builtin(&info.group, &info.kind, &mut generator) {
-                    Some(name) => name,
+                None => match builtin(info) {
+                    Some(name) => with_references(&name, &mut referenced),
                     None => continue,
                 },
-            };
-            kinds.push((name, gvk.clone()));
+            }
             let operation = json!({"x-kubernetes-group-version-kind": gvk});
             paths.insert(
                 collection_path(info),
@@ -178,22 +175,8 @@ impl ApiServer {
         if paths.is_empty() {
             return None;
         }
-        let mut schemas = generator.take_definitions(true);
-        // Each kind's schema names its group, version and kind, as upstream's do; its
-        // metadata is not required there (k8s-openapi's types always carry one).
-        for (name, value) in kinds {
-            if value.get("kind").is_some() {
-                let schema = schemas.entry(name).or_insert_with(|| json!({}));
-                schema["x-kubernetes-group-version-kind"] = json!([value]);
-                if let Some(required) = schema.get_mut("required").and_then(Value::as_array_mut) {
-                    required.retain(|field| field != "metadata");
-                    if required.is_empty() {
-                        schema.as_object_mut().map(|s| s.remove("required"));
-                    }
-                }
-            } else {
-                schemas.insert(name, value);
-            }
+        for name in referenced {
+            schemas.insert(name.clone(), builtin_schemas()["schemas"][&name].clone());
         }
         Some(json!({
             "openapi": "3.0.0",
@@ -207,9 +190,6 @@ impl ApiServer {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// Where a document's schemas live, as `$ref`s name them.
-    const SCHEMAS: &str = "#/components/schemas/";
 
     #[test]
     fn schema_names_and_paths_follow_upstream() {
