@@ -126,8 +126,10 @@ pub fn typed<T: DeserializeOwned + Serialize>(
     unknown: &mut UnknownFields,
     default: impl FnOnce(&mut T),
 ) -> Result<Value, String> {
-    let mut typed: T = serde_ignored::deserialize(obj, |path| unknown.push(field_path(&path)))
-        .map_err(|e| e.to_string())?;
+    // One callback type for every kind, so the nested types' decoders are compiled once.
+    let mut record = |path: serde_ignored::Path| unknown.push(field_path(&path));
+    let callback: &mut dyn FnMut(serde_ignored::Path) = &mut record;
+    let mut typed: T = serde_ignored::deserialize(obj, callback).map_err(|e| e.to_string())?;
     default(&mut typed);
     serde_json::to_value(&typed).map_err(|e| e.to_string())
 }
