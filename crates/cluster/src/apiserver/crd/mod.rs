@@ -146,45 +146,33 @@ impl ApiServer {
             .unwrap_or("")
             .to_string();
         let existing = self.defined_by(&definition);
+        let conversion_webhook = converts_with_webhook(crd);
         let custom = |version: &CustomResource, view_of: Option<usize>| CustomVersion {
             definition: definition.clone(),
             view_of,
             served: version.served,
             deprecation_warning: version.deprecation_warning.clone(),
-            conversion_webhook: converts_with_webhook(crd),
+            conversion_webhook,
         };
-        let storage_id = existing.iter().copied().find(|&id| {
+        let previous_storage = existing.iter().copied().find(|&id| {
             self.served[id]
                 .custom
                 .as_ref()
                 .is_some_and(|c| c.view_of.is_none())
         });
-        let storage_id = match storage_id {
-            Some(id) => {
-                let moved = self.served[id].info.version != storage.info.version;
-                self.served[id].info = Arc::new(storage.info.clone());
-                self.served[id].strategy = CustomResourceStrategy::of(storage);
-                if moved {
-                    self.restamp_api_version(id);
-                }
-                id
-            }
-            None => self.serve(storage.info.clone(), CustomResourceStrategy::of(storage)),
-        };
+        let moved =
+            previous_storage.is_some_and(|id| self.served[id].info.version != storage.info.version);
+        let storage_id = self.serve_version(previous_storage, storage);
+        if moved {
+            self.restamp_api_version(storage_id);
+        }
         self.served[storage_id].custom = Some(custom(storage, None));
         let mut kept = vec![storage_id];
         for version in &versions[1..] {
             let reused = existing.iter().copied().find(|&id| {
                 id != storage_id && self.served[id].info.version == version.info.version
             });
-            let id = match reused {
-                Some(id) => {
-                    self.served[id].info = Arc::new(version.info.clone());
-                    self.served[id].strategy = CustomResourceStrategy::of(version);
-                    id
-                }
-                None => self.serve(version.info.clone(), CustomResourceStrategy::of(version)),
-            };
+            let id = self.serve_version(reused, version);
             self.served[id].custom = Some(custom(version, Some(storage_id)));
             kept.push(id);
         }
@@ -192,6 +180,20 @@ impl ApiServer {
             self.served[id].active = false;
         }
         true
+    }
+
+    /// Serves `version` in the entry `reused` (which then serves what it now says) or in
+    /// a new entry; returns the entry's id.
+    fn serve_version(&mut self, reused: Option<usize>, version: &CustomResource) -> usize {
+        let strategy = CustomResourceStrategy::of(version);
+        match reused {
+            Some(id) => {
+                self.served[id].info = Arc::new(version.info.clone());
+                self.served[id].strategy = strategy;
+                id
+            }
+            None => self.serve(version.info.clone(), strategy),
+        }
     }
 
     /// After the storage version changed, rewrites each stored object in it, as a
