@@ -88,20 +88,6 @@ fn custom_name(info: &ResourceInfo) -> String {
     format!("{}.{}.{}", group.join("."), info.version, info.kind)
 }
 
-/// A resource's collection path in its group version.
-fn collection_path(info: &ResourceInfo) -> String {
-    let prefix = if info.group.is_empty() {
-        format!("/api/{}", info.version)
-    } else {
-        format!("/apis/{}/{}", info.group, info.version)
-    };
-    if info.namespaced() {
-        format!("{prefix}/namespaces/{{namespace}}/{}", info.plural)
-    } else {
-        format!("{prefix}/{}", info.plural)
-    }
-}
-
 /// An operation with the query parameters writes accept, which clients look for
 /// before they use them (kubectl checks for `fieldValidation` before `apply`).
 fn with_write_parameters(operation: &Value) -> Value {
@@ -113,22 +99,14 @@ fn with_write_parameters(operation: &Value) -> Value {
     operation
 }
 
-/// The document path of a group version: `api/v1`, `apis/apps/v1`.
-fn document_path(group: &str, version: &str) -> String {
-    if group.is_empty() {
-        format!("api/{version}")
-    } else {
-        format!("apis/{group}/{version}")
-    }
-}
-
 impl ApiServer {
     /// `/openapi/v3`: where each group version's document is.
     pub(super) fn openapi_index(&self) -> Value {
         let mut paths = Map::new();
         for info in self.resources() {
-            let path = document_path(&info.group, &info.version);
-            let url = format!("/openapi/v3/{path}");
+            let group_version = info.group_version_path();
+            let url = format!("/openapi/v3{group_version}");
+            let path = group_version.trim_start_matches('/').to_string();
             paths.insert(path, json!({"serverRelativeURL": url}));
         }
         json!({"paths": paths})
@@ -158,12 +136,13 @@ impl ApiServer {
                 },
             }
             let operation = json!({"x-kubernetes-group-version-kind": gvk});
+            // Upstream's paths name the namespace and the name as template parameters.
             paths.insert(
-                collection_path(info),
+                info.collection_path(Some("{namespace}")),
                 json!({"get": operation, "post": with_write_parameters(&operation)}),
             );
             paths.insert(
-                format!("{}/{{name}}", collection_path(info)),
+                info.object_path(Some("{namespace}"), "{name}"),
                 json!({
                     "get": operation,
                     "put": with_write_parameters(&operation),
@@ -207,11 +186,20 @@ mod tests {
             selectable_fields: Vec::new(),
         };
         assert_eq!(custom_name(&info), "com.example.stable.v1.CronTab");
+        let server = ApiServer::new();
         assert_eq!(
-            collection_path(&info),
-            "/apis/stable.example.com/v1/namespaces/{namespace}/crontabs"
+            server.openapi_index()["paths"]["api/v1"]["serverRelativeURL"],
+            "/openapi/v3/api/v1"
         );
-        assert_eq!(document_path("", "v1"), "api/v1");
+        let doc = server.openapi_document("", "v1").unwrap();
+        for path in [
+            "/api/v1/namespaces/{namespace}/pods",
+            "/api/v1/namespaces/{namespace}/pods/{name}",
+            "/api/v1/nodes",
+            "/api/v1/nodes/{name}",
+        ] {
+            assert!(doc["paths"].get(path).is_some(), "{path}");
+        }
     }
 
     #[test]
