@@ -210,17 +210,6 @@ fn serve(args: &[String]) -> ExitCode {
     }
 }
 
-fn parse_method(text: &str) -> Option<Method> {
-    match text.to_ascii_uppercase().as_str() {
-        "GET" => Some(Method::Get),
-        "POST" => Some(Method::Post),
-        "PUT" => Some(Method::Put),
-        "PATCH" => Some(Method::Patch),
-        "DELETE" => Some(Method::Delete),
-        _ => None,
-    }
-}
-
 /// Runs `raw`: returns the exit code.
 fn raw(args: &[String]) -> ExitCode {
     let (seed, rest) = match take_seed(args) {
@@ -234,7 +223,7 @@ fn raw(args: &[String]) -> ExitCode {
         eprintln!("error: raw needs METHOD and PATH\n{USAGE}");
         return ExitCode::FAILURE;
     };
-    let Some(method) = parse_method(method) else {
+    let Some(method) = Method::from_name(&method.to_ascii_uppercase()) else {
         eprintln!("error: unknown method {method:?}");
         return ExitCode::FAILURE;
     };

@@ -10,7 +10,7 @@ use std::net::{TcpListener, TcpStream};
 use std::sync::mpsc::{channel, Receiver, RecvTimeoutError, Sender};
 use std::time::{Duration, Instant};
 
-use kubecraft_cluster::api::{Method, Request, Response, ResponseBody};
+use kubecraft_cluster::api::{Method, Request, Response, ResponseBody, StatusError};
 use kubecraft_cluster::apiserver::watch::WatchId;
 use kubecraft_cluster::sim::clock::VirtualTime;
 use kubecraft_cluster::sim::World;
@@ -87,12 +87,7 @@ fn connection(mut stream: TcpStream, asks: &Sender<Ask>) -> std::io::Result<()> 
     loop {
         let request = match read_request(&mut reader)? {
             Some(Ok(request)) => request,
-            Some(Err((code, message))) => {
-                let body = format!(
-                    r#"{{"kind":"Status","apiVersion":"v1","metadata":{{}},"status":"Failure","message":{message:?},"code":{code}}}"#
-                );
-                return write_response(&mut stream, &Response::json(code, body));
-            }
+            Some(Err(refused)) => return write_response(&mut stream, &Response::from(refused)),
             None => return Ok(()),
         };
         let (reply, answer) = channel();
@@ -116,11 +111,21 @@ fn user_agent_name(request: &Request) -> String {
     agent.split(['/', ' ']).next().unwrap_or("http").to_string()
 }
 
+/// A refusal of a request this server cannot read, as a `metav1.Status`.
+fn refusal(code: u16, reason: &'static str, message: String) -> StatusError {
+    StatusError {
+        code,
+        reason,
+        message,
+        details: None,
+    }
+}
+
 /// Reads one request; `None` at the end of the connection, `Some(Err)` for a request
-/// this server refuses (with the status code and why).
+/// this server refuses.
 fn read_request(
     reader: &mut BufReader<TcpStream>,
-) -> std::io::Result<Option<Result<Request, (u16, String)>>> {
+) -> std::io::Result<Option<Result<Request, StatusError>>> {
     let mut head = Vec::new();
     loop {
         let mut line = String::new();
@@ -132,20 +137,18 @@ fn read_request(
             break;
         }
         if head.iter().map(String::len).sum::<usize>() > MAX_HEAD_BYTES {
-            return Ok(Some(Err((431, "request header fields too large".into()))));
+            let why = "request header fields too large".to_string();
+            return Ok(Some(Err(refusal(431, "RequestHeaderFieldsTooLarge", why))));
         }
     }
     let mut words = head[0].split_whitespace();
     let (Some(method), Some(target)) = (words.next(), words.next()) else {
-        return Ok(Some(Err((400, "malformed request line".into()))));
+        let why = "malformed request line".to_string();
+        return Ok(Some(Err(refusal(400, "BadRequest", why))));
     };
-    let method = match method {
-        "GET" => Method::Get,
-        "POST" => Method::Post,
-        "PUT" => Method::Put,
-        "PATCH" => Method::Patch,
-        "DELETE" => Method::Delete,
-        other => return Ok(Some(Err((405, format!("method {other} is not supported"))))),
+    let Some(method) = Method::from_name(method) else {
+        let why = format!("method {method} is not supported");
+        return Ok(Some(Err(refusal(405, "MethodNotAllowed", why))));
     };
     let (path, query) = target.split_once('?').unwrap_or((target, ""));
     let mut request = Request::new(method, percent_decode(path, false));
@@ -156,7 +159,8 @@ fn read_request(
     let mut length = 0;
     for line in head[1..].iter().filter(|l| !l.is_empty()) {
         let Some((name, value)) = line.split_once(':') else {
-            return Ok(Some(Err((400, format!("malformed header {line:?}")))));
+            let why = format!("malformed header {line:?}");
+            return Ok(Some(Err(refusal(400, "BadRequest", why))));
         };
         let value = value.trim();
         if name.eq_ignore_ascii_case("content-length") {
@@ -165,7 +169,8 @@ fn read_request(
         request.headers.push((name.to_string(), value.to_string()));
     }
     if length > MAX_BODY_BYTES {
-        return Ok(Some(Err((413, "request entity too large".into()))));
+        let why = "request entity too large".to_string();
+        return Ok(Some(Err(refusal(413, "RequestEntityTooLarge", why))));
     }
     let mut body = vec![0; length];
     reader.read_exact(&mut body)?;

@@ -30,6 +30,19 @@ impl Method {
             Method::Delete => "DELETE",
         }
     }
+
+    /// The method a wire name (`GET`, `POST`, ...) names; `None` for others.
+    pub fn from_name(name: &str) -> Option<Method> {
+        [
+            Method::Get,
+            Method::Post,
+            Method::Put,
+            Method::Patch,
+            Method::Delete,
+        ]
+        .into_iter()
+        .find(|m| m.as_str() == name)
+    }
 }
 
 /// Who is making a request (authentication is the transport's business).
