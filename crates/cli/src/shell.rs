@@ -5,6 +5,7 @@
 
 use kubecraft_cluster::cluster;
 use kubecraft_cluster::kubelet::{NodeConfig, TaintSpec};
+use kubecraft_cluster::scheduler;
 use kubecraft_cluster::sim::clock::parse_duration;
 use kubecraft_cluster::sim::World;
 use kubecraft_kubectl::{Kubectl, Output};
@@ -202,13 +203,13 @@ impl Shell {
 
     fn run_words(&mut self, words: &[String], stdin: Option<&str>) -> Output {
         match words.first().map(String::as_str) {
-            Some("sim") => self.sim(&words[1..]),
+            Some("sim") => self.sim(&words[1..], stdin),
             Some("kubectl") => self.kubectl.run(&mut self.world, &words[1..], stdin),
             _ => self.kubectl.run(&mut self.world, words, stdin),
         }
     }
 
-    fn sim(&mut self, args: &[String]) -> Output {
+    fn sim(&mut self, args: &[String], stdin: Option<&str>) -> Output {
         let mut out = Output::default();
         match args
             .iter()
@@ -265,12 +266,40 @@ impl Shell {
                     Err(e) => out.fail(format!("error: {e}\n")),
                 }
             }
+            ["scheduler", "config"] => match scheduler::configure::describe(&mut self.world) {
+                Ok(text) => out.out(text),
+                Err(e) => out.fail(format!("error: {e}\n")),
+            },
+            ["scheduler", "config", "-f", file] => {
+                let text = if *file == "-" {
+                    Ok(stdin.unwrap_or("").to_string())
+                } else {
+                    match self.kubectl.read_file.map(|read| read(file)) {
+                        Some(Ok(text)) => Ok(text),
+                        Some(Err(_)) => Err(format!("open {file}: no such file or directory")),
+                        None => Err(format!("open {file}: files are not available here; use -f - with a here-document")),
+                    }
+                };
+                match text.and_then(|t| scheduler::configure::apply(&mut self.world, &t)) {
+                    Ok(profiles) => {
+                        self.world.settle(SETTLE_HORIZON_MS);
+                        out.out(format!(
+                            "scheduler configured: profiles {}\n",
+                            profiles.join(", ")
+                        ));
+                    }
+                    Err(e) => out.fail(format!("error: {e}\n")),
+                }
+            }
+            ["scheduler", ..] => out.fail(
+                "error: usage: sim scheduler config [-f <file>|-]\n",
+            ),
             ["node", ..] => out.fail(
                 "error: usage: sim node add <name> [--cpu N] [--memory Q] [--label k=v]... [--taint k=v:Effect]... | sim node remove|fail|recover <name>\n",
             ),
             [other, ..] => out.fail(format!("error: unknown sim command {other:?}\n")),
             [] => out.fail(
-                "error: sim needs a command: advance <duration>, settle, status, seed <n>, node ...\n",
+                "error: sim needs a command: advance <duration>, settle, status, seed <n>, node ..., scheduler config ...\n",
             ),
         }
         out

@@ -8,7 +8,7 @@ use kubecraft_cluster::scheduler::cycle::{self, Attempt};
 use kubecraft_cluster::scheduler::framework::{ClusterView, NodeInfo, PodInfo, PodSummary};
 use kubecraft_cluster::scheduler::listers::Listers;
 use kubecraft_cluster::scheduler::node_cache::NodeCache;
-use kubecraft_cluster::scheduler::plugins::default_plugins;
+use kubecraft_cluster::scheduler::profile::Profile;
 use kubecraft_cluster::sim::SeededRng;
 use serde_json::{json, Value};
 
@@ -86,7 +86,7 @@ fn pod(rng: &mut SeededRng, name: &str) -> serde_json::Map<String, Value> {
 
 fn attempt(pod: &PodInfo, view: &ClusterView, seed: &SeededRng) -> Attempt {
     let mut rng = seed.clone();
-    cycle::run(pod, view, &default_plugins(), 0, None, &mut rng, true)
+    cycle::run(pod, view, &Profile::default(), 0, &mut rng, true)
 }
 
 /// The attempt as comparable text: per node verdicts and scores, then the choice.

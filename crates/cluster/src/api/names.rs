@@ -97,6 +97,9 @@ fn is_label_name(s: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
 }
 
+/// Upstream's message for a name part that is not a qualified name.
+pub const QUALIFIED_NAME_MESSAGE: &str = "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')";
+
 /// Upstream's `IsQualifiedName`: `[prefix/]name`, the prefix a DNS subdomain.
 pub fn is_qualified_name(s: &str) -> bool {
     match s.split_once('/') {

@@ -4,9 +4,10 @@
 //! (ties broken by the world's RNG). The result keeps every step for the explanation.
 
 use std::collections::BTreeMap;
+use std::rc::Rc;
 
-use super::framework::{ClusterView, Code, CycleState, NodeInfo, PodInfo, Status};
-use super::plugins::Enabled;
+use super::framework::{ClusterView, Code, CycleState, NodeInfo, Plugin, PodInfo, Status};
+use super::profile::Profile;
 use crate::sim::SeededRng;
 
 /// Upstream's floor on nodes to score, and the default adaptive percentage's base.
@@ -50,21 +51,21 @@ pub fn num_feasible_nodes_to_find(all: usize, percentage: Option<usize>) -> usiz
     (all * percentage / 100).max(MIN_FEASIBLE_NODES_TO_FIND)
 }
 
-/// Runs every PreFilter; a rejection (anything but Success or Skip) fails the
-/// pod everywhere with that status.
+/// Runs the profile's PreFilter plugins; a rejection (anything but Success or Skip)
+/// fails the pod everywhere with that status.
 pub fn pre_filter(
     pod: &PodInfo,
     cluster: &ClusterView,
-    plugins: &[Enabled],
+    profile: &Profile,
 ) -> Result<CycleState, Status> {
     let mut state = CycleState::default();
-    for enabled in plugins.iter().filter(|e| e.plugin.filters()) {
-        let mut status = enabled.plugin.pre_filter(&mut state, pod, cluster);
+    for plugin in &profile.pre_filter {
+        let mut status = plugin.pre_filter(&mut state, pod, cluster);
         match status.code {
             Code::Success => {}
-            Code::Skip => state.skip_filter(enabled.plugin.name()),
+            Code::Skip => state.skip_filter(plugin.name()),
             _ => {
-                status.plugin = enabled.plugin.name();
+                status.plugin = plugin.name();
                 return Err(status);
             }
         }
@@ -73,10 +74,11 @@ pub fn pre_filter(
 }
 
 /// The Filter plugins that run this cycle (those that did not skip at PreFilter).
-pub fn active_filters<'a>(state: &CycleState, plugins: &'a [Enabled]) -> Vec<&'a Enabled> {
-    plugins
+pub fn active_filters<'a>(state: &CycleState, profile: &'a Profile) -> Vec<&'a Rc<dyn Plugin>> {
+    profile
+        .filter
         .iter()
-        .filter(|e| e.plugin.filters() && !state.skips_filter(e.plugin.name()))
+        .filter(|p| !state.skips_filter(p.name()))
         .collect()
 }
 
@@ -85,36 +87,35 @@ pub fn filter_node(
     state: &CycleState,
     pod: &PodInfo,
     node: &NodeInfo,
-    active: &[&Enabled],
+    active: &[&Rc<dyn Plugin>],
     record: Option<&mut Vec<(&'static str, String)>>,
 ) -> Status {
     let mut record = record;
-    for enabled in active {
-        let mut status = enabled.plugin.filter(state, pod, node);
+    for plugin in active {
+        let mut status = plugin.filter(state, pod, node);
         if let Some(r) = record.as_deref_mut() {
             let text = if status.is_success() {
                 "passed".to_string()
             } else {
                 status.message()
             };
-            r.push((enabled.plugin.name(), text));
+            r.push((plugin.name(), text));
         }
         if !status.is_success() {
-            status.plugin = enabled.plugin.name();
+            status.plugin = plugin.name();
             return status;
         }
     }
     Status::success()
 }
 
-/// Schedules `pod` onto one of the cluster's nodes (in the cache's order), starting
-/// the search at `start`.
+/// Schedules `pod` onto one of the cluster's nodes (in the cache's order) with the
+/// profile's plugins, starting the search at `start`.
 pub fn run(
     pod: &PodInfo,
     cluster: &ClusterView,
-    plugins: &[Enabled],
+    profile: &Profile,
     start: usize,
-    percentage: Option<usize>,
     rng: &mut SeededRng,
     explain: bool,
 ) -> Attempt {
@@ -124,7 +125,7 @@ pub fn run(
         num_all_nodes: all,
         ..Attempt::default()
     };
-    let mut state = match pre_filter(pod, cluster, plugins) {
+    let mut state = match pre_filter(pod, cluster, profile) {
         Ok(state) => state,
         Err(status) => {
             for node in nodes {
@@ -133,8 +134,8 @@ pub fn run(
             return attempt;
         }
     };
-    let filters = active_filters(&state, plugins);
-    let wanted = num_feasible_nodes_to_find(all, percentage);
+    let filters = active_filters(&state, profile);
+    let wanted = num_feasible_nodes_to_find(all, profile.percentage_of_nodes_to_score);
     let mut feasible: Vec<&NodeInfo> = Vec::new();
     let mut visited = 0;
     for i in 0..all {
@@ -162,18 +163,17 @@ pub fn run(
         attempt.selected = Some(feasible[0].name.clone());
         return attempt;
     }
-    for enabled in plugins.iter().filter(|e| e.plugin.scores()) {
-        let status = enabled
-            .plugin
-            .pre_score(&mut state, pod, &feasible, cluster);
+    for plugin in &profile.pre_score {
+        let status = plugin.pre_score(&mut state, pod, &feasible, cluster);
         if status.code == Code::Skip {
-            state.skip_score(enabled.plugin.name());
+            state.skip_score(plugin.name());
         }
     }
     let mut totals = vec![0i64; feasible.len()];
-    let scoring = plugins
+    let scoring = profile
+        .score
         .iter()
-        .filter(|e| e.plugin.scores() && !state.skips_score(e.plugin.name()));
+        .filter(|e| !state.skips_score(e.plugin.name()));
     for enabled in scoring {
         let raw: Vec<i64> = feasible
             .iter()

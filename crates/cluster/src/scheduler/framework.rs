@@ -327,19 +327,88 @@ impl CycleState {
     }
 }
 
-/// A plugin: implement the extension points it takes part in.
+/// Upstream's extension points, in the order a profile's `plugins` lists them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ExtensionPoint {
+    PreEnqueue,
+    QueueSort,
+    PreFilter,
+    Filter,
+    PostFilter,
+    PreScore,
+    Score,
+    Reserve,
+    Permit,
+    PreBind,
+    Bind,
+    PostBind,
+}
+
+impl ExtensionPoint {
+    /// Every extension point, in the order upstream expands `multiPoint` over them.
+    pub const ALL: [ExtensionPoint; 12] = [
+        ExtensionPoint::PreFilter,
+        ExtensionPoint::Filter,
+        ExtensionPoint::PostFilter,
+        ExtensionPoint::Reserve,
+        ExtensionPoint::PreScore,
+        ExtensionPoint::Score,
+        ExtensionPoint::PreBind,
+        ExtensionPoint::Bind,
+        ExtensionPoint::PostBind,
+        ExtensionPoint::Permit,
+        ExtensionPoint::PreEnqueue,
+        ExtensionPoint::QueueSort,
+    ];
+
+    /// The key in a profile's `plugins`, e.g. `preFilter`.
+    pub fn config_key(self) -> &'static str {
+        match self {
+            ExtensionPoint::PreEnqueue => "preEnqueue",
+            ExtensionPoint::QueueSort => "queueSort",
+            ExtensionPoint::PreFilter => "preFilter",
+            ExtensionPoint::Filter => "filter",
+            ExtensionPoint::PostFilter => "postFilter",
+            ExtensionPoint::PreScore => "preScore",
+            ExtensionPoint::Score => "score",
+            ExtensionPoint::Reserve => "reserve",
+            ExtensionPoint::Permit => "permit",
+            ExtensionPoint::PreBind => "preBind",
+            ExtensionPoint::Bind => "bind",
+            ExtensionPoint::PostBind => "postBind",
+        }
+    }
+
+    /// Upstream's interface name, as its errors print it, e.g. `FilterPlugin`.
+    pub fn interface_name(self) -> &'static str {
+        match self {
+            ExtensionPoint::PreEnqueue => "PreEnqueuePlugin",
+            ExtensionPoint::QueueSort => "QueueSortPlugin",
+            ExtensionPoint::PreFilter => "PreFilterPlugin",
+            ExtensionPoint::Filter => "FilterPlugin",
+            ExtensionPoint::PostFilter => "PostFilterPlugin",
+            ExtensionPoint::PreScore => "PreScorePlugin",
+            ExtensionPoint::Score => "ScorePlugin",
+            ExtensionPoint::Reserve => "ReservePlugin",
+            ExtensionPoint::Permit => "PermitPlugin",
+            ExtensionPoint::PreBind => "PreBindPlugin",
+            ExtensionPoint::Bind => "BindPlugin",
+            ExtensionPoint::PostBind => "PostBindPlugin",
+        }
+    }
+}
+
+/// A plugin: implement the extension points it takes part in, and list them.
 pub trait Plugin {
     /// Upstream's plugin name, e.g. `NodeResourcesFit`.
     fn name(&self) -> &'static str;
 
+    /// The extension points the plugin implements (upstream's interfaces).
+    fn extension_points(&self) -> &'static [ExtensionPoint];
+
     /// PreEnqueue: whether the pod may enter the active queue at all.
     fn pre_enqueue(&self, _pod: &Pod) -> Status {
         Status::success()
-    }
-
-    /// Whether the plugin has a Filter.
-    fn filters(&self) -> bool {
-        false
     }
 
     /// PreFilter: computes what Filter needs from the whole cluster; `Skip` skips
@@ -361,11 +430,6 @@ pub trait Plugin {
     /// Whether a pod being assigned to a node may make a pod this plugin rejected
     /// fit (upstream's `EventsToRegister` for assigned pods).
     fn requeues_on_assigned_pod(&self) -> bool {
-        false
-    }
-
-    /// Whether the plugin has a Score.
-    fn scores(&self) -> bool {
         false
     }
 

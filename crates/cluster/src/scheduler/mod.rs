@@ -3,37 +3,54 @@
 //! plugins and POSTs `pods/binding`. Every attempt leaves an explanation on the pod
 //! (annotations, as the kube-scheduler-simulator does) and, when it fails, a
 //! FailedScheduling event and the PodScheduled=False condition in upstream's words.
+//!
+//! Its profiles come from a `KubeSchedulerConfiguration` kept in the ConfigMap
+//! `kube-system/kube-scheduler-config` (key `config.yaml`), which it watches: without
+//! one it runs upstream's default profile; an invalid one is refused with a Warning
+//! event on the ConfigMap and the previous profiles stay.
 
 pub mod affinity_terms;
+pub mod config;
+pub mod configure;
 pub mod cycle;
 pub mod explain;
 pub mod fit_error;
 pub mod framework;
 pub mod listers;
 pub mod node_cache;
+pub mod plugin_args;
 pub mod plugins;
 pub mod preemption;
+pub mod profile;
 pub mod queue;
 pub mod resources;
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::api::core::v1::{Node, Pod};
+use std::rc::Rc;
+
+use k8s_openapi::api::core::v1::{ConfigMap, Node, Pod};
 use serde_json::json;
 
 use crate::api::Request;
 use crate::apiserver::watch::{EventType, WatchEvent, WatchId};
 use crate::client::{pod_path, Delta, Informer, ObjectRef, Recorder};
 use crate::sim::{Component, Ctx, VirtualTime};
+use config::SchedulerConfig;
 use framework::{ClusterView, NodeInfo, PodInfo, PodSummary};
 use listers::Listers;
 use node_cache::NodeCache;
-use plugins::Enabled;
 use preemption::Outcome;
+use profile::Profile;
 use queue::SchedulingQueue;
 
-/// The default profile's scheduler name.
-pub const DEFAULT_SCHEDULER: &str = "default-scheduler";
+/// Where the scheduler reads its configuration: this ConfigMap in `kube-system`,
+/// under [`CONFIG_KEY`].
+pub const CONFIG_MAP: &str = "kube-scheduler-config";
+/// The ConfigMap key holding the `KubeSchedulerConfiguration` document.
+pub const CONFIG_KEY: &str = "config.yaml";
+/// The scheduler's name in the trace (upstream's component name).
+const COMPONENT: &str = "kube-scheduler";
 
 /// How often unschedulable pods are checked against the five-minute timeout.
 const FLUSH_INTERVAL_MS: u64 = 30_000;
@@ -46,11 +63,11 @@ const FLUSH_TIMER: u64 = 2;
 
 /// The scheduler component.
 pub struct Scheduler {
-    name: String,
-    plugins: Vec<Enabled>,
-    percentage_of_nodes_to_score: Option<usize>,
+    profiles: Vec<Rc<Profile>>,
     explain: bool,
-    recorder: Recorder,
+    /// One event recorder per profile: events name the profile's scheduler.
+    recorders: BTreeMap<String, Recorder>,
+    config: Informer<ConfigMap>,
     pods: Informer<Pod>,
     nodes: Informer<Node>,
     listers: Listers,
@@ -64,8 +81,24 @@ pub struct Scheduler {
 }
 
 impl Default for Scheduler {
+    /// The scheduler with upstream's default profile until a configuration says otherwise.
     fn default() -> Self {
-        Scheduler::new(DEFAULT_SCHEDULER, plugins::default_plugins())
+        Scheduler {
+            profiles: vec![Rc::new(Profile::default())],
+            explain: true,
+            recorders: BTreeMap::new(),
+            config: Informer::new("/api/v1/namespaces/kube-system/configmaps")
+                .with_query("fieldSelector", format!("metadata.name={CONFIG_MAP}")),
+            pods: Informer::new("/api/v1/pods"),
+            nodes: Informer::new("/api/v1/nodes"),
+            listers: Listers::default(),
+            cache: NodeCache::default(),
+            pod_nodes: BTreeMap::new(),
+            queue: SchedulingQueue::default(),
+            next_start: 0,
+            cycle_pending: false,
+            backoff_timer_at: None,
+        }
     }
 }
 
@@ -84,26 +117,6 @@ fn assigned_node(pod: &Pod) -> Option<&str> {
 }
 
 impl Scheduler {
-    /// A scheduler named `name` (pods choose it with `spec.schedulerName`) running `plugins`.
-    pub fn new(name: &str, plugins: Vec<Enabled>) -> Scheduler {
-        Scheduler {
-            name: name.into(),
-            plugins,
-            percentage_of_nodes_to_score: None,
-            explain: true,
-            recorder: Recorder::new(name, None),
-            pods: Informer::new("/api/v1/pods"),
-            nodes: Informer::new("/api/v1/nodes"),
-            listers: Listers::default(),
-            cache: NodeCache::default(),
-            pod_nodes: BTreeMap::new(),
-            queue: SchedulingQueue::default(),
-            next_start: 0,
-            cycle_pending: false,
-            backoff_timer_at: None,
-        }
-    }
-
     /// Turns the per-attempt explanation annotations off (large benchmarks).
     pub fn without_explanations(mut self) -> Scheduler {
         self.explain = false;
@@ -163,20 +176,17 @@ impl Scheduler {
                 }
                 continue;
             }
-            let ours = pod
-                .spec
-                .as_ref()
-                .and_then(|s| s.scheduler_name.as_deref())
-                .unwrap_or(DEFAULT_SCHEDULER)
-                == self.name;
-            let gated = self
-                .plugins
-                .iter()
-                .any(|p| !p.plugin.pre_enqueue(&pod).is_success());
             if self.pod_nodes.contains_key(&key) {
                 continue; // assumed: bound by us, the binding not yet seen
             }
-            if !ours || gated || pod.metadata.deletion_timestamp.is_some() {
+            // Pods naming no profile of ours stay Pending, as upstream.
+            let gated = self.profile_of(&pod).is_none_or(|profile| {
+                profile
+                    .pre_enqueue
+                    .iter()
+                    .any(|p| !p.pre_enqueue(&pod).is_success())
+            });
+            if gated || pod.metadata.deletion_timestamp.is_some() {
                 self.queue.remove(&key);
                 continue;
             }
@@ -217,6 +227,61 @@ impl Scheduler {
         self.kick(ctx);
     }
 
+    /// The configuration ConfigMap changed: load it (or the defaults, when it is
+    /// gone), then give every pending pod a fresh look under the new profiles.
+    fn on_config(&mut self, deltas: Vec<Delta<ConfigMap>>, ctx: &mut Ctx) {
+        if deltas.is_empty() {
+            return;
+        }
+        let map = self
+            .config
+            .get(&format!("kube-system/{CONFIG_MAP}"))
+            .cloned();
+        let loaded = match &map {
+            None => Ok(SchedulerConfig::default()),
+            Some(map) => {
+                let data = map.data.as_ref();
+                config::load(
+                    data.and_then(|d| d.get(CONFIG_KEY))
+                        .map_or("", String::as_str),
+                )
+            }
+        };
+        match loaded.and_then(|config| Ok((profile::profiles(&config)?, config))) {
+            Ok((profiles, config)) => {
+                self.profiles = profiles.into_iter().map(Rc::new).collect();
+                self.queue.set_backoff(
+                    config.pod_initial_backoff_seconds as u64 * 1_000,
+                    config.pod_max_backoff_seconds as u64 * 1_000,
+                );
+                let pending: Vec<Delta<Pod>> = self
+                    .pods
+                    .iter()
+                    .map(|(key, _)| Delta {
+                        kind: EventType::Modified,
+                        key: key.clone(),
+                        old: None,
+                    })
+                    .collect();
+                self.on_pods(pending, ctx);
+            }
+            Err(message) => {
+                if let Some(map) = &map {
+                    self.recorders
+                        .entry(COMPONENT.to_string())
+                        .or_insert_with(|| Recorder::new(COMPONENT, None))
+                        .event(
+                            ctx,
+                            &ObjectRef::of(map),
+                            "Warning",
+                            "InvalidConfiguration",
+                            &message,
+                        );
+                }
+            }
+        }
+    }
+
     fn kick(&mut self, ctx: &mut Ctx) {
         if self.queue.has_active() && !self.cycle_pending {
             self.cycle_pending = true;
@@ -242,6 +307,10 @@ impl Scheduler {
             self.queue.remove(&key);
             return;
         };
+        let Some(profile) = self.profile_of(&pod) else {
+            self.queue.remove(&key);
+            return;
+        };
         let info = PodInfo::new(&key, pod);
         let nodes = self.cache.all();
         let with_affinity = self.cache.with_scoring_affinity();
@@ -256,9 +325,8 @@ impl Scheduler {
         let attempt = cycle::run(
             &info,
             &cluster,
-            &self.plugins,
+            &profile,
             self.next_start,
-            self.percentage_of_nodes_to_score,
             ctx.rng(),
             self.explain,
         );
@@ -269,16 +337,16 @@ impl Scheduler {
                 if self.explain {
                     self.annotate(&key, &explain::annotations(&attempt), ctx);
                 }
-                self.bind(&key, &info, &node, ctx);
+                self.bind(&profile.scheduler_name, &key, &info, &node, ctx);
             }
             None => {
-                let outcome = if nodes.is_empty() {
+                let outcome = if nodes.is_empty() || !profile.preempts {
                     Outcome::NotHelpful(String::new())
                 } else {
-                    preemption::preempt(&info, &cluster, &attempt.failed, &self.plugins)
+                    preemption::preempt(&info, &cluster, &attempt.failed, &profile)
                 };
                 drop(nodes);
-                self.unschedulable(&key, &info, &attempt, outcome, ctx);
+                self.unschedulable(&profile, &key, &info, &attempt, outcome, ctx);
             }
         }
     }
@@ -292,7 +360,29 @@ impl Scheduler {
         ));
     }
 
-    fn bind(&mut self, key: &str, info: &PodInfo, node: &str, ctx: &mut Ctx) {
+    /// The profile a pod names with `spec.schedulerName`, if it is one of ours.
+    fn profile_of(&self, pod: &Pod) -> Option<Rc<Profile>> {
+        let name = pod.spec.as_ref().and_then(|s| s.scheduler_name.as_deref());
+        self.profiles.iter().find(|p| p.serves(name)).cloned()
+    }
+
+    /// Records an event about `pod` as the profile `scheduler` (its reporting component).
+    fn event(
+        &mut self,
+        scheduler: &str,
+        pod: &Pod,
+        event_type: &str,
+        reason: &str,
+        message: &str,
+        ctx: &mut Ctx,
+    ) {
+        self.recorders
+            .entry(scheduler.to_string())
+            .or_insert_with(|| Recorder::new(scheduler, None))
+            .event(ctx, &ObjectRef::of(pod), event_type, reason, message);
+    }
+
+    fn bind(&mut self, scheduler: &str, key: &str, info: &PodInfo, node: &str, ctx: &mut Ctx) {
         // Assume the pod on the node so the next cycle sees it before the watch does.
         if self.account(key, node, &info.pod) {
             self.queue.move_waiting_for_assigned_pods(ctx.now());
@@ -310,25 +400,22 @@ impl Scheduler {
         ));
         if response.status == 201 {
             self.queue.remove(key);
-            self.recorder.event(
-                ctx,
-                &ObjectRef::of(&info.pod),
-                "Normal",
-                "Scheduled",
-                &format!("Successfully assigned {namespace}/{name} to {node}"),
-            );
+            let message = format!("Successfully assigned {namespace}/{name} to {node}");
+            self.event(scheduler, &info.pod, "Normal", "Scheduled", &message, ctx);
         } else {
             self.forget(key);
             let reason = response.body_json()["message"]
                 .as_str()
                 .unwrap_or("")
                 .to_string();
-            self.recorder.event(
-                ctx,
-                &ObjectRef::of(&info.pod),
+            let message = format!("running Bind plugin \"DefaultBinder\": {reason}");
+            self.event(
+                scheduler,
+                &info.pod,
                 "Warning",
                 "FailedScheduling",
-                &format!("running Bind plugin \"DefaultBinder\": {reason}"),
+                &message,
+                ctx,
             );
             self.queue.failed(key, ctx.now(), true, false);
         }
@@ -336,6 +423,7 @@ impl Scheduler {
 
     fn unschedulable(
         &mut self,
+        profile: &Profile,
         key: &str,
         info: &PodInfo,
         attempt: &cycle::Attempt,
@@ -354,12 +442,13 @@ impl Scheduler {
         if self.explain {
             self.annotate(key, &explain::annotations(attempt), ctx);
         }
-        self.recorder.event(
-            ctx,
-            &ObjectRef::of(&info.pod),
+        self.event(
+            &profile.scheduler_name,
+            &info.pod,
             "Warning",
             "FailedScheduling",
             &message,
+            ctx,
         );
         let mut status = json!({
             "conditions": [{
@@ -373,16 +462,15 @@ impl Scheduler {
         });
         if let Outcome::Preempt { node, victims } = &outcome {
             status["nominatedNodeName"] = json!(node);
-            self.preempt_victims(info, node, victims, ctx);
+            self.preempt_victims(&profile.scheduler_name, info, node, victims, ctx);
         }
         ctx.call(Request::patch(
             format!("{}/status", pod_path(key)),
             "application/strategic-merge-patch+json",
             json!({"status": status}).to_string(),
         ));
-        let waits_for_assigned_pods = self.plugins.iter().any(|e| {
-            e.plugin.requeues_on_assigned_pod()
-                && attempt.failed.values().any(|s| s.plugin == e.plugin.name())
+        let waits_for_assigned_pods = profile.filter.iter().any(|p| {
+            p.requeues_on_assigned_pod() && attempt.failed.values().any(|s| s.plugin == p.name())
         });
         self.queue
             .failed(key, ctx.now(), false, waits_for_assigned_pods);
@@ -391,6 +479,7 @@ impl Scheduler {
     /// Marks each victim with a DisruptionTarget condition, records Preempted, deletes it.
     fn preempt_victims(
         &mut self,
+        scheduler: &str,
         preemptor: &PodInfo,
         node: &str,
         victims: &[String],
@@ -407,20 +496,15 @@ impl Scheduler {
                 "lastProbeTime": null,
                 "lastTransitionTime": ctx.timestamp(),
                 "reason": "PreemptionByScheduler",
-                "message": format!("{}: preempting to accommodate a higher priority pod", self.name),
+                "message": format!("{scheduler}: preempting to accommodate a higher priority pod"),
             }]}});
             ctx.call(Request::patch(
                 format!("{}/status", pod_path(victim)),
                 "application/strategic-merge-patch+json",
                 condition.to_string(),
             ));
-            self.recorder.event(
-                ctx,
-                &ObjectRef::of(&pod),
-                "Normal",
-                "Preempted",
-                &format!("Preempted by pod {uid} on node {node}"),
-            );
+            let message = format!("Preempted by pod {uid} on node {node}");
+            self.event(scheduler, &pod, "Normal", "Preempted", &message, ctx);
             ctx.call(Request::delete(pod_path(victim)));
         }
     }
@@ -428,10 +512,12 @@ impl Scheduler {
 
 impl Component for Scheduler {
     fn name(&self) -> &str {
-        &self.name
+        COMPONENT
     }
 
     fn start(&mut self, ctx: &mut Ctx) {
+        let config = self.config.start(ctx);
+        self.on_config(config, ctx);
         self.listers.start(ctx);
         let nodes = self.nodes.start(ctx);
         self.on_nodes(nodes, ctx);
@@ -441,7 +527,10 @@ impl Component for Scheduler {
     }
 
     fn on_event(&mut self, watch: WatchId, event: &WatchEvent, ctx: &mut Ctx) {
-        if self.pods.owns(watch) {
+        if self.config.owns(watch) {
+            let deltas = self.config.handle(event, ctx);
+            self.on_config(deltas, ctx);
+        } else if self.pods.owns(watch) {
             let deltas = self.pods.handle(event, ctx);
             self.on_pods(deltas, ctx);
         } else if self.nodes.owns(watch) {

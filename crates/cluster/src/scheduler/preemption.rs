@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use super::cycle::{active_filters, filter_node, pre_filter};
 use super::fit_error;
 use super::framework::{ClusterView, Code, NodeInfo, PodInfo, PodSummary, Status};
-use super::plugins::Enabled;
+use super::profile::Profile;
 use crate::api::labels::LabelSelector;
 
 /// Upstream's reasons.
@@ -93,7 +93,7 @@ fn fits<'a>(
     cluster: &ClusterView<'a>,
     index: usize,
     trial: &'a NodeInfo,
-    plugins: &[Enabled],
+    profile: &Profile,
 ) -> Status {
     let original = cluster.nodes[index];
     let swap = |list: &[&'a NodeInfo]| -> Vec<&'a NodeInfo> {
@@ -117,8 +117,8 @@ fn fits<'a>(
         image_nodes: cluster.image_nodes,
         listers: cluster.listers,
     };
-    match pre_filter(pod, &view, plugins) {
-        Ok(state) => filter_node(&state, pod, trial, &active_filters(&state, plugins), None),
+    match pre_filter(pod, &view, profile) {
+        Ok(state) => filter_node(&state, pod, trial, &active_filters(&state, profile), None),
         Err(status) => status,
     }
 }
@@ -128,7 +128,7 @@ fn victims_on(
     pod: &PodInfo,
     cluster: &ClusterView,
     index: usize,
-    plugins: &[Enabled],
+    profile: &Profile,
 ) -> Result<Victims, Status> {
     let node = cluster.nodes[index];
     let mut lower: Vec<(&String, &PodSummary)> = node
@@ -146,7 +146,7 @@ fn victims_on(
     for (key, _) in &lower {
         trial.remove_pod(key);
     }
-    let status = fits(pod, cluster, index, &trial, plugins);
+    let status = fits(pod, cluster, index, &trial, profile);
     if !status.is_success() {
         return Err(status);
     }
@@ -162,7 +162,7 @@ fn victims_on(
     };
     for ((key, p), violates) in protected.into_iter().chain(unprotected) {
         trial.add_pod(key, p.clone());
-        if !fits(pod, cluster, index, &trial, plugins).is_success() {
+        if !fits(pod, cluster, index, &trial, profile).is_success() {
             trial.remove_pod(key);
             victims.keys.push(key.clone());
             victims.budget_violations += usize::from(violates);
@@ -176,7 +176,7 @@ pub fn preempt(
     pod: &PodInfo,
     cluster: &ClusterView,
     failed: &BTreeMap<String, Status>,
-    plugins: &[Enabled],
+    profile: &Profile,
 ) -> Outcome {
     let policy = pod
         .pod
@@ -202,7 +202,7 @@ pub fn preempt(
             );
             continue;
         }
-        match victims_on(pod, cluster, index, plugins) {
+        match victims_on(pod, cluster, index, profile) {
             Err(status) => {
                 statuses.insert(node.name.clone(), status);
             }

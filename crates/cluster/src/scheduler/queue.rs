@@ -34,12 +34,19 @@ struct Entry {
     moved_while_in_flight: bool,
 }
 
+/// The first backoff and the longest (`podInitialBackoffSeconds`, `podMaxBackoffSeconds`).
+#[derive(Clone, Copy)]
+struct BackoffPolicy {
+    initial: Duration,
+    max: Duration,
+}
+
 /// activeQ: higher priority first, then the earlier arrival.
 type ActiveQ = BTreeSet<(Reverse<i32>, VirtualTime, String)>;
 
 /// The queue of pods waiting for a node.
-#[derive(Default)]
 pub struct SchedulingQueue {
+    policy: BackoffPolicy,
     entries: BTreeMap<String, Entry>,
     active: ActiveQ,
     /// Pods in backoffQ by the end of their backoff.
@@ -49,7 +56,27 @@ pub struct SchedulingQueue {
     waiting_for_assigned_pods: BTreeSet<String>,
 }
 
+impl Default for SchedulingQueue {
+    fn default() -> Self {
+        SchedulingQueue {
+            policy: BackoffPolicy {
+                initial: INITIAL_BACKOFF_MS,
+                max: MAX_BACKOFF_MS,
+            },
+            entries: BTreeMap::new(),
+            active: ActiveQ::new(),
+            backoff: BTreeSet::new(),
+            waiting_for_assigned_pods: BTreeSet::new(),
+        }
+    }
+}
+
 impl SchedulingQueue {
+    /// Sets the first and the longest backoff.
+    pub fn set_backoff(&mut self, initial: Duration, max: Duration) {
+        self.policy = BackoffPolicy { initial, max };
+    }
+
     /// Adds a new pod (or refreshes the priority of a known one) to activeQ.
     pub fn add(&mut self, key: &str, priority: i32, now: VirtualTime) {
         if self.entries.contains_key(key) {
@@ -81,7 +108,7 @@ impl SchedulingQueue {
         if let Some(e) = self.entries.remove(key) {
             if e.place == Place::Backoff {
                 self.backoff
-                    .remove(&(Self::backoff_end(&e), key.to_string()));
+                    .remove(&(Self::backoff_end(self.policy, &e), key.to_string()));
             }
             self.active
                 .remove(&(Reverse(e.priority), e.arrived, key.to_string()));
@@ -104,12 +131,12 @@ impl SchedulingQueue {
     }
 
     /// When the pod's backoff after its last attempt ends.
-    fn backoff_end(e: &Entry) -> VirtualTime {
+    fn backoff_end(policy: BackoffPolicy, e: &Entry) -> VirtualTime {
         let doublings = e.attempts.saturating_sub(1);
         e.last_attempt.after(crate::sim::clock::doubled(
-            INITIAL_BACKOFF_MS,
+            policy.initial,
             doublings,
-            MAX_BACKOFF_MS,
+            policy.max,
         ))
     }
 
@@ -123,6 +150,7 @@ impl SchedulingQueue {
         error: bool,
         waits_for_assigned_pods: bool,
     ) {
+        let policy = self.policy;
         let Some(e) = self.entries.get_mut(key) else {
             return;
         };
@@ -135,7 +163,8 @@ impl SchedulingQueue {
         };
         match e.place {
             Place::Backoff => {
-                self.backoff.insert((Self::backoff_end(e), key.to_string()));
+                self.backoff
+                    .insert((Self::backoff_end(policy, e), key.to_string()));
             }
             _ if waits_for_assigned_pods => {
                 self.waiting_for_assigned_pods.insert(key.to_string());
@@ -155,13 +184,14 @@ impl SchedulingQueue {
     fn move_entry(
         active: &mut ActiveQ,
         backoff: &mut BTreeSet<(VirtualTime, String)>,
+        policy: BackoffPolicy,
         key: &str,
         e: &mut Entry,
         now: VirtualTime,
     ) {
         match e.place {
             Place::Unschedulable => {
-                let end = Self::backoff_end(e);
+                let end = Self::backoff_end(policy, e);
                 if end > now {
                     e.place = Place::Backoff;
                     backoff.insert((end, key.to_string()));
@@ -178,7 +208,14 @@ impl SchedulingQueue {
     /// (or backoffQ while their backoff lasts).
     pub fn move_all(&mut self, now: VirtualTime) {
         for (key, e) in self.entries.iter_mut() {
-            Self::move_entry(&mut self.active, &mut self.backoff, key, e, now);
+            Self::move_entry(
+                &mut self.active,
+                &mut self.backoff,
+                self.policy,
+                key,
+                e,
+                now,
+            );
         }
         self.waiting_for_assigned_pods.clear();
     }
@@ -187,7 +224,14 @@ impl SchedulingQueue {
     pub fn move_waiting_for_assigned_pods(&mut self, now: VirtualTime) {
         for key in std::mem::take(&mut self.waiting_for_assigned_pods) {
             if let Some(e) = self.entries.get_mut(&key) {
-                Self::move_entry(&mut self.active, &mut self.backoff, &key, e, now);
+                Self::move_entry(
+                    &mut self.active,
+                    &mut self.backoff,
+                    self.policy,
+                    &key,
+                    e,
+                    now,
+                );
             }
         }
     }
@@ -244,9 +288,8 @@ mod tests {
         assert_eq!(q.pop(), None);
     }
 
-    #[test]
-    fn backoff_doubles_to_ten_seconds() {
-        let mut q = SchedulingQueue::default();
+    /// The backoffs each attempt of a pod that keeps failing waits.
+    fn backoffs(q: &mut SchedulingQueue) -> Vec<u64> {
         q.add("a", 0, VirtualTime(0));
         let mut ends = Vec::new();
         let mut now = VirtualTime(0);
@@ -258,7 +301,23 @@ mod tests {
             now = end;
             q.flush(now);
         }
-        assert_eq!(ends, [1_000, 2_000, 4_000, 8_000, 10_000, 10_000]);
+        ends
+    }
+
+    #[test]
+    fn backoff_doubles_to_ten_seconds() {
+        let mut q = SchedulingQueue::default();
+        assert_eq!(
+            backoffs(&mut q),
+            [1_000, 2_000, 4_000, 8_000, 10_000, 10_000]
+        );
+    }
+
+    #[test]
+    fn configured_backoff_bounds() {
+        let mut q = SchedulingQueue::default();
+        q.set_backoff(3_000, 5_000);
+        assert_eq!(backoffs(&mut q), [3_000, 5_000, 5_000, 5_000, 5_000, 5_000]);
     }
 
     #[test]

@@ -104,7 +104,7 @@ pub trait Strategy: Send + Sync {
 pub type UnknownFields = Vec<String>;
 
 /// A decoder's path as upstream writes field paths: `spec.containers[0].image`.
-fn field_path(path: &serde_ignored::Path) -> String {
+pub(crate) fn field_path(path: &serde_ignored::Path) -> String {
     use serde_ignored::Path;
     match path {
         Path::Root => String::new(),

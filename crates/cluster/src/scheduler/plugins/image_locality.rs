@@ -5,7 +5,7 @@
 //! is not `nginx:1.27`, as on a real containerd node).
 
 use crate::scheduler::framework::{
-    ClusterView, CycleState, NodeInfo, Plugin, PodInfo, Status, MAX_NODE_SCORE,
+    ClusterView, CycleState, ExtensionPoint, NodeInfo, Plugin, PodInfo, Status, MAX_NODE_SCORE,
 };
 
 const NAME: &str = "ImageLocality";
@@ -40,8 +40,8 @@ impl Plugin for ImageLocality {
         NAME
     }
 
-    fn scores(&self) -> bool {
-        true
+    fn extension_points(&self) -> &'static [ExtensionPoint] {
+        &[ExtensionPoint::PreScore, ExtensionPoint::Score]
     }
 
     fn pre_score(

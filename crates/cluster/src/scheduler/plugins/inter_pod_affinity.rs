@@ -1,20 +1,20 @@
 //! InterPodAffinity: required pod affinity and anti-affinity of the incoming pod,
 //! and the required anti-affinity of pods already running, filter nodes by
 //! topology domain; preferred terms (both ways) and existing pods' required
-//! affinity (weight 1, upstream's `hardPodAffinityWeight`) score them.
+//! affinity (weighted by the `hardPodAffinityWeight` argument, 1 by default) score them.
 
 use rustc_hash::FxHashMap;
 
 use crate::scheduler::affinity_terms::{AffinityTerm, Labels, PodAffinityTerms, WeightedTerm};
 use crate::scheduler::framework::{
-    ClusterView, Code, CycleState, NodeInfo, Plugin, PodInfo, Status, MAX_NODE_SCORE,
+    ClusterView, Code, CycleState, ExtensionPoint, NodeInfo, Plugin, PodInfo, Status,
+    MAX_NODE_SCORE,
 };
+use crate::scheduler::plugin_args::InterPodAffinityArgs;
 
 const NAME: &str = "InterPodAffinity";
 const PRE_FILTER_STATE: &str = "PreFilterInterPodAffinity";
 const PRE_SCORE_STATE: &str = "PreScoreInterPodAffinity";
-/// Upstream's default `hardPodAffinityWeight`.
-const HARD_POD_AFFINITY_WEIGHT: i64 = 1;
 
 /// Upstream's reasons.
 pub const AFFINITY_RULES_NOT_MATCH: &str = "node(s) didn't match pod affinity rules";
@@ -22,8 +22,28 @@ pub const ANTI_AFFINITY_RULES_NOT_MATCH: &str = "node(s) didn't match pod anti-a
 pub const EXISTING_ANTI_AFFINITY_RULES_NOT_MATCH: &str =
     "node(s) didn't satisfy existing pods anti-affinity rules";
 
-/// The plugin with upstream's default arguments.
-pub struct InterPodAffinity;
+/// The plugin with its arguments.
+pub struct InterPodAffinity {
+    hard_pod_affinity_weight: i64,
+    ignore_preferred_terms_of_existing_pods: bool,
+}
+
+impl InterPodAffinity {
+    /// The plugin configured by `args` (`hardPodAffinityWeight` 1 when unset).
+    pub fn new(args: &InterPodAffinityArgs) -> InterPodAffinity {
+        InterPodAffinity {
+            hard_pod_affinity_weight: args.hard_pod_affinity_weight.unwrap_or(1),
+            ignore_preferred_terms_of_existing_pods: args.ignore_preferred_terms_of_existing_pods,
+        }
+    }
+}
+
+impl Default for InterPodAffinity {
+    /// Upstream's default arguments.
+    fn default() -> Self {
+        InterPodAffinity::new(&InterPodAffinityArgs::default())
+    }
+}
 
 /// Matching pods per topology key and value (hashed: hostnames make many domains).
 #[derive(Default)]
@@ -121,8 +141,13 @@ impl Plugin for InterPodAffinity {
         NAME
     }
 
-    fn filters(&self) -> bool {
-        true
+    fn extension_points(&self) -> &'static [ExtensionPoint] {
+        &[
+            ExtensionPoint::PreFilter,
+            ExtensionPoint::Filter,
+            ExtensionPoint::PreScore,
+            ExtensionPoint::Score,
+        ]
     }
 
     fn requeues_on_assigned_pod(&self) -> bool {
@@ -237,10 +262,6 @@ impl Plugin for InterPodAffinity {
         Status::success()
     }
 
-    fn scores(&self) -> bool {
-        true
-    }
-
     fn pre_score(
         &self,
         state: &mut CycleState,
@@ -251,6 +272,9 @@ impl Plugin for InterPodAffinity {
         let own = pod.affinity.as_deref().unwrap_or(&EMPTY_TERMS);
         let has_preferences =
             !own.preferred_affinity.is_empty() || !own.preferred_anti_affinity.is_empty();
+        if self.ignore_preferred_terms_of_existing_pods && !has_preferences {
+            return Status::skip();
+        }
         let resolve_all = |terms: &[WeightedTerm]| -> Vec<WeightedTerm> {
             terms
                 .iter()
@@ -286,8 +310,10 @@ impl Plugin for InterPodAffinity {
                 let target = (existing.namespace.as_str(), &existing.labels, None);
                 s.process(&preferred_affinity, target, node, 1);
                 s.process(&preferred_anti_affinity, target, node, -1);
-                for term in &terms.required_affinity {
-                    s.process_term(term, HARD_POD_AFFINITY_WEIGHT, incoming, node);
+                if self.hard_pod_affinity_weight > 0 {
+                    for term in &terms.required_affinity {
+                        s.process_term(term, self.hard_pod_affinity_weight, incoming, node);
+                    }
                 }
                 s.process(&terms.preferred_affinity, incoming, node, 1);
                 s.process(&terms.preferred_anti_affinity, incoming, node, -1);

@@ -1,7 +1,10 @@
-//! Upstream's default plugins, one file each. To add a plugin: write a file that
-//! implements [`Plugin`] for the extension points it needs, then add one line to
-//! [`default_plugins`] with its score weight.
+//! Upstream's in-tree plugins, one file each, and the registry that makes them from
+//! a profile's `pluginConfig` arguments. To add a plugin: write a file that
+//! implements [`Plugin`] for the extension points it lists, add one line to
+//! [`REGISTRY`], and (to enable it by default) one to [`DEFAULT_PLUGINS`].
 
+mod default_binder;
+mod default_preemption;
 mod helpers;
 pub mod image_locality;
 pub mod inter_pod_affinity;
@@ -12,37 +15,114 @@ mod node_resources_balanced_allocation;
 mod node_resources_fit;
 mod node_unschedulable;
 pub mod pod_topology_spread;
+mod priority_sort;
+pub mod resource_allocation;
 mod scheduling_gates;
 mod taint_toleration;
+mod volumes_and_claims;
+
+use std::rc::Rc;
 
 use super::framework::Plugin;
+use super::plugin_args::PluginArgs;
 
-/// A plugin with its score weight in a profile.
-pub struct Enabled {
-    pub plugin: Box<dyn Plugin>,
-    pub weight: i64,
+/// A plugin upstream's registry knows, and how to make it from its (defaulted)
+/// arguments; plugins that take none get `None`.
+pub struct Registration {
+    pub name: &'static str,
+    pub new: fn(Option<&PluginArgs>) -> Rc<dyn Plugin>,
 }
 
-/// The default profile's plugins in upstream's order, with upstream's weights.
-pub fn default_plugins() -> Vec<Enabled> {
-    let enabled = |plugin: Box<dyn Plugin>, weight| Enabled { plugin, weight };
-    vec![
-        enabled(Box::new(scheduling_gates::SchedulingGates), 0),
-        enabled(Box::new(node_unschedulable::NodeUnschedulable), 0),
-        enabled(Box::new(node_name::NodeName), 0),
-        enabled(Box::new(taint_toleration::TaintToleration), 3),
-        enabled(Box::new(node_affinity::NodeAffinity), 2),
-        enabled(Box::new(node_ports::NodePorts), 0),
-        enabled(Box::new(node_resources_fit::NodeResourcesFit), 1),
-        enabled(Box::new(pod_topology_spread::PodTopologySpread), 2),
-        enabled(Box::new(inter_pod_affinity::InterPodAffinity), 2),
-        enabled(
-            Box::new(node_resources_balanced_allocation::NodeResourcesBalancedAllocation),
-            1,
-        ),
-        enabled(Box::new(image_locality::ImageLocality), 1),
-    ]
+/// Makes a plugin that takes no arguments.
+macro_rules! plain {
+    ($name:literal, $plugin:expr) => {
+        Registration {
+            name: $name,
+            new: |_| Rc::new($plugin),
+        }
+    };
 }
+
+/// Makes a plugin from its arguments (upstream's defaults when there are none).
+macro_rules! with_args {
+    ($name:literal, $variant:ident, $plugin:path) => {
+        Registration {
+            name: $name,
+            new: |args| match args {
+                Some(PluginArgs::$variant(args)) => Rc::new(<$plugin>::new(args)),
+                _ => Rc::new(<$plugin>::default()),
+            },
+        }
+    };
+}
+
+/// Every plugin a profile may name.
+pub const REGISTRY: &[Registration] = &[
+    plain!("SchedulingGates", scheduling_gates::SchedulingGates),
+    plain!("PrioritySort", priority_sort::PrioritySort),
+    plain!("NodeUnschedulable", node_unschedulable::NodeUnschedulable),
+    plain!("NodeName", node_name::NodeName),
+    plain!("TaintToleration", taint_toleration::TaintToleration),
+    with_args!("NodeAffinity", NodeAffinity, node_affinity::NodeAffinity),
+    plain!("NodePorts", node_ports::NodePorts),
+    with_args!(
+        "NodeResourcesFit",
+        NodeResourcesFit,
+        node_resources_fit::NodeResourcesFit
+    ),
+    plain!("VolumeRestrictions", volumes_and_claims::PLUGINS[0]),
+    plain!("NodeVolumeLimits", volumes_and_claims::PLUGINS[1]),
+    plain!("VolumeBinding", volumes_and_claims::PLUGINS[2]),
+    plain!("VolumeZone", volumes_and_claims::PLUGINS[3]),
+    with_args!(
+        "PodTopologySpread",
+        PodTopologySpread,
+        pod_topology_spread::PodTopologySpread
+    ),
+    with_args!(
+        "InterPodAffinity",
+        InterPodAffinity,
+        inter_pod_affinity::InterPodAffinity
+    ),
+    plain!("DynamicResources", volumes_and_claims::PLUGINS[4]),
+    plain!("DefaultPreemption", default_preemption::DefaultPreemption),
+    with_args!(
+        "NodeResourcesBalancedAllocation",
+        NodeResourcesBalancedAllocation,
+        node_resources_balanced_allocation::NodeResourcesBalancedAllocation
+    ),
+    plain!("ImageLocality", image_locality::ImageLocality),
+    plain!("DefaultBinder", default_binder::DefaultBinder),
+];
+
+/// The registration of the plugin named `name`.
+pub fn registered(name: &str) -> Option<&'static Registration> {
+    REGISTRY.iter().find(|r| r.name == name)
+}
+
+/// Upstream's default `multiPoint` plugins in order, with their score weights
+/// (`getDefaultPlugins` with the DynamicResourceAllocation gate on, as in 1.35).
+pub const DEFAULT_PLUGINS: &[(&str, Option<i32>)] = &[
+    ("SchedulingGates", None),
+    ("PrioritySort", None),
+    ("NodeUnschedulable", None),
+    ("NodeName", None),
+    ("TaintToleration", Some(3)),
+    ("NodeAffinity", Some(2)),
+    ("NodePorts", None),
+    ("NodeResourcesFit", Some(1)),
+    ("VolumeRestrictions", None),
+    ("NodeVolumeLimits", None),
+    ("VolumeBinding", None),
+    ("VolumeZone", None),
+    ("PodTopologySpread", Some(2)),
+    ("InterPodAffinity", Some(2)),
+    ("DynamicResources", None),
+    ("DefaultPreemption", None),
+    ("NodeResourcesBalancedAllocation", Some(1)),
+    ("ImageLocality", Some(1)),
+    ("DefaultBinder", None),
+];
 
 #[cfg(test)]
 mod tests {
@@ -126,7 +206,7 @@ mod tests {
             )
         };
         let fits = |p: &PodInfo| {
-            node_affinity::NodeAffinity
+            node_affinity::NodeAffinity::default()
                 .filter(&CycleState::default(), p, &n)
                 .is_success()
         };
@@ -148,7 +228,7 @@ mod tests {
         )));
         let selector = pod(json!({"containers": containers(), "nodeSelector": {"zone": "b"}}));
         assert_eq!(
-            filter(&node_affinity::NodeAffinity, &selector, &n),
+            filter(&node_affinity::NodeAffinity::default(), &selector, &n),
             (
                 Code::UnschedulableAndUnresolvable,
                 "node(s) didn't match Pod's node affinity/selector".into()
@@ -163,14 +243,18 @@ mod tests {
             json!({"containers": [{"name": "a", "resources": {"requests": {"cpu": "600m", "nvidia.com/gpu": "1"}}}]}),
         );
         assert_eq!(
-            filter(&node_resources_fit::NodeResourcesFit, &half, &n),
+            filter(&node_resources_fit::NodeResourcesFit::default(), &half, &n),
             (Code::Unschedulable, "Insufficient nvidia.com/gpu".into())
         );
         let cpu_only =
             pod(json!({"containers": [{"name": "a", "resources": {"requests": {"cpu": "600m"}}}]}));
         n.add_pod("default/x", PodSummary::of_pod(&cpu_only.pod));
         assert_eq!(
-            filter(&node_resources_fit::NodeResourcesFit, &cpu_only, &n),
+            filter(
+                &node_resources_fit::NodeResourcesFit::default(),
+                &cpu_only,
+                &n
+            ),
             (Code::Unschedulable, "Insufficient cpu".into())
         );
         n.add_pod(
@@ -178,7 +262,11 @@ mod tests {
             PodSummary::of_pod(&pod(json!({"containers": containers()})).pod),
         );
         assert_eq!(
-            filter(&node_resources_fit::NodeResourcesFit, &cpu_only, &n),
+            filter(
+                &node_resources_fit::NodeResourcesFit::default(),
+                &cpu_only,
+                &n
+            ),
             (
                 Code::Unschedulable,
                 "Too many pods, Insufficient cpu".into()
@@ -235,6 +323,145 @@ mod tests {
         );
     }
 
+    /// A plugin's arguments from JSON, defaulted as a configuration would be.
+    fn args(plugin: &str, value: Value) -> crate::scheduler::plugin_args::PluginArgs {
+        let mut args =
+            crate::scheduler::plugin_args::PluginArgs::decode(plugin, &value, &mut Vec::new())
+                .unwrap()
+                .unwrap();
+        args.set_defaults();
+        args
+    }
+
+    /// The registry's plugin `name` made from `value` arguments.
+    fn configured(name: &str, value: Value) -> std::rc::Rc<dyn Plugin> {
+        (registered(name).unwrap().new)(Some(&args(name, value)))
+    }
+
+    /// Upstream's MostAllocated case "nothing scheduled, resources requested,
+    /// differently sized nodes": 3 CPUs and 5000 bytes wanted of 4 CPUs/10000 and
+    /// 6 CPUs/10000 give 62 and 50; RequestedToCapacityRatio with the rising shape
+    /// rounds the same average (62.5) up.
+    #[test]
+    fn most_allocated_and_requested_to_capacity_ratio() {
+        let sized = |cpu: &str| {
+            NodeInfo::new(
+                serde_json::from_value(json!({
+                    "metadata": {"name": "n"},
+                    "status": {"allocatable": {"cpu": cpu, "memory": "10000", "pods": "10"}},
+                }))
+                .unwrap(),
+            )
+        };
+        let (small, large) = (sized("4"), sized("6"));
+        let p = pod(json!({"containers": [
+            {"name": "a", "resources": {"requests": {"cpu": "1", "memory": "2000"}}},
+            {"name": "b", "resources": {"requests": {"cpu": "2", "memory": "3000"}}},
+        ]}));
+        let state = CycleState::default();
+        let most = configured(
+            "NodeResourcesFit",
+            json!({"scoringStrategy": {"type": "MostAllocated"}}),
+        );
+        assert_eq!(
+            (
+                most.score(&state, &p, &small),
+                most.score(&state, &p, &large)
+            ),
+            (62, 50)
+        );
+        let ratio = configured(
+            "NodeResourcesFit",
+            json!({"scoringStrategy": {"type": "RequestedToCapacityRatio",
+                "requestedToCapacityRatio": {"shape": [{"utilization": 0, "score": 0}, {"utilization": 100, "score": 10}]}}}),
+        );
+        assert_eq!(
+            (
+                ratio.score(&state, &p, &small),
+                ratio.score(&state, &p, &large)
+            ),
+            (63, 50)
+        );
+        let least = configured("NodeResourcesFit", json!({}));
+        assert_eq!(least.score(&state, &p, &small), 37);
+    }
+
+    #[test]
+    fn fit_ignores_the_resources_its_arguments_name() {
+        let n = node(json!({}), json!({}), "1");
+        let gpu = pod(
+            json!({"containers": [{"name": "a", "resources": {"requests": {"example.com/gpu": "1", "nvidia.com/gpu": "1"}}}]}),
+        );
+        let fit = configured(
+            "NodeResourcesFit",
+            json!({"ignoredResources": ["nvidia.com/gpu"]}),
+        );
+        assert_eq!(
+            filter_in(&CycleState::default(), fit.as_ref(), &gpu, &n),
+            (Code::Unschedulable, "Insufficient example.com/gpu".into())
+        );
+        let fit = configured(
+            "NodeResourcesFit",
+            json!({"ignoredResourceGroups": ["example.com", "nvidia.com"]}),
+        );
+        assert!(fit.filter(&CycleState::default(), &gpu, &n).is_success());
+    }
+
+    #[test]
+    fn balanced_allocation_over_three_resources_uses_the_standard_deviation() {
+        let n = NodeInfo::new(
+            serde_json::from_value(json!({
+                "metadata": {"name": "n"},
+                "status": {"allocatable": {"cpu": "4", "memory": "4000", "ephemeral-storage": "4000", "pods": "10"}},
+            }))
+            .unwrap(),
+        );
+        let p = pod(
+            json!({"containers": [{"name": "a", "resources": {"requests":
+            {"cpu": "1", "memory": "2000", "ephemeral-storage": "3000"}}}]}),
+        );
+        let balanced = configured(
+            "NodeResourcesBalancedAllocation",
+            json!({"resources": [{"name": "cpu"}, {"name": "memory"}, {"name": "ephemeral-storage"}]}),
+        );
+        // Fractions 0.25, 0.5, 0.75: std = sqrt(((0.25)^2 + 0 + (0.25)^2) / 3) = 0.204.
+        assert_eq!(balanced.score(&CycleState::default(), &p, &n), 79);
+    }
+
+    #[test]
+    fn added_affinity_binds_every_pod_of_the_profile() {
+        let plain = pod(json!({"containers": containers()}));
+        let node_affinity = configured(
+            "NodeAffinity",
+            json!({"addedAffinity": {
+                "requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [
+                    {"matchExpressions": [{"key": "pool", "operator": "In", "values": ["batch"]}]}]},
+                "preferredDuringSchedulingIgnoredDuringExecution": [
+                    {"weight": 7, "preference": {"matchExpressions": [{"key": "disk", "operator": "Exists"}]}}]}}),
+        );
+        let batch = node(json!({"pool": "batch", "disk": "ssd"}), json!({}), "1");
+        let other = node(json!({"pool": "web"}), json!({}), "1");
+        assert_eq!(
+            filter_in(
+                &CycleState::default(),
+                node_affinity.as_ref(),
+                &plain,
+                &other
+            ),
+            (
+                Code::UnschedulableAndUnresolvable,
+                "node(s) didn't match scheduler-enforced node affinity".into()
+            )
+        );
+        assert!(node_affinity
+            .filter(&CycleState::default(), &plain, &batch)
+            .is_success());
+        assert_eq!(
+            node_affinity.score(&CycleState::default(), &plain, &batch),
+            7
+        );
+    }
+
     #[test]
     fn least_allocated_and_balanced_scores() {
         let n = node(json!({}), json!({}), "2");
@@ -243,12 +470,12 @@ mod tests {
         );
         // cpu: (2000-1000)*100/2000 = 50; memory: (1Gi-512Mi)*100/1Gi = 50.
         assert_eq!(
-            node_resources_fit::NodeResourcesFit.score(&CycleState::default(), &p, &n),
+            node_resources_fit::NodeResourcesFit::default().score(&CycleState::default(), &p, &n),
             50
         );
         // Both half used: perfectly balanced.
         assert_eq!(
-            node_resources_balanced_allocation::NodeResourcesBalancedAllocation.score(
+            node_resources_balanced_allocation::NodeResourcesBalancedAllocation::default().score(
                 &CycleState::default(),
                 &p,
                 &n
@@ -356,7 +583,7 @@ mod tests {
                 zone_node("bare", None, vec![]),
             ]
         };
-        let plugin = pod_topology_spread::PodTopologySpread;
+        let plugin = pod_topology_spread::PodTopologySpread::default();
         let pass = (Code::Success, String::new());
         let skewed = (
             Code::Unschedulable,
@@ -415,7 +642,7 @@ mod tests {
                 "whenUnsatisfiable": "ScheduleAnyway",
                 "labelSelector": {"matchLabels": {"app": "web"}}}]}),
         );
-        let plugin = pod_topology_spread::PodTopologySpread;
+        let plugin = pod_topology_spread::PodTopologySpread::default();
         let (raw, normalized) = in_cluster(&nodes, |view| {
             let mut state = CycleState::default();
             assert!(plugin
@@ -447,7 +674,7 @@ mod tests {
 
     #[test]
     fn inter_pod_affinity_filters_by_domain_namespace_and_existing_pods() {
-        let plugin = inter_pod_affinity::InterPodAffinity;
+        let plugin = inter_pod_affinity::InterPodAffinity::default();
         let pass = (Code::Success, String::new());
         let anti = (
             Code::Unschedulable,
@@ -519,6 +746,48 @@ mod tests {
             filter_all(&plugin, &follower, &with_bare),
             [pass.clone(), pass, affinity.clone(), affinity]
         );
+    }
+
+    /// Existing pods' required affinity weighs `hardPodAffinityWeight` in the score;
+    /// weight 0, or ignoring existing pods' terms for a pod without preferences,
+    /// skips scoring.
+    #[test]
+    fn inter_pod_affinity_arguments_weigh_existing_pods_terms() {
+        let follows_web = json!({"containers": containers(), "affinity": {"podAffinity": {
+            "requiredDuringSchedulingIgnoredDuringExecution": [{
+                "labelSelector": {"matchLabels": {"app": "web"}},
+                "topologyKey": "kubernetes.io/hostname"}]}}});
+        let nodes = vec![
+            zone_node(
+                "a",
+                Some("zone-a"),
+                vec![resident("default", json!({"app": "cache"}), follows_web)],
+            ),
+            zone_node("b", Some("zone-a"), vec![]),
+        ];
+        let incoming = pod_with_labels(json!({"app": "web"}), json!({"containers": containers()}));
+        let scored = |plugin: &dyn Plugin| {
+            in_cluster(&nodes, |view| {
+                let mut state = CycleState::default();
+                let status = plugin.pre_score(&mut state, &incoming, view.nodes, view);
+                (
+                    status.code,
+                    view.nodes
+                        .iter()
+                        .map(|n| plugin.score(&state, &incoming, n))
+                        .collect::<Vec<_>>(),
+                )
+            })
+        };
+        let weighted = configured("InterPodAffinity", json!({"hardPodAffinityWeight": 7}));
+        assert_eq!(scored(weighted.as_ref()), (Code::Success, vec![7, 0]));
+        let unweighted = configured("InterPodAffinity", json!({"hardPodAffinityWeight": 0}));
+        assert_eq!(scored(unweighted.as_ref()).0, Code::Skip);
+        let ignoring = configured(
+            "InterPodAffinity",
+            json!({"ignorePreferredTermsOfExistingPods": true}),
+        );
+        assert_eq!(scored(ignoring.as_ref()).0, Code::Skip);
     }
 
     #[test]

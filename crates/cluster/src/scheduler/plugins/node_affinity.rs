@@ -1,25 +1,84 @@
 //! NodeAffinity: `nodeSelector` and required node affinity must match the node's
-//! labels (and `metadata.name` fields); preferred terms add their weights.
+//! labels (and `metadata.name` fields), and so must the profile's `addedAffinity`;
+//! preferred terms (the pod's and the added ones) add their weights.
+
+use k8s_openapi::api::core::v1::{NodeSelector, PreferredSchedulingTerm};
 
 use super::helpers::default_normalize;
 use crate::api::node_affinity::{node_labels, required_affinity_matches, term_matches};
-use crate::scheduler::framework::{Code, CycleState, NodeInfo, Plugin, PodInfo, Status};
+use crate::scheduler::framework::{
+    Code, CycleState, ExtensionPoint, NodeInfo, Plugin, PodInfo, Status,
+};
+use crate::scheduler::plugin_args::NodeAffinityArgs;
 
-pub struct NodeAffinity;
+/// The plugin with the affinity its arguments add to every pod.
+#[derive(Default)]
+pub struct NodeAffinity {
+    added_required: Option<NodeSelector>,
+    added_preferred: Vec<PreferredSchedulingTerm>,
+}
 
-/// Upstream's reason.
+impl NodeAffinity {
+    /// The plugin configured by `args`.
+    pub fn new(args: &NodeAffinityArgs) -> NodeAffinity {
+        let added = args.added_affinity.as_ref();
+        NodeAffinity {
+            added_required: added.and_then(|a| {
+                a.required_during_scheduling_ignored_during_execution
+                    .clone()
+            }),
+            added_preferred: added
+                .and_then(|a| {
+                    a.preferred_during_scheduling_ignored_during_execution
+                        .clone()
+                })
+                .unwrap_or_default(),
+        }
+    }
+}
+
+/// Upstream's reasons.
 pub const REASON: &str = "node(s) didn't match Pod's node affinity/selector";
+pub const ENFORCED_REASON: &str = "node(s) didn't match scheduler-enforced node affinity";
+
+/// The summed weights of the `terms` that match `node`.
+fn preferred_weight<'a>(
+    terms: impl IntoIterator<Item = &'a PreferredSchedulingTerm>,
+    node: &NodeInfo,
+) -> i64 {
+    let labels = node_labels(&node.node);
+    terms
+        .into_iter()
+        .filter(|p| p.weight != 0 && term_matches(&p.preference, labels, &node.name))
+        .map(|p| i64::from(p.weight))
+        .sum()
+}
 
 impl Plugin for NodeAffinity {
     fn name(&self) -> &'static str {
         "NodeAffinity"
     }
 
-    fn filters(&self) -> bool {
-        true
+    fn extension_points(&self) -> &'static [ExtensionPoint] {
+        &[
+            ExtensionPoint::PreFilter,
+            ExtensionPoint::Filter,
+            ExtensionPoint::PreScore,
+            ExtensionPoint::Score,
+        ]
     }
 
     fn filter(&self, _state: &CycleState, pod: &PodInfo, node: &NodeInfo) -> Status {
+        if let Some(added) = &self.added_required {
+            let labels = node_labels(&node.node);
+            if !added
+                .node_selector_terms
+                .iter()
+                .any(|t| term_matches(t, labels, &node.name))
+            {
+                return Status::new(Code::UnschedulableAndUnresolvable, &[ENFORCED_REASON]);
+            }
+        }
         if required_affinity_matches(pod.pod.spec.as_ref(), &node.node) {
             Status::success()
         } else {
@@ -27,13 +86,9 @@ impl Plugin for NodeAffinity {
         }
     }
 
-    fn scores(&self) -> bool {
-        true
-    }
-
     fn score(&self, _state: &CycleState, pod: &PodInfo, node: &NodeInfo) -> i64 {
-        let labels = node_labels(&node.node);
-        pod.pod
+        let own = pod
+            .pod
             .spec
             .as_ref()
             .and_then(|s| s.affinity.as_ref())
@@ -43,10 +98,8 @@ impl Plugin for NodeAffinity {
                     .as_ref()
             })
             .into_iter()
-            .flatten()
-            .filter(|p| p.weight != 0 && term_matches(&p.preference, labels, &node.name))
-            .map(|p| i64::from(p.weight))
-            .sum()
+            .flatten();
+        preferred_weight(own.chain(&self.added_preferred), node)
     }
 
     fn normalize(

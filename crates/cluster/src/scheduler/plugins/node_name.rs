@@ -1,6 +1,8 @@
 //! NodeName: a pod that names its node (`spec.nodeName`) fits only that node.
 
-use crate::scheduler::framework::{Code, CycleState, NodeInfo, Plugin, PodInfo, Status};
+use crate::scheduler::framework::{
+    Code, CycleState, ExtensionPoint, NodeInfo, Plugin, PodInfo, Status,
+};
 
 pub struct NodeName;
 
@@ -12,8 +14,8 @@ impl Plugin for NodeName {
         "NodeName"
     }
 
-    fn filters(&self) -> bool {
-        true
+    fn extension_points(&self) -> &'static [ExtensionPoint] {
+        &[ExtensionPoint::Filter]
     }
 
     fn filter(&self, _state: &CycleState, pod: &PodInfo, node: &NodeInfo) -> Status {

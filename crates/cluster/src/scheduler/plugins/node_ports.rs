@@ -1,7 +1,9 @@
 //! NodePorts: a pod's host ports must be free on the node (same protocol and port,
 //! and the same host IP or either side bound to 0.0.0.0).
 
-use crate::scheduler::framework::{Code, CycleState, NodeInfo, Plugin, PodInfo, Status};
+use crate::scheduler::framework::{
+    Code, CycleState, ExtensionPoint, NodeInfo, Plugin, PodInfo, Status,
+};
 
 pub struct NodePorts;
 
@@ -13,8 +15,8 @@ impl Plugin for NodePorts {
         "NodePorts"
     }
 
-    fn filters(&self) -> bool {
-        true
+    fn extension_points(&self) -> &'static [ExtensionPoint] {
+        &[ExtensionPoint::PreFilter, ExtensionPoint::Filter]
     }
 
     fn filter(&self, _state: &CycleState, pod: &PodInfo, node: &NodeInfo) -> Status {

@@ -1,40 +1,76 @@
-//! NodeResourcesBalancedAllocation: prefers nodes whose CPU and memory would be
-//! used in equal fractions: `(1 - std) * 100` of the two fractions.
+//! NodeResourcesBalancedAllocation: prefers nodes whose configured resources (CPU and
+//! memory by default) would be used in equal fractions: `(1 - std) * 100` of the
+//! fractions, counting actual requests.
 
-use crate::scheduler::framework::{CycleState, NodeInfo, Plugin, PodInfo, MAX_NODE_SCORE};
+use super::resource_allocation::{amounts, weighted, Weighted};
+use crate::scheduler::framework::{
+    CycleState, ExtensionPoint, NodeInfo, Plugin, PodInfo, MAX_NODE_SCORE,
+};
+use crate::scheduler::plugin_args::{NodeResourcesBalancedAllocationArgs, PluginArgs};
 
-pub struct NodeResourcesBalancedAllocation;
+/// The plugin with the resources it balances.
+pub struct NodeResourcesBalancedAllocation {
+    resources: Vec<Weighted>,
+}
+
+impl NodeResourcesBalancedAllocation {
+    /// The plugin configured by `args` (defaulted here if they are not yet).
+    pub fn new(args: &NodeResourcesBalancedAllocationArgs) -> Self {
+        let mut defaulted = PluginArgs::NodeResourcesBalancedAllocation(args.clone());
+        defaulted.set_defaults();
+        let PluginArgs::NodeResourcesBalancedAllocation(args) = defaulted else {
+            unreachable!("defaulting keeps the kind")
+        };
+        NodeResourcesBalancedAllocation {
+            resources: weighted(&args.resources),
+        }
+    }
+}
+
+impl Default for NodeResourcesBalancedAllocation {
+    /// Upstream's defaults: CPU and memory.
+    fn default() -> Self {
+        NodeResourcesBalancedAllocation::new(&NodeResourcesBalancedAllocationArgs::default())
+    }
+}
 
 impl Plugin for NodeResourcesBalancedAllocation {
     fn name(&self) -> &'static str {
         "NodeResourcesBalancedAllocation"
     }
 
-    fn scores(&self) -> bool {
-        true
+    fn extension_points(&self) -> &'static [ExtensionPoint] {
+        &[ExtensionPoint::PreScore, ExtensionPoint::Score]
     }
 
     fn score(&self, _state: &CycleState, pod: &PodInfo, node: &NodeInfo) -> i64 {
-        // A pod that requests neither resource is skipped (scores 0 everywhere).
+        // A pod that requests neither CPU nor memory is skipped (scores 0 everywhere).
         if pod.requests.milli_cpu == 0 && pod.requests.memory == 0 {
             return 0;
         }
-        let fraction = |requested: i64, allocatable: i64| {
-            if allocatable == 0 {
-                0.0
-            } else {
-                (requested as f64 / allocatable as f64).min(1.0)
+        let fractions = || {
+            self.resources.iter().filter_map(|w| {
+                let (allocatable, requested) = amounts(&w.resource, pod, node, true);
+                (allocatable != 0).then(|| (requested as f64 / allocatable as f64).min(1.0))
+            })
+        };
+        let (count, sum, first, second) = fractions().fold(
+            (0usize, 0.0, 0.0, 0.0),
+            |(count, sum, first, second), f| match count {
+                0 => (1, f, f, second),
+                1 => (2, sum + f, first, f),
+                _ => (count + 1, sum + f, first, second),
+            },
+        );
+        let std = match count {
+            0 | 1 => 0.0,
+            2 => ((first - second) / 2.0f64).abs(),
+            _ => {
+                let mean = sum / count as f64;
+                let variance = fractions().map(|f| (f - mean) * (f - mean)).sum::<f64>();
+                (variance / count as f64).sqrt()
             }
         };
-        let cpu = fraction(
-            node.requested.milli_cpu + pod.requests.milli_cpu,
-            node.allocatable.milli_cpu,
-        );
-        let memory = fraction(
-            node.requested.memory + pod.requests.memory,
-            node.allocatable.memory,
-        );
-        let std = (cpu - memory).abs() / 2.0;
         ((1.0 - std) * MAX_NODE_SCORE as f64) as i64
     }
 }

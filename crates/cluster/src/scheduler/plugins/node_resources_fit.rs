@@ -1,18 +1,54 @@
 //! NodeResourcesFit: the pod's requests must fit the node's allocatable less what
-//! its pods request; scoring (LeastAllocated) prefers emptier nodes.
+//! its pods request (extended resources the arguments ignore aside); scoring follows
+//! the arguments' strategy (LeastAllocated by default: emptier nodes first).
 
+use std::collections::BTreeSet;
+
+use super::resource_allocation::Scorer;
 use crate::scheduler::framework::{
-    Code, CycleState, NodeInfo, Plugin, PodInfo, Status, MAX_NODE_SCORE,
+    Code, CycleState, ExtensionPoint, NodeInfo, Plugin, PodInfo, Status,
 };
+use crate::scheduler::plugin_args::{NodeResourcesFitArgs, PluginArgs};
 
-pub struct NodeResourcesFit;
+/// The plugin with its arguments: how it scores, and the extended resources its
+/// Filter leaves to something else.
+pub struct NodeResourcesFit {
+    scorer: Scorer,
+    ignored_resources: BTreeSet<String>,
+    ignored_resource_groups: BTreeSet<String>,
+}
 
-/// `((capacity - requested) * 100) / capacity`, 0 when it does not fit.
-fn least_requested(requested: i64, capacity: i64) -> i64 {
-    if capacity == 0 || requested > capacity {
-        0
-    } else {
-        (capacity - requested) * MAX_NODE_SCORE / capacity
+impl NodeResourcesFit {
+    /// The plugin configured by `args` (defaulted here if they are not yet).
+    pub fn new(args: &NodeResourcesFitArgs) -> NodeResourcesFit {
+        let mut defaulted = PluginArgs::NodeResourcesFit(args.clone());
+        defaulted.set_defaults();
+        let PluginArgs::NodeResourcesFit(args) = defaulted else {
+            unreachable!("defaulting keeps the kind")
+        };
+        let strategy = args
+            .scoring_strategy
+            .expect("defaulting sets a scoring strategy");
+        NodeResourcesFit {
+            scorer: Scorer::new(&strategy),
+            ignored_resources: args.ignored_resources.into_iter().collect(),
+            ignored_resource_groups: args.ignored_resource_groups.into_iter().collect(),
+        }
+    }
+
+    /// Whether Filter leaves the extended resource `name` alone.
+    fn ignores(&self, name: &str) -> bool {
+        self.ignored_resources.contains(name)
+            || name
+                .split_once('/')
+                .is_some_and(|(group, _)| self.ignored_resource_groups.contains(group))
+    }
+}
+
+impl Default for NodeResourcesFit {
+    /// Upstream's defaults: LeastAllocated over CPU and memory.
+    fn default() -> Self {
+        NodeResourcesFit::new(&NodeResourcesFitArgs::default())
     }
 }
 
@@ -21,8 +57,13 @@ impl Plugin for NodeResourcesFit {
         "NodeResourcesFit"
     }
 
-    fn filters(&self) -> bool {
-        true
+    fn extension_points(&self) -> &'static [ExtensionPoint] {
+        &[
+            ExtensionPoint::PreFilter,
+            ExtensionPoint::Filter,
+            ExtensionPoint::PreScore,
+            ExtensionPoint::Score,
+        ]
     }
 
     fn filter(&self, _state: &CycleState, pod: &PodInfo, node: &NodeInfo) -> Status {
@@ -44,6 +85,9 @@ impl Plugin for NodeResourcesFit {
             reasons.push("Insufficient ephemeral-storage".into());
         }
         for (name, amount) in &want.scalar {
+            if self.ignores(name) {
+                continue;
+            }
             let free = alloc.scalar.get(name).copied().unwrap_or(0)
                 - used.scalar.get(name).copied().unwrap_or(0);
             if *amount > 0 && *amount > free {
@@ -58,20 +102,8 @@ impl Plugin for NodeResourcesFit {
         }
     }
 
-    fn scores(&self) -> bool {
-        true
-    }
-
-    /// LeastAllocated over CPU and memory, weight 1 each, with non-zero requests.
+    /// The configured strategy over the configured resources.
     fn score(&self, _state: &CycleState, pod: &PodInfo, node: &NodeInfo) -> i64 {
-        let cpu = least_requested(
-            node.non_zero_requested.milli_cpu + pod.non_zero.milli_cpu,
-            node.allocatable.milli_cpu,
-        );
-        let memory = least_requested(
-            node.non_zero_requested.memory + pod.non_zero.memory,
-            node.allocatable.memory,
-        );
-        (cpu + memory) / 2
+        self.scorer.score(pod, node)
     }
 }

@@ -4,7 +4,9 @@
 use k8s_openapi::api::core::v1::Taint;
 
 use crate::api::tolerations::tolerates;
-use crate::scheduler::framework::{Code, CycleState, NodeInfo, Plugin, PodInfo, Status};
+use crate::scheduler::framework::{
+    Code, CycleState, ExtensionPoint, NodeInfo, Plugin, PodInfo, Status,
+};
 
 pub struct NodeUnschedulable;
 
@@ -16,8 +18,8 @@ impl Plugin for NodeUnschedulable {
         "NodeUnschedulable"
     }
 
-    fn filters(&self) -> bool {
-        true
+    fn extension_points(&self) -> &'static [ExtensionPoint] {
+        &[ExtensionPoint::Filter]
     }
 
     fn filter(&self, _state: &CycleState, pod: &PodInfo, node: &NodeInfo) -> Status {

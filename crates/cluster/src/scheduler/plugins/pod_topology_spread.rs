@@ -13,8 +13,10 @@ use crate::api::node_affinity::required_affinity_matches;
 use crate::api::tolerations::untolerated;
 use crate::scheduler::affinity_terms::{selector_of, selects, Selector};
 use crate::scheduler::framework::{
-    ClusterView, Code, CycleState, NodeInfo, Plugin, PodInfo, Status, MAX_NODE_SCORE,
+    ClusterView, Code, CycleState, ExtensionPoint, NodeInfo, Plugin, PodInfo, Status,
+    MAX_NODE_SCORE,
 };
+use crate::scheduler::plugin_args::PodTopologySpreadArgs;
 
 const NAME: &str = "PodTopologySpread";
 const PRE_FILTER_STATE: &str = "PreFilterPodTopologySpread";
@@ -30,8 +32,19 @@ const ZONE: &str = "topology.kubernetes.io/zone";
 const DO_NOT_SCHEDULE: &str = "DoNotSchedule";
 const SCHEDULE_ANYWAY: &str = "ScheduleAnyway";
 
-/// The plugin with upstream's default arguments (`defaultingType: System`).
-pub struct PodTopologySpread;
+/// The plugin with the cluster's default constraints (for pods without their own).
+pub struct PodTopologySpread {
+    defaults: Vec<TopologySpreadConstraint>,
+    /// The defaults are upstream's system ones (`defaultingType: System`).
+    system_defaulted: bool,
+}
+
+impl Default for PodTopologySpread {
+    /// Upstream's default arguments: the system default constraints.
+    fn default() -> Self {
+        PodTopologySpread::new(&PodTopologySpreadArgs::default())
+    }
+}
 
 /// One constraint, as the plugin evaluates it.
 struct Constraint {
@@ -92,42 +105,65 @@ impl Constraint {
     }
 }
 
-/// The pod's constraints with `action`, or the default ones when it has none; and
-/// whether they are the pod's own.
-fn constraints(pod: &PodInfo, cluster: &ClusterView, action: &str) -> (Vec<Constraint>, bool) {
-    let own = pod
-        .pod
-        .spec
-        .as_ref()
-        .and_then(|s| s.topology_spread_constraints.as_deref())
-        .unwrap_or(&[]);
-    if !own.is_empty() {
-        let chosen = own
-            .iter()
-            .filter(|c| c.when_unsatisfiable == action)
-            .map(|c| Constraint::new(c, pod))
-            .collect();
-        return (chosen, true);
+impl PodTopologySpread {
+    /// The plugin configured by (valid) `args`.
+    pub fn new(args: &PodTopologySpreadArgs) -> PodTopologySpread {
+        let defaults = if args.defaulting_type == "List" {
+            args.default_constraints.clone()
+        } else {
+            [(HOSTNAME, 3), (ZONE, 5)]
+                .into_iter()
+                .map(|(key, skew)| TopologySpreadConstraint {
+                    max_skew: skew,
+                    topology_key: key.into(),
+                    when_unsatisfiable: SCHEDULE_ANYWAY.into(),
+                    ..TopologySpreadConstraint::default()
+                })
+                .collect()
+        };
+        PodTopologySpread {
+            system_defaulted: args.defaulting_type != "List",
+            defaults,
+        }
     }
-    if action != SCHEDULE_ANYWAY {
-        return (Vec::new(), false);
+
+    /// The pod's constraints with `action`, or the default ones when it has none; and
+    /// whether nodes must have every topology key to be scored (not so with the
+    /// system defaults).
+    fn constraints(
+        &self,
+        pod: &PodInfo,
+        cluster: &ClusterView,
+        action: &str,
+    ) -> (Vec<Constraint>, bool) {
+        let own = pod
+            .pod
+            .spec
+            .as_ref()
+            .and_then(|s| s.topology_spread_constraints.as_deref())
+            .unwrap_or(&[]);
+        let with_action = |list: &[TopologySpreadConstraint]| -> Vec<Constraint> {
+            list.iter()
+                .filter(|c| c.when_unsatisfiable == action)
+                .map(|c| Constraint::new(c, pod))
+                .collect()
+        };
+        if !own.is_empty() {
+            return (with_action(own), true);
+        }
+        if !self.defaults.iter().any(|c| c.when_unsatisfiable == action) {
+            return (Vec::new(), !self.system_defaulted);
+        }
+        let selector = cluster.listers.default_selector(&pod.pod);
+        if selector.is_empty() {
+            return (Vec::new(), !self.system_defaulted);
+        }
+        let mut defaults = with_action(&self.defaults);
+        for c in &mut defaults {
+            c.selector = Some(selector.clone());
+        }
+        (defaults, !self.system_defaulted)
     }
-    let selector = cluster.listers.default_selector(&pod.pod);
-    if selector.is_empty() {
-        return (Vec::new(), false);
-    }
-    let defaults = [(HOSTNAME, 3), (ZONE, 5)]
-        .into_iter()
-        .map(|(key, skew)| Constraint {
-            max_skew: skew,
-            topology_key: key.into(),
-            selector: Some(selector.clone()),
-            min_domains: 1,
-            honor_node_affinity: true,
-            honor_node_taints: false,
-        })
-        .collect();
-    (defaults, false)
 }
 
 /// The node's value for a topology key (empty when it has none).
@@ -179,8 +215,13 @@ impl Plugin for PodTopologySpread {
         NAME
     }
 
-    fn filters(&self) -> bool {
-        true
+    fn extension_points(&self) -> &'static [ExtensionPoint] {
+        &[
+            ExtensionPoint::PreFilter,
+            ExtensionPoint::Filter,
+            ExtensionPoint::PreScore,
+            ExtensionPoint::Score,
+        ]
     }
 
     fn requeues_on_assigned_pod(&self) -> bool {
@@ -188,7 +229,7 @@ impl Plugin for PodTopologySpread {
     }
 
     fn pre_filter(&self, state: &mut CycleState, pod: &PodInfo, cluster: &ClusterView) -> Status {
-        let (constraints, _) = constraints(pod, cluster, DO_NOT_SCHEDULE);
+        let (constraints, _) = self.constraints(pod, cluster, DO_NOT_SCHEDULE);
         if constraints.is_empty() {
             return Status::skip();
         }
@@ -238,10 +279,6 @@ impl Plugin for PodTopologySpread {
         Status::success()
     }
 
-    fn scores(&self) -> bool {
-        true
-    }
-
     fn pre_score(
         &self,
         state: &mut CycleState,
@@ -250,14 +287,14 @@ impl Plugin for PodTopologySpread {
         cluster: &ClusterView,
     ) -> Status {
         // With the system defaults, nodes without a zone still spread by hostname.
-        let (constraints, has_own) = constraints(pod, cluster, SCHEDULE_ANYWAY);
+        let (constraints, require_all_keys) = self.constraints(pod, cluster, SCHEDULE_ANYWAY);
         if constraints.is_empty() {
             return Status::skip();
         }
         let mut ignored = BTreeSet::new();
         let mut counts = vec![BTreeMap::new(); constraints.len()];
         for node in feasible {
-            if has_own && !has_all_keys(node, &constraints) {
+            if require_all_keys && !has_all_keys(node, &constraints) {
                 ignored.insert(node.name.clone());
                 continue;
             }
@@ -282,7 +319,7 @@ impl Plugin for PodTopologySpread {
             .collect();
         // A node without pods adds nothing to any domain's count.
         for node in cluster.nodes.iter().filter(|n| !n.pods.is_empty()) {
-            if has_own && !has_all_keys(node, &constraints) {
+            if require_all_keys && !has_all_keys(node, &constraints) {
                 continue;
             }
             for (i, c) in constraints.iter().enumerate() {

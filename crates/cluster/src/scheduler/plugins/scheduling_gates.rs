@@ -2,13 +2,17 @@
 
 use k8s_openapi::api::core::v1::Pod;
 
-use crate::scheduler::framework::{Code, Plugin, Status};
+use crate::scheduler::framework::{Code, ExtensionPoint, Plugin, Status};
 
 pub struct SchedulingGates;
 
 impl Plugin for SchedulingGates {
     fn name(&self) -> &'static str {
         "SchedulingGates"
+    }
+
+    fn extension_points(&self) -> &'static [ExtensionPoint] {
+        &[ExtensionPoint::PreEnqueue]
     }
 
     fn pre_enqueue(&self, pod: &Pod) -> Status {

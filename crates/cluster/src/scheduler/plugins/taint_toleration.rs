@@ -3,7 +3,9 @@
 
 use super::helpers::default_normalize;
 use crate::api::tolerations::{tolerates, untolerated};
-use crate::scheduler::framework::{Code, CycleState, NodeInfo, Plugin, PodInfo, Status};
+use crate::scheduler::framework::{
+    Code, CycleState, ExtensionPoint, NodeInfo, Plugin, PodInfo, Status,
+};
 
 pub struct TaintToleration;
 
@@ -12,8 +14,12 @@ impl Plugin for TaintToleration {
         "TaintToleration"
     }
 
-    fn filters(&self) -> bool {
-        true
+    fn extension_points(&self) -> &'static [ExtensionPoint] {
+        &[
+            ExtensionPoint::Filter,
+            ExtensionPoint::PreScore,
+            ExtensionPoint::Score,
+        ]
     }
 
     fn filter(&self, _state: &CycleState, pod: &PodInfo, node: &NodeInfo) -> Status {
@@ -32,10 +38,6 @@ impl Plugin for TaintToleration {
                 )],
             ),
         }
-    }
-
-    fn scores(&self) -> bool {
-        true
     }
 
     /// How many PreferNoSchedule taints the pod does not tolerate.
