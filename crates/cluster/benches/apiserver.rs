@@ -81,7 +81,7 @@ impl Bench {
         let ids = self.watches.clone();
         let delivered = ids
             .iter()
-            .map(|id| self.api.take_watch_events(*id).len())
+            .map(|id| self.api.take_watch_events(*id, VirtualTime(0)).len())
             .sum();
         self.api.drain_watch_notifications();
         delivered

@@ -162,3 +162,54 @@ fn cells_for_jobs_events_hpas_and_bindings() {
         json!(["b", "ClusterRole/view", "60s", "", "devs", "team/sa"])
     );
 }
+
+/// A watch that asks for Tables (as `kubectl get -w` does) gets a one-row Table per
+/// event, printed when taken; only the first carries the column definitions.
+#[test]
+fn table_watches_send_one_row_tables_with_headers_once() {
+    let mut c = Cluster::new();
+    let accept = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json";
+    let rv = c.world.api().resource_version().to_string();
+    let watch = c
+        .send(
+            Request::get("/api/v1/namespaces/default/configmaps")
+                .with_query("watch", "true")
+                .with_query("resourceVersion", rv)
+                .with_header("Accept", accept),
+        )
+        .watch_id()
+        .unwrap();
+    let plain = c.watch_from_now("/api/v1/namespaces/default/configmaps");
+    create(
+        &mut c,
+        "/api/v1/namespaces/default/configmaps",
+        json!({"metadata": {"name": "a"}, "data": {"k": "v"}}),
+    );
+    create(
+        &mut c,
+        "/api/v1/namespaces/default/configmaps",
+        json!({"metadata": {"name": "b"}}),
+    );
+    let events = c.world.take_watch_events(watch);
+    let objects: Vec<Value> = events
+        .iter()
+        .map(|e| serde_json::from_str(&e.object).unwrap())
+        .collect();
+    assert_eq!(objects.len(), 2);
+    assert_eq!(objects[0]["kind"], "Table");
+    assert_eq!(headers(&objects[0]), ["Name", "Data", "Age"]);
+    assert_eq!(objects[0]["rows"][0]["cells"], json!(["a", 1, "0s"]));
+    assert_eq!(
+        objects[0]["rows"][0]["object"]["kind"],
+        "PartialObjectMetadata"
+    );
+    assert_eq!(objects[1]["columnDefinitions"], Value::Null);
+    assert_eq!(objects[1]["rows"][0]["cells"], json!(["b", 0, "0s"]));
+    assert_eq!(
+        objects[1]["metadata"]["resourceVersion"],
+        events[1].rv.to_string()
+    );
+    // Other watchers still get the objects themselves.
+    let raw: Value = serde_json::from_str(&c.world.take_watch_events(plain)[0].object).unwrap();
+    assert_eq!(raw["kind"], "ConfigMap");
+}

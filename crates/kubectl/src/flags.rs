@@ -28,7 +28,10 @@ pub const fn boolean(long: &'static str, short: Option<char>) -> Flag {
 }
 
 /// Flags every command accepts.
-pub const GLOBAL: &[Flag] = &[value("namespace", Some('n'))];
+pub const GLOBAL: &[Flag] = &[value("namespace", Some('n')), REQUEST_TIMEOUT];
+
+/// `--request-timeout`: how long a request (a watch, here) may take; 0 is no limit.
+pub const REQUEST_TIMEOUT: Flag = value("request-timeout", None);
 
 /// The result of parsing: positional arguments and flag values in order.
 #[derive(Clone, Debug, Default)]
@@ -110,6 +113,26 @@ impl Parsed {
                 usage_hint(command)
             )
         })
+    }
+}
+
+/// `--request-timeout`: a whole number of seconds or a duration (`1s`, `2m`, `3h`);
+/// `None` when unset or zero (no limit), as kubectl reads it.
+pub fn request_timeout_ms(parsed: &Parsed) -> Result<Option<u64>, String> {
+    let Some(text) = parsed.get(REQUEST_TIMEOUT.long) else {
+        return Ok(None);
+    };
+    let magnitude = text.strip_prefix('-');
+    let ms = if let Ok(seconds) = magnitude.unwrap_or(text).parse::<u64>() {
+        Some(seconds * 1_000)
+    } else {
+        kubecraft_cluster::sim::clock::parse_duration(magnitude.unwrap_or(text))
+    };
+    match ms {
+        Some(_) if magnitude.is_some() => Ok(None),
+        Some(0) => Ok(None),
+        Some(ms) => Ok(Some(ms)),
+        None => Err("error: Invalid timeout value. Timeout must be a single integer in seconds, or an integer followed by a corresponding time unit (e.g. 1s | 2m | 3h)\n".into()),
     }
 }
 

@@ -1,6 +1,7 @@
 //! How kubectl reaches an API server: anything that answers a [`Request`].
 
 use kubecraft_cluster::api::{Request, Response};
+use kubecraft_cluster::apiserver::watch::WatchId;
 use kubecraft_cluster::sim::World;
 
 use crate::output::{Output, Stream};
@@ -61,6 +62,22 @@ pub trait Transport {
     fn pass_time(&mut self) -> Option<u64> {
         None
     }
+
+    /// The events a watch (a response from [`Transport::send`] that opened one) has
+    /// received since last asked, each as upstream streams it
+    /// (`{"type":"ADDED","object":{...}}`).
+    fn watch_events(&mut self, _watch: WatchId) -> Vec<String> {
+        Vec::new()
+    }
+
+    /// Closes a watch.
+    fn close_watch(&mut self, _watch: WatchId) {}
+
+    /// Whether the cluster still has work in hand (a simulated cluster that has not
+    /// settled); a real server never says so.
+    fn busy(&self) -> bool {
+        false
+    }
 }
 
 /// An in-process cluster: requests are traced as the `kubectl` actor.
@@ -72,6 +89,21 @@ impl Transport for World {
     fn pass_time(&mut self) -> Option<u64> {
         let before = self.now().millis();
         self.step().then(|| self.now().millis() - before)
+    }
+
+    fn watch_events(&mut self, watch: WatchId) -> Vec<String> {
+        self.take_watch_events(watch)
+            .iter()
+            .map(|e| e.to_json())
+            .collect()
+    }
+
+    fn close_watch(&mut self, watch: WatchId) {
+        World::close_watch(self, watch);
+    }
+
+    fn busy(&self) -> bool {
+        self.pending_events() > 0
     }
 }
 
@@ -127,5 +159,17 @@ impl Transport for Warnings<'_> {
 
     fn pass_time(&mut self) -> Option<u64> {
         self.inner.pass_time()
+    }
+
+    fn watch_events(&mut self, watch: WatchId) -> Vec<String> {
+        self.inner.watch_events(watch)
+    }
+
+    fn close_watch(&mut self, watch: WatchId) {
+        self.inner.close_watch(watch);
+    }
+
+    fn busy(&self) -> bool {
+        self.inner.busy()
     }
 }

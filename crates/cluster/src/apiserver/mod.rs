@@ -23,6 +23,7 @@ pub mod route;
 mod snapshot;
 pub mod storage;
 mod subresources;
+mod table_watch;
 pub mod tables;
 mod update;
 pub mod watch;
@@ -41,6 +42,7 @@ use allocators::Allocators;
 use registry::Strategy;
 use route::{ResourceRequest, Route};
 use storage::{History, ResourceTable};
+use table_watch::TableWatches;
 use watch::{WatchEvent, WatchHub, WatchId};
 
 /// A `Warning` header value as upstream writes it: code 299, agent `-`, quoted text.
@@ -92,6 +94,8 @@ pub struct ApiServer {
     rv: u64,
     history: History,
     watches: WatchHub,
+    /// The watches that asked for Tables.
+    table_watches: TableWatches,
     epoch_unix_ms: i64,
     allocators: Allocators,
     /// The resource id of `namespaces`, consulted on every namespaced create.
@@ -137,6 +141,7 @@ impl ApiServer {
             rv: 0,
             history: History::new(capacity),
             watches: WatchHub::default(),
+            table_watches: TableWatches::new(),
             epoch_unix_ms: DEFAULT_EPOCH_UNIX_MS,
             allocators: Allocators::default(),
             namespaces: 0,
@@ -247,9 +252,14 @@ impl ApiServer {
         self.history.compact(rv);
     }
 
-    /// Removes and returns the events queued on a watch.
-    pub fn take_watch_events(&mut self, id: WatchId) -> Vec<WatchEvent> {
-        self.watches.take(id)
+    /// Removes and returns the events queued on a watch, as Tables printed at `now`
+    /// if the watch asked for them.
+    pub fn take_watch_events(&mut self, id: WatchId, now: VirtualTime) -> Vec<WatchEvent> {
+        let mut events = self.watches.take(id);
+        if self.table_watches.contains_key(&id) {
+            self.tabulate(id, &mut events, now);
+        }
+        events
     }
 
     /// Removes and returns the oldest event queued on a watch.
@@ -270,6 +280,7 @@ impl ApiServer {
     /// Closes a watch.
     pub fn close_watch(&mut self, id: WatchId) {
         self.watches.close(id);
+        self.table_watches.remove(&id);
     }
 
     /// Which watches received events since the last call: one entry per event, in order.

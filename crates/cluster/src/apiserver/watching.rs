@@ -6,6 +6,8 @@ use std::sync::Arc;
 
 use serde_json::json;
 
+use super::table_watch::TableWatch;
+use super::tables::wants_table;
 use super::watch::{event_for, EventType, WatchEvent, WatchFilter};
 use super::ApiServer;
 use crate::api::query::{ListOptions, ListRead};
@@ -55,6 +57,10 @@ impl ApiServer {
             field_names: info.selectable_fields.clone(),
         };
         let id = self.watches.open(filter, opts.allow_bookmarks, pin);
+        if wants_table(req) {
+            self.table_watches
+                .insert(id, TableWatch::new(req.query_param("includeObject")));
+        }
         let send_initial_events = opts.send_initial_events == Some(true);
         let start_from_now = requested.is_none() || send_initial_events;
         if let Some(rv) = requested.filter(|_| !start_from_now) {

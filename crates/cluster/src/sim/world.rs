@@ -255,7 +255,7 @@ impl World {
 
     /// Takes the events queued on a watch opened with [`World::call`].
     pub fn take_watch_events(&mut self, watch: WatchId) -> Vec<WatchEvent> {
-        self.core.api.take_watch_events(watch)
+        self.core.api.take_watch_events(watch, self.core.now)
     }
 
     /// Closes a watch opened with [`World::call`].

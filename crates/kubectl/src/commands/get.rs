@@ -6,6 +6,7 @@ use serde_json::Value;
 
 use kubecraft_cluster::api::ResourceInfo;
 
+use super::get_watch::{self, WatchOptions};
 use crate::discovery::{category, discover, kind_prefix, resolve, resolve_known};
 use crate::errors::server_error;
 use crate::flags::{self, boolean, value, Flag};
@@ -23,18 +24,21 @@ const FLAGS: &[Flag] = &[
     value("field-selector", None),
     boolean("show-labels", None),
     boolean("no-headers", None),
+    boolean("watch", Some('w')),
+    boolean("watch-only", None),
+    boolean("output-watch-events", None),
 ];
 
-const TABLE_ACCEPT: &str = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json";
+pub(super) const TABLE_ACCEPT: &str = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json";
 
 const NO_TYPE: &str = "You must specify the type of resource to get. Use \"kubectl api-resources\" for a complete list of supported resources.\n\nerror: Required resource not specified.\nUse \"kubectl explain <resource>\" for a detailed description of that resource (e.g. kubectl explain pods).\nSee 'kubectl get -h' for help and examples\n";
 
 const FORMATS: &str = "custom-columns,custom-columns-file,go-template,go-template-file,json,jsonpath,jsonpath-as-json,jsonpath-file,name,template,templatefile,wide,yaml";
 
 /// What to fetch: a resource and, optionally, names.
-struct Target<'a> {
-    resource: &'a ResourceInfo,
-    names: Vec<String>,
+pub(super) struct Target<'a> {
+    pub resource: &'a ResourceInfo,
+    pub names: Vec<String>,
 }
 
 /// Runs `kubectl get`.
@@ -77,6 +81,43 @@ pub fn run(kubectl: &mut Kubectl, transport: &mut dyn Transport, args: &[String]
     };
     let multiple = targets.len() > 1 || parsed.positional[0].contains('/');
     let ns = (!all_namespaces).then_some(namespace.as_str());
+    if parsed.is_set("watch") || parsed.is_set("watch-only") {
+        let found: usize = targets.iter().map(|t| t.names.len().max(1)).sum();
+        if found != 1 {
+            out.fail(format!("error: watch is only supported on individual resources and resource collections, but {found} resources were found\n"));
+            return out;
+        }
+        let timeout_ms = match flags::request_timeout_ms(&parsed) {
+            Ok(ms) => ms,
+            Err(e) => {
+                out.fail(e);
+                return out;
+            }
+        };
+        let target = &targets[0];
+        let options = WatchOptions {
+            watch_only: parsed.is_set("watch-only"),
+            output_watch_events: parsed.is_set("output-watch-events"),
+            timeout_ms,
+            format,
+            template,
+            table: TableOptions {
+                wide: format == "wide",
+                with_namespace: all_namespaces && target.resource.namespaced(),
+                show_labels: parsed.is_set("show-labels"),
+                name_prefix: multiple.then(|| kind_prefix(target.resource)),
+                no_headers: parsed.is_set("no-headers"),
+            },
+            label_selector: parsed.get("selector"),
+            field_selector: parsed.get("field-selector"),
+        };
+        let target_ns = if target.names.is_empty() {
+            ns
+        } else {
+            Some(namespace.as_str())
+        };
+        return get_watch::run(transport, target, target_ns, &options);
+    }
     let mut printed_any = false;
     let mut structured_items = Vec::new();
     let mut errors = Output::default();
@@ -242,7 +283,11 @@ fn targets<'a>(
 
 /// `-o custom-columns=HEADER:.path,...`: one row per object; several values join with
 /// commas, none print `<none>`.
-fn custom_columns(spec: &str, objects: &[Value], no_headers: bool) -> Result<String, String> {
+pub(super) fn custom_columns(
+    spec: &str,
+    objects: &[Value],
+    no_headers: bool,
+) -> Result<String, String> {
     if spec.is_empty() {
         return Err("error: custom-columns format specified but no custom columns given\n".into());
     }

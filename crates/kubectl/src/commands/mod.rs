@@ -16,6 +16,7 @@ mod explain;
 mod expose;
 mod generators;
 mod get;
+mod get_watch;
 mod logs;
 mod mapping;
 mod meta_edit;

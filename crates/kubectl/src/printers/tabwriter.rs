@@ -109,9 +109,68 @@ pub fn align(rows: &[Vec<String>]) -> String {
     format(&text, TABLE_MIN_WIDTH, TABLE_PADDING)
 }
 
+/// kubectl's tabwriter across flushes (`RememberWidths`, liggitt/tabwriter): each
+/// column is as wide as the widest cell printed in it so far, so the rows of a
+/// watch, printed one event at a time, line up with what came before.
+#[derive(Default)]
+pub struct RememberingWriter {
+    widths: Vec<usize>,
+}
+
+impl RememberingWriter {
+    /// Aligns one flush of rows (all with the same columns), widening columns as needed.
+    pub fn write(&mut self, rows: &[Vec<String>]) -> String {
+        let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
+        if self.widths.len() < columns {
+            self.widths.resize(columns, TABLE_MIN_WIDTH);
+        }
+        for row in rows {
+            for (j, cell) in row.iter().enumerate().take(columns.saturating_sub(1)) {
+                self.widths[j] = self.widths[j].max(width(cell) + TABLE_PADDING);
+            }
+        }
+        let mut out = String::new();
+        for row in rows {
+            for (j, cell) in row.iter().enumerate() {
+                out.push_str(cell);
+                if j + 1 < row.len() {
+                    out.extend(std::iter::repeat_n(' ', self.widths[j] - width(cell)));
+                }
+            }
+            out.push('\n');
+        }
+        out
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn remembered_widths_carry_over_and_grow() {
+        let row = |cells: &[&str]| cells.iter().map(|c| c.to_string()).collect::<Vec<_>>();
+        let mut writer = RememberingWriter::default();
+        assert_eq!(
+            writer.write(&[
+                row(&["NAME", "STATUS", "AGE"]),
+                row(&["a", "ContainerCreating", "0s"])
+            ]),
+            "NAME   STATUS              AGE\na      ContainerCreating   0s\n"
+        );
+        assert_eq!(
+            writer.write(&[row(&["b", "Running", "1s"])]),
+            "b      Running             1s\n"
+        );
+        assert_eq!(
+            writer.write(&[row(&["long-name", "Running", "2s"])]),
+            "long-name   Running             2s\n"
+        );
+        assert_eq!(
+            writer.write(&[row(&["c", "Running", "3s"])]),
+            "c           Running             3s\n"
+        );
+    }
 
     #[test]
     fn pads_all_but_the_last_column() {

@@ -124,7 +124,7 @@ fn partial_metadata(obj: &Value) -> Value {
 }
 
 impl ApiServer {
-    /// A Table of `items`.
+    /// A Table of `items` for a list or get request.
     pub(super) fn table(
         &self,
         req: &Request,
@@ -134,16 +134,43 @@ impl ApiServer {
         continue_token: Option<&str>,
         env: &Env,
     ) -> String {
-        let served = &self.served[resource];
-        let ctx = PrintContext {
-            now_unix_ms: self.epoch_unix_ms + env.now.millis() as i64,
-        };
+        let mut metadata = json!({"resourceVersion": rv.to_string()});
+        if let Some(token) = continue_token {
+            metadata["continue"] = json!(token);
+        }
         let include_object = req.query_param("includeObject").unwrap_or("Metadata");
+        let now_unix_ms = self.epoch_unix_ms + env.now.millis() as i64;
+        self.table_of(
+            resource,
+            items.iter().map(|item| item.value()),
+            include_object,
+            true,
+            metadata,
+            now_unix_ms,
+        )
+    }
+
+    /// A Table of `objects` with `metadata`: rows carry the object as `include_object`
+    /// says (`None`, `Object`, else `Metadata`); `with_columns: false` leaves the column
+    /// definitions out (upstream's watch events after the first).
+    pub(super) fn table_of(
+        &self,
+        resource: usize,
+        objects: impl Iterator<Item = Value>,
+        include_object: &str,
+        with_columns: bool,
+        metadata: Value,
+        now_unix_ms: i64,
+    ) -> String {
+        let served = &self.served[resource];
+        let ctx = PrintContext { now_unix_ms };
         let custom = served.strategy.printer_columns();
         let printer = printer_for(&served.info.group, &served.info.plural);
-        let columns: Vec<Value> = match custom {
-            Some(columns) => custom::column_definitions(columns, NAME_DESCRIPTION),
-            None => printer
+        let columns: Value = match (with_columns, custom) {
+            // Upstream's watch events after the first: `NoHeaders`, no definitions.
+            (false, _) => Value::Null,
+            (true, Some(columns)) => Value::Array(custom::column_definitions(columns, NAME_DESCRIPTION)),
+            (true, None) => printer
                 .columns
                 .iter()
                 .map(|c| {
@@ -152,17 +179,15 @@ impl ApiServer {
                 })
                 .collect(),
         };
-        let rows: Vec<Value> = items
-            .iter()
-            .map(|item| {
-                let obj = item.value();
+        let rows: Vec<Value> = objects
+            .map(|obj| {
                 let cells = match custom {
                     Some(columns) => custom::cells(&obj, columns, &ctx),
                     None => (printer.row)(&obj, &ctx),
                 };
                 let object = match include_object {
                     "None" => Value::Null,
-                    "Object" => obj.clone(),
+                    "Object" => obj,
                     _ => partial_metadata(&obj),
                 };
                 let mut row = json!({"cells": cells});
@@ -172,10 +197,6 @@ impl ApiServer {
                 row
             })
             .collect();
-        let mut metadata = json!({"resourceVersion": rv.to_string()});
-        if let Some(token) = continue_token {
-            metadata["continue"] = json!(token);
-        }
         json!({
             "kind": "Table",
             "apiVersion": "meta.k8s.io/v1",
