@@ -3,6 +3,7 @@
 use kubecraft_cluster::api::{Request, Response};
 use kubecraft_cluster::apiserver::watch::WatchId;
 use kubecraft_cluster::sim::World;
+use serde_json::Value;
 
 use crate::output::{Output, Stream};
 
@@ -49,6 +50,40 @@ impl Deadline {
     pub fn waited_ms(&self) -> u64 {
         self.waited_ms
     }
+}
+
+/// How long following a watch without a timeout may go on when the cluster does not
+/// settle (a pod in CrashLoopBackOff keeps it busy for ever).
+const UNTIL_SETTLED_LIMIT_MS: u64 = 5 * 60_000;
+
+/// Follows an open watch, handing each event (`type`, object) to `each` until it
+/// returns false, `timeout_ms` of cluster time passes or, without a timeout, the
+/// cluster settles (at most five minutes of cluster time); then closes the watch.
+pub fn follow_watch(
+    transport: &mut dyn Transport,
+    watch: WatchId,
+    timeout_ms: Option<u64>,
+    mut each: impl FnMut(&str, Value) -> bool,
+) {
+    let mut deadline = Deadline::new(timeout_ms.unwrap_or(UNTIL_SETTLED_LIMIT_MS));
+    'follow: loop {
+        for line in transport.watch_events(watch) {
+            let Ok(mut event) = serde_json::from_str::<Value>(&line) else {
+                continue;
+            };
+            let kind = event["type"].as_str().unwrap_or("").to_string();
+            if !each(&kind, event["object"].take()) {
+                break 'follow;
+            }
+        }
+        if timeout_ms.is_none() && !transport.busy() {
+            break;
+        }
+        if !deadline.pass(transport) {
+            break;
+        }
+    }
+    transport.close_watch(watch);
 }
 
 /// A connection to an API server.

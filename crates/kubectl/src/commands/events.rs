@@ -1,6 +1,7 @@
-//! `kubectl events [--for TYPE/NAME] [--types=Normal,Warning] [-A]`: the
+//! `kubectl events [--for TYPE/NAME] [--types=Normal,Warning] [-A] [-w]`: the
 //! namespace's events oldest first, with upstream's `LAST SEEN (xN over AGE)`
-//! intervals and `Kind/name` objects.
+//! intervals and `Kind/name` objects; with `--watch`, the events as a watch reports
+//! them (those that exist first, then new and repeated ones) one line at a time.
 
 use kubecraft_cluster::api::Request;
 use kubecraft_cluster::apiserver::tables::age::age;
@@ -8,10 +9,10 @@ use serde_json::Value;
 
 use crate::discovery::{discover, resolve_known};
 use crate::errors::server_error;
-use crate::flags::{self, boolean, value, Flag};
+use crate::flags::{self, boolean, value, Flag, Parsed};
 use crate::output::Output;
-use crate::printers::tabwriter::format;
-use crate::transport::{response_date_ms, Transport};
+use crate::printers::tabwriter::RememberingWriter;
+use crate::transport::{follow_watch, response_date_ms, Transport};
 use crate::Kubectl;
 
 const FLAGS: &[Flag] = &[
@@ -19,6 +20,7 @@ const FLAGS: &[Flag] = &[
     value("types", None),
     boolean("all-namespaces", Some('A')),
     boolean("no-headers", None),
+    boolean("watch", Some('w')),
 ];
 
 /// Unix milliseconds of an RFC 3339 time, if there is one.
@@ -115,6 +117,9 @@ pub fn run(kubectl: &Kubectl, transport: &mut dyn Transport, args: &[String]) ->
     if let Some(selector) = selector {
         request = request.with_query("fieldSelector", selector);
     }
+    if parsed.is_set("watch") {
+        return watch(transport, request, &parsed, &types, all);
+    }
     let response = transport.send(request);
     if !response.is_success() {
         out.fail(server_error(&response));
@@ -126,14 +131,7 @@ pub fn run(kubectl: &Kubectl, transport: &mut dyn Transport, args: &[String]) ->
         .cloned()
         .unwrap_or_default()
         .into_iter()
-        .filter(|e| {
-            types.is_empty()
-                || types.iter().any(|t| {
-                    e["type"]
-                        .as_str()
-                        .is_some_and(|k| k.eq_ignore_ascii_case(t))
-                })
-        })
+        .filter(|e| of_types(e, &types))
         .collect();
     if events.is_empty() {
         if all {
@@ -144,33 +142,95 @@ pub fn run(kubectl: &Kubectl, transport: &mut dyn Transport, args: &[String]) ->
         return out;
     }
     events.sort_by_key(event_time);
-    let mut text = String::new();
+    let mut lines = Vec::new();
     if !parsed.is_set("no-headers") {
-        if all {
-            text.push_str("NAMESPACE\t");
-        }
-        text.push_str("LAST SEEN\tTYPE\tREASON\tOBJECT\tMESSAGE\n");
+        lines.push(headings(all));
     }
-    let field = |e: &Value, p: &str| {
-        e.pointer(p)
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_string()
-    };
-    for e in &events {
-        if all {
-            text.push_str(&format!("{}\t", field(e, "/metadata/namespace")));
-        }
-        text.push_str(&format!(
-            "{}\t{}\t{}\t{}/{}\t{}\n",
-            interval(e, now_ms),
-            field(e, "/type"),
-            field(e, "/reason"),
-            field(e, "/involvedObject/kind"),
-            field(e, "/involvedObject/name"),
-            field(e, "/message").trim()
-        ));
-    }
-    out.out(format(&text, 6, 3));
+    lines.extend(events.iter().map(|e| line(e, all, now_ms)));
+    out.out(RememberingWriter::default().write(&lines));
     out
+}
+
+/// The column headings.
+fn headings(all_namespaces: bool) -> Vec<String> {
+    let mut cells = Vec::new();
+    if all_namespaces {
+        cells.push("NAMESPACE".to_string());
+    }
+    cells.extend(["LAST SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"].map(String::from));
+    cells
+}
+
+/// One event's cells.
+fn line(e: &Value, all_namespaces: bool, now_ms: i64) -> Vec<String> {
+    let field = |p: &str| e.pointer(p).and_then(Value::as_str).unwrap_or("");
+    let mut cells = Vec::new();
+    if all_namespaces {
+        cells.push(field("/metadata/namespace").to_string());
+    }
+    cells.extend([
+        interval(e, now_ms),
+        field("/type").to_string(),
+        field("/reason").to_string(),
+        format!(
+            "{}/{}",
+            field("/involvedObject/kind"),
+            field("/involvedObject/name")
+        ),
+        field("/message").trim().to_string(),
+    ]);
+    cells
+}
+
+/// `--watch`: every event the watch reports (none deleted, of the chosen types), one
+/// line each as it comes, headings with the first.
+fn watch(
+    transport: &mut dyn Transport,
+    request: Request,
+    parsed: &Parsed,
+    types: &[String],
+    all: bool,
+) -> Output {
+    let mut out = Output::default();
+    let timeout_ms = match flags::request_timeout_ms(parsed) {
+        Ok(ms) => ms,
+        Err(e) => {
+            out.fail(e);
+            return out;
+        }
+    };
+    let response = transport.send(request.with_query("watch", "true"));
+    let Some(id) = response.watch_id() else {
+        out.fail(server_error(&response));
+        return out;
+    };
+    // Events that happen while the watch runs are printed as they happen (0s ago).
+    let started_ms = response_date_ms(&response);
+    let mut writer = RememberingWriter::default();
+    let mut headings_printed = parsed.is_set("no-headers");
+    follow_watch(transport, id, timeout_ms, |kind, event| {
+        if kind == "DELETED" || kind == "BOOKMARK" || !of_types(&event, types) {
+            return true;
+        }
+        let now_ms = started_ms.max(event_time(&event));
+        let mut lines = Vec::new();
+        if !headings_printed {
+            lines.push(headings(all));
+            headings_printed = true;
+        }
+        lines.push(line(&event, all, now_ms));
+        out.out(writer.write(&lines));
+        true
+    });
+    out
+}
+
+/// Whether the event is of one of `types` (any, when none are given).
+fn of_types(e: &Value, types: &[String]) -> bool {
+    types.is_empty()
+        || types.iter().any(|t| {
+            e["type"]
+                .as_str()
+                .is_some_and(|k| k.eq_ignore_ascii_case(t))
+        })
 }

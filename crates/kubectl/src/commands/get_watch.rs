@@ -15,12 +15,8 @@ use crate::output::Output;
 use crate::printers::table::{rows, TableOptions};
 use crate::printers::tabwriter::RememberingWriter;
 use crate::printers::{jsonpath, structured};
-use crate::transport::{Deadline, Transport};
+use crate::transport::{follow_watch, Transport};
 use kubecraft_cluster::api::Request;
-
-/// How long a watch without a timeout may follow a cluster that does not settle
-/// (a pod in CrashLoopBackOff keeps it busy for ever).
-const UNTIL_SETTLED_LIMIT_MS: u64 = 5 * 60_000;
 
 /// What the watch prints and for how long.
 pub struct WatchOptions<'a> {
@@ -226,37 +222,21 @@ pub fn run(
         out.fail(server_error(&watch));
         return out;
     };
-    let mut deadline = Deadline::new(options.timeout_ms.unwrap_or(UNTIL_SETTLED_LIMIT_MS));
-    let until_settled = options.timeout_ms.is_none();
-    loop {
-        for line in transport.watch_events(id) {
-            let Ok(event) = serde_json::from_str::<Value>(&line) else {
-                continue;
-            };
-            let kind = event["type"].as_str().unwrap_or("").to_string();
-            let object = event["object"].clone();
-            match kind.as_str() {
-                "ERROR" => {
-                    let message = object["message"].as_str().unwrap_or("").to_string();
-                    out.fail(format!("error: {message}\n"));
-                    transport.close_watch(id);
-                    return out;
-                }
-                "BOOKMARK" => {}
-                _ if object["kind"] == "Table" => out.out(printer.table(object, &kind)),
-                _ => match printer.object(object, &kind) {
-                    Ok(text) => out.out(text),
-                    Err(e) => out.fail(e),
-                },
+    follow_watch(transport, id, options.timeout_ms, |kind, object| {
+        match kind {
+            "ERROR" => {
+                let message = object["message"].as_str().unwrap_or("");
+                out.fail(format!("error: {message}\n"));
+                return false;
             }
+            "BOOKMARK" => {}
+            _ if object["kind"] == "Table" => out.out(printer.table(object, kind)),
+            _ => match printer.object(object, kind) {
+                Ok(text) => out.out(text),
+                Err(e) => out.fail(e),
+            },
         }
-        if until_settled && !transport.busy() {
-            break;
-        }
-        if !deadline.pass(transport) {
-            break;
-        }
-    }
-    transport.close_watch(id);
+        true
+    });
     out
 }
