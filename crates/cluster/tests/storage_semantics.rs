@@ -246,3 +246,27 @@ fn metadata_only_patches_still_decode_metadata_and_keep_derived_labels() {
         json!({"kubernetes.io/metadata.name": "default", "team": "a"})
     );
 }
+
+/// `stringData` is write-only: merged into `data` (winning over it), never stored.
+#[test]
+fn secret_string_data_is_merged_into_data() {
+    let mut c = Cluster::new();
+    let (code, created) = c.post(
+        "/api/v1/namespaces/default/secrets",
+        json!({"metadata": {"name": "s"}, "data": {"a": "b2xk", "b": "Yg=="}, "stringData": {"a": "new"}}),
+    );
+    assert_eq!(code, 201, "{created}");
+    assert_eq!(created["data"], json!({"a": "bmV3", "b": "Yg=="}));
+    assert!(created.get("stringData").is_none());
+    let (code, patched) = c.patch(
+        "/api/v1/namespaces/default/secrets/s?dryRun=All",
+        "application/merge-patch+json",
+        json!({"metadata": {"annotations": {}}, "stringData": {"b": "x"}}),
+    );
+    assert_eq!(code, 200, "{patched}");
+    assert_eq!(patched["data"]["b"], "eA==");
+    assert!(
+        patched["metadata"].get("annotations").is_none(),
+        "empty maps are omitted, dry run or not"
+    );
+}

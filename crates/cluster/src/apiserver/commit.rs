@@ -15,7 +15,7 @@ const OMITTED_WHEN_EMPTY: &[&str] = &["labels", "annotations", "finalizers", "ow
 
 /// Drops empty `labels`, `annotations`, `finalizers` and `ownerReferences`, as
 /// upstream's encoder does, so removing the last owner leaves no `[]` behind.
-fn drop_empty_metadata(obj: &mut Value) {
+pub(super) fn drop_empty_metadata(obj: &mut Value) {
     if let Some(meta) = obj.get_mut("metadata").and_then(Value::as_object_mut) {
         meta.retain(|key, value| {
             !OMITTED_WHEN_EMPTY.contains(&key.as_str())

@@ -4,6 +4,7 @@
 use crate::api::json_path::ValueExt;
 use serde_json::{json, Value};
 
+use super::commit::drop_empty_metadata;
 use super::registry::typed;
 use super::storage::{object_key, ChangeKind};
 use super::watch::field_value;
@@ -315,6 +316,7 @@ impl ApiServer {
             .map_err(|errors| StatusError::invalid(&info, &name, &errors))?;
         }
         if dry {
+            drop_empty_metadata(&mut obj);
             return Ok(obj.to_string());
         }
         let stored = self.commit(resource, ChangeKind::Added, obj);

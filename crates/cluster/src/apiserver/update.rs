@@ -7,6 +7,7 @@ use serde_json::{json, Value};
 
 use std::sync::Arc;
 
+use super::commit::drop_empty_metadata;
 use super::storage::{object_key, ChangeKind, StoredObject};
 use super::{ApiServer, Env};
 use crate::api::equality::equal_ignoring;
@@ -288,6 +289,7 @@ impl ApiServer {
             return Ok((200, current.json.to_string()));
         }
         if dry {
+            drop_empty_metadata(&mut new);
             return Ok((200, new.to_string()));
         }
         if deletion_complete(&new) {

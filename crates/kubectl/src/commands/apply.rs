@@ -24,32 +24,71 @@ const FLAGS: &[Flag] = &[
     value("validate", None),
 ];
 
-/// The manifest with its own last-applied annotation, as kubectl computes it:
-/// sorted-key compact JSON of the manifest (minus that annotation) plus a newline.
-fn with_last_applied(obj: &Value) -> Value {
-    let mut manifest = obj.clone();
-    if let Some(annotations) = manifest
-        .pointer_mut("/metadata/annotations")
-        .and_then(Value::as_object_mut)
-    {
-        annotations.remove(LAST_APPLIED);
-        if annotations.is_empty() {
-            manifest["metadata"]
-                .as_object_mut()
-                .expect("metadata")
-                .remove("annotations");
-        }
-    }
-    let text = format!("{}\n", structured::sorted(&manifest));
-    let mut modified = obj.clone();
+/// The manifest as client-side apply sends it (upstream's modified configuration):
+/// the namespace filled in for namespaced kinds, as kubectl's builder does, with
+/// `metadata.annotations` present (empty if need be) and, when `annotate`, the
+/// last-applied annotation holding sorted-key compact JSON of all that plus a newline.
+pub(super) fn modified_configuration(
+    obj: &Value,
+    namespace: Option<&str>,
+    annotate: bool,
+) -> Value {
+    let mut modified = with_namespace(obj, namespace);
     if !modified["metadata"]
         .get("annotations")
         .is_some_and(Value::is_object)
     {
         modified["metadata"]["annotations"] = json!({});
     }
-    modified["metadata"]["annotations"][LAST_APPLIED] = json!(text);
+    if let Some(annotations) = modified["metadata"]["annotations"].as_object_mut() {
+        annotations.remove(LAST_APPLIED);
+    }
+    if annotate {
+        let text = format!("{}\n", structured::sorted(&modified));
+        modified["metadata"]["annotations"][LAST_APPLIED] = json!(text);
+    }
     modified
+}
+
+/// The manifest with `namespace` filled in when it names none (kubectl's builder
+/// defaulting, for namespaced kinds).
+pub(super) fn with_namespace(obj: &Value, namespace: Option<&str>) -> Value {
+    let mut obj = obj.clone();
+    if let Some(ns) = namespace {
+        let named = obj
+            .pointer("/metadata/namespace")
+            .and_then(Value::as_str)
+            .is_some_and(|n| !n.is_empty());
+        if !named {
+            obj["metadata"]["namespace"] = json!(ns);
+        }
+    }
+    obj
+}
+
+/// Sends apply's patch to `path`: a strategic merge patch for built-in kinds, a merge
+/// patch for custom resources (which answer 415 to the first); `dry_run` sends
+/// `dryRun=All`.
+pub(super) fn send_patch(
+    transport: &mut dyn Transport,
+    path: &str,
+    patch: &Value,
+    validation: &str,
+    dry_run: bool,
+) -> kubecraft_cluster::api::Response {
+    let mut send = |content_type: &str| {
+        let mut req = Request::patch(path, content_type, patch.to_string())
+            .with_query("fieldValidation", validation);
+        if dry_run {
+            req = req.with_query("dryRun", "All");
+        }
+        transport.send(req)
+    };
+    let response = send("application/strategic-merge-patch+json");
+    if response.status == 415 {
+        return send("application/merge-patch+json");
+    }
+    response
 }
 
 /// Runs `kubectl apply`.
@@ -114,7 +153,8 @@ pub fn run(
                 continue;
             }
         };
-        let modified = with_last_applied(obj);
+        let modified =
+            modified_configuration(obj, resource.namespaced().then_some(ns.as_str()), true);
         let current = transport.send(Request::get(path.clone()));
         let server_dry = suffix == " (server dry run)";
         let (verb, response) = if current.status == 404 {
@@ -155,19 +195,7 @@ pub fn run(
             } else if suffix == " (dry run)" {
                 ("configured", None)
             } else {
-                // Strategic merge for built-in kinds; custom resources answer 415 and take a merge patch.
-                let send = |transport: &mut dyn Transport, content_type: &str| {
-                    let mut req = Request::patch(path.clone(), content_type, patch.to_string())
-                        .with_query("fieldValidation", validation);
-                    if server_dry {
-                        req = req.with_query("dryRun", "All");
-                    }
-                    transport.send(req)
-                };
-                let mut response = send(transport, "application/strategic-merge-patch+json");
-                if response.status == 415 {
-                    response = send(transport, "application/merge-patch+json");
-                }
+                let response = send_patch(transport, &path, &patch, validation, server_dry);
                 ("configured", Some((response, "patching")))
             }
         };

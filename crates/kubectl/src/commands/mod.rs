@@ -10,6 +10,7 @@ mod cordon;
 mod create;
 mod delete;
 mod describe;
+mod diff;
 mod drain;
 mod events;
 mod explain;
@@ -77,6 +78,7 @@ pub fn run(
     match args.first().map(String::as_str) {
         Some("get") => return get::run(kubectl, transport, &args[1..]),
         Some("apply") => return apply::run(kubectl, transport, &args[1..], stdin),
+        Some("diff") => return diff::run(kubectl, transport, &args[1..], stdin),
         Some("annotate") => {
             return meta_edit::run(
                 kubectl,

@@ -1,6 +1,8 @@
-//! Secrets: `type` defaults to Opaque.
+//! Secrets: `type` defaults to Opaque; `stringData` is write-only, merged into `data`
+//! (its values win) as upstream's conversion does.
 
 use k8s_openapi::api::core::v1::Secret;
+use k8s_openapi::ByteString;
 
 use super::{typed, Strategy, UnknownFields};
 
@@ -15,6 +17,12 @@ impl Strategy for SecretStrategy {
     ) -> Result<serde_json::Value, String> {
         typed::<Secret>(obj, unknown, |secret| {
             secret.type_.get_or_insert_with(|| "Opaque".into());
+            if let Some(strings) = secret.string_data.take() {
+                let data = secret.data.get_or_insert_with(Default::default);
+                for (key, value) in strings {
+                    data.insert(key, ByteString(value.into_bytes()));
+                }
+            }
         })
     }
 }
