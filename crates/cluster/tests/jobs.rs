@@ -181,3 +181,83 @@ fn a_finished_job_with_a_ttl_is_deleted_with_its_pods_when_the_ttl_passes() {
     assert_eq!(c.get(&format!("{JOBS}/kept")).0, 200);
     assert_eq!(pods_of(&mut c, "kept").len(), 1);
 }
+
+/// An Indexed Job runs one pod per completion index (index in an annotation, a
+/// label, the hostname and JOB_COMPLETION_INDEX), lowest indexes first within
+/// `parallelism`, and completes when every index has
+/// succeeded, listing them in `completedIndexes`.
+#[test]
+fn an_indexed_job_completes_every_index() {
+    let mut c = Cluster::with_world(cluster::start(72));
+    let (code, body) = c.post(
+        JOBS,
+        job(
+            "shards",
+            json!({"completions": 4, "parallelism": 2, "completionMode": "Indexed"}),
+            &["sh", "-c", "sleep 5"],
+        ),
+    );
+    assert_eq!(code, 201, "{body}");
+    c.world.advance(2_000);
+    let running = pods_of(&mut c, "shards");
+    let mut indexes: Vec<String> = running
+        .iter()
+        .map(|p| {
+            p["metadata"]["annotations"]["batch.kubernetes.io/job-completion-index"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    indexes.sort();
+    assert_eq!(
+        indexes,
+        ["0", "1"],
+        "the lowest indexes first, parallelism 2"
+    );
+    let first = running
+        .iter()
+        .find(|p| p["metadata"]["labels"]["batch.kubernetes.io/job-completion-index"] == "0")
+        .unwrap();
+    assert!(first["metadata"]["name"]
+        .as_str()
+        .unwrap()
+        .starts_with("shards-0-"));
+    assert_eq!(first["spec"]["hostname"], "shards-0");
+    assert_eq!(
+        first["spec"]["containers"][0]["env"],
+        json!([{"name": "JOB_COMPLETION_INDEX", "valueFrom": {"fieldRef": {"apiVersion": "v1",
+            "fieldPath": "metadata.labels['batch.kubernetes.io/job-completion-index']"}}}])
+    );
+    c.world.advance(7_000);
+    let (_, j) = c.get(&format!("{JOBS}/shards"));
+    assert_eq!(j["status"]["completedIndexes"], "0,1");
+    assert_eq!(j["status"]["succeeded"], 2);
+    c.world.settle(600_000);
+    let (_, j) = c.get(&format!("{JOBS}/shards"));
+    assert_eq!(j["status"]["completedIndexes"], "0-3");
+    assert_eq!(j["status"]["succeeded"], 4);
+    assert_eq!(
+        condition_reasons(&j),
+        [
+            (
+                "SuccessCriteriaMet".to_string(),
+                "CompletionsReached".to_string()
+            ),
+            ("Complete".to_string(), "CompletionsReached".to_string())
+        ]
+    );
+    let (code, refused) = c.post(
+        JOBS,
+        job(
+            "bad",
+            json!({"completions": null, "parallelism": 2, "completionMode": "Indexed"}),
+            &["true"],
+        ),
+    );
+    assert_eq!(code, 422);
+    assert_eq!(
+        refused["message"],
+        "Job.batch \"bad\" is invalid: spec.completions: Required value: when completion mode is Indexed"
+    );
+}

@@ -1,5 +1,8 @@
-//! The Job controller, as upstream's (non-indexed Jobs): it runs up to
-//! `parallelism` pods until `completions` succeed, recreates failed pods with
+//! The Job controller, as upstream's: it runs up to `parallelism` pods until
+//! `completions` succeed (for `completionMode: Indexed`, one pod per completion
+//! index until every index has succeeded: pods carry their index in an annotation,
+//! a label, their hostname and `JOB_COMPLETION_INDEX`, and the status lists
+//! `completedIndexes`), recreates failed pods with
 //! upstream's back-off (10 s doubling, at most 6 minutes), fails the Job when
 //! failures pass `backoffLimit` or `activeDeadlineSeconds` runs out, and tracks
 //! finished pods with the `batch.kubernetes.io/job-tracking` finalizer so each
@@ -14,6 +17,7 @@ use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::Pod;
 use serde_json::{json, Value};
 
+use super::completion_index::{self, index_of, COMPLETION_INDEX, COMPLETION_INDEX_ENV};
 use super::expectations::Expectations;
 use super::owners::{controller_of, controller_ref};
 use super::pod_state::{is_ready, is_terminating, phase};
@@ -43,9 +47,9 @@ pub struct JobController {
     /// UIDs of finished pods already counted in a Job's status whose tracking
     /// finalizer removal has not been observed yet (so none is counted twice).
     counted: BTreeSet<String>,
-    /// Job uid → (succeeded, failed) as last written: the controller is the only
-    /// writer of these counts, so its tally is ahead of a stale cache.
-    tally: BTreeMap<String, (i32, i32)>,
+    /// Job uid → its counts as last written: the controller is the only writer of
+    /// these, so its tally is ahead of a stale cache.
+    tally: BTreeMap<String, Tally>,
     /// Jobs this controller has finished (their condition may not be cached yet).
     done: BTreeSet<String>,
 }
@@ -63,6 +67,45 @@ impl Default for JobController {
             done: BTreeSet::new(),
         }
     }
+}
+
+/// What a Job's status counts: succeeded and failed pods, and (Indexed) the
+/// completed indexes.
+#[derive(Clone, Default)]
+struct Tally {
+    succeeded: i32,
+    failed: i32,
+    completed: BTreeSet<i32>,
+}
+
+/// The pod template made for completion index `index` (upstream's
+/// `addCompletionIndexAnnotation`, label, hostname and environment variable).
+fn indexed_template(job_name: &str, template: &Value, index: i32) -> Value {
+    let mut pod = template.clone();
+    let text = index.to_string();
+    pod["metadata"]["generateName"] = json!(format!("{job_name}-{index}-"));
+    for map in ["labels", "annotations"] {
+        if !pod["metadata"][map].is_object() {
+            pod["metadata"][map] = json!({});
+        }
+        pod["metadata"][map][COMPLETION_INDEX] = json!(text);
+    }
+    if pod["spec"]["hostname"].as_str().is_none_or(str::is_empty) {
+        pod["spec"]["hostname"] = json!(format!("{job_name}-{index}"));
+    }
+    let env = json!({"name": COMPLETION_INDEX_ENV, "valueFrom": {"fieldRef": {
+        "fieldPath": format!("metadata.labels['{COMPLETION_INDEX}']")}}});
+    for list in ["initContainers", "containers"] {
+        for container in pod["spec"][list].as_array_mut().into_iter().flatten() {
+            let vars = container["env"].as_array().cloned().unwrap_or_default();
+            if !vars.iter().any(|v| v["name"] == COMPLETION_INDEX_ENV) {
+                let mut vars = vars;
+                vars.push(env.clone());
+                container["env"] = Value::Array(vars);
+            }
+        }
+    }
+    pod
 }
 
 /// How a finished Job ended: (condition types, reason, message).
@@ -146,9 +189,10 @@ impl JobController {
         ));
     }
 
-    fn create_pods(&mut self, key: &str, job: &Job, count: usize, ctx: &mut Ctx) {
+    /// Creates one pod per entry: for its completion index, or plain (`None`).
+    fn create_pods(&mut self, key: &str, job: &Job, indexes: &[Option<i32>], ctx: &mut Ctx) {
         self.expectations
-            .expect_creations(key, count, ctx.now().millis());
+            .expect_creations(key, indexes.len(), ctx.now().millis());
         let spec = job.spec.clone().unwrap_or_default();
         let template = spec.template;
         let meta = template.metadata.unwrap_or_default();
@@ -167,13 +211,17 @@ impl JobController {
                 "ownerReferences": [controller_ref("batch/v1", "Job", &job.metadata)],
             },
             "spec": template.spec,
-        })
-        .to_string();
+        });
         let about = ObjectRef::of(job);
-        for _ in 0..count {
+        let job_name = job.metadata.name.as_deref().unwrap_or("");
+        for index in indexes {
+            let body = match index {
+                Some(i) => indexed_template(job_name, &body, *i),
+                None => body.clone(),
+            };
             let response = ctx.call(Request::post(
                 format!("/api/v1/namespaces/{namespace}/pods"),
-                body.clone(),
+                body.to_string(),
             ));
             if response.status == 201 {
                 let name = response.body_json()["metadata"]["name"]
@@ -251,12 +299,45 @@ impl JobController {
                 }
             }
         }
-        let (counted_succeeded, counted_failed) = *self
+        let indexed = spec.completion_mode.as_deref() == Some("Indexed");
+        let completions_count = spec.completions.unwrap_or(0);
+        let mut tally = self
             .tally
             .entry(job_uid.clone())
-            .or_insert((status.succeeded.unwrap_or(0), status.failed.unwrap_or(0)));
-        let succeeded = counted_succeeded + newly_succeeded.len() as i32;
-        let failed = counted_failed + newly_failed.len() as i32;
+            .or_insert_with(|| Tally {
+                succeeded: status.succeeded.unwrap_or(0),
+                failed: status.failed.unwrap_or(0),
+                completed: completion_index::parse(
+                    status.completed_indexes.as_deref().unwrap_or(""),
+                    completions_count,
+                ),
+            })
+            .clone();
+        tally.failed += newly_failed.len() as i32;
+        if indexed {
+            tally.completed.extend(
+                newly_succeeded
+                    .iter()
+                    .filter_map(|p| index_of(p, completions_count)),
+            );
+            tally.succeeded = tally.completed.len() as i32;
+        } else {
+            tally.succeeded += newly_succeeded.len() as i32;
+        }
+        let (succeeded, failed) = (tally.succeeded, tally.failed);
+        // Indexed: one active pod per index not yet completed; the rest go.
+        let mut redundant = Vec::new();
+        if indexed {
+            let mut seen = BTreeSet::new();
+            active.retain(|pod| {
+                let keep = index_of(pod, completions_count)
+                    .is_some_and(|i| !tally.completed.contains(&i) && seen.insert(i));
+                if !keep {
+                    redundant.push(key_of(&pod.metadata));
+                }
+                keep
+            });
+        }
         let start_ms = status
             .start_time
             .as_ref()
@@ -307,12 +388,33 @@ impl JobController {
                 None => parallelism,
             }
             .max(0) as usize;
+            if !redundant.is_empty() {
+                self.expectations
+                    .expect_deletions(key, &redundant, ctx.now().millis());
+                for pod in &redundant {
+                    ctx.call(Request::delete(pod_path(pod)));
+                }
+            }
             if active.len() < want {
                 // After failures, replacements wait out the back-off since the last one.
                 let wait =
                     backoff_ms(failed).saturating_sub(self.since_last_failure(&pods, now_ms));
+                let count = want - active.len();
+                let indexes: Vec<Option<i32>> = if indexed {
+                    let busy: BTreeSet<i32> = active
+                        .iter()
+                        .filter_map(|p| index_of(p, completions_count))
+                        .collect();
+                    (0..completions_count)
+                        .filter(|i| !tally.completed.contains(i) && !busy.contains(i))
+                        .take(count)
+                        .map(Some)
+                        .collect()
+                } else {
+                    vec![None; count]
+                };
                 if wait == 0 {
-                    self.create_pods(key, &job, want - active.len(), ctx);
+                    self.create_pods(key, &job, &indexes, ctx);
                 } else {
                     self.queue.add_after(key, wait, ctx);
                 }
@@ -342,6 +444,9 @@ impl JobController {
         body["status"]["succeeded"] = json!(succeeded);
         body["status"]["failed"] = json!(failed);
         body["status"]["uncountedTerminatedPods"] = json!({});
+        if indexed && !tally.completed.is_empty() {
+            body["status"]["completedIndexes"] = json!(completion_index::format(&tally.completed));
+        }
         for field in ["active", "succeeded", "failed"] {
             if body["status"][field] == 0 {
                 body["status"].as_object_mut().map(|s| s.remove(field));
@@ -366,7 +471,7 @@ impl JobController {
             };
             self.recorder.event(ctx, &about, kind, reason, message);
         }
-        self.tally.insert(job_uid, (succeeded, failed));
+        self.tally.insert(job_uid, tally);
         for pod in newly_succeeded.iter().chain(&newly_failed) {
             self.counted
                 .insert(pod.metadata.uid.clone().unwrap_or_default());

@@ -8,6 +8,8 @@
 
 use k8s_openapi::api::core::v1::Container;
 
+use super::env::{expand, Environment};
+
 /// What a container does that others can see: each line it prints and each
 /// file it creates (`true`) or removes (`false`), with the milliseconds after
 /// its start when it does so; a `while true` loop repeats its pass forever.
@@ -132,10 +134,16 @@ pub fn listener(container: &Container, port: i32) -> Listener {
     }
 }
 
-/// The behaviour of a container from its spec.
-pub fn of(container: &Container) -> Behaviour {
-    let mut argv: Vec<String> = container.command.clone().unwrap_or_default();
-    argv.extend(container.args.clone().unwrap_or_default());
+/// The behaviour of a container from its spec, with its environment `env`
+/// (`$(VAR)` in `command` and `args`, `$VAR` in `sh -c` scripts).
+pub fn of(container: &Container, env: &Environment) -> Behaviour {
+    let argv: Vec<String> = container
+        .command
+        .iter()
+        .flatten()
+        .chain(container.args.iter().flatten())
+        .map(|word| expand(word, env))
+        .collect();
     if argv.is_empty() {
         let image = container.image.as_deref().unwrap_or("");
         return if BASE_IMAGES.contains(&image_name(image)) {
@@ -154,7 +162,7 @@ pub fn of(container: &Container) -> Behaviour {
     if matches!(program.as_str(), "sh" | "bash" | "ash")
         && argv.get(1).map(String::as_str) == Some("-c")
     {
-        return run_script(argv.get(2).map(String::as_str).unwrap_or(""));
+        return run_script(argv.get(2).map(String::as_str).unwrap_or(""), env);
     }
     let words: Vec<&str> = argv.iter().map(String::as_str).collect();
     let mut run = Run::default();
@@ -289,13 +297,39 @@ fn split_commands(script: &str) -> Vec<(String, &'static str)> {
         .collect()
 }
 
-/// Shell words with quotes removed.
-fn words(command: &str) -> Vec<String> {
+/// The variable a shell parameter expansion names at the start of `text`
+/// (`NAME` or `{NAME}`), and how many characters it takes.
+fn parameter(text: &str) -> Option<(&str, usize)> {
+    if let Some(inner) = text.strip_prefix('{') {
+        let end = inner.find('}')?;
+        return Some((&inner[..end], end + 2));
+    }
+    let end = text
+        .char_indices()
+        .find(|(i, c)| !(c.is_ascii_alphanumeric() || *c == '_') || (*i == 0 && c.is_ascii_digit()))
+        .map_or(text.len(), |(i, _)| i);
+    (end > 0).then(|| (&text[..end], end))
+}
+
+/// Shell words with quotes removed and `$VAR`/`${VAR}` expanded from `env`
+/// (outside single quotes; an unset variable is empty).
+fn words(command: &str, env: &Environment) -> Vec<String> {
     let mut out = Vec::new();
     let mut current = String::new();
     let mut quote: Option<char> = None;
     let mut any = false;
-    for c in command.chars() {
+    let mut chars = command.char_indices().peekable();
+    while let Some((at, c)) = chars.next() {
+        if c == '$' && quote != Some('\'') {
+            if let Some((name, taken)) = parameter(&command[at + 1..]) {
+                current.push_str(env.get(name).map_or("", String::as_str));
+                any = true;
+                for _ in 0..taken {
+                    chars.next();
+                }
+                continue;
+            }
+        }
         match (quote, c) {
             (Some(q), c) if c == q => quote = None,
             (Some(_), c) => current.push(c),
@@ -319,7 +353,7 @@ fn words(command: &str) -> Vec<String> {
 }
 
 /// Runs a `sh -c` script.
-fn run_script(script: &str) -> Behaviour {
+fn run_script(script: &str, env: &Environment) -> Behaviour {
     let trimmed = script.trim();
     if trimmed.starts_with("while true") || trimmed.starts_with("while :") {
         // A loop that never ends: it serves, printing what one pass prints.
@@ -329,7 +363,7 @@ fn run_script(script: &str) -> Behaviour {
             .unwrap_or("");
         let mut run = Run::default();
         for (command, _) in split_commands(body) {
-            let w = words(&command);
+            let w = words(&command, env);
             if let Some((program, args)) = w.split_first() {
                 let args: Vec<&str> = args.iter().map(String::as_str).collect();
                 let _ = run.simple(program, &args);
@@ -349,7 +383,7 @@ fn run_script(script: &str) -> Behaviour {
             _ => false,
         };
         if !skip {
-            let w = words(&command);
+            let w = words(&command, env);
             let Some((program, args)) = w.split_first() else {
                 continue;
             };
@@ -370,6 +404,11 @@ fn run_script(script: &str) -> Behaviour {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A container's behaviour with an empty environment.
+    fn of(container: &Container) -> Behaviour {
+        super::of(container, &Environment::new())
+    }
 
     fn container(image: &str, command: &[&str], args: &[&str]) -> Container {
         Container {
@@ -430,6 +469,26 @@ mod tests {
             Behaviour::Serve {
                 output: Output::default()
             }
+        );
+    }
+
+    #[test]
+    fn variables_expand_in_arguments_and_scripts() {
+        let env: Environment = [("NAME", "web"), ("INDEX", "3")]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        assert_eq!(
+            super::of(
+                &container("busybox", &["echo", "$(NAME)-$(INDEX)"], &[]),
+                &env
+            ),
+            exit(0, 0, &[(0, "web-3")])
+        );
+        let script = r#"echo "index ${INDEX} of $NAME" '$NAME' $UNSET."#;
+        assert_eq!(
+            super::of(&container("busybox", &["sh", "-c", script], &[]), &env),
+            exit(0, 0, &[(0, "index 3 of web $NAME .")])
         );
     }
 

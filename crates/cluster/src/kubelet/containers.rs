@@ -7,6 +7,7 @@ use k8s_openapi::api::core::v1::Container;
 use serde_json::{json, Value};
 
 use super::behaviour::{self, Behaviour};
+use super::env::Environment;
 use super::images;
 use crate::sim::clock::doubled;
 
@@ -51,14 +52,19 @@ pub struct ContainerRun {
 }
 
 impl ContainerRun {
-    /// A container in `role` waiting to be created (`waiting` is its reason:
-    /// `ContainerCreating`, or `PodInitializing` while init containers run).
-    pub fn new(container: &Container, role: Role, waiting: &str) -> ContainerRun {
+    /// A container in `role` with its environment, waiting to be created (`waiting`
+    /// is its reason: `ContainerCreating`, or `PodInitializing` while init containers run).
+    pub fn new(
+        container: &Container,
+        env: &Environment,
+        role: Role,
+        waiting: &str,
+    ) -> ContainerRun {
         ContainerRun {
             name: container.name.clone(),
             role,
             image: container.image.clone().unwrap_or_default(),
-            behaviour: behaviour::of(container),
+            behaviour: behaviour::of(container, env),
             restarts: 0,
             state: json!({"waiting": {"reason": waiting}}),
             last_state: json!({}),
@@ -295,7 +301,7 @@ mod tests {
             image: Some("busybox".into()),
             ..Default::default()
         };
-        let mut run = ContainerRun::new(&c, Role::Main, "ContainerCreating");
+        let mut run = ContainerRun::new(&c, &Environment::new(), Role::Main, "ContainerCreating");
         let one = |run: &ContainerRun, policy| phase(std::slice::from_ref(run), policy, true);
         assert_eq!(one(&run, "Never"), "Pending");
         run.start("t0", "containerd://1".into());

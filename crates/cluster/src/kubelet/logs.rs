@@ -10,6 +10,7 @@ use k8s_openapi::api::core::v1::{Container, ContainerStatus, Pod};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
 use super::behaviour::{self, Output};
+use super::env::environment;
 
 /// The most lines one log holds (older lines of a long-running loop are rotated away).
 pub const MAX_LOG_LINES: u64 = 10_000;
@@ -167,7 +168,7 @@ pub fn container_log(pod: &Pod, request: &LogRequest, now_unix_ms: i64) -> Resul
     else {
         return Ok(String::new());
     };
-    let behaviour = behaviour::of(container);
+    let behaviour = behaviour::of(container, &environment(pod, container));
     let elapsed = span.ended_ms.saturating_sub(span.started_ms).max(0) as u64;
     let mut lines: Vec<(i64, &str)> = printed_by(behaviour.output(), elapsed)
         .into_iter()

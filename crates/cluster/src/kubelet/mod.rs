@@ -4,6 +4,7 @@
 
 pub mod behaviour;
 pub mod containers;
+pub mod env;
 pub mod images;
 pub mod logs;
 pub mod node_config;

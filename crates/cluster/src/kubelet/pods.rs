@@ -11,6 +11,7 @@ use serde_json::{json, Value};
 
 use super::behaviour::Behaviour;
 use super::containers::{self, back_off_ms, init_done, ContainerRun, Role};
+use super::env::environment;
 use super::images;
 use super::probes::{self, ProbeKind};
 use crate::api::Request;
@@ -104,7 +105,7 @@ fn runs_for(pod: &Pod) -> Vec<ContainerRun> {
             } else {
                 Role::Init
             };
-            ContainerRun::new(c, role, "PodInitializing")
+            ContainerRun::new(c, &environment(pod, c), role, "PodInitializing")
         })
         .collect();
     let waiting = if inits.is_empty() {
@@ -115,7 +116,7 @@ fn runs_for(pod: &Pod) -> Vec<ContainerRun> {
     runs.extend(
         spec.containers
             .iter()
-            .map(|c| ContainerRun::new(c, Role::Main, waiting)),
+            .map(|c| ContainerRun::new(c, &environment(pod, c), Role::Main, waiting)),
     );
     runs
 }

@@ -149,7 +149,7 @@ mod tests {
     fn exec_probes_see_the_files_of_the_tutorial_container() {
         let c = container(json!({"name": "liveness", "image": "busybox",
             "args": ["/bin/sh", "-c", "touch /tmp/healthy; sleep 30; rm -f /tmp/healthy; sleep 600"]}));
-        let b = behaviour::of(&c);
+        let b = behaviour::of(&c, &Default::default());
         let p = probe(json!({"exec": {"command": ["cat", "/tmp/healthy"]}}));
         assert_eq!(check(&p, &c, &b, 5_000, "10.244.1.5"), Ok(()));
         assert_eq!(
@@ -162,7 +162,7 @@ mod tests {
     fn network_probes_reach_only_what_listens() {
         let nginx = container(json!({"name": "web", "image": "nginx:1.27",
             "ports": [{"name": "http", "containerPort": 80}]}));
-        let b = behaviour::of(&nginx);
+        let b = behaviour::of(&nginx, &Default::default());
         let on = |spec| check(&probe(spec), &nginx, &b, 0, "10.244.1.5");
         assert_eq!(
             on(json!({"httpGet": {"port": "http", "path": "/"}})),

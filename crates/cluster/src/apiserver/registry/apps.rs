@@ -354,11 +354,52 @@ impl Strategy for JobStrategy {
                 "valid values: \"OnFailure\", \"Never\"",
             ));
         }
+        errors.extend(validate_completion_mode(obj));
         errors
     }
     fn tracks_generation(&self) -> bool {
         true
     }
+}
+
+/// The most pods (and completions) an Indexed Job may ask for.
+const MAX_INDEXED: i64 = 100_000;
+
+/// Upstream's checks of `completionMode` and what Indexed requires.
+fn validate_completion_mode(job: &Value) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    let mode = job.at("/spec/completionMode").and_then(Value::as_str);
+    match mode {
+        None | Some("NonIndexed") => {}
+        Some("Indexed") => {
+            let limit = |field: &str| {
+                job.at(&format!("/spec/{field}"))
+                    .and_then(Value::as_i64)
+                    .filter(|n| *n > MAX_INDEXED)
+                    .map(|n| {
+                        FieldError::invalid(
+                            format!("spec.{field}"),
+                            &json!(n),
+                            &format!("must be less than or equal to {MAX_INDEXED} when completion mode is Indexed"),
+                        )
+                    })
+            };
+            if job.at("/spec/completions").is_none_or(Value::is_null) {
+                errors.push(FieldError::required(
+                    "spec.completions",
+                    "when completion mode is Indexed",
+                ));
+            }
+            errors.extend(limit("completions"));
+            errors.extend(limit("parallelism"));
+        }
+        Some(other) => errors.push(FieldError::not_supported(
+            "spec.completionMode",
+            &json!(other),
+            &["NonIndexed", "Indexed"],
+        )),
+    }
+    errors
 }
 
 /// The strategy for `cronjobs`.

@@ -44,6 +44,15 @@ fn default_container(c: &mut Container) {
         let image = c.image.clone().unwrap_or_default();
         c.image_pull_policy = Some(default_pull_policy(&image).into());
     }
+    // An environment variable's field reference reads v1 unless it says otherwise.
+    let field_refs = c
+        .env
+        .iter_mut()
+        .flatten()
+        .filter_map(|v| v.value_from.as_mut()?.field_ref.as_mut());
+    for field_ref in field_refs {
+        field_ref.api_version.get_or_insert_with(|| "v1".into());
+    }
     c.termination_message_path
         .get_or_insert_with(|| "/dev/termination-log".into());
     c.termination_message_policy
