@@ -257,7 +257,12 @@ impl PodWorkers {
             return;
         }
         let ip = self.allocate_ip();
-        let runs = runs_for(pod);
+        // Containers' environments see the addresses the sandbox gets (status.podIP).
+        let mut placed = pod.clone();
+        let status = placed.status.get_or_insert_with(Default::default);
+        status.pod_ip = Some(ip.clone());
+        status.host_ip = Some(self.host_ip.clone());
+        let runs = runs_for(&placed);
         let initialized = init_done(&runs);
         let now = json!(ctx.timestamp());
         let names: Vec<&str> = runs
