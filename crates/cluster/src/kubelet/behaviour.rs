@@ -134,6 +134,10 @@ pub fn listener(container: &Container, port: i32) -> Listener {
     }
 }
 
+/// A printed line that shows the time it is printed at, as `date` prints it (the
+/// time is only known when the log is read).
+pub const DATE_LINE: &str = "\u{1}date";
+
 /// The behaviour of a container from its spec, with its environment `env`
 /// (`$(VAR)` in `command` and `args`, `$VAR` in `sh -c` scripts).
 pub fn of(container: &Container, env: &Environment) -> Behaviour {
@@ -229,6 +233,12 @@ impl Run {
                         .files
                         .push((self.elapsed_ms, path.to_string(), exists));
                 }
+                Flow::Continue(0)
+            }
+            "date" => {
+                self.output
+                    .lines
+                    .push((self.elapsed_ms, DATE_LINE.to_string()));
                 Flow::Continue(0)
             }
             "true" | ":" => Flow::Continue(0),

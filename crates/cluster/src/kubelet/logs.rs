@@ -102,6 +102,13 @@ fn run_to_read(
 
 /// The lines a run printed by `elapsed_ms` after its start, as (offset, text), at most
 /// `MAX_LOG_LINES` of the most recent.
+/// What `date` prints at `unix_ms`: `Thu Jan  1 00:05:00 UTC 2026`.
+fn date_output(unix_ms: i64) -> String {
+    jiff::Timestamp::from_millisecond(unix_ms)
+        .map(|t| t.strftime("%a %b %e %H:%M:%S UTC %Y").to_string())
+        .unwrap_or_default()
+}
+
 fn printed_by(output: &Output, elapsed_ms: u64) -> Vec<(u64, &str)> {
     let lines = output.lines.iter().map(|(at, text)| (*at, text.as_str()));
     let Some(period) = output.repeat_every_ms else {
@@ -185,7 +192,11 @@ pub fn container_log(pod: &Pod, request: &LogRequest, now_unix_ms: i64) -> Resul
             text.push_str(&log_timestamp(at));
             text.push(' ');
         }
-        text.push_str(line);
+        if line == behaviour::DATE_LINE {
+            text.push_str(&date_output(at));
+        } else {
+            text.push_str(line);
+        }
         text.push('\n');
     }
     if let Some(limit) = request.limit_bytes {

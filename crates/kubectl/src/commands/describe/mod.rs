@@ -18,6 +18,7 @@ use crate::Kubectl;
 
 mod autoscaler;
 mod disruption_budget;
+mod jobs;
 mod node;
 mod workloads;
 
@@ -1008,6 +1009,8 @@ fn describe_one(
         ("apps", "replicasets") => Ok(workloads::describe_replicaset(transport, obj, now_ms)),
         ("apps", "daemonsets") => Ok(workloads::describe_daemonset(transport, obj, now_ms)),
         ("apps", "statefulsets") => Ok(workloads::describe_statefulset(transport, obj, now_ms)),
+        ("batch", "jobs") => Ok(jobs::describe_job(transport, obj, now_ms)),
+        ("batch", "cronjobs") => Ok(jobs::describe_cronjob(transport, obj, now_ms)),
         ("autoscaling", "horizontalpodautoscalers") => Ok(autoscaler::describe_autoscaler(
             obj,
             &events_for(transport, obj),

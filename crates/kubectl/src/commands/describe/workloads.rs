@@ -14,7 +14,7 @@ use super::{
 use crate::transport::Transport;
 
 /// A label selector as `metav1.LabelSelectorAsSelector(...).String()` prints it.
-fn selector_string(selector: &Value) -> String {
+pub(super) fn selector_string(selector: &Value) -> String {
     match LabelSelector::from_json(selector).map(|s| s.to_string()) {
         Ok(text) if !text.is_empty() => text,
         _ => "<none>".into(),
@@ -30,7 +30,7 @@ pub(crate) fn pod_template_text(template: &Value) -> String {
     w.pending
 }
 
-fn pod_template(w: &mut Writer, template: &Value) {
+pub(super) fn pod_template(w: &mut Writer, template: &Value) {
     w.write(0, "Pod Template:\n");
     labels(w, "  Labels", template.pointer("/metadata/labels"));
     if template
@@ -102,7 +102,7 @@ fn conditions(w: &mut Writer, obj: &Value) {
     }
 }
 
-fn int(obj: &Value, pointer: &str) -> i64 {
+pub(super) fn int(obj: &Value, pointer: &str) -> i64 {
     obj.pointer(pointer).and_then(Value::as_i64).unwrap_or(0)
 }
 
