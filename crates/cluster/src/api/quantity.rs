@@ -71,6 +71,21 @@ fn ceil_div(n: i128, d: i128) -> i128 {
     }
 }
 
+/// Compares two quantities exactly (`500m` < `1` < `1Ki`); `None` unless both parse.
+pub fn compare(a: &str, b: &str) -> Option<std::cmp::Ordering> {
+    let (n1, s1, m1) = parse(a)?;
+    let (n2, s2, m2) = parse(b)?;
+    let exact = || {
+        let left = n1.checked_mul(m1)?.checked_mul(10i128.checked_pow(s2)?)?;
+        let right = n2.checked_mul(m2)?.checked_mul(10i128.checked_pow(s1)?)?;
+        Some(left.cmp(&right))
+    };
+    exact().or_else(|| {
+        let float = |n: i128, s: u32, m: i128| n as f64 * m as f64 / 10f64.powi(s as i32);
+        float(n1, s1, m1).partial_cmp(&float(n2, s2, m2))
+    })
+}
+
 /// The quantity in thousandths (`100m` → 100, `2` → 2000), rounded up.
 pub fn milli_value(text: &str) -> Option<i64> {
     let (numerator, scale, multiplier) = parse(text)?;

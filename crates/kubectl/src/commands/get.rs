@@ -9,11 +9,11 @@ use kubecraft_cluster::api::ResourceInfo;
 use super::get_watch::{self, WatchOptions};
 use crate::discovery::{category, discover, kind_prefix, resolve, resolve_known};
 use crate::errors::server_error;
-use crate::flags::{self, boolean, value, Flag};
+use crate::flags::{self, boolean, value, Flag, Parsed};
 use crate::output::Output;
 use crate::printers::table::{self, TableOptions};
 use crate::printers::tabwriter::align;
-use crate::printers::{jsonpath, structured};
+use crate::printers::{jsonpath, sort_by, structured};
 use crate::transport::Transport;
 use crate::Kubectl;
 
@@ -27,6 +27,8 @@ const FLAGS: &[Flag] = &[
     boolean("watch", Some('w')),
     boolean("watch-only", None),
     boolean("output-watch-events", None),
+    value("label-columns", Some('L')),
+    value("sort-by", None),
 ];
 
 pub(super) const TABLE_ACCEPT: &str = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json";
@@ -81,7 +83,15 @@ pub fn run(kubectl: &mut Kubectl, transport: &mut dyn Transport, args: &[String]
     };
     let multiple = targets.len() > 1 || parsed.positional[0].contains('/');
     let ns = (!all_namespaces).then_some(namespace.as_str());
+    let sort_by = parsed.get("sort-by").filter(|s| !s.is_empty());
     if parsed.is_set("watch") || parsed.is_set("watch-only") {
+        if sort_by.is_some() {
+            out.err(if parsed.is_set("watch-only") {
+                "warning: --watch-only requested, --sort-by will be ignored\n"
+            } else {
+                "warning: --watch requested, --sort-by will be ignored for watch events received\n"
+            });
+        }
         let found: usize = targets.iter().map(|t| t.names.len().max(1)).sum();
         if found != 1 {
             out.fail(format!("error: watch is only supported on individual resources and resource collections, but {found} resources were found\n"));
@@ -101,13 +111,7 @@ pub fn run(kubectl: &mut Kubectl, transport: &mut dyn Transport, args: &[String]
             timeout_ms,
             format,
             template,
-            table: TableOptions {
-                wide: format == "wide",
-                with_namespace: all_namespaces && target.resource.namespaced(),
-                show_labels: parsed.is_set("show-labels"),
-                name_prefix: multiple.then(|| kind_prefix(target.resource)),
-                no_headers: parsed.is_set("no-headers"),
-            },
+            table: table_options(&parsed, format, all_namespaces, target.resource, multiple),
             label_selector: parsed.get("selector"),
             field_selector: parsed.get("field-selector"),
         };
@@ -149,14 +153,22 @@ pub fn run(kubectl: &mut Kubectl, transport: &mut dyn Transport, args: &[String]
         for mut req in requests {
             if want_table {
                 req = req.with_header("Accept", TABLE_ACCEPT);
+                if sort_by.is_some() {
+                    // Sorting reads the objects' fields, so the rows carry them.
+                    req = req.with_query("includeObject", "Object");
+                }
             }
             let response = transport.send(req);
             if !response.is_success() {
                 errors.fail(server_error(&response));
                 continue;
             }
-            let body = response.body_json();
+            let mut body = response.body_json();
             if want_table {
+                // kubectl prints nothing of a Table it cannot sort (and says so no further).
+                if sort_by.is_some_and(|field| sort_by::sort_table(&mut body, field).is_err()) {
+                    continue;
+                }
                 if body["rows"].as_array().is_some_and(|r| !r.is_empty()) {
                     tables.push(body);
                 }
@@ -171,6 +183,12 @@ pub fn run(kubectl: &mut Kubectl, transport: &mut dyn Transport, args: &[String]
                 objects.push(body);
             }
         }
+        if let Some(field) = sort_by.filter(|_| !want_table) {
+            if let Err(e) = sort_by::sort_objects(&mut objects, field) {
+                out.fail(format!("error: {e}\n"));
+                return out;
+            }
+        }
         if want_table {
             if tables.is_empty() {
                 continue;
@@ -178,13 +196,7 @@ pub fn run(kubectl: &mut Kubectl, transport: &mut dyn Transport, args: &[String]
             if printed_any {
                 out.out("\n");
             }
-            let options = TableOptions {
-                wide: format == "wide",
-                with_namespace: all_namespaces && target.resource.namespaced(),
-                show_labels: parsed.is_set("show-labels"),
-                name_prefix: multiple.then(|| kind_prefix(target.resource)),
-                no_headers: parsed.is_set("no-headers"),
-            };
+            let options = table_options(&parsed, format, all_namespaces, target.resource, multiple);
             out.out(table::print(&tables, &options));
             printed_any = true;
         } else if format == "name" {
@@ -238,6 +250,30 @@ pub fn run(kubectl: &mut Kubectl, transport: &mut dyn Transport, args: &[String]
     }
     out.extend(errors);
     out
+}
+
+/// How a resource's Tables print, from the flags.
+fn table_options(
+    parsed: &Parsed,
+    format: &str,
+    all_namespaces: bool,
+    resource: &ResourceInfo,
+    multiple: bool,
+) -> TableOptions {
+    TableOptions {
+        wide: format == "wide",
+        with_namespace: all_namespaces && resource.namespaced(),
+        show_labels: parsed.is_set("show-labels"),
+        name_prefix: multiple.then(|| kind_prefix(resource)),
+        no_headers: parsed.is_set("no-headers"),
+        label_columns: parsed
+            .get_all("label-columns")
+            .iter()
+            .flat_map(|v| v.split(','))
+            .filter(|k| !k.is_empty())
+            .map(String::from)
+            .collect(),
+    }
 }
 
 /// Resolves `TYPE[,TYPE] [NAME...]` or `TYPE/NAME ...` into fetch targets.

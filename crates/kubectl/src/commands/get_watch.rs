@@ -68,8 +68,7 @@ impl Printer<'_> {
         let no_headers = self.options.table.no_headers || self.printed_headers;
         let options = TableOptions {
             no_headers,
-            name_prefix: self.options.table.name_prefix.clone(),
-            ..self.options.table
+            ..self.options.table.clone()
         };
         let mut lines = rows(std::slice::from_ref(&table), &options);
         if self.options.output_watch_events {

@@ -19,6 +19,13 @@ pub struct TableOptions {
     pub name_prefix: Option<String>,
     /// Leave out the header row.
     pub no_headers: bool,
+    /// Label keys shown as columns of their own (`-L`), before LABELS.
+    pub label_columns: Vec<String>,
+}
+
+/// A label column's header: the key's last `/` segment, upper-cased.
+fn label_header(key: &str) -> String {
+    key.rsplit('/').next().unwrap_or(key).to_ascii_uppercase()
 }
 
 /// A cell as kubectl's printer shows it.
@@ -63,6 +70,7 @@ pub fn rows(tables: &[Value], options: &TableOptions) -> Vec<Vec<String>> {
                 .unwrap_or("")
                 .to_ascii_uppercase()
         }));
+        header.extend(options.label_columns.iter().map(|k| label_header(k)));
         if options.show_labels {
             header.push("LABELS".to_string());
         }
@@ -88,6 +96,14 @@ pub fn rows(tables: &[Value], options: &TableOptions) -> Vec<Vec<String>> {
                     }
                 }
                 line.push(text);
+            }
+            for key in &options.label_columns {
+                let value = row
+                    .pointer("/object/metadata/labels")
+                    .and_then(|l| l.get(key))
+                    .and_then(Value::as_str)
+                    .unwrap_or("");
+                line.push(value.to_string());
             }
             if options.show_labels {
                 line.push(labels_text(row));
