@@ -118,6 +118,17 @@ fn default_resources() -> Vec<ResourceSpec> {
         .collect()
 }
 
+/// Upstream's defaulting of a resource list: CPU and memory when empty, and a
+/// weight of 1 where none is given.
+fn default_resource_weights(resources: &mut Vec<ResourceSpec>) {
+    if resources.is_empty() {
+        *resources = default_resources();
+    }
+    for r in resources.iter_mut().filter(|r| r.weight == 0) {
+        r.weight = 1;
+    }
+}
+
 /// Decodes `args` as `T`, noting the fields `T` lacks; `apiVersion` and `kind` are the
 /// args object's own.
 fn decode<T: DeserializeOwned>(args: &Value, unknown: &mut Vec<String>) -> Result<T, String> {
@@ -174,24 +185,10 @@ impl PluginArgs {
                         resources: default_resources(),
                         requested_to_capacity_ratio: None,
                     });
-                if strategy.resources.is_empty() {
-                    strategy.resources = default_resources();
-                }
-                for r in &mut strategy.resources {
-                    if r.weight == 0 {
-                        r.weight = 1;
-                    }
-                }
+                default_resource_weights(&mut strategy.resources);
             }
             PluginArgs::NodeResourcesBalancedAllocation(args) => {
-                if args.resources.is_empty() {
-                    args.resources = default_resources();
-                }
-                for r in &mut args.resources {
-                    if r.weight == 0 {
-                        r.weight = 1;
-                    }
-                }
+                default_resource_weights(&mut args.resources);
             }
             PluginArgs::InterPodAffinity(args) => {
                 args.hard_pod_affinity_weight.get_or_insert(1);

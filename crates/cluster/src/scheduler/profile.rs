@@ -61,6 +61,24 @@ pub fn profiles(config: &SchedulerConfig) -> Result<Vec<Profile>, String> {
         .collect()
 }
 
+/// The plugin `name` was made for this profile: upstream's error if it was not.
+fn made_plugin<'a>(
+    made: &'a BTreeMap<String, Rc<dyn Plugin>>,
+    point: ExtensionPoint,
+    name: &str,
+) -> Result<&'a Rc<dyn Plugin>, String> {
+    made.get(name)
+        .ok_or_else(|| format!("{} {name:?} does not exist", point.interface_name()))
+}
+
+/// Upstream's error for a plugin enabled twice at one extension point.
+fn already_registered(point: ExtensionPoint, name: &str) -> String {
+    format!(
+        "plugin {name:?} already registered as {:?}",
+        point.interface_name()
+    )
+}
+
 /// Upstream's `updatePluginList`: the plugins a set enables at one point.
 fn plugin_list(
     point: ExtensionPoint,
@@ -69,13 +87,7 @@ fn plugin_list(
 ) -> Result<Vec<String>, String> {
     let mut names: Vec<String> = Vec::new();
     for enabled in &set.enabled {
-        let Some(plugin) = made.get(&enabled.name) else {
-            return Err(format!(
-                "{} {:?} does not exist",
-                point.interface_name(),
-                enabled.name
-            ));
-        };
+        let plugin = made_plugin(made, point, &enabled.name)?;
         if !plugin.extension_points().contains(&point) {
             return Err(format!(
                 "plugin {:?} does not extend {} plugin",
@@ -84,11 +96,7 @@ fn plugin_list(
             ));
         }
         if names.contains(&enabled.name) {
-            return Err(format!(
-                "plugin {:?} already registered as {:?}",
-                enabled.name,
-                point.interface_name()
-            ));
+            return Err(already_registered(point, &enabled.name));
         }
         names.push(enabled.name.clone());
     }
@@ -110,13 +118,7 @@ fn expand_multi_point(
     let mut overrides = Vec::new();
     let mut expanded: Vec<String> = Vec::new();
     for enabled in &multi_point.enabled {
-        let Some(plugin) = made.get(&enabled.name) else {
-            return Err(format!(
-                "{} {:?} does not exist",
-                point.interface_name(),
-                enabled.name
-            ));
-        };
+        let plugin = made_plugin(made, point, &enabled.name)?;
         if !plugin.extension_points().contains(&point)
             || set.disabled.iter().any(|p| p.name == enabled.name)
         {
@@ -127,11 +129,7 @@ fn expand_multi_point(
             continue;
         }
         if expanded.contains(&enabled.name) {
-            return Err(format!(
-                "plugin {:?} already registered as {:?}",
-                enabled.name,
-                point.interface_name()
-            ));
+            return Err(already_registered(point, &enabled.name));
         }
         expanded.push(enabled.name.clone());
     }
