@@ -9,6 +9,7 @@ use super::{ApiServer, Env};
 use crate::api::query::{bool_param, int_param};
 use crate::api::request::{Request, Response};
 use crate::api::status::{FieldError, StatusError};
+use crate::kubelet::env::read_sources;
 use crate::kubelet::logs::{container_log, LogRequest};
 
 /// Upstream's `ValidatePodLogOptions`.
@@ -148,7 +149,15 @@ impl ApiServer {
             tail_lines: tail_lines.map(|t| t as u64),
             limit_bytes: limit_bytes.map(|l| l as u64),
         };
-        container_log(&pod, &request, now_unix_ms)
+        let namespace = pod.metadata.namespace.clone().unwrap_or_default();
+        let sources = read_sources(&pod, |plural, name| {
+            let resource = self.resource_id("", "v1", plural)?;
+            let stored = self.served[resource]
+                .table
+                .get(&object_key(Some(&namespace), name))?;
+            Some(stored.value())
+        });
+        container_log(&pod, &sources, &request, now_unix_ms)
             .map(|text| Response::text(200, text))
             .map_err(StatusError::bad_request)
     }

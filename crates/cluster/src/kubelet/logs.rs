@@ -10,7 +10,7 @@ use k8s_openapi::api::core::v1::{Container, ContainerStatus, Pod};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
 use super::behaviour::{self, Output};
-use super::env::environment;
+use super::env::{environment, Sources};
 
 /// The most lines one log holds (older lines of a long-running loop are rotated away).
 pub const MAX_LOG_LINES: u64 = 10_000;
@@ -155,7 +155,12 @@ fn find_status<'a>(
 }
 
 /// The log text of `request.container` in `pod` at `now_unix_ms`, or the kubelet's error.
-pub fn container_log(pod: &Pod, request: &LogRequest, now_unix_ms: i64) -> Result<String, String> {
+pub fn container_log(
+    pod: &Pod,
+    sources: &Sources,
+    request: &LogRequest,
+    now_unix_ms: i64,
+) -> Result<String, String> {
     let pod_name = pod.metadata.name.as_deref().unwrap_or("");
     let name = request.container.as_str();
     let status = pod.status.as_ref();
@@ -175,7 +180,8 @@ pub fn container_log(pod: &Pod, request: &LogRequest, now_unix_ms: i64) -> Resul
     else {
         return Ok(String::new());
     };
-    let behaviour = behaviour::of(container, &environment(pod, container));
+    let env = environment(pod, container, sources).unwrap_or_default();
+    let behaviour = behaviour::of(container, &env);
     let elapsed = span.ended_ms.saturating_sub(span.started_ms).max(0) as u64;
     let mut lines: Vec<(i64, &str)> = printed_by(behaviour.output(), elapsed)
         .into_iter()

@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 
 use super::behaviour::Behaviour;
 use super::containers::{self, back_off_ms, init_done, ContainerRun, Role};
-use super::env::environment;
+use super::env::{environment, read_sources, Sources};
 use super::images;
 use super::probes::{self, ProbeKind};
 use crate::api::Request;
@@ -22,6 +22,8 @@ use crate::sim::Ctx;
 const PULL_MS: (u64, u64) = (800, 4_000);
 /// How long a stopping container takes to exit after SIGTERM.
 const STOP_MS: (u64, u64) = (100, 600);
+/// How long the kubelet waits before trying again to configure a pod's containers.
+const CONFIG_RETRY_MS: u64 = 10_000;
 
 /// What a pod worker does when its timer fires.
 #[derive(Clone, Debug)]
@@ -42,6 +44,8 @@ enum Step {
         index: usize,
         generation: i32,
     },
+    /// A pod whose containers could not be configured: try again.
+    Retry { key: String, uid: String },
     /// A container's back-off is over: start it again.
     Restart {
         key: String,
@@ -91,34 +95,34 @@ fn container_ref(pod: &Pod, run: &ContainerRun) -> ObjectRef {
     ObjectRef::of(pod).with_field_path(run.field_path())
 }
 
-/// The runs for a new pod: init containers (sidecars when they always restart), then containers.
-fn runs_for(pod: &Pod) -> Vec<ContainerRun> {
+/// The runs for a new pod: init containers (sidecars when they always restart), then
+/// containers, each with its environment; the error is the first container's whose
+/// environment names what does not exist (`configmap "app" not found`).
+fn runs_for(pod: &Pod, sources: &Sources) -> Result<Vec<ContainerRun>, String> {
     let Some(spec) = pod.spec.as_ref() else {
-        return Vec::new();
+        return Ok(Vec::new());
     };
     let inits = spec.init_containers.as_deref().unwrap_or_default();
-    let mut runs: Vec<ContainerRun> = inits
-        .iter()
-        .map(|c| {
-            let role = if c.restart_policy.as_deref() == Some("Always") {
-                Role::Sidecar
-            } else {
-                Role::Init
-            };
-            ContainerRun::new(c, &environment(pod, c), role, "PodInitializing")
-        })
-        .collect();
+    let mut runs = Vec::new();
+    for c in inits {
+        let role = if c.restart_policy.as_deref() == Some("Always") {
+            Role::Sidecar
+        } else {
+            Role::Init
+        };
+        let env = environment(pod, c, sources)?;
+        runs.push(ContainerRun::new(c, &env, role, "PodInitializing"));
+    }
     let waiting = if inits.is_empty() {
         "ContainerCreating"
     } else {
         "PodInitializing"
     };
-    runs.extend(
-        spec.containers
-            .iter()
-            .map(|c| ContainerRun::new(c, &environment(pod, c), Role::Main, waiting)),
-    );
-    runs
+    for c in &spec.containers {
+        let env = environment(pod, c, sources)?;
+        runs.push(ContainerRun::new(c, &env, Role::Main, waiting));
+    }
+    Ok(runs)
 }
 
 /// The `Initialized` condition: True, or False naming the init containers not done.
@@ -208,6 +212,68 @@ impl PodWorkers {
         ip
     }
 
+    /// The address the next pod gets.
+    fn peek_ip(&self) -> String {
+        format!("{}.{}", self.pod_cidr_prefix, self.next_ip)
+    }
+
+    /// A container's environment names a ConfigMap, Secret or key that does not exist:
+    /// the containers wait in `CreateContainerConfigError` and the kubelet tries again
+    /// after [`CONFIG_RETRY_MS`], as upstream's pod worker does.
+    fn config_error(
+        &mut self,
+        key: &str,
+        pod: &Pod,
+        message: &str,
+        ctx: &mut Ctx,
+        recorder: &mut Recorder,
+    ) {
+        let statuses: Vec<Value> = pod
+            .spec
+            .iter()
+            .flat_map(|s| &s.containers)
+            .map(|c| {
+                json!({
+                    "name": c.name,
+                    "image": c.image,
+                    "imageID": "",
+                    "ready": false,
+                    "restartCount": 0,
+                    "started": false,
+                    "state": {"waiting": {"reason": "CreateContainerConfigError", "message": message}},
+                })
+            })
+            .collect();
+        let now = ctx.timestamp();
+        let status = json!({"status": {
+            "hostIP": self.host_ip,
+            "hostIPs": [{"ip": self.host_ip}],
+            "startTime": pod.status.as_ref().and_then(|s| s.start_time.clone()).map_or(json!(now), |t| json!(t)),
+            "containerStatuses": statuses,
+        }});
+        ctx.call(Request::patch(
+            format!("{}/status", pod_path(key)),
+            "application/merge-patch+json",
+            status.to_string(),
+        ));
+        recorder.event(
+            ctx,
+            &ObjectRef::of(pod),
+            "Warning",
+            "Failed",
+            &format!("Error: {message}"),
+        );
+        let uid = pod.metadata.uid.clone().unwrap_or_default();
+        self.schedule(
+            ctx,
+            CONFIG_RETRY_MS,
+            Step::Retry {
+                key: key.into(),
+                uid,
+            },
+        );
+    }
+
     /// A pod bound to this node changed (or appeared, or was removed).
     pub fn sync(&mut self, key: &str, pod: Option<&Pod>, ctx: &mut Ctx, recorder: &mut Recorder) {
         let Some(pod) = pod else {
@@ -256,13 +322,25 @@ impl PodWorkers {
         if self.pods.contains_key(key) {
             return;
         }
-        let ip = self.allocate_ip();
+        let namespace = pod.metadata.namespace.clone().unwrap_or_default();
+        let sources = read_sources(pod, |plural, name| {
+            let path = format!("/api/v1/namespaces/{namespace}/{plural}/{name}");
+            let response = ctx.call(Request::get(path));
+            response.is_success().then(|| response.body_json())
+        });
         // Containers' environments see the addresses the sandbox gets (status.podIP).
         let mut placed = pod.clone();
         let status = placed.status.get_or_insert_with(Default::default);
-        status.pod_ip = Some(ip.clone());
+        status.pod_ip = Some(self.peek_ip());
         status.host_ip = Some(self.host_ip.clone());
-        let runs = runs_for(&placed);
+        let runs = match runs_for(&placed, &sources) {
+            Ok(runs) => runs,
+            Err(message) => {
+                self.config_error(key, pod, &message, ctx, recorder);
+                return;
+            }
+        };
+        let ip = self.allocate_ip();
         let initialized = init_done(&runs);
         let now = json!(ctx.timestamp());
         let names: Vec<&str> = runs
@@ -417,6 +495,12 @@ impl PodWorkers {
                     );
                 }
                 self.advance(&key, &pod, ctx, recorder);
+            }
+            Step::Retry { key, uid } => {
+                let pod = pods(&key).filter(|p| p.metadata.uid.as_deref() == Some(&uid));
+                if let Some(pod) = pod.filter(|_| !self.pods.contains_key(&key)) {
+                    self.sync(&key, Some(&pod), ctx, recorder);
+                }
             }
             Step::Stop { key, uid } => {
                 if pods(&key).is_some_and(|p| p.metadata.uid.as_deref() == Some(&uid)) {
