@@ -261,3 +261,58 @@ fn an_indexed_job_completes_every_index() {
         "Job.batch \"bad\" is invalid: spec.completions: Required value: when completion mode is Indexed"
     );
 }
+
+/// With `backoffLimitPerIndex`, an index that fails more often than the limit is
+/// failed on its own (`failedIndexes`) while the others complete; then the Job fails
+/// with FailedIndexes. Replacement pods carry their index's failures so far.
+#[test]
+fn an_index_past_its_backoff_limit_fails_alone() {
+    let mut c = Cluster::with_world(cluster::start(73));
+    let (code, body) = c.post(
+        JOBS,
+        job(
+            "flaky",
+            json!({"completions": 2, "parallelism": 2, "completionMode": "Indexed", "backoffLimitPerIndex": 1}),
+            &["sh", "-c", "sleep 1; exit $JOB_COMPLETION_INDEX"],
+        ),
+    );
+    assert_eq!(code, 201, "{body}");
+    assert_eq!(body["spec"]["backoffLimit"], i64::from(i32::MAX));
+    c.world.settle(600_000);
+    let (_, j) = c.get(&format!("{JOBS}/flaky"));
+    assert_eq!(j["status"]["completedIndexes"], "0");
+    assert_eq!(j["status"]["failedIndexes"], "1");
+    assert_eq!(j["status"]["failed"], 2);
+    assert_eq!(
+        condition_reasons(&j),
+        [
+            ("FailureTarget".to_string(), "FailedIndexes".to_string()),
+            ("Failed".to_string(), "FailedIndexes".to_string())
+        ]
+    );
+    let mut counts: Vec<String> = pods_of(&mut c, "flaky")
+        .iter()
+        .filter(|p| p["metadata"]["labels"]["batch.kubernetes.io/job-completion-index"] == "1")
+        .map(|p| {
+            p["metadata"]["annotations"]["batch.kubernetes.io/job-index-failure-count"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    counts.sort();
+    assert_eq!(counts, ["0", "1"]);
+    let (code, refused) = c.post(
+        JOBS,
+        job(
+            "plain",
+            json!({"completions": 2, "backoffLimitPerIndex": 1}),
+            &["true"],
+        ),
+    );
+    assert_eq!(code, 422);
+    assert_eq!(
+        refused["message"],
+        "Job.batch \"plain\" is invalid: spec.backoffLimitPerIndex: Forbidden: requires indexed completion mode"
+    );
+}

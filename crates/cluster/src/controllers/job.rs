@@ -76,7 +76,13 @@ struct Tally {
     succeeded: i32,
     failed: i32,
     completed: BTreeSet<i32>,
+    /// Indexes past `backoffLimitPerIndex`, and each index's failures so far.
+    failed_indexes: BTreeSet<i32>,
+    index_failures: BTreeMap<i32, i32>,
 }
+
+/// The annotation carrying how often a pod's index failed before it.
+pub const INDEX_FAILURE_COUNT: &str = "batch.kubernetes.io/job-index-failure-count";
 
 /// The pod template made for completion index `index` (upstream's
 /// `addCompletionIndexAnnotation`, label, hostname and environment variable).
@@ -127,6 +133,18 @@ const BACKOFF_LIMIT: Outcome = Outcome {
     status: "True",
     reason: "BackoffLimitExceeded",
     message: "Job has reached the specified backoff limit",
+};
+const FAILED_INDEXES: Outcome = Outcome {
+    conditions: ["FailureTarget", "Failed"],
+    status: "True",
+    reason: "FailedIndexes",
+    message: "Job has failed indexes",
+};
+const MAX_FAILED_INDEXES: Outcome = Outcome {
+    conditions: ["FailureTarget", "Failed"],
+    status: "True",
+    reason: "MaxFailedIndexesExceeded",
+    message: "Job has exceeded the specified maximal number of failed indexes",
 };
 const DEADLINE: Outcome = Outcome {
     conditions: ["FailureTarget", "Failed"],
@@ -189,8 +207,16 @@ impl JobController {
         ));
     }
 
-    /// Creates one pod per entry: for its completion index, or plain (`None`).
-    fn create_pods(&mut self, key: &str, job: &Job, indexes: &[Option<i32>], ctx: &mut Ctx) {
+    /// Creates one pod per entry: for its completion index, or plain (`None`); with
+    /// `backoffLimitPerIndex`, each pod carries its index's failures so far.
+    fn create_pods(
+        &mut self,
+        key: &str,
+        job: &Job,
+        indexes: &[Option<i32>],
+        index_failures: Option<&BTreeMap<i32, i32>>,
+        ctx: &mut Ctx,
+    ) {
         self.expectations
             .expect_creations(key, indexes.len(), ctx.now().millis());
         let spec = job.spec.clone().unwrap_or_default();
@@ -216,7 +242,15 @@ impl JobController {
         let job_name = job.metadata.name.as_deref().unwrap_or("");
         for index in indexes {
             let body = match index {
-                Some(i) => indexed_template(job_name, &body, *i),
+                Some(i) => {
+                    let mut pod = indexed_template(job_name, &body, *i);
+                    if let Some(failures) = index_failures {
+                        let count = failures.get(i).copied().unwrap_or(0);
+                        pod["metadata"]["annotations"][INDEX_FAILURE_COUNT] =
+                            json!(count.to_string());
+                    }
+                    pod
+                }
                 None => body.clone(),
             };
             let response = ctx.call(Request::post(
@@ -311,9 +345,34 @@ impl JobController {
                     status.completed_indexes.as_deref().unwrap_or(""),
                     completions_count,
                 ),
+                failed_indexes: completion_index::parse(
+                    status.failed_indexes.as_deref().unwrap_or(""),
+                    completions_count,
+                ),
+                index_failures: BTreeMap::new(),
             })
             .clone();
         tally.failed += newly_failed.len() as i32;
+        let per_index_limit = spec.backoff_limit_per_index.filter(|_| indexed);
+        if let Some(limit) = per_index_limit {
+            for pod in &newly_failed {
+                let Some(index) = index_of(pod, completions_count) else {
+                    continue;
+                };
+                let before: i32 = pod
+                    .metadata
+                    .annotations
+                    .as_ref()
+                    .and_then(|a| a.get(INDEX_FAILURE_COUNT))
+                    .and_then(|c| c.parse().ok())
+                    .unwrap_or(0);
+                let failures = tally.index_failures.entry(index).or_insert(0);
+                *failures = (*failures).max(before + 1);
+                if *failures > limit {
+                    tally.failed_indexes.insert(index);
+                }
+            }
+        }
         if indexed {
             tally.completed.extend(
                 newly_succeeded
@@ -330,8 +389,11 @@ impl JobController {
         if indexed {
             let mut seen = BTreeSet::new();
             active.retain(|pod| {
-                let keep = index_of(pod, completions_count)
-                    .is_some_and(|i| !tally.completed.contains(&i) && seen.insert(i));
+                let keep = index_of(pod, completions_count).is_some_and(|i| {
+                    !tally.completed.contains(&i)
+                        && !tally.failed_indexes.contains(&i)
+                        && seen.insert(i)
+                });
                 if !keep {
                     redundant.push(key_of(&pod.metadata));
                 }
@@ -344,8 +406,16 @@ impl JobController {
             .map_or(now_ms, |t| t.0.as_millisecond());
         let completions = spec.completions;
         let parallelism = spec.parallelism.unwrap_or(1);
+        let failed_indexes = tally.failed_indexes.len() as i32;
         let outcome = if failed + restarts > spec.backoff_limit.unwrap_or(6) {
             Some(BACKOFF_LIMIT)
+        } else if spec
+            .max_failed_indexes
+            .is_some_and(|max| failed_indexes > max)
+        {
+            Some(MAX_FAILED_INDEXES)
+        } else if failed_indexes > 0 && succeeded + failed_indexes >= completions_count {
+            Some(FAILED_INDEXES)
         } else if spec
             .active_deadline_seconds
             .is_some_and(|d| now_ms - start_ms >= d * 1000)
@@ -383,7 +453,7 @@ impl JobController {
             body["status"]["conditions"] = Value::Array(conditions);
         } else if self.expectations.satisfied(key, ctx.now().millis()) {
             let want = match completions {
-                Some(c) => (c - succeeded).min(parallelism),
+                Some(c) => (c - succeeded - failed_indexes).min(parallelism),
                 None if succeeded > 0 => 0,
                 None => parallelism,
             }
@@ -406,7 +476,11 @@ impl JobController {
                         .filter_map(|p| index_of(p, completions_count))
                         .collect();
                     (0..completions_count)
-                        .filter(|i| !tally.completed.contains(i) && !busy.contains(i))
+                        .filter(|i| {
+                            !tally.completed.contains(i)
+                                && !tally.failed_indexes.contains(i)
+                                && !busy.contains(i)
+                        })
                         .take(count)
                         .map(Some)
                         .collect()
@@ -414,7 +488,8 @@ impl JobController {
                     vec![None; count]
                 };
                 if wait == 0 {
-                    self.create_pods(key, &job, &indexes, ctx);
+                    let failures = per_index_limit.map(|_| &tally.index_failures);
+                    self.create_pods(key, &job, &indexes, failures, ctx);
                 } else {
                     self.queue.add_after(key, wait, ctx);
                 }
@@ -446,6 +521,10 @@ impl JobController {
         body["status"]["uncountedTerminatedPods"] = json!({});
         if indexed && !tally.completed.is_empty() {
             body["status"]["completedIndexes"] = json!(completion_index::format(&tally.completed));
+        }
+        if per_index_limit.is_some() {
+            body["status"]["failedIndexes"] =
+                json!(completion_index::format(&tally.failed_indexes));
         }
         for field in ["active", "succeeded", "failed"] {
             if body["status"][field] == 0 {

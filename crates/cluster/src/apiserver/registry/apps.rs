@@ -306,16 +306,20 @@ impl Strategy for JobStrategy {
                 spec.completions = Some(1);
             }
             spec.parallelism.get_or_insert(1);
-            if spec.backoff_limit_per_index.is_none() {
-                spec.backoff_limit.get_or_insert(6);
-            }
+            let default_limit = match spec.backoff_limit_per_index {
+                Some(_) => i32::MAX,
+                None => 6,
+            };
+            spec.backoff_limit.get_or_insert(default_limit);
             spec.completion_mode
                 .get_or_insert_with(|| "NonIndexed".into());
             spec.suspend.get_or_insert(false);
-            if spec.pod_failure_policy.is_none() {
-                spec.pod_replacement_policy
-                    .get_or_insert_with(|| "TerminatingOrFailed".into());
-            }
+            let replacement = match spec.pod_failure_policy {
+                Some(_) => "Failed",
+                None => "TerminatingOrFailed",
+            };
+            spec.pod_replacement_policy
+                .get_or_insert_with(|| replacement.into());
             if !spec.manual_selector.unwrap_or(false) && spec.selector.is_none() && !uid.is_empty()
             {
                 let mut selector =
@@ -392,12 +396,42 @@ fn validate_completion_mode(job: &Value) -> Vec<FieldError> {
             }
             errors.extend(limit("completions"));
             errors.extend(limit("parallelism"));
+            let max_failed = job.at("/spec/maxFailedIndexes").and_then(Value::as_i64);
+            let completions = job.at("/spec/completions").and_then(Value::as_i64);
+            if let (Some(max), Some(c)) = (max_failed, completions) {
+                if max > c {
+                    errors.push(FieldError::invalid(
+                        "spec.maxFailedIndexes",
+                        &json!(max),
+                        "must be less than or equal to completions",
+                    ));
+                }
+            }
         }
         Some(other) => errors.push(FieldError::not_supported(
             "spec.completionMode",
             &json!(other),
             &["NonIndexed", "Indexed"],
         )),
+    }
+    let per_index = job
+        .at("/spec/backoffLimitPerIndex")
+        .filter(|v| !v.is_null());
+    if per_index.is_some() && mode != Some("Indexed") {
+        errors.push(FieldError::forbidden(
+            "spec.backoffLimitPerIndex",
+            "requires indexed completion mode",
+        ));
+    }
+    if job
+        .at("/spec/maxFailedIndexes")
+        .is_some_and(|v| !v.is_null())
+        && per_index.is_none()
+    {
+        errors.push(FieldError::required(
+            "spec.backoffLimitPerIndex",
+            "when maxFailedIndexes is specified",
+        ));
     }
     errors
 }
