@@ -316,3 +316,70 @@ fn an_index_past_its_backoff_limit_fails_alone() {
         "Job.batch \"plain\" is invalid: spec.backoffLimitPerIndex: Forbidden: requires indexed completion mode"
     );
 }
+
+/// A pod failure policy: a failure its FailJob rule matches fails the Job at once
+/// with upstream's message; failures its Ignore rule matches are not counted.
+#[test]
+fn pod_failure_policy_rules_decide_what_a_failure_means() {
+    let mut c = Cluster::with_world(cluster::start(74));
+    let rules = json!({"rules": [
+        {"action": "Ignore", "onExitCodes": {"operator": "In", "values": [3]}},
+        {"action": "FailJob", "onExitCodes": {"containerName": "main", "operator": "In", "values": [42]}},
+    ]});
+    let (code, body) = c.post(
+        JOBS,
+        job(
+            "fatal",
+            json!({"podFailurePolicy": rules, "backoffLimit": 6}),
+            &["sh", "-c", "sleep 1; exit 42"],
+        ),
+    );
+    assert_eq!(code, 201, "{body}");
+    assert_eq!(body["spec"]["podReplacementPolicy"], "Failed");
+    c.world.settle(600_000);
+    let (_, j) = c.get(&format!("{JOBS}/fatal"));
+    let failed = j["status"]["conditions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["type"] == "Failed")
+        .unwrap()
+        .clone();
+    assert_eq!(failed["reason"], "PodFailurePolicy");
+    let pod = pods_of(&mut c, "fatal")[0]["metadata"]["name"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        failed["message"],
+        format!("Container main for pod default/{pod} failed with exit code 42 matching FailJob rule at index 1")
+    );
+    let (code, _) = c.post(
+        JOBS,
+        job(
+            "retried",
+            json!({"podFailurePolicy": rules, "backoffLimit": 0}),
+            &["sh", "-c", "sleep 1; exit 3"],
+        ),
+    );
+    assert_eq!(code, 201);
+    c.world.advance(20_000);
+    let (_, j) = c.get(&format!("{JOBS}/retried"));
+    assert!(
+        j["status"]["failed"].is_null(),
+        "ignored failures are not counted: {}",
+        j["status"]
+    );
+    assert!(
+        pods_of(&mut c, "retried").len() >= 3,
+        "each ignored failure is replaced"
+    );
+    let mut on_failure = job("wrong", json!({"podFailurePolicy": rules}), &["true"]);
+    on_failure["spec"]["template"]["spec"]["restartPolicy"] = json!("OnFailure");
+    let (code, refused) = c.post(JOBS, on_failure);
+    assert_eq!(code, 422);
+    assert_eq!(
+        refused["message"],
+        "Job.batch \"wrong\" is invalid: spec.template.spec.restartPolicy: Invalid value: \"OnFailure\": only \"Never\" is supported when podFailurePolicy is specified"
+    );
+}

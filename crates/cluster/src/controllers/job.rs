@@ -10,6 +10,7 @@
 //! startTime, completionTime and the SuccessCriteriaMet/Complete or
 //! FailureTarget/Failed conditions.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
@@ -20,6 +21,7 @@ use serde_json::{json, Value};
 use super::completion_index::{self, index_of, COMPLETION_INDEX, COMPLETION_INDEX_ENV};
 use super::expectations::Expectations;
 use super::owners::{controller_of, controller_ref};
+use super::pod_failure_policy::{decide, Action};
 use super::pod_state::{is_ready, is_terminating, phase};
 use crate::api::Request;
 use crate::apiserver::watch::{WatchEvent, WatchId};
@@ -119,38 +121,38 @@ struct Outcome {
     conditions: [&'static str; 2],
     status: &'static str,
     reason: &'static str,
-    message: &'static str,
+    message: Cow<'static, str>,
 }
 
 const COMPLETED: Outcome = Outcome {
     conditions: ["SuccessCriteriaMet", "Complete"],
     status: "True",
     reason: "CompletionsReached",
-    message: "Reached expected number of succeeded pods",
+    message: Cow::Borrowed("Reached expected number of succeeded pods"),
 };
 const BACKOFF_LIMIT: Outcome = Outcome {
     conditions: ["FailureTarget", "Failed"],
     status: "True",
     reason: "BackoffLimitExceeded",
-    message: "Job has reached the specified backoff limit",
+    message: Cow::Borrowed("Job has reached the specified backoff limit"),
 };
 const FAILED_INDEXES: Outcome = Outcome {
     conditions: ["FailureTarget", "Failed"],
     status: "True",
     reason: "FailedIndexes",
-    message: "Job has failed indexes",
+    message: Cow::Borrowed("Job has failed indexes"),
 };
 const MAX_FAILED_INDEXES: Outcome = Outcome {
     conditions: ["FailureTarget", "Failed"],
     status: "True",
     reason: "MaxFailedIndexesExceeded",
-    message: "Job has exceeded the specified maximal number of failed indexes",
+    message: Cow::Borrowed("Job has exceeded the specified maximal number of failed indexes"),
 };
 const DEADLINE: Outcome = Outcome {
     conditions: ["FailureTarget", "Failed"],
     status: "True",
     reason: "DeadlineExceeded",
-    message: "Job was active longer than specified deadline",
+    message: Cow::Borrowed("Job was active longer than specified deadline"),
 };
 
 fn job_path(key: &str) -> String {
@@ -352,10 +354,39 @@ impl JobController {
                 index_failures: BTreeMap::new(),
             })
             .clone();
-        tally.failed += newly_failed.len() as i32;
+        // The pod failure policy decides what each failure means.
+        let decisions: Vec<Option<Action>> = newly_failed
+            .iter()
+            .map(|pod| {
+                spec.pod_failure_policy
+                    .as_ref()
+                    .and_then(|policy| decide(policy, pod))
+            })
+            .collect();
+        let fail_job = decisions.iter().find_map(|d| match d {
+            Some(Action::FailJob(message)) => Some(message.clone()),
+            _ => None,
+        });
+        let ignored = decisions
+            .iter()
+            .filter(|d| **d == Some(Action::Ignore))
+            .count();
+        tally.failed += (newly_failed.len() - ignored) as i32;
+        for (pod, decision) in newly_failed.iter().zip(&decisions) {
+            if *decision == Some(Action::FailIndex) && indexed {
+                tally
+                    .failed_indexes
+                    .extend(index_of(pod, completions_count));
+            }
+        }
         let per_index_limit = spec.backoff_limit_per_index.filter(|_| indexed);
         if let Some(limit) = per_index_limit {
-            for pod in &newly_failed {
+            let counted = newly_failed
+                .iter()
+                .zip(&decisions)
+                .filter(|(_, d)| **d != Some(Action::Ignore))
+                .map(|(pod, _)| pod);
+            for pod in counted {
                 let Some(index) = index_of(pod, completions_count) else {
                     continue;
                 };
@@ -407,7 +438,14 @@ impl JobController {
         let completions = spec.completions;
         let parallelism = spec.parallelism.unwrap_or(1);
         let failed_indexes = tally.failed_indexes.len() as i32;
-        let outcome = if failed + restarts > spec.backoff_limit.unwrap_or(6) {
+        let outcome = if let Some(message) = fail_job {
+            Some(Outcome {
+                conditions: ["FailureTarget", "Failed"],
+                status: "True",
+                reason: "PodFailurePolicy",
+                message: Cow::Owned(message),
+            })
+        } else if failed + restarts > spec.backoff_limit.unwrap_or(6) {
             Some(BACKOFF_LIMIT)
         } else if spec
             .max_failed_indexes
@@ -544,7 +582,7 @@ impl JobController {
         if let Some(outcome) = &outcome {
             self.done.insert(job_uid.clone());
             let (kind, reason, message) = if outcome.conditions[1] == "Failed" {
-                ("Warning", outcome.reason, outcome.message)
+                ("Warning", outcome.reason, outcome.message.as_ref())
             } else {
                 ("Normal", "Completed", "Job completed")
             };

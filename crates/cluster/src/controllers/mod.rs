@@ -19,6 +19,7 @@ pub mod namespace;
 pub mod node_lifecycle;
 pub mod owners;
 pub mod pod_control;
+pub mod pod_failure_policy;
 pub mod pod_ranking;
 pub mod pod_state;
 pub mod replicaset;

@@ -358,6 +358,16 @@ impl Strategy for JobStrategy {
                 "valid values: \"OnFailure\", \"Never\"",
             ));
         }
+        let failure_policy = obj
+            .at("/spec/podFailurePolicy")
+            .is_some_and(|p| !p.is_null());
+        if failure_policy && policy == Some("OnFailure") {
+            errors.push(FieldError::invalid(
+                "spec.template.spec.restartPolicy",
+                &json!("OnFailure"),
+                "only \"Never\" is supported when podFailurePolicy is specified",
+            ));
+        }
         errors.extend(validate_completion_mode(obj));
         errors
     }
