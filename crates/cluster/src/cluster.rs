@@ -9,8 +9,8 @@ use crate::api::Request;
 use crate::controllers::{
     CronJobController, DaemonSetController, DeploymentController, DisruptionController,
     EndpointSliceController, EndpointsController, GarbageCollector, HpaController, JobController,
-    NamespaceController, NodeLifecycleController, ReplicaSetController, StatefulSetController,
-    TaintEvictionController, TtlAfterFinishedController,
+    NamespaceController, NodeLifecycleController, ReplicaSetController, ResourceQuotaController,
+    StatefulSetController, TaintEvictionController, TtlAfterFinishedController,
 };
 use crate::kubelet::{self, Kubelet, NodeConfig};
 use crate::scheduler::Scheduler;
@@ -74,6 +74,7 @@ fn add_controllers(world: &mut World) {
     world.add_component(Box::new(TaintEvictionController::default()));
     world.add_component(Box::new(EndpointSliceController::default()));
     world.add_component(Box::new(EndpointsController::default()));
+    world.add_component(Box::new(ResourceQuotaController::default()));
 }
 
 fn nodes(world: &mut World) -> Vec<Value> {

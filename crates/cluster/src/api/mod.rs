@@ -12,6 +12,7 @@ pub mod node_affinity;
 pub mod patch;
 pub mod quantity;
 pub mod query;
+pub mod quota;
 pub mod request;
 pub mod resources;
 pub mod status;

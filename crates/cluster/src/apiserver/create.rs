@@ -303,6 +303,7 @@ impl ApiServer {
         if !errors.is_empty() {
             return Err(StatusError::invalid(&info, &name, &errors));
         }
+        self.admit_quota(resource, &obj)?;
         if info.group.is_empty() && info.plural == "services" {
             if dry {
                 // A dry run allocates from a scratch copy so nothing is held.

@@ -17,6 +17,7 @@ mod fields;
 mod metrics;
 mod openapi;
 mod pod_log;
+mod quota_admission;
 mod read;
 pub mod registry;
 pub mod route;

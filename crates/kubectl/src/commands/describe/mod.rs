@@ -20,6 +20,7 @@ mod autoscaler;
 mod disruption_budget;
 mod jobs;
 mod node;
+mod quota;
 mod workloads;
 
 pub(super) use workloads::pod_template_text;
@@ -976,6 +977,7 @@ fn describe_one(
 ) -> Result<String, String> {
     match (resource.group.as_str(), resource.plural.as_str()) {
         ("", "pods") => Ok(describe_pod(obj, &events_for(transport, obj), now_ms)),
+        ("", "resourcequotas") => Ok(quota::describe_quota(obj)),
         ("", "configmaps") => Ok(describe_config_map(
             obj,
             &events_for(transport, obj),

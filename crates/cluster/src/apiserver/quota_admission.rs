@@ -1,0 +1,95 @@
+//! The ResourceQuota admission plugin: an object created in a namespace with quotas
+//! must state what the quotas constrain (`must specify requests.cpu`) and must not
+//! take the namespace past any `hard` amount, with upstream's Forbidden messages.
+//! What is used is summed from storage, so it is never stale.
+
+use serde_json::Value;
+
+use super::ApiServer;
+use crate::api::quota::{add, missing_requirements, parse_list, pretty, usage_of, Usage};
+use crate::api::status::StatusError;
+
+impl ApiServer {
+    /// What the stored objects of `resource` in `namespace` use.
+    fn used_in(&self, resource: usize, namespace: &str) -> Usage {
+        let info = &self.served[resource].info;
+        let mut used = Usage::new();
+        for stored in self.served[resource]
+            .table
+            .scan(&format!("{namespace}/"), None)
+        {
+            add(
+                &mut used,
+                &usage_of(&info.group, &info.plural, &stored.value()),
+            );
+        }
+        used
+    }
+
+    /// Admits `obj` (being created as `resource`) against its namespace's quotas.
+    pub(super) fn admit_quota(&self, resource: usize, obj: &Value) -> Result<(), StatusError> {
+        let info = &self.served[resource].info;
+        let namespace = obj["metadata"]["namespace"].as_str().unwrap_or("");
+        let Some(quotas) = self.resource_id("", "v1", "resourcequotas") else {
+            return Ok(());
+        };
+        if namespace.is_empty() || !info.namespaced() {
+            return Ok(());
+        }
+        let name = obj["metadata"]["name"].as_str().unwrap_or("");
+        let is_pod = info.group.is_empty() && info.plural == "pods";
+        let requested = usage_of(&info.group, &info.plural, obj);
+        let mut used: Option<Usage> = None;
+        for quota in self.served[quotas]
+            .table
+            .scan(&format!("{namespace}/"), None)
+        {
+            let quota = quota.value();
+            let quota_name = quota["metadata"]["name"].as_str().unwrap_or("");
+            let hard = parse_list(&quota["spec"]["hard"]);
+            if is_pod {
+                let missing = missing_requirements(obj, &hard);
+                if !missing.is_empty() {
+                    return Err(StatusError::forbidden(
+                        info,
+                        name,
+                        &format!(
+                            "failed quota: {quota_name}: must specify {}",
+                            missing.join(",")
+                        ),
+                    ));
+                }
+            }
+            let relevant: Vec<&String> =
+                hard.keys().filter(|k| requested.contains_key(*k)).collect();
+            if relevant.is_empty() {
+                continue;
+            }
+            let used = used.get_or_insert_with(|| self.used_in(resource, namespace));
+            let exceeded: Vec<&String> = relevant
+                .into_iter()
+                .filter(|k| used.get(*k).copied().unwrap_or(0) + requested[*k] > hard[*k])
+                .collect();
+            if exceeded.is_empty() {
+                continue;
+            }
+            let masked = |usage: &Usage| -> Usage {
+                exceeded
+                    .iter()
+                    .map(|k| ((*k).clone(), usage.get(*k).copied().unwrap_or(0)))
+                    .collect()
+            };
+            return Err(StatusError::forbidden(
+                info,
+                name,
+                &format!(
+                    "exceeded quota: {quota_name}, requested: {}, used: {}, limited: {}",
+                    pretty(&masked(&requested)),
+                    pretty(&masked(used)),
+                    pretty(&masked(&hard))
+                ),
+            ));
+        }
+        Ok(())
+    }
+}

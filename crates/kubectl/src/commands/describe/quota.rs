@@ -1,0 +1,37 @@
+//! The ResourceQuota describer, as upstream's `describeQuota`: each resource the
+//! quota's status counts, with what is used of what is allowed.
+
+use serde_json::Value;
+
+use super::{text, Writer};
+
+/// `kubectl describe resourcequota`.
+pub(super) fn describe_quota(quota: &Value) -> String {
+    let mut w = Writer::default();
+    w.write(0, &format!("Name:\t{}\n", text(quota, "/metadata/name")));
+    w.write(
+        0,
+        &format!("Namespace:\t{}\n", text(quota, "/metadata/namespace")),
+    );
+    let mut scopes: Vec<&str> = quota["spec"]["scopes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    if !scopes.is_empty() {
+        scopes.sort_unstable();
+        w.write(0, &format!("Scopes:\t{}\n", scopes.join(", ")));
+    }
+    w.write(0, "Resource\tUsed\tHard\n");
+    w.write(0, "--------\t----\t----\n");
+    let hard = quota["status"]["hard"].as_object();
+    for (name, amount) in hard.into_iter().flatten() {
+        let used = quota["status"]["used"][name].as_str().unwrap_or("0");
+        w.write(
+            0,
+            &format!("{name}\t{used}\t{}\n", amount.as_str().unwrap_or("")),
+        );
+    }
+    w.finish()
+}
