@@ -304,6 +304,12 @@ pub fn load(text: &str) -> Result<SchedulerConfig, String> {
     defaulted(document)
 }
 
+/// The configuration a stored document gives: [`load`]ed, or the defaults when
+/// there is none (kube-scheduler without `--config`).
+pub fn stored(text: Option<&str>) -> Result<SchedulerConfig, String> {
+    text.map_or_else(|| Ok(SchedulerConfig::default()), load)
+}
+
 /// Decodes each `pluginConfig` entry's arguments, defaults everything and validates.
 fn defaulted(document: ConfigurationDocument) -> Result<SchedulerConfig, String> {
     let mut profiles_in = document.profiles;

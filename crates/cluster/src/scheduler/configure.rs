@@ -5,7 +5,7 @@
 
 use serde_json::{json, Value};
 
-use super::config::{self, SchedulerConfig};
+use super::config;
 use super::profile::{profiles, Profile};
 use super::{CONFIG_KEY, CONFIG_MAP};
 use crate::api::Request;
@@ -54,12 +54,9 @@ pub fn apply(world: &mut World, text: &str) -> Result<Vec<String>, String> {
 /// with their plugins at each extension point, as text.
 pub fn describe(world: &mut World) -> Result<String, String> {
     let response = world.call(ACTOR, &Request::get(config_map_path()));
-    let loaded = if response.status == 200 {
-        let map: Value = response.body_json();
-        config::load(map["data"][CONFIG_KEY].as_str().unwrap_or(""))?
-    } else {
-        SchedulerConfig::default()
-    };
+    let map: Value = response.body_json();
+    let text = (response.status == 200).then(|| map["data"][CONFIG_KEY].as_str().unwrap_or(""));
+    let loaded = config::stored(text)?;
     let mut text = String::new();
     for profile in profiles(&loaded)? {
         text.push_str(&describe_profile(&profile));

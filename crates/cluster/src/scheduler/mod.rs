@@ -36,7 +36,6 @@ use crate::api::Request;
 use crate::apiserver::watch::{EventType, WatchEvent, WatchId};
 use crate::client::{pod_path, Delta, Informer, ObjectRef, Recorder};
 use crate::sim::{Component, Ctx, VirtualTime};
-use config::SchedulerConfig;
 use framework::{ClusterView, NodeInfo, PodInfo, PodSummary};
 use listers::Listers;
 use node_cache::NodeCache;
@@ -237,16 +236,13 @@ impl Scheduler {
             .config
             .get(&format!("kube-system/{CONFIG_MAP}"))
             .cloned();
-        let loaded = match &map {
-            None => Ok(SchedulerConfig::default()),
-            Some(map) => {
-                let data = map.data.as_ref();
-                config::load(
-                    data.and_then(|d| d.get(CONFIG_KEY))
-                        .map_or("", String::as_str),
-                )
-            }
-        };
+        let text = map.as_ref().map(|m| {
+            m.data
+                .as_ref()
+                .and_then(|d| d.get(CONFIG_KEY))
+                .map_or("", String::as_str)
+        });
+        let loaded = config::stored(text);
         match loaded.and_then(|config| Ok((profile::profiles(&config)?, config))) {
             Ok((profiles, config)) => {
                 self.profiles = profiles.into_iter().map(Rc::new).collect();
@@ -267,16 +263,15 @@ impl Scheduler {
             }
             Err(message) => {
                 if let Some(map) = &map {
-                    self.recorders
-                        .entry(COMPONENT.to_string())
-                        .or_insert_with(|| Recorder::new(COMPONENT, None))
-                        .event(
-                            ctx,
-                            &ObjectRef::of(map),
-                            "Warning",
-                            "InvalidConfiguration",
-                            &message,
-                        );
+                    let about = ObjectRef::of(map);
+                    self.event(
+                        COMPONENT,
+                        &about,
+                        "Warning",
+                        "InvalidConfiguration",
+                        &message,
+                        ctx,
+                    );
                 }
             }
         }
@@ -366,20 +361,24 @@ impl Scheduler {
         self.profiles.iter().find(|p| p.serves(name)).cloned()
     }
 
-    /// Records an event about `pod` as the profile `scheduler` (its reporting component).
+    /// Records an event about `about` as `source` (a profile's scheduler name, or the
+    /// component itself), each source with its own recorder.
     fn event(
         &mut self,
-        scheduler: &str,
-        pod: &Pod,
+        source: &str,
+        about: &ObjectRef,
         event_type: &str,
         reason: &str,
         message: &str,
         ctx: &mut Ctx,
     ) {
-        self.recorders
-            .entry(scheduler.to_string())
-            .or_insert_with(|| Recorder::new(scheduler, None))
-            .event(ctx, &ObjectRef::of(pod), event_type, reason, message);
+        if !self.recorders.contains_key(source) {
+            self.recorders
+                .insert(source.to_string(), Recorder::new(source, None));
+        }
+        if let Some(recorder) = self.recorders.get_mut(source) {
+            recorder.event(ctx, about, event_type, reason, message);
+        }
     }
 
     fn bind(&mut self, scheduler: &str, key: &str, info: &PodInfo, node: &str, ctx: &mut Ctx) {
@@ -401,7 +400,8 @@ impl Scheduler {
         if response.status == 201 {
             self.queue.remove(key);
             let message = format!("Successfully assigned {namespace}/{name} to {node}");
-            self.event(scheduler, &info.pod, "Normal", "Scheduled", &message, ctx);
+            let about = ObjectRef::of(&info.pod);
+            self.event(scheduler, &about, "Normal", "Scheduled", &message, ctx);
         } else {
             self.forget(key);
             let reason = response.body_json()["message"]
@@ -409,9 +409,10 @@ impl Scheduler {
                 .unwrap_or("")
                 .to_string();
             let message = format!("running Bind plugin \"DefaultBinder\": {reason}");
+            let about = ObjectRef::of(&info.pod);
             self.event(
                 scheduler,
-                &info.pod,
+                &about,
                 "Warning",
                 "FailedScheduling",
                 &message,
@@ -442,9 +443,10 @@ impl Scheduler {
         if self.explain {
             self.annotate(key, &explain::annotations(attempt), ctx);
         }
+        let about = ObjectRef::of(&info.pod);
         self.event(
             &profile.scheduler_name,
-            &info.pod,
+            &about,
             "Warning",
             "FailedScheduling",
             &message,
@@ -504,7 +506,14 @@ impl Scheduler {
                 condition.to_string(),
             ));
             let message = format!("Preempted by pod {uid} on node {node}");
-            self.event(scheduler, &pod, "Normal", "Preempted", &message, ctx);
+            self.event(
+                scheduler,
+                &ObjectRef::of(&pod),
+                "Normal",
+                "Preempted",
+                &message,
+                ctx,
+            );
             ctx.call(Request::delete(pod_path(victim)));
         }
     }

@@ -55,11 +55,32 @@ pub struct NodeResourcesFitArgs {
     pub scoring_strategy: Option<ScoringStrategy>,
 }
 
+impl NodeResourcesFitArgs {
+    /// Upstream's `SetDefaults_NodeResourcesFitArgs`: LeastAllocated over CPU and memory.
+    pub fn set_defaults(&mut self) {
+        let strategy = self
+            .scoring_strategy
+            .get_or_insert_with(|| ScoringStrategy {
+                strategy: "LeastAllocated".into(),
+                resources: default_resources(),
+                requested_to_capacity_ratio: None,
+            });
+        default_resource_weights(&mut strategy.resources);
+    }
+}
+
 /// `NodeResourcesBalancedAllocationArgs`.
 #[derive(Clone, Debug, Default, Deserialize, PartialEq)]
 pub struct NodeResourcesBalancedAllocationArgs {
     #[serde(default)]
     pub resources: Vec<ResourceSpec>,
+}
+
+impl NodeResourcesBalancedAllocationArgs {
+    /// Upstream's `SetDefaults_NodeResourcesBalancedAllocationArgs`: CPU and memory.
+    pub fn set_defaults(&mut self) {
+        default_resource_weights(&mut self.resources);
+    }
 }
 
 /// `InterPodAffinityArgs`.
@@ -177,19 +198,8 @@ impl PluginArgs {
     /// Fills in upstream's defaults (`SetDefaults_*Args`).
     pub fn set_defaults(&mut self) {
         match self {
-            PluginArgs::NodeResourcesFit(args) => {
-                let strategy = args
-                    .scoring_strategy
-                    .get_or_insert_with(|| ScoringStrategy {
-                        strategy: "LeastAllocated".into(),
-                        resources: default_resources(),
-                        requested_to_capacity_ratio: None,
-                    });
-                default_resource_weights(&mut strategy.resources);
-            }
-            PluginArgs::NodeResourcesBalancedAllocation(args) => {
-                default_resource_weights(&mut args.resources);
-            }
+            PluginArgs::NodeResourcesFit(args) => args.set_defaults(),
+            PluginArgs::NodeResourcesBalancedAllocation(args) => args.set_defaults(),
             PluginArgs::InterPodAffinity(args) => {
                 args.hard_pod_affinity_weight.get_or_insert(1);
             }

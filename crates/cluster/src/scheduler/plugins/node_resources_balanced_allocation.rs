@@ -6,7 +6,7 @@ use super::resource_allocation::{amounts, weighted, Weighted};
 use crate::scheduler::framework::{
     CycleState, ExtensionPoint, NodeInfo, Plugin, PodInfo, MAX_NODE_SCORE,
 };
-use crate::scheduler::plugin_args::{NodeResourcesBalancedAllocationArgs, PluginArgs};
+use crate::scheduler::plugin_args::NodeResourcesBalancedAllocationArgs;
 
 /// The plugin with the resources it balances.
 pub struct NodeResourcesBalancedAllocation {
@@ -16,11 +16,8 @@ pub struct NodeResourcesBalancedAllocation {
 impl NodeResourcesBalancedAllocation {
     /// The plugin configured by `args` (defaulted here if they are not yet).
     pub fn new(args: &NodeResourcesBalancedAllocationArgs) -> Self {
-        let mut defaulted = PluginArgs::NodeResourcesBalancedAllocation(args.clone());
-        defaulted.set_defaults();
-        let PluginArgs::NodeResourcesBalancedAllocation(args) = defaulted else {
-            unreachable!("defaulting keeps the kind")
-        };
+        let mut args = args.clone();
+        args.set_defaults();
         NodeResourcesBalancedAllocation {
             resources: weighted(&args.resources),
         }

@@ -8,7 +8,7 @@ use super::resource_allocation::Scorer;
 use crate::scheduler::framework::{
     Code, CycleState, ExtensionPoint, NodeInfo, Plugin, PodInfo, Status,
 };
-use crate::scheduler::plugin_args::{NodeResourcesFitArgs, PluginArgs};
+use crate::scheduler::plugin_args::NodeResourcesFitArgs;
 
 /// The plugin with its arguments: how it scores, and the extended resources its
 /// Filter leaves to something else.
@@ -21,11 +21,8 @@ pub struct NodeResourcesFit {
 impl NodeResourcesFit {
     /// The plugin configured by `args` (defaulted here if they are not yet).
     pub fn new(args: &NodeResourcesFitArgs) -> NodeResourcesFit {
-        let mut defaulted = PluginArgs::NodeResourcesFit(args.clone());
-        defaulted.set_defaults();
-        let PluginArgs::NodeResourcesFit(args) = defaulted else {
-            unreachable!("defaulting keeps the kind")
-        };
+        let mut args = args.clone();
+        args.set_defaults();
         let strategy = args
             .scoring_strategy
             .expect("defaulting sets a scoring strategy");
