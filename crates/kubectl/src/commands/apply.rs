@@ -50,6 +50,14 @@ pub(super) fn modified_configuration(
     modified
 }
 
+/// The configuration last applied to a live object (its last-applied annotation).
+pub(super) fn last_applied(live: &Value) -> Option<Value> {
+    live.pointer("/metadata/annotations")
+        .and_then(|a| a.get(LAST_APPLIED))
+        .and_then(Value::as_str)
+        .and_then(|t| serde_json::from_str(t).ok())
+}
+
 /// The manifest with `namespace` filled in when it names none (kubectl's builder
 /// defaulting, for namespaced kinds).
 pub(super) fn with_namespace(obj: &Value, namespace: Option<&str>) -> Value {
@@ -178,11 +186,7 @@ pub fn run(
             continue;
         } else {
             let current = current.body_json();
-            let original: Option<Value> = current
-                .pointer("/metadata/annotations")
-                .and_then(|a| a.get(LAST_APPLIED))
-                .and_then(Value::as_str)
-                .and_then(|t| serde_json::from_str(t).ok());
+            let original = last_applied(&current);
             if original.is_none() {
                 out.err(format!(
                     "Warning: resource {}/{name} is missing the {LAST_APPLIED} annotation which is required by kubectl apply. kubectl apply should only be used on resources created declaratively by either kubectl create --save-config or kubectl apply. The missing annotation will be patched automatically.\n",

@@ -10,7 +10,7 @@ use kubecraft_cluster::api::Request;
 use serde_json::{json, Map, Value};
 use similar::TextDiff;
 
-use super::apply::{modified_configuration, send_patch, with_namespace, LAST_APPLIED};
+use super::apply::{last_applied, modified_configuration, send_patch, with_namespace};
 use super::three_way::three_way;
 use crate::commands::mapping::{locate, source_error, Located};
 use crate::discovery::discover;
@@ -145,13 +145,13 @@ fn diff(
                 ))
             }
         };
+        let namespaced = resource.namespaced().then_some(ns.as_str());
         let file = file_name(
             &resource.api_version(),
             &resource.kind,
-            &ns_of(resource, &ns),
+            namespaced.unwrap_or(""),
             &name,
         );
-        let namespaced = resource.namespaced().then_some(ns.as_str());
         let modified = modified_configuration(obj, namespaced, false);
         let merged = match &live {
             None => {
@@ -161,12 +161,7 @@ fn diff(
                 transport.send(req)
             }
             Some(live) => {
-                let original: Option<Value> = live
-                    .pointer("/metadata/annotations")
-                    .and_then(|a| a.get(LAST_APPLIED))
-                    .and_then(Value::as_str)
-                    .and_then(|t| serde_json::from_str(t).ok());
-                let patch = three_way(original.as_ref(), &modified, live);
+                let patch = three_way(last_applied(live).as_ref(), &modified, live);
                 if patch.as_object().is_some_and(Map::is_empty) {
                     versions.push(Versions {
                         name: file,
@@ -230,15 +225,6 @@ fn diff(
         out.exit_code = 1;
     }
     Ok(out)
-}
-
-/// The namespace part of the file name: empty for cluster-scoped kinds.
-fn ns_of(resource: &kubecraft_cluster::api::ResourceInfo, namespace: &str) -> String {
-    if resource.namespaced() {
-        namespace.to_string()
-    } else {
-        String::new()
-    }
 }
 
 /// The two temporary directories, numbered from the cluster's clock.
