@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::Pod;
+use serde::Deserialize;
 use serde_json::Value;
 
 use super::quantity;
@@ -41,41 +42,47 @@ pub fn usage_of(group: &str, plural: &str, obj: &Value) -> Usage {
         format!("count/{plural}.{group}")
     };
     if group.is_empty() && plural == "pods" {
-        let Ok(pod) = serde_json::from_value::<Pod>(obj.clone()) else {
-            return usage;
-        };
-        let phase = pod.status.as_ref().and_then(|s| s.phase.as_deref());
-        if matches!(phase, Some("Succeeded" | "Failed")) {
-            return usage;
-        }
-        usage.insert(count_key, 1000);
-        usage.insert("pods".into(), 1000);
-        let requests = pod_requests(&pod);
-        let limits = pod_limits(&pod);
-        for (prefix, amounts) in [("requests", &requests), ("limits", &limits)] {
-            let entries = [
-                ("cpu", i128::from(amounts.milli_cpu)),
-                ("memory", i128::from(amounts.memory) * 1000),
-                (
-                    "ephemeral-storage",
-                    i128::from(amounts.ephemeral_storage) * 1000,
-                ),
-            ];
-            for (name, amount) in entries.into_iter().filter(|(_, a)| *a > 0) {
-                usage.insert(format!("{prefix}.{name}"), amount);
-                if prefix == "requests" && name != "ephemeral-storage" {
-                    usage.insert(name.to_string(), amount);
-                }
-            }
-            for (name, amount) in &amounts.scalar {
-                usage.insert(format!("{prefix}.{name}"), i128::from(*amount) * 1000);
-            }
-        }
-        return usage;
+        return Pod::deserialize(obj)
+            .map(|pod| pod_usage(&pod))
+            .unwrap_or_default();
     }
     usage.insert(count_key, 1000);
     if group.is_empty() && LEGACY_COUNTS.contains(&plural) {
         usage.insert(plural.to_string(), 1000);
+    }
+    usage
+}
+
+/// What a pod uses: nothing once it has finished; else `pods`, `count/pods` and its
+/// compute requests (also as bare `cpu`/`memory`) and limits.
+pub fn pod_usage(pod: &Pod) -> Usage {
+    let mut usage = Usage::new();
+    let phase = pod.status.as_ref().and_then(|s| s.phase.as_deref());
+    if matches!(phase, Some("Succeeded" | "Failed")) {
+        return usage;
+    }
+    usage.insert("count/pods".into(), 1000);
+    usage.insert("pods".into(), 1000);
+    let requests = pod_requests(pod);
+    let limits = pod_limits(pod);
+    for (prefix, amounts) in [("requests", &requests), ("limits", &limits)] {
+        let entries = [
+            ("cpu", i128::from(amounts.milli_cpu)),
+            ("memory", i128::from(amounts.memory) * 1000),
+            (
+                "ephemeral-storage",
+                i128::from(amounts.ephemeral_storage) * 1000,
+            ),
+        ];
+        for (name, amount) in entries.into_iter().filter(|(_, a)| *a > 0) {
+            usage.insert(format!("{prefix}.{name}"), amount);
+            if prefix == "requests" && name != "ephemeral-storage" {
+                usage.insert(name.to_string(), amount);
+            }
+        }
+        for (name, amount) in &amounts.scalar {
+            usage.insert(format!("{prefix}.{name}"), i128::from(*amount) * 1000);
+        }
     }
     usage
 }

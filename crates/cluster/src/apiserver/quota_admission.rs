@@ -30,12 +30,12 @@ impl ApiServer {
     pub(super) fn admit_quota(&self, resource: usize, obj: &Value) -> Result<(), StatusError> {
         let info = &self.served[resource].info;
         let namespace = obj["metadata"]["namespace"].as_str().unwrap_or("");
-        let Some(quotas) = self.resource_id("", "v1", "resourcequotas") else {
-            return Ok(());
-        };
         if namespace.is_empty() || !info.namespaced() {
             return Ok(());
         }
+        let Some(quotas) = self.resource_id("", "v1", "resourcequotas") else {
+            return Ok(());
+        };
         let name = obj["metadata"]["name"].as_str().unwrap_or("");
         let is_pod = info.group.is_empty() && info.plural == "pods";
         let requested = usage_of(&info.group, &info.plural, obj);

@@ -83,6 +83,13 @@ struct Tally {
     index_failures: BTreeMap<i32, i32>,
 }
 
+impl Tally {
+    /// Whether index `i` needs no more pods: it completed, or it failed for good.
+    fn index_done(&self, i: i32) -> bool {
+        self.completed.contains(&i) || self.failed_indexes.contains(&i)
+    }
+}
+
 /// The annotation carrying how often a pod's index failed before it.
 pub const INDEX_FAILURE_COUNT: &str = "batch.kubernetes.io/job-index-failure-count";
 
@@ -420,11 +427,8 @@ impl JobController {
         if indexed {
             let mut seen = BTreeSet::new();
             active.retain(|pod| {
-                let keep = index_of(pod, completions_count).is_some_and(|i| {
-                    !tally.completed.contains(&i)
-                        && !tally.failed_indexes.contains(&i)
-                        && seen.insert(i)
-                });
+                let keep = index_of(pod, completions_count)
+                    .is_some_and(|i| !tally.index_done(i) && seen.insert(i));
                 if !keep {
                     redundant.push(key_of(&pod.metadata));
                 }
@@ -514,11 +518,7 @@ impl JobController {
                         .filter_map(|p| index_of(p, completions_count))
                         .collect();
                     (0..completions_count)
-                        .filter(|i| {
-                            !tally.completed.contains(i)
-                                && !tally.failed_indexes.contains(i)
-                                && !busy.contains(i)
-                        })
+                        .filter(|i| !tally.index_done(*i) && !busy.contains(i))
                         .take(count)
                         .map(Some)
                         .collect()

@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use k8s_openapi::api::core::v1::{Pod, ResourceQuota};
 use serde_json::json;
 
-use crate::api::quota::{add, parse_list, to_list, usage_of, Usage};
+use crate::api::quota::{add, parse_list, pod_usage, to_list, Usage};
 use crate::api::Request;
 use crate::apiserver::watch::{WatchEvent, WatchId};
 use crate::client::informer::PartialObject;
@@ -61,8 +61,7 @@ impl ResourceQuotaController {
     fn used(&self, namespace: &str, wanted: &BTreeSet<String>, ctx: &mut Ctx) -> Usage {
         let mut used = Usage::new();
         for pod in self.pods.in_namespace(namespace) {
-            let value = serde_json::to_value(pod).unwrap_or_default();
-            add(&mut used, &usage_of("", "pods", &value));
+            add(&mut used, &pod_usage(pod));
         }
         for (plural, informer) in &self.counted {
             let count = informer.in_namespace(namespace).count() as i128 * 1000;

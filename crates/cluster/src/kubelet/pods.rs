@@ -203,7 +203,7 @@ impl PodWorkers {
     }
 
     fn allocate_ip(&mut self) -> String {
-        let ip = format!("{}.{}", self.pod_cidr_prefix, self.next_ip);
+        let ip = self.peek_ip();
         self.next_ip = if self.next_ip >= 254 {
             2
         } else {
