@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use serde_json::{json, Value};
+use serde_json::json;
 
 use super::watch::{EventType, WatchEvent, WatchId};
 use super::ApiServer;
@@ -51,13 +51,10 @@ impl ApiServer {
             ) {
                 continue;
             }
-            let Ok(object) = serde_json::from_str::<Value>(&event.object) else {
-                continue;
-            };
             let metadata = json!({"resourceVersion": event.rv.to_string()});
             let table = self.table_of(
                 resource,
-                std::iter::once(object),
+                std::iter::once(&*event.object),
                 &include_object,
                 !columns_sent,
                 metadata,

@@ -11,7 +11,7 @@ use crate::discovery::{category, discover, kind_prefix, resolve, resolve_known};
 use crate::errors::server_error;
 use crate::flags::{self, boolean, value, Flag, Parsed};
 use crate::output::Output;
-use crate::printers::table::{self, TableOptions};
+use crate::printers::table::{self, Table, TableOptions};
 use crate::printers::tabwriter::align;
 use crate::printers::{jsonpath, sort_by, structured};
 use crate::transport::Transport;
@@ -163,16 +163,25 @@ pub fn run(kubectl: &mut Kubectl, transport: &mut dyn Transport, args: &[String]
                 errors.fail(server_error(&response));
                 continue;
             }
-            let mut body = response.body_json();
             if want_table {
-                // kubectl prints nothing of a Table it cannot sort (and says so no further).
-                if sort_by.is_some_and(|field| sort_by::sort_table(&mut body, field).is_err()) {
-                    continue;
+                let table = match sort_by {
+                    Some(field) => {
+                        let mut body = response.body_json();
+                        // kubectl prints nothing of a Table it cannot sort (and says so no further).
+                        if sort_by::sort_table(&mut body, field).is_err() {
+                            continue;
+                        }
+                        Table::from_value(body)
+                    }
+                    None => Table::from_json(response.body_text()),
+                };
+                if !table.rows.is_empty() {
+                    tables.push(table);
                 }
-                if body["rows"].as_array().is_some_and(|r| !r.is_empty()) {
-                    tables.push(body);
-                }
-            } else if let Some(items) = body.get("items").and_then(Value::as_array) {
+                continue;
+            }
+            let body = response.body_json();
+            if let Some(items) = body.get("items").and_then(Value::as_array) {
                 objects.extend(items.iter().cloned().map(|mut o| {
                     // List items may omit their type; kubectl fills it in.
                     o["apiVersion"] = Value::String(target.resource.api_version());

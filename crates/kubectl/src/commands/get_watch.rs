@@ -12,7 +12,7 @@ use super::get::{custom_columns, Target, TABLE_ACCEPT};
 use crate::discovery::kind_prefix;
 use crate::errors::server_error;
 use crate::output::Output;
-use crate::printers::table::{rows, TableOptions};
+use crate::printers::table::{rows, ColumnDefinition, Table, TableOptions};
 use crate::printers::tabwriter::RememberingWriter;
 use crate::printers::{jsonpath, structured};
 use crate::transport::{follow_watch, Transport};
@@ -41,7 +41,7 @@ struct Printer<'a> {
     target: &'a Target<'a>,
     writer: RememberingWriter,
     /// The table columns last seen (watch events after the first carry none).
-    columns: Value,
+    columns: Vec<ColumnDefinition>,
     printed_headers: bool,
     printed_objects: usize,
 }
@@ -52,17 +52,14 @@ impl Printer<'_> {
     }
 
     /// Prints a Table (a list's, or one event's), its rows tagged with `event`.
-    fn table(&mut self, mut table: Value, event: &str) -> String {
-        if table["columnDefinitions"]
-            .as_array()
-            .is_none_or(|c| c.is_empty())
-        {
-            table["columnDefinitions"] = self.columns.clone();
+    fn table(&mut self, table: Value, event: &str) -> String {
+        let mut table = Table::from_value(table);
+        if table.column_definitions.is_empty() {
+            table.column_definitions = self.columns.clone();
         } else {
-            self.columns = table["columnDefinitions"].clone();
+            self.columns = table.column_definitions.clone();
         }
-        let has_rows = table["rows"].as_array().is_some_and(|r| !r.is_empty());
-        if !has_rows {
+        if table.rows.is_empty() {
             return String::new();
         }
         let no_headers = self.options.table.no_headers || self.printed_headers;
@@ -176,7 +173,7 @@ pub fn run(
         options,
         target,
         writer: RememberingWriter::default(),
-        columns: Value::Null,
+        columns: Vec::new(),
         printed_headers: false,
         printed_objects: 0,
     };

@@ -1,11 +1,79 @@
 //! Printing server-side Tables the way kubectl does: upper-case headers, priority-1
 //! columns only with `-o wide`, an optional NAMESPACE column and LABELS column.
 
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
 use serde_json::Value;
 
-use kubecraft_cluster::apiserver::tables::map_string;
-
 use super::tabwriter::align;
+
+/// A meta.k8s.io/v1 Table as kubectl's printer reads it: the column definitions and,
+/// per row, the cells and the namespace and labels of the row's object.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct Table {
+    /// Null in watch events after the first.
+    #[serde(deserialize_with = "null_as_default")]
+    pub column_definitions: Vec<ColumnDefinition>,
+    #[serde(deserialize_with = "null_as_default")]
+    pub rows: Vec<Row>,
+}
+
+/// One column of a Table.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ColumnDefinition {
+    pub name: String,
+    /// 0 for default columns, 1 for `-o wide` ones.
+    pub priority: i64,
+}
+
+/// One row of a Table.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct Row {
+    pub cells: Vec<Value>,
+    pub object: RowObject,
+}
+
+/// What the printer reads of a row's object (its `PartialObjectMetadata` or the object).
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct RowObject {
+    pub metadata: RowMetadata,
+}
+
+/// The namespace (for `-A`) and labels (for `--show-labels` and `-L`) of a row's object.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct RowMetadata {
+    #[serde(deserialize_with = "null_as_default")]
+    pub namespace: String,
+    #[serde(deserialize_with = "null_as_default")]
+    pub labels: BTreeMap<String, String>,
+}
+
+/// A field's value, or its default when it is null.
+fn null_as_default<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de> + Default,
+{
+    Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
+}
+
+impl Table {
+    /// A Table from a response body (empty if the body is not one).
+    pub fn from_json(body: &str) -> Table {
+        serde_json::from_str(body).unwrap_or_default()
+    }
+
+    /// A Table from a parsed body (empty if it is not one).
+    pub fn from_value(body: Value) -> Table {
+        serde_json::from_value(body).unwrap_or_default()
+    }
+}
 
 /// How to print a table.
 #[derive(Clone, Debug, Default)]
@@ -39,23 +107,33 @@ pub fn cell_text(cell: &Value) -> String {
     }
 }
 
-fn labels_text(row: &Value) -> String {
-    map_string(row.pointer("/object/metadata/labels"))
+/// Upstream's `labels.Set.String()`: sorted `key=value` pairs, `<none>` when empty.
+fn labels_text(row: &Row) -> String {
+    let mut pairs: Vec<String> = row
+        .object
+        .metadata
+        .labels
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
+    pairs.sort();
+    if pairs.is_empty() {
+        "<none>".to_string()
+    } else {
+        pairs.join(",")
+    }
 }
 
 /// The rows (header first) of one or more Tables of the same kind.
-pub fn rows(tables: &[Value], options: &TableOptions) -> Vec<Vec<String>> {
+pub fn rows(tables: &[Table], options: &TableOptions) -> Vec<Vec<String>> {
     let Some(first) = tables.first() else {
         return Vec::new();
     };
-    let columns = first["columnDefinitions"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
+    let columns = &first.column_definitions;
     let shown: Vec<usize> = columns
         .iter()
         .enumerate()
-        .filter(|(_, c)| options.wide || c["priority"].as_i64().unwrap_or(0) == 0)
+        .filter(|(_, c)| options.wide || c.priority == 0)
         .map(|(i, _)| i)
         .collect();
     let mut out = Vec::new();
@@ -64,57 +142,74 @@ pub fn rows(tables: &[Value], options: &TableOptions) -> Vec<Vec<String>> {
         if options.with_namespace {
             header.push("NAMESPACE".to_string());
         }
-        header.extend(shown.iter().map(|&i| {
-            columns[i]["name"]
-                .as_str()
-                .unwrap_or("")
-                .to_ascii_uppercase()
-        }));
+        header.extend(shown.iter().map(|&i| columns[i].name.to_ascii_uppercase()));
         header.extend(options.label_columns.iter().map(|k| label_header(k)));
         if options.show_labels {
             header.push("LABELS".to_string());
         }
         out.push(header);
     }
-    for table in tables {
-        for row in table["rows"].as_array().into_iter().flatten() {
-            let cells = row["cells"].as_array().cloned().unwrap_or_default();
-            let mut line = Vec::new();
-            if options.with_namespace {
-                line.push(
-                    row.pointer("/object/metadata/namespace")
-                        .and_then(Value::as_str)
-                        .unwrap_or("")
-                        .to_string(),
-                );
-            }
-            for &i in &shown {
-                let mut text = cells.get(i).map(cell_text).unwrap_or_default();
-                if i == 0 {
-                    if let Some(prefix) = &options.name_prefix {
-                        text = format!("{prefix}/{text}");
-                    }
-                }
-                line.push(text);
-            }
-            for key in &options.label_columns {
-                let value = row
-                    .pointer("/object/metadata/labels")
-                    .and_then(|l| l.get(key))
-                    .and_then(Value::as_str)
-                    .unwrap_or("");
-                line.push(value.to_string());
-            }
-            if options.show_labels {
-                line.push(labels_text(row));
-            }
-            out.push(line);
+    for row in tables.iter().flat_map(|t| &t.rows) {
+        let mut line = Vec::with_capacity(shown.len() + 1);
+        if options.with_namespace {
+            line.push(row.object.metadata.namespace.clone());
         }
+        for &i in &shown {
+            let mut text = row.cells.get(i).map(cell_text).unwrap_or_default();
+            if i == 0 {
+                if let Some(prefix) = &options.name_prefix {
+                    text = format!("{prefix}/{text}");
+                }
+            }
+            line.push(text);
+        }
+        for key in &options.label_columns {
+            let labels = &row.object.metadata.labels;
+            line.push(labels.get(key).cloned().unwrap_or_default());
+        }
+        if options.show_labels {
+            line.push(labels_text(row));
+        }
+        out.push(line);
     }
     out
 }
 
 /// Prints Tables as aligned text.
-pub fn print(tables: &[Value], options: &TableOptions) -> String {
+pub fn print(tables: &[Table], options: &TableOptions) -> String {
     align(&rows(tables, options))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_watch_event_table_without_column_definitions_keeps_its_rows() {
+        let event = r#"{"kind":"Table","columnDefinitions":null,"rows":[{"cells":["web",1],"object":{"metadata":{"namespace":"team-1","labels":{"b":"2","a":"1"}}}}]}"#;
+        let mut table = Table::from_json(event);
+        assert_eq!(table.rows.len(), 1);
+        table.column_definitions = vec![
+            ColumnDefinition {
+                name: "Name".into(),
+                priority: 0,
+            },
+            ColumnDefinition {
+                name: "Count".into(),
+                priority: 0,
+            },
+        ];
+        let options = TableOptions {
+            with_namespace: true,
+            show_labels: true,
+            ..TableOptions::default()
+        };
+        assert_eq!(
+            rows(&[table], &options),
+            [
+                ["NAMESPACE", "NAME", "COUNT", "LABELS"],
+                ["team-1", "web", "1", "a=1,b=2"]
+            ]
+        );
+    }
 }

@@ -5,7 +5,7 @@ use crate::api::json_path::ValueExt;
 use serde_json::{json, Value};
 
 use super::age::age;
-use super::{col, int, or_none, text, wide, PrintContext, Printer};
+use super::{col, int, or_none, text, wide, PrintContext, Printer, RowFn};
 
 fn name(obj: &Value) -> Value {
     json!(text(obj, "/metadata/name"))
@@ -32,7 +32,7 @@ pub fn event_printer() -> Printer {
             wide("Count", "integer"),
             wide("Name", "string"),
         ],
-        row: event_row,
+        row: RowFn::Value(event_row),
     }
 }
 
@@ -129,7 +129,7 @@ pub fn endpoints_printer() -> Printer {
             col("Endpoints", "string"),
             col("Age", "string"),
         ],
-        row: |ep, ctx| {
+        row: RowFn::Value(|ep, ctx| {
             let mut list = Vec::new();
             let mut total = 0;
             for subset in ep
@@ -160,7 +160,7 @@ pub fn endpoints_printer() -> Printer {
                 json!(first_three(list, total, "<none>")),
                 json!(ctx.age_of(ep)),
             ]
-        },
+        }),
     }
 }
 
@@ -174,7 +174,7 @@ pub fn endpointslice_printer() -> Printer {
             col("Endpoints", "string"),
             col("Age", "string"),
         ],
-        row: |slice, ctx| {
+        row: RowFn::Value(|slice, ctx| {
             let ports: Vec<String> = slice
                 .at("/ports")
                 .and_then(Value::as_array)
@@ -210,7 +210,7 @@ pub fn endpointslice_printer() -> Printer {
                 json!(first_three(addresses, total, "<unset>")),
                 json!(ctx.age_of(slice)),
             ]
-        },
+        }),
     }
 }
 
@@ -218,7 +218,7 @@ pub fn endpointslice_printer() -> Printer {
 pub fn created_at_printer() -> Printer {
     Printer {
         columns: vec![col("Name", "string"), col("Created At", "date")],
-        row: |obj, _| vec![name(obj), created_at(obj)],
+        row: RowFn::Value(|obj, _| vec![name(obj), created_at(obj)]),
     }
 }
 
@@ -231,7 +231,7 @@ pub fn resourcequota_printer() -> Printer {
             col("Request", "string"),
             col("Limit", "string"),
         ],
-        row: |quota, ctx| {
+        row: RowFn::Value(|quota, ctx| {
             let hard = quota
                 .at("/status/hard")
                 .or(quota.at("/spec/hard"))
@@ -260,7 +260,7 @@ pub fn resourcequota_printer() -> Printer {
                 json!(requests.join(", ")),
                 json!(limits.join(", ")),
             ]
-        },
+        }),
     }
 }
 
@@ -278,7 +278,7 @@ pub fn pvc_printer() -> Printer {
             col("Age", "string"),
             wide("VolumeMode", "string"),
         ],
-        row: |pvc, ctx| {
+        row: RowFn::Value(|pvc, ctx| {
             let modes: Vec<&str> = pvc
                 .at("/status/accessModes")
                 .and_then(Value::as_array)
@@ -312,7 +312,7 @@ pub fn pvc_printer() -> Printer {
                 json!(ctx.age_of(pvc)),
                 json!(or_none(text(pvc, "/spec/volumeMode"))),
             ]
-        },
+        }),
     }
 }
 
@@ -324,13 +324,13 @@ pub fn lease_printer() -> Printer {
             col("Holder", "string"),
             col("Age", "string"),
         ],
-        row: |lease, ctx| {
+        row: RowFn::Value(|lease, ctx| {
             let holder = lease
                 .at("/spec/holderIdentity")
                 .and_then(Value::as_str)
                 .unwrap_or("<unknown>");
             vec![name(lease), json!(holder), json!(ctx.age_of(lease))]
-        },
+        }),
     }
 }
 
@@ -344,7 +344,7 @@ pub fn priorityclass_printer() -> Printer {
             col("Age", "string"),
             col("PreemptionPolicy", "string"),
         ],
-        row: |pc, ctx| {
+        row: RowFn::Value(|pc, ctx| {
             vec![
                 name(pc),
                 json!(int(pc, "/value")),
@@ -358,7 +358,7 @@ pub fn priorityclass_printer() -> Printer {
                     .and_then(Value::as_str)
                     .unwrap_or("<unset>")),
             ]
-        },
+        }),
     }
 }
 
@@ -373,7 +373,7 @@ pub fn binding_printer() -> Printer {
             wide("Groups", "string"),
             wide("ServiceAccounts", "string"),
         ],
-        row: |binding, ctx| {
+        row: RowFn::Value(|binding, ctx| {
             let subjects = binding
                 .at("/subjects")
                 .and_then(Value::as_array)
@@ -404,7 +404,7 @@ pub fn binding_printer() -> Printer {
                 json!(of_kind("Group")),
                 json!(of_kind("ServiceAccount")),
             ]
-        },
+        }),
     }
 }
 
@@ -418,7 +418,7 @@ pub fn pdb_printer() -> Printer {
             col("Allowed Disruptions", "integer"),
             col("Age", "string"),
         ],
-        row: |pdb, ctx| {
+        row: RowFn::Value(|pdb, ctx| {
             let show = |pointer: &str| match pdb.at(pointer) {
                 Some(Value::String(s)) => s.clone(),
                 Some(Value::Number(n)) => n.to_string(),
@@ -431,7 +431,7 @@ pub fn pdb_printer() -> Printer {
                 json!(int(pdb, "/status/disruptionsAllowed")),
                 json!(ctx.age_of(pdb)),
             ]
-        },
+        }),
     }
 }
 
@@ -444,7 +444,7 @@ pub fn controllerrevision_printer() -> Printer {
             col("Revision", "integer"),
             col("Age", "string"),
         ],
-        row: |rev, ctx| {
+        row: RowFn::Value(|rev, ctx| {
             let controller = rev
                 .at("/metadata/ownerReferences")
                 .and_then(Value::as_array)
@@ -471,6 +471,6 @@ pub fn controllerrevision_printer() -> Printer {
                 json!(int(rev, "/revision")),
                 json!(ctx.age_of(rev)),
             ]
-        },
+        }),
     }
 }

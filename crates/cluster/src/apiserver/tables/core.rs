@@ -4,7 +4,7 @@
 use crate::api::json_path::ValueExt;
 use serde_json::{json, Value};
 
-use super::{col, map_string, or_none, text, wide, PrintContext, Printer};
+use super::{col, map_string, or_none, text, wide, PrintContext, Printer, RowFn};
 
 fn name(obj: &Value) -> Value {
     json!(text(obj, "/metadata/name"))
@@ -31,7 +31,7 @@ pub fn node_printer() -> Printer {
             wide("Kernel-Version", "string"),
             wide("Container-Runtime", "string"),
         ],
-        row: |node, ctx: &PrintContext| {
+        row: RowFn::Value(|node, ctx: &PrintContext| {
             let conditions = node
                 .at("/status/conditions")
                 .and_then(Value::as_array)
@@ -93,7 +93,7 @@ pub fn node_printer() -> Printer {
                     "/status/nodeInfo/containerRuntimeVersion"
                 ))),
             ]
-        },
+        }),
     }
 }
 
@@ -105,13 +105,13 @@ pub fn namespace_printer() -> Printer {
             col("Status", "string"),
             col("Age", "string"),
         ],
-        row: |ns, ctx| {
+        row: RowFn::Value(|ns, ctx| {
             vec![
                 name(ns),
                 json!(text(ns, "/status/phase")),
                 json!(ctx.age_of(ns)),
             ]
-        },
+        }),
     }
 }
 
@@ -127,7 +127,7 @@ pub fn service_printer() -> Printer {
             col("Age", "string"),
             wide("Selector", "string"),
         ],
-        row: |svc, ctx| {
+        row: RowFn::Value(|svc, ctx| {
             let kind = text(svc, "/spec/type");
             let external_ips: Vec<&str> = svc
                 .at("/spec/externalIPs")
@@ -185,7 +185,7 @@ pub fn service_printer() -> Printer {
                 json!(ctx.age_of(svc)),
                 json!(map_string(svc.at("/spec/selector"))),
             ]
-        },
+        }),
     }
 }
 
@@ -197,13 +197,13 @@ pub fn configmap_printer() -> Printer {
             col("Data", "integer"),
             col("Age", "string"),
         ],
-        row: |cm, ctx| {
+        row: RowFn::Value(|cm, ctx| {
             vec![
                 name(cm),
                 json!(count(cm, "/data") + count(cm, "/binaryData")),
                 json!(ctx.age_of(cm)),
             ]
-        },
+        }),
     }
 }
 
@@ -216,14 +216,14 @@ pub fn secret_printer() -> Printer {
             col("Data", "integer"),
             col("Age", "string"),
         ],
-        row: |s, ctx| {
+        row: RowFn::Value(|s, ctx| {
             vec![
                 name(s),
                 json!(text(s, "/type")),
                 json!(count(s, "/data") + count(s, "/stringData")),
                 json!(ctx.age_of(s)),
             ]
-        },
+        }),
     }
 }
 
@@ -235,12 +235,12 @@ pub fn serviceaccount_printer() -> Printer {
             col("Secrets", "integer"),
             col("Age", "string"),
         ],
-        row: |sa, ctx| {
+        row: RowFn::Value(|sa, ctx| {
             let secrets = sa
                 .at("/secrets")
                 .and_then(Value::as_array)
                 .map_or(0, Vec::len);
             vec![name(sa), json!(secrets), json!(ctx.age_of(sa))]
-        },
+        }),
     }
 }

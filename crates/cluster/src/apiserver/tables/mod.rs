@@ -12,6 +12,8 @@ mod workloads;
 use crate::api::json_path::ValueExt;
 use std::sync::Arc;
 
+use serde::Deserialize;
+use serde_json::value::RawValue;
 use serde_json::{json, Value};
 
 use super::storage::StoredObject;
@@ -63,10 +65,22 @@ impl PrintContext {
     }
 }
 
+/// A row's cells with the object's raw metadata, when the printer found it.
+pub type CellsAndMetadata<'a> = (Vec<Value>, Option<&'a RawValue>);
+
+/// How a printer reads an object for its cells.
+pub enum RowFn {
+    /// From the parsed object.
+    Value(fn(&Value, &PrintContext) -> Vec<Value>),
+    /// From the object's JSON text (kinds listed in bulk read only the fields they
+    /// print), also giving the object's raw metadata so the row need not scan it again.
+    Text(for<'a> fn(&'a str, &PrintContext) -> CellsAndMetadata<'a>),
+}
+
 /// The printer of one kind: its columns and a function from object to cells.
 pub struct Printer {
     pub columns: Vec<Column>,
-    pub row: fn(&Value, &PrintContext) -> Vec<Value>,
+    pub row: RowFn,
 }
 
 const NAME_DESCRIPTION: &str = "Name must be unique within a namespace. Is required when creating resources, although some resources may allow a client to request the generation of an appropriate name automatically. Name is primarily intended for creation idempotence and configuration definition. Cannot be updated. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/names#names";
@@ -114,13 +128,43 @@ pub fn printer_for(group: &str, plural: &str) -> Printer {
     }
 }
 
-/// The `PartialObjectMetadata` that each row carries by default.
-fn partial_metadata(obj: &Value) -> Value {
-    json!({
-        "kind": "PartialObjectMetadata",
-        "apiVersion": "meta.k8s.io/v1",
-        "metadata": obj.get("metadata").cloned().unwrap_or(json!({})),
-    })
+/// The parts of an object a row carries without parsing the rest.
+#[derive(Deserialize)]
+struct Outline<'a> {
+    #[serde(borrow)]
+    metadata: Option<&'a RawValue>,
+}
+
+/// The object parsed as JSON (Null if it is not JSON).
+fn parse(json: &str) -> Value {
+    serde_json::from_str(json).unwrap_or(Value::Null)
+}
+
+/// The object's metadata as raw JSON, if it has any.
+fn raw_metadata(json: &str) -> Option<&RawValue> {
+    serde_json::from_str::<Outline>(json).ok()?.metadata
+}
+
+/// Appends a row's `object`: the stored JSON itself (`Object`) or its
+/// `PartialObjectMetadata` (the default, from `metadata` when the printer already
+/// found it), keys in the order serialisation gives them.
+fn write_row_object(
+    out: &mut String,
+    json: &str,
+    metadata: Option<&RawValue>,
+    include_object: &str,
+) {
+    out.push_str(r#","object":"#);
+    if include_object == "Object" {
+        out.push_str(json);
+        return;
+    }
+    let metadata = metadata
+        .or_else(|| raw_metadata(json))
+        .map_or("{}", RawValue::get);
+    out.push_str(r#"{"apiVersion":"meta.k8s.io/v1","kind":"PartialObjectMetadata","metadata":"#);
+    out.push_str(metadata);
+    out.push('}');
 }
 
 impl ApiServer {
@@ -142,7 +186,7 @@ impl ApiServer {
         let now_unix_ms = self.epoch_unix_ms + env.now.millis() as i64;
         self.table_of(
             resource,
-            items.iter().map(|item| item.value()),
+            items.iter().map(|item| &*item.json),
             include_object,
             true,
             metadata,
@@ -150,13 +194,13 @@ impl ApiServer {
         )
     }
 
-    /// A Table of `objects` with `metadata`: rows carry the object as `include_object`
+    /// A Table of `objects` (JSON texts) with `metadata`: rows carry the object as `include_object`
     /// says (`None`, `Object`, else `Metadata`); `with_columns: false` leaves the column
     /// definitions out (upstream's watch events after the first).
-    pub(super) fn table_of(
+    pub(super) fn table_of<'a>(
         &self,
         resource: usize,
-        objects: impl Iterator<Item = Value>,
+        objects: impl Iterator<Item = &'a str>,
         include_object: &str,
         with_columns: bool,
         metadata: Value,
@@ -179,32 +223,31 @@ impl ApiServer {
                 })
                 .collect(),
         };
-        let rows: Vec<Value> = objects
-            .map(|obj| {
-                let cells = match custom {
-                    Some(columns) => custom::cells(&obj, columns, &ctx),
-                    None => (printer.row)(&obj, &ctx),
-                };
-                let object = match include_object {
-                    "None" => Value::Null,
-                    "Object" => obj,
-                    _ => partial_metadata(&obj),
-                };
-                let mut row = json!({"cells": cells});
-                if !object.is_null() {
-                    row["object"] = object;
-                }
-                row
-            })
-            .collect();
-        json!({
-            "kind": "Table",
-            "apiVersion": "meta.k8s.io/v1",
-            "metadata": metadata,
-            "columnDefinitions": columns,
-            "rows": rows,
-        })
-        .to_string()
+        // Written as text: a Table of every pod is tens of megabytes.
+        let mut out = String::new();
+        out.push_str(r#"{"apiVersion":"meta.k8s.io/v1","columnDefinitions":"#);
+        out.push_str(&columns.to_string());
+        out.push_str(r#","kind":"Table","metadata":"#);
+        out.push_str(&metadata.to_string());
+        out.push_str(r#","rows":["#);
+        for (i, json) in objects.enumerate() {
+            let (cells, metadata) = match (custom, &printer.row) {
+                (Some(columns), _) => (custom::cells(&parse(json), columns, &ctx), None),
+                (None, RowFn::Value(row)) => (row(&parse(json), &ctx), None),
+                (None, RowFn::Text(row)) => row(json, &ctx),
+            };
+            if i > 0 {
+                out.push(',');
+            }
+            out.push_str(r#"{"cells":"#);
+            out.push_str(&Value::Array(cells).to_string());
+            if include_object != "None" {
+                write_row_object(&mut out, json, metadata, include_object);
+            }
+            out.push('}');
+        }
+        out.push_str("]}");
+        out
     }
 }
 

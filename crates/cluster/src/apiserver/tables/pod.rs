@@ -1,10 +1,18 @@
 //! The pod printer: upstream's READY, STATUS and RESTARTS logic.
+//!
+//! Pods are listed by the hundred thousand, so their rows are read from the stored
+//! JSON text through a borrowed view of only the fields the columns need, not from a
+//! parsed `Value` of the whole pod.
 
-use crate::api::json_path::ValueExt;
-use serde_json::{json, Value};
+use std::borrow::Cow;
+
+use serde::de::{IgnoredAny, Visitor};
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use serde_json::Value;
 
 use super::age::age;
-use super::{col, int, or_none, text, wide, PrintContext, Printer};
+use super::{col, wide, CellsAndMetadata, PrintContext, Printer, RowFn};
 
 /// Columns and row function for pods.
 pub fn printer() -> Printer {
@@ -20,94 +28,236 @@ pub fn printer() -> Printer {
             wide("Nominated Node", "string"),
             wide("Readiness Gates", "string"),
         ],
-        row: pod_row,
+        row: RowFn::Text(pod_row),
     }
 }
 
-fn later(a: Option<String>, b: Option<&str>) -> Option<String> {
+/// A string field ("" when missing or null), borrowed from the JSON text unless it
+/// has escapes.
+#[derive(Default)]
+struct Text<'a>(Cow<'a, str>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct TextVisitor;
+        impl<'de> Visitor<'de> for TextVisitor {
+            type Value = Text<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Borrowed(s)))
+            }
+            fn visit_str<E>(self, s: &str) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Owned(s.to_string())))
+            }
+            fn visit_unit<E>(self) -> Result<Text<'de>, E> {
+                Ok(Text::default())
+            }
+        }
+        deserializer.deserialize_any(TextVisitor)
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct PodView<'a> {
+    /// Kept raw for the row's `PartialObjectMetadata`; read as a `MetadataView`.
+    #[serde(borrow)]
+    metadata: Option<&'a RawValue>,
+    #[serde(borrow)]
+    spec: SpecView<'a>,
+    #[serde(borrow)]
+    status: StatusView<'a>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct MetadataView<'a> {
+    #[serde(borrow)]
+    name: Text<'a>,
+    #[serde(borrow)]
+    creation_timestamp: Text<'a>,
+    deletion_timestamp: Option<IgnoredAny>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct SpecView<'a> {
+    containers: Vec<IgnoredAny>,
+    #[serde(borrow)]
+    init_containers: Vec<InitContainerView<'a>>,
+    #[serde(borrow)]
+    node_name: Text<'a>,
+    #[serde(borrow)]
+    readiness_gates: Vec<ReadinessGateView<'a>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct InitContainerView<'a> {
+    #[serde(borrow)]
+    restart_policy: Text<'a>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct ReadinessGateView<'a> {
+    #[serde(borrow)]
+    condition_type: Text<'a>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct StatusView<'a> {
+    #[serde(borrow)]
+    phase: Text<'a>,
+    #[serde(borrow)]
+    reason: Text<'a>,
+    #[serde(borrow, rename = "podIP")]
+    pod_ip: Text<'a>,
+    #[serde(borrow)]
+    nominated_node_name: Text<'a>,
+    #[serde(borrow)]
+    conditions: Vec<ConditionView<'a>>,
+    #[serde(borrow)]
+    init_container_statuses: Vec<ContainerStatusView<'a>>,
+    #[serde(borrow)]
+    container_statuses: Vec<ContainerStatusView<'a>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ConditionView<'a> {
+    #[serde(borrow, rename = "type")]
+    kind: Text<'a>,
+    #[serde(borrow)]
+    status: Text<'a>,
+    #[serde(borrow)]
+    reason: Text<'a>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct ContainerStatusView<'a> {
+    restart_count: i64,
+    ready: bool,
+    started: Option<bool>,
+    #[serde(borrow)]
+    state: StateView<'a>,
+    #[serde(borrow)]
+    last_state: StateView<'a>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct StateView<'a> {
+    #[serde(borrow)]
+    waiting: Option<WaitingView<'a>>,
+    running: Option<IgnoredAny>,
+    #[serde(borrow)]
+    terminated: Option<TerminatedView<'a>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct WaitingView<'a> {
+    #[serde(borrow)]
+    reason: Text<'a>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct TerminatedView<'a> {
+    #[serde(borrow)]
+    reason: Text<'a>,
+    signal: i64,
+    exit_code: i64,
+    #[serde(borrow)]
+    finished_at: Text<'a>,
+}
+
+/// The text of a string field.
+fn text<'s>(field: &'s Text<'_>) -> &'s str {
+    &field.0
+}
+
+/// The text, or `<none>` when empty.
+fn or_none(field: &Text<'_>) -> String {
+    match text(field) {
+        "" => "<none>".to_string(),
+        s => s.to_string(),
+    }
+}
+
+fn later<'a>(a: Option<&'a str>, b: Option<&'a str>) -> Option<&'a str> {
     match (a, b) {
-        (Some(a), Some(b)) if b > a.as_str() => Some(b.to_string()),
-        (None, Some(b)) => Some(b.to_string()),
+        (Some(a), Some(b)) if b > a => Some(b),
+        (None, b) => b,
         (a, _) => a,
     }
 }
 
-fn terminated_reason(state: &Value, prefix: &str) -> String {
-    let reason = text(state, "/reason");
+fn terminated_reason(state: &TerminatedView<'_>, prefix: &str) -> String {
+    let reason = text(&state.reason);
     if !reason.is_empty() {
-        return format!("{prefix}{reason}");
-    }
-    let signal = int(state, "/signal");
-    if signal != 0 {
-        format!("{prefix}Signal:{signal}")
+        format!("{prefix}{reason}")
+    } else if state.signal != 0 {
+        format!("{prefix}Signal:{}", state.signal)
     } else {
-        format!("{prefix}ExitCode:{}", int(state, "/exitCode"))
+        format!("{prefix}ExitCode:{}", state.exit_code)
     }
 }
 
-fn pod_row(pod: &Value, ctx: &PrintContext) -> Vec<Value> {
-    let containers = pod
-        .at("/spec/containers")
-        .and_then(Value::as_array)
-        .map_or(0, Vec::len);
-    let init_specs = pod
-        .at("/spec/initContainers")
-        .and_then(Value::as_array)
-        .cloned()
+/// The pod's cells and raw metadata, from its JSON text (a pod that does not decode
+/// prints as empty).
+fn pod_row<'a>(json: &'a str, ctx: &PrintContext) -> CellsAndMetadata<'a> {
+    let pod: PodView = serde_json::from_str(json).unwrap_or_default();
+    let metadata: MetadataView = pod
+        .metadata
+        .and_then(|raw| serde_json::from_str(raw.get()).ok())
         .unwrap_or_default();
-    let mut total = containers;
+    let (spec, status) = (&pod.spec, &pod.status);
+    let init_specs = &spec.init_containers;
+    let mut total = spec.containers.len();
     let mut ready = 0;
     let mut restarts = 0;
-    let mut last_restart: Option<String> = None;
-    let mut reason = text(pod, "/status/phase").to_string();
-    if !text(pod, "/status/reason").is_empty() {
-        reason = text(pod, "/status/reason").to_string();
+    let mut last_restart: Option<&str> = None;
+    let mut reason = text(&status.phase).to_string();
+    if !text(&status.reason).is_empty() {
+        reason = text(&status.reason).to_string();
     }
-    let conditions = pod
-        .at("/status/conditions")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
+    let conditions = &status.conditions;
     if conditions
         .iter()
-        .any(|c| c["type"] == "PodScheduled" && c["reason"] == "SchedulingGated")
+        .any(|c| text(&c.kind) == "PodScheduled" && text(&c.reason) == "SchedulingGated")
     {
         reason = "SchedulingGated".into();
     }
     let condition_true = |kind: &str| {
         conditions
             .iter()
-            .any(|c| c["type"] == kind && c["status"] == "True")
+            .any(|c| text(&c.kind) == kind && text(&c.status) == "True")
     };
-    let init_statuses = pod
-        .at("/status/initContainerStatuses")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
     let mut initializing = false;
-    for (i, status) in init_statuses.iter().enumerate() {
-        restarts += int(status, "/restartCount");
-        last_restart = later(
-            last_restart,
-            status
-                .at("/lastState/terminated/finishedAt")
-                .and_then(Value::as_str),
-        );
+    for (i, container) in status.init_container_statuses.iter().enumerate() {
+        restarts += container.restart_count;
+        last_restart = later(last_restart, finished_at(container));
         let sidecar = init_specs
             .get(i)
-            .is_some_and(|s| s["restartPolicy"] == "Always");
+            .is_some_and(|s| text(&s.restart_policy) == "Always");
         if sidecar {
             total += 1;
-            if status["ready"] == true {
+            if container.ready {
                 ready += 1;
             }
         }
-        let terminated = status.at("/state/terminated");
-        let waiting_reason = text(status, "/state/waiting/reason");
-        if terminated.is_some_and(|t| int(t, "/exitCode") == 0) {
+        let terminated = container.state.terminated.as_ref();
+        let waiting_reason = waiting_reason(container);
+        if terminated.is_some_and(|t| t.exit_code == 0) {
             continue;
         }
-        if sidecar && status["started"] == true {
+        if sidecar && container.started == Some(true) {
             continue;
         }
         reason = if let Some(t) = terminated {
@@ -121,26 +271,16 @@ fn pod_row(pod: &Value, ctx: &PrintContext) -> Vec<Value> {
         break;
     }
     if !initializing || condition_true("Initialized") {
-        let statuses = pod
-            .at("/status/containerStatuses")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
         let mut has_running = false;
-        for status in statuses.iter().rev() {
-            restarts += int(status, "/restartCount");
-            last_restart = later(
-                last_restart,
-                status
-                    .at("/lastState/terminated/finishedAt")
-                    .and_then(Value::as_str),
-            );
-            let waiting_reason = text(status, "/state/waiting/reason");
+        for container in status.container_statuses.iter().rev() {
+            restarts += container.restart_count;
+            last_restart = later(last_restart, finished_at(container));
+            let waiting_reason = waiting_reason(container);
             if !waiting_reason.is_empty() {
                 reason = waiting_reason.to_string();
-            } else if let Some(t) = status.at("/state/terminated") {
+            } else if let Some(t) = &container.state.terminated {
                 reason = terminated_reason(t, "");
-            } else if status["ready"] == true && status.at("/state/running").is_some() {
+            } else if container.ready && container.state.running.is_some() {
                 has_running = true;
                 ready += 1;
             }
@@ -153,51 +293,65 @@ fn pod_row(pod: &Value, ctx: &PrintContext) -> Vec<Value> {
             };
         }
     }
-    let deleting = pod.at("/metadata/deletionTimestamp").is_some();
-    let phase = text(pod, "/status/phase");
-    if deleting && text(pod, "/status/reason") == "NodeLost" {
+    let deleting = metadata.deletion_timestamp.is_some();
+    let phase = text(&status.phase);
+    if deleting && text(&status.reason) == "NodeLost" {
         reason = "Unknown".into();
     } else if deleting && phase != "Succeeded" && phase != "Failed" {
         reason = "Terminating".into();
     }
     let restarts_text = match last_restart {
-        Some(when) => format!("{restarts} ({} ago)", age(Some(&when), ctx.now_unix_ms)),
+        Some(when) => format!("{restarts} ({} ago)", age(Some(when), ctx.now_unix_ms)),
         None => restarts.to_string(),
     };
-    let gates = pod
-        .at("/spec/readinessGates")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
+    let gates = &spec.readiness_gates;
     let gates_text = if gates.is_empty() {
         "<none>".to_string()
     } else {
         let passed = gates
             .iter()
-            .filter(|g| {
-                conditions
-                    .iter()
-                    .any(|c| c["type"] == g["conditionType"] && c["status"] == "True")
-            })
+            .filter(|g| condition_true(text(&g.condition_type)))
             .count();
         format!("{passed}/{}", gates.len())
     };
-    vec![
-        json!(text(pod, "/metadata/name")),
-        json!(format!("{ready}/{total}")),
-        json!(reason),
-        json!(restarts_text),
-        json!(ctx.age_of(pod)),
-        json!(or_none(text(pod, "/status/podIP"))),
-        json!(or_none(text(pod, "/spec/nodeName"))),
-        json!(or_none(text(pod, "/status/nominatedNodeName"))),
-        json!(gates_text),
-    ]
+    let cells = vec![
+        Value::String(text(&metadata.name).to_string()),
+        Value::String(format!("{ready}/{total}")),
+        Value::String(reason),
+        Value::String(restarts_text),
+        Value::String(age(
+            Some(text(&metadata.creation_timestamp)),
+            ctx.now_unix_ms,
+        )),
+        Value::String(or_none(&status.pod_ip)),
+        Value::String(or_none(&spec.node_name)),
+        Value::String(or_none(&status.nominated_node_name)),
+        Value::String(gates_text),
+    ];
+    (cells, pod.metadata)
+}
+
+fn finished_at<'s>(container: &'s ContainerStatusView<'_>) -> Option<&'s str> {
+    container
+        .last_state
+        .terminated
+        .as_ref()
+        .map(|t| text(&t.finished_at))
+        .filter(|at| !at.is_empty())
+}
+
+fn waiting_reason<'s>(container: &'s ContainerStatusView<'_>) -> &'s str {
+    container
+        .state
+        .waiting
+        .as_ref()
+        .map_or("", |w| text(&w.reason))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     const NOW: i64 = 1_767_225_600_000 + 600_000; // 10 minutes after the epoch
 
@@ -211,7 +365,7 @@ mod tests {
                 "lastState": {"terminated": {"exitCode": 1, "finishedAt": "2026-01-01T00:09:30Z"}}
             }]}
         });
-        let cells = pod_row(&pod, &PrintContext { now_unix_ms: NOW });
+        let cells = pod_row(&pod.to_string(), &PrintContext { now_unix_ms: NOW }).0;
         assert_eq!(
             cells[..5],
             [
@@ -238,7 +392,7 @@ mod tests {
                 {"ready": false, "restartCount": 0, "state": {"waiting": {"reason": "ContainerCreating"}}}
             ]}
         });
-        let cells = pod_row(&pod, &PrintContext { now_unix_ms: NOW });
+        let cells = pod_row(&pod.to_string(), &PrintContext { now_unix_ms: NOW }).0;
         assert_eq!(cells[1], json!("0/2"));
         assert_eq!(cells[2], json!("Terminating"));
         let mut pending = pod.clone();
@@ -247,8 +401,21 @@ mod tests {
             .unwrap()
             .remove("deletionTimestamp");
         assert_eq!(
-            pod_row(&pending, &PrintContext { now_unix_ms: NOW })[2],
+            pod_row(&pending.to_string(), &PrintContext { now_unix_ms: NOW }).0[2],
             json!("ImagePullBackOff")
+        );
+    }
+
+    #[test]
+    fn escaped_and_null_fields_and_the_raw_metadata() {
+        // `\u0045victed` is "Evicted" written with an escape, which cannot be borrowed.
+        let json = r#"{"metadata":{"name":"a","creationTimestamp":"2026-01-01T00:00:00Z"},"spec":{"containers":[{"name":"c"}],"nodeName":null},"status":{"phase":"Failed","reason":"\u0045victed","podIP":null}}"#;
+        let (cells, metadata) = pod_row(json, &PrintContext { now_unix_ms: NOW });
+        assert_eq!(cells[..3], [json!("a"), json!("0/1"), json!("Evicted")]);
+        assert_eq!(cells[5..7], [json!("<none>"), json!("<none>")]);
+        assert_eq!(
+            metadata.map(RawValue::get),
+            Some(r#"{"name":"a","creationTimestamp":"2026-01-01T00:00:00Z"}"#)
         );
     }
 }

@@ -4,7 +4,7 @@ use crate::api::json_path::ValueExt;
 use serde_json::{json, Value};
 
 use super::age::{age, human_duration, seconds_since};
-use super::{col, int, map_string, or_none, text, wide, PrintContext, Printer};
+use super::{col, int, map_string, or_none, text, wide, PrintContext, Printer, RowFn};
 use crate::apiserver::subresources::selector_string;
 
 fn containers_and_images(obj: &Value) -> (String, String) {
@@ -43,7 +43,7 @@ pub fn deployment_printer() -> Printer {
             wide("Images", "string"),
             wide("Selector", "string"),
         ],
-        row: |d, ctx: &PrintContext| {
+        row: RowFn::Value(|d, ctx: &PrintContext| {
             let (containers, images) = containers_and_images(d);
             vec![
                 json!(text(d, "/metadata/name")),
@@ -59,7 +59,7 @@ pub fn deployment_printer() -> Printer {
                 json!(images),
                 json!(selector(d)),
             ]
-        },
+        }),
     }
 }
 
@@ -76,7 +76,7 @@ pub fn replicaset_printer() -> Printer {
             wide("Images", "string"),
             wide("Selector", "string"),
         ],
-        row: |rs, ctx: &PrintContext| {
+        row: RowFn::Value(|rs, ctx: &PrintContext| {
             let (containers, images) = containers_and_images(rs);
             vec![
                 json!(text(rs, "/metadata/name")),
@@ -88,7 +88,7 @@ pub fn replicaset_printer() -> Printer {
                 json!(images),
                 json!(selector(rs)),
             ]
-        },
+        }),
     }
 }
 
@@ -102,7 +102,7 @@ pub fn statefulset_printer() -> Printer {
             wide("Containers", "string"),
             wide("Images", "string"),
         ],
-        row: |s, ctx: &PrintContext| {
+        row: RowFn::Value(|s, ctx: &PrintContext| {
             let (containers, images) = containers_and_images(s);
             vec![
                 json!(text(s, "/metadata/name")),
@@ -115,7 +115,7 @@ pub fn statefulset_printer() -> Printer {
                 json!(containers),
                 json!(images),
             ]
-        },
+        }),
     }
 }
 
@@ -135,7 +135,7 @@ pub fn daemonset_printer() -> Printer {
             wide("Images", "string"),
             wide("Selector", "string"),
         ],
-        row: |d, ctx: &PrintContext| {
+        row: RowFn::Value(|d, ctx: &PrintContext| {
             let (containers, images) = containers_and_images(d);
             vec![
                 json!(text(d, "/metadata/name")),
@@ -150,7 +150,7 @@ pub fn daemonset_printer() -> Printer {
                 json!(images),
                 json!(selector(d)),
             ]
-        },
+        }),
     }
 }
 
@@ -173,7 +173,7 @@ pub fn job_printer() -> Printer {
             wide("Images", "string"),
             wide("Selector", "string"),
         ],
-        row: |job, ctx: &PrintContext| {
+        row: RowFn::Value(|job, ctx: &PrintContext| {
             let status = if has_condition(job, "Complete") {
                 "Complete"
             } else if has_condition(job, "Failed") {
@@ -218,7 +218,7 @@ pub fn job_printer() -> Printer {
                 json!(images),
                 json!(selector(job)),
             ]
-        },
+        }),
     }
 }
 
@@ -237,7 +237,7 @@ pub fn cronjob_printer() -> Printer {
             wide("Images", "string"),
             wide("Selector", "string"),
         ],
-        row: |cj, ctx: &PrintContext| {
+        row: RowFn::Value(|cj, ctx: &PrintContext| {
             let template =
                 json!({"spec": cj.at("/spec/jobTemplate/spec").cloned().unwrap_or(Value::Null)});
             let (containers, images) = containers_and_images(&template);
@@ -265,7 +265,7 @@ pub fn cronjob_printer() -> Printer {
                 json!(images),
                 json!(selector(&template)),
             ]
-        },
+        }),
     }
 }
 
@@ -281,7 +281,7 @@ pub fn hpa_printer() -> Printer {
             col("Replicas", "integer"),
             col("Age", "string"),
         ],
-        row: |hpa, ctx: &PrintContext| {
+        row: RowFn::Value(|hpa, ctx: &PrintContext| {
             let reference = format!(
                 "{}/{}",
                 text(hpa, "/spec/scaleTargetRef/kind"),
@@ -300,7 +300,7 @@ pub fn hpa_printer() -> Printer {
                 json!(int(hpa, "/status/currentReplicas")),
                 json!(ctx.age_of(hpa)),
             ]
-        },
+        }),
     }
 }
 
