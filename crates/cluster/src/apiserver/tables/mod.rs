@@ -10,6 +10,7 @@ mod pod;
 mod workloads;
 
 use crate::api::json_path::ValueExt;
+use std::fmt::Write;
 use std::sync::Arc;
 
 use serde::Deserialize;
@@ -240,7 +241,7 @@ impl ApiServer {
                 out.push(',');
             }
             out.push_str(r#"{"cells":"#);
-            out.push_str(&Value::Array(cells).to_string());
+            write!(out, "{}", Value::Array(cells)).expect("writing to a String");
             if include_object != "None" {
                 write_row_object(&mut out, json, metadata, include_object);
             }
