@@ -123,44 +123,41 @@ fn indexed_template(job_name: &str, template: &Value, index: i32) -> Value {
     pod
 }
 
-/// How a finished Job ended: (condition types, reason, message).
+/// How a finished Job ended: the conditions it gets (each with status True), their
+/// reason and message.
 struct Outcome {
     conditions: [&'static str; 2],
-    status: &'static str,
     reason: &'static str,
     message: Cow<'static, str>,
 }
 
+/// A failure: the FailureTarget and Failed conditions with `reason` and `message`.
+const fn failure(reason: &'static str, message: Cow<'static, str>) -> Outcome {
+    Outcome {
+        conditions: ["FailureTarget", "Failed"],
+        reason,
+        message,
+    }
+}
+
 const COMPLETED: Outcome = Outcome {
     conditions: ["SuccessCriteriaMet", "Complete"],
-    status: "True",
     reason: "CompletionsReached",
     message: Cow::Borrowed("Reached expected number of succeeded pods"),
 };
-const BACKOFF_LIMIT: Outcome = Outcome {
-    conditions: ["FailureTarget", "Failed"],
-    status: "True",
-    reason: "BackoffLimitExceeded",
-    message: Cow::Borrowed("Job has reached the specified backoff limit"),
-};
-const FAILED_INDEXES: Outcome = Outcome {
-    conditions: ["FailureTarget", "Failed"],
-    status: "True",
-    reason: "FailedIndexes",
-    message: Cow::Borrowed("Job has failed indexes"),
-};
-const MAX_FAILED_INDEXES: Outcome = Outcome {
-    conditions: ["FailureTarget", "Failed"],
-    status: "True",
-    reason: "MaxFailedIndexesExceeded",
-    message: Cow::Borrowed("Job has exceeded the specified maximal number of failed indexes"),
-};
-const DEADLINE: Outcome = Outcome {
-    conditions: ["FailureTarget", "Failed"],
-    status: "True",
-    reason: "DeadlineExceeded",
-    message: Cow::Borrowed("Job was active longer than specified deadline"),
-};
+const BACKOFF_LIMIT: Outcome = failure(
+    "BackoffLimitExceeded",
+    Cow::Borrowed("Job has reached the specified backoff limit"),
+);
+const FAILED_INDEXES: Outcome = failure("FailedIndexes", Cow::Borrowed("Job has failed indexes"));
+const MAX_FAILED_INDEXES: Outcome = failure(
+    "MaxFailedIndexesExceeded",
+    Cow::Borrowed("Job has exceeded the specified maximal number of failed indexes"),
+);
+const DEADLINE: Outcome = failure(
+    "DeadlineExceeded",
+    Cow::Borrowed("Job was active longer than specified deadline"),
+);
 
 fn job_path(key: &str) -> String {
     let (namespace, name) = key.split_once('/').unwrap_or(("default", key));
@@ -443,12 +440,7 @@ impl JobController {
         let parallelism = spec.parallelism.unwrap_or(1);
         let failed_indexes = tally.failed_indexes.len() as i32;
         let outcome = if let Some(message) = fail_job {
-            Some(Outcome {
-                conditions: ["FailureTarget", "Failed"],
-                status: "True",
-                reason: "PodFailurePolicy",
-                message: Cow::Owned(message),
-            })
+            Some(failure("PodFailurePolicy", Cow::Owned(message)))
         } else if failed + restarts > spec.backoff_limit.unwrap_or(6) {
             Some(BACKOFF_LIMIT)
         } else if spec
@@ -487,7 +479,7 @@ impl JobController {
                 .unwrap_or_default();
             for kind in outcome.conditions {
                 conditions.push(json!({
-                    "type": kind, "status": outcome.status,
+                    "type": kind, "status": "True",
                     "lastProbeTime": now, "lastTransitionTime": now,
                     "reason": outcome.reason, "message": outcome.message,
                 }));
