@@ -6,6 +6,8 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use serde_json::Value;
 
+use kubecraft_cluster::apiserver::tables::pairs_string;
+
 use super::tabwriter::align;
 
 /// A meta.k8s.io/v1 Table as kubectl's printer reads it: the column definitions and,
@@ -107,21 +109,10 @@ pub fn cell_text(cell: &Value) -> String {
     }
 }
 
-/// Upstream's `labels.Set.String()`: sorted `key=value` pairs, `<none>` when empty.
+/// The row's labels as upstream's `labels.Set.String()` prints them.
 fn labels_text(row: &Row) -> String {
-    let mut pairs: Vec<String> = row
-        .object
-        .metadata
-        .labels
-        .iter()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect();
-    pairs.sort();
-    if pairs.is_empty() {
-        "<none>".to_string()
-    } else {
-        pairs.join(",")
-    }
+    let labels = &row.object.metadata.labels;
+    pairs_string(labels.iter().map(|(k, v)| (k.as_str(), v.as_str())))
 }
 
 /// The rows (header first) of one or more Tables of the same kind.

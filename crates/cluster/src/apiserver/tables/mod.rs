@@ -10,10 +10,10 @@ mod pod;
 mod workloads;
 
 use crate::api::json_path::ValueExt;
+use std::borrow::Cow;
 use std::fmt::Write;
 use std::sync::Arc;
 
-use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{json, Value};
 
@@ -129,42 +129,22 @@ pub fn printer_for(group: &str, plural: &str) -> Printer {
     }
 }
 
-/// The parts of an object a row carries without parsing the rest.
-#[derive(Deserialize)]
-struct Outline<'a> {
-    #[serde(borrow)]
-    metadata: Option<&'a RawValue>,
-}
-
 /// The object parsed as JSON (Null if it is not JSON).
 fn parse(json: &str) -> Value {
     serde_json::from_str(json).unwrap_or(Value::Null)
 }
 
-/// The object's metadata as raw JSON, if it has any.
-fn raw_metadata(json: &str) -> Option<&RawValue> {
-    serde_json::from_str::<Outline>(json).ok()?.metadata
-}
-
 /// Appends a row's `object`: the stored JSON itself (`Object`) or its
-/// `PartialObjectMetadata` (the default, from `metadata` when the printer already
-/// found it), keys in the order serialisation gives them.
-fn write_row_object(
-    out: &mut String,
-    json: &str,
-    metadata: Option<&RawValue>,
-    include_object: &str,
-) {
+/// `PartialObjectMetadata` (the default) around the object's `metadata` text, keys in
+/// the order serialisation gives them.
+fn write_row_object(out: &mut String, json: &str, metadata: Option<&str>, include_object: &str) {
     out.push_str(r#","object":"#);
     if include_object == "Object" {
         out.push_str(json);
         return;
     }
-    let metadata = metadata
-        .or_else(|| raw_metadata(json))
-        .map_or("{}", RawValue::get);
     out.push_str(r#"{"apiVersion":"meta.k8s.io/v1","kind":"PartialObjectMetadata","metadata":"#);
-    out.push_str(metadata);
+    out.push_str(metadata.unwrap_or("{}"));
     out.push('}');
 }
 
@@ -231,11 +211,28 @@ impl ApiServer {
         out.push_str(r#","kind":"Table","metadata":"#);
         out.push_str(&metadata.to_string());
         out.push_str(r#","rows":["#);
+        let wants_metadata = !matches!(include_object, "None" | "Object");
+        let metadata_of = |obj: &Value| {
+            wants_metadata
+                .then(|| obj.get("metadata").map(|m| Cow::Owned(m.to_string())))
+                .flatten()
+        };
         for (i, json) in objects.enumerate() {
+            // Text printers read the JSON once and hand back its raw metadata; the
+            // others read the parsed object, which also gives the metadata.
             let (cells, metadata) = match (custom, &printer.row) {
-                (Some(columns), _) => (custom::cells(&parse(json), columns, &ctx), None),
-                (None, RowFn::Value(row)) => (row(&parse(json), &ctx), None),
-                (None, RowFn::Text(row)) => row(json, &ctx),
+                (None, RowFn::Text(row)) => {
+                    let (cells, metadata) = row(json, &ctx);
+                    (cells, metadata.map(|m| Cow::Borrowed(m.get())))
+                }
+                (Some(columns), _) => {
+                    let obj = parse(json);
+                    (custom::cells(&obj, columns, &ctx), metadata_of(&obj))
+                }
+                (None, RowFn::Value(row)) => {
+                    let obj = parse(json);
+                    (row(&obj, &ctx), metadata_of(&obj))
+                }
             };
             if i > 0 {
                 out.push(',');
@@ -243,7 +240,7 @@ impl ApiServer {
             out.push_str(r#"{"cells":"#);
             write!(out, "{}", Value::Array(cells)).expect("writing to a String");
             if include_object != "None" {
-                write_row_object(&mut out, json, metadata, include_object);
+                write_row_object(&mut out, json, metadata.as_deref(), include_object);
             }
             out.push('}');
         }
@@ -271,16 +268,20 @@ pub fn int(obj: &Value, pointer: &str) -> i64 {
     obj.at(pointer).and_then(Value::as_i64).unwrap_or(0)
 }
 
-/// A `key=value,...` rendering of a string map (sorted keys), `<none>` when empty.
-pub fn map_string(map: Option<&Value>) -> String {
-    let mut pairs: Vec<String> = map
-        .and_then(Value::as_object)
-        .map(|m| {
-            m.iter()
-                .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("")))
-                .collect()
-        })
-        .unwrap_or_default();
+/// Upstream's `labels.Set.String()`: the sorted `key=value` pairs joined by commas,
+/// `<none>` when there are none.
+pub fn pairs_string<'a>(pairs: impl Iterator<Item = (&'a str, &'a str)>) -> String {
+    let mut pairs: Vec<String> = pairs.map(|(k, v)| format!("{k}={v}")).collect();
     pairs.sort();
     or_none(&pairs.join(","))
+}
+
+/// A `key=value,...` rendering of a JSON string map, as `pairs_string`.
+pub fn map_string(map: Option<&Value>) -> String {
+    pairs_string(
+        map.and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+            .map(|(k, v)| (k.as_str(), v.as_str().unwrap_or(""))),
+    )
 }

@@ -12,7 +12,7 @@ use serde_json::value::RawValue;
 use serde_json::Value;
 
 use super::age::age;
-use super::{col, wide, CellsAndMetadata, PrintContext, Printer, RowFn};
+use super::{col, or_none, wide, CellsAndMetadata, PrintContext, Printer, RowFn};
 
 /// Columns and row function for pods.
 pub fn printer() -> Printer {
@@ -182,14 +182,6 @@ fn text<'s>(field: &'s Text<'_>) -> &'s str {
     &field.0
 }
 
-/// The text, or `<none>` when empty.
-fn or_none(field: &Text<'_>) -> String {
-    match text(field) {
-        "" => "<none>".to_string(),
-        s => s.to_string(),
-    }
-}
-
 fn later<'a>(a: Option<&'a str>, b: Option<&'a str>) -> Option<&'a str> {
     match (a, b) {
         (Some(a), Some(b)) if b > a => Some(b),
@@ -323,9 +315,9 @@ fn pod_row<'a>(json: &'a str, ctx: &PrintContext) -> CellsAndMetadata<'a> {
             Some(text(&metadata.creation_timestamp)),
             ctx.now_unix_ms,
         )),
-        Value::String(or_none(&status.pod_ip)),
-        Value::String(or_none(&spec.node_name)),
-        Value::String(or_none(&status.nominated_node_name)),
+        Value::String(or_none(text(&status.pod_ip))),
+        Value::String(or_none(text(&spec.node_name))),
+        Value::String(or_none(text(&status.nominated_node_name))),
         Value::String(gates_text),
     ];
     (cells, pod.metadata)
