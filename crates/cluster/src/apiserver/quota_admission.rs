@@ -36,14 +36,16 @@ impl ApiServer {
         let Some(quotas) = self.resource_id("", "v1", "resourcequotas") else {
             return Ok(());
         };
+        let prefix = format!("{namespace}/");
+        let mut quotas = self.served[quotas].table.scan(&prefix, None).peekable();
+        if quotas.peek().is_none() {
+            return Ok(());
+        }
         let name = obj["metadata"]["name"].as_str().unwrap_or("");
         let is_pod = info.group.is_empty() && info.plural == "pods";
         let requested = usage_of(&info.group, &info.plural, obj);
         let mut used: Option<Usage> = None;
-        for quota in self.served[quotas]
-            .table
-            .scan(&format!("{namespace}/"), None)
-        {
+        for quota in quotas {
             let quota = quota.value();
             let quota_name = quota["metadata"]["name"].as_str().unwrap_or("");
             let hard = parse_list(&quota["spec"]["hard"]);
