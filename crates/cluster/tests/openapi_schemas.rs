@@ -61,6 +61,11 @@ fn generate() -> Value {
     add::<k::rbac::v1::ClusterRole>(g, i);
     add::<k::rbac::v1::RoleBinding>(g, i);
     add::<k::rbac::v1::ClusterRoleBinding>(g, i);
+    add::<k::authentication::v1::SelfSubjectReview>(g, i);
+    add::<k::authorization::v1::LocalSubjectAccessReview>(g, i);
+    add::<k::authorization::v1::SelfSubjectAccessReview>(g, i);
+    add::<k::authorization::v1::SelfSubjectRulesReview>(g, i);
+    add::<k::authorization::v1::SubjectAccessReview>(g, i);
     add::<apiextensions::CustomResourceDefinition>(g, i);
     // Custom resources' metadata refers to it.
     generator.subschema_for::<ObjectMeta>();

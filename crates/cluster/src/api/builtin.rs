@@ -197,6 +197,48 @@ pub fn builtin_resources() -> Vec<ResourceInfo> {
             .status(),
         // events.k8s.io/v1
         def("events.k8s.io", "v1", "events", "Event", Namespaced).short(&["ev"]),
+        // authentication.k8s.io/v1
+        def(
+            "authentication.k8s.io",
+            "v1",
+            "selfsubjectreviews",
+            "SelfSubjectReview",
+            Cluster,
+        )
+        .verbs(&["create"]),
+        // authorization.k8s.io/v1
+        def(
+            "authorization.k8s.io",
+            "v1",
+            "localsubjectaccessreviews",
+            "LocalSubjectAccessReview",
+            Namespaced,
+        )
+        .verbs(&["create"]),
+        def(
+            "authorization.k8s.io",
+            "v1",
+            "selfsubjectaccessreviews",
+            "SelfSubjectAccessReview",
+            Cluster,
+        )
+        .verbs(&["create"]),
+        def(
+            "authorization.k8s.io",
+            "v1",
+            "selfsubjectrulesreviews",
+            "SelfSubjectRulesReview",
+            Cluster,
+        )
+        .verbs(&["create"]),
+        def(
+            "authorization.k8s.io",
+            "v1",
+            "subjectaccessreviews",
+            "SubjectAccessReview",
+            Cluster,
+        )
+        .verbs(&["create"]),
         // metrics.k8s.io/v1beta1 (metrics-server's resource metrics API)
         def("metrics.k8s.io", "v1beta1", "nodes", "NodeMetrics", Cluster).verbs(&["get", "list"]),
         def(
@@ -293,6 +335,8 @@ pub fn builtin_resources() -> Vec<ResourceInfo> {
 pub const GROUP_ORDER: &[&str] = &[
     "apps",
     "events.k8s.io",
+    "authentication.k8s.io",
+    "authorization.k8s.io",
     "autoscaling",
     "batch",
     "policy",

@@ -31,6 +31,17 @@ impl Method {
         }
     }
 
+    /// The verb authorizers see for a non-resource request: the lower-case method.
+    pub fn verb(self) -> &'static str {
+        match self {
+            Method::Get => "get",
+            Method::Post => "post",
+            Method::Put => "put",
+            Method::Patch => "patch",
+            Method::Delete => "delete",
+        }
+    }
+
     /// The method a wire name (`GET`, `POST`, ...) names; `None` for others.
     pub fn from_name(name: &str) -> Option<Method> {
         [

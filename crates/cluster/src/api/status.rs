@@ -319,6 +319,33 @@ impl StatusError {
         .with_details(resource_details(info, name))
     }
 
+    /// 403 for a request the authorizer refused, as upstream's `NewForbidden` words it
+    /// for the group and resource the request named (`pods is forbidden: …`,
+    /// `deployments.apps "web" is forbidden: …`, or `forbidden: …` for a path).
+    pub fn forbidden_request(group: &str, resource: &str, name: &str, why: &str) -> Self {
+        let qualified = if group.is_empty() {
+            resource.to_string()
+        } else {
+            format!("{resource}.{group}")
+        };
+        let message = match (qualified.as_str(), name) {
+            ("", _) => format!("forbidden: {why}"),
+            (_, "") => format!("{qualified} is forbidden: {why}"),
+            (_, _) => format!("{qualified} {name:?} is forbidden: {why}"),
+        };
+        let mut details = Map::new();
+        if !name.is_empty() {
+            details.insert("name".into(), name.into());
+        }
+        if !group.is_empty() {
+            details.insert("group".into(), group.into());
+        }
+        if !resource.is_empty() {
+            details.insert("kind".into(), resource.into());
+        }
+        Self::new(403, "Forbidden", message).with_details(details)
+    }
+
     /// 500 for a fault inside the server.
     pub fn internal(message: impl Into<String>) -> Self {
         Self::new(500, "InternalError", message.into())

@@ -64,6 +64,7 @@ impl ApiServer {
     ) -> Arc<StoredObject> {
         self.rv += 1;
         let rv = self.rv;
+        self.note_policy_change(resource);
         let current = self.stored(resource, &mut obj, rv);
         let table = &mut self.served[resource].table;
         let previous = match kind {

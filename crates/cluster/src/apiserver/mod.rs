@@ -7,6 +7,7 @@
 
 mod admission;
 mod allocators;
+pub mod authorization;
 mod commit;
 pub mod crd;
 mod create;
@@ -113,6 +114,10 @@ pub struct ApiServer {
     patching: bool,
     /// `Warning` headers for the response being made.
     warnings: Vec<String>,
+    /// The RBAC kinds' resource ids.
+    rbac: authorization::RbacResources,
+    /// The RBAC policy parsed from storage; `None` until needed after a change.
+    policy: Option<authorization::policy::Policy>,
 }
 
 impl Default for ApiServer {
@@ -152,6 +157,8 @@ impl ApiServer {
             field_validation: FieldValidation::Warn,
             patching: false,
             warnings: Vec::new(),
+            rbac: authorization::RbacResources::default(),
+            policy: None,
         };
         for info in builtin_resources() {
             let strategy = registry::builtin_strategy(&info.group, &info.plural);
@@ -163,6 +170,17 @@ impl ApiServer {
         server.definitions = server
             .resource_id("apiextensions.k8s.io", "v1", "customresourcedefinitions")
             .expect("CRDs are built in");
+        let rbac = |plural| {
+            server
+                .resource_id("rbac.authorization.k8s.io", "v1", plural)
+                .expect("RBAC is built in")
+        };
+        server.rbac = authorization::RbacResources {
+            cluster_roles: rbac("clusterroles"),
+            roles: rbac("roles"),
+            cluster_bindings: rbac("clusterrolebindings"),
+            bindings: rbac("rolebindings"),
+        };
         server
     }
 
@@ -188,31 +206,40 @@ impl ApiServer {
         id
     }
 
-    /// What every cluster starts with: the four system namespaces and the
-    /// `kubernetes` Service at the first address of the service CIDR.
+    /// What every cluster starts with: the four system namespaces, the
+    /// `kubernetes` Service at the first address of the service CIDR and the
+    /// bootstrap RBAC policy, created by the server's own privileged client.
     fn bootstrap(&mut self) {
         let mut rng = SeededRng::new(0);
         let mut env = Env {
             now: VirtualTime(0),
             rng: &mut rng,
         };
+        let loopback = authorization::bootstrap::loopback_user();
+        let mut create = |server: &mut ApiServer, path: &str, body: String| {
+            let request = Request::post(path, body).as_user(loopback.clone());
+            let outcome = server.handle(&request, &mut env);
+            debug_assert_eq!(
+                outcome.response.status,
+                201,
+                "{}",
+                outcome.response.body_text()
+            );
+        };
         for ns in ["default", "kube-node-lease", "kube-public", "kube-system"] {
             let body =
                 format!(r#"{{"apiVersion":"v1","kind":"Namespace","metadata":{{"name":"{ns}"}}}}"#);
-            let outcome = self.handle(&Request::post("/api/v1/namespaces", body), &mut env);
-            debug_assert_eq!(outcome.response.status, 201);
+            create(self, "/api/v1/namespaces", body);
         }
         let kubernetes = r#"{"apiVersion":"v1","kind":"Service","metadata":{"name":"kubernetes","labels":{"component":"apiserver","provider":"kubernetes"}},"spec":{"clusterIP":"10.96.0.1","ports":[{"name":"https","port":443,"protocol":"TCP","targetPort":6443}]}}"#;
-        let outcome = self.handle(
-            &Request::post("/api/v1/namespaces/default/services", kubernetes),
-            &mut env,
+        create(
+            self,
+            "/api/v1/namespaces/default/services",
+            kubernetes.to_string(),
         );
-        debug_assert_eq!(
-            outcome.response.status,
-            201,
-            "{}",
-            outcome.response.body_text()
-        );
+        for (collection, object) in authorization::bootstrap::objects() {
+            create(self, collection, object.to_string());
+        }
     }
 
     /// Every served resource's facts, in serving order.
@@ -306,21 +333,18 @@ impl ApiServer {
         self.warnings.clear();
         self.field_validation = FieldValidation::Warn;
         self.patching = false;
-        let (response, request) = match route::route(req) {
-            None => (StatusError::no_route().into(), None),
-            Some(Route::Resource(rr)) => {
-                let response = self
-                    .handle_resource(req, &rr, env)
-                    .unwrap_or_else(Response::from);
-                (response, Some(rr))
+        let route = route::route(req);
+        let (response, request) = match self.authorize_request(req, route.as_ref()) {
+            Ok(impersonated) => {
+                let acting = impersonated.map(|user| req.clone().as_user(user));
+                self.dispatch(acting.as_ref().unwrap_or(req), route, env)
             }
-            Some(other) => {
-                let response = if req.method == Method::Get {
-                    self.discovery(&other)
-                } else {
-                    StatusError::method_not_allowed().into()
+            Err(refused) => {
+                let request = match route {
+                    Some(Route::Resource(rr)) => Some(rr),
+                    _ => None,
                 };
-                (response, None)
+                (refused.into(), request)
             }
         };
         let mut response = response;
@@ -340,6 +364,32 @@ impl ApiServer {
         }
     }
 
+    /// Serves an authorized request.
+    fn dispatch(
+        &mut self,
+        req: &Request,
+        route: Option<Route>,
+        env: &mut Env,
+    ) -> (Response, Option<ResourceRequest>) {
+        match route {
+            None => (StatusError::no_route().into(), None),
+            Some(Route::Resource(rr)) => {
+                let response = self
+                    .handle_resource(req, &rr, env)
+                    .unwrap_or_else(Response::from);
+                (response, Some(rr))
+            }
+            Some(other) => {
+                let response = if req.method == Method::Get {
+                    self.discovery(&other)
+                } else {
+                    StatusError::method_not_allowed().into()
+                };
+                (response, None)
+            }
+        }
+    }
+
     fn handle_resource(
         &mut self,
         req: &Request,
@@ -351,6 +401,13 @@ impl ApiServer {
         }
         if rr.group == metrics::GROUP && rr.version == "v1beta1" {
             return self.handle_metrics(req, rr, env);
+        }
+        if matches!(
+            rr.group.as_str(),
+            authorization::access_review::AUTHORIZATION_GROUP
+                | authorization::access_review::AUTHENTICATION_GROUP
+        ) {
+            return self.handle_review(req, rr);
         }
         let resource = self
             .resource_id(&rr.group, &rr.version, &rr.resource)
