@@ -27,8 +27,14 @@ pub const fn boolean(long: &'static str, short: Option<char>) -> Flag {
     }
 }
 
-/// Flags every command accepts.
-pub const GLOBAL: &[Flag] = &[value("namespace", Some('n')), REQUEST_TIMEOUT];
+/// Flags every command accepts (`--as` and `--as-group` are taken out before a
+/// command parses its flags; they are here so a missing value is reported as such).
+pub const GLOBAL: &[Flag] = &[
+    value("namespace", Some('n')),
+    REQUEST_TIMEOUT,
+    value("as", None),
+    value("as-group", None),
+];
 
 /// `--request-timeout`: how long a request (a watch, here) may take; 0 is no limit.
 pub const REQUEST_TIMEOUT: Flag = value("request-timeout", None);

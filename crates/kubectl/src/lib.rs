@@ -8,6 +8,7 @@ pub mod commands;
 pub mod discovery;
 pub mod errors;
 pub mod flags;
+pub mod impersonation;
 pub mod kubeconfig;
 pub mod manifests;
 pub mod output;
@@ -48,8 +49,10 @@ impl Kubectl {
         args: &[String],
         stdin: Option<&str>,
     ) -> Output {
-        let mut warned = transport::Warnings::new(transport);
-        let output = commands::run(self, &mut warned, args, stdin);
+        let (args, who) = impersonation::take_impersonation(args);
+        let mut acting = impersonation::Impersonating::new(transport, who);
+        let mut warned = transport::Warnings::new(&mut acting);
+        let output = commands::run(self, &mut warned, &args, stdin);
         warned.printed_before(output)
     }
 }

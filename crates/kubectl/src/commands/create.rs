@@ -1,11 +1,14 @@
 //! `kubectl create`: from manifests (`-f`) or from a generator (`namespace`,
-//! `deployment`, `configmap`, `secret generic`, `service clusterip|nodeport`), with
+//! `deployment`, `configmap`, `secret generic`, `service clusterip|nodeport`,
+//! `poddisruptionbudget`, `role`, `clusterrole`, `rolebinding`, `clusterrolebinding`), with
 //! `--dry-run=client|server` and `-o yaml|json|name`.
 
 use kubecraft_cluster::api::{Request, ResourceInfo};
 use serde_json::{json, Value};
 
+use super::create_rbac::{self, BINDING_FLAGS, CLUSTER_BINDING_FLAGS, ROLE_FLAGS};
 use super::generators;
+use super::target::fetch_target;
 use crate::commands::mapping::{resource_for, source_error};
 use crate::discovery::{discover, kind_prefix};
 use crate::errors::server_error;
@@ -87,6 +90,28 @@ pub fn run(
             {
                 ("create service", vec![value("tcp", None)], &args[1..])
             }
+            Some("job") => (
+                "create job",
+                vec![value("image", None), value("from", None)],
+                &args[1..],
+            ),
+            Some("cronjob" | "cj") => (
+                "create cronjob",
+                vec![
+                    value("image", None),
+                    value("schedule", None),
+                    value("restart", None),
+                ],
+                &args[1..],
+            ),
+            Some("role") => ("create role", ROLE_FLAGS[..3].to_vec(), &args[1..]),
+            Some("clusterrole") => ("create clusterrole", ROLE_FLAGS.to_vec(), &args[1..]),
+            Some("rolebinding") => ("create rolebinding", BINDING_FLAGS.to_vec(), &args[1..]),
+            Some("clusterrolebinding") => (
+                "create clusterrolebinding",
+                CLUSTER_BINDING_FLAGS.to_vec(),
+                &args[1..],
+            ),
             Some("poddisruptionbudget" | "pdb") => (
                 "create poddisruptionbudget",
                 vec![
@@ -124,18 +149,25 @@ pub fn run(
     if command == "create" {
         return from_manifests(kubectl, transport, &parsed, &options, stdin);
     }
-    let generated = match generate(command, args, &parsed) {
-        Ok(obj) => obj,
+    let generated = match generate(command, args, &parsed, transport, &namespace) {
+        Ok((obj, warnings)) => {
+            warnings.into_iter().for_each(|w| out.err(w));
+            obj
+        }
         Err(e) => {
             out.fail(e);
             return out;
         }
     };
     let mut obj = generated;
-    if parsed.get("namespace").is_some() && obj["kind"] != "Namespace" {
+    let cluster_scoped = ["Namespace", "ClusterRole", "ClusterRoleBinding"]
+        .iter()
+        .any(|kind| obj["kind"] == *kind);
+    if parsed.get("namespace").is_some() && !cluster_scoped {
         obj["metadata"]["namespace"] = json!(namespace);
     }
-    create_generated(transport, obj, &options)
+    out.extend(create_generated(transport, obj, &options));
+    out
 }
 
 /// Creates an object a generator built (`create <kind>`, `run`).
@@ -155,8 +187,15 @@ pub(super) fn create_generated(
     }
 }
 
-/// Builds the object a generator subcommand describes, with kubectl's argument errors.
-fn generate(command: &str, args: &[String], parsed: &Parsed) -> Result<Value, String> {
+/// Builds the object a generator subcommand describes (with the warnings kubectl
+/// prints about it), or kubectl's argument error.
+fn generate(
+    command: &str,
+    args: &[String],
+    parsed: &Parsed,
+    transport: &mut dyn Transport,
+    namespace: &str,
+) -> Result<(Value, Vec<String>), String> {
     let before_dash = parsed.args_len_at_dash.unwrap_or(parsed.positional.len());
     let names = &parsed.positional[usize::from(command == "create service")..before_dash];
     if names.len() != 1 {
@@ -166,7 +205,56 @@ fn generate(command: &str, args: &[String], parsed: &Parsed) -> Result<Value, St
         ));
     }
     let name = names[0].as_str();
+    let kind = |role: &str| {
+        if command.starts_with("create cluster") {
+            format!("Cluster{role}")
+        } else {
+            role.to_string()
+        }
+    };
     match command {
+        "create role" | "create clusterrole" => {
+            return create_rbac::role(&kind("Role"), name, parsed, &discover(transport))
+        }
+        "create rolebinding" | "create clusterrolebinding" => {
+            create_rbac::binding(&kind("RoleBinding"), name, parsed)
+        }
+        "create job" => {
+            let image = parsed.get("image").unwrap_or("");
+            let from = parsed.get("from").unwrap_or("");
+            let command = &parsed.positional[before_dash..];
+            if image.is_empty() == from.is_empty() {
+                return Err("error: either --image or --from must be specified\n".into());
+            }
+            if !command.is_empty() && !from.is_empty() {
+                return Err("error: cannot specify --from and command\n".into());
+            }
+            if from.is_empty() {
+                Ok(generators::job(name, image, command))
+            } else {
+                job_from(transport, name, from, namespace)
+            }
+        }
+        "create cronjob" => {
+            let missing: Vec<String> = ["image", "schedule"]
+                .iter()
+                .filter(|flag| parsed.get(flag).is_none())
+                .map(|flag| format!("{flag:?}"))
+                .collect();
+            if !missing.is_empty() {
+                return Err(format!(
+                    "error: required flag(s) {} not set\n",
+                    missing.join(", ")
+                ));
+            }
+            Ok(generators::cronjob(
+                name,
+                parsed.get("image").unwrap_or(""),
+                parsed.get("schedule").unwrap_or(""),
+                parsed.get("restart").unwrap_or("OnFailure"),
+                &parsed.positional[before_dash..],
+            ))
+        }
         "create namespace" => Ok(generators::namespace(name)),
         "create deployment" => {
             let images = parsed.get_all("image");
@@ -213,6 +301,25 @@ fn generate(command: &str, args: &[String], parsed: &Parsed) -> Result<Value, St
         ),
         _ => Err(format!("error: unknown command {command:?}\n")),
     }
+    .map(|obj| (obj, Vec::new()))
+}
+
+/// `create job NAME --from=cronjob/CRONJOB`: the Job made from that CronJob.
+fn job_from(
+    transport: &mut dyn Transport,
+    name: &str,
+    from: &str,
+    namespace: &str,
+) -> Result<Value, String> {
+    let missing = format!("error: invalid resource name {from:?}\n");
+    let fetched = fetch_target(transport, &[from], &missing, namespace)?;
+    if fetched.object["kind"] != "CronJob" {
+        return Err(format!(
+            "error: unknown object type *{}.{}\n",
+            fetched.resource.version, fetched.resource.kind
+        ));
+    }
+    Ok(generators::job_from_cronjob(name, &fetched.object))
 }
 
 /// Creates one object and prints what kubectl prints for it.

@@ -241,6 +241,78 @@ pub fn pod(
     }))
 }
 
+/// The one-container pod template `create job` and `create cronjob` build.
+fn batch_template(name: &str, image: &str, command: &[String], restart: &str) -> Value {
+    let mut container = json!({"image": image, "name": name, "resources": {}});
+    if !command.is_empty() {
+        container["command"] = json!(command);
+    }
+    json!({"metadata": {}, "spec": {"containers": [container], "restartPolicy": restart}})
+}
+
+/// `kubectl create job NAME --image=... [-- COMMAND [args...]]`.
+pub fn job(name: &str, image: &str, command: &[String]) -> Value {
+    json!({
+        "apiVersion": "batch/v1", "kind": "Job",
+        "metadata": {"name": name},
+        "spec": {"template": batch_template(name, image, command, "Never")},
+        "status": {}
+    })
+}
+
+/// `kubectl create job NAME --from=cronjob/CRONJOB`: a Job made from the CronJob's
+/// template, marked as started by hand and owned by the CronJob.
+pub fn job_from_cronjob(name: &str, cronjob: &Value) -> Value {
+    let template = &cronjob["spec"]["jobTemplate"];
+    let mut annotations = json!({"cronjob.kubernetes.io/instantiate": "manual"});
+    for (key, value) in template["metadata"]["annotations"]
+        .as_object()
+        .into_iter()
+        .flatten()
+    {
+        annotations[key] = value.clone();
+    }
+    let mut metadata = json!({
+        "name": name,
+        "annotations": annotations,
+        "ownerReferences": [{
+            "apiVersion": "batch/v1", "kind": "CronJob", "controller": true,
+            "name": cronjob["metadata"]["name"], "uid": cronjob["metadata"]["uid"],
+        }],
+    });
+    if let Some(labels) = template["metadata"].get("labels") {
+        metadata["labels"] = labels.clone();
+    }
+    json!({
+        "apiVersion": "batch/v1", "kind": "Job",
+        "metadata": metadata,
+        "spec": template["spec"],
+        "status": {}
+    })
+}
+
+/// `kubectl create cronjob NAME --image=... --schedule=... [--restart] [-- COMMAND [args...]]`.
+pub fn cronjob(
+    name: &str,
+    image: &str,
+    schedule: &str,
+    restart: &str,
+    command: &[String],
+) -> Value {
+    json!({
+        "apiVersion": "batch/v1", "kind": "CronJob",
+        "metadata": {"name": name},
+        "spec": {
+            "jobTemplate": {
+                "metadata": {"name": name},
+                "spec": {"template": batch_template(name, image, command, restart)}
+            },
+            "schedule": schedule
+        },
+        "status": {}
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

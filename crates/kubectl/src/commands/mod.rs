@@ -3,11 +3,13 @@
 mod api_resources;
 mod api_versions;
 mod apply;
+mod auth;
 mod autoscale;
 mod cluster_info;
 mod config;
 mod cordon;
 mod create;
+mod create_rbac;
 mod delete;
 mod describe;
 mod diff;
@@ -108,6 +110,7 @@ pub fn run(
         Some("taint") => return taint::run(transport, &args[1..]),
         Some("drain") => return drain::run(transport, &args[1..]),
         Some("top") => return top::run(kubectl, transport, &args[1..]),
+        Some("auth") => return auth::run(kubectl, transport, &args[1..]),
         Some("autoscale") => return autoscale::run(kubectl, transport, &args[1..]),
         Some("wait") => return wait::run(kubectl, transport, &args[1..]),
         Some("events") => return events::run(kubectl, transport, &args[1..]),
