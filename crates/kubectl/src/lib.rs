@@ -13,6 +13,7 @@ pub mod kubeconfig;
 pub mod manifests;
 pub mod output;
 pub mod printers;
+pub mod rbac_rules;
 pub mod transport;
 
 pub use output::Output;

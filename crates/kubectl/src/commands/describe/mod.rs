@@ -1,7 +1,8 @@
 //! `kubectl describe`: upstream's describers for pods, namespaces, config maps,
 //! secrets, services, (in `workloads.rs`) Deployments, ReplicaSets,
 //! DaemonSets and StatefulSets, (in `node.rs`) nodes, (in `disruption_budget.rs`)
-//! PodDisruptionBudgets and (in `autoscaler.rs`) HorizontalPodAutoscalers, with their Events, laid out through Go's tabwriter as
+//! PodDisruptionBudgets, (in `autoscaler.rs`) HorizontalPodAutoscalers and (in
+//! `rbac.rs`) roles and bindings, with their Events, laid out through Go's tabwriter as
 //! kubectl does.
 
 use kubecraft_cluster::api::labels::LabelSelector;
@@ -21,6 +22,7 @@ mod disruption_budget;
 mod jobs;
 mod node;
 mod quota;
+mod rbac;
 mod workloads;
 
 pub(super) use workloads::pod_template_text;
@@ -1035,6 +1037,10 @@ fn describe_one(
             ))
         }
         ("", "nodes") => Ok(node::describe_node(transport, obj, now_ms)),
+        ("rbac.authorization.k8s.io", "roles" | "clusterroles") => Ok(rbac::describe_role(obj)),
+        ("rbac.authorization.k8s.io", "rolebindings" | "clusterrolebindings") => {
+            Ok(rbac::describe_binding(obj))
+        }
         ("", "namespaces") => {
             let name = text(obj, "/metadata/name");
             let count = |t: &mut dyn Transport, plural: &str| {
