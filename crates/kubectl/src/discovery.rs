@@ -115,6 +115,65 @@ pub fn resolve<'a>(resources: &'a [ResourceInfo], typed: &str) -> Option<&'a Res
         .or_else(|| candidates().find(|r| r.kind.to_ascii_lowercase() == name))
 }
 
+/// Upstream's warnings for a short name that also names a resource of another
+/// group, lower in discovery's priority (`short name "ev" could also match lower
+/// priority resource events.events.k8s.io`); none when `typed` is a full name.
+pub fn ambiguous_short_name(resources: &[ResourceInfo], typed: &str) -> Vec<String> {
+    let lower = typed.to_ascii_lowercase();
+    let (name, group) = match lower.split_once('.') {
+        Some((name, group)) => (name, Some(group)),
+        None => (lower.as_str(), None),
+    };
+    let in_group = |r: &&ResourceInfo| group.is_none_or(|g| r.group == g);
+    if resources
+        .iter()
+        .filter(in_group)
+        .any(|r| r.plural == name || r.singular == name)
+    {
+        return Vec::new();
+    }
+    let mut matched: Vec<(&str, &str)> = Vec::new();
+    let mut warnings = Vec::new();
+    for r in resources.iter().filter(in_group) {
+        if !r.short_names.iter().any(|s| s == name) {
+            continue;
+        }
+        let long_form = (r.group.as_str(), r.plural.as_str());
+        if matched.is_empty() {
+            matched.push(long_form);
+        } else if !matched.contains(&long_form) {
+            matched.push(long_form);
+            let qualified = if r.group.is_empty() {
+                r.plural.clone()
+            } else {
+                format!("{}.{}", r.plural, r.group)
+            };
+            warnings.push(format!(
+                "short name {name:?} could also match lower priority resource {qualified}"
+            ));
+        }
+    }
+    warnings
+}
+
+/// Hands the transport upstream's warning for each ambiguous short name among the
+/// types a command line names (`TYPE[,TYPE]` or `TYPE/NAME` words).
+pub fn warn_ambiguous(transport: &mut dyn Transport, resources: &[ResourceInfo], words: &[String]) {
+    let typed: Vec<&str> = match words.first() {
+        Some(first) if first.contains('/') => words
+            .iter()
+            .filter_map(|w| w.split_once('/').map(|(t, _)| t))
+            .collect(),
+        Some(first) => first.split(',').collect(),
+        None => Vec::new(),
+    };
+    for typed in typed {
+        for warning in ambiguous_short_name(resources, typed) {
+            transport.warn(warning);
+        }
+    }
+}
+
 /// Each resource once, in its group's preferred version (what `api-resources` lists).
 pub fn preferred(resources: &[ResourceInfo]) -> Vec<&ResourceInfo> {
     let mut seen = std::collections::HashSet::new();
@@ -130,4 +189,46 @@ pub fn category<'a>(resources: &'a [ResourceInfo], name: &str) -> Vec<&'a Resour
         .into_iter()
         .filter(|r| r.categories.iter().any(|c| c == name))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn resource(group: &str, plural: &str, short: &[&str]) -> ResourceInfo {
+        ResourceInfo {
+            group: group.into(),
+            version: "v1".into(),
+            plural: plural.into(),
+            singular: plural.trim_end_matches('s').into(),
+            kind: String::new(),
+            scope: Scope::Namespaced,
+            verbs: Vec::new(),
+            short_names: short.iter().map(|s| s.to_string()).collect(),
+            categories: Vec::new(),
+            subresources: Vec::new(),
+            selectable_fields: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_short_name_shared_across_groups_warns_about_each_lower_one() {
+        let resources = [
+            resource("", "pods", &["po"]),
+            resource("example.com", "pods", &["po"]),
+            resource("example.com", "potatoes", &["po"]),
+            resource("", "pods", &["po"]),
+        ];
+        assert_eq!(
+            ambiguous_short_name(&resources, "po"),
+            vec![
+                "short name \"po\" could also match lower priority resource pods.example.com",
+                "short name \"po\" could also match lower priority resource potatoes.example.com",
+            ]
+        );
+        // A full name, or a group that settles it, is not ambiguous.
+        assert!(ambiguous_short_name(&resources, "pods").is_empty());
+        assert!(ambiguous_short_name(&resources, "po.example.com").len() == 1);
+        assert!(ambiguous_short_name(&resources, "po.nowhere").is_empty());
+    }
 }

@@ -92,6 +92,10 @@ impl Transport for Impersonating<'_> {
         self.inner.close_watch(watch);
     }
 
+    fn warn(&mut self, text: String) {
+        self.inner.warn(text);
+    }
+
     fn busy(&self) -> bool {
         self.inner.busy()
     }

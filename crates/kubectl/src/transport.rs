@@ -108,6 +108,11 @@ pub trait Transport {
     /// Closes a watch.
     fn close_watch(&mut self, _watch: WatchId) {}
 
+    /// A warning of the client's own, printed as server warnings are
+    /// (`Warning: ...` before the command's output) but never merged with an
+    /// earlier one of the same text; dropped when nothing prints them.
+    fn warn(&mut self, _text: String) {}
+
     /// Whether the cluster still has work in hand (a simulated cluster that has not
     /// settled); a real server never says so.
     fn busy(&self) -> bool {
@@ -202,6 +207,10 @@ impl Transport for Warnings<'_> {
 
     fn close_watch(&mut self, watch: WatchId) {
         self.inner.close_watch(watch);
+    }
+
+    fn warn(&mut self, text: String) {
+        self.texts.push(text);
     }
 
     fn busy(&self) -> bool {

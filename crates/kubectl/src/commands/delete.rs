@@ -5,7 +5,9 @@ use kubecraft_cluster::api::{Request, ResourceInfo};
 use serde_json::{json, Value};
 
 use crate::commands::mapping::locate;
-use crate::discovery::{discover, kind_prefix, resolve_known, unknown_resource_type};
+use crate::discovery::{
+    discover, kind_prefix, resolve_known, unknown_resource_type, warn_ambiguous,
+};
 use crate::errors::server_error;
 use crate::flags::{self, boolean, value, Flag};
 use crate::output::Output;
@@ -109,6 +111,7 @@ pub fn run(
             out.fail(NO_ARGS);
             return out;
         }
+        warn_ambiguous(transport, &resources, &parsed.positional);
         match select(transport, &resources, &parsed, &namespace) {
             Ok(found) => victims = found,
             Err(e) => {

@@ -7,7 +7,7 @@ use serde_json::Value;
 use kubecraft_cluster::api::ResourceInfo;
 
 use super::get_watch::{self, WatchOptions};
-use crate::discovery::{category, discover, kind_prefix, resolve, resolve_known};
+use crate::discovery::{category, discover, kind_prefix, resolve, resolve_known, warn_ambiguous};
 use crate::errors::server_error;
 use crate::flags::{self, boolean, value, Flag, Parsed};
 use crate::output::Output;
@@ -74,6 +74,7 @@ pub fn run(kubectl: &mut Kubectl, transport: &mut dyn Transport, args: &[String]
     let all_namespaces = parsed.is_set("all-namespaces");
     let namespace = kubectl.namespace_for(&parsed);
     let resources = discover(transport);
+    warn_ambiguous(transport, &resources, &parsed.positional);
     let targets = match targets(&resources, &parsed.positional) {
         Ok(t) => t,
         Err(text) => {

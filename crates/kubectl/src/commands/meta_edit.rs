@@ -4,7 +4,7 @@
 use kubecraft_cluster::api::Request;
 use serde_json::{json, Map, Value};
 
-use crate::discovery::{discover, kind_prefix, resolve_known};
+use crate::discovery::{discover, kind_prefix, resolve_known, warn_ambiguous};
 use crate::errors::server_error;
 use crate::flags::{self, boolean, Flag};
 use crate::output::Output;
@@ -88,6 +88,7 @@ pub fn run(
         }
     };
     let resources = discover(transport);
+    warn_ambiguous(transport, &resources, &[typed.to_string()]);
     let resource = match resolve_known(&resources, typed) {
         Ok(resource) => resource,
         Err(error) => {

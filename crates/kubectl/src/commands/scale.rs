@@ -3,7 +3,7 @@
 use kubecraft_cluster::api::Request;
 use serde_json::json;
 
-use crate::discovery::{discover, kind_prefix, resolve_known};
+use crate::discovery::{discover, kind_prefix, resolve_known, warn_ambiguous};
 use crate::errors::server_error;
 use crate::flags::{self, value, Flag};
 use crate::output::Output;
@@ -52,6 +52,7 @@ pub fn run(kubectl: &mut Kubectl, transport: &mut dyn Transport, args: &[String]
         }
     };
     let resources = discover(transport);
+    warn_ambiguous(transport, &resources, &parsed.positional);
     for (typed, name) in targets {
         let resource = match resolve_known(&resources, &typed) {
             Ok(resource) => resource,

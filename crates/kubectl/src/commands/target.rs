@@ -5,7 +5,7 @@
 use kubecraft_cluster::api::{Request, ResourceInfo};
 use serde_json::Value;
 
-use crate::discovery::{discover, resolve_known};
+use crate::discovery::{discover, resolve_known, warn_ambiguous};
 use crate::errors::server_error;
 use crate::transport::Transport;
 
@@ -50,6 +50,7 @@ pub fn fetch(
     namespace: &str,
 ) -> Result<Fetched, String> {
     let resources = discover(transport);
+    warn_ambiguous(transport, &resources, &[typed.to_string()]);
     let resource = resolve_known(&resources, typed)?.clone();
     let path = resource.object_path(Some(namespace), name);
     let response = transport.send(Request::get(path.clone()));

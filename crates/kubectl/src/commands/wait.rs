@@ -6,7 +6,7 @@
 use kubecraft_cluster::api::{Request, ResourceInfo};
 use serde_json::Value;
 
-use crate::discovery::{discover, kind_prefix, resolve_known};
+use crate::discovery::{discover, kind_prefix, resolve_known, warn_ambiguous};
 use crate::errors::server_error;
 use crate::flags::{self, boolean, value, Flag};
 use crate::output::Output;
@@ -117,6 +117,7 @@ fn targets(
 ) -> Result<Vec<(ResourceInfo, String, String)>, String> {
     let namespace = kubectl.namespace_for(parsed);
     let resources = discover(transport);
+    warn_ambiguous(transport, &resources, &parsed.positional);
     let lookup = |typed: &str| resolve_known(&resources, typed).cloned();
     let args = &parsed.positional;
     if args.is_empty() {

@@ -9,7 +9,7 @@ use kubecraft_cluster::api::labels::LabelSelector;
 use kubecraft_cluster::api::{Request, ResourceInfo};
 use serde_json::Value;
 
-use crate::discovery::{discover, resolve_known};
+use crate::discovery::{discover, resolve_known, warn_ambiguous};
 use crate::errors::server_error;
 use crate::flags::{self};
 use crate::output::Output;
@@ -1103,6 +1103,10 @@ pub fn run(kubectl: &mut Kubectl, transport: &mut dyn Transport, args: &[String]
         [t, rest @ ..] => (t.clone(), rest.to_vec()),
     };
     let resources = discover(transport);
+    // Upstream's describe maps the type twice, and warns each time.
+    for _ in 0..2 {
+        warn_ambiguous(transport, &resources, std::slice::from_ref(&typed));
+    }
     let resource = match resolve_known(&resources, &typed) {
         Ok(resource) => resource,
         Err(error) => {
