@@ -9,6 +9,7 @@ use kubecraft_cluster::scheduler;
 use kubecraft_cluster::sim::clock::parse_duration;
 use kubecraft_cluster::sim::World;
 use kubecraft_kubectl::{Kubectl, Output};
+use std::collections::BTreeMap;
 
 use crate::words;
 
@@ -30,6 +31,23 @@ pub struct Shell {
     kubectl: Kubectl,
     heredoc: Option<PendingHeredoc>,
     line_number: usize,
+    /// Environment variables kubectl reads (`KUBE_EDITOR`, `EDITOR`): the process's,
+    /// then what `export NAME=value` set.
+    env: BTreeMap<String, String>,
+}
+
+/// The variables the shell passes on to kubectl.
+const KUBECTL_ENV: &[&str] = &["KUBE_EDITOR", "EDITOR"];
+
+/// `NAME=value`: a shell variable assignment.
+fn assignment(word: &str) -> Option<(&str, &str)> {
+    let (name, value) = word.split_once('=')?;
+    let mut chars = name.chars();
+    let valid = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
+    valid.then_some((name, value))
 }
 
 /// Finds a here-document redirection (`<<EOF`, `<<'EOF'`, `<<-EOF`, `<< EOF`) and
@@ -124,10 +142,15 @@ impl Shell {
             world,
             kubectl: Kubectl {
                 read_file: Some(|path| std::fs::read_to_string(path)),
+                editor: Some(crate::editor::HOOKS),
                 ..Kubectl::default()
             },
             heredoc: None,
             line_number: 0,
+            env: KUBECTL_ENV
+                .iter()
+                .filter_map(|name| Some((name.to_string(), std::env::var(name).ok()?)))
+                .collect(),
         }
     }
 
@@ -202,6 +225,24 @@ impl Shell {
     }
 
     fn run_words(&mut self, words: &[String], stdin: Option<&str>) -> Output {
+        // `export NAME=value ...` sets variables; `NAME=value command` sets them for one command.
+        if words.first().is_some_and(|w| w == "export") {
+            for (name, value) in words[1..].iter().filter_map(|w| assignment(w)) {
+                self.env.insert(name.to_string(), value.to_string());
+            }
+            return Output::default();
+        }
+        let prefix = words.iter().take_while(|w| assignment(w).is_some()).count();
+        let mut env = self.env.clone();
+        for (name, value) in words[..prefix].iter().filter_map(|w| assignment(w)) {
+            env.insert(name.to_string(), value.to_string());
+        }
+        self.kubectl.editor_command = KUBECTL_ENV
+            .iter()
+            .find_map(|name| env.get(*name).filter(|v| !v.is_empty()))
+            .cloned()
+            .unwrap_or_default();
+        let words = &words[prefix..];
         match words.first().map(String::as_str) {
             Some("sim") => self.sim(&words[1..], stdin),
             Some("kubectl") => self.kubectl.run(&mut self.world, &words[1..], stdin),

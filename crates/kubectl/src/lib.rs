@@ -26,6 +26,11 @@ pub struct Kubectl {
     pub config: kubeconfig::KubeConfig,
     /// Reads `-f FILE` (natively, the file system; in the browser there are no files).
     pub read_file: Option<fn(&str) -> std::io::Result<String>>,
+    /// The editor `kubectl edit` opens (natively, from `$KUBE_EDITOR` or `$EDITOR`;
+    /// empty: `vi`).
+    pub editor_command: String,
+    /// How `kubectl edit` reaches that editor; `None` where there is none.
+    pub editor: Option<commands::edit::EditorHooks>,
 }
 
 impl Kubectl {

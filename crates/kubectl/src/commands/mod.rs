@@ -14,6 +14,7 @@ mod delete;
 mod describe;
 mod diff;
 mod drain;
+pub mod edit;
 mod events;
 mod explain;
 mod expose;
@@ -80,6 +81,7 @@ pub fn run(
     match args.first().map(String::as_str) {
         Some("get") => return get::run(kubectl, transport, &args[1..]),
         Some("apply") => return apply::run(kubectl, transport, &args[1..], stdin),
+        Some("edit") => return edit::run(kubectl, transport, &args[1..]),
         Some("diff") => return diff::run(kubectl, transport, &args[1..], stdin),
         Some("annotate") => {
             return meta_edit::run(
