@@ -7,10 +7,11 @@ use serde_json::Value;
 
 use crate::api::Request;
 use crate::controllers::{
-    CronJobController, DaemonSetController, DeploymentController, DisruptionController,
-    EndpointSliceController, EndpointsController, GarbageCollector, HpaController, JobController,
-    NamespaceController, NodeLifecycleController, ReplicaSetController, ResourceQuotaController,
-    StatefulSetController, TaintEvictionController, TtlAfterFinishedController,
+    ClusterRoleAggregationController, CronJobController, DaemonSetController, DeploymentController,
+    DisruptionController, EndpointSliceController, EndpointsController, GarbageCollector,
+    HpaController, JobController, NamespaceController, NodeLifecycleController,
+    ReplicaSetController, ResourceQuotaController, StatefulSetController, TaintEvictionController,
+    TtlAfterFinishedController,
 };
 use crate::kubelet::{self, Kubelet, NodeConfig};
 use crate::scheduler::Scheduler;
@@ -69,6 +70,7 @@ fn add_controllers(world: &mut World) {
     world.add_component(Box::new(JobController::default()));
     world.add_component(Box::new(CronJobController::default()));
     world.add_component(Box::new(TtlAfterFinishedController::default()));
+    world.add_component(Box::new(ClusterRoleAggregationController::default()));
     world.add_component(Box::new(NamespaceController::default()));
     world.add_component(Box::new(NodeLifecycleController::default()));
     world.add_component(Box::new(TaintEvictionController::default()));

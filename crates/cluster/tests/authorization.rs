@@ -198,7 +198,7 @@ fn access_reviews_give_upstreams_reasons() {
 
 #[test]
 fn aggregated_cluster_roles_gather_labelled_rules() {
-    let mut c = Cluster::new();
+    let mut c = Cluster::with_world(kubecraft_cluster::cluster::start(1));
     let view = c
         .get("/apis/rbac.authorization.k8s.io/v1/clusterroles/view")
         .1;
@@ -225,7 +225,19 @@ fn aggregated_cluster_roles_gather_labelled_rules() {
             "metadata": {"name": "crd-viewer", "labels": {"rbac.authorization.k8s.io/aggregate-to-view": "true"}},
             "rules": [{"apiGroups": ["apiextensions.k8s.io"], "resources": ["customresourcedefinitions"], "verbs": ["get", "list"]}]}),
     );
+    // Until the clusterrole-aggregation controller has run, view is as it was.
+    assert_eq!(can(&mut c, "jane", list_crds.clone())["allowed"], false);
+    c.world.settle(60_000);
     assert_eq!(can(&mut c, "jane", list_crds)["allowed"], true);
+    // It rewrote view, edit and admin, which aggregate it in turn.
+    for role in ["view", "edit", "admin"] {
+        let stored = c.get(&format!("/apis/rbac.authorization.k8s.io/v1/clusterroles/{role}")).1;
+        let rules = stored["rules"].as_array().unwrap();
+        assert!(
+            rules.iter().any(|r| r["resources"] == json!(["customresourcedefinitions"])),
+            "{role}: {stored}"
+        );
+    }
 }
 
 #[test]

@@ -15,6 +15,7 @@ pub mod query;
 pub mod quota;
 pub mod request;
 pub mod resources;
+pub mod role_aggregation;
 pub mod status;
 pub mod tolerations;
 

@@ -2,6 +2,7 @@
 //! watches through informers, queues keys on a [`crate::client::WorkQueue`] and
 //! reconciles by API calls — no storage backdoor, so every step is traced.
 
+pub mod clusterrole_aggregation;
 pub mod completion_index;
 pub mod cron;
 pub mod cronjob;
@@ -31,6 +32,7 @@ pub mod taint_eviction;
 pub mod template_hash;
 pub mod ttl_after_finished;
 
+pub use clusterrole_aggregation::ClusterRoleAggregationController;
 pub use cronjob::CronJobController;
 pub use daemonset::DaemonSetController;
 pub use deployment::DeploymentController;

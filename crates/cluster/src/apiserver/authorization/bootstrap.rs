@@ -1,12 +1,14 @@
 //! The RBAC objects every cluster starts with, and the user the API server's own
 //! loopback client is (a member of `system:masters`).
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 
+use k8s_openapi::api::rbac::v1::ClusterRole;
 use serde_json::Value;
 
-use super::policy::{Policy, PRIVILEGED_GROUP};
+use super::policy::PRIVILEGED_GROUP;
 use crate::api::request::UserInfo;
+use crate::api::role_aggregation::gathered_rules;
 
 const POLICY: &str = include_str!("bootstrap_policy.yaml");
 
@@ -28,21 +30,16 @@ pub fn objects() -> Vec<(&'static str, Value)> {
             value
         })
         .collect();
-    let texts: Vec<String> = documents
+    let roles: BTreeMap<String, ClusterRole> = documents
         .iter()
         .filter(|d| d["kind"] == "ClusterRole")
-        .map(Value::to_string)
+        .filter_map(|d| serde_json::from_value::<ClusterRole>(d.clone()).ok())
+        .map(|role| (role.metadata.name.clone().unwrap_or_default(), role))
         .collect();
-    let policy = Policy::from_objects(
-        texts.iter().map(String::as_str),
-        std::iter::empty(),
-        std::iter::empty(),
-        std::iter::empty(),
-    );
     for document in &mut documents {
         if document["kind"] == "ClusterRole" && document.get("aggregationRule").is_some() {
             let name = document["metadata"]["name"].as_str().unwrap_or("");
-            let rules = policy.gathered_rules(name, &mut BTreeSet::new());
+            let rules = gathered_rules(&roles, name);
             document["rules"] = serde_json::to_value(rules).expect("rules serialise");
         }
     }

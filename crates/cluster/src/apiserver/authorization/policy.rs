@@ -1,14 +1,13 @@
 //! The RBAC authorizer: Roles, ClusterRoles and their bindings, parsed once from
 //! storage, and upstream's rule and subject matching over them.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::HashMap;
 
 use k8s_openapi::api::rbac::v1::{
     ClusterRole, ClusterRoleBinding, PolicyRule, Role, RoleBinding, RoleRef, Subject,
 };
 
 use super::attributes::{Attributes, Target};
-use crate::api::labels::LabelSelector;
 use crate::api::request::UserInfo;
 
 /// The group whose members may do anything, whatever RBAC says.
@@ -27,8 +26,8 @@ pub struct Binding {
 /// Everything RBAC decides with.
 #[derive(Debug, Default)]
 pub struct Policy {
-    cluster_roles: BTreeMap<String, ClusterRole>,
-    /// ClusterRole name → its rules, with aggregated roles' rules gathered.
+    /// ClusterRole name → its rules (for aggregated roles, as the
+    /// clusterrole-aggregation controller last wrote them).
     cluster_rules: HashMap<String, Vec<PolicyRule>>,
     /// (namespace, name) → rules.
     roles: HashMap<(String, String), Vec<PolicyRule>>,
@@ -160,12 +159,10 @@ impl Policy {
     ) -> Policy {
         let mut policy = Policy::default();
         for role in cluster_roles.filter_map(|j| serde_json::from_str::<ClusterRole>(j).ok()) {
-            let name = role.metadata.name.clone().unwrap_or_default();
-            policy.cluster_roles.insert(name, role);
-        }
-        for name in policy.cluster_roles.keys() {
-            let rules = policy.gathered_rules(name, &mut BTreeSet::new());
-            policy.cluster_rules.insert(name.clone(), rules);
+            let name = role.metadata.name.unwrap_or_default();
+            policy
+                .cluster_rules
+                .insert(name, role.rules.unwrap_or_default());
         }
         for role in roles.filter_map(|j| serde_json::from_str::<Role>(j).ok()) {
             let key = (
@@ -198,45 +195,6 @@ impl Policy {
                 });
         }
         policy
-    }
-
-    /// A ClusterRole's rules; for one with an `aggregationRule`, the rules of every
-    /// ClusterRole its selectors match, in name order without repeats, as the
-    /// clusterrole-aggregation controller writes them.
-    pub fn gathered_rules(&self, name: &str, visiting: &mut BTreeSet<String>) -> Vec<PolicyRule> {
-        let Some(role) = self.cluster_roles.get(name) else {
-            return Vec::new();
-        };
-        let Some(aggregation) = &role.aggregation_rule else {
-            return role.rules.clone().unwrap_or_default();
-        };
-        if !visiting.insert(name.to_string()) {
-            return Vec::new();
-        }
-        let selectors: Vec<LabelSelector> = aggregation
-            .cluster_role_selectors
-            .iter()
-            .flatten()
-            .filter_map(|s| serde_json::to_value(s).ok())
-            .filter_map(|s| LabelSelector::from_json(&s).ok())
-            .collect();
-        let mut rules: Vec<PolicyRule> = Vec::new();
-        for (other, candidate) in &self.cluster_roles {
-            if other == name
-                || !selectors
-                    .iter()
-                    .any(|s| s.matches_map(candidate.metadata.labels.as_ref()))
-            {
-                continue;
-            }
-            for rule in self.gathered_rules(other, visiting) {
-                if !rules.contains(&rule) {
-                    rules.push(rule);
-                }
-            }
-        }
-        visiting.remove(name);
-        rules
     }
 
     fn rules_of(&self, role_ref: &RoleRef, namespace: &str) -> Result<&[PolicyRule], String> {
