@@ -231,10 +231,16 @@ fn aggregated_cluster_roles_gather_labelled_rules() {
     assert_eq!(can(&mut c, "jane", list_crds)["allowed"], true);
     // It rewrote view, edit and admin, which aggregate it in turn.
     for role in ["view", "edit", "admin"] {
-        let stored = c.get(&format!("/apis/rbac.authorization.k8s.io/v1/clusterroles/{role}")).1;
+        let stored = c
+            .get(&format!(
+                "/apis/rbac.authorization.k8s.io/v1/clusterroles/{role}"
+            ))
+            .1;
         let rules = stored["rules"].as_array().unwrap();
         assert!(
-            rules.iter().any(|r| r["resources"] == json!(["customresourcedefinitions"])),
+            rules
+                .iter()
+                .any(|r| r["resources"] == json!(["customresourcedefinitions"])),
             "{role}: {stored}"
         );
     }

@@ -120,6 +120,7 @@ impl ApiServer {
                 .flat_map(|s| &s.containers)
                 .map(|c| {
                     let mut used = usage::idle(&uid, c);
+                    used.memory_bytes += usage::workload_memory_bytes(c);
                     used.cpu_milli += std::mem::take(&mut extra);
                     if let Some(limit) = usage::cpu_limit_milli(c) {
                         used.cpu_milli = used.cpu_milli.min(limit.max(1));

@@ -9,6 +9,7 @@ use serde_json::{json, Value};
 use super::behaviour::{self, Behaviour};
 use super::env::Environment;
 use super::images;
+use super::usage;
 use crate::sim::clock::doubled;
 
 /// The first crash-loop back-off, doubled after each restart.
@@ -27,12 +28,21 @@ pub enum Role {
     Main,
 }
 
+/// How long a container that allocates past its memory limit runs before the
+/// kernel's OOM killer ends it.
+const OOM_KILL_AFTER_MS: u64 = 1_000;
+
+/// The exit code of a process ended by SIGKILL (128 + 9), as an OOM kill reports it.
+const OOM_KILLED_EXIT_CODE: i32 = 137;
+
 /// One container of a pod this kubelet runs.
 pub struct ContainerRun {
     pub name: String,
     pub role: Role,
     pub image: String,
     pub behaviour: Behaviour,
+    /// Whether it allocates past its memory limit, so each run ends OOM-killed.
+    pub oom_killed: bool,
     pub restarts: i32,
     /// `state` as containerStatuses reports it.
     pub state: Value,
@@ -60,11 +70,21 @@ impl ContainerRun {
         role: Role,
         waiting: &str,
     ) -> ContainerRun {
+        let oom_killed = usage::exceeds_memory_limit(container);
+        let mut behaviour = behaviour::of(container, env);
+        if oom_killed {
+            behaviour = Behaviour::Exit {
+                after_ms: OOM_KILL_AFTER_MS,
+                code: OOM_KILLED_EXIT_CODE,
+                output: behaviour.output().clone(),
+            };
+        }
         ContainerRun {
             name: container.name.clone(),
             role,
             image: container.image.clone().unwrap_or_default(),
-            behaviour: behaviour::of(container, env),
+            behaviour,
+            oom_killed,
             restarts: 0,
             state: json!({"waiting": {"reason": waiting}}),
             last_state: json!({}),
@@ -161,7 +181,11 @@ impl ContainerRun {
             .unwrap_or_else(|| json!(now));
         self.state = json!({"terminated": {
             "exitCode": code,
-            "reason": if code == 0 { "Completed" } else { "Error" },
+            "reason": match code {
+                0 => "Completed",
+                OOM_KILLED_EXIT_CODE if self.oom_killed => "OOMKilled",
+                _ => "Error",
+            },
             "startedAt": started,
             "finishedAt": now,
             "containerID": self.container_id,

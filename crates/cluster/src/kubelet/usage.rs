@@ -63,6 +63,66 @@ pub fn idle(pod_uid: &str, container: &Container) -> Usage {
     }
 }
 
+/// The memory a `stress`/`stress-ng` container allocates on top of its idle use
+/// (`--vm N --vm-bytes SIZE`: N workers of SIZE each; SIZE 256M when not given), the
+/// load of the docs' memory walkthroughs.
+pub fn workload_memory_bytes(container: &Container) -> i64 {
+    let mut words: Vec<String> = container.command.clone().unwrap_or_default();
+    words.extend(container.args.clone().unwrap_or_default());
+    let program = words.first().map(|w| w.rsplit('/').next().unwrap_or(""));
+    if !matches!(program, Some("stress" | "stress-ng")) {
+        return 0;
+    }
+    let flag = |name: &str| {
+        words
+            .iter()
+            .position(|w| w == name)
+            .and_then(|i| words.get(i + 1))
+            .cloned()
+            .or_else(|| {
+                words
+                    .iter()
+                    .find_map(|w| w.strip_prefix(&format!("{name}=")).map(String::from))
+            })
+    };
+    let workers: i64 = flag("--vm").and_then(|n| n.parse().ok()).unwrap_or(0);
+    let size = flag("--vm-bytes").map_or(Some(256 << 20), |text| stress_size(&text));
+    workers * size.unwrap_or(0)
+}
+
+/// A `stress` size: a number with an optional B, K, M or G suffix (powers of 1024).
+fn stress_size(text: &str) -> Option<i64> {
+    let (number, unit) = text.split_at(
+        text.trim_end_matches(|c: char| c.is_ascii_alphabetic())
+            .len(),
+    );
+    let shift = match unit.to_ascii_uppercase().as_str() {
+        "" | "B" => 0,
+        "K" => 10,
+        "M" => 20,
+        "G" => 30,
+        _ => return None,
+    };
+    number.parse::<i64>().ok().map(|n| n << shift)
+}
+
+/// The container's memory limit in bytes, if it has one.
+pub fn memory_limit_bytes(container: &Container) -> Option<i64> {
+    container
+        .resources
+        .as_ref()?
+        .limits
+        .as_ref()?
+        .get("memory")
+        .and_then(|q| value(&q.0))
+}
+
+/// Whether the container's memory use goes past its limit (the kernel OOM-kills it).
+pub fn exceeds_memory_limit(container: &Container) -> bool {
+    let used = idle("", container).memory_bytes + workload_memory_bytes(container);
+    memory_limit_bytes(container).is_some_and(|limit| used > limit)
+}
+
 /// The container's CPU limit in millicores, if it has one.
 pub fn cpu_limit_milli(container: &Container) -> Option<i64> {
     container
@@ -130,6 +190,42 @@ mod tests {
 
     fn container(spec: serde_json::Value) -> Container {
         serde_json::from_value(spec).unwrap()
+    }
+
+    #[test]
+    fn stress_workers_allocate_their_vm_bytes_and_may_pass_the_limit() {
+        let stress = |args: serde_json::Value, limit: &str| {
+            container(
+                json!({"name": "c", "image": "polinux/stress", "command": ["stress"],
+                "args": args, "resources": {"limits": {"memory": limit}}}),
+            )
+        };
+        let over = stress(
+            json!(["--vm", "1", "--vm-bytes", "250M", "--vm-hang", "1"]),
+            "100Mi",
+        );
+        assert_eq!(workload_memory_bytes(&over), 250 << 20);
+        assert!(exceeds_memory_limit(&over));
+        let within = stress(json!(["--vm", "2", "--vm-bytes=50M"]), "200Mi");
+        assert_eq!(workload_memory_bytes(&within), 100 << 20);
+        assert!(!exceeds_memory_limit(&within));
+        // 256M per worker when no size is given; nothing without workers or for other programs.
+        assert_eq!(
+            workload_memory_bytes(&stress(json!(["--vm", "1"]), "1Gi")),
+            256 << 20
+        );
+        assert_eq!(
+            workload_memory_bytes(&stress(json!(["--cpu", "1"]), "1Gi")),
+            0
+        );
+        let nginx = container(
+            json!({"name": "web", "image": "nginx", "resources": {"limits": {"memory": "1Mi"}}}),
+        );
+        assert_eq!(workload_memory_bytes(&nginx), 0);
+        assert!(
+            exceeds_memory_limit(&nginx),
+            "nginx's 3Mi idle use is past a 1Mi limit"
+        );
     }
 
     #[test]
