@@ -2,8 +2,8 @@
 //! `deployments.apps`, `deploy`, the `all` category) → a served resource.
 
 use kubecraft_cluster::api::{Request, ResourceInfo, Scope};
-use serde_json::Value;
 
+use crate::printers::go_values::json_strings as strings;
 use crate::transport::Transport;
 
 /// `pod`, `deployment.apps`: how `-o name` and multi-type listings name a kind.
@@ -14,16 +14,6 @@ pub fn kind_prefix(resource: &ResourceInfo) -> String {
     } else {
         format!("{kind}.{}", resource.group)
     }
-}
-
-fn strings(v: &Value) -> Vec<String> {
-    v.as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|s| s.as_str().map(String::from))
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 /// Every served top-level resource in every served version: first each group's

@@ -3,6 +3,8 @@
 
 use serde_json::Value;
 
+use crate::printers::go_values::{go_list, json_strings as strings};
+
 /// A policy rule as kubectl handles it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Rule {
@@ -11,20 +13,6 @@ pub struct Rule {
     pub resources: Vec<String>,
     pub resource_names: Vec<String>,
     pub non_resource_urls: Vec<String>,
-}
-
-fn strings(value: &Value) -> Vec<String> {
-    value
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|v| v.as_str().map(String::from))
-        .collect()
-}
-
-/// Go's `%v` of a string slice: `[a b]`.
-pub fn go_list(items: &[String]) -> String {
-    format!("[{}]", items.join(" "))
 }
 
 impl Rule {

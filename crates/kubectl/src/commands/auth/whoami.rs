@@ -6,6 +6,7 @@ use serde_json::{json, Value};
 use crate::errors::server_error;
 use crate::flags::{self, value, Flag};
 use crate::output::Output;
+use crate::printers::go_values::{self, json_strings};
 use crate::printers::structured;
 use crate::printers::tabwriter::align;
 use crate::transport::Transport;
@@ -14,13 +15,7 @@ const FLAGS: &[Flag] = &[value("output", Some('o'))];
 
 /// Go's `%v` of a JSON list of strings: `[a b]`.
 fn go_list(value: &Value) -> String {
-    let items: Vec<&str> = value
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str)
-        .collect();
-    format!("[{}]", items.join(" "))
+    go_values::go_list(&json_strings(value))
 }
 
 /// Runs `kubectl auth whoami`.
