@@ -59,12 +59,17 @@ fn launch(editor: &str, text: &str) -> Result<EditedFile, String> {
         .stdin(stdin)
         .status();
     let shown = editor_args(editor).0.join(" ");
-    match status {
+    let failure = match status {
+        Ok(status) if status.success() => None,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Err(format!("unable to launch the editor {shown:?}"))
+            Some(format!("unable to launch the editor {shown:?}"))
         }
-        Ok(status) if status.success() => {}
-        _ => return Err(format!("there was a problem with the editor {shown:?}")),
+        _ => Some(format!("there was a problem with the editor {shown:?}")),
+    };
+    if let Some(failure) = failure {
+        // Nothing was saved, and the message names no file: leave none behind.
+        remove(&path);
+        return Err(failure);
     }
     let text = std::fs::read_to_string(&path).map_err(|e| e.to_string())?;
     Ok(EditedFile { path, text })
