@@ -346,6 +346,16 @@ impl StatusError {
         Self::new(403, "Forbidden", message).with_details(details)
     }
 
+    /// 400 for a body that does not decode as the resource's kind:
+    /// `Pod in version "v1" cannot be handled as a Pod: <why>`.
+    pub fn cannot_handle(info: &ResourceInfo, why: &str) -> Self {
+        let kind = &info.kind;
+        Self::bad_request(format!(
+            "{kind} in version {:?} cannot be handled as a {kind}: {why}",
+            info.version
+        ))
+    }
+
     /// 500 for a fault inside the server.
     pub fn internal(message: impl Into<String>) -> Self {
         Self::new(500, "InternalError", message.into())

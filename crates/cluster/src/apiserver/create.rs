@@ -138,14 +138,7 @@ impl ApiServer {
         unknown: Vec<String>,
     ) -> Result<Value, StatusError> {
         let info = &self.served[resource].info;
-        let cannot_handle = |why: &str| {
-            let kind = &info.kind;
-            let message = format!(
-                "{kind} in version {:?} cannot be handled as a {kind}: {why}",
-                info.version
-            );
-            StatusError::bad_request(message)
-        };
+        let cannot_handle = |why: &str| StatusError::cannot_handle(info, why);
         let value = decoded.map_err(|e| cannot_handle(&e))?;
         let unknown: Vec<String> = unknown
             .iter()

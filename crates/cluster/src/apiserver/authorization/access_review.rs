@@ -98,12 +98,8 @@ impl ApiServer {
         namespace: Option<&str>,
     ) -> Result<T, StatusError> {
         let value = self.decode_body(req, resource, namespace)?;
-        serde_json::from_value(value).map_err(|e| {
-            let kind = &self.served[resource].info.kind;
-            StatusError::bad_request(format!(
-                "{kind} in version \"v1\" cannot be handled as a {kind}: {e}"
-            ))
-        })
+        serde_json::from_value(value)
+            .map_err(|e| StatusError::cannot_handle(&self.served[resource].info, &e.to_string()))
     }
 
     /// The decision on `attributes`, with upstream's reason either way.

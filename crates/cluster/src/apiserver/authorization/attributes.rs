@@ -1,6 +1,7 @@
 //! What a request asks to do, as upstream's `authorizer.Attributes` describe it.
 
 use crate::api::request::UserInfo;
+use crate::api::status::StatusError;
 
 /// A request's user, verb and target.
 #[derive(Clone, Copy, Debug)]
@@ -56,6 +57,24 @@ impl Attributes<'_> {
                     )
                 }
             }
+        }
+    }
+
+    /// Upstream's 403 for these attributes, with the authorizer's `reason` (if any)
+    /// after the message.
+    pub fn forbidden(&self, reason: &str) -> StatusError {
+        let mut why = self.forbidden_message();
+        if !reason.is_empty() {
+            why = format!("{why}: {reason}");
+        }
+        match self.target {
+            Target::Resource {
+                group,
+                resource,
+                name,
+                ..
+            } => StatusError::forbidden_request(group, resource, name, &why),
+            Target::Path(_) => StatusError::forbidden_request("", "", "", &why),
         }
     }
 }

@@ -50,13 +50,10 @@ pub fn impersonated(policy: &Policy, req: &Request) -> Result<Option<UserInfo>, 
                 name,
             },
         };
-        policy.authorize(&attributes).map(|_| ()).map_err(|reason| {
-            let mut why = attributes.forbidden_message();
-            if !reason.is_empty() {
-                why = format!("{why}: {reason}");
-            }
-            StatusError::forbidden_request("", resource, name, &why)
-        })
+        policy
+            .authorize(&attributes)
+            .map(|_| ())
+            .map_err(|reason| attributes.forbidden(&reason))
     };
     let mut effective_groups = groups.clone();
     match service_account(username) {

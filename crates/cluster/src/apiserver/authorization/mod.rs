@@ -114,21 +114,7 @@ impl ApiServer {
         let attributes = request_attributes(req, user, route);
         match policy.authorize(&attributes) {
             Ok(_) => Ok(impersonated),
-            Err(reason) => {
-                let mut why = attributes.forbidden_message();
-                if !reason.is_empty() {
-                    why = format!("{why}: {reason}");
-                }
-                Err(match attributes.target {
-                    Target::Resource {
-                        group,
-                        resource,
-                        name,
-                        ..
-                    } => StatusError::forbidden_request(group, resource, name, &why),
-                    Target::Path(_) => StatusError::forbidden_request("", "", "", &why),
-                })
-            }
+            Err(reason) => Err(attributes.forbidden(&reason)),
         }
     }
 }

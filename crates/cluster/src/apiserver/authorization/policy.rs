@@ -13,6 +13,10 @@ use crate::api::request::UserInfo;
 /// The group whose members may do anything, whatever RBAC says.
 pub const PRIVILEGED_GROUP: &str = "system:masters";
 
+fn is_privileged(user: &UserInfo) -> bool {
+    user.groups.iter().any(|g| g == PRIVILEGED_GROUP)
+}
+
 /// One binding's grant, named as upstream names it.
 #[derive(Clone, Debug)]
 pub struct Binding {
@@ -171,28 +175,30 @@ impl Policy {
             );
             policy.roles.insert(key, role.rules.unwrap_or_default());
         }
-        for binding in
-            cluster_bindings.filter_map(|j| serde_json::from_str::<ClusterRoleBinding>(j).ok())
+        let binding = |namespace, name: Option<String>, role_ref, subjects: Option<_>| Binding {
+            namespace,
+            name: name.unwrap_or_default(),
+            role_ref,
+            subjects: subjects.unwrap_or_default(),
+        };
+        for b in cluster_bindings.filter_map(|j| serde_json::from_str::<ClusterRoleBinding>(j).ok())
         {
-            policy.cluster_bindings.push(Binding {
-                namespace: None,
-                name: binding.metadata.name.unwrap_or_default(),
-                role_ref: binding.role_ref,
-                subjects: binding.subjects.unwrap_or_default(),
-            });
+            let b = binding(None, b.metadata.name, b.role_ref, b.subjects);
+            policy.cluster_bindings.push(b);
         }
-        for binding in bindings.filter_map(|j| serde_json::from_str::<RoleBinding>(j).ok()) {
-            let namespace = binding.metadata.namespace.unwrap_or_default();
+        for b in bindings.filter_map(|j| serde_json::from_str::<RoleBinding>(j).ok()) {
+            let namespace = b.metadata.namespace.unwrap_or_default();
+            let b = binding(
+                Some(namespace.clone()),
+                b.metadata.name,
+                b.role_ref,
+                b.subjects,
+            );
             policy
                 .namespace_bindings
-                .entry(namespace.clone())
+                .entry(namespace)
                 .or_default()
-                .push(Binding {
-                    namespace: Some(namespace),
-                    name: binding.metadata.name.unwrap_or_default(),
-                    role_ref: binding.role_ref,
-                    subjects: binding.subjects.unwrap_or_default(),
-                });
+                .push(b);
         }
         policy
     }
@@ -262,7 +268,7 @@ impl Policy {
     /// Decides a request: the grant that allows it, or the reason it has none (empty
     /// unless role references could not be resolved).
     pub fn authorize<'p>(&'p self, attributes: &Attributes) -> Result<Grant<'p>, String> {
-        if attributes.user.groups.iter().any(|g| g == PRIVILEGED_GROUP) {
+        if is_privileged(attributes.user) {
             return Ok(Grant::Privileged);
         }
         let namespace = match attributes.target {
@@ -289,7 +295,7 @@ impl Policy {
     /// the errors met.
     pub fn rules_for(&self, user: &UserInfo, namespace: &str) -> (Vec<PolicyRule>, Vec<String>) {
         let mut rules = Vec::new();
-        if user.groups.iter().any(|g| g == PRIVILEGED_GROUP) {
+        if is_privileged(user) {
             rules.push(PolicyRule {
                 api_groups: Some(vec!["*".into()]),
                 resources: Some(vec!["*".into()]),
