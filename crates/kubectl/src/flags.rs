@@ -67,6 +67,18 @@ impl Parsed {
             .collect()
     }
 
+    /// Every value of a `StringSlice` flag (`--verb=get,list --verb=watch`): each
+    /// occurrence split at commas, empty items dropped.
+    pub fn get_slice(&self, long: &str) -> Vec<String> {
+        self.values
+            .iter()
+            .filter(|(k, _)| *k == long)
+            .flat_map(|(_, v)| v.split(','))
+            .filter(|item| !item.is_empty())
+            .map(String::from)
+            .collect()
+    }
+
     /// Whether a boolean flag is set (`--flag` or `--flag=true`).
     pub fn is_set(&self, long: &str) -> bool {
         self.get(long).is_some_and(|v| v == "true")

@@ -86,17 +86,6 @@ const SPECIAL_VERBS: &[(&str, &[(&str, &str)])] = &[
     ),
 ];
 
-/// The values of a `StringSlice` flag: every occurrence, split at commas.
-fn slice(parsed: &Parsed, flag: &str) -> Vec<String> {
-    parsed
-        .get_all(flag)
-        .iter()
-        .flat_map(|v| v.split(','))
-        .filter(|v| !v.is_empty())
-        .map(String::from)
-        .collect()
-}
-
 fn push_unique(list: &mut Vec<String>, item: String) {
     if !list.contains(&item) {
         list.push(item);
@@ -134,7 +123,7 @@ pub fn role(
     resources: &[ResourceInfo],
 ) -> Result<(Value, Vec<String>), String> {
     let mut verbs = Vec::new();
-    for verb in slice(parsed, "verb") {
+    for verb in parsed.get_slice("verb") {
         if verb == "*" {
             verbs = vec![verb];
             break;
@@ -142,7 +131,7 @@ pub fn role(
         push_unique(&mut verbs, verb);
     }
     let mut targets: Vec<ResourceArg> = Vec::new();
-    for text in slice(parsed, "resource") {
+    for text in parsed.get_slice("resource") {
         let arg = parse_resource(&text);
         if !targets.iter().any(|t| {
             (&t.resource, &t.group, &t.subresource) == (&arg.resource, &arg.group, &arg.subresource)
@@ -154,7 +143,7 @@ pub fn role(
     for name in parsed.get_all("resource-name") {
         push_unique(&mut names, name);
     }
-    let urls = slice(parsed, "non-resource-url");
+    let urls = parsed.get_slice("non-resource-url");
     if verbs.is_empty() {
         return Err("error: at least one verb must be specified\n".into());
     }

@@ -94,13 +94,7 @@ pub fn run(kubectl: &Kubectl, transport: &mut dyn Transport, args: &[String]) ->
             resource.api_version()
         ));
     }
-    let types: Vec<String> = parsed
-        .get_all("types")
-        .iter()
-        .flat_map(|t| t.split(','))
-        .filter(|t| !t.is_empty())
-        .map(String::from)
-        .collect();
+    let types: Vec<String> = parsed.get_slice("types");
     if types
         .iter()
         .any(|t| !t.eq_ignore_ascii_case("Normal") && !t.eq_ignore_ascii_case("Warning"))

@@ -276,13 +276,7 @@ fn table_options(
         show_labels: parsed.is_set("show-labels"),
         name_prefix: multiple.then(|| kind_prefix(resource)),
         no_headers: parsed.is_set("no-headers"),
-        label_columns: parsed
-            .get_all("label-columns")
-            .iter()
-            .flat_map(|v| v.split(','))
-            .filter(|k| !k.is_empty())
-            .map(String::from)
-            .collect(),
+        label_columns: parsed.get_slice("label-columns"),
     }
 }
 
