@@ -122,7 +122,7 @@ impl ApiServer {
                     let mut used = usage::idle(&uid, c);
                     used.memory_bytes += usage::workload_memory_bytes(c);
                     used.cpu_milli += std::mem::take(&mut extra);
-                    if let Some(limit) = usage::cpu_limit_milli(c) {
+                    if let Some(limit) = usage::limit(c, "cpu") {
                         used.cpu_milli = used.cpu_milli.min(limit.max(1));
                     }
                     (c.name.clone(), used)

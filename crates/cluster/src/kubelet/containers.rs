@@ -41,8 +41,6 @@ pub struct ContainerRun {
     pub role: Role,
     pub image: String,
     pub behaviour: Behaviour,
-    /// Whether it allocates past its memory limit, so each run ends OOM-killed.
-    pub oom_killed: bool,
     pub restarts: i32,
     /// `state` as containerStatuses reports it.
     pub state: Value,
@@ -70,9 +68,9 @@ impl ContainerRun {
         role: Role,
         waiting: &str,
     ) -> ContainerRun {
-        let oom_killed = usage::exceeds_memory_limit(container);
         let mut behaviour = behaviour::of(container, env);
-        if oom_killed {
+        // One that allocates past its memory limit ends every run OOM-killed.
+        if usage::exceeds_memory_limit(container) {
             behaviour = Behaviour::Exit {
                 after_ms: OOM_KILL_AFTER_MS,
                 code: OOM_KILLED_EXIT_CODE,
@@ -84,7 +82,6 @@ impl ContainerRun {
             role,
             image: container.image.clone().unwrap_or_default(),
             behaviour,
-            oom_killed,
             restarts: 0,
             state: json!({"waiting": {"reason": waiting}}),
             last_state: json!({}),
@@ -183,7 +180,7 @@ impl ContainerRun {
             "exitCode": code,
             "reason": match code {
                 0 => "Completed",
-                OOM_KILLED_EXIT_CODE if self.oom_killed => "OOMKilled",
+                OOM_KILLED_EXIT_CODE if usage::exceeds_memory_limit(&self.spec) => "OOMKilled",
                 _ => "Error",
             },
             "startedAt": started,

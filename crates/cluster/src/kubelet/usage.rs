@@ -63,12 +63,20 @@ pub fn idle(pod_uid: &str, container: &Container) -> Usage {
     }
 }
 
+/// The container's `command` followed by its `args`.
+fn argv(container: &Container) -> Vec<String> {
+    let command = container.command.iter().flatten();
+    command
+        .chain(container.args.iter().flatten())
+        .cloned()
+        .collect()
+}
+
 /// The memory a `stress`/`stress-ng` container allocates on top of its idle use
 /// (`--vm N --vm-bytes SIZE`: N workers of SIZE each; SIZE 256M when not given), the
 /// load of the docs' memory walkthroughs.
 pub fn workload_memory_bytes(container: &Container) -> i64 {
-    let mut words: Vec<String> = container.command.clone().unwrap_or_default();
-    words.extend(container.args.clone().unwrap_or_default());
+    let words = argv(container);
     let program = words.first().map(|w| w.rsplit('/').next().unwrap_or(""));
     if !matches!(program, Some("stress" | "stress-ng")) {
         return 0;
@@ -106,42 +114,22 @@ fn stress_size(text: &str) -> Option<i64> {
     number.parse::<i64>().ok().map(|n| n << shift)
 }
 
-/// The container's memory limit in bytes, if it has one.
-pub fn memory_limit_bytes(container: &Container) -> Option<i64> {
-    container
-        .resources
-        .as_ref()?
-        .limits
-        .as_ref()?
-        .get("memory")
-        .and_then(|q| value(&q.0))
-}
-
 /// Whether the container's memory use goes past its limit (the kernel OOM-kills it).
 pub fn exceeds_memory_limit(container: &Container) -> bool {
     let used = idle("", container).memory_bytes + workload_memory_bytes(container);
-    memory_limit_bytes(container).is_some_and(|limit| used > limit)
+    limit(container, "memory").is_some_and(|limit| used > limit)
 }
 
-/// The container's CPU limit in millicores, if it has one.
-pub fn cpu_limit_milli(container: &Container) -> Option<i64> {
-    container
-        .resources
-        .as_ref()?
-        .limits
-        .as_ref()?
-        .get("cpu")
-        .and_then(|q| milli_value(&q.0))
-}
-
-/// The container's request of `resource` (`cpu` in millicores, `memory` in bytes).
-pub fn request(container: &Container, resource: &str) -> Option<i64> {
-    let quantity = container
-        .resources
-        .as_ref()?
-        .requests
-        .as_ref()?
-        .get(resource)?;
+/// An amount of `resource` (`cpu` in millicores, others in units) from the
+/// container's requests or limits.
+fn amount(container: &Container, limits: bool, resource: &str) -> Option<i64> {
+    let resources = container.resources.as_ref()?;
+    let amounts = if limits {
+        &resources.limits
+    } else {
+        &resources.requests
+    };
+    let quantity = amounts.as_ref()?.get(resource)?;
     if resource == "cpu" {
         milli_value(&quantity.0)
     } else {
@@ -149,10 +137,19 @@ pub fn request(container: &Container, resource: &str) -> Option<i64> {
     }
 }
 
+/// The container's request of `resource` (`cpu` in millicores, `memory` in bytes).
+pub fn request(container: &Container, resource: &str) -> Option<i64> {
+    amount(container, false, resource)
+}
+
+/// The container's limit of `resource` (`cpu` in millicores, `memory` in bytes).
+pub fn limit(container: &Container, resource: &str) -> Option<i64> {
+    amount(container, true, resource)
+}
+
 /// The host a running container calls in a loop with `wget` or `curl`, if it is a load generator.
 pub fn load_target(container: &Container) -> Option<String> {
-    let mut words: Vec<String> = container.command.clone().unwrap_or_default();
-    words.extend(container.args.clone().unwrap_or_default());
+    let words = argv(container);
     let script = words.join(" ");
     let looping = script.contains("while ") || script.contains("for ");
     let calls = script.contains("wget") || script.contains("curl");
