@@ -159,26 +159,32 @@ pub fn run(
             return out;
         }
     };
-    let mut obj = generated;
-    let cluster_scoped = ["Namespace", "ClusterRole", "ClusterRoleBinding"]
-        .iter()
-        .any(|kind| obj["kind"] == *kind);
-    if parsed.get("namespace").is_some() && !cluster_scoped {
-        obj["metadata"]["namespace"] = json!(namespace);
-    }
-    out.extend(create_generated(transport, obj, &options));
+    let namespace_given = parsed.get("namespace").is_some();
+    out.extend(create_generated(
+        transport,
+        generated,
+        &options,
+        namespace_given,
+    ));
     out
 }
 
-/// Creates an object a generator built (`create <kind>`, `run`).
+/// Creates an object a generator built (`create <kind>`, `run`); with `-n` given
+/// (`namespace_given`), a namespaced object names its namespace, as kubectl's do.
 pub(super) fn create_generated(
     transport: &mut dyn Transport,
-    obj: Value,
+    mut obj: Value,
     options: &CreateOptions,
+    namespace_given: bool,
 ) -> Output {
     let resources = discover(transport);
     match resource_for(&resources, &obj, "") {
-        Ok(resource) => create_one(transport, resource, obj, options, None),
+        Ok(resource) => {
+            if namespace_given && resource.namespaced() {
+                obj["metadata"]["namespace"] = json!(options.namespace);
+            }
+            create_one(transport, resource, obj, options, None)
+        }
         Err(e) => {
             let mut out = Output::default();
             out.fail(e);

@@ -1,7 +1,5 @@
 //! `kubectl run NAME --image=IMAGE`: creates a pod, as upstream's generator builds it.
 
-use serde_json::json;
-
 use super::create::{create_generated, dry_run, CreateOptions};
 use super::generators;
 use crate::flags::{self, boolean, value, Flag};
@@ -50,7 +48,7 @@ pub fn run(kubectl: &mut Kubectl, transport: &mut dyn Transport, args: &[String]
         }
     };
     let port = parsed.get("port").and_then(|p| p.parse::<i64>().ok());
-    let mut pod = match generators::pod(
+    let pod = match generators::pod(
         name,
         image,
         port,
@@ -66,14 +64,11 @@ pub fn run(kubectl: &mut Kubectl, transport: &mut dyn Transport, args: &[String]
         }
     };
     let namespace = kubectl.namespace_for(&parsed);
-    if parsed.get("namespace").is_some() {
-        pod["metadata"]["namespace"] = json!(namespace);
-    }
     let options = CreateOptions {
         namespace: &namespace,
         mode,
         output: parsed.get("output"),
         validation: None,
     };
-    create_generated(transport, pod, &options)
+    create_generated(transport, pod, &options, parsed.get("namespace").is_some())
 }
