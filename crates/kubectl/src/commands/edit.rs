@@ -135,6 +135,7 @@ pub fn run(kubectl: &mut Kubectl, transport: &mut dyn Transport, args: &[String]
     let qualified = fetched.resource.qualified_plural();
     let name = fetched.name.clone();
     let mut reasons: Vec<Reason> = Vec::new();
+    // What the last refused save held, without its comments.
     let mut previous: Option<String> = None;
     let mut kept: Option<String> = None;
     let preserved = |out: &mut Output, path: &str, error: &str| {
@@ -144,10 +145,7 @@ pub fn run(kubectl: &mut Kubectl, transport: &mut dyn Transport, args: &[String]
         out.fail(format!("error: {error}\n"));
     };
     for _ in 0..MAX_ROUNDS {
-        let body = match &previous {
-            None => printed.clone(),
-            Some(edited) => strip_comments(edited),
-        };
+        let body = previous.as_ref().unwrap_or(&printed);
         let file = match (hooks.launch)(&editor, &format!("{}{body}", header(&reasons))) {
             Ok(file) => file,
             Err(e) => {
@@ -158,23 +156,21 @@ pub fn run(kubectl: &mut Kubectl, transport: &mut dyn Transport, args: &[String]
         if let Some(old) = kept.replace(file.path.clone()) {
             (hooks.remove)(&old);
         }
-        if let Some(before) = &previous {
-            if strip_comments(before) == strip_comments(&file.text) {
-                preserved(
-                    &mut out,
-                    &file.path,
-                    "Edit cancelled, no valid changes were saved.",
-                );
-                return out;
-            }
-        }
         let edited = strip_comments(&file.text);
+        if previous.as_ref() == Some(&edited) {
+            preserved(
+                &mut out,
+                &file.path,
+                "Edit cancelled, no valid changes were saved.",
+            );
+            return out;
+        }
         if previous.is_none() && edited == strip_comments(&printed) {
             (hooks.remove)(&file.path);
             out.err("Edit cancelled, no changes made.\n");
             return out;
         }
-        previous = Some(file.text.clone());
+        previous = Some(edited.clone());
         // An emptied file no longer holds the object: kubectl 1.35 counts that as invalid.
         let parsed = match edited.trim() {
             "" => Err(format!("{qualified} {name:?} was not valid")),
