@@ -29,6 +29,32 @@ pub(super) fn drop_empty_metadata(obj: &mut Value) {
     }
 }
 
+/// The object's JSON text (as `serde_json::to_string` writes it) and the byte span
+/// of its `metadata` in that text.
+fn encode(obj: &Value) -> (String, Option<(u32, u32)>) {
+    let Value::Object(fields) = obj else {
+        return (obj.to_string(), None);
+    };
+    let mut out = Vec::with_capacity(1024);
+    let mut metadata = None;
+    out.push(b'{');
+    for (i, (key, value)) in fields.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        serde_json::to_writer(&mut out, key).expect("JSON values serialise");
+        out.push(b':');
+        let start = out.len();
+        serde_json::to_writer(&mut out, value).expect("JSON values serialise");
+        if key == "metadata" {
+            metadata = Some((start as u32, out.len() as u32));
+        }
+    }
+    out.push(b'}');
+    let json = String::from_utf8(out).expect("serde_json writes UTF-8");
+    (json, metadata)
+}
+
 impl ApiServer {
     /// Builds the stored form of `obj` at resourceVersion `rv`.
     pub(super) fn stored(&self, resource: usize, obj: &mut Value, rv: u64) -> Arc<StoredObject> {
@@ -46,12 +72,15 @@ impl ApiServer {
             .iter()
             .map(|f| selectable_value(obj, f).into_boxed_str())
             .collect();
+        let (json, metadata) = encode(obj);
         Arc::new(StoredObject {
             key: Arc::from(key),
-            json: Arc::from(serde_json::to_string(obj).expect("JSON values serialise")),
+            json: Arc::from(json),
             rv,
             labels: labels_of(obj),
             fields,
+            metadata,
+            row: self.served[resource].stored_row.map(|facts| facts(obj)),
         })
     }
 

@@ -67,6 +67,8 @@ pub struct Served {
     pub active: bool,
     /// For custom resources: the defining CRD and how this version is served.
     pub custom: Option<crd::CustomVersion>,
+    /// For kinds whose Table rows are worked out on store: how.
+    pub stored_row: Option<fn(&serde_json::Value) -> tables::RowFacts>,
 }
 
 impl Served {
@@ -195,8 +197,13 @@ impl ApiServer {
         } else {
             Vec::new()
         };
+        let stored_row = match tables::printer_for(&info.group, &info.plural).row {
+            tables::RowFn::Stored(facts) => Some(facts),
+            tables::RowFn::Value(_) => None,
+        };
         let id = self.served.len();
         self.served.push(Served {
+            stored_row,
             info: Arc::new(info),
             strategy,
             table: ResourceTable::with_field_indexes(&indexed),

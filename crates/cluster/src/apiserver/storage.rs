@@ -7,6 +7,8 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
+use super::tables::{Printable, RowFacts};
+
 /// One stored version of an object. Shared by the table, the history and watch events.
 #[derive(Debug)]
 pub struct StoredObject {
@@ -19,12 +21,27 @@ pub struct StoredObject {
     pub labels: Box<[(Box<str>, Box<str>)]>,
     /// Values of the resource's selectable fields, in `ResourceInfo::selectable_fields` order.
     pub fields: Box<[Box<str>]>,
+    /// Where the object's `metadata` lies in `json` (byte offsets).
+    pub metadata: Option<(u32, u32)>,
+    /// What the object's Table row prints, for kinds whose printer works it out on store.
+    pub row: Option<RowFacts>,
 }
 
 impl StoredObject {
     /// The object parsed as JSON.
     pub fn value(&self) -> Value {
         serde_json::from_str(&self.json).expect("stored objects are valid JSON")
+    }
+
+    /// What the Table printer reads of the object.
+    pub fn printable(&self) -> Printable<'_> {
+        Printable {
+            json: &self.json,
+            metadata: self
+                .metadata
+                .map(|(start, end)| &self.json[start as usize..end as usize]),
+            facts: self.row.as_deref(),
+        }
     }
 
     /// The namespace part of the key (empty for cluster-scoped objects).

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use serde_json::json;
 
+use super::tables::Printable;
 use super::watch::{EventType, WatchEvent, WatchId};
 use super::ApiServer;
 use crate::sim::VirtualTime;
@@ -54,7 +55,7 @@ impl ApiServer {
             let metadata = json!({"resourceVersion": event.rv.to_string()});
             let table = self.table_of(
                 resource,
-                std::iter::once(&*event.object),
+                std::iter::once(Printable::text(&event.object)),
                 &include_object,
                 !columns_sent,
                 metadata,

@@ -1,7 +1,7 @@
 //! `kubectl get`: lists or named objects, as Tables (`-o wide`), names, JSON or YAML,
 //! in one namespace or all (`-A`), filtered by label and field selectors.
 
-use kubecraft_cluster::api::Request;
+use kubecraft_cluster::api::{Request, Response};
 use serde_json::Value;
 
 use kubecraft_cluster::api::ResourceInfo;
@@ -128,7 +128,7 @@ pub fn run(kubectl: &mut Kubectl, transport: &mut dyn Transport, args: &[String]
     let mut errors = Output::default();
     let want_table = matches!(format, "" | "wide");
     for target in &targets {
-        let mut tables = Vec::new();
+        let mut table_bodies: Vec<Response> = Vec::new();
         let mut objects = Vec::new();
         let requests: Vec<Request> = if target.names.is_empty() {
             let mut req = Request::get(target.resource.collection_path(ns));
@@ -165,19 +165,16 @@ pub fn run(kubectl: &mut Kubectl, transport: &mut dyn Transport, args: &[String]
                 continue;
             }
             if want_table {
-                let table = match sort_by {
+                match sort_by {
                     Some(field) => {
                         let mut body = response.body_json();
                         // kubectl prints nothing of a Table it cannot sort (and says so no further).
                         if sort_by::sort_table(&mut body, field).is_err() {
                             continue;
                         }
-                        Table::from_value(body)
+                        table_bodies.push(Response::json(200, body.to_string()));
                     }
-                    None => Table::from_json(response.body_text()),
-                };
-                if !table.rows.is_empty() {
-                    tables.push(table);
+                    None => table_bodies.push(response),
                 }
                 continue;
             }
@@ -200,6 +197,11 @@ pub fn run(kubectl: &mut Kubectl, transport: &mut dyn Transport, args: &[String]
             }
         }
         if want_table {
+            let tables: Vec<Table> = table_bodies
+                .iter()
+                .map(|response| Table::from_json(response.body_text()))
+                .filter(|table| !table.rows().is_empty())
+                .collect();
             if tables.is_empty() {
                 continue;
             }

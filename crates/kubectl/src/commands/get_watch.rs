@@ -53,13 +53,14 @@ impl Printer<'_> {
 
     /// Prints a Table (a list's, or one event's), its rows tagged with `event`.
     fn table(&mut self, table: Value, event: &str) -> String {
-        let mut table = Table::from_value(table);
+        let text = table.to_string();
+        let mut table = Table::from_json(&text);
         if table.column_definitions.is_empty() {
             table.column_definitions = self.columns.clone();
         } else {
             self.columns = table.column_definitions.clone();
         }
-        if table.rows.is_empty() {
+        if table.rows().is_empty() {
             return String::new();
         }
         let no_headers = self.options.table.no_headers || self.printed_headers;

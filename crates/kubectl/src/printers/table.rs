@@ -1,25 +1,28 @@
 //! Printing server-side Tables the way kubectl does: upper-case headers, priority-1
 //! columns only with `-o wide`, an optional NAMESPACE column and LABELS column.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
+use serde_json::value::RawValue;
 use serde_json::Value;
 
 use kubecraft_cluster::apiserver::tables::pairs_string;
 
 use super::tabwriter::align;
 
-/// A meta.k8s.io/v1 Table as kubectl's printer reads it: the column definitions and,
-/// per row, the cells and the namespace and labels of the row's object.
-#[derive(Clone, Debug, Default, Deserialize)]
+/// A meta.k8s.io/v1 Table as kubectl's printer reads it, borrowed from the response
+/// text (a Table of every pod is tens of megabytes): the column definitions and, per
+/// row, the cells and the namespace and labels of the row's object.
+#[derive(Debug, Default, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
-pub struct Table {
+pub struct Table<'a> {
     /// Null in watch events after the first.
     #[serde(deserialize_with = "null_as_default")]
     pub column_definitions: Vec<ColumnDefinition>,
-    #[serde(deserialize_with = "null_as_default")]
-    pub rows: Vec<Row>,
+    #[serde(borrow)]
+    pub rows: Option<Vec<Row<'a>>>,
 }
 
 /// One column of a Table.
@@ -31,29 +34,43 @@ pub struct ColumnDefinition {
     pub priority: i64,
 }
 
-/// One row of a Table.
-#[derive(Clone, Debug, Default, Deserialize)]
+/// One row of a Table: its cells as they were sent, read when printed.
+#[derive(Debug, Default, Deserialize)]
 #[serde(default)]
-pub struct Row {
-    pub cells: Vec<Value>,
-    pub object: RowObject,
+pub struct Row<'a> {
+    #[serde(borrow)]
+    pub cells: Vec<&'a RawValue>,
+    #[serde(borrow)]
+    pub object: RowObject<'a>,
 }
 
 /// What the printer reads of a row's object (its `PartialObjectMetadata` or the object).
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 #[serde(default)]
-pub struct RowObject {
-    pub metadata: RowMetadata,
+pub struct RowObject<'a> {
+    #[serde(borrow)]
+    pub metadata: RowMetadata<'a>,
 }
 
-/// The namespace (for `-A`) and labels (for `--show-labels` and `-L`) of a row's object.
-#[derive(Clone, Debug, Default, Deserialize)]
+/// The namespace (for `-A`) and labels (for `--show-labels` and `-L`, read only then)
+/// of a row's object.
+#[derive(Debug, Default, Deserialize)]
 #[serde(default)]
-pub struct RowMetadata {
-    #[serde(deserialize_with = "null_as_default")]
-    pub namespace: String,
-    #[serde(deserialize_with = "null_as_default")]
-    pub labels: BTreeMap<String, String>,
+pub struct RowMetadata<'a> {
+    #[serde(borrow)]
+    pub namespace: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    pub labels: Option<&'a RawValue>,
+}
+
+impl RowMetadata<'_> {
+    /// The object's labels (none when missing, null or not a string map).
+    pub fn labels(&self) -> BTreeMap<String, String> {
+        self.labels
+            .and_then(|raw| serde_json::from_str::<Option<_>>(raw.get()).ok())
+            .flatten()
+            .unwrap_or_default()
+    }
 }
 
 /// A field's value, or its default when it is null.
@@ -65,15 +82,15 @@ where
     Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
 }
 
-impl Table {
+impl<'a> Table<'a> {
     /// A Table from a response body (empty if the body is not one).
-    pub fn from_json(body: &str) -> Table {
+    pub fn from_json(body: &'a str) -> Table<'a> {
         serde_json::from_str(body).unwrap_or_default()
     }
 
-    /// A Table from a parsed body (empty if it is not one).
-    pub fn from_value(body: Value) -> Table {
-        serde_json::from_value(body).unwrap_or_default()
+    /// The rows (none in a Table that has none, or null ones).
+    pub fn rows(&self) -> &[Row<'a>] {
+        self.rows.as_deref().unwrap_or_default()
     }
 }
 
@@ -99,10 +116,13 @@ fn label_header(key: &str) -> String {
 }
 
 /// A cell as kubectl's printer shows it.
-pub fn cell_text(cell: &Value) -> String {
-    match cell {
+pub fn cell_text(cell: &RawValue) -> String {
+    if let Ok(text) = serde_json::from_str::<&str>(cell.get()) {
+        return text.to_string();
+    }
+    match serde_json::from_str(cell.get()).unwrap_or(Value::Null) {
         Value::Null => "<none>".into(),
-        Value::String(s) => s.clone(),
+        Value::String(s) => s,
         Value::Bool(b) => b.to_string(),
         Value::Number(n) => n.to_string(),
         other => other.to_string(),
@@ -110,13 +130,12 @@ pub fn cell_text(cell: &Value) -> String {
 }
 
 /// The row's labels as upstream's `labels.Set.String()` prints them.
-fn labels_text(row: &Row) -> String {
-    let labels = &row.object.metadata.labels;
+fn labels_text(labels: &BTreeMap<String, String>) -> String {
     pairs_string(labels.iter().map(|(k, v)| (k.as_str(), v.as_str())))
 }
 
 /// The rows (header first) of one or more Tables of the same kind.
-pub fn rows(tables: &[Table], options: &TableOptions) -> Vec<Vec<String>> {
+pub fn rows(tables: &[Table<'_>], options: &TableOptions) -> Vec<Vec<String>> {
     let Some(first) = tables.first() else {
         return Vec::new();
     };
@@ -140,13 +159,24 @@ pub fn rows(tables: &[Table], options: &TableOptions) -> Vec<Vec<String>> {
         }
         out.push(header);
     }
-    for row in tables.iter().flat_map(|t| &t.rows) {
+    for row in tables.iter().flat_map(|t| t.rows()) {
         let mut line = Vec::with_capacity(shown.len() + 1);
         if options.with_namespace {
-            line.push(row.object.metadata.namespace.clone());
+            line.push(
+                row.object
+                    .metadata
+                    .namespace
+                    .as_deref()
+                    .unwrap_or_default()
+                    .to_string(),
+            );
         }
         for &i in &shown {
-            let mut text = row.cells.get(i).map(cell_text).unwrap_or_default();
+            let mut text = row
+                .cells
+                .get(i)
+                .map(|cell| cell_text(cell))
+                .unwrap_or_default();
             if i == 0 {
                 if let Some(prefix) = &options.name_prefix {
                     text = format!("{prefix}/{text}");
@@ -154,12 +184,14 @@ pub fn rows(tables: &[Table], options: &TableOptions) -> Vec<Vec<String>> {
             }
             line.push(text);
         }
-        for key in &options.label_columns {
-            let labels = &row.object.metadata.labels;
-            line.push(labels.get(key).cloned().unwrap_or_default());
-        }
-        if options.show_labels {
-            line.push(labels_text(row));
+        if !options.label_columns.is_empty() || options.show_labels {
+            let labels = row.object.metadata.labels();
+            for key in &options.label_columns {
+                line.push(labels.get(key).cloned().unwrap_or_default());
+            }
+            if options.show_labels {
+                line.push(labels_text(&labels));
+            }
         }
         out.push(line);
     }
@@ -167,7 +199,7 @@ pub fn rows(tables: &[Table], options: &TableOptions) -> Vec<Vec<String>> {
 }
 
 /// Prints Tables as aligned text.
-pub fn print(tables: &[Table], options: &TableOptions) -> String {
+pub fn print(tables: &[Table<'_>], options: &TableOptions) -> String {
     align(&rows(tables, options))
 }
 
@@ -179,7 +211,7 @@ mod tests {
     fn a_watch_event_table_without_column_definitions_keeps_its_rows() {
         let event = r#"{"kind":"Table","columnDefinitions":null,"rows":[{"cells":["web",1],"object":{"metadata":{"namespace":"team-1","labels":{"b":"2","a":"1"}}}}]}"#;
         let mut table = Table::from_json(event);
-        assert_eq!(table.rows.len(), 1);
+        assert_eq!(table.rows().len(), 1);
         table.column_definitions = vec![
             ColumnDefinition {
                 name: "Name".into(),

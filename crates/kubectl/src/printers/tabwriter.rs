@@ -105,8 +105,37 @@ fn assign(
 
 /// Aligns rows of cells as a kubectl table (every column but the last padded).
 pub fn align(rows: &[Vec<String>]) -> String {
-    let text: String = rows.iter().map(|r| format!("{}\n", r.join("\t"))).collect();
-    format(&text, TABLE_MIN_WIDTH, TABLE_PADDING)
+    let columns = rows.first().map_or(0, Vec::len);
+    let uniform = rows
+        .iter()
+        .all(|row| row.len() == columns && row.iter().all(|cell| !cell.contains(['\t', '\n'])));
+    if !uniform {
+        let text: String = rows.iter().map(|r| format!("{}\n", r.join("\t"))).collect();
+        return format(&text, TABLE_MIN_WIDTH, TABLE_PADDING);
+    }
+    // Every line has every column, so each column is one block, as wide as its
+    // widest cell plus padding (what `format` works out, without the text round trip).
+    let mut widths = vec![TABLE_MIN_WIDTH; columns.saturating_sub(1)];
+    let mut size = 0;
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(width(cell) + TABLE_PADDING);
+        }
+        size += row.last().map_or(0, String::len) + 1;
+    }
+    size += rows.len() * widths.iter().sum::<usize>();
+    let mut out = String::with_capacity(size);
+    for row in rows {
+        for (cell, w) in row.iter().zip(&widths) {
+            out.push_str(cell);
+            out.extend(std::iter::repeat_n(' ', w - width(cell)));
+        }
+        if let Some(last) = row.get(widths.len()) {
+            out.push_str(last);
+        }
+        out.push('\n');
+    }
+    out
 }
 
 /// kubectl's tabwriter across flushes (`RememberWidths`, liggitt/tabwriter): each
@@ -180,6 +209,27 @@ mod tests {
         ];
         assert_eq!(align(&rows), "NAME    READY   AGE\nweb-1   1/1     5s\n");
         assert_eq!(align(&[vec!["a".into(), "b".into()]]), "a     b\n");
+    }
+
+    #[test]
+    fn rows_of_one_shape_align_as_the_text_tabwriter_does() {
+        let rows: Vec<Vec<String>> = [
+            ["NAMESPACE", "NAME", "READY", ""],
+            ["kube-system", "coredns-ñ", "1/1", "3d"],
+            ["", "x", "", "<none>"],
+        ]
+        .iter()
+        .map(|r| r.iter().map(|c| c.to_string()).collect())
+        .collect();
+        let text: String = rows.iter().map(|r| r.join("\t") + "\n").collect();
+        assert_eq!(align(&rows), format(&text, TABLE_MIN_WIDTH, TABLE_PADDING));
+        // Rows of other shapes take the text path.
+        let ragged = vec![rows[0].clone(), vec!["a".to_string()], rows[1].clone()];
+        let text: String = ragged.iter().map(|r| r.join("\t") + "\n").collect();
+        assert_eq!(
+            align(&ragged),
+            format(&text, TABLE_MIN_WIDTH, TABLE_PADDING)
+        );
     }
 
     #[test]

@@ -57,16 +57,28 @@ pub fn human_duration(seconds: i64) -> String {
     format!("{}y", hours / 24 / 365)
 }
 
+/// An RFC 3339 timestamp in Unix milliseconds; `None` if unparsable.
+pub fn unix_ms(timestamp: &str) -> Option<i64> {
+    timestamp
+        .parse::<jiff::Timestamp>()
+        .ok()
+        .map(|t| t.as_millisecond())
+}
+
 /// Seconds between an RFC 3339 timestamp and `now` (Unix milliseconds); `None` if unparsable.
 pub fn seconds_since(timestamp: &str, now_unix_ms: i64) -> Option<i64> {
-    let t: jiff::Timestamp = timestamp.parse().ok()?;
-    Some((now_unix_ms - t.as_millisecond()).div_euclid(1000))
+    unix_ms(timestamp).map(|at| (now_unix_ms - at).div_euclid(1000))
 }
 
 /// Upstream's `translateTimestampSince`: the age of a timestamp, `<unknown>` when missing.
 pub fn age(timestamp: Option<&str>, now_unix_ms: i64) -> String {
-    match timestamp.and_then(|t| seconds_since(t, now_unix_ms)) {
-        Some(seconds) => human_duration(seconds),
+    age_since(timestamp.and_then(unix_ms), now_unix_ms)
+}
+
+/// The age of a moment given in Unix milliseconds, `<unknown>` when missing.
+pub fn age_since(at_unix_ms: Option<i64>, now_unix_ms: i64) -> String {
+    match at_unix_ms {
+        Some(at) => human_duration((now_unix_ms - at).div_euclid(1000)),
         None => "<unknown>".into(),
     }
 }

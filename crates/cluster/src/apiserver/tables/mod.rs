@@ -14,7 +14,6 @@ use std::borrow::Cow;
 use std::fmt::Write;
 use std::sync::Arc;
 
-use serde_json::value::RawValue;
 use serde_json::{json, Value};
 
 use super::storage::StoredObject;
@@ -66,16 +65,84 @@ impl PrintContext {
     }
 }
 
-/// A row's cells with the object's raw metadata, when the printer found it.
-pub type CellsAndMetadata<'a> = (Vec<Value>, Option<&'a RawValue>);
+/// One cell of a row worked out when the object was stored; those that depend on
+/// the time are finished when the row is printed.
+#[derive(Debug)]
+pub enum Cell {
+    Text(Box<str>),
+    /// `<none>`.
+    None,
+    /// The age of a moment (Unix milliseconds), `<unknown>` when missing.
+    Age(Option<i64>),
+    /// A restart count, with how long ago the last restart was when there was one.
+    Restarts {
+        count: i64,
+        last: Option<i64>,
+    },
+}
+
+impl Cell {
+    /// A text cell.
+    pub fn text(text: impl Into<Box<str>>) -> Cell {
+        Cell::Text(text.into())
+    }
+
+    /// A text cell, `<none>` when empty.
+    pub fn text_or_none(text: &str) -> Cell {
+        if text.is_empty() {
+            Cell::None
+        } else {
+            Cell::text(text)
+        }
+    }
+
+    /// The cell's text at the context's time.
+    pub fn printed(&self, ctx: &PrintContext) -> Cow<'_, str> {
+        match self {
+            Cell::Text(text) => Cow::Borrowed(text),
+            Cell::None => Cow::Borrowed("<none>"),
+            Cell::Age(at) => Cow::Owned(age::age_since(*at, ctx.now_unix_ms)),
+            Cell::Restarts { count, last: None } => Cow::Owned(count.to_string()),
+            Cell::Restarts {
+                count,
+                last: Some(at),
+            } => Cow::Owned(format!(
+                "{count} ({} ago)",
+                age::age_since(Some(*at), ctx.now_unix_ms)
+            )),
+        }
+    }
+}
+
+/// A row's cells as worked out when the object was stored.
+pub type RowFacts = Box<[Cell]>;
 
 /// How a printer reads an object for its cells.
 pub enum RowFn {
-    /// From the parsed object.
+    /// From the parsed object, when it is printed.
     Value(fn(&Value, &PrintContext) -> Vec<Value>),
-    /// From the object's JSON text (kinds listed in bulk read only the fields they
-    /// print), also giving the object's raw metadata so the row need not scan it again.
-    Text(for<'a> fn(&'a str, &PrintContext) -> CellsAndMetadata<'a>),
+    /// From facts taken from the object when it is stored (kinds listed by the
+    /// hundred thousand), so a list does not parse it.
+    Stored(fn(&Value) -> RowFacts),
+}
+
+/// An object to print: its JSON text and, for a stored object, its metadata's text
+/// and its row facts.
+pub struct Printable<'a> {
+    pub json: &'a str,
+    pub metadata: Option<&'a str>,
+    pub facts: Option<&'a [Cell]>,
+}
+
+impl<'a> Printable<'a> {
+    /// An object known only by its JSON text.
+    pub fn text(json: &'a str) -> Printable<'a> {
+        Printable {
+            json,
+            metadata: None,
+            facts: None,
+        }
+    }
 }
 
 /// The printer of one kind: its columns and a function from object to cells.
@@ -129,9 +196,34 @@ pub fn printer_for(group: &str, plural: &str) -> Printer {
     }
 }
 
-/// The object parsed as JSON (Null if it is not JSON).
-fn parse(json: &str) -> Value {
-    serde_json::from_str(json).unwrap_or(Value::Null)
+/// The object parsed as JSON (Null if it is not JSON), parsed into `slot` the first
+/// time it is asked for.
+fn parsed_once<'s>(slot: &'s mut Option<Value>, json: &str) -> &'s Value {
+    slot.get_or_insert_with(|| serde_json::from_str(json).unwrap_or(Value::Null))
+}
+
+/// Appends cells as a JSON array.
+fn write_values(out: &mut String, cells: Vec<Value>) {
+    write!(out, "{}", Value::Array(cells)).expect("writing to a String");
+}
+
+/// Appends stored cells, printed at the context's time, as a JSON array of strings.
+fn write_cells(out: &mut String, cells: &[Cell], ctx: &PrintContext) {
+    out.push('[');
+    for (i, cell) in cells.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        let text = cell.printed(ctx);
+        if text.contains(|c: char| c == '"' || c == '\\' || c < ' ') {
+            write!(out, "{}", Value::String(text.into_owned())).expect("writing to a String");
+        } else {
+            out.push('"');
+            out.push_str(&text);
+            out.push('"');
+        }
+    }
+    out.push(']');
 }
 
 /// Appends a row's `object`: the stored JSON itself (`Object`) or its
@@ -167,7 +259,7 @@ impl ApiServer {
         let now_unix_ms = self.epoch_unix_ms + env.now.millis() as i64;
         self.table_of(
             resource,
-            items.iter().map(|item| &*item.json),
+            items.iter().map(|item| item.printable()),
             include_object,
             true,
             metadata,
@@ -175,13 +267,13 @@ impl ApiServer {
         )
     }
 
-    /// A Table of `objects` (JSON texts) with `metadata`: rows carry the object as `include_object`
+    /// A Table of `objects` with `metadata`: rows carry the object as `include_object`
     /// says (`None`, `Object`, else `Metadata`); `with_columns: false` leaves the column
     /// definitions out (upstream's watch events after the first).
     pub(super) fn table_of<'a>(
         &self,
         resource: usize,
-        objects: impl Iterator<Item = &'a str>,
+        objects: impl Iterator<Item = Printable<'a>>,
         include_object: &str,
         with_columns: bool,
         metadata: Value,
@@ -212,35 +304,40 @@ impl ApiServer {
         out.push_str(&metadata.to_string());
         out.push_str(r#","rows":["#);
         let wants_metadata = !matches!(include_object, "None" | "Object");
-        let metadata_of = |obj: &Value| {
-            wants_metadata
-                .then(|| obj.get("metadata").map(|m| Cow::Owned(m.to_string())))
-                .flatten()
-        };
-        for (i, json) in objects.enumerate() {
-            // Text printers read the JSON once and hand back its raw metadata; the
-            // others read the parsed object, which also gives the metadata.
-            let (cells, metadata) = match (custom, &printer.row) {
-                (None, RowFn::Text(row)) => {
-                    let (cells, metadata) = row(json, &ctx);
-                    (cells, metadata.map(|m| Cow::Borrowed(m.get())))
-                }
-                (Some(columns), _) => {
-                    let obj = parse(json);
-                    (custom::cells(&obj, columns, &ctx), metadata_of(&obj))
-                }
-                (None, RowFn::Value(row)) => {
-                    let obj = parse(json);
-                    (row(&obj, &ctx), metadata_of(&obj))
-                }
-            };
+        for (i, object) in objects.enumerate() {
+            // A stored object's metadata text and row facts were kept when it was
+            // stored; anything else is parsed for them.
+            let mut parsed: Option<Value> = None;
             if i > 0 {
                 out.push(',');
             }
             out.push_str(r#"{"cells":"#);
-            write!(out, "{}", Value::Array(cells)).expect("writing to a String");
+            match (custom, &printer.row, object.facts) {
+                (Some(columns), _, _) => {
+                    let obj = parsed_once(&mut parsed, object.json);
+                    write_values(&mut out, custom::cells(obj, columns, &ctx));
+                }
+                (None, RowFn::Value(row), _) => {
+                    write_values(&mut out, row(parsed_once(&mut parsed, object.json), &ctx));
+                }
+                (None, RowFn::Stored(_), Some(facts)) => write_cells(&mut out, facts, &ctx),
+                (None, RowFn::Stored(facts), None) => {
+                    write_cells(
+                        &mut out,
+                        &facts(parsed_once(&mut parsed, object.json)),
+                        &ctx,
+                    );
+                }
+            }
+            let metadata = match object.metadata {
+                Some(text) => Some(Cow::Borrowed(text)),
+                None if wants_metadata => parsed_once(&mut parsed, object.json)
+                    .get("metadata")
+                    .map(|m| Cow::Owned(m.to_string())),
+                None => None,
+            };
             if include_object != "None" {
-                write_row_object(&mut out, json, metadata.as_deref(), include_object);
+                write_row_object(&mut out, object.json, metadata.as_deref(), include_object);
             }
             out.push('}');
         }

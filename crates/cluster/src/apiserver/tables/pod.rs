@@ -1,20 +1,16 @@
 //! The pod printer: upstream's READY, STATUS and RESTARTS logic.
 //!
-//! Pods are listed by the hundred thousand, so their rows are read from the stored
-//! JSON text through a borrowed view of only the fields the columns need, not from a
-//! parsed `Value` of the whole pod.
+//! Pods are listed by the hundred thousand, so what their rows print is worked out
+//! once, when a pod is stored (`RowFacts`); a list only finishes the cells that
+//! depend on the time.
 
-use std::borrow::Cow;
-
-use serde::de::{IgnoredAny, Visitor};
-use serde::Deserialize;
-use serde_json::value::RawValue;
 use serde_json::Value;
 
-use super::age::age;
-use super::{col, or_none, wide, CellsAndMetadata, PrintContext, Printer, RowFn};
+use super::age::unix_ms;
+use super::{col, text, wide, Cell, Printer, RowFacts, RowFn};
+use crate::api::json_path::ValueExt;
 
-/// Columns and row function for pods.
+/// Columns and row facts for pods.
 pub fn printer() -> Printer {
     Printer {
         columns: vec![
@@ -28,228 +24,102 @@ pub fn printer() -> Printer {
             wide("Nominated Node", "string"),
             wide("Readiness Gates", "string"),
         ],
-        row: RowFn::Text(pod_row),
+        row: RowFn::Stored(pod_facts),
     }
 }
 
-/// A string field ("" when missing or null), borrowed from the JSON text unless it
-/// has escapes.
-#[derive(Default)]
-struct Text<'a>(Cow<'a, str>);
-
-impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct TextVisitor;
-        impl<'de> Visitor<'de> for TextVisitor {
-            type Value = Text<'de>;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a string")
-            }
-            fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Text<'de>, E> {
-                Ok(Text(Cow::Borrowed(s)))
-            }
-            fn visit_str<E>(self, s: &str) -> Result<Text<'de>, E> {
-                Ok(Text(Cow::Owned(s.to_string())))
-            }
-            fn visit_unit<E>(self) -> Result<Text<'de>, E> {
-                Ok(Text::default())
-            }
-        }
-        deserializer.deserialize_any(TextVisitor)
-    }
+/// The array at `pointer` (empty when missing or not an array).
+fn list<'a>(obj: &'a Value, pointer: &str) -> &'a [Value] {
+    obj.at(pointer)
+        .and_then(Value::as_array)
+        .map_or(&[], Vec::as_slice)
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct PodView<'a> {
-    /// Kept raw for the row's `PartialObjectMetadata`; read as a `MetadataView`.
-    #[serde(borrow)]
-    metadata: Option<&'a RawValue>,
-    #[serde(borrow)]
-    spec: SpecView<'a>,
-    #[serde(borrow)]
-    status: StatusView<'a>,
+/// The value at `pointer` unless it is missing or null.
+fn present<'a>(obj: &'a Value, pointer: &str) -> Option<&'a Value> {
+    obj.at(pointer).filter(|v| !v.is_null())
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default, rename_all = "camelCase")]
-struct MetadataView<'a> {
-    #[serde(borrow)]
-    name: Text<'a>,
-    #[serde(borrow)]
-    creation_timestamp: Text<'a>,
-    deletion_timestamp: Option<IgnoredAny>,
+fn int(obj: &Value, pointer: &str) -> i64 {
+    obj.at(pointer).and_then(Value::as_i64).unwrap_or(0)
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default, rename_all = "camelCase")]
-struct SpecView<'a> {
-    containers: Vec<IgnoredAny>,
-    #[serde(borrow)]
-    init_containers: Vec<InitContainerView<'a>>,
-    #[serde(borrow)]
-    node_name: Text<'a>,
-    #[serde(borrow)]
-    readiness_gates: Vec<ReadinessGateView<'a>>,
+fn flag(obj: &Value, pointer: &str) -> Option<bool> {
+    obj.at(pointer).and_then(Value::as_bool)
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default, rename_all = "camelCase")]
-struct InitContainerView<'a> {
-    #[serde(borrow)]
-    restart_policy: Text<'a>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default, rename_all = "camelCase")]
-struct ReadinessGateView<'a> {
-    #[serde(borrow)]
-    condition_type: Text<'a>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default, rename_all = "camelCase")]
-struct StatusView<'a> {
-    #[serde(borrow)]
-    phase: Text<'a>,
-    #[serde(borrow)]
-    reason: Text<'a>,
-    #[serde(borrow, rename = "podIP")]
-    pod_ip: Text<'a>,
-    #[serde(borrow)]
-    nominated_node_name: Text<'a>,
-    #[serde(borrow)]
-    conditions: Vec<ConditionView<'a>>,
-    #[serde(borrow)]
-    init_container_statuses: Vec<ContainerStatusView<'a>>,
-    #[serde(borrow)]
-    container_statuses: Vec<ContainerStatusView<'a>>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct ConditionView<'a> {
-    #[serde(borrow, rename = "type")]
-    kind: Text<'a>,
-    #[serde(borrow)]
-    status: Text<'a>,
-    #[serde(borrow)]
-    reason: Text<'a>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default, rename_all = "camelCase")]
-struct ContainerStatusView<'a> {
-    restart_count: i64,
-    ready: bool,
-    started: Option<bool>,
-    #[serde(borrow)]
-    state: StateView<'a>,
-    #[serde(borrow)]
-    last_state: StateView<'a>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct StateView<'a> {
-    #[serde(borrow)]
-    waiting: Option<WaitingView<'a>>,
-    running: Option<IgnoredAny>,
-    #[serde(borrow)]
-    terminated: Option<TerminatedView<'a>>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct WaitingView<'a> {
-    #[serde(borrow)]
-    reason: Text<'a>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default, rename_all = "camelCase")]
-struct TerminatedView<'a> {
-    #[serde(borrow)]
-    reason: Text<'a>,
-    signal: i64,
-    exit_code: i64,
-    #[serde(borrow)]
-    finished_at: Text<'a>,
-}
-
-/// The text of a string field.
-fn text<'s>(field: &'s Text<'_>) -> &'s str {
-    &field.0
-}
-
-fn later<'a>(a: Option<&'a str>, b: Option<&'a str>) -> Option<&'a str> {
-    match (a, b) {
-        (Some(a), Some(b)) if b > a => Some(b),
-        (None, b) => b,
-        (a, _) => a,
-    }
-}
-
-fn terminated_reason(state: &TerminatedView<'_>, prefix: &str) -> String {
-    let reason = text(&state.reason);
+fn terminated_reason(state: &Value, prefix: &str) -> String {
+    let reason = text(state, "/reason");
     if !reason.is_empty() {
         format!("{prefix}{reason}")
-    } else if state.signal != 0 {
-        format!("{prefix}Signal:{}", state.signal)
+    } else if int(state, "/signal") != 0 {
+        format!("{prefix}Signal:{}", int(state, "/signal"))
     } else {
-        format!("{prefix}ExitCode:{}", state.exit_code)
+        format!("{prefix}ExitCode:{}", int(state, "/exitCode"))
     }
 }
 
-/// The pod's cells and raw metadata, from its JSON text (a pod that does not decode
-/// prints as empty).
-fn pod_row<'a>(json: &'a str, ctx: &PrintContext) -> CellsAndMetadata<'a> {
-    let pod: PodView = serde_json::from_str(json).unwrap_or_default();
-    let metadata: MetadataView = pod
-        .metadata
-        .and_then(|raw| serde_json::from_str(raw.get()).ok())
-        .unwrap_or_default();
-    let (spec, status) = (&pod.spec, &pod.status);
-    let init_specs = &spec.init_containers;
-    let mut total = spec.containers.len();
+/// When the container last finished, in Unix milliseconds.
+fn finished_at(container: &Value) -> Option<i64> {
+    container
+        .at("/lastState/terminated/finishedAt")
+        .and_then(Value::as_str)
+        .and_then(unix_ms)
+}
+
+fn waiting_reason(container: &Value) -> &str {
+    text(container, "/state/waiting/reason")
+}
+
+/// What a pod's row prints, as upstream's `printPod` works it out.
+fn pod_facts(pod: &Value) -> RowFacts {
+    let init_specs = list(pod, "/spec/initContainers");
+    let mut total = list(pod, "/spec/containers").len();
     let mut ready = 0;
     let mut restarts = 0;
-    let mut last_restart: Option<&str> = None;
-    let mut reason = text(&status.phase).to_string();
-    if !text(&status.reason).is_empty() {
-        reason = text(&status.reason).to_string();
+    let mut last_restart: Option<i64> = None;
+    let phase = text(pod, "/status/phase");
+    let status_reason = text(pod, "/status/reason");
+    let mut reason = if status_reason.is_empty() {
+        phase
+    } else {
+        status_reason
     }
-    let conditions = &status.conditions;
+    .to_string();
+    let conditions = list(pod, "/status/conditions");
     if conditions
         .iter()
-        .any(|c| text(&c.kind) == "PodScheduled" && text(&c.reason) == "SchedulingGated")
+        .any(|c| text(c, "/type") == "PodScheduled" && text(c, "/reason") == "SchedulingGated")
     {
         reason = "SchedulingGated".into();
     }
     let condition_true = |kind: &str| {
         conditions
             .iter()
-            .any(|c| text(&c.kind) == kind && text(&c.status) == "True")
+            .any(|c| text(c, "/type") == kind && text(c, "/status") == "True")
     };
     let mut initializing = false;
-    for (i, container) in status.init_container_statuses.iter().enumerate() {
-        restarts += container.restart_count;
-        last_restart = later(last_restart, finished_at(container));
+    for (i, container) in list(pod, "/status/initContainerStatuses")
+        .iter()
+        .enumerate()
+    {
+        restarts += int(container, "/restartCount");
+        last_restart = last_restart.max(finished_at(container));
         let sidecar = init_specs
             .get(i)
-            .is_some_and(|s| text(&s.restart_policy) == "Always");
+            .is_some_and(|s| text(s, "/restartPolicy") == "Always");
         if sidecar {
             total += 1;
-            if container.ready {
+            if flag(container, "/ready") == Some(true) {
                 ready += 1;
             }
         }
-        let terminated = container.state.terminated.as_ref();
+        let terminated = present(container, "/state/terminated");
         let waiting_reason = waiting_reason(container);
-        if terminated.is_some_and(|t| t.exit_code == 0) {
+        if terminated.is_some_and(|t| int(t, "/exitCode") == 0) {
             continue;
         }
-        if sidecar && container.started == Some(true) {
+        if sidecar && flag(container, "/started") == Some(true) {
             continue;
         }
         reason = if let Some(t) = terminated {
@@ -264,15 +134,17 @@ fn pod_row<'a>(json: &'a str, ctx: &PrintContext) -> CellsAndMetadata<'a> {
     }
     if !initializing || condition_true("Initialized") {
         let mut has_running = false;
-        for container in status.container_statuses.iter().rev() {
-            restarts += container.restart_count;
-            last_restart = later(last_restart, finished_at(container));
+        for container in list(pod, "/status/containerStatuses").iter().rev() {
+            restarts += int(container, "/restartCount");
+            last_restart = last_restart.max(finished_at(container));
             let waiting_reason = waiting_reason(container);
             if !waiting_reason.is_empty() {
                 reason = waiting_reason.to_string();
-            } else if let Some(t) = &container.state.terminated {
+            } else if let Some(t) = present(container, "/state/terminated") {
                 reason = terminated_reason(t, "");
-            } else if container.ready && container.state.running.is_some() {
+            } else if flag(container, "/ready") == Some(true)
+                && present(container, "/state/running").is_some()
+            {
                 has_running = true;
                 ready += 1;
             }
@@ -285,67 +157,57 @@ fn pod_row<'a>(json: &'a str, ctx: &PrintContext) -> CellsAndMetadata<'a> {
             };
         }
     }
-    let deleting = metadata.deletion_timestamp.is_some();
-    let phase = text(&status.phase);
-    if deleting && text(&status.reason) == "NodeLost" {
+    let deleting = present(pod, "/metadata/deletionTimestamp").is_some();
+    if deleting && status_reason == "NodeLost" {
         reason = "Unknown".into();
     } else if deleting && phase != "Succeeded" && phase != "Failed" {
         reason = "Terminating".into();
     }
-    let restarts_text = match last_restart {
-        Some(when) => format!("{restarts} ({} ago)", age(Some(when), ctx.now_unix_ms)),
-        None => restarts.to_string(),
-    };
-    let gates = &spec.readiness_gates;
+    let gates = list(pod, "/spec/readinessGates");
     let gates_text = if gates.is_empty() {
-        "<none>".to_string()
+        Cell::None
     } else {
         let passed = gates
             .iter()
-            .filter(|g| condition_true(text(&g.condition_type)))
+            .filter(|g| condition_true(text(g, "/conditionType")))
             .count();
-        format!("{passed}/{}", gates.len())
+        Cell::text(format!("{passed}/{}", gates.len()))
     };
-    let cells = vec![
-        Value::String(text(&metadata.name).to_string()),
-        Value::String(format!("{ready}/{total}")),
-        Value::String(reason),
-        Value::String(restarts_text),
-        Value::String(age(
-            Some(text(&metadata.creation_timestamp)),
-            ctx.now_unix_ms,
-        )),
-        Value::String(or_none(text(&status.pod_ip))),
-        Value::String(or_none(text(&spec.node_name))),
-        Value::String(or_none(text(&status.nominated_node_name))),
-        Value::String(gates_text),
-    ];
-    (cells, pod.metadata)
-}
-
-fn finished_at<'s>(container: &'s ContainerStatusView<'_>) -> Option<&'s str> {
-    container
-        .last_state
-        .terminated
-        .as_ref()
-        .map(|t| text(&t.finished_at))
-        .filter(|at| !at.is_empty())
-}
-
-fn waiting_reason<'s>(container: &'s ContainerStatusView<'_>) -> &'s str {
-    container
-        .state
-        .waiting
-        .as_ref()
-        .map_or("", |w| text(&w.reason))
+    Box::new([
+        Cell::text(text(pod, "/metadata/name")),
+        Cell::text(format!("{ready}/{total}")),
+        Cell::text(reason),
+        Cell::Restarts {
+            count: restarts,
+            last: last_restart,
+        },
+        Cell::Age(
+            pod.at("/metadata/creationTimestamp")
+                .and_then(Value::as_str)
+                .and_then(unix_ms),
+        ),
+        Cell::text_or_none(text(pod, "/status/podIP")),
+        Cell::text_or_none(text(pod, "/spec/nodeName")),
+        Cell::text_or_none(text(pod, "/status/nominatedNodeName")),
+        gates_text,
+    ])
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::apiserver::tables::PrintContext;
     use serde_json::json;
 
     const NOW: i64 = 1_767_225_600_000 + 600_000; // 10 minutes after the epoch
+
+    fn cells(pod: &Value) -> Vec<Value> {
+        let ctx = PrintContext { now_unix_ms: NOW };
+        pod_facts(pod)
+            .iter()
+            .map(|c| Value::String(c.printed(&ctx).into_owned()))
+            .collect()
+    }
 
     #[test]
     fn running_pod_with_a_restart() {
@@ -357,7 +219,7 @@ mod tests {
                 "lastState": {"terminated": {"exitCode": 1, "finishedAt": "2026-01-01T00:09:30Z"}}
             }]}
         });
-        let cells = pod_row(&pod.to_string(), &PrintContext { now_unix_ms: NOW }).0;
+        let cells = cells(&pod);
         assert_eq!(
             cells[..5],
             [
@@ -369,8 +231,13 @@ mod tests {
             ]
         );
         assert_eq!(
-            cells[5..8],
-            [json!("10.244.2.5"), json!("node-2"), json!("<none>")]
+            cells[5..],
+            [
+                json!("10.244.2.5"),
+                json!("node-2"),
+                json!("<none>"),
+                json!("<none>")
+            ]
         );
     }
 
@@ -384,30 +251,46 @@ mod tests {
                 {"ready": false, "restartCount": 0, "state": {"waiting": {"reason": "ContainerCreating"}}}
             ]}
         });
-        let cells = pod_row(&pod.to_string(), &PrintContext { now_unix_ms: NOW }).0;
-        assert_eq!(cells[1], json!("0/2"));
-        assert_eq!(cells[2], json!("Terminating"));
+        let cells_of_deleting = cells(&pod);
+        assert_eq!(cells_of_deleting[1], json!("0/2"));
+        assert_eq!(cells_of_deleting[2], json!("Terminating"));
         let mut pending = pod.clone();
         pending["metadata"]
             .as_object_mut()
             .unwrap()
             .remove("deletionTimestamp");
-        assert_eq!(
-            pod_row(&pending.to_string(), &PrintContext { now_unix_ms: NOW }).0[2],
-            json!("ImagePullBackOff")
-        );
+        assert_eq!(cells(&pending)[2], json!("ImagePullBackOff"));
     }
 
     #[test]
-    fn escaped_and_null_fields_and_the_raw_metadata() {
-        // `\u0045victed` is "Evicted" written with an escape, which cannot be borrowed.
+    fn escaped_and_null_fields() {
+        // `\u0045victed` is "Evicted" written with an escape.
         let json = r#"{"metadata":{"name":"a","creationTimestamp":"2026-01-01T00:00:00Z"},"spec":{"containers":[{"name":"c"}],"nodeName":null},"status":{"phase":"Failed","reason":"\u0045victed","podIP":null}}"#;
-        let (cells, metadata) = pod_row(json, &PrintContext { now_unix_ms: NOW });
+        let cells = cells(&serde_json::from_str(json).unwrap());
         assert_eq!(cells[..3], [json!("a"), json!("0/1"), json!("Evicted")]);
         assert_eq!(cells[5..7], [json!("<none>"), json!("<none>")]);
+    }
+
+    #[test]
+    fn init_containers_and_sidecars() {
+        let pod = json!({
+            "metadata": {"name": "a", "creationTimestamp": "2026-01-01T00:00:00Z"},
+            "spec": {"initContainers": [{"name": "log", "restartPolicy": "Always"}, {"name": "setup"}],
+                     "containers": [{"name": "c"}]},
+            "status": {"phase": "Pending", "initContainerStatuses": [
+                {"ready": true, "started": true, "restartCount": 0, "state": {"running": {}}},
+                {"ready": false, "restartCount": 1, "state": {"waiting": {"reason": "CrashLoopBackOff"}},
+                 "lastState": {"terminated": {"exitCode": 2, "finishedAt": "2026-01-01T00:08:00Z"}}}
+            ]}
+        });
+        let cells = cells(&pod);
         assert_eq!(
-            metadata.map(RawValue::get),
-            Some(r#"{"name":"a","creationTimestamp":"2026-01-01T00:00:00Z"}"#)
+            cells[1..4],
+            [
+                json!("1/2"),
+                json!("Init:CrashLoopBackOff"),
+                json!("1 (2m ago)")
+            ]
         );
     }
 }
