@@ -40,7 +40,7 @@ impl StoredObject {
             metadata: self
                 .metadata
                 .map(|(start, end)| &self.json[start as usize..end as usize]),
-            facts: self.row.as_deref(),
+            facts: self.row.as_ref(),
         }
     }
 

@@ -76,7 +76,7 @@ impl Printer<'_> {
                 } else {
                     event
                 };
-                line.insert(0, tag.to_string());
+                line.insert(0, tag.into());
             }
         }
         self.printed_headers = true;

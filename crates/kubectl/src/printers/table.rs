@@ -115,18 +115,21 @@ fn label_header(key: &str) -> String {
     key.rsplit('/').next().unwrap_or(key).to_ascii_uppercase()
 }
 
-/// A cell as kubectl's printer shows it.
-pub fn cell_text(cell: &RawValue) -> String {
-    if let Ok(text) = serde_json::from_str::<&str>(cell.get()) {
-        return text.to_string();
+/// A cell as kubectl's printer shows it (borrowed when it is a string without escapes).
+pub fn cell_text(cell: &RawValue) -> Cow<'_, str> {
+    let raw = cell.get();
+    if let Some(text) = raw.strip_prefix('"').and_then(|r| r.strip_suffix('"')) {
+        if !text.contains('\\') {
+            return Cow::Borrowed(text);
+        }
     }
-    match serde_json::from_str(cell.get()).unwrap_or(Value::Null) {
+    Cow::Owned(match serde_json::from_str(raw).unwrap_or(Value::Null) {
         Value::Null => "<none>".into(),
         Value::String(s) => s,
         Value::Bool(b) => b.to_string(),
         Value::Number(n) => n.to_string(),
         other => other.to_string(),
-    }
+    })
 }
 
 /// The row's labels as upstream's `labels.Set.String()` prints them.
@@ -135,7 +138,7 @@ fn labels_text(labels: &BTreeMap<String, String>) -> String {
 }
 
 /// The rows (header first) of one or more Tables of the same kind.
-pub fn rows(tables: &[Table<'_>], options: &TableOptions) -> Vec<Vec<String>> {
+pub fn rows<'t>(tables: &'t [Table<'_>], options: &TableOptions) -> Vec<Vec<Cow<'t, str>>> {
     let Some(first) = tables.first() else {
         return Vec::new();
     };
@@ -150,26 +153,29 @@ pub fn rows(tables: &[Table<'_>], options: &TableOptions) -> Vec<Vec<String>> {
     if !options.no_headers {
         let mut header = Vec::new();
         if options.with_namespace {
-            header.push("NAMESPACE".to_string());
+            header.push(Cow::Borrowed("NAMESPACE"));
         }
-        header.extend(shown.iter().map(|&i| columns[i].name.to_ascii_uppercase()));
-        header.extend(options.label_columns.iter().map(|k| label_header(k)));
+        header.extend(
+            shown
+                .iter()
+                .map(|&i| Cow::Owned(columns[i].name.to_ascii_uppercase())),
+        );
+        header.extend(
+            options
+                .label_columns
+                .iter()
+                .map(|k| Cow::Owned(label_header(k))),
+        );
         if options.show_labels {
-            header.push("LABELS".to_string());
+            header.push(Cow::Borrowed("LABELS"));
         }
         out.push(header);
     }
     for row in tables.iter().flat_map(|t| t.rows()) {
         let mut line = Vec::with_capacity(shown.len() + 1);
         if options.with_namespace {
-            line.push(
-                row.object
-                    .metadata
-                    .namespace
-                    .as_deref()
-                    .unwrap_or_default()
-                    .to_string(),
-            );
+            let namespace = &row.object.metadata.namespace;
+            line.push(Cow::Borrowed(namespace.as_deref().unwrap_or_default()));
         }
         for &i in &shown {
             let mut text = row
@@ -179,7 +185,7 @@ pub fn rows(tables: &[Table<'_>], options: &TableOptions) -> Vec<Vec<String>> {
                 .unwrap_or_default();
             if i == 0 {
                 if let Some(prefix) = &options.name_prefix {
-                    text = format!("{prefix}/{text}");
+                    text = Cow::Owned(format!("{prefix}/{text}"));
                 }
             }
             line.push(text);
@@ -187,10 +193,10 @@ pub fn rows(tables: &[Table<'_>], options: &TableOptions) -> Vec<Vec<String>> {
         if !options.label_columns.is_empty() || options.show_labels {
             let labels = row.object.metadata.labels();
             for key in &options.label_columns {
-                line.push(labels.get(key).cloned().unwrap_or_default());
+                line.push(Cow::Owned(labels.get(key).cloned().unwrap_or_default()));
             }
             if options.show_labels {
-                line.push(labels_text(&labels));
+                line.push(Cow::Owned(labels_text(&labels)));
             }
         }
         out.push(line);

@@ -10,7 +10,11 @@ const TABLE_MIN_WIDTH: usize = 6;
 const TABLE_PADDING: usize = 3;
 
 fn width(cell: &str) -> usize {
-    cell.chars().count()
+    if cell.is_ascii() {
+        cell.len()
+    } else {
+        cell.chars().count()
+    }
 }
 
 /// Formats tab-separated text the way Go's tabwriter does.
@@ -104,38 +108,27 @@ fn assign(
 }
 
 /// Aligns rows of cells as a kubectl table (every column but the last padded).
-pub fn align(rows: &[Vec<String>]) -> String {
+pub fn align<S: AsRef<str>>(rows: &[Vec<S>]) -> String {
     let columns = rows.first().map_or(0, Vec::len);
-    let uniform = rows
+    let uniform = rows.iter().all(|row| {
+        row.len() == columns
+            && row
+                .iter()
+                .all(|cell| !cell.as_ref().bytes().any(|b| b == b'\t' || b == b'\n'))
+    });
+    if uniform {
+        // Every line has every column, so each column is one block, as wide as its
+        // widest cell plus padding: what a fresh remembering writer prints.
+        return RememberingWriter::default().write(rows);
+    }
+    let text: String = rows
         .iter()
-        .all(|row| row.len() == columns && row.iter().all(|cell| !cell.contains(['\t', '\n'])));
-    if !uniform {
-        let text: String = rows.iter().map(|r| format!("{}\n", r.join("\t"))).collect();
-        return format(&text, TABLE_MIN_WIDTH, TABLE_PADDING);
-    }
-    // Every line has every column, so each column is one block, as wide as its
-    // widest cell plus padding (what `format` works out, without the text round trip).
-    let mut widths = vec![TABLE_MIN_WIDTH; columns.saturating_sub(1)];
-    let mut size = 0;
-    for row in rows {
-        for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(width(cell) + TABLE_PADDING);
-        }
-        size += row.last().map_or(0, String::len) + 1;
-    }
-    size += rows.len() * widths.iter().sum::<usize>();
-    let mut out = String::with_capacity(size);
-    for row in rows {
-        for (cell, w) in row.iter().zip(&widths) {
-            out.push_str(cell);
-            out.extend(std::iter::repeat_n(' ', w - width(cell)));
-        }
-        if let Some(last) = row.get(widths.len()) {
-            out.push_str(last);
-        }
-        out.push('\n');
-    }
-    out
+        .map(|row| {
+            let cells: Vec<&str> = row.iter().map(AsRef::as_ref).collect();
+            format!("{}\n", cells.join("\t"))
+        })
+        .collect();
+    format(&text, TABLE_MIN_WIDTH, TABLE_PADDING)
 }
 
 /// kubectl's tabwriter across flushes (`RememberWidths`, liggitt/tabwriter): each
@@ -148,19 +141,28 @@ pub struct RememberingWriter {
 
 impl RememberingWriter {
     /// Aligns one flush of rows (all with the same columns), widening columns as needed.
-    pub fn write(&mut self, rows: &[Vec<String>]) -> String {
+    pub fn write<S: AsRef<str>>(&mut self, rows: &[Vec<S>]) -> String {
         let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
         if self.widths.len() < columns {
             self.widths.resize(columns, TABLE_MIN_WIDTH);
         }
+        let mut size = 0;
         for row in rows {
             for (j, cell) in row.iter().enumerate().take(columns.saturating_sub(1)) {
-                self.widths[j] = self.widths[j].max(width(cell) + TABLE_PADDING);
+                self.widths[j] = self.widths[j].max(width(cell.as_ref()) + TABLE_PADDING);
             }
+            size += row.last().map_or(0, |cell| cell.as_ref().len()) + 1;
         }
-        let mut out = String::new();
+        size += rows.len()
+            * self
+                .widths
+                .iter()
+                .take(columns.saturating_sub(1))
+                .sum::<usize>();
+        let mut out = String::with_capacity(size);
         for row in rows {
             for (j, cell) in row.iter().enumerate() {
+                let cell = cell.as_ref();
                 out.push_str(cell);
                 if j + 1 < row.len() {
                     out.extend(std::iter::repeat_n(' ', self.widths[j] - width(cell)));
@@ -208,7 +210,7 @@ mod tests {
             vec!["web-1".to_string(), "1/1".to_string(), "5s".to_string()],
         ];
         assert_eq!(align(&rows), "NAME    READY   AGE\nweb-1   1/1     5s\n");
-        assert_eq!(align(&[vec!["a".into(), "b".into()]]), "a     b\n");
+        assert_eq!(align(&[vec!["a", "b"]]), "a     b\n");
     }
 
     #[test]

@@ -7,6 +7,7 @@ mod cluster;
 mod core;
 pub mod custom;
 mod pod;
+mod row_facts;
 mod workloads;
 
 use crate::api::json_path::ValueExt;
@@ -19,6 +20,7 @@ use serde_json::{json, Value};
 use super::storage::StoredObject;
 use super::{ApiServer, Env};
 use crate::api::request::Request;
+pub use row_facts::{RowBuilder, RowFacts, Timed};
 
 /// One column: name, type (`string`, `integer`, `date`), priority (0 default, 1 for `-o wide`).
 pub struct Column {
@@ -65,58 +67,6 @@ impl PrintContext {
     }
 }
 
-/// One cell of a row worked out when the object was stored; those that depend on
-/// the time are finished when the row is printed.
-#[derive(Debug)]
-pub enum Cell {
-    Text(Box<str>),
-    /// `<none>`.
-    None,
-    /// The age of a moment (Unix milliseconds), `<unknown>` when missing.
-    Age(Option<i64>),
-    /// A restart count, with how long ago the last restart was when there was one.
-    Restarts {
-        count: i64,
-        last: Option<i64>,
-    },
-}
-
-impl Cell {
-    /// A text cell.
-    pub fn text(text: impl Into<Box<str>>) -> Cell {
-        Cell::Text(text.into())
-    }
-
-    /// A text cell, `<none>` when empty.
-    pub fn text_or_none(text: &str) -> Cell {
-        if text.is_empty() {
-            Cell::None
-        } else {
-            Cell::text(text)
-        }
-    }
-
-    /// The cell's text at the context's time.
-    pub fn printed(&self, ctx: &PrintContext) -> Cow<'_, str> {
-        match self {
-            Cell::Text(text) => Cow::Borrowed(text),
-            Cell::None => Cow::Borrowed("<none>"),
-            Cell::Age(at) => Cow::Owned(age::age_since(*at, ctx.now_unix_ms)),
-            Cell::Restarts { count, last: None } => Cow::Owned(count.to_string()),
-            Cell::Restarts {
-                count,
-                last: Some(at),
-            } => Cow::Owned(format!(
-                "{count} ({} ago)",
-                age::age_since(Some(*at), ctx.now_unix_ms)
-            )),
-        }
-    }
-}
-
-/// A row's cells as worked out when the object was stored.
-pub type RowFacts = Box<[Cell]>;
-
 /// How a printer reads an object for its cells.
 pub enum RowFn {
     /// From the parsed object, when it is printed.
@@ -131,7 +81,7 @@ pub enum RowFn {
 pub struct Printable<'a> {
     pub json: &'a str,
     pub metadata: Option<&'a str>,
-    pub facts: Option<&'a [Cell]>,
+    pub facts: Option<&'a RowFacts>,
 }
 
 impl<'a> Printable<'a> {
@@ -152,6 +102,9 @@ pub struct Printer {
 }
 
 const NAME_DESCRIPTION: &str = "Name must be unique within a namespace. Is required when creating resources, although some resources may allow a client to request the generation of an appropriate name automatically. Name is primarily intended for creation idempotence and configuration definition. Cannot be updated. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/names#names";
+
+/// Room for a row's cells and the text around its object, in bytes.
+const ROW_OVERHEAD: usize = 192;
 
 /// Whether the request asks for a Table.
 pub fn wants_table(req: &Request) -> bool {
@@ -205,25 +158,6 @@ fn parsed_once<'s>(slot: &'s mut Option<Value>, json: &str) -> &'s Value {
 /// Appends cells as a JSON array.
 fn write_values(out: &mut String, cells: Vec<Value>) {
     write!(out, "{}", Value::Array(cells)).expect("writing to a String");
-}
-
-/// Appends stored cells, printed at the context's time, as a JSON array of strings.
-fn write_cells(out: &mut String, cells: &[Cell], ctx: &PrintContext) {
-    out.push('[');
-    for (i, cell) in cells.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        let text = cell.printed(ctx);
-        if text.contains(|c: char| c == '"' || c == '\\' || c < ' ') {
-            write!(out, "{}", Value::String(text.into_owned())).expect("writing to a String");
-        } else {
-            out.push('"');
-            out.push_str(&text);
-            out.push('"');
-        }
-    }
-    out.push(']');
 }
 
 /// Appends a row's `object`: the stored JSON itself (`Object`) or its
@@ -296,15 +230,17 @@ impl ApiServer {
                 })
                 .collect(),
         };
-        // Written as text: a Table of every pod is tens of megabytes.
-        let mut out = String::new();
+        // Written as text, into room for every row: a Table of every pod is tens of megabytes.
+        let objects: Vec<Printable> = objects.collect();
+        let row_size = |o: &Printable| ROW_OVERHEAD + o.metadata.unwrap_or(o.json).len();
+        let mut out = String::with_capacity(1024 + objects.iter().map(row_size).sum::<usize>());
         out.push_str(r#"{"apiVersion":"meta.k8s.io/v1","columnDefinitions":"#);
         out.push_str(&columns.to_string());
         out.push_str(r#","kind":"Table","metadata":"#);
         out.push_str(&metadata.to_string());
         out.push_str(r#","rows":["#);
         let wants_metadata = !matches!(include_object, "None" | "Object");
-        for (i, object) in objects.enumerate() {
+        for (i, object) in objects.into_iter().enumerate() {
             // A stored object's metadata text and row facts were kept when it was
             // stored; anything else is parsed for them.
             let mut parsed: Option<Value> = None;
@@ -320,13 +256,9 @@ impl ApiServer {
                 (None, RowFn::Value(row), _) => {
                     write_values(&mut out, row(parsed_once(&mut parsed, object.json), &ctx));
                 }
-                (None, RowFn::Stored(_), Some(facts)) => write_cells(&mut out, facts, &ctx),
+                (None, RowFn::Stored(_), Some(facts)) => facts.write_json(&mut out, now_unix_ms),
                 (None, RowFn::Stored(facts), None) => {
-                    write_cells(
-                        &mut out,
-                        &facts(parsed_once(&mut parsed, object.json)),
-                        &ctx,
-                    );
+                    facts(parsed_once(&mut parsed, object.json)).write_json(&mut out, now_unix_ms);
                 }
             }
             let metadata = match object.metadata {

@@ -7,7 +7,7 @@
 use serde_json::Value;
 
 use super::age::unix_ms;
-use super::{col, text, wide, Cell, Printer, RowFacts, RowFn};
+use super::{col, text, wide, Printer, RowBuilder, RowFacts, RowFn, Timed};
 use crate::api::json_path::ValueExt;
 
 /// Columns and row facts for pods.
@@ -164,49 +164,46 @@ fn pod_facts(pod: &Value) -> RowFacts {
         reason = "Terminating".into();
     }
     let gates = list(pod, "/spec/readinessGates");
+    let passed_gates = gates
+        .iter()
+        .filter(|g| condition_true(text(g, "/conditionType")))
+        .count();
     let gates_text = if gates.is_empty() {
-        Cell::None
+        String::new()
     } else {
-        let passed = gates
-            .iter()
-            .filter(|g| condition_true(text(g, "/conditionType")))
-            .count();
-        Cell::text(format!("{passed}/{}", gates.len()))
+        format!("{passed_gates}/{}", gates.len())
     };
-    Box::new([
-        Cell::text(text(pod, "/metadata/name")),
-        Cell::text(format!("{ready}/{total}")),
-        Cell::text(reason),
-        Cell::Restarts {
+    let created = pod
+        .at("/metadata/creationTimestamp")
+        .and_then(Value::as_str)
+        .and_then(unix_ms);
+    RowBuilder::default()
+        .text(text(pod, "/metadata/name"))
+        .text(&format!("{ready}/{total}"))
+        .text(&reason)
+        .timed(Timed::Restarts {
             count: restarts,
             last: last_restart,
-        },
-        Cell::Age(
-            pod.at("/metadata/creationTimestamp")
-                .and_then(Value::as_str)
-                .and_then(unix_ms),
-        ),
-        Cell::text_or_none(text(pod, "/status/podIP")),
-        Cell::text_or_none(text(pod, "/spec/nodeName")),
-        Cell::text_or_none(text(pod, "/status/nominatedNodeName")),
-        gates_text,
-    ])
+        })
+        .timed(Timed::Age(created))
+        .text_or_none(text(pod, "/status/podIP"))
+        .text_or_none(text(pod, "/spec/nodeName"))
+        .text_or_none(text(pod, "/status/nominatedNodeName"))
+        .text_or_none(&gates_text)
+        .build()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::apiserver::tables::PrintContext;
     use serde_json::json;
 
     const NOW: i64 = 1_767_225_600_000 + 600_000; // 10 minutes after the epoch
 
     fn cells(pod: &Value) -> Vec<Value> {
-        let ctx = PrintContext { now_unix_ms: NOW };
-        pod_facts(pod)
-            .iter()
-            .map(|c| Value::String(c.printed(&ctx).into_owned()))
-            .collect()
+        let mut json = String::new();
+        pod_facts(pod).write_json(&mut json, NOW);
+        serde_json::from_str(&json).unwrap()
     }
 
     #[test]
