@@ -11,6 +11,8 @@ pub enum ToWorker {
     Api { id: u64, request: Request },
     /// A console line, as `kubecraft shell` takes it (kubectl or `sim` commands).
     Shell { id: u64, line: String },
+    /// What the editor pane saved, for the `kubectl edit` waiting for it.
+    EditorSave { id: u64, text: String },
 }
 
 /// From the worker to the UI.
@@ -21,11 +23,14 @@ pub enum FromWorker {
     Ready,
     /// The answer to [`ToWorker::Api`].
     Api { id: u64, status: u16, body: String },
-    /// What a console line printed, stdout and stderr in order.
+    /// What a console line (or an editor pane's save) printed, stdout and stderr in
+    /// order; `editor` is the text to open in the editor pane while a `kubectl edit`
+    /// waits for it.
     Shell {
         id: u64,
         output: String,
         exit_code: i32,
+        editor: Option<String>,
     },
     /// A message the worker could not read.
     BadMessage { error: String },

@@ -4,6 +4,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use kubecraft_cli::shell::Shell;
+use kubecraft_kubectl::Output;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
@@ -27,11 +28,11 @@ pub fn answer(shell: &mut Shell, text: &str) -> FromWorker {
         }
         Ok(ToWorker::Shell { id, line }) => {
             let output = shell.feed(&line);
-            FromWorker::Shell {
-                id,
-                output: output.combined(),
-                exit_code: output.exit_code,
-            }
+            shell_reply(shell, id, output)
+        }
+        Ok(ToWorker::EditorSave { id, text }) => {
+            let output = shell.save_edit(text);
+            shell_reply(shell, id, output)
         }
         Err(e) => FromWorker::BadMessage {
             error: e.to_string(),
@@ -39,10 +40,20 @@ pub fn answer(shell: &mut Shell, text: &str) -> FromWorker {
     }
 }
 
+/// What a shell step printed, with the editor pane's text if an edit waits for it.
+fn shell_reply(shell: &Shell, id: u64, output: Output) -> FromWorker {
+    FromWorker::Shell {
+        id,
+        output: output.combined(),
+        exit_code: output.exit_code,
+        editor: shell.pending_editor().map(String::from),
+    }
+}
+
 /// Starts the engine in this worker and tells the UI it is ready.
 pub fn run() {
     let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
-    let shell = Rc::new(RefCell::new(Shell::new(BROWSER_SEED)));
+    let shell = Rc::new(RefCell::new(Shell::in_browser(BROWSER_SEED)));
     let reply_scope = scope.clone();
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
         let text = event.data().as_string().unwrap_or_default();
@@ -61,7 +72,7 @@ mod tests {
 
     #[test]
     fn answers_api_requests_console_lines_and_reports_bad_messages() {
-        let mut world = Shell::new(BROWSER_SEED);
+        let mut world = Shell::in_browser(BROWSER_SEED);
         let msg = ToWorker::Api {
             id: 9,
             request: Request::get("/api/v1/namespaces/default"),
@@ -77,5 +88,38 @@ mod tests {
             answer(&mut world, "nonsense"),
             FromWorker::BadMessage { .. }
         ));
+    }
+
+    #[test]
+    fn an_edit_opens_the_editor_pane_and_its_save_finishes_it() {
+        let mut shell = Shell::in_browser(BROWSER_SEED);
+        let line = |id, line: &str| ToWorker::Shell {
+            id,
+            line: line.into(),
+        };
+        answer(
+            &mut shell,
+            &line(1, "kubectl create deployment web --image=nginx").to_text(),
+        );
+        let FromWorker::Shell {
+            editor: Some(text), ..
+        } = answer(&mut shell, &line(2, "kubectl edit deploy web").to_text())
+        else {
+            panic!("the editor pane should open");
+        };
+        assert!(text.starts_with("# Please edit the object below."));
+        let save = ToWorker::EditorSave {
+            id: 3,
+            text: text.replace("replicas: 1\n", "replicas: 2\n"),
+        };
+        assert_eq!(
+            answer(&mut shell, &save.to_text()),
+            FromWorker::Shell {
+                id: 3,
+                output: "deployment.apps/web edited\n".into(),
+                exit_code: 0,
+                editor: None,
+            }
+        );
     }
 }

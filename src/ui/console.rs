@@ -1,15 +1,25 @@
 //! The kubectl console: each line goes to the worker's shell (the same one
-//! `kubecraft shell` runs) and what it prints is shown as plain text.
+//! `kubecraft shell` runs) and what it prints is shown as plain text. While a
+//! `kubectl edit` waits, the editor pane shows the object; Save hands the text back,
+//! Cancel hands back what was opened (upstream's "Edit cancelled, no changes made.").
 
 use leptos::prelude::*;
 
 use super::worker_client::WorkerClient;
 
-/// A terminal-like console over the cluster.
+/// A terminal-like console over the cluster, with the editor pane `kubectl edit` opens.
 #[component]
 pub fn Console(client: StoredValue<Option<WorkerClient>, LocalStorage>) -> impl IntoView {
     let (log, set_log) = signal(String::new());
     let (input, set_input) = signal(String::new());
+    // The text the editor pane opened with, and what is in it now.
+    let (opened, set_opened) = signal(None::<String>);
+    let (draft, set_draft) = signal(String::new());
+    let shown = move |output: String, editor: Option<String>| {
+        set_log.update(|l| l.push_str(&output));
+        set_draft.set(editor.clone().unwrap_or_default());
+        set_opened.set(editor);
+    };
     let run = move || {
         let line = input.get_untracked();
         set_input.set(String::new());
@@ -20,7 +30,15 @@ pub fn Console(client: StoredValue<Option<WorkerClient>, LocalStorage>) -> impl 
         });
         client.with_value(|c| {
             if let Some(c) = c {
-                c.run_line(line, move |out| set_log.update(|l| l.push_str(&out)));
+                c.run_line(line, shown);
+            }
+        });
+    };
+    let save = move |text: String| {
+        set_opened.set(None);
+        client.with_value(|c| {
+            if let Some(c) = c {
+                c.save_edit(text, shown);
             }
         });
     };
@@ -39,6 +57,26 @@ pub fn Console(client: StoredValue<Option<WorkerClient>, LocalStorage>) -> impl 
                     }
                 }
             />
+            <Show when=move || opened.with(Option::is_some)>
+                <div class="editor" data-testid="editor-pane">
+                    <textarea
+                        data-testid="editor"
+                        spellcheck="false"
+                        rows="24"
+                        prop:value=move || draft.get()
+                        on:input=move |ev| set_draft.set(event_target_value(&ev))
+                    ></textarea>
+                    <button data-testid="editor-save" on:click=move |_| save(draft.get_untracked())>
+                        "Save"
+                    </button>
+                    <button
+                        data-testid="editor-cancel"
+                        on:click=move |_| save(opened.get_untracked().unwrap_or_default())
+                    >
+                        "Cancel"
+                    </button>
+                </div>
+            </Show>
         </section>
     }
 }

@@ -85,15 +85,24 @@ impl WorkerClient {
         );
     }
 
-    /// Runs a console line in the worker's shell; `done` gets what it printed.
-    pub fn run_line(&self, line: String, done: impl FnOnce(String) + 'static) {
-        self.send(
-            |id| ToWorker::Shell { id, line },
-            Box::new(move |reply| {
-                if let FromWorker::Shell { output, .. } = reply {
-                    done(output);
-                }
-            }),
-        );
+    /// Runs a console line in the worker's shell; `done` gets what it printed and,
+    /// while a `kubectl edit` waits, the text for the editor pane.
+    pub fn run_line(&self, line: String, done: impl FnOnce(String, Option<String>) + 'static) {
+        self.send(|id| ToWorker::Shell { id, line }, shell_reply(done));
     }
+
+    /// Hands the editor pane's saved text to the waiting `kubectl edit`; `done` as
+    /// for [`WorkerClient::run_line`].
+    pub fn save_edit(&self, text: String, done: impl FnOnce(String, Option<String>) + 'static) {
+        self.send(|id| ToWorker::EditorSave { id, text }, shell_reply(done));
+    }
+}
+
+/// A callback for a shell reply: what it printed and the editor pane's text.
+fn shell_reply(done: impl FnOnce(String, Option<String>) + 'static) -> Callback {
+    Box::new(move |reply| {
+        if let FromWorker::Shell { output, editor, .. } = reply {
+            done(output, editor);
+        }
+    })
 }

@@ -54,3 +54,41 @@ test("the console runs kubectl commands in the worker, here-documents included",
   assert.ok(text.startsWith("$ kubectl get ns\nNAME              STATUS   AGE\ndefault           Active   0s\n"), text);
   await page.close();
 });
+
+test("kubectl edit opens the editor pane; a refused save reopens it with the reasons", async () => {
+  const page = await env.browser.newPage();
+  await page.goto(env.url);
+  await page.waitForSelector('[data-testid="resource-pods"]', { timeout: 30000 });
+  const input = page.locator('[data-testid="console-input"]');
+  const editor = page.locator('[data-testid="editor"]');
+  const outputIncludes = (text) =>
+    page.waitForFunction((t) => document.querySelector('[data-testid="console-output"]').textContent.includes(t), text);
+  await input.fill("kubectl create deployment web --image=nginx");
+  await input.press("Enter");
+  await outputIncludes("deployment.apps/web created");
+  await input.fill("kubectl edit deployment web");
+  await input.press("Enter");
+  await editor.waitFor({ timeout: 30000 });
+  const opened = await editor.inputValue();
+  assert.ok(opened.startsWith("# Please edit the object below."), opened);
+  await editor.fill(opened.replace("replicas: 1\n", "replicas: -1\n"));
+  await page.click('[data-testid="editor-save"]');
+  await outputIncludes('error: deployments.apps "web" is invalid');
+  await page.waitForFunction(() => document.querySelector('[data-testid="editor"]')?.value.includes("was not valid"));
+  const reopened = await editor.inputValue();
+  assert.ok(reopened.includes("# * spec.replicas: Invalid value: -1: must be greater than or equal to 0\n"), reopened);
+  await editor.fill(reopened.replace("replicas: -1\n", "replicas: 3\n"));
+  await page.click('[data-testid="editor-save"]');
+  await outputIncludes("deployment.apps/web edited");
+  assert.equal(await page.locator('[data-testid="editor-pane"]').count(), 0);
+  await input.fill("kubectl get deployment web -o jsonpath={.spec.replicas}");
+  await input.press("Enter");
+  await outputIncludes("jsonpath={.spec.replicas}\n3");
+  // Cancel hands back the opened text unchanged.
+  await input.fill("kubectl edit deployment web");
+  await input.press("Enter");
+  await editor.waitFor({ timeout: 30000 });
+  await page.click('[data-testid="editor-cancel"]');
+  await outputIncludes("Edit cancelled, no changes made.");
+  await page.close();
+});

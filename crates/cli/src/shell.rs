@@ -154,6 +154,28 @@ impl Shell {
         }
     }
 
+    /// A shell for the browser's worker: no file system, and no editor process, so
+    /// `kubectl edit` waits for the editor pane (see [`Shell::pending_editor`]).
+    pub fn in_browser(seed: u64) -> Self {
+        let mut shell = Self::new(seed);
+        shell.kubectl.read_file = None;
+        shell.kubectl.editor = None;
+        shell
+    }
+
+    /// The text the editor pane should show, while a `kubectl edit` waits for it.
+    pub fn pending_editor(&self) -> Option<&str> {
+        self.kubectl
+            .pending_edit
+            .as_ref()
+            .map(|edit| edit.text.as_str())
+    }
+
+    /// Hands the editor pane's saved text to the waiting `kubectl edit`.
+    pub fn save_edit(&mut self, text: String) -> Output {
+        self.kubectl.save_edit(&mut self.world, text)
+    }
+
     /// The cluster, for callers that also make API requests directly (the browser's worker).
     pub fn world_mut(&mut self) -> &mut World {
         &mut self.world

@@ -29,8 +29,13 @@ pub struct Kubectl {
     /// The editor `kubectl edit` opens (natively, from `$KUBE_EDITOR` or `$EDITOR`;
     /// empty: `vi`).
     pub editor_command: String,
-    /// How `kubectl edit` reaches that editor; `None` where there is none.
+    /// How `kubectl edit` reaches that editor; `None` in the browser, where the
+    /// edit waits in `pending_edit` for the editor pane.
     pub editor: Option<commands::edit::EditorHooks>,
+    /// An edit waiting for the editor pane's save.
+    pub pending_edit: Option<commands::edit::EditSession>,
+    /// Who the command being run acts as (`--as`, `--as-group`).
+    pub acting_as: impersonation::Impersonation,
 }
 
 impl Kubectl {
@@ -56,9 +61,29 @@ impl Kubectl {
         stdin: Option<&str>,
     ) -> Output {
         let (args, who) = impersonation::take_impersonation(args);
+        self.acting_as = who.clone();
         let mut acting = impersonation::Impersonating::new(transport, who);
         let mut warned = transport::Warnings::new(&mut acting);
         let output = commands::run(self, &mut warned, &args, stdin);
+        warned.printed_before(output)
+    }
+
+    /// Hands the editor pane's saved text to the edit waiting for it: what that
+    /// round printed; the edit waits again when the save was refused.
+    pub fn save_edit(&mut self, transport: &mut dyn Transport, text: String) -> Output {
+        let Some(session) = self.pending_edit.take() else {
+            let mut out = Output::default();
+            out.fail("error: there is no edit in progress\n");
+            return out;
+        };
+        let mut acting = impersonation::Impersonating::new(transport, session.acting_as.clone());
+        let mut warned = transport::Warnings::new(&mut acting);
+        let file = commands::edit::EditedFile {
+            path: commands::edit::PANE_FILE.to_string(),
+            text,
+        };
+        let (output, reopened) = session.saved(&mut warned, file);
+        self.pending_edit = reopened;
         warned.printed_before(output)
     }
 }

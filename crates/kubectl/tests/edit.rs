@@ -85,8 +85,58 @@ fn an_edit_is_patched_and_an_invalid_one_reopens_until_nothing_changes() {
         run(&mut renamed, &mut world, "edit deploy web"),
         format!("A copy of your changes has been stored to {KEPT:?}\nerror: At least one of apiVersion, kind and name was changed\n")
     );
+}
+
+#[test]
+fn without_an_editor_process_the_edit_waits_for_the_panes_saves() {
+    let mut world = cluster::start(1);
+    let mut pane = Kubectl::default();
+    run(&mut pane, &mut world, "create deployment web --image=nginx");
+    assert_eq!(run(&mut pane, &mut world, "edit deploy/web"), "");
+    let opened = pane.pending_edit.as_ref().expect("waiting").text.clone();
+    assert!(opened.starts_with("# Please edit the object below."));
+    assert!(opened.contains("replicas: 1\n"));
+
+    // A refused save reopens the pane with the reasons and the refused text.
+    let refused = opened.replace("replicas: 1\n", "replicas: -1\n");
     assert_eq!(
-        run(&mut plain, &mut world, "edit deploy web"),
-        "error: there is no editor here to edit in\n"
+        pane.save_edit(&mut world, refused).combined(),
+        "error: deployments.apps \"web\" is invalid\n"
+    );
+    let reopened = pane.pending_edit.as_ref().expect("reopened").text.clone();
+    assert!(reopened.contains("# deployments.apps \"web\" was not valid:\n# * spec.replicas: Invalid value: -1: must be greater than or equal to 0\n"), "{reopened}");
+    assert!(reopened.contains("replicas: -1\n"));
+
+    let fixed = reopened.replace("replicas: -1\n", "replicas: 3\n");
+    assert_eq!(
+        pane.save_edit(&mut world, fixed).combined(),
+        "deployment.apps/web edited\n"
+    );
+    assert!(pane.pending_edit.is_none());
+    assert_eq!(
+        run(
+            &mut pane,
+            &mut world,
+            "get deploy web -o jsonpath={.spec.replicas}"
+        ),
+        "3"
+    );
+    let nothing = pane.save_edit(&mut world, String::new());
+    assert_eq!(
+        (nothing.combined(), nothing.exit_code),
+        ("error: there is no edit in progress\n".to_string(), 1)
+    );
+
+    // The patch acts as the edit's --as user, who may read but not write.
+    run(
+        &mut pane,
+        &mut world,
+        "create rolebinding jane-view --clusterrole=view --user=jane",
+    );
+    run(&mut pane, &mut world, "edit deploy web --as jane");
+    let text = pane.pending_edit.as_ref().expect("waiting").text.clone();
+    assert_eq!(
+        pane.save_edit(&mut world, text.replace("replicas: 3\n", "replicas: 5\n")).combined(),
+        "error: deployments.apps \"web\" could not be patched: deployments.apps \"web\" is forbidden: User \"jane\" cannot patch resource \"deployments\" in API group \"apps\" in the namespace \"default\"\nYou can run `kubectl replace -f /tmp/kubectl-edit.yaml` to try this update again.\n"
     );
 }
