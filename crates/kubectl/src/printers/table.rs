@@ -119,7 +119,7 @@ fn label_header(key: &str) -> String {
 pub fn cell_text(cell: &RawValue) -> Cow<'_, str> {
     let raw = cell.get();
     if let Some(text) = raw.strip_prefix('"').and_then(|r| r.strip_suffix('"')) {
-        if !text.contains('\\') {
+        if memchr::memchr(b'\\', text.as_bytes()).is_none() {
             return Cow::Borrowed(text);
         }
     }

@@ -17,6 +17,17 @@ fn width(cell: &str) -> usize {
     }
 }
 
+/// Appends `n` spaces.
+fn pad(out: &mut String, n: usize) {
+    const SPACES: &str = "                                                                ";
+    let mut left = n;
+    while left > 0 {
+        let step = left.min(SPACES.len());
+        out.push_str(&SPACES[..step]);
+        left -= step;
+    }
+}
+
 /// Formats tab-separated text the way Go's tabwriter does.
 pub fn format(text: &str, min_width: usize, padding: usize) -> String {
     let lines: Vec<Vec<&str>> = text
@@ -44,7 +55,7 @@ pub fn format(text: &str, min_width: usize, padding: usize) -> String {
             out.push_str(cell);
             if let Some(w) = widths[i].get(j) {
                 if j + 1 < cells.len() {
-                    out.extend(std::iter::repeat_n(' ', w.saturating_sub(width(cell))));
+                    pad(&mut out, w.saturating_sub(width(cell)));
                 }
             }
         }
@@ -114,7 +125,7 @@ pub fn align<S: AsRef<str>>(rows: &[Vec<S>]) -> String {
         row.len() == columns
             && row
                 .iter()
-                .all(|cell| !cell.as_ref().bytes().any(|b| b == b'\t' || b == b'\n'))
+                .all(|cell| memchr::memchr2(b'\t', b'\n', cell.as_ref().as_bytes()).is_none())
     });
     if uniform {
         // Every line has every column, so each column is one block, as wide as its
@@ -165,7 +176,7 @@ impl RememberingWriter {
                 let cell = cell.as_ref();
                 out.push_str(cell);
                 if j + 1 < row.len() {
-                    out.extend(std::iter::repeat_n(' ', self.widths[j] - width(cell)));
+                    pad(&mut out, self.widths[j] - width(cell));
                 }
             }
             out.push('\n');
