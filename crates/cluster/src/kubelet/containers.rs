@@ -9,6 +9,7 @@ use serde_json::{json, Value};
 use super::behaviour::{self, Behaviour};
 use super::env::Environment;
 use super::images;
+use super::script::Script;
 use super::usage;
 use crate::sim::clock::doubled;
 
@@ -57,6 +58,9 @@ pub struct ContainerRun {
     pub started: bool,
     /// Consecutive (successes, failures) of the startup, liveness and readiness probes.
     pub probe_streaks: [(i32, i32); 3],
+    /// What the pod's lesson annotations script for it (nothing for init containers
+    /// and sidecars).
+    pub script: Script,
 }
 
 impl ContainerRun {
@@ -67,8 +71,14 @@ impl ContainerRun {
         env: &Environment,
         role: Role,
         waiting: &str,
+        script: Script,
     ) -> ContainerRun {
-        let mut behaviour = behaviour::of(container, env);
+        let script = if role == Role::Main {
+            script
+        } else {
+            Script::default()
+        };
+        let mut behaviour = script.behaviour(behaviour::of(container, env));
         // One that allocates past its memory limit ends every run OOM-killed.
         if usage::exceeds_memory_limit(container) {
             behaviour = Behaviour::Exit {
@@ -91,6 +101,7 @@ impl ContainerRun {
             ready: false,
             started: false,
             probe_streaks: [(0, 0); 3],
+            script,
         }
     }
 
@@ -322,7 +333,13 @@ mod tests {
             image: Some("busybox".into()),
             ..Default::default()
         };
-        let mut run = ContainerRun::new(&c, &Environment::new(), Role::Main, "ContainerCreating");
+        let mut run = ContainerRun::new(
+            &c,
+            &Environment::new(),
+            Role::Main,
+            "ContainerCreating",
+            Script::default(),
+        );
         let one = |run: &ContainerRun, policy| phase(std::slice::from_ref(run), policy, true);
         assert_eq!(one(&run, "Never"), "Pending");
         run.start("t0", "containerd://1".into());

@@ -10,6 +10,7 @@ pub mod logs;
 pub mod node_config;
 pub mod pods;
 pub mod probes;
+pub mod script;
 pub mod usage;
 
 use k8s_openapi::api::core::v1::Pod;

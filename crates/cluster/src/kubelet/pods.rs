@@ -14,6 +14,7 @@ use super::containers::{self, back_off_ms, init_done, ContainerRun, Role};
 use super::env::{environment, read_sources, Sources};
 use super::images;
 use super::probes::{self, ProbeKind};
+use super::script::Script;
 use crate::api::Request;
 use crate::client::{pod_path, ObjectRef, Recorder};
 use crate::sim::Ctx;
@@ -103,6 +104,7 @@ fn runs_for(pod: &Pod, sources: &Sources) -> Result<Vec<ContainerRun>, String> {
         return Ok(Vec::new());
     };
     let inits = spec.init_containers.as_deref().unwrap_or_default();
+    let script = Script::of(pod.metadata.annotations.as_ref());
     let mut runs = Vec::new();
     for c in inits {
         let role = if c.restart_policy.as_deref() == Some("Always") {
@@ -111,7 +113,7 @@ fn runs_for(pod: &Pod, sources: &Sources) -> Result<Vec<ContainerRun>, String> {
             Role::Init
         };
         let env = environment(pod, c, sources)?;
-        runs.push(ContainerRun::new(c, &env, role, "PodInitializing"));
+        runs.push(ContainerRun::new(c, &env, role, "PodInitializing", script));
     }
     let waiting = if inits.is_empty() {
         "ContainerCreating"
@@ -120,7 +122,7 @@ fn runs_for(pod: &Pod, sources: &Sources) -> Result<Vec<ContainerRun>, String> {
     };
     for c in &spec.containers {
         let env = environment(pod, c, sources)?;
-        runs.push(ContainerRun::new(c, &env, Role::Main, waiting));
+        runs.push(ContainerRun::new(c, &env, Role::Main, waiting, script));
     }
     Ok(runs)
 }
@@ -590,11 +592,13 @@ impl PodWorkers {
         let Some(probe) = kind.of(&run.spec).cloned() else {
             return;
         };
+        let elapsed = now.saturating_sub(run.started_ms);
         let verdict = probes::check(
             &probe,
             &run.spec,
             &run.behaviour,
-            now.saturating_sub(run.started_ms),
+            run.script.health(kind, elapsed),
+            elapsed,
             &ip,
         );
         let slot = kind as usize;

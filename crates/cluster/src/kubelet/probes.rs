@@ -8,6 +8,7 @@ use k8s_openapi::api::core::v1::{Container, Probe};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::behaviour::{listener, Behaviour, Listener};
+use super::script::Health;
 
 /// Which probe.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -79,15 +80,26 @@ fn exec(command: &[String], behaviour: &Behaviour, elapsed_ms: u64) -> Result<()
     }
 }
 
-/// The outcome of `probe` against `container`, `elapsed_ms` after it started, at `pod_ip`.
+/// The outcome of `probe` against `container`, `elapsed_ms` after it started, at
+/// `pod_ip`, its process answering as `health` says.
 pub fn check(
     probe: &Probe,
     container: &Container,
     behaviour: &Behaviour,
+    health: Health,
     elapsed_ms: u64,
     pod_ip: &str,
 ) -> Result<(), String> {
+    // A process not listening yet is as good as no listener at all.
+    let listener = |port| match health {
+        Health::NotListening => Listener::Nothing,
+        _ => listener(container, port),
+    };
+    let failing = health == Health::Failing;
     if let Some(action) = &probe.exec {
+        if failing {
+            return Err(String::new());
+        }
         return exec(
             action.command.as_deref().unwrap_or_default(),
             behaviour,
@@ -99,10 +111,11 @@ pub fn check(
         let host = http.host.clone().unwrap_or_else(|| pod_ip.to_string());
         let scheme = http.scheme.as_deref().unwrap_or("HTTP").to_lowercase();
         let path = http.path.as_deref().unwrap_or("/");
-        return match listener(container, port) {
+        return match listener(port) {
             Listener::Nothing => Err(format!(
                 "Get \"{scheme}://{host}:{port}{path}\": dial tcp {host}:{port}: connect: connection refused"
             )),
+            _ if failing => Err("HTTP probe failed with statuscode: 500".into()),
             Listener::WebServer if !matches!(path, "/" | "/index.html") => {
                 Err("HTTP probe failed with statuscode: 404".into())
             }
@@ -112,19 +125,21 @@ pub fn check(
     if let Some(tcp) = &probe.tcp_socket {
         let port = port_number(&tcp.port, container).unwrap_or(0);
         let host = tcp.host.clone().unwrap_or_else(|| pod_ip.to_string());
-        return match listener(container, port) {
-            Listener::Nothing => Err(format!(
+        // An unhealthy process refuses connections as one not listening does.
+        if failing || matches!(listener(port), Listener::Nothing) {
+            return Err(format!(
                 "dial tcp {host}:{port}: connect: connection refused"
-            )),
-            _ => Ok(()),
-        };
+            ));
+        }
+        return Ok(());
     }
     if let Some(grpc) = &probe.grpc {
-        return match listener(container, grpc.port) {
+        return match listener(grpc.port) {
             Listener::Nothing => Err(format!(
                 "failed to connect service \"{pod_ip}:{}\" within 1s: context deadline exceeded",
                 grpc.port
             )),
+            _ if failing => Err("service unhealthy (responded with \"NOT_SERVING\")".into()),
             _ => Ok(()),
         };
     }
@@ -151,9 +166,12 @@ mod tests {
             "args": ["/bin/sh", "-c", "touch /tmp/healthy; sleep 30; rm -f /tmp/healthy; sleep 600"]}));
         let b = behaviour::of(&c, &Default::default());
         let p = probe(json!({"exec": {"command": ["cat", "/tmp/healthy"]}}));
-        assert_eq!(check(&p, &c, &b, 5_000, "10.244.1.5"), Ok(()));
         assert_eq!(
-            check(&p, &c, &b, 35_000, "10.244.1.5"),
+            check(&p, &c, &b, Health::AsItIs, 5_000, "10.244.1.5"),
+            Ok(())
+        );
+        assert_eq!(
+            check(&p, &c, &b, Health::AsItIs, 35_000, "10.244.1.5"),
             Err("cat: can't open '/tmp/healthy': No such file or directory\n".into())
         );
     }
@@ -163,7 +181,7 @@ mod tests {
         let nginx = container(json!({"name": "web", "image": "nginx:1.27",
             "ports": [{"name": "http", "containerPort": 80}]}));
         let b = behaviour::of(&nginx, &Default::default());
-        let on = |spec| check(&probe(spec), &nginx, &b, 0, "10.244.1.5");
+        let on = |spec| check(&probe(spec), &nginx, &b, Health::AsItIs, 0, "10.244.1.5");
         assert_eq!(
             on(json!({"httpGet": {"port": "http", "path": "/"}})),
             Ok(())
@@ -181,5 +199,33 @@ mod tests {
             Err("dial tcp 10.244.1.5:81: connect: connection refused".into())
         );
         assert_eq!(on(json!({"tcpSocket": {"port": 80}})), Ok(()));
+    }
+
+    #[test]
+    fn scripted_health_overrides_what_listens() {
+        let nginx = container(json!({"name": "web", "image": "nginx:1.27"}));
+        let b = behaviour::of(&nginx, &Default::default());
+        let on = |health, spec| check(&probe(spec), &nginx, &b, health, 0, "10.244.1.5");
+        let http = json!({"httpGet": {"port": 80, "path": "/"}});
+        assert_eq!(
+            on(Health::NotListening, http.clone()),
+            Err("Get \"http://10.244.1.5:80/\": dial tcp 10.244.1.5:80: connect: connection refused".into())
+        );
+        assert_eq!(
+            on(Health::Failing, http),
+            Err("HTTP probe failed with statuscode: 500".into())
+        );
+        assert_eq!(
+            on(Health::Failing, json!({"tcpSocket": {"port": 80}})),
+            Err("dial tcp 10.244.1.5:80: connect: connection refused".into())
+        );
+        assert_eq!(
+            on(Health::Failing, json!({"grpc": {"port": 80}})),
+            Err("service unhealthy (responded with \"NOT_SERVING\")".into())
+        );
+        assert_eq!(
+            on(Health::Failing, json!({"exec": {"command": ["true"]}})),
+            Err(String::new())
+        );
     }
 }
