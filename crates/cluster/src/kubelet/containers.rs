@@ -36,6 +36,10 @@ const OOM_KILL_AFTER_MS: u64 = 1_000;
 /// The exit code of a process ended by SIGKILL (128 + 9), as an OOM kill reports it.
 const OOM_KILLED_EXIT_CODE: i32 = 137;
 
+/// Upstream's `minimumGracePeriodInSeconds`: what is left of the grace period for
+/// SIGTERM after a preStop hook is never less.
+const MIN_GRACE_AFTER_HOOK_MS: u64 = 2_000;
+
 /// One container of a pod this kubelet runs.
 pub struct ContainerRun {
     pub name: String,
@@ -103,6 +107,39 @@ impl ContainerRun {
             probe_streaks: [(0, 0); 3],
             script,
         }
+    }
+
+    /// How long the container takes to stop when its pod is deleted with `grace_ms`:
+    /// its preStop hook (cut off at the grace period), then SIGTERM until the process
+    /// exits after `term_ms`, or SIGKILL when what is left of the grace period (at
+    /// least 2 s after a hook) runs out.
+    pub fn stop_ms(&self, grace_ms: u64, term_ms: u64) -> u64 {
+        match self.pre_stop_ms().map(|hook| hook.min(grace_ms)) {
+            None => term_ms.min(grace_ms),
+            Some(hook) => hook + term_ms.min((grace_ms - hook).max(MIN_GRACE_AFTER_HOOK_MS)),
+        }
+    }
+
+    /// How long the preStop hook runs: a `sleep` action its seconds, an `exec` as
+    /// long as its command would (a server binary's, such as `nginx -s quit`, is a
+    /// control command that returns at once), HTTP at once.
+    fn pre_stop_ms(&self) -> Option<u64> {
+        let hook = self.spec.lifecycle.as_ref()?.pre_stop.as_ref()?;
+        if let Some(sleep) = &hook.sleep {
+            return Some(sleep.seconds.max(0) as u64 * 1000);
+        }
+        let Some(exec) = &hook.exec else {
+            return Some(0);
+        };
+        let command = Container {
+            name: self.name.clone(),
+            command: exec.command.clone(),
+            ..Container::default()
+        };
+        Some(match behaviour::of(&command, &Environment::new()) {
+            Behaviour::Exit { after_ms, .. } => after_ms,
+            Behaviour::Serve { .. } => 0,
+        })
     }
 
     /// A new run began at `now_ms`: probes start over.
@@ -352,5 +389,46 @@ mod tests {
         assert_eq!(one(&run, "OnFailure"), "Running");
         run.back_off("back-off".into());
         assert_eq!(one(&run, "Always"), "Running");
+    }
+
+    #[test]
+    fn a_pre_stop_hook_delays_the_stop_within_the_grace_period() {
+        let with_hook = |hook: serde_json::Value| {
+            let c: Container = serde_json::from_value(json!({
+                "name": "web", "image": "nginx", "lifecycle": {"preStop": hook}
+            }))
+            .unwrap();
+            ContainerRun::new(
+                &c,
+                &Environment::new(),
+                Role::Main,
+                "ContainerCreating",
+                Script::default(),
+            )
+        };
+        let plain = ContainerRun::new(
+            &Container {
+                name: "web".into(),
+                image: Some("nginx".into()),
+                ..Default::default()
+            },
+            &Environment::new(),
+            Role::Main,
+            "ContainerCreating",
+            Script::default(),
+        );
+        assert_eq!(plain.stop_ms(30_000, 300), 300);
+        assert_eq!(plain.stop_ms(100, 300), 100);
+        let sleep = with_hook(json!({"sleep": {"seconds": 20}}));
+        assert_eq!(sleep.stop_ms(30_000, 300), 20_300);
+        // Cut off at the grace period, then at least 2 s for SIGTERM.
+        assert_eq!(sleep.stop_ms(5_000, 300), 5_300);
+        assert_eq!(sleep.stop_ms(5_000, 9_000), 7_000);
+        let exec = with_hook(json!({"exec": {"command": ["/bin/sh", "-c", "sleep 5"]}}));
+        assert_eq!(exec.stop_ms(30_000, 300), 5_300);
+        let quit = with_hook(json!({"exec": {"command": ["/usr/sbin/nginx", "-s", "quit"]}}));
+        assert_eq!(quit.stop_ms(30_000, 300), 300);
+        let http = with_hook(json!({"httpGet": {"path": "/shutdown", "port": 80}}));
+        assert_eq!(http.stop_ms(30_000, 300), 300);
     }
 }

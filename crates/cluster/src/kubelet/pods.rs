@@ -23,6 +23,8 @@ use crate::sim::Ctx;
 const PULL_MS: (u64, u64) = (800, 4_000);
 /// How long a stopping container takes to exit after SIGTERM.
 const STOP_MS: (u64, u64) = (100, 600);
+/// `terminationGracePeriodSeconds`' default, for a deletion that carries none.
+const DEFAULT_GRACE_SECONDS: i64 = 30;
 /// How long the kubelet waits before trying again to configure a pod's containers.
 const CONFIG_RETRY_MS: u64 = 10_000;
 
@@ -309,7 +311,20 @@ impl PodWorkers {
                         &format!("Stopping container {name}"),
                     );
                 }
-                let delay = ctx.rng().between(STOP_MS.0, STOP_MS.1);
+                let term_ms = ctx.rng().between(STOP_MS.0, STOP_MS.1);
+                let grace_ms = pod
+                    .metadata
+                    .deletion_grace_period_seconds
+                    .unwrap_or(DEFAULT_GRACE_SECONDS)
+                    .max(0) as u64
+                    * 1000;
+                let delay = record
+                    .runs
+                    .iter()
+                    .filter(|r| r.is_running())
+                    .map(|r| r.stop_ms(grace_ms, term_ms))
+                    .max()
+                    .unwrap_or(term_ms);
                 self.schedule(
                     ctx,
                     delay,

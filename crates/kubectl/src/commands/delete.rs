@@ -11,7 +11,7 @@ use crate::discovery::{
 use crate::errors::server_error;
 use crate::flags::{self, boolean, value, Flag};
 use crate::output::Output;
-use crate::transport::Transport;
+use crate::transport::{Deadline, Transport};
 use crate::Kubectl;
 
 const FLAGS: &[Flag] = &[
@@ -27,6 +27,9 @@ const FLAGS: &[Flag] = &[
 ];
 
 const NO_ARGS: &str = "error: You must provide one or more resources by argument or filename.\nExample resource specifications include:\n   '-f rsrc.yaml'\n   '--filename=rsrc.json'\n   '<resource> <name>'\n   '<resource>'\n";
+
+/// How long `--wait` lets cluster time pass without a `--timeout`: upstream's week.
+const WAIT_LIMIT_MS: u64 = 168 * 3_600_000;
 
 const FORCE_WARNING: &str = "Warning: Immediate deletion does not wait for confirmation that the running resource has been terminated. The resource may continue to run on the cluster indefinitely.\n";
 
@@ -128,6 +131,8 @@ pub fn run(
     if force && grace == Some(0) && !victims.is_empty() {
         out.err(FORCE_WARNING);
     }
+    // What was deleted and may linger (finalizers, grace periods), for --wait.
+    let mut lingering: Vec<(&Victim, String, Value)> = Vec::new();
     for victim in &victims {
         let mut options =
             json!({"kind": "DeleteOptions", "apiVersion": "v1", "propagationPolicy": propagation});
@@ -140,8 +145,10 @@ pub fn run(
             victim.name
         );
         let response = transport
-            .send(Request::delete(path).with_body(options.to_string(), "application/json"));
+            .send(Request::delete(path.clone()).with_body(options.to_string(), "application/json"));
         if response.is_success() {
+            let uid = response.body_json()["metadata"]["uid"].clone();
+            lingering.push((victim, path, uid));
             let verb = if force && grace == Some(0) {
                 "force deleted"
             } else {
@@ -160,11 +167,41 @@ pub fn run(
             errors.fail(server_error(&response));
         }
     }
+    if parsed.get("wait") != Some("false") {
+        if let Err(e) = wait_until_gone(transport, &lingering) {
+            errors.fail(e);
+        }
+    }
     out.extend(errors);
     if let Some(e) = read_error {
         out.fail(e);
     }
     out
+}
+
+/// Upstream's `--wait` (the default): lets cluster time pass until each deleted
+/// object is gone (or replaced by a new one under its name), for at most a week of
+/// it, as kubectl's delete waits without a `--timeout`.
+fn wait_until_gone(
+    transport: &mut dyn Transport,
+    deleted: &[(&Victim, String, Value)],
+) -> Result<(), String> {
+    let mut deadline = Deadline::new(WAIT_LIMIT_MS);
+    for (victim, path, uid) in deleted {
+        loop {
+            let response = transport.send(Request::get(path.clone()));
+            if response.status == 404 || response.body_json()["metadata"]["uid"] != *uid {
+                break;
+            }
+            if !deadline.pass(transport) {
+                return Err(format!(
+                    "error: timed out waiting for the condition on {}/{}\n",
+                    victim.resource.plural, victim.name
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Objects named on the command line, or selected by `-l` / `--all`.
