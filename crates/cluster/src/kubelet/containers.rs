@@ -40,6 +40,33 @@ const OOM_KILLED_EXIT_CODE: i32 = 137;
 /// SIGTERM after a preStop hook is never less.
 const MIN_GRACE_AFTER_HOOK_MS: u64 = 2_000;
 
+/// What a container's preStop hook does.
+pub struct PreStop {
+    /// How long it runs.
+    pub ms: u64,
+    /// How an exec hook's command failed, when it did.
+    pub failure: Option<ExecFailure>,
+}
+
+/// An exec hook's command that exited non-zero, and what it printed.
+pub struct ExecFailure {
+    pub command: Vec<String>,
+    pub code: i32,
+    pub output: String,
+}
+
+impl ExecFailure {
+    /// Upstream's `FailedPreStopHook` message for the container `name` of the pod
+    /// `pod_ref` (`name_namespace(uid)`).
+    pub fn message(&self, name: &str, pod_ref: &str) -> String {
+        let command = self.command.join(" ");
+        format!(
+            "Exec lifecycle hook ([{command}]) for Container {name:?} in Pod {pod_ref:?} failed - error: command '{command}' exited with {}: , message: {:?}",
+            self.code, self.output
+        )
+    }
+}
+
 /// One container of a pod this kubelet runs.
 pub struct ContainerRun {
     pub name: String,
@@ -114,31 +141,57 @@ impl ContainerRun {
     /// exits after `term_ms`, or SIGKILL when what is left of the grace period (at
     /// least 2 s after a hook) runs out.
     pub fn stop_ms(&self, grace_ms: u64, term_ms: u64) -> u64 {
-        match self.pre_stop_ms().map(|hook| hook.min(grace_ms)) {
+        match self.pre_stop().map(|hook| hook.ms.min(grace_ms)) {
             None => term_ms.min(grace_ms),
             Some(hook) => hook + term_ms.min((grace_ms - hook).max(MIN_GRACE_AFTER_HOOK_MS)),
         }
     }
 
-    /// How long the preStop hook runs: a `sleep` action its seconds, an `exec` as
-    /// long as its command would (a server binary's, such as `nginx -s quit`, is a
-    /// control command that returns at once), HTTP at once.
-    fn pre_stop_ms(&self) -> Option<u64> {
+    /// What the preStop hook does: a `sleep` action waits its seconds; an `exec`
+    /// runs as long as its command would (a server binary's, such as `nginx -s
+    /// quit`, is a control command that returns at once) and may fail; HTTP
+    /// returns at once.
+    pub fn pre_stop(&self) -> Option<PreStop> {
         let hook = self.spec.lifecycle.as_ref()?.pre_stop.as_ref()?;
         if let Some(sleep) = &hook.sleep {
-            return Some(sleep.seconds.max(0) as u64 * 1000);
+            return Some(PreStop {
+                ms: sleep.seconds.max(0) as u64 * 1000,
+                failure: None,
+            });
         }
         let Some(exec) = &hook.exec else {
-            return Some(0);
+            return Some(PreStop {
+                ms: 0,
+                failure: None,
+            });
         };
-        let command = Container {
+        let command = exec.command.clone().unwrap_or_default();
+        let process = Container {
             name: self.name.clone(),
-            command: exec.command.clone(),
+            command: Some(command.clone()),
             ..Container::default()
         };
-        Some(match behaviour::of(&command, &Environment::new()) {
-            Behaviour::Exit { after_ms, .. } => after_ms,
-            Behaviour::Serve { .. } => 0,
+        Some(match behaviour::of(&process, &Environment::new()) {
+            Behaviour::Exit {
+                after_ms,
+                code,
+                output,
+            } => PreStop {
+                ms: after_ms,
+                failure: (code != 0).then(|| ExecFailure {
+                    command,
+                    code,
+                    output: output
+                        .lines
+                        .iter()
+                        .map(|(_, line)| format!("{line}\n"))
+                        .collect(),
+                }),
+            },
+            Behaviour::Serve { .. } => PreStop {
+                ms: 0,
+                failure: None,
+            },
         })
     }
 
@@ -430,5 +483,13 @@ mod tests {
         assert_eq!(quit.stop_ms(30_000, 300), 300);
         let http = with_hook(json!({"httpGet": {"path": "/shutdown", "port": 80}}));
         assert_eq!(http.stop_ms(30_000, 300), 300);
+        let failing =
+            with_hook(json!({"exec": {"command": ["/bin/sh", "-c", "echo bye; exit 3"]}}));
+        let failure = failing.pre_stop().unwrap().failure.unwrap();
+        assert_eq!(
+            failure.message("web", "drain-me_default(u-1)"),
+            "Exec lifecycle hook ([/bin/sh -c echo bye; exit 3]) for Container \"web\" in Pod \"drain-me_default(u-1)\" failed - error: command '/bin/sh -c echo bye; exit 3' exited with 3: , message: \"bye\\n\""
+        );
+        assert!(exec.pre_stop().unwrap().failure.is_none());
     }
 }

@@ -311,6 +311,23 @@ impl PodWorkers {
                         &format!("Stopping container {name}"),
                     );
                 }
+                let pod_ref = format!(
+                    "{}_{}({uid})",
+                    pod.metadata.name.as_deref().unwrap_or_default(),
+                    pod.metadata.namespace.as_deref().unwrap_or_default()
+                );
+                for run in record.runs.iter().filter(|r| r.is_running()) {
+                    let Some(failure) = run.pre_stop().and_then(|hook| hook.failure) else {
+                        continue;
+                    };
+                    recorder.event(
+                        ctx,
+                        &container_ref(pod, run),
+                        "Warning",
+                        "FailedPreStopHook",
+                        &failure.message(&run.name, &pod_ref),
+                    );
+                }
                 let term_ms = ctx.rng().between(STOP_MS.0, STOP_MS.1);
                 let grace_ms = pod
                     .metadata
