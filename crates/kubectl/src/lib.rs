@@ -62,10 +62,9 @@ impl Kubectl {
     ) -> Output {
         let (args, who) = impersonation::take_impersonation(args);
         self.acting_as = who.clone();
-        let mut acting = impersonation::Impersonating::new(transport, who);
-        let mut warned = transport::Warnings::new(&mut acting);
-        let output = commands::run(self, &mut warned, &args, stdin);
-        warned.printed_before(output)
+        as_client(transport, who, |client| {
+            commands::run(self, client, &args, stdin)
+        })
     }
 
     /// Hands the editor pane's saved text to the edit waiting for it: what that
@@ -76,14 +75,28 @@ impl Kubectl {
             out.fail("error: there is no edit in progress\n");
             return out;
         };
-        let mut acting = impersonation::Impersonating::new(transport, session.acting_as.clone());
-        let mut warned = transport::Warnings::new(&mut acting);
         let file = commands::edit::EditedFile {
             path: commands::edit::PANE_FILE.to_string(),
             text,
         };
-        let (output, reopened) = session.saved(&mut warned, file);
-        self.pending_edit = reopened;
-        warned.printed_before(output)
+        let who = session.acting_as.clone();
+        as_client(transport, who, |client| {
+            let (output, reopened) = session.saved(client, file);
+            self.pending_edit = reopened;
+            output
+        })
     }
+}
+
+/// Runs `command` over `transport` as kubectl's client does: acting as `who`, with
+/// the server's warnings printed before the command's output.
+fn as_client(
+    transport: &mut dyn Transport,
+    who: impersonation::Impersonation,
+    command: impl FnOnce(&mut dyn Transport) -> Output,
+) -> Output {
+    let mut acting = impersonation::Impersonating::new(transport, who);
+    let mut warned = transport::Warnings::new(&mut acting);
+    let output = command(&mut warned);
+    warned.printed_before(output)
 }

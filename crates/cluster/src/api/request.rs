@@ -237,6 +237,14 @@ impl Response {
         }
     }
 
+    /// The body as text, taken out of the response ("" for a watch).
+    pub fn into_body_text(self) -> String {
+        match self.body {
+            ResponseBody::Bytes(s) => s,
+            ResponseBody::Watch(_) => String::new(),
+        }
+    }
+
     /// The body parsed as JSON (`Null` when it is not JSON).
     pub fn body_json(&self) -> serde_json::Value {
         serde_json::from_str(self.body_text()).unwrap_or(serde_json::Value::Null)

@@ -136,12 +136,12 @@ impl ContainerRun {
         }
     }
 
-    /// How long the container takes to stop when its pod is deleted with `grace_ms`:
-    /// its preStop hook (cut off at the grace period), then SIGTERM until the process
+    /// How long a container takes to stop when its pod is deleted with `grace_ms`:
+    /// its preStop `hook` (cut off at the grace period), then SIGTERM until the process
     /// exits after `term_ms`, or SIGKILL when what is left of the grace period (at
     /// least 2 s after a hook) runs out.
-    pub fn stop_ms(&self, grace_ms: u64, term_ms: u64) -> u64 {
-        match self.pre_stop().map(|hook| hook.ms.min(grace_ms)) {
+    pub fn stop_ms(hook: Option<&PreStop>, grace_ms: u64, term_ms: u64) -> u64 {
+        match hook.map(|hook| hook.ms.min(grace_ms)) {
             None => term_ms.min(grace_ms),
             Some(hook) => hook + term_ms.min((grace_ms - hook).max(MIN_GRACE_AFTER_HOOK_MS)),
         }
@@ -470,19 +470,43 @@ mod tests {
             "ContainerCreating",
             Script::default(),
         );
-        assert_eq!(plain.stop_ms(30_000, 300), 300);
-        assert_eq!(plain.stop_ms(100, 300), 100);
+        assert_eq!(
+            ContainerRun::stop_ms(plain.pre_stop().as_ref(), 30_000, 300),
+            300
+        );
+        assert_eq!(
+            ContainerRun::stop_ms(plain.pre_stop().as_ref(), 100, 300),
+            100
+        );
         let sleep = with_hook(json!({"sleep": {"seconds": 20}}));
-        assert_eq!(sleep.stop_ms(30_000, 300), 20_300);
+        assert_eq!(
+            ContainerRun::stop_ms(sleep.pre_stop().as_ref(), 30_000, 300),
+            20_300
+        );
         // Cut off at the grace period, then at least 2 s for SIGTERM.
-        assert_eq!(sleep.stop_ms(5_000, 300), 5_300);
-        assert_eq!(sleep.stop_ms(5_000, 9_000), 7_000);
+        assert_eq!(
+            ContainerRun::stop_ms(sleep.pre_stop().as_ref(), 5_000, 300),
+            5_300
+        );
+        assert_eq!(
+            ContainerRun::stop_ms(sleep.pre_stop().as_ref(), 5_000, 9_000),
+            7_000
+        );
         let exec = with_hook(json!({"exec": {"command": ["/bin/sh", "-c", "sleep 5"]}}));
-        assert_eq!(exec.stop_ms(30_000, 300), 5_300);
+        assert_eq!(
+            ContainerRun::stop_ms(exec.pre_stop().as_ref(), 30_000, 300),
+            5_300
+        );
         let quit = with_hook(json!({"exec": {"command": ["/usr/sbin/nginx", "-s", "quit"]}}));
-        assert_eq!(quit.stop_ms(30_000, 300), 300);
+        assert_eq!(
+            ContainerRun::stop_ms(quit.pre_stop().as_ref(), 30_000, 300),
+            300
+        );
         let http = with_hook(json!({"httpGet": {"path": "/shutdown", "port": 80}}));
-        assert_eq!(http.stop_ms(30_000, 300), 300);
+        assert_eq!(
+            ContainerRun::stop_ms(http.pre_stop().as_ref(), 30_000, 300),
+            300
+        );
         let failing =
             with_hook(json!({"exec": {"command": ["/bin/sh", "-c", "echo bye; exit 3"]}}));
         let failure = failing.pre_stop().unwrap().failure.unwrap();

@@ -311,23 +311,6 @@ impl PodWorkers {
                         &format!("Stopping container {name}"),
                     );
                 }
-                let pod_ref = format!(
-                    "{}_{}({uid})",
-                    pod.metadata.name.as_deref().unwrap_or_default(),
-                    pod.metadata.namespace.as_deref().unwrap_or_default()
-                );
-                for run in record.runs.iter().filter(|r| r.is_running()) {
-                    let Some(failure) = run.pre_stop().and_then(|hook| hook.failure) else {
-                        continue;
-                    };
-                    recorder.event(
-                        ctx,
-                        &container_ref(pod, run),
-                        "Warning",
-                        "FailedPreStopHook",
-                        &failure.message(&run.name, &pod_ref),
-                    );
-                }
                 let term_ms = ctx.rng().between(STOP_MS.0, STOP_MS.1);
                 let grace_ms = pod
                     .metadata
@@ -335,13 +318,25 @@ impl PodWorkers {
                     .unwrap_or(DEFAULT_GRACE_SECONDS)
                     .max(0) as u64
                     * 1000;
-                let delay = record
-                    .runs
-                    .iter()
-                    .filter(|r| r.is_running())
-                    .map(|r| r.stop_ms(grace_ms, term_ms))
-                    .max()
-                    .unwrap_or(term_ms);
+                let pod_ref = format!(
+                    "{}_{}({uid})",
+                    pod.metadata.name.as_deref().unwrap_or_default(),
+                    pod.metadata.namespace.as_deref().unwrap_or_default()
+                );
+                let mut delay = term_ms.min(grace_ms);
+                for run in record.runs.iter().filter(|r| r.is_running()) {
+                    let hook = run.pre_stop();
+                    delay = delay.max(ContainerRun::stop_ms(hook.as_ref(), grace_ms, term_ms));
+                    if let Some(failure) = hook.and_then(|hook| hook.failure) {
+                        recorder.event(
+                            ctx,
+                            &container_ref(pod, run),
+                            "Warning",
+                            "FailedPreStopHook",
+                            &failure.message(&run.name, &pod_ref),
+                        );
+                    }
+                }
                 self.schedule(
                     ctx,
                     delay,

@@ -1,7 +1,7 @@
 //! `kubectl get`: lists or named objects, as Tables (`-o wide`), names, JSON or YAML,
 //! in one namespace or all (`-A`), filtered by label and field selectors.
 
-use kubecraft_cluster::api::{Request, Response};
+use kubecraft_cluster::api::Request;
 use serde_json::Value;
 
 use kubecraft_cluster::api::ResourceInfo;
@@ -128,7 +128,7 @@ pub fn run(kubectl: &mut Kubectl, transport: &mut dyn Transport, args: &[String]
     let mut errors = Output::default();
     let want_table = matches!(format, "" | "wide");
     for target in &targets {
-        let mut table_bodies: Vec<Response> = Vec::new();
+        let mut table_bodies: Vec<String> = Vec::new();
         let mut objects = Vec::new();
         let requests: Vec<Request> = if target.names.is_empty() {
             let mut req = Request::get(target.resource.collection_path(ns));
@@ -172,9 +172,9 @@ pub fn run(kubectl: &mut Kubectl, transport: &mut dyn Transport, args: &[String]
                         if sort_by::sort_table(&mut body, field).is_err() {
                             continue;
                         }
-                        table_bodies.push(Response::json(200, body.to_string()));
+                        table_bodies.push(body.to_string());
                     }
-                    None => table_bodies.push(response),
+                    None => table_bodies.push(response.into_body_text()),
                 }
                 continue;
             }
@@ -199,7 +199,7 @@ pub fn run(kubectl: &mut Kubectl, transport: &mut dyn Transport, args: &[String]
         if want_table {
             let tables: Vec<Table> = table_bodies
                 .iter()
-                .map(|response| Table::from_json(response.body_text()))
+                .map(|body| Table::from_json(body))
                 .filter(|table| !table.rows().is_empty())
                 .collect();
             if tables.is_empty() {
