@@ -23,12 +23,14 @@ const FLAGS: &[Flag] = &[
     boolean("force", None),
     value("cascade", None),
     boolean("ignore-not-found", None),
-    value("wait", None),
+    boolean("wait", None),
+    value("timeout", None),
 ];
 
 const NO_ARGS: &str = "error: You must provide one or more resources by argument or filename.\nExample resource specifications include:\n   '-f rsrc.yaml'\n   '--filename=rsrc.json'\n   '<resource> <name>'\n   '<resource>'\n";
 
-/// How long `--wait` lets cluster time pass without a `--timeout`: upstream's week.
+/// How long `--wait` lets cluster time pass without a `--timeout` (or with `0s`):
+/// upstream's week.
 const WAIT_LIMIT_MS: u64 = 168 * 3_600_000;
 
 const FORCE_WARNING: &str = "Warning: Immediate deletion does not wait for confirmation that the running resource has been terminated. The resource may continue to run on the cluster indefinitely.\n";
@@ -85,6 +87,14 @@ pub fn run(
         out.fail("error: --grace-period=0 must have --force specified\n");
         return out;
     }
+    let limit_ms = match parsed.duration_ms(&value("timeout", None), "delete") {
+        Ok(Some(ms)) if ms > 0 => ms as u64,
+        Ok(_) => WAIT_LIMIT_MS,
+        Err(e) => {
+            out.fail(e);
+            return out;
+        }
+    };
     let namespace = kubectl.namespace_for(&parsed);
     let resources = discover(transport);
     let mut errors = Output::default();
@@ -168,7 +178,7 @@ pub fn run(
         }
     }
     if parsed.get("wait") != Some("false") {
-        if let Err(e) = wait_until_gone(transport, &lingering) {
+        if let Err(e) = wait_until_gone(transport, &lingering, limit_ms) {
             errors.fail(e);
         }
     }
@@ -180,13 +190,13 @@ pub fn run(
 }
 
 /// Upstream's `--wait` (the default): lets cluster time pass until each deleted
-/// object is gone (or replaced by a new one under its name), for at most a week of
-/// it, as kubectl's delete waits without a `--timeout`.
+/// object is gone (or replaced by a new one under its name), for at most `limit_ms`.
 fn wait_until_gone(
     transport: &mut dyn Transport,
     deleted: &[(&Victim, String, Value)],
+    limit_ms: u64,
 ) -> Result<(), String> {
-    let mut deadline = Deadline::new(WAIT_LIMIT_MS);
+    let mut deadline = Deadline::new(limit_ms);
     for (victim, path, uid) in deleted {
         loop {
             let response = transport.send(Request::get(path.clone()));
