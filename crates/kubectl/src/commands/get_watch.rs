@@ -52,9 +52,8 @@ impl Printer<'_> {
     }
 
     /// Prints a Table (a list's, or one event's), its rows tagged with `event`.
-    fn table(&mut self, table: Value, event: &str) -> String {
-        let text = table.to_string();
-        let mut table = Table::from_json(&text);
+    fn table(&mut self, text: &str, event: &str) -> String {
+        let mut table = Table::from_json(text);
         if table.column_definitions.is_empty() {
             table.column_definitions = self.columns.clone();
         } else {
@@ -189,7 +188,7 @@ pub fn run(
         .unwrap_or("")
         .to_string();
     if printer.wants_table() {
-        let text = printer.table(body, "ADDED");
+        let text = printer.table(first.body_text(), "ADDED");
         if !options.watch_only {
             out.out(text);
         } else {
@@ -227,7 +226,7 @@ pub fn run(
                 return false;
             }
             "BOOKMARK" => {}
-            _ if object["kind"] == "Table" => out.out(printer.table(object, kind)),
+            _ if object["kind"] == "Table" => out.out(printer.table(&object.to_string(), kind)),
             _ => match printer.object(object, kind) {
                 Ok(text) => out.out(text),
                 Err(e) => out.fail(e),
