@@ -33,41 +33,43 @@ test("the worker answers and the page lists the served resources", async () => {
   await page.close();
 });
 
-test("the console runs kubectl commands in the worker, here-documents included", async () => {
+/** A fresh page with the cluster ready, its console input, and helpers to type a
+ * line and to wait until the console output includes a text. */
+async function openConsole() {
   const page = await env.browser.newPage();
   await page.goto(env.url);
   await page.waitForSelector('[data-testid="resource-pods"]', { timeout: 30000 });
   const input = page.locator('[data-testid="console-input"]');
-  const output = page.locator('[data-testid="console-output"]');
-  await input.fill("kubectl get ns");
-  await input.press("Enter");
-  await page.waitForFunction(() => document.querySelector('[data-testid="console-output"]').textContent.includes("kube-system"));
-  for (const line of ["kubectl create -f - <<EOF", "apiVersion: v1", "kind: ConfigMap", "metadata:", "  name: from-browser", "EOF"]) {
+  const type = async (line) => {
     await input.fill(line);
     await input.press("Enter");
+  };
+  const outputIncludes = (text) =>
+    page.waitForFunction((t) => document.querySelector('[data-testid="console-output"]').textContent.includes(t), text);
+  return { page, type, outputIncludes };
+}
+
+test("the console runs kubectl commands in the worker, here-documents included", async () => {
+  const { page, type, outputIncludes } = await openConsole();
+  await type("kubectl get ns");
+  await outputIncludes("kube-system");
+  for (const line of ["kubectl create -f - <<EOF", "apiVersion: v1", "kind: ConfigMap", "metadata:", "  name: from-browser", "EOF"]) {
+    await type(line);
   }
-  await page.waitForFunction(() => document.querySelector('[data-testid="console-output"]').textContent.includes("configmap/from-browser created"));
-  await input.fill("kubectl get cm from-browser -o name");
-  await input.press("Enter");
-  await page.waitForFunction(() => document.querySelector('[data-testid="console-output"]').textContent.includes("configmap/from-browser\n"));
-  const text = await output.textContent();
+  await outputIncludes("configmap/from-browser created");
+  await type("kubectl get cm from-browser -o name");
+  await outputIncludes("configmap/from-browser\n");
+  const text = await page.locator('[data-testid="console-output"]').textContent();
   assert.ok(text.startsWith("$ kubectl get ns\nNAME              STATUS   AGE\ndefault           Active   0s\n"), text);
   await page.close();
 });
 
 test("kubectl edit opens the editor pane; a refused save reopens it with the reasons", async () => {
-  const page = await env.browser.newPage();
-  await page.goto(env.url);
-  await page.waitForSelector('[data-testid="resource-pods"]', { timeout: 30000 });
-  const input = page.locator('[data-testid="console-input"]');
+  const { page, type, outputIncludes } = await openConsole();
   const editor = page.locator('[data-testid="editor"]');
-  const outputIncludes = (text) =>
-    page.waitForFunction((t) => document.querySelector('[data-testid="console-output"]').textContent.includes(t), text);
-  await input.fill("kubectl create deployment web --image=nginx");
-  await input.press("Enter");
+  await type("kubectl create deployment web --image=nginx");
   await outputIncludes("deployment.apps/web created");
-  await input.fill("kubectl edit deployment web");
-  await input.press("Enter");
+  await type("kubectl edit deployment web");
   await editor.waitFor({ timeout: 30000 });
   const opened = await editor.inputValue();
   assert.ok(opened.startsWith("# Please edit the object below."), opened);
@@ -81,12 +83,10 @@ test("kubectl edit opens the editor pane; a refused save reopens it with the rea
   await page.click('[data-testid="editor-save"]');
   await outputIncludes("deployment.apps/web edited");
   assert.equal(await page.locator('[data-testid="editor-pane"]').count(), 0);
-  await input.fill("kubectl get deployment web -o jsonpath={.spec.replicas}");
-  await input.press("Enter");
+  await type("kubectl get deployment web -o jsonpath={.spec.replicas}");
   await outputIncludes("jsonpath={.spec.replicas}\n3");
   // Cancel hands back the opened text unchanged.
-  await input.fill("kubectl edit deployment web");
-  await input.press("Enter");
+  await type("kubectl edit deployment web");
   await editor.waitFor({ timeout: 30000 });
   await page.click('[data-testid="editor-cancel"]');
   await outputIncludes("Edit cancelled, no changes made.");

@@ -459,6 +459,9 @@ mod tests {
                 Script::default(),
             )
         };
+        let stop = |run: &ContainerRun, grace_ms, term_ms| {
+            ContainerRun::stop_ms(run.pre_stop().as_ref(), grace_ms, term_ms)
+        };
         let plain = ContainerRun::new(
             &Container {
                 name: "web".into(),
@@ -470,43 +473,19 @@ mod tests {
             "ContainerCreating",
             Script::default(),
         );
-        assert_eq!(
-            ContainerRun::stop_ms(plain.pre_stop().as_ref(), 30_000, 300),
-            300
-        );
-        assert_eq!(
-            ContainerRun::stop_ms(plain.pre_stop().as_ref(), 100, 300),
-            100
-        );
+        assert_eq!(stop(&plain, 30_000, 300), 300);
+        assert_eq!(stop(&plain, 100, 300), 100);
         let sleep = with_hook(json!({"sleep": {"seconds": 20}}));
-        assert_eq!(
-            ContainerRun::stop_ms(sleep.pre_stop().as_ref(), 30_000, 300),
-            20_300
-        );
+        assert_eq!(stop(&sleep, 30_000, 300), 20_300);
         // Cut off at the grace period, then at least 2 s for SIGTERM.
-        assert_eq!(
-            ContainerRun::stop_ms(sleep.pre_stop().as_ref(), 5_000, 300),
-            5_300
-        );
-        assert_eq!(
-            ContainerRun::stop_ms(sleep.pre_stop().as_ref(), 5_000, 9_000),
-            7_000
-        );
+        assert_eq!(stop(&sleep, 5_000, 300), 5_300);
+        assert_eq!(stop(&sleep, 5_000, 9_000), 7_000);
         let exec = with_hook(json!({"exec": {"command": ["/bin/sh", "-c", "sleep 5"]}}));
-        assert_eq!(
-            ContainerRun::stop_ms(exec.pre_stop().as_ref(), 30_000, 300),
-            5_300
-        );
+        assert_eq!(stop(&exec, 30_000, 300), 5_300);
         let quit = with_hook(json!({"exec": {"command": ["/usr/sbin/nginx", "-s", "quit"]}}));
-        assert_eq!(
-            ContainerRun::stop_ms(quit.pre_stop().as_ref(), 30_000, 300),
-            300
-        );
+        assert_eq!(stop(&quit, 30_000, 300), 300);
         let http = with_hook(json!({"httpGet": {"path": "/shutdown", "port": 80}}));
-        assert_eq!(
-            ContainerRun::stop_ms(http.pre_stop().as_ref(), 30_000, 300),
-            300
-        );
+        assert_eq!(stop(&http, 30_000, 300), 300);
         let failing =
             with_hook(json!({"exec": {"command": ["/bin/sh", "-c", "echo bye; exit 3"]}}));
         let failure = failing.pre_stop().unwrap().failure.unwrap();
