@@ -11,6 +11,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::api::Request;
+use crate::apiserver::storage::object_key;
 use crate::apiserver::watch::{EventType, WatchEvent, WatchId};
 use crate::sim::Ctx;
 
@@ -33,11 +34,10 @@ pub struct Informer<T> {
 
 /// The cache key of an object: `namespace/name`, or `name` when cluster-scoped.
 pub fn key_of(meta: &ObjectMeta) -> String {
-    let name = meta.name.as_deref().unwrap_or("");
-    match meta.namespace.as_deref() {
-        Some(ns) if !ns.is_empty() => format!("{ns}/{name}"),
-        _ => name.to_string(),
-    }
+    object_key(
+        meta.namespace.as_deref(),
+        meta.name.as_deref().unwrap_or(""),
+    )
 }
 
 /// What an informer caches: anything with object metadata.
@@ -71,7 +71,7 @@ impl Cached for PartialObject {
     }
 }
 
-impl<T: DeserializeOwned + Cached> Informer<T> {
+impl<T: DeserializeOwned + Cached + Send + Sync + 'static> Informer<T> {
     /// An informer over the collection at `path` (e.g. `/api/v1/pods`).
     pub fn new(path: impl Into<String>) -> Self {
         Informer {
@@ -99,8 +99,17 @@ impl<T: DeserializeOwned + Cached> Informer<T> {
             .to_string();
         let mut fresh = BTreeMap::new();
         for item in body["items"].as_array().into_iter().flatten() {
-            if let Ok(object) = T::deserialize(item) {
-                fresh.insert(key_of(object.meta()), Arc::new(object));
+            let meta = &item["metadata"];
+            let version = meta["resourceVersion"]
+                .as_str()
+                .and_then(|v| v.parse().ok());
+            let key = object_key(
+                meta["namespace"].as_str(),
+                meta["name"].as_str().unwrap_or(""),
+            );
+            let decode = || T::deserialize(item).ok();
+            if let Some(object) = ctx.shared_object(version.unwrap_or(0), &key, decode) {
+                fresh.insert(key, object);
             }
         }
         let mut old = std::mem::take(&mut self.objects);
@@ -151,14 +160,15 @@ impl<T: DeserializeOwned + Cached> Informer<T> {
             EventType::Bookmark => Vec::new(),
             EventType::Error => self.start(ctx),
             kind => {
-                let Ok(object) = serde_json::from_str::<T>(&event.object) else {
+                let decode = || serde_json::from_str::<T>(&event.object).ok();
+                let Some(object) = ctx.shared_object(event.rv, &event.key, decode) else {
                     return Vec::new();
                 };
                 let key = key_of(object.meta());
                 let old = if kind == EventType::Deleted {
                     self.objects.remove(&key)
                 } else {
-                    self.objects.insert(key.clone(), Arc::new(object))
+                    self.objects.insert(key.clone(), object)
                 };
                 vec![Delta { kind, key, old }]
             }
@@ -204,5 +214,75 @@ impl<T: DeserializeOwned + Cached> Informer<T> {
     /// Whether the cache is empty.
     pub fn is_empty(&self) -> bool {
         self.objects.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::RefCell;
+    use std::rc::Rc;
+
+    use k8s_openapi::api::core::v1::Pod;
+
+    use super::*;
+    use crate::sim::{Component, World};
+
+    /// The versions both caches held at once.
+    type SeenPairs = Rc<RefCell<Vec<(Arc<Pod>, Arc<Pod>)>>>;
+
+    /// Two informers over pods, as two controllers of one controller manager.
+    struct TwoCaches {
+        first: Informer<Pod>,
+        second: Informer<Pod>,
+        seen: SeenPairs,
+    }
+
+    impl Component for TwoCaches {
+        fn name(&self) -> &str {
+            "two-caches"
+        }
+        fn start(&mut self, ctx: &mut Ctx) {
+            self.first.start(ctx);
+            self.second.start(ctx);
+        }
+        fn on_event(&mut self, watch: WatchId, event: &WatchEvent, ctx: &mut Ctx) {
+            for informer in [&mut self.first, &mut self.second] {
+                if informer.owns(watch) {
+                    informer.handle(event, ctx);
+                }
+            }
+            if let (Some(a), Some(b)) = (
+                self.first.get_shared("default/web"),
+                self.second.get_shared("default/web"),
+            ) {
+                if a.metadata.resource_version == b.metadata.resource_version {
+                    self.seen.borrow_mut().push((a, b));
+                }
+            }
+        }
+        fn on_timer(&mut self, _: u64, _: &mut Ctx) {}
+    }
+
+    #[test]
+    fn informers_holding_one_version_share_one_decoded_object() {
+        let mut world = World::new(1);
+        let pod = r#"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"web"},
+            "spec":{"containers":[{"name":"web","image":"nginx"}]}}"#;
+        let create = Request::post("/api/v1/namespaces/default/pods", pod);
+        assert_eq!(world.call("test", &create).status, 201);
+        let seen = Rc::new(RefCell::new(Vec::new()));
+        world.add_component(Box::new(TwoCaches {
+            first: Informer::new("/api/v1/pods"),
+            second: Informer::new("/api/v1/pods"),
+            seen: seen.clone(),
+        }));
+        let label = r#"{"metadata":{"labels":{"app":"web"}}}"#;
+        let path = "/api/v1/namespaces/default/pods/web";
+        let patch = Request::patch(path, "application/merge-patch+json", label);
+        assert_eq!(world.call("test", &patch).status, 200);
+        world.settle(60_000);
+        let seen = seen.borrow();
+        assert!(!seen.is_empty(), "both caches received the patched pod");
+        assert!(seen.iter().all(|(a, b)| Arc::ptr_eq(a, b)));
     }
 }

@@ -100,4 +100,15 @@ impl Ctx<'_> {
     pub fn is_background(&self) -> bool {
         self.background
     }
+
+    /// The object `key` at resourceVersion `rv`, decoded once for every component
+    /// that caches it (see [`SharedObjects`](super::shared_objects::SharedObjects)).
+    pub fn shared_object<T: std::any::Any + Send + Sync>(
+        &mut self,
+        rv: u64,
+        key: &str,
+        decode: impl FnOnce() -> Option<T>,
+    ) -> Option<std::sync::Arc<T>> {
+        self.core.shared_objects.get_or_decode(rv, key, decode)
+    }
 }

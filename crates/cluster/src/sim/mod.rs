@@ -6,6 +6,7 @@ pub mod clock;
 pub mod component;
 pub mod queue;
 pub mod rng;
+pub mod shared_objects;
 pub mod trace;
 pub mod world;
 

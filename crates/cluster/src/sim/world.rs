@@ -7,6 +7,7 @@ use super::clock::{Duration, VirtualTime};
 use super::component::{Component, Ctx};
 use super::queue::EventQueue;
 use super::rng::SeededRng;
+use super::shared_objects::SharedObjects;
 use super::trace::{Trace, TraceId, TraceKind};
 use crate::api::request::{Request, Response};
 use crate::apiserver::watch::{WatchEvent, WatchId};
@@ -48,6 +49,8 @@ pub struct Core {
     watch_owners: BTreeMap<WatchId, usize>,
     /// The last scheduled delivery per watch, so each watch stays in order.
     last_delivery: BTreeMap<WatchId, VirtualTime>,
+    /// Objects components decoded, shared between their caches.
+    pub(super) shared_objects: SharedObjects,
 }
 
 impl Core {
@@ -176,6 +179,7 @@ impl World {
                 api,
                 watch_owners: BTreeMap::new(),
                 last_delivery: BTreeMap::new(),
+                shared_objects: SharedObjects::default(),
             },
             components: Vec::new(),
             seed,
