@@ -23,6 +23,7 @@ pub mod pod_control;
 pub mod pod_failure_policy;
 pub mod pod_ranking;
 pub mod pod_state;
+pub mod replica_tally;
 pub mod replicaset;
 pub mod resource_quota;
 pub mod service_endpoints;

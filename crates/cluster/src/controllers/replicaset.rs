@@ -17,6 +17,7 @@ use super::owners::{adopt, controller_of, controller_ref, is_controlled_by, rele
 use super::pod_control::{create_pod, delete_pod, Deleted};
 use super::pod_ranking::rank_for_deletion;
 use super::pod_state::{is_active, is_available, is_finished, is_ready, is_terminating};
+use super::replica_tally::{PodCounts, ReplicaTallies};
 use super::status_writer::write_status;
 use crate::api::labels::LabelSelector;
 use crate::api::Request;
@@ -44,6 +45,8 @@ pub struct ReplicaSetController {
     by_controller: BTreeMap<String, BTreeMap<String, Arc<Pod>>>,
     /// Pods without a controller (candidates for adoption), by key.
     orphans: BTreeMap<String, Arc<Pod>>,
+    /// Each ReplicaSet's pods counted by state, kept with `by_controller`.
+    tallies: ReplicaTallies,
 }
 
 impl Default for ReplicaSetController {
@@ -56,6 +59,7 @@ impl Default for ReplicaSetController {
             expectations: Expectations::default(),
             by_controller: BTreeMap::new(),
             orphans: BTreeMap::new(),
+            tallies: ReplicaTallies::default(),
         }
     }
 }
@@ -126,6 +130,7 @@ impl ReplicaSetController {
         if let Some(old) = old {
             match controller_of(&old.metadata) {
                 Some(r) => {
+                    self.tallies.adjust(&r.uid, Some(old), None);
                     if let Some(pods) = self.by_controller.get_mut(&r.uid) {
                         pods.remove(key);
                         if pods.is_empty() {
@@ -142,6 +147,7 @@ impl ReplicaSetController {
             match controller_of(&new.metadata) {
                 Some(r) => {
                     let uid = r.uid.clone();
+                    self.tallies.adjust(&uid, None, Some(&new));
                     self.by_controller
                         .entry(uid)
                         .or_default()
@@ -234,28 +240,38 @@ impl ReplicaSetController {
         let Ok(selector) = LabelSelector::of(&spec.selector) else {
             return;
         };
+        let template_labels = spec
+            .template
+            .as_ref()
+            .and_then(|t| t.metadata.as_ref())
+            .and_then(|m| m.labels.clone())
+            .unwrap_or_default();
         let needs_sync = self.expectations.satisfied(key, now_ms(ctx));
         let deleting = rs.metadata.deletion_timestamp.is_some();
         let owner = controller_ref("apps/v1", "ReplicaSet", &rs.metadata);
-        let matches =
-            |pod: &Pod| !selector.is_empty() && selector.matches_map(pod.metadata.labels.as_ref());
-        let mut owned: Vec<Arc<Pod>> = Vec::new();
-        let mut terminating = 0;
-        let mut to_release = Vec::new();
-        for (pod_key, pod) in self.by_controller.get(&uid).into_iter().flatten() {
-            if is_finished(pod) {
-                continue;
-            }
-            if matches(pod) || deleting {
-                if is_terminating(pod) {
-                    terminating += 1;
-                } else {
-                    owned.push(pod.clone());
-                }
-            } else {
-                to_release.push((pod_key.clone(), pod.clone()));
+        let controlled = self.by_controller.get(&uid);
+        let pods = controlled
+            .into_iter()
+            .flat_map(|m| m.values().map(|p| &**p));
+        let mut counts = if deleting {
+            PodCounts::sum(pods, &selector, &template_labels, true)
+        } else {
+            let spec_selector = &spec.selector;
+            (self.tallies).counts(&uid, spec_selector, &selector, &template_labels, pods)
+        };
+        if counts.stray > 0 {
+            let strays: Vec<(String, Arc<Pod>)> = controlled
+                .into_iter()
+                .flatten()
+                .filter(|(_, p)| PodCounts::of(p, &selector, &template_labels, false).stray > 0)
+                .map(|(k, p)| (k.clone(), p.clone()))
+                .collect();
+            for (pod_key, pod) in strays {
+                release(ctx, &pod_path(&pod_key), &uid, &pod.metadata);
             }
         }
+        let matches =
+            |pod: &Pod| !selector.is_empty() && selector.matches_map(pod.metadata.labels.as_ref());
         let to_adopt: Vec<(String, Arc<Pod>)> = if deleting {
             Vec::new()
         } else {
@@ -265,23 +281,33 @@ impl ReplicaSetController {
                 .map(|(k, p)| (k.clone(), p.clone()))
                 .collect()
         };
-        for (pod_key, pod) in to_release {
-            release(ctx, &pod_path(&pod_key), &uid, &pod.metadata);
-        }
+        let mut adopted = Vec::new();
         if !to_adopt.is_empty() && self.can_adopt(&rs, ctx) {
             for (pod_key, pod) in to_adopt {
                 if adopt(ctx, &pod_path(&pod_key), &owner, &pod.metadata) {
-                    owned.push(pod);
+                    counts += PodCounts::of(&pod, &selector, &template_labels, false);
+                    adopted.push(pod);
                 }
             }
         }
+        let owned = |this: &Self| this.owned_pods(&uid, &selector, deleting, &adopted);
         let failure = if needs_sync && !deleting {
-            self.manage_replicas(key, &rs, &owned, &owner, ctx)
+            self.manage_replicas(key, &rs, counts.active, owned, ctx)
         } else {
             None
         };
-        let status = self.status_of(&rs, &owned, terminating, failure, ctx);
         let min_ready = spec.min_ready_seconds.unwrap_or(0);
+        let available = if min_ready > 0 {
+            let now = ctx.unix_millis();
+            let owned = self.owned_pods(&uid, &selector, deleting, &adopted);
+            owned
+                .iter()
+                .filter(|p| is_available(p, min_ready, now))
+                .count() as i32
+        } else {
+            counts.ready
+        };
+        let status = self.status_of(&rs, counts, available, failure, ctx);
         self.update_status(key, rs, status.clone(), ctx);
         let replicas = spec.replicas.unwrap_or(1);
         if min_ready > 0
@@ -290,6 +316,25 @@ impl ReplicaSetController {
         {
             self.queue.add_after(key, min_ready as u64 * 1000, ctx);
         }
+    }
+
+    /// The active pods `uid` controls (every one it controls while being
+    /// deleted), then those it has just adopted.
+    fn owned_pods(
+        &self,
+        uid: &str,
+        selector: &LabelSelector,
+        deleting: bool,
+        adopted: &[Arc<Pod>],
+    ) -> Vec<Arc<Pod>> {
+        let no_labels = BTreeMap::new();
+        let controlled = self.by_controller.get(uid).into_iter().flatten();
+        controlled
+            .map(|(_, p)| p)
+            .filter(|p| PodCounts::of(p, selector, &no_labels, deleting).active > 0)
+            .chain(adopted)
+            .cloned()
+            .collect()
     }
 
     /// Upstream re-reads the owner before adopting, so a deleted or replaced
@@ -304,14 +349,17 @@ impl ReplicaSetController {
     }
 
     /// Creates or deletes pods toward `spec.replicas`; returns the failure condition, if any.
+    /// `owned` lists the `active` pods, for choosing which to delete.
     fn manage_replicas(
         &mut self,
         key: &str,
         rs: &ReplicaSet,
-        owned: &[Arc<Pod>],
-        owner: &OwnerReference,
+        active: i32,
+        owned: impl Fn(&Self) -> Vec<Arc<Pod>>,
         ctx: &mut Ctx,
     ) -> Option<(String, String)> {
+        let active = active.max(0) as usize;
+        let owner = controller_ref("apps/v1", "ReplicaSet", &rs.metadata);
         let wanted = rs
             .spec
             .as_ref()
@@ -319,10 +367,10 @@ impl ReplicaSetController {
             .unwrap_or(1)
             .max(0) as usize;
         let about = ObjectRef::of(rs);
-        if owned.len() < wanted {
-            let count = (wanted - owned.len()).min(BURST_REPLICAS);
+        if active < wanted {
+            let count = (wanted - active).min(BURST_REPLICAS);
             self.expectations.expect_creations(key, count, now_ms(ctx));
-            let body = pod_from_template(rs, owner).to_string();
+            let body = pod_from_template(rs, &owner).to_string();
             let path = format!(
                 "/api/v1/namespaces/{}/pods",
                 rs.metadata.namespace.as_deref().unwrap_or("default")
@@ -349,9 +397,9 @@ impl ReplicaSetController {
                 }
                 batch *= 2;
             }
-        } else if owned.len() > wanted {
-            let count = (owned.len() - wanted).min(BURST_REPLICAS);
-            let mut ranked: Vec<Pod> = owned.iter().map(|p| (**p).clone()).collect();
+        } else if active > wanted {
+            let count = (active - wanted).min(BURST_REPLICAS);
+            let mut ranked: Vec<Pod> = owned(self).iter().map(|p| (**p).clone()).collect();
             let related = self.related_pods(rs);
             let related: Vec<&Pod> = related.iter().collect();
             rank_for_deletion(&mut ranked, &related, ctx.unix_millis());
@@ -398,27 +446,11 @@ impl ReplicaSetController {
     fn status_of(
         &self,
         rs: &ReplicaSet,
-        owned: &[Arc<Pod>],
-        terminating: i32,
+        counts: PodCounts,
+        available: i32,
         failure: Option<(String, String)>,
         ctx: &Ctx,
     ) -> ReplicaSetStatus {
-        let spec = rs.spec.clone().unwrap_or_default();
-        let template_labels = spec
-            .template
-            .as_ref()
-            .and_then(|t| t.metadata.as_ref())
-            .and_then(|m| m.labels.clone())
-            .unwrap_or_default();
-        let min_ready = spec.min_ready_seconds.unwrap_or(0);
-        let now = ctx.unix_millis();
-        let count = |f: &dyn Fn(&Pod) -> bool| owned.iter().filter(|p| f(p)).count() as i32;
-        let fully_labeled = count(&|p| {
-            let labels = p.metadata.labels.as_ref();
-            template_labels
-                .iter()
-                .all(|(k, v)| labels.and_then(|l| l.get(k)) == Some(v))
-        });
         let nonzero = |n: i32| (n != 0).then_some(n);
         let previous = rs.status.clone().unwrap_or_default();
         let mut conditions: Vec<ReplicaSetCondition> = previous
@@ -443,11 +475,11 @@ impl ReplicaSetController {
             });
         }
         ReplicaSetStatus {
-            replicas: owned.len() as i32,
-            fully_labeled_replicas: nonzero(fully_labeled),
-            ready_replicas: nonzero(count(&is_ready)),
-            available_replicas: nonzero(count(&|p| is_available(p, min_ready, now))),
-            terminating_replicas: Some(terminating),
+            replicas: counts.active,
+            fully_labeled_replicas: nonzero(counts.fully_labeled),
+            ready_replicas: nonzero(counts.ready),
+            available_replicas: nonzero(available),
+            terminating_replicas: Some(counts.terminating),
             observed_generation: rs.metadata.generation,
             conditions: (!conditions.is_empty()).then_some(conditions),
         }
@@ -490,6 +522,8 @@ impl Component for ReplicaSetController {
             for delta in self.sets.handle(event, ctx) {
                 if delta.kind == EventType::Deleted {
                     self.expectations.remove(&delta.key);
+                    let uid = delta.old.as_ref().and_then(|rs| rs.metadata.uid.as_deref());
+                    self.tallies.forget(uid.unwrap_or(""));
                 }
                 self.queue.add(&delta.key, ctx);
             }
