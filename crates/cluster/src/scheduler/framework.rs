@@ -11,6 +11,7 @@ use k8s_openapi::api::core::v1::{Node, Pod, Taint, Toleration};
 
 use super::affinity_terms::{Labels, PodAffinityTerms};
 use super::listers::Listers;
+use super::match_count_memo::MatchCountMemo;
 use super::resources::{self, Resources};
 
 /// Upstream's status codes.
@@ -139,6 +140,8 @@ pub struct NodeInfo {
     pub used_ports: BTreeSet<(String, String, i32)>,
     /// The images the node reports, by each of their names, with their sizes in bytes.
     pub images: BTreeMap<String, i64>,
+    /// How many of `pods` a spreading selector matched last (see [`MatchCountMemo`]).
+    pub match_counts: MatchCountMemo,
 }
 
 /// What a node's accounting keeps of one pod on it.
@@ -207,12 +210,14 @@ impl NodeInfo {
             pods_with_required_anti_affinity: 0,
             used_ports: BTreeSet::new(),
             images,
+            match_counts: MatchCountMemo::default(),
         }
     }
 
     /// Accounts a pod on this node.
     pub fn add_pod(&mut self, key: &str, pod: PodSummary) {
         self.remove_pod(key);
+        self.match_counts.clear();
         self.requested.add(&pod.requests);
         self.non_zero_requested.add(&pod.non_zero);
         self.used_ports.extend(pod.host_ports.iter().cloned());
@@ -224,6 +229,7 @@ impl NodeInfo {
     /// Stops accounting a pod.
     pub fn remove_pod(&mut self, key: &str) {
         if let Some(old) = self.pods.remove(key) {
+            self.match_counts.clear();
             self.requested.subtract(&old.requests);
             self.non_zero_requested.subtract(&old.non_zero);
             self.pods_with_scoring_affinity -= usize::from(old.has_scoring_affinity());

@@ -17,6 +17,7 @@ pub mod explain;
 pub mod fit_error;
 pub mod framework;
 pub mod listers;
+pub mod match_count_memo;
 pub mod node_cache;
 pub mod plugin_args;
 pub mod plugins;

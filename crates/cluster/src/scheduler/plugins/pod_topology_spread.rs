@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use k8s_openapi::api::core::v1::TopologySpreadConstraint;
 
-use crate::api::labels::{LabelSelector, Operator, Requirement};
+use crate::api::labels::{Operator, Requirement};
 use crate::api::node_affinity::required_affinity_matches;
 use crate::api::tolerations::untolerated;
 use crate::scheduler::affinity_terms::{selector_of, selects, Selector};
@@ -93,15 +93,17 @@ impl Constraint {
 
     /// How many pods on `node` in `namespace` the selector matches (terminating ones aside).
     fn count(&self, node: &NodeInfo, namespace: &str) -> i64 {
-        if self.selector.as_ref().is_none_or(LabelSelector::is_empty) {
+        let Some(selector) = self.selector.as_ref().filter(|s| !s.is_empty()) else {
             return 0;
-        }
-        node.pods
-            .values()
-            .filter(|p| {
-                !p.terminating && p.namespace == namespace && selects(&self.selector, &p.labels)
-            })
-            .count() as i64
+        };
+        node.match_counts.get_or_count(namespace, selector, || {
+            node.pods
+                .values()
+                .filter(|p| {
+                    !p.terminating && p.namespace == namespace && selects(&self.selector, &p.labels)
+                })
+                .count() as i64
+        })
     }
 }
 
