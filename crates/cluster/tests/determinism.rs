@@ -108,7 +108,7 @@ fn calls_made_while_handling_an_event_link_to_the_write_that_caused_it() {
         ),
     );
     world.settle(10_000);
-    let entries = world.trace().entries();
+    let entries: Vec<_> = world.trace().entries().collect();
     let create = entries
         .iter()
         .find(|e| matches!(&e.kind, TraceKind::Call { actor, verb, .. } if actor == "kubectl" && verb == "create"))

@@ -242,9 +242,14 @@ impl World {
         self.core.now
     }
 
-    /// The trace so far.
+    /// The trace so far (its newest entries; see [`Trace`]).
     pub fn trace(&self) -> &Trace {
         &self.core.trace
+    }
+
+    /// Keeps the newest `capacity` trace entries from now on.
+    pub fn set_trace_capacity(&mut self, capacity: usize) {
+        self.core.trace.set_capacity(capacity);
     }
 
     /// The API server (read-only: writes go through [`World::call`]).
