@@ -14,6 +14,9 @@ use crate::api::query::{dry_run, DeleteOptions, ListOptions, Propagation};
 use crate::api::request::{Request, Response};
 use crate::api::status::{success_status, StatusError};
 
+/// The namespaces upstream's NamespaceLifecycle admission refuses to delete.
+const IMMORTAL_NAMESPACES: [&str; 3] = ["default", "kube-system", "kube-public"];
+
 impl ApiServer {
     pub(super) fn delete(
         &mut self,
@@ -52,6 +55,14 @@ impl ApiServer {
             .get(key)
             .ok_or_else(|| StatusError::not_found(&info, name))?
             .clone();
+        // NamespaceLifecycle admission: the namespaces every cluster relies on stay.
+        if info.group.is_empty()
+            && info.plural == "namespaces"
+            && IMMORTAL_NAMESPACES.contains(&name)
+        {
+            let why = "this namespace may not be deleted";
+            return Err(StatusError::forbidden(&info, name, why));
+        }
         let mut obj = current.value();
         let uid = obj
             .at("/metadata/uid")

@@ -167,11 +167,7 @@ pub fn run(kubectl: &Kubectl, transport: &mut dyn Transport, args: &[String]) ->
     if !metrics.is_empty() {
         hpa["spec"]["metrics"] = json!(metrics);
     }
-    let suffix = match mode {
-        DryRun::None => "",
-        DryRun::Client => " (dry run)",
-        DryRun::Server => " (server dry run)",
-    };
+    let suffix = mode.suffix();
     if mode != DryRun::Client {
         let mut request = Request::post(
             format!("/apis/autoscaling/v2/namespaces/{namespace}/horizontalpodautoscalers"),

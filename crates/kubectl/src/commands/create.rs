@@ -32,6 +32,17 @@ pub(super) enum DryRun {
     Server,
 }
 
+impl DryRun {
+    /// What upstream appends to an operation's message: ` (dry run)`, ` (server dry run)`.
+    pub fn suffix(self) -> &'static str {
+        match self {
+            DryRun::None => "",
+            DryRun::Client => " (dry run)",
+            DryRun::Server => " (server dry run)",
+        }
+    }
+}
+
 /// Where and how created objects go: the namespace, the dry-run mode, the `-o`
 /// format, and the `fieldValidation` asked of the server (none: its default).
 pub(super) struct CreateOptions<'a> {
@@ -372,11 +383,7 @@ pub(super) fn create_one(
         Some("json") => out.out(structured::json(&shown)),
         Some("name") => out.out(format!("{}/{name}\n", kind_prefix(resource))),
         _ => {
-            let suffix = match mode {
-                DryRun::None => "",
-                DryRun::Client => " (dry run)",
-                DryRun::Server => " (server dry run)",
-            };
+            let suffix = mode.suffix();
             out.out(format!(
                 "{}/{name} created{suffix}\n",
                 kind_prefix(resource)

@@ -1,9 +1,10 @@
 //! `kubectl delete`: by name, `TYPE/NAME`, manifest (`-f`), label selector or `--all`,
-//! with `--grace-period`, `--now`, `--force` and `--cascade`.
+//! with `--grace-period`, `--now`, `--force`, `--cascade` and `--dry-run`.
 
 use kubecraft_cluster::api::{Request, ResourceInfo};
 use serde_json::{json, Value};
 
+use crate::commands::create::{dry_run, DryRun};
 use crate::commands::mapping::locate;
 use crate::discovery::{
     discover, kind_prefix, resolve_known, unknown_resource_type, warn_ambiguous,
@@ -25,6 +26,7 @@ const FLAGS: &[Flag] = &[
     boolean("ignore-not-found", None),
     boolean("wait", None),
     value("timeout", None),
+    value("dry-run", None),
 ];
 
 const NO_ARGS: &str = "error: You must provide one or more resources by argument or filename.\nExample resource specifications include:\n   '-f rsrc.yaml'\n   '--filename=rsrc.json'\n   '<resource> <name>'\n   '<resource>'\n";
@@ -95,6 +97,13 @@ pub fn run(
             return out;
         }
     };
+    let mode = match dry_run(&parsed) {
+        Ok(mode) => mode,
+        Err(e) => {
+            out.fail(e);
+            return out;
+        }
+    };
     let namespace = kubectl.namespace_for(&parsed);
     let resources = discover(transport);
     let mut errors = Output::default();
@@ -154,29 +163,42 @@ pub fn run(
             victim.resource.collection_path(Some(&victim.namespace)),
             victim.name
         );
-        let response = transport
-            .send(Request::delete(path.clone()).with_body(options.to_string(), "application/json"));
-        if response.is_success() {
-            let uid = response.body_json()["metadata"]["uid"].clone();
-            lingering.push((victim, path, uid));
-            let verb = if force && grace == Some(0) {
-                "force deleted"
-            } else {
-                "deleted"
-            };
-            let kind = kind_prefix(victim.resource);
-            if victim.resource.namespaced() {
-                out.out(format!(
-                    "{kind} {:?} {verb} from {} namespace\n",
-                    victim.name, victim.namespace
-                ));
-            } else {
-                out.out(format!("{kind} {:?} {verb}\n", victim.name));
-            }
-        } else if !(response.status == 404 && parsed.is_set("ignore-not-found")) {
-            errors.fail(server_error(&response));
+        let mut request =
+            Request::delete(path.clone()).with_body(options.to_string(), "application/json");
+        if mode == DryRun::Server {
+            request = request.with_query("dryRun", "All");
         }
+        // A client-side dry run sends nothing: upstream names what it would delete.
+        let response = (mode != DryRun::Client).then(|| transport.send(request));
+        match response {
+            Some(response) if !response.is_success() => {
+                if !(response.status == 404 && parsed.is_set("ignore-not-found")) {
+                    errors.fail(server_error(&response));
+                }
+                continue;
+            }
+            Some(response) if mode == DryRun::None => {
+                let uid = response.body_json()["metadata"]["uid"].clone();
+                lingering.push((victim, path, uid));
+            }
+            _ => {}
+        }
+        let mut operation = if force && grace == Some(0) {
+            "force deleted".to_string()
+        } else {
+            "deleted".to_string()
+        };
+        if victim.resource.namespaced() {
+            operation = format!("{operation} from {} namespace", victim.namespace);
+        }
+        let kind = kind_prefix(victim.resource);
+        out.out(format!(
+            "{kind} {:?} {operation}{}\n",
+            victim.name,
+            mode.suffix()
+        ));
     }
+    // Upstream never waits on a dry run (nothing is deleted); `lingering` is empty then.
     if parsed.get("wait") != Some("false") {
         if let Err(e) = wait_until_gone(transport, &lingering, limit_ms) {
             errors.fail(e);
