@@ -5,6 +5,7 @@
 use kubecraft_cluster::api::Request;
 use serde_json::{json, Value};
 
+use super::create::{dry_run, DryRun};
 use super::three_way::three_way;
 use crate::commands::mapping::{locate, source_error, Located};
 use crate::discovery::{discover, kind_prefix};
@@ -118,15 +119,14 @@ pub fn run(
         out.fail("error: must specify one of -f and -k\n\n");
         return out;
     };
-    let suffix = match parsed.get("dry-run") {
-        None | Some("none") => "",
-        Some("client") => " (dry run)",
-        Some("server") => " (server dry run)",
-        Some(other) => {
-            out.fail(format!("error: Invalid dry-run value ({other}). Must be \"none\", \"server\", or \"client\".\n"));
+    let mode = match dry_run(&parsed) {
+        Ok(mode) => mode,
+        Err(e) => {
+            out.fail(e);
             return out;
         }
     };
+    let suffix = mode.suffix();
     let validation = match flags::field_validation(&parsed) {
         Ok(v) => v,
         Err(e) => {
@@ -164,9 +164,9 @@ pub fn run(
         let modified =
             modified_configuration(obj, resource.namespaced().then_some(ns.as_str()), true);
         let current = transport.send(Request::get(path.clone()));
-        let server_dry = suffix == " (server dry run)";
+        let server_dry = mode == DryRun::Server;
         let (verb, response) = if current.status == 404 {
-            if suffix == " (dry run)" {
+            if mode == DryRun::Client {
                 ("created", None)
             } else {
                 let mut req =
@@ -196,7 +196,7 @@ pub fn run(
             let patch = three_way(original.as_ref(), &modified, &current);
             if patch.as_object().is_some_and(|p| p.is_empty()) {
                 ("unchanged", None)
-            } else if suffix == " (dry run)" {
+            } else if mode == DryRun::Client {
                 ("configured", None)
             } else {
                 let response = send_patch(transport, &path, &patch, validation, server_dry);
