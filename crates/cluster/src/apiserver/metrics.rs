@@ -13,6 +13,7 @@ use super::{ApiServer, Env};
 use crate::api::labels::LabelSelector;
 use crate::api::request::{Request, Response};
 use crate::api::status::StatusError;
+use crate::kubelet::script::Script;
 use crate::kubelet::usage::{self, Usage};
 
 /// The group and version served.
@@ -93,7 +94,12 @@ impl ApiServer {
     }
 
     /// Running pods in `namespace` (all when `None`) matching `selector`, with usage.
-    fn pod_usage(&self, namespace: Option<&str>, selector: &LabelSelector) -> Vec<PodUsage> {
+    fn pod_usage(
+        &self,
+        namespace: Option<&str>,
+        selector: &LabelSelector,
+        now_ms: i64,
+    ) -> Vec<PodUsage> {
         let load = self.load_by_pod();
         let prefix = namespace.map(|ns| format!("{ns}/")).unwrap_or_default();
         let mut found = Vec::new();
@@ -113,6 +119,7 @@ impl ApiServer {
                 continue;
             }
             let uid = pod.metadata.uid.clone().unwrap_or_default();
+            let script = Script::of(pod.metadata.annotations.as_ref());
             let mut extra = load.get(stored.key.as_ref()).copied().unwrap_or(0);
             let containers: Vec<(String, Usage)> = pod
                 .spec
@@ -121,6 +128,9 @@ impl ApiServer {
                 .map(|c| {
                     let mut used = usage::idle(&uid, c);
                     used.memory_bytes += usage::workload_memory_bytes(c);
+                    let running_ms = usage::running_since_ms(&pod, &c.name)
+                        .map_or(0, |since| (now_ms - since).max(0) as u64);
+                    used.memory_bytes += script.memory_added(running_ms);
                     used.cpu_milli += std::mem::take(&mut extra);
                     if let Some(limit) = usage::limit(c, "cpu") {
                         used.cpu_milli = used.cpu_milli.min(limit.max(1));
@@ -152,9 +162,9 @@ impl ApiServer {
         })
     }
 
-    fn node_metrics(&self, selector: &LabelSelector, now: &str) -> Vec<Value> {
+    fn node_metrics(&self, selector: &LabelSelector, now: &str, now_ms: i64) -> Vec<Value> {
         let mut by_node: BTreeMap<String, Usage> = BTreeMap::new();
-        for (pod, containers) in self.pod_usage(None, &LabelSelector::default()) {
+        for (pod, containers) in self.pod_usage(None, &LabelSelector::default(), now_ms) {
             let node = pod
                 .spec
                 .as_ref()
@@ -209,12 +219,13 @@ impl ApiServer {
             return Err(StatusError::method_not_allowed());
         }
         let now = env.now.rfc3339(self.epoch_unix_ms);
+        let now_ms = self.epoch_unix_ms + env.now.millis() as i64;
         let selector = LabelSelector::parse(req.query_param("labelSelector").unwrap_or(""))
             .map_err(|e| StatusError::bad_request(format!("unable to parse requirement: {e}")))?;
         let (kind, items) = match rr.resource.as_str() {
             "pods" => (
                 "PodMetrics",
-                self.pod_usage(rr.namespace.as_deref(), &selector)
+                self.pod_usage(rr.namespace.as_deref(), &selector, now_ms)
                     .iter()
                     .filter(|(pod, _)| rr.name.is_none() || pod.metadata.name == rr.name)
                     .map(|(pod, containers)| self.pod_metrics(pod, containers, &now))
@@ -222,7 +233,7 @@ impl ApiServer {
             ),
             "nodes" => (
                 "NodeMetrics",
-                self.node_metrics(&selector, &now)
+                self.node_metrics(&selector, &now, now_ms)
                     .into_iter()
                     .filter(|n| {
                         rr.name

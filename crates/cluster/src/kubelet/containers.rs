@@ -92,6 +92,8 @@ pub struct ContainerRun {
     /// What the pod's lesson annotations script for it (nothing for init containers
     /// and sidecars).
     pub script: Script,
+    /// Whether its runs end OOM-killed (its exit 137 then reads `OOMKilled`).
+    pub oom_killed: bool,
 }
 
 impl ContainerRun {
@@ -110,10 +112,22 @@ impl ContainerRun {
             Script::default()
         };
         let mut behaviour = script.behaviour(behaviour::of(container, env));
-        // One that allocates past its memory limit ends every run OOM-killed.
-        if usage::exceeds_memory_limit(container) {
+        // One that allocates past its memory limit, at once or as a scripted leak,
+        // ends every run OOM-killed (unless it ends sooner).
+        let oom_after_ms = if usage::exceeds_memory_limit(container) {
+            Some(OOM_KILL_AFTER_MS)
+        } else {
+            usage::limit(container, "memory")
+                .and_then(|limit| script.grows_past(usage::base_memory_bytes(container), limit))
+        };
+        let oom_killed = match (oom_after_ms, &behaviour) {
+            (Some(oom_ms), Behaviour::Exit { after_ms, .. }) => oom_ms < *after_ms,
+            (Some(_), _) => true,
+            (None, _) => false,
+        };
+        if let (true, Some(after_ms)) = (oom_killed, oom_after_ms) {
             behaviour = Behaviour::Exit {
-                after_ms: OOM_KILL_AFTER_MS,
+                after_ms,
                 code: OOM_KILLED_EXIT_CODE,
                 output: behaviour.output().clone(),
             };
@@ -133,6 +147,7 @@ impl ContainerRun {
             started: false,
             probe_streaks: [(0, 0); 3],
             script,
+            oom_killed,
         }
     }
 
@@ -281,7 +296,7 @@ impl ContainerRun {
             "exitCode": code,
             "reason": match code {
                 0 => "Completed",
-                OOM_KILLED_EXIT_CODE if usage::exceeds_memory_limit(&self.spec) => "OOMKilled",
+                OOM_KILLED_EXIT_CODE if self.oom_killed => "OOMKilled",
                 _ => "Error",
             },
             "startedAt": started,

@@ -10,6 +10,9 @@
 //! - `kubecraft.dev/fail-probes: liveness,readiness` — those probes (any of
 //!   `startup`, `liveness`, `readiness`) fail for as long as the container runs:
 //!   HTTP answers 500, gRPC `NOT_SERVING`, TCP is refused, exec exits non-zero.
+//! - `kubecraft.dev/memory-growth: 10Mi/1s` — a leak: each run's memory use grows
+//!   by that much per that long from its start (`kubectl top` shows it); with a
+//!   memory limit the kernel OOM-kills it (exit 137, OOMKilled) when it passes it.
 //!
 //! Durations are written as `500ms`, `30s`, `7m`, `1h30m`; an annotation that does
 //! not parse is ignored, as the kubelet ignores annotations it does not know.
@@ -26,6 +29,8 @@ pub const CRASH_AFTER: &str = "kubecraft.dev/crash-after";
 pub const START_DELAY: &str = "kubecraft.dev/start-delay";
 /// `kubecraft.dev/fail-probes`.
 pub const FAIL_PROBES: &str = "kubecraft.dev/fail-probes";
+/// `kubecraft.dev/memory-growth`.
+pub const MEMORY_GROWTH: &str = "kubecraft.dev/memory-growth";
 
 /// The exit code of a scripted crash.
 pub const CRASH_EXIT_CODE: i32 = 1;
@@ -50,6 +55,8 @@ pub struct Script {
     pub start_delay_ms: u64,
     /// The probes that always fail, by [`ProbeKind`] (startup, liveness, readiness).
     pub failing_probes: [bool; 3],
+    /// Memory each run adds: this many bytes per this many virtual milliseconds.
+    pub memory_growth: Option<(i64, u64)>,
 }
 
 impl Script {
@@ -78,7 +85,23 @@ impl Script {
             crash_after_ms: millis(CRASH_AFTER),
             start_delay_ms: millis(START_DELAY).unwrap_or(0),
             failing_probes,
+            memory_growth: annotations.get(MEMORY_GROWTH).and_then(|text| growth(text)),
         }
+    }
+
+    /// The memory a run has added `elapsed_ms` after it started.
+    pub fn memory_added(&self, elapsed_ms: u64) -> i64 {
+        self.memory_growth.map_or(0, |(bytes, per_ms)| {
+            (i128::from(bytes) * i128::from(elapsed_ms) / i128::from(per_ms)) as i64
+        })
+    }
+
+    /// How long after it starts a run that uses `base` bytes grows past `limit`:
+    /// the first whole millisecond above it.
+    pub fn grows_past(&self, base: i64, limit: i64) -> Option<u64> {
+        let (bytes, per_ms) = self.memory_growth?;
+        let room = i128::from((limit - base).max(0));
+        Some((room * i128::from(per_ms) / i128::from(bytes)) as u64 + 1)
     }
 
     /// What a run does under the script: one that would outlive a scripted crash
@@ -107,6 +130,15 @@ impl Script {
             Health::AsItIs
         }
     }
+}
+
+/// `10Mi/1s`, `512Ki/500ms`: a positive memory quantity per a positive duration,
+/// as (bytes, milliseconds).
+fn growth(text: &str) -> Option<(i64, u64)> {
+    let (amount, per) = text.split_once('/')?;
+    let bytes = crate::api::quantity::value(amount.trim())?;
+    let millis = parse_duration(per.trim())?;
+    (bytes > 0 && millis > 0).then_some((bytes, millis))
 }
 
 #[cfg(test)]
@@ -139,5 +171,24 @@ mod tests {
         );
         assert_eq!(slow.health(ProbeKind::Liveness, 20_000), Health::AsItIs);
         assert_eq!(Script::of(None), Script::default());
+    }
+
+    #[test]
+    fn memory_growth_is_a_quantity_per_duration() {
+        let of = |text: &str| {
+            let annotations = BTreeMap::from([(MEMORY_GROWTH.to_string(), text.to_string())]);
+            Script::of(Some(&annotations))
+        };
+        let leak = of("10Mi/1s");
+        assert_eq!(leak.memory_growth, Some((10 * 1024 * 1024, 1_000)));
+        assert_eq!(leak.memory_added(1_500), 15 * 1024 * 1024);
+        assert_eq!(of("1Mi/500ms").memory_added(1_000), 2 * 1024 * 1024);
+        for bad in ["10Mi", "fast/1s", "10Mi/soon", "0/1s", "-1Mi/1s", "1Mi/0s"] {
+            assert_eq!(of(bad).memory_growth, None, "{bad}");
+        }
+        // 100 MiB of room at 10 MiB/s: just past the limit after 10 s.
+        let mib = 1024 * 1024;
+        assert_eq!(leak.grows_past(28 * mib, 128 * mib), Some(10_001));
+        assert_eq!(Script::default().grows_past(0, mib), None);
     }
 }

@@ -114,9 +114,15 @@ fn stress_size(text: &str) -> Option<i64> {
     number.parse::<i64>().ok().map(|n| n << shift)
 }
 
+/// The memory a container's process holds from its start: its image's idle use
+/// and what its workload allocates (without any pod's jitter).
+pub fn base_memory_bytes(container: &Container) -> i64 {
+    idle("", container).memory_bytes + workload_memory_bytes(container)
+}
+
 /// Whether the container's memory use goes past its limit (the kernel OOM-kills it).
 pub fn exceeds_memory_limit(container: &Container) -> bool {
-    let used = idle("", container).memory_bytes + workload_memory_bytes(container);
+    let used = base_memory_bytes(container);
     limit(container, "memory").is_some_and(|limit| used > limit)
 }
 
@@ -178,6 +184,20 @@ pub fn service_of_host(host: &str, namespace: &str) -> (String, String) {
 pub fn is_running(pod: &Pod) -> bool {
     pod.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Running")
         && pod.metadata.deletion_timestamp.is_none()
+}
+
+/// When the container named `name` last started running (Unix ms), if it runs.
+pub fn running_since_ms(pod: &Pod, name: &str) -> Option<i64> {
+    let statuses = pod.status.as_ref()?.container_statuses.as_ref()?;
+    let status = statuses.iter().find(|s| s.name == name)?;
+    let started = status
+        .state
+        .as_ref()?
+        .running
+        .as_ref()?
+        .started_at
+        .as_ref()?;
+    Some(started.0.as_millisecond())
 }
 
 #[cfg(test)]
