@@ -88,7 +88,7 @@ fn clients_read_write_and_watch_over_http() {
     let mut watch = TcpStream::connect(&server.address).unwrap();
     write!(
         watch,
-        "GET /api/v1/namespaces/default/configmaps?watch=true HTTP/1.1\r\nHost: x\r\n\r\n"
+        "GET /api/v1/namespaces/default/configmaps?watch=true&fieldSelector=metadata.name%3Dsettings HTTP/1.1\r\nHost: x\r\n\r\n"
     )
     .unwrap();
     let mut watch = BufReader::new(watch);

@@ -9,7 +9,7 @@ use crate::api::Request;
 use crate::controllers::{
     ClusterRoleAggregationController, CronJobController, DaemonSetController, DeploymentController,
     DisruptionController, EndpointSliceController, EndpointsController, GarbageCollector,
-    HpaController, JobController, NamespaceController, NodeLifecycleController,
+    HpaController, JobController, NamespaceController, NamespaceDefaults, NodeLifecycleController,
     ReplicaSetController, ResourceQuotaController, StatefulSetController, TaintEvictionController,
     TtlAfterFinishedController,
 };
@@ -72,6 +72,8 @@ fn add_controllers(world: &mut World) {
     world.add_component(Box::new(TtlAfterFinishedController::default()));
     world.add_component(Box::new(ClusterRoleAggregationController::default()));
     world.add_component(Box::new(NamespaceController::default()));
+    world.add_component(Box::new(NamespaceDefaults::service_accounts()));
+    world.add_component(Box::new(NamespaceDefaults::root_ca_publisher()));
     world.add_component(Box::new(NodeLifecycleController::default()));
     world.add_component(Box::new(TaintEvictionController::default()));
     world.add_component(Box::new(EndpointSliceController::default()));

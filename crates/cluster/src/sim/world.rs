@@ -109,13 +109,18 @@ impl Core {
         outcome.response
     }
 
-    /// Schedules one delivery per event queued on a component-owned watch.
+    /// Schedules one delivery per event queued on a component-owned watch. A
+    /// write reaches every watcher after the same delay, as the API server's
+    /// watch cache fans an event out at once: no component sees the effect of a
+    /// write (another component's reaction) before the write itself.
     fn schedule_deliveries(&mut self, cause: Option<TraceId>, background: bool) {
+        let mut delay = None;
         for watch in self.api.drain_watch_notifications() {
             if !self.watch_owners.contains_key(&watch) {
                 continue; // an outside reader (kubectl, the UI) takes these itself
             }
-            let delay = self.rng.between(WATCH_DELAY_MS.0, WATCH_DELAY_MS.1);
+            let delay =
+                *delay.get_or_insert_with(|| self.rng.between(WATCH_DELAY_MS.0, WATCH_DELAY_MS.1));
             let earliest = self.last_delivery.get(&watch).copied().unwrap_or_default();
             let at = self.now.after(delay).max(earliest);
             self.last_delivery.insert(watch, at);

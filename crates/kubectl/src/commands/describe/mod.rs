@@ -23,6 +23,7 @@ mod jobs;
 mod node;
 mod quota;
 mod rbac;
+mod service_account;
 mod workloads;
 
 pub(super) use workloads::pod_template_text;
@@ -986,6 +987,23 @@ fn describe_one(
             now_ms,
         )),
         ("", "secrets") => Ok(describe_secret(obj)),
+        ("", "serviceaccounts") => {
+            let secrets = transport
+                .send(Request::get(format!(
+                    "/api/v1/namespaces/{}/secrets",
+                    text(obj, "/metadata/namespace")
+                )))
+                .body_json()["items"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            Ok(service_account::describe_service_account(
+                obj,
+                &secrets,
+                &events_for(transport, obj),
+                now_ms,
+            ))
+        }
         ("", "services") => {
             let slices = transport
                 .send(
