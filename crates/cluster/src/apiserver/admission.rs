@@ -4,14 +4,9 @@
 
 use serde_json::{json, Value};
 
+use super::system_priority_classes::system_priority_class;
 use super::ApiServer;
 use crate::api::status::StatusError;
-
-/// The classes every cluster has, with upstream's values.
-const SYSTEM_CLASSES: [(&str, i64); 2] = [
-    ("system-node-critical", 2_000_001_000),
-    ("system-cluster-critical", 2_000_000_000),
-];
 
 impl ApiServer {
     /// The stored PriorityClass named `name`, or the global default when `name` is empty.
@@ -45,8 +40,9 @@ impl ApiServer {
                 class["value"].as_i64().unwrap_or(0),
                 class["preemptionPolicy"].as_str().map(String::from),
             ),
-            None => match SYSTEM_CLASSES.iter().find(|(n, _)| *n == class_name) {
-                Some((n, v)) => (n.to_string(), *v, None),
+            // A cluster restored from before the system classes were stored.
+            None => match system_priority_class(&class_name) {
+                Some(class) => (class.name.to_string(), class.value, None),
                 None if class_name.is_empty() => (String::new(), 0, None),
                 None => {
                     return Err(StatusError::forbidden(

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use serde_json::{json, Value};
 
 use super::storage::{object_key, ChangeKind, StoredObject};
+use super::system_priority_classes::system_priority_class;
 use super::update::deletion_complete;
 use super::{ApiServer, Env};
 use crate::api::query::{dry_run, DeleteOptions, ListOptions, Propagation};
@@ -61,6 +62,10 @@ impl ApiServer {
             && IMMORTAL_NAMESPACES.contains(&name)
         {
             let why = "this namespace may not be deleted";
+            return Err(StatusError::forbidden(&info, name, why));
+        }
+        if info.group == "scheduling.k8s.io" && system_priority_class(name).is_some() {
+            let why = "this is a system priority class and cannot be deleted";
             return Err(StatusError::forbidden(&info, name, why));
         }
         let mut obj = current.value();

@@ -25,6 +25,7 @@ pub mod route;
 mod snapshot;
 pub mod storage;
 mod subresources;
+pub mod system_priority_classes;
 mod table_watch;
 pub mod tables;
 mod update;
@@ -214,8 +215,9 @@ impl ApiServer {
     }
 
     /// What every cluster starts with: the four system namespaces, the
-    /// `kubernetes` Service at the first address of the service CIDR and the
-    /// bootstrap RBAC policy, created by the server's own privileged client.
+    /// `kubernetes` Service at the first address of the service CIDR, the
+    /// bootstrap RBAC policy and the system PriorityClasses, created by the
+    /// server's own privileged client.
     fn bootstrap(&mut self) {
         let mut rng = SeededRng::new(0);
         let mut env = Env {
@@ -246,6 +248,10 @@ impl ApiServer {
         );
         for (collection, object) in authorization::bootstrap::objects() {
             create(self, collection, object.to_string());
+        }
+        for class in &system_priority_classes::SYSTEM_PRIORITY_CLASSES {
+            let collection = "/apis/scheduling.k8s.io/v1/priorityclasses";
+            create(self, collection, class.object().to_string());
         }
     }
 

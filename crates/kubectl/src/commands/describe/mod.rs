@@ -21,6 +21,7 @@ mod autoscaler;
 mod disruption_budget;
 mod jobs;
 mod node;
+mod priority_class;
 mod quota;
 mod rbac;
 mod service_account;
@@ -1055,6 +1056,11 @@ fn describe_one(
             ))
         }
         ("", "nodes") => Ok(node::describe_node(transport, obj, now_ms)),
+        ("scheduling.k8s.io", "priorityclasses") => Ok(priority_class::describe_priority_class(
+            obj,
+            &events_for(transport, obj),
+            now_ms,
+        )),
         ("rbac.authorization.k8s.io", "roles" | "clusterroles") => Ok(rbac::describe_role(obj)),
         ("rbac.authorization.k8s.io", "rolebindings" | "clusterrolebindings") => {
             Ok(rbac::describe_binding(obj))
