@@ -1077,8 +1077,9 @@ fn describe_one(
             let limits = count(transport, "limitranges");
             Ok(describe_namespace(obj, quotas, limits))
         }
-        // Kinds kubectl has no describer for (custom resources, CRDs) get its generic one.
-        (group, _) if !DESCRIBED_GROUPS.contains(&group) => {
+        // Kinds kubectl has no describer for (Leases, Events, custom resources, CRDs)
+        // get its generic one.
+        (group, plural) if !DESCRIBED_KINDS.contains(&(group, plural)) => {
             Ok(describe_generic(obj, &events_for(transport, obj), now_ms))
         }
         _ => Err(format!(
@@ -1088,20 +1089,45 @@ fn describe_one(
     }
 }
 
-/// API groups whose kinds have dedicated describers in upstream kubectl.
-const DESCRIBED_GROUPS: &[&str] = &[
-    "",
-    "apps",
-    "autoscaling",
-    "batch",
-    "coordination.k8s.io",
-    "discovery.k8s.io",
-    "events.k8s.io",
-    "networking.k8s.io",
-    "policy",
-    "rbac.authorization.k8s.io",
-    "scheduling.k8s.io",
-    "storage.k8s.io",
+/// The kinds upstream kubectl has a dedicated describer for (its `describerMap`),
+/// by group and resource; every other kind gets its generic describer.
+const DESCRIBED_KINDS: &[(&str, &str)] = &[
+    ("", "pods"),
+    ("", "replicationcontrollers"),
+    ("", "secrets"),
+    ("", "services"),
+    ("", "serviceaccounts"),
+    ("", "nodes"),
+    ("", "limitranges"),
+    ("", "resourcequotas"),
+    ("", "persistentvolumes"),
+    ("", "persistentvolumeclaims"),
+    ("", "namespaces"),
+    ("", "endpoints"),
+    ("", "configmaps"),
+    ("discovery.k8s.io", "endpointslices"),
+    ("autoscaling", "horizontalpodautoscalers"),
+    ("networking.k8s.io", "ingresses"),
+    ("networking.k8s.io", "ingressclasses"),
+    ("networking.k8s.io", "servicecidrs"),
+    ("networking.k8s.io", "ipaddresses"),
+    ("networking.k8s.io", "networkpolicies"),
+    ("batch", "jobs"),
+    ("batch", "cronjobs"),
+    ("apps", "statefulsets"),
+    ("apps", "deployments"),
+    ("apps", "daemonsets"),
+    ("apps", "replicasets"),
+    ("certificates.k8s.io", "certificatesigningrequests"),
+    ("storage.k8s.io", "storageclasses"),
+    ("storage.k8s.io", "csinodes"),
+    ("storage.k8s.io", "volumeattributesclasses"),
+    ("policy", "poddisruptionbudgets"),
+    ("rbac.authorization.k8s.io", "roles"),
+    ("rbac.authorization.k8s.io", "clusterroles"),
+    ("rbac.authorization.k8s.io", "rolebindings"),
+    ("rbac.authorization.k8s.io", "clusterrolebindings"),
+    ("scheduling.k8s.io", "priorityclasses"),
 ];
 
 /// Runs `kubectl describe`.
