@@ -34,6 +34,8 @@ mod watching;
 
 use std::sync::Arc;
 
+use serde_json::json;
+
 use crate::api::builtin::builtin_resources;
 use crate::api::query::FieldValidation;
 use crate::api::request::{Method, Request, Response};
@@ -91,6 +93,17 @@ pub struct Outcome {
 
 /// How many changes the watch history keeps by default.
 pub const DEFAULT_HISTORY_CAPACITY: usize = 10_000;
+
+/// The address the API server advertises: the default cluster's control-plane
+/// node, as in a kind cluster.
+pub const ADVERTISE_ADDRESS: &str = "172.18.0.2";
+
+/// The API server's secure port (the `kubernetes` Service's target port).
+pub const SECURE_PORT: i32 = 6443;
+
+/// The warning every request for core/v1 Endpoints gets since Kubernetes 1.33.
+const ENDPOINTS_DEPRECATION: &str =
+    "v1 Endpoints is deprecated in v1.33+; use discovery.k8s.io/v1 EndpointSlice";
 
 /// The API server's state: every served resource, the global resourceVersion, the
 /// change history and the open watches.
@@ -215,7 +228,8 @@ impl ApiServer {
     }
 
     /// What every cluster starts with: the four system namespaces, the
-    /// `kubernetes` Service at the first address of the service CIDR, the
+    /// `kubernetes` Service at the first address of the service CIDR with its
+    /// Endpoints and EndpointSlice (the server's own address), the
     /// bootstrap RBAC policy and the system PriorityClasses, created by the
     /// server's own privileged client.
     fn bootstrap(&mut self) {
@@ -245,6 +259,28 @@ impl ApiServer {
             self,
             "/api/v1/namespaces/default/services",
             kubernetes.to_string(),
+        );
+        // Its endpoints, as the API server's endpoint reconciler writes them.
+        let endpoints = json!({"apiVersion": "v1", "kind": "Endpoints",
+            "metadata": {"name": "kubernetes",
+                "labels": {"endpointslice.kubernetes.io/skip-mirror": "true"}},
+            "subsets": [{"addresses": [{"ip": ADVERTISE_ADDRESS}],
+                "ports": [{"name": "https", "port": SECURE_PORT, "protocol": "TCP"}]}]});
+        create(
+            self,
+            "/api/v1/namespaces/default/endpoints",
+            endpoints.to_string(),
+        );
+        let slice = json!({"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
+            "metadata": {"name": "kubernetes",
+                "labels": {"kubernetes.io/service-name": "kubernetes"}},
+            "addressType": "IPv4",
+            "endpoints": [{"addresses": [ADVERTISE_ADDRESS], "conditions": {"ready": true}}],
+            "ports": [{"name": "https", "port": SECURE_PORT, "protocol": "TCP"}]});
+        create(
+            self,
+            "/apis/discovery.k8s.io/v1/namespaces/default/endpointslices",
+            slice.to_string(),
         );
         for (collection, object) in authorization::bootstrap::objects() {
             create(self, collection, object.to_string());
@@ -425,6 +461,9 @@ impl ApiServer {
         let resource = self
             .resource_id(&rr.group, &rr.version, &rr.resource)
             .ok_or_else(StatusError::no_route)?;
+        if rr.group.is_empty() && rr.resource == "endpoints" {
+            self.warnings.push(ENDPOINTS_DEPRECATION.to_string());
+        }
         if matches!(rr.verb, "create" | "update" | "patch") {
             self.field_validation = FieldValidation::of(req)?;
             self.patching = rr.verb == "patch";

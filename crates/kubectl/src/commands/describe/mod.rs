@@ -77,6 +77,19 @@ fn sorted_pairs(map: Option<&Value>) -> Vec<(String, String)> {
     pairs
 }
 
+/// Upstream's `labels.FormatLabels`: `k=v,k2=v2` in key order, `<none>` when empty.
+fn format_labels(map: Option<&Value>) -> String {
+    let pairs: Vec<String> = sorted_pairs(map)
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
+    if pairs.is_empty() {
+        "<none>".to_string()
+    } else {
+        pairs.join(",")
+    }
+}
+
 fn labels(w: &mut Writer, title: &str, map: Option<&Value>) {
     w.write(0, &format!("{title}:\t"));
     let pairs = sorted_pairs(map);
@@ -809,11 +822,8 @@ fn describe_service(svc: &Value, slices: &[Value], event_list: &[Value], now_ms:
     );
     labels(&mut w, "Labels", svc.pointer("/metadata/labels"));
     annotations(&mut w, svc.pointer("/metadata/annotations"));
-    let selector: Vec<String> = sorted_pairs(svc.pointer("/spec/selector"))
-        .iter()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect();
-    w.write(0, &format!("Selector:\t{}\n", selector.join(",")));
+    let selector = format_labels(svc.pointer("/spec/selector"));
+    w.write(0, &format!("Selector:\t{selector}\n"));
     w.write(0, &format!("Type:\t{}\n", text(svc, "/spec/type")));
     if !text(svc, "/spec/ipFamilyPolicy").is_empty() {
         w.write(

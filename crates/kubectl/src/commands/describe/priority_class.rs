@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use super::{events, text, Writer};
+use super::{events, format_labels, text, Writer};
 
 /// `kubectl describe priorityclass`.
 pub(super) fn describe_priority_class(class: &Value, event_list: &[Value], now_ms: i64) -> String {
@@ -23,17 +23,7 @@ pub(super) fn describe_priority_class(class: &Value, event_list: &[Value], now_m
         &format!("Description:\t{}\n", text(class, "/description")),
     );
     // Upstream prints the annotations on one line, as `labels.FormatLabels` does.
-    let annotations: Vec<String> = class["metadata"]["annotations"]
-        .as_object()
-        .into_iter()
-        .flatten()
-        .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("")))
-        .collect();
-    let annotations = if annotations.is_empty() {
-        "<none>".to_string()
-    } else {
-        annotations.join(",")
-    };
+    let annotations = format_labels(class.pointer("/metadata/annotations"));
     w.write(0, &format!("Annotations:\t{annotations}\n"));
     events(&mut w, event_list, now_ms);
     w.finish()
