@@ -25,6 +25,7 @@ mod priority_class;
 mod quota;
 mod rbac;
 mod service_account;
+mod volumes;
 mod workloads;
 
 pub(super) use workloads::pod_template_text;
@@ -304,9 +305,7 @@ fn describe_pod(pod: &Value, event_list: &[Value], now_ms: i64) -> String {
             );
         }
     }
-    list_or_none(&mut w, "Volumes", pod.pointer("/spec/volumes"), |v| {
-        format!("{}:", text(v, "/name"))
-    });
+    volumes::describe_volumes(&mut w, pod.pointer("/spec/volumes"), "");
     w.write(
         0,
         &format!("QoS Class:\t{}\n", text(pod, "/status/qosClass")),

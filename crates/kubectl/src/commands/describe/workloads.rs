@@ -8,8 +8,8 @@ use serde_json::Value;
 
 use super::super::target::{controlled_replicasets, template_without_hash};
 use super::{
-    annotations, controlled_by, describe_container, events, events_for, labels, list_or_none,
-    rfc1123z, sorted_pairs, text, tolerations, Writer,
+    annotations, controlled_by, describe_container, events, events_for, labels, rfc1123z,
+    sorted_pairs, text, tolerations, Writer,
 };
 use crate::transport::Transport;
 
@@ -63,9 +63,7 @@ pub(super) fn pod_template(w: &mut Writer, template: &Value) {
             describe_container(w, c, None, " ");
         }
     }
-    list_or_none(w, "  Volumes", spec.pointer("/volumes"), |v| {
-        format!(" {}:", text(v, "/name"))
-    });
+    super::volumes::describe_volumes(w, spec.pointer("/volumes"), "  ");
     if !text(spec, "/priorityClassName").is_empty() {
         w.write(
             1,
