@@ -16,7 +16,7 @@ use super::expectations::Expectations;
 use super::owners::{adopt, controller_of, controller_ref, is_controlled_by, release};
 use super::pod_control::{create_pod, delete_pod, Deleted};
 use super::pod_ranking::rank_for_deletion;
-use super::pod_state::{is_active, is_available, is_finished, is_ready, is_terminating};
+use super::pod_state::{is_active, is_available, is_ready, is_terminating};
 use super::replica_tally::{PodCounts, ReplicaTallies};
 use super::status_writer::write_status;
 use crate::api::labels::LabelSelector;
@@ -257,7 +257,8 @@ impl ReplicaSetController {
             PodCounts::sum(pods, &selector, &template_labels, true)
         } else {
             let spec_selector = &spec.selector;
-            (self.tallies).counts(&uid, spec_selector, &selector, &template_labels, pods)
+            self.tallies
+                .counts(&uid, spec_selector, &selector, &template_labels, pods)
         };
         if counts.stray > 0 {
             let strays: Vec<(String, Arc<Pod>)> = controlled
@@ -270,14 +271,15 @@ impl ReplicaSetController {
                 release(ctx, &pod_path(&pod_key), &uid, &pod.metadata);
             }
         }
-        let matches =
-            |pod: &Pod| !selector.is_empty() && selector.matches_map(pod.metadata.labels.as_ref());
+        // Orphans that would count as active pods of this set.
+        let adoptable =
+            |pod: &Pod| PodCounts::of(pod, &selector, &template_labels, false).active > 0;
         let to_adopt: Vec<(String, Arc<Pod>)> = if deleting {
             Vec::new()
         } else {
             self.orphans
                 .range(format!("{namespace}/")..format!("{namespace}0"))
-                .filter(|(_, p)| matches(p) && !is_finished(p) && !is_terminating(p))
+                .filter(|(_, p)| adoptable(p))
                 .map(|(k, p)| (k.clone(), p.clone()))
                 .collect()
         };
@@ -299,8 +301,7 @@ impl ReplicaSetController {
         let min_ready = spec.min_ready_seconds.unwrap_or(0);
         let available = if min_ready > 0 {
             let now = ctx.unix_millis();
-            let owned = self.owned_pods(&uid, &selector, deleting, &adopted);
-            owned
+            owned(self)
                 .iter()
                 .filter(|p| is_available(p, min_ready, now))
                 .count() as i32
