@@ -120,18 +120,19 @@ impl ContainerRun {
             usage::limit(container, "memory")
                 .and_then(|limit| script.grows_past(usage::base_memory_bytes(container), limit))
         };
-        let oom_killed = match (oom_after_ms, &behaviour) {
-            (Some(oom_ms), Behaviour::Exit { after_ms, .. }) => oom_ms < *after_ms,
-            (Some(_), _) => true,
-            (None, _) => false,
+        let ends_ms = match &behaviour {
+            Behaviour::Exit { after_ms, .. } => Some(*after_ms),
+            Behaviour::Serve { .. } => None,
         };
-        if let (true, Some(after_ms)) = (oom_killed, oom_after_ms) {
+        let oom_ms = oom_after_ms.filter(|oom| ends_ms.is_none_or(|end| *oom < end));
+        if let Some(after_ms) = oom_ms {
             behaviour = Behaviour::Exit {
                 after_ms,
                 code: OOM_KILLED_EXIT_CODE,
                 output: behaviour.output().clone(),
             };
         }
+        let oom_killed = oom_ms.is_some();
         ContainerRun {
             name: container.name.clone(),
             role,
