@@ -13,10 +13,25 @@ use super::update::deletion_complete;
 use super::{ApiServer, Env};
 use crate::api::query::{dry_run, DeleteOptions, ListOptions, Propagation};
 use crate::api::request::{Request, Response};
+use crate::api::resources::ResourceInfo;
 use crate::api::status::{success_status, StatusError};
 
 /// The namespaces upstream's NamespaceLifecycle admission refuses to delete.
 const IMMORTAL_NAMESPACES: [&str; 3] = ["default", "kube-system", "kube-public"];
+
+/// Why an object every cluster relies on may not be deleted, if it is one: the
+/// namespaces NamespaceLifecycle admission keeps, the system PriorityClasses.
+fn undeletable(info: &ResourceInfo, name: &str) -> Option<&'static str> {
+    match (info.group.as_str(), info.plural.as_str()) {
+        ("", "namespaces") if IMMORTAL_NAMESPACES.contains(&name) => {
+            Some("this namespace may not be deleted")
+        }
+        ("scheduling.k8s.io", "priorityclasses") if system_priority_class(name).is_some() => {
+            Some("this is a system priority class and cannot be deleted")
+        }
+        _ => None,
+    }
+}
 
 impl ApiServer {
     pub(super) fn delete(
@@ -56,16 +71,7 @@ impl ApiServer {
             .get(key)
             .ok_or_else(|| StatusError::not_found(&info, name))?
             .clone();
-        // NamespaceLifecycle admission: the namespaces every cluster relies on stay.
-        if info.group.is_empty()
-            && info.plural == "namespaces"
-            && IMMORTAL_NAMESPACES.contains(&name)
-        {
-            let why = "this namespace may not be deleted";
-            return Err(StatusError::forbidden(&info, name, why));
-        }
-        if info.group == "scheduling.k8s.io" && system_priority_class(name).is_some() {
-            let why = "this is a system priority class and cannot be deleted";
+        if let Some(why) = undeletable(&info, name) {
             return Err(StatusError::forbidden(&info, name, why));
         }
         let mut obj = current.value();
