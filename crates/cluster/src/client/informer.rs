@@ -164,7 +164,8 @@ impl<T: DeserializeOwned + Cached + Send + Sync + 'static> Informer<T> {
                 let Some(object) = ctx.shared_object(event.rv, &event.key, decode) else {
                     return Vec::new();
                 };
-                let key = key_of(object.meta());
+                // The event carries the storage key, which is the cache key.
+                let key = event.key.to_string();
                 let old = if kind == EventType::Deleted {
                     self.objects.remove(&key)
                 } else {
