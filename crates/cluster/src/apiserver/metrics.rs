@@ -219,7 +219,7 @@ impl ApiServer {
             return Err(StatusError::method_not_allowed());
         }
         let now = env.now.rfc3339(self.epoch_unix_ms);
-        let now_ms = self.epoch_unix_ms + env.now.millis() as i64;
+        let now_ms = env.now.unix_millis(self.epoch_unix_ms);
         let selector = LabelSelector::parse(req.query_param("labelSelector").unwrap_or(""))
             .map_err(|e| StatusError::bad_request(format!("unable to parse requirement: {e}")))?;
         let (kind, items) = match rr.resource.as_str() {

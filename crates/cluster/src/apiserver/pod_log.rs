@@ -109,7 +109,7 @@ impl ApiServer {
                 &errors,
             ));
         }
-        let now_unix_ms = self.epoch_unix_ms + env.now.millis() as i64;
+        let now_unix_ms = env.now.unix_millis(self.epoch_unix_ms);
         let since_unix_ms = match (since_seconds, since_time) {
             (Some(seconds), _) => Some(now_unix_ms - seconds * 1000),
             (None, Some(text)) => Some(

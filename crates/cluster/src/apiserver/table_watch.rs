@@ -44,7 +44,7 @@ impl ApiServer {
         };
         let include_object = watch.include_object.clone();
         let mut columns_sent = watch.columns_sent;
-        let now_unix_ms = self.epoch_unix_ms + now.millis() as i64;
+        let now_unix_ms = now.unix_millis(self.epoch_unix_ms);
         for event in events.iter_mut() {
             if !matches!(
                 event.event_type,

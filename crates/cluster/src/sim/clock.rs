@@ -30,15 +30,20 @@ impl VirtualTime {
         VirtualTime(self.0.saturating_add(d))
     }
 
+    /// This instant in Unix milliseconds, given the simulation's epoch.
+    pub fn unix_millis(self, epoch_unix_ms: i64) -> i64 {
+        epoch_unix_ms + self.0 as i64
+    }
+
     /// The calendar instant, given the simulation's epoch.
     pub fn timestamp(self, epoch_unix_ms: i64) -> jiff::Timestamp {
-        jiff::Timestamp::from_millisecond(epoch_unix_ms + self.0 as i64)
+        jiff::Timestamp::from_millisecond(self.unix_millis(epoch_unix_ms))
             .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
     }
 
     /// RFC 3339 with second precision, as `metav1.Time` serialises: `2026-01-01T00:00:05Z`.
     pub fn rfc3339(self, epoch_unix_ms: i64) -> String {
-        rfc3339_seconds((epoch_unix_ms + self.0 as i64).div_euclid(1000))
+        rfc3339_seconds(self.unix_millis(epoch_unix_ms).div_euclid(1000))
     }
 }
 
@@ -60,7 +65,7 @@ impl VirtualTime {
 
     /// The HTTP `Date` header form (RFC 7231): `Thu, 01 Jan 2026 00:00:05 GMT`.
     pub fn http_date(self, epoch_unix_ms: i64) -> String {
-        let seconds = (epoch_unix_ms + self.0 as i64).div_euclid(1000);
+        let seconds = self.unix_millis(epoch_unix_ms).div_euclid(1000);
         jiff::Timestamp::from_second(seconds)
             .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
             .strftime("%a, %d %b %Y %H:%M:%S GMT")

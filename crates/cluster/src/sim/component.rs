@@ -68,7 +68,7 @@ impl Ctx<'_> {
 
     /// Now in Unix milliseconds.
     pub fn unix_millis(&self) -> i64 {
-        self.core.epoch_unix_ms() + self.core.now.millis() as i64
+        self.core.now.unix_millis(self.core.epoch_unix_ms())
     }
 
     /// The world's random number generator.

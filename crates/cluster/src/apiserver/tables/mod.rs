@@ -190,7 +190,7 @@ impl ApiServer {
             metadata["continue"] = json!(token);
         }
         let include_object = req.query_param("includeObject").unwrap_or("Metadata");
-        let now_unix_ms = self.epoch_unix_ms + env.now.millis() as i64;
+        let now_unix_ms = env.now.unix_millis(self.epoch_unix_ms);
         self.table_of(
             resource,
             items.iter().map(|item| item.printable()),
