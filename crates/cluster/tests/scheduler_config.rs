@@ -59,6 +59,14 @@ fn no_profiles_means_the_default_profile() {
         ]
     );
     assert!(default.preempts);
+    for point in ["reserve", "preBind"] {
+        assert_eq!(
+            names_at(default, point),
+            ["VolumeBinding", "DynamicResources"]
+        );
+    }
+    assert_eq!(names_at(default, "bind"), ["DefaultBinder"]);
+    assert!(names_at(default, "permit").is_empty());
 }
 
 #[test]

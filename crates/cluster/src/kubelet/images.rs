@@ -59,16 +59,6 @@ pub fn image_id(image: &str) -> String {
     format!("{repository}@sha256:{}", digest(&qualified))
 }
 
-/// Go's `time.Duration` text for a pull time given in milliseconds: `2.563s`, `812ms`.
-pub fn go_duration(ms: u64) -> String {
-    if ms < 1000 {
-        format!("{ms}ms")
-    } else {
-        let text = format!("{}.{:03}", ms / 1000, ms % 1000);
-        format!("{}s", text.trim_end_matches('0').trim_end_matches('.'))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -84,8 +74,5 @@ mod tests {
         );
         assert_eq!(qualified("localhost:5000/app"), "localhost:5000/app:latest");
         assert!(image_id("nginx:1.27").starts_with("docker.io/library/nginx@sha256:"));
-        assert_eq!(go_duration(2563), "2.563s");
-        assert_eq!(go_duration(2500), "2.5s");
-        assert_eq!(go_duration(812), "812ms");
     }
 }

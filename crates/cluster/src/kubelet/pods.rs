@@ -17,6 +17,7 @@ use super::probes::{self, ProbeKind};
 use super::script::Script;
 use crate::api::Request;
 use crate::client::{pod_path, ObjectRef, Recorder};
+use crate::sim::clock::go_duration;
 use crate::sim::Ctx;
 
 /// Pull time bounds for an image not yet on the node, in virtual milliseconds.
@@ -519,7 +520,7 @@ impl PodWorkers {
                         &format!(
                             "Successfully pulled image {image:?} in {d} ({d} including waiting). Image size: {} bytes.",
                             images::size_bytes(&image),
-                            d = images::go_duration(took)
+                            d = go_duration(took)
                         ),
                     );
                 }

@@ -1,7 +1,8 @@
 //! One scheduling cycle for one pod: PreFilter, Filter over the nodes (stopping
 //! once enough feasible nodes are found, as `percentageOfNodesToScore` says),
 //! PreScore, Score and NormalizeScore per plugin, weights, and the choice of node
-//! (ties broken by the world's RNG). The result keeps every step for the explanation.
+//! (ties broken by the world's RNG). The result keeps every step for the explanation,
+//! and the cycle state for the binding cycle.
 
 use std::collections::BTreeMap;
 use std::rc::Rc;
@@ -32,6 +33,8 @@ pub struct Attempt {
     pub selected: Option<String>,
     /// Where the next attempt starts filtering (upstream rotates it).
     pub next_start: usize,
+    /// What the plugins kept, for the binding cycle when a node was selected.
+    pub state: CycleState,
 }
 
 /// How many feasible nodes are enough: all below 100 nodes, else the adaptive
@@ -161,6 +164,7 @@ pub fn run(
     }
     if feasible.len() == 1 {
         attempt.selected = Some(feasible[0].name.clone());
+        attempt.state = state;
         return attempt;
     }
     for plugin in &profile.pre_score {
@@ -216,6 +220,7 @@ pub fn run(
         }
     }
     attempt.selected = Some(feasible[best].name.clone());
+    attempt.state = state;
     attempt
 }
 

@@ -1,7 +1,8 @@
 //! The scheduling framework's vocabulary: status codes, statuses with reasons, the
 //! plugin interface with upstream's extension points, the per-pod and per-node
 //! facts plugins read (`PodInfo`, `NodeInfo`), the cluster they see at PreFilter and
-//! PreScore (`ClusterView`) and the state one cycle keeps (`CycleState`).
+//! PreScore (`ClusterView`) and the state one cycle keeps (`CycleState`), from
+//! PreFilter through the binding cycle.
 
 use std::any::Any;
 use std::collections::{BTreeMap, BTreeSet};
@@ -13,6 +14,8 @@ use super::affinity_terms::{Labels, PodAffinityTerms};
 use super::listers::Listers;
 use super::match_count_memo::MatchCountMemo;
 use super::resources::{self, Resources};
+use super::waiting_pods::WaitingPods;
+use crate::sim::{Ctx, Duration};
 
 /// Upstream's status codes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -58,6 +61,15 @@ impl Status {
     /// Whether the code is Success.
     pub fn is_success(&self) -> bool {
         self.code == Code::Success
+    }
+
+    /// Whether the pod was turned away (Unschedulable, UnschedulableAndUnresolvable
+    /// or Pending), as opposed to an error (upstream's `IsRejected`).
+    pub fn is_rejected(&self) -> bool {
+        matches!(
+            self.code,
+            Code::Unschedulable | Code::UnschedulableAndUnresolvable | Code::Pending
+        )
     }
 
     /// Skip: the plugin has nothing to do for this pod at the next extension point.
@@ -465,4 +477,39 @@ pub trait Plugin {
         _scores: &mut [i64],
     ) {
     }
+
+    /// Reserve: claims what the pod will use on `node` before it is bound.
+    fn reserve(&self, _state: &mut CycleState, _pod: &PodInfo, _node: &str) -> Status {
+        Status::success()
+    }
+
+    /// Unreserve: undoes Reserve when a later step fails (run in reverse order on
+    /// every Reserve plugin).
+    fn unreserve(&self, _state: &mut CycleState, _pod: &PodInfo, _node: &str) {}
+
+    /// Permit: Success, a rejection, or Wait with how long (ms) the pod may be held;
+    /// `waiting` holds the other pods waiting at Permit, which the plugin may allow
+    /// or reject.
+    fn permit(
+        &self,
+        _state: &mut CycleState,
+        _pod: &PodInfo,
+        _node: &str,
+        _waiting: &mut WaitingPods,
+    ) -> (Status, Duration) {
+        (Status::success(), 0)
+    }
+
+    /// PreBind: prepares the binding (API calls through `ctx`).
+    fn pre_bind(&self, _state: &CycleState, _pod: &PodInfo, _node: &str, _ctx: &mut Ctx) -> Status {
+        Status::success()
+    }
+
+    /// Bind: binds the pod to `node`, or `Skip` to leave it to the next Bind plugin.
+    fn bind(&self, _state: &CycleState, _pod: &PodInfo, _node: &str, _ctx: &mut Ctx) -> Status {
+        Status::skip()
+    }
+
+    /// PostBind: told that the pod was bound.
+    fn post_bind(&self, _state: &CycleState, _pod: &PodInfo, _node: &str, _ctx: &mut Ctx) {}
 }

@@ -10,6 +10,7 @@
 //! event on the ConfigMap and the previous profiles stay.
 
 pub mod affinity_terms;
+pub mod binding;
 pub mod config;
 pub mod configure;
 pub mod cycle;
@@ -25,6 +26,7 @@ pub mod preemption;
 pub mod profile;
 pub mod queue;
 pub mod resources;
+pub mod waiting_pods;
 
 use std::collections::BTreeMap;
 
@@ -37,12 +39,14 @@ use crate::api::Request;
 use crate::apiserver::watch::{EventType, WatchEvent, WatchId};
 use crate::client::{pod_path, Delta, Informer, ObjectRef, Recorder};
 use crate::sim::{Component, Ctx, VirtualTime};
+use binding::Placement;
 use framework::{ClusterView, NodeInfo, PodInfo, PodSummary};
 use listers::Listers;
 use node_cache::NodeCache;
 use preemption::Outcome;
 use profile::Profile;
 use queue::SchedulingQueue;
+use waiting_pods::WaitingPods;
 
 /// Where the scheduler reads its configuration: this ConfigMap in `kube-system`,
 /// under [`CONFIG_KEY`].
@@ -60,6 +64,7 @@ const CYCLE_MS: u64 = 1;
 const SCHEDULE_TIMER: u64 = 0;
 const BACKOFF_TIMER: u64 = 1;
 const FLUSH_TIMER: u64 = 2;
+const PERMIT_TIMER: u64 = 3;
 
 /// The scheduler component.
 pub struct Scheduler {
@@ -78,6 +83,10 @@ pub struct Scheduler {
     next_start: usize,
     cycle_pending: bool,
     backoff_timer_at: Option<VirtualTime>,
+    /// Pods held at Permit, and where each goes once allowed.
+    waiting: WaitingPods,
+    held: BTreeMap<String, Placement>,
+    permit_timer_at: Option<VirtualTime>,
 }
 
 impl Default for Scheduler {
@@ -98,6 +107,9 @@ impl Default for Scheduler {
             next_start: 0,
             cycle_pending: false,
             backoff_timer_at: None,
+            waiting: WaitingPods::default(),
+            held: BTreeMap::new(),
+            permit_timer_at: None,
         }
     }
 }
@@ -120,6 +132,14 @@ impl Scheduler {
     /// Turns the per-attempt explanation annotations off (large benchmarks).
     pub fn without_explanations(mut self) -> Scheduler {
         self.explain = false;
+        self
+    }
+
+    /// Runs `profile` (its own plugins, e.g. ones written outside the registry)
+    /// instead of upstream's default profile, until a configuration ConfigMap says
+    /// otherwise.
+    pub fn with_profile(mut self, profile: Profile) -> Scheduler {
+        self.profiles = vec![Rc::new(profile)];
         self
     }
 
@@ -163,6 +183,10 @@ impl Scheduler {
                 _ => self.pods.get(&key).cloned(),
             };
             let Some(pod) = pod else {
+                if self.waiting.contains(&key) {
+                    self.waiting.reject(&key, "", "removed");
+                    continue;
+                }
                 freed |= self.forget(&key);
                 self.queue.remove(&key);
                 continue;
@@ -198,6 +222,7 @@ impl Scheduler {
         } else if assigned {
             self.queue.move_waiting_for_assigned_pods(ctx.now());
         }
+        self.release_decided(ctx);
         self.kick(ctx);
     }
 
@@ -292,6 +317,15 @@ impl Scheduler {
                 );
             }
         }
+        if let Some(end) = self.waiting.next_deadline() {
+            if self.permit_timer_at.is_none_or(|at| end < at) {
+                self.permit_timer_at = Some(end);
+                ctx.set_timer(
+                    end.millis().saturating_sub(ctx.now().millis()),
+                    PERMIT_TIMER,
+                );
+            }
+        }
     }
 
     /// One scheduling cycle for the next pod in activeQ.
@@ -333,7 +367,13 @@ impl Scheduler {
                 if self.explain {
                     self.annotate(&key, &explain::annotations(&attempt), ctx);
                 }
-                self.bind(&profile.scheduler_name, &key, &info, &node, ctx);
+                let placement = Placement {
+                    profile,
+                    info,
+                    node,
+                    state: attempt.state,
+                };
+                self.place(placement, ctx);
             }
             None => {
                 let outcome = if nodes.is_empty() || !profile.preempts {
@@ -382,47 +422,6 @@ impl Scheduler {
         }
     }
 
-    fn bind(&mut self, scheduler: &str, key: &str, info: &PodInfo, node: &str, ctx: &mut Ctx) {
-        // Assume the pod on the node so the next cycle sees it before the watch does.
-        if self.account(key, node, &info.pod) {
-            self.queue.move_waiting_for_assigned_pods(ctx.now());
-        }
-        let (namespace, name) = key.split_once('/').unwrap_or(("default", key));
-        let binding = json!({
-            "apiVersion": "v1",
-            "kind": "Binding",
-            "metadata": {"name": name, "namespace": namespace},
-            "target": {"apiVersion": "v1", "kind": "Node", "name": node},
-        });
-        let response = ctx.call(Request::post(
-            format!("{}/binding", pod_path(key)),
-            binding.to_string(),
-        ));
-        if response.status == 201 {
-            self.queue.remove(key);
-            let message = format!("Successfully assigned {namespace}/{name} to {node}");
-            let about = ObjectRef::of(&info.pod);
-            self.event(scheduler, &about, "Normal", "Scheduled", &message, ctx);
-        } else {
-            self.forget(key);
-            let reason = response.body_json()["message"]
-                .as_str()
-                .unwrap_or("")
-                .to_string();
-            let message = format!("running Bind plugin \"DefaultBinder\": {reason}");
-            let about = ObjectRef::of(&info.pod);
-            self.event(
-                scheduler,
-                &about,
-                "Warning",
-                "FailedScheduling",
-                &message,
-                ctx,
-            );
-            self.queue.failed(key, ctx.now(), true, false);
-        }
-    }
-
     fn unschedulable(
         &mut self,
         profile: &Profile,
@@ -444,13 +443,41 @@ impl Scheduler {
         if self.explain {
             self.annotate(key, &explain::annotations(attempt), ctx);
         }
+        let nominated = match &outcome {
+            Outcome::Preempt { node, victims } => {
+                self.preempt_victims(&profile.scheduler_name, info, node, victims, ctx);
+                Some(node.as_str())
+            }
+            Outcome::NotHelpful(_) => None,
+        };
+        let scheduler = &profile.scheduler_name;
+        self.report_failure(scheduler, info, &message, "Unschedulable", nominated, ctx);
+        let waits_for_assigned_pods = profile.filter.iter().any(|p| {
+            p.requeues_on_assigned_pod() && attempt.failed.values().any(|s| s.plugin == p.name())
+        });
+        self.queue
+            .failed(key, ctx.now(), false, waits_for_assigned_pods);
+    }
+
+    /// Upstream's failure handler: a FailedScheduling event and the PodScheduled=False
+    /// condition with `reason` (Unschedulable or SchedulerError), and the node the pod
+    /// was nominated to when preemption made room.
+    fn report_failure(
+        &mut self,
+        scheduler: &str,
+        info: &PodInfo,
+        message: &str,
+        reason: &str,
+        nominated: Option<&str>,
+        ctx: &mut Ctx,
+    ) {
         let about = ObjectRef::of(&info.pod);
         self.event(
-            &profile.scheduler_name,
+            scheduler,
             &about,
             "Warning",
             "FailedScheduling",
-            &message,
+            message,
             ctx,
         );
         let mut status = json!({
@@ -459,24 +486,18 @@ impl Scheduler {
                 "status": "False",
                 "lastProbeTime": null,
                 "lastTransitionTime": ctx.timestamp(),
-                "reason": "Unschedulable",
+                "reason": reason,
                 "message": message,
             }],
         });
-        if let Outcome::Preempt { node, victims } = &outcome {
+        if let Some(node) = nominated {
             status["nominatedNodeName"] = json!(node);
-            self.preempt_victims(&profile.scheduler_name, info, node, victims, ctx);
         }
         ctx.call(Request::patch(
-            format!("{}/status", pod_path(key)),
+            format!("{}/status", pod_path(&info.key)),
             "application/strategic-merge-patch+json",
             json!({"status": status}).to_string(),
         ));
-        let waits_for_assigned_pods = profile.filter.iter().any(|p| {
-            p.requeues_on_assigned_pod() && attempt.failed.values().any(|s| s.plugin == p.name())
-        });
-        self.queue
-            .failed(key, ctx.now(), false, waits_for_assigned_pods);
     }
 
     /// Marks each victim with a DisruptionTarget condition, records Preempted, deletes it.
@@ -580,6 +601,11 @@ impl Component for Scheduler {
             BACKOFF_TIMER => {
                 self.backoff_timer_at = None;
                 self.queue.flush(ctx.now());
+            }
+            PERMIT_TIMER => {
+                self.permit_timer_at = None;
+                self.waiting.expire(ctx.now());
+                self.release_decided(ctx);
             }
             _ => {
                 self.queue.flush(ctx.now());

@@ -27,6 +27,11 @@ pub struct Profile {
     pub preempts: bool,
     pub pre_score: Vec<Rc<dyn Plugin>>,
     pub score: Vec<Weighted>,
+    pub reserve: Vec<Rc<dyn Plugin>>,
+    pub permit: Vec<Rc<dyn Plugin>>,
+    pub pre_bind: Vec<Rc<dyn Plugin>>,
+    pub bind: Vec<Rc<dyn Plugin>>,
+    pub post_bind: Vec<Rc<dyn Plugin>>,
 }
 
 impl Default for Profile {
@@ -225,6 +230,11 @@ impl Profile {
                     weight: weight_of(n),
                 })
                 .collect(),
+            reserve: plugins_at(ExtensionPoint::Reserve),
+            permit: plugins_at(ExtensionPoint::Permit),
+            pre_bind: plugins_at(ExtensionPoint::PreBind),
+            bind: plugins_at(ExtensionPoint::Bind),
+            post_bind: plugins_at(ExtensionPoint::PostBind),
         })
     }
 
@@ -252,6 +262,11 @@ impl Profile {
                     .map(|w| format!("{} (weight {})", w.plugin.name(), w.weight))
                     .collect(),
             ),
+            ("reserve", names(&self.reserve)),
+            ("permit", names(&self.permit)),
+            ("preBind", names(&self.pre_bind)),
+            ("bind", names(&self.bind)),
+            ("postBind", names(&self.post_bind)),
         ]
     }
 

@@ -207,7 +207,13 @@ impl SchedulingQueue {
     /// A cluster event that may make unschedulable pods fit: move them to activeQ
     /// (or backoffQ while their backoff lasts).
     pub fn move_all(&mut self, now: VirtualTime) {
-        for (key, e) in self.entries.iter_mut() {
+        self.move_all_but(now, "");
+    }
+
+    /// [`Self::move_all`], leaving `except` where it is (a pod whose own reservation
+    /// was just given up: the resources it frees cannot help it).
+    pub fn move_all_but(&mut self, now: VirtualTime, except: &str) {
+        for (key, e) in self.entries.iter_mut().filter(|(key, _)| *key != except) {
             Self::move_entry(
                 &mut self.active,
                 &mut self.backoff,

@@ -119,9 +119,35 @@ pub fn parse_duration(text: &str) -> Option<Duration> {
     any.then_some(total)
 }
 
+/// A duration as Go's `time.Duration` prints it: `812ms`, `2.563s`, `1m30s`, `1h0m0s`.
+pub fn go_duration(ms: Duration) -> String {
+    if ms < 1000 {
+        return format!("{ms}ms");
+    }
+    let (h, m) = (ms / 3_600_000, (ms / 60_000) % 60);
+    let seconds = format!("{}.{:03}", (ms / 1000) % 60, ms % 1000);
+    let seconds = seconds.trim_end_matches('0').trim_end_matches('.');
+    match (h, m) {
+        (0, 0) => format!("{seconds}s"),
+        (0, _) => format!("{m}m{seconds}s"),
+        _ => format!("{h}h{m}m{seconds}s"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn formats_durations_as_go_does() {
+        assert_eq!(go_duration(812), "812ms");
+        assert_eq!(go_duration(2563), "2.563s");
+        assert_eq!(go_duration(2500), "2.5s");
+        assert_eq!(go_duration(10_000), "10s");
+        assert_eq!(go_duration(90_500), "1m30.5s");
+        assert_eq!(go_duration(60_000), "1m0s");
+        assert_eq!(go_duration(3_600_000), "1h0m0s");
+    }
 
     #[test]
     fn formats_rfc3339_from_the_epoch() {

@@ -6,6 +6,7 @@
 //! `--timeout` it gives up after an hour.
 
 use kubecraft_cluster::api::Request;
+use kubecraft_cluster::sim::clock::go_duration;
 use serde_json::{json, Value};
 
 use super::cordon;
@@ -313,17 +314,6 @@ fn evict_all(
         Ok(())
     } else {
         Err(aggregate(&errors))
-    }
-}
-
-/// A duration as Go prints it (`1m0s`, `30s`, `1h0m0s`).
-fn go_duration(ms: u64) -> String {
-    let seconds = ms / 1000;
-    let (h, m, s) = (seconds / 3600, (seconds / 60) % 60, seconds % 60);
-    match (h, m) {
-        (0, 0) => format!("{s}s"),
-        (0, _) => format!("{m}m{s}s"),
-        _ => format!("{h}h{m}m{s}s"),
     }
 }
 

@@ -1,7 +1,11 @@
-//! DefaultBinder: the Bind plugin that POSTs the pod's `binding` subresource (the
-//! scheduler's `bind`).
+//! DefaultBinder: the Bind plugin that POSTs the pod's `binding` subresource.
 
-use crate::scheduler::framework::{ExtensionPoint, Plugin};
+use serde_json::json;
+
+use crate::api::Request;
+use crate::client::pod_path;
+use crate::scheduler::framework::{Code, CycleState, ExtensionPoint, Plugin, PodInfo, Status};
+use crate::sim::Ctx;
 
 pub struct DefaultBinder;
 
@@ -12,5 +16,27 @@ impl Plugin for DefaultBinder {
 
     fn extension_points(&self) -> &'static [ExtensionPoint] {
         &[ExtensionPoint::Bind]
+    }
+
+    fn bind(&self, _state: &CycleState, pod: &PodInfo, node: &str, ctx: &mut Ctx) -> Status {
+        let (namespace, name) = pod.key.split_once('/').unwrap_or(("default", &pod.key));
+        let binding = json!({
+            "apiVersion": "v1",
+            "kind": "Binding",
+            "metadata": {"name": name, "namespace": namespace},
+            "target": {"apiVersion": "v1", "kind": "Node", "name": node},
+        });
+        let response = ctx.call(Request::post(
+            format!("{}/binding", pod_path(&pod.key)),
+            binding.to_string(),
+        ));
+        if response.status == 201 {
+            return Status::success();
+        }
+        let message = response.body_json()["message"]
+            .as_str()
+            .unwrap_or("")
+            .to_string();
+        Status::new(Code::Error, &[&message])
     }
 }
