@@ -338,6 +338,45 @@ mod tests {
         (registered(name).unwrap().new)(Some(&args(name, value)))
     }
 
+    /// Plugins skip the pods they have nothing to say about, as upstream's do:
+    /// NodeAffinity without node selector or required (or preferred) affinity,
+    /// NodePorts without host ports, BalancedAllocation for best-effort pods.
+    #[test]
+    fn plugins_skip_pods_they_have_nothing_to_say_about() {
+        let plain = pod(json!({"containers": containers()}));
+        let selecting = pod(json!({"containers": containers(), "nodeSelector": {"zone": "a"}}));
+        let preferring = pod(
+            json!({"containers": containers(), "affinity": {"nodeAffinity": {
+            "preferredDuringSchedulingIgnoredDuringExecution": [{"weight": 1,
+                "preference": {"matchExpressions": [{"key": "zone", "operator": "Exists"}]}}]}}}),
+        );
+        let with_port = pod(
+            json!({"containers": [{"name": "a", "ports": [{"containerPort": 80, "hostPort": 8080}]}]}),
+        );
+        let requesting =
+            pod(json!({"containers": [{"name": "a", "resources": {"requests": {"cpu": "100m"}}}]}));
+        let nodes = [node(json!({}), json!({}), "1")];
+        let codes = |plugin: &dyn Plugin, p: &PodInfo| {
+            in_cluster(&nodes, |view| {
+                let mut state = CycleState::default();
+                (
+                    plugin.pre_filter(&mut state, p, view).code,
+                    plugin.pre_score(&mut state, p, view.nodes, view).code,
+                )
+            })
+        };
+        let affinity = node_affinity::NodeAffinity::default();
+        assert_eq!(codes(&affinity, &plain), (Code::Skip, Code::Skip));
+        assert_eq!(codes(&affinity, &selecting), (Code::Success, Code::Skip));
+        assert_eq!(codes(&affinity, &preferring), (Code::Skip, Code::Success));
+        assert_eq!(codes(&node_ports::NodePorts, &plain).0, Code::Skip);
+        assert_eq!(codes(&node_ports::NodePorts, &with_port).0, Code::Success);
+        let balanced =
+            node_resources_balanced_allocation::NodeResourcesBalancedAllocation::default();
+        assert_eq!(codes(&balanced, &plain).1, Code::Skip);
+        assert_eq!(codes(&balanced, &requesting).1, Code::Success);
+    }
+
     /// Upstream's MostAllocated case "nothing scheduled, resources requested,
     /// differently sized nodes": 3 CPUs and 5000 bytes wanted of 4 CPUs/10000 and
     /// 6 CPUs/10000 give 62 and 50; RequestedToCapacityRatio with the rising shape

@@ -7,7 +7,7 @@ use k8s_openapi::api::core::v1::{NodeSelector, PreferredSchedulingTerm};
 use super::helpers::default_normalize;
 use crate::api::node_affinity::{node_labels, required_affinity_matches, term_matches};
 use crate::scheduler::framework::{
-    Code, CycleState, ExtensionPoint, NodeInfo, Plugin, PodInfo, Status,
+    ClusterView, Code, CycleState, ExtensionPoint, NodeInfo, Plugin, PodInfo, Status,
 };
 use crate::scheduler::plugin_args::NodeAffinityArgs;
 
@@ -54,6 +54,19 @@ fn preferred_weight<'a>(
         .sum()
 }
 
+/// The pod's own preferred node affinity terms, if it has any.
+fn own_preferred(pod: &PodInfo) -> Option<&Vec<PreferredSchedulingTerm>> {
+    pod.pod
+        .spec
+        .as_ref()?
+        .affinity
+        .as_ref()?
+        .node_affinity
+        .as_ref()?
+        .preferred_during_scheduling_ignored_during_execution
+        .as_ref()
+}
+
 impl Plugin for NodeAffinity {
     fn name(&self) -> &'static str {
         "NodeAffinity"
@@ -66,6 +79,24 @@ impl Plugin for NodeAffinity {
             ExtensionPoint::PreScore,
             ExtensionPoint::Score,
         ]
+    }
+
+    /// Skip when neither the pod nor the profile requires anything of the node.
+    fn pre_filter(&self, _state: &mut CycleState, pod: &PodInfo, _cluster: &ClusterView) -> Status {
+        let spec = pod.pod.spec.as_ref();
+        let required = spec
+            .and_then(|s| s.affinity.as_ref())
+            .and_then(|a| a.node_affinity.as_ref())
+            .is_some_and(|na| {
+                na.required_during_scheduling_ignored_during_execution
+                    .is_some()
+            });
+        let selector = spec.is_some_and(|s| s.node_selector.is_some());
+        if required || selector || self.added_required.is_some() {
+            Status::success()
+        } else {
+            Status::skip()
+        }
     }
 
     fn filter(&self, _state: &CycleState, pod: &PodInfo, node: &NodeInfo) -> Status {
@@ -86,19 +117,23 @@ impl Plugin for NodeAffinity {
         }
     }
 
+    /// Skip when neither the pod nor the profile prefers anything.
+    fn pre_score(
+        &self,
+        _state: &mut CycleState,
+        pod: &PodInfo,
+        _feasible: &[&NodeInfo],
+        _cluster: &ClusterView,
+    ) -> Status {
+        if own_preferred(pod).is_none() && self.added_preferred.is_empty() {
+            Status::skip()
+        } else {
+            Status::success()
+        }
+    }
+
     fn score(&self, _state: &CycleState, pod: &PodInfo, node: &NodeInfo) -> i64 {
-        let own = pod
-            .pod
-            .spec
-            .as_ref()
-            .and_then(|s| s.affinity.as_ref())
-            .and_then(|a| a.node_affinity.as_ref())
-            .and_then(|na| {
-                na.preferred_during_scheduling_ignored_during_execution
-                    .as_ref()
-            })
-            .into_iter()
-            .flatten();
+        let own = own_preferred(pod).into_iter().flatten();
         preferred_weight(own.chain(&self.added_preferred), node)
     }
 

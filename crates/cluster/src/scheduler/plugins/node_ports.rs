@@ -2,7 +2,7 @@
 //! and the same host IP or either side bound to 0.0.0.0).
 
 use crate::scheduler::framework::{
-    Code, CycleState, ExtensionPoint, NodeInfo, Plugin, PodInfo, Status,
+    ClusterView, Code, CycleState, ExtensionPoint, NodeInfo, Plugin, PodInfo, Status,
 };
 
 pub struct NodePorts;
@@ -17,6 +17,15 @@ impl Plugin for NodePorts {
 
     fn extension_points(&self) -> &'static [ExtensionPoint] {
         &[ExtensionPoint::PreFilter, ExtensionPoint::Filter]
+    }
+
+    /// Skip for a pod without host ports.
+    fn pre_filter(&self, _state: &mut CycleState, pod: &PodInfo, _cluster: &ClusterView) -> Status {
+        if pod.host_ports.is_empty() {
+            Status::skip()
+        } else {
+            Status::success()
+        }
     }
 
     fn filter(&self, _state: &CycleState, pod: &PodInfo, node: &NodeInfo) -> Status {

@@ -2,9 +2,9 @@
 //! memory by default) would be used in equal fractions: `(1 - std) * 100` of the
 //! fractions, counting actual requests.
 
-use super::resource_allocation::{amounts, weighted, Weighted};
+use super::resource_allocation::{amounts, pod_request, weighted, Weighted};
 use crate::scheduler::framework::{
-    CycleState, ExtensionPoint, NodeInfo, Plugin, PodInfo, MAX_NODE_SCORE,
+    ClusterView, CycleState, ExtensionPoint, NodeInfo, Plugin, PodInfo, Status, MAX_NODE_SCORE,
 };
 use crate::scheduler::plugin_args::NodeResourcesBalancedAllocationArgs;
 
@@ -40,11 +40,27 @@ impl Plugin for NodeResourcesBalancedAllocation {
         &[ExtensionPoint::PreScore, ExtensionPoint::Score]
     }
 
-    fn score(&self, _state: &CycleState, pod: &PodInfo, node: &NodeInfo) -> i64 {
-        // A pod that requests neither CPU nor memory is skipped (scores 0 everywhere).
-        if pod.requests.milli_cpu == 0 && pod.requests.memory == 0 {
-            return 0;
+    /// Skip for a best-effort pod (no request for any of the resources), so that
+    /// such pods do not pile onto one node (upstream's kubernetes#129138).
+    fn pre_score(
+        &self,
+        _state: &mut CycleState,
+        pod: &PodInfo,
+        _feasible: &[&NodeInfo],
+        _cluster: &ClusterView,
+    ) -> Status {
+        if self
+            .resources
+            .iter()
+            .all(|w| pod_request(&w.resource, pod) == 0)
+        {
+            Status::skip()
+        } else {
+            Status::success()
         }
+    }
+
+    fn score(&self, _state: &CycleState, pod: &PodInfo, node: &NodeInfo) -> i64 {
         let fractions = || {
             self.resources.iter().filter_map(|w| {
                 let (allocatable, requested) = amounts(&w.resource, pod, node, true);

@@ -39,6 +39,17 @@ pub fn weighted(specs: &[ResourceSpec]) -> Vec<Weighted> {
         .collect()
 }
 
+/// What the pod requests of `resource` (actual requests, no defaults).
+pub fn pod_request(resource: &Resource, pod: &PodInfo) -> i64 {
+    let requests = &pod.requests;
+    match resource {
+        Resource::Cpu => requests.milli_cpu,
+        Resource::Memory => requests.memory,
+        Resource::EphemeralStorage => requests.ephemeral_storage,
+        Resource::Scalar(name) => requests.scalar.get(name).copied().unwrap_or(0),
+    }
+}
+
 /// The node's allocatable and its requests with the pod's for `resource`; (0, 0)
 /// leaves the resource out. `use_requested` counts actual requests (Balanced
 /// Allocation); otherwise CPU and memory use scoring's non-zero defaults.
