@@ -30,7 +30,7 @@ pub fn selector_of(
 }
 
 /// One pod (anti-)affinity term.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct AffinityTerm {
     pub namespaces: BTreeSet<String>,
     pub namespace_selector: Selector,

@@ -129,7 +129,7 @@ impl Scheduler {
             info.namespace,
             info.pod.metadata.name.as_deref().unwrap_or_default()
         );
-        let about = ObjectRef::of(&info.pod);
+        let about = ObjectRef::of(info.pod.as_ref());
         self.event(
             &profile.scheduler_name,
             &about,

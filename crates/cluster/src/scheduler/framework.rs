@@ -6,6 +6,7 @@
 
 use std::any::Any;
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use k8s_openapi::api::core::v1::{Node, Pod, Taint, Toleration};
@@ -85,7 +86,8 @@ impl Status {
 
 /// The pod being scheduled, with what plugins compute from it once.
 pub struct PodInfo {
-    pub pod: Pod,
+    /// The pod as the informer holds it (shared, not copied).
+    pub pod: Arc<Pod>,
     pub key: String,
     pub namespace: String,
     pub labels: Labels,
@@ -101,7 +103,8 @@ pub struct PodInfo {
 
 impl PodInfo {
     /// Facts about `pod`, stored under `key`.
-    pub fn new(key: &str, pod: Pod) -> PodInfo {
+    pub fn new(key: &str, pod: impl Into<Arc<Pod>>) -> PodInfo {
+        let pod = pod.into();
         let PodSummary {
             requests,
             non_zero,
@@ -154,6 +157,16 @@ pub struct NodeInfo {
     pub images: BTreeMap<String, i64>,
     /// How many of `pods` a spreading selector matched last (see [`MatchCountMemo`]).
     pub match_counts: MatchCountMemo,
+    /// Moves whenever the node or its pods change; unique in the process, so a
+    /// memo that saw this generation saw exactly this node (see [`next_generation`]).
+    pub generation: u64,
+}
+
+/// A fresh node generation. Generations only tell memos whether a node changed;
+/// nothing the scheduler decides depends on their values.
+pub fn next_generation() -> u64 {
+    static GENERATIONS: AtomicU64 = AtomicU64::new(1);
+    GENERATIONS.fetch_add(1, Ordering::Relaxed)
 }
 
 /// What a node's accounting keeps of one pod on it.
@@ -223,6 +236,7 @@ impl NodeInfo {
             used_ports: BTreeSet::new(),
             images,
             match_counts: MatchCountMemo::default(),
+            generation: next_generation(),
         }
     }
 
@@ -230,6 +244,7 @@ impl NodeInfo {
     pub fn add_pod(&mut self, key: &str, pod: PodSummary) {
         self.remove_pod(key);
         self.match_counts.clear();
+        self.generation = next_generation();
         self.requested.add(&pod.requests);
         self.non_zero_requested.add(&pod.non_zero);
         self.used_ports.extend(pod.host_ports.iter().cloned());
@@ -242,6 +257,7 @@ impl NodeInfo {
     pub fn remove_pod(&mut self, key: &str) {
         if let Some(old) = self.pods.remove(key) {
             self.match_counts.clear();
+            self.generation = next_generation();
             self.requested.subtract(&old.requests);
             self.non_zero_requested.subtract(&old.non_zero);
             self.pods_with_scoring_affinity -= usize::from(old.has_scoring_affinity());
@@ -301,6 +317,9 @@ pub struct ClusterView<'a> {
     /// How many nodes report each image name.
     pub image_nodes: &'a BTreeMap<String, usize>,
     pub listers: &'a Listers,
+    /// Each of `nodes`' generation, when `nodes` are the cache's as they are (not a
+    /// view with a node swapped for a trial): plugins may keep memos across cycles.
+    pub node_generations: Option<&'a [u64]>,
 }
 
 /// What one scheduling cycle keeps between extension points (upstream's

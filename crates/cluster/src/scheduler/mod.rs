@@ -333,7 +333,7 @@ impl Scheduler {
         let Some(key) = self.queue.pop() else {
             return;
         };
-        let Some(pod) = self.pods.get(&key).cloned() else {
+        let Some(pod) = self.pods.get_shared(&key) else {
             self.queue.remove(&key);
             return;
         };
@@ -351,6 +351,7 @@ impl Scheduler {
             nodes_with_required_anti_affinity: &with_required_anti_affinity,
             image_nodes: self.cache.image_nodes(),
             listers: &self.listers,
+            node_generations: Some(self.cache.generations()),
         };
         let attempt = cycle::run(
             &info,
@@ -471,7 +472,7 @@ impl Scheduler {
         nominated: Option<&str>,
         ctx: &mut Ctx,
     ) {
-        let about = ObjectRef::of(&info.pod);
+        let about = ObjectRef::of(info.pod.as_ref());
         self.event(
             scheduler,
             &about,

@@ -12,8 +12,9 @@ pub struct NodeCache {
     slots: Vec<Option<Box<NodeInfo>>>,
     free: Vec<usize>,
     by_name: BTreeMap<String, usize>,
-    /// The slots in name order.
+    /// The slots in name order, and their nodes' generations.
     order: Vec<usize>,
+    generations: Vec<u64>,
     /// Slots holding pods whose terms weigh in scores, and with required anti-affinity.
     with_scoring_affinity: BTreeSet<usize>,
     with_required_anti_affinity: BTreeSet<usize>,
@@ -33,10 +34,13 @@ impl NodeCache {
 
     /// Every node, in name order.
     pub fn all(&self) -> Vec<&NodeInfo> {
-        self.order
-            .iter()
-            .filter_map(|&slot| self.slot(slot))
-            .collect()
+        // Ordered slots always hold a node: one exact-size allocation, no filtering.
+        self.order.iter().map(|&slot| self.occupied(slot)).collect()
+    }
+
+    /// The generation of each node, in name order (aligned with [`Self::all`]).
+    pub fn generations(&self) -> &[u64] {
+        &self.generations
     }
 
     /// The nodes holding pods whose terms weigh in InterPodAffinity's score.
@@ -65,7 +69,12 @@ impl NodeCache {
     }
 
     fn listed(&self, slots: &BTreeSet<usize>) -> Vec<&NodeInfo> {
-        slots.iter().filter_map(|&slot| self.slot(slot)).collect()
+        slots.iter().map(|&slot| self.occupied(slot)).collect()
+    }
+
+    /// The node in a slot the cache lists (ordered or tracked), which is never empty.
+    fn occupied(&self, slot: usize) -> &NodeInfo {
+        self.slot(slot).expect("listed slots hold a node")
     }
 
     /// Stores (or replaces) a node.
@@ -88,6 +97,15 @@ impl NodeCache {
         self.count_images(&info, 1);
         self.slots[slot] = Some(Box::new(info));
         self.track(slot);
+        self.reorder_generations();
+    }
+
+    fn reorder_generations(&mut self) {
+        self.generations = self
+            .order
+            .iter()
+            .map(|&slot| self.occupied(slot).generation)
+            .collect();
     }
 
     /// Removes a node, returning what it held.
@@ -99,6 +117,7 @@ impl NodeCache {
         self.free.push(slot);
         let old = self.slots[slot].take()?;
         self.count_images(&old, -1);
+        self.reorder_generations();
         Some(*old)
     }
 
@@ -118,7 +137,14 @@ impl NodeCache {
         };
         if let Some(info) = self.slots[slot].as_deref_mut() {
             change(info);
+            let generation = info.generation;
             self.track(slot);
+            if let Ok(position) = self
+                .order
+                .binary_search_by(|&s| self.occupied(s).name.as_str().cmp(node))
+            {
+                self.generations[position] = generation;
+            }
         }
     }
 

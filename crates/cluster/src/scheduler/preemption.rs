@@ -116,6 +116,7 @@ fn fits<'a>(
         nodes_with_required_anti_affinity: &with_required_anti_affinity,
         image_nodes: cluster.image_nodes,
         listers: cluster.listers,
+        node_generations: None,
     };
     match pre_filter(pod, &view, profile) {
         Ok(state) => filter_node(&state, pod, trial, &active_filters(&state, profile), None),

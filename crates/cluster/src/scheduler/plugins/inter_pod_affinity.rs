@@ -3,8 +3,11 @@
 //! topology domain; preferred terms (both ways) and existing pods' required
 //! affinity (weighted by the `hardPodAffinityWeight` argument, 1 by default) score them.
 
-use rustc_hash::FxHashMap;
+use std::rc::Rc;
 
+use super::inter_pod_affinity_counts::{
+    matches_all, CountsMemo, FilterCounts, Incoming, TopologyCounts,
+};
 use crate::scheduler::affinity_terms::{AffinityTerm, Labels, PodAffinityTerms, WeightedTerm};
 use crate::scheduler::framework::{
     ClusterView, Code, CycleState, ExtensionPoint, NodeInfo, Plugin, PodInfo, Status,
@@ -26,6 +29,8 @@ pub const EXISTING_ANTI_AFFINITY_RULES_NOT_MATCH: &str =
 pub struct InterPodAffinity {
     hard_pod_affinity_weight: i64,
     ignore_preferred_terms_of_existing_pods: bool,
+    /// The last PreFilter counts, kept for the next pod with the same terms.
+    memo: CountsMemo,
 }
 
 impl InterPodAffinity {
@@ -34,6 +39,7 @@ impl InterPodAffinity {
         InterPodAffinity {
             hard_pod_affinity_weight: args.hard_pod_affinity_weight.unwrap_or(1),
             ignore_preferred_terms_of_existing_pods: args.ignore_preferred_terms_of_existing_pods,
+            memo: CountsMemo::default(),
         }
     }
 }
@@ -45,41 +51,6 @@ impl Default for InterPodAffinity {
     }
 }
 
-/// Matching pods per topology key and value (hashed: hostnames make many domains).
-#[derive(Default)]
-struct TopologyCounts(FxHashMap<String, FxHashMap<String, i64>>);
-
-impl TopologyCounts {
-    /// Counts `n` more pods in `node`'s domain of `key` (nothing when it has no such label).
-    fn add(&mut self, node: &NodeInfo, key: &str, n: i64) {
-        let Some(value) = node.labels().get(key) else {
-            return;
-        };
-        let values = match self.0.get_mut(key) {
-            Some(values) => values,
-            None => self.0.entry(key.to_string()).or_default(),
-        };
-        match values.get_mut(value) {
-            Some(count) => *count += n,
-            None => {
-                values.insert(value.clone(), n);
-            }
-        }
-    }
-
-    fn get(&self, key: &str, value: &str) -> i64 {
-        self.0
-            .get(key)
-            .and_then(|values| values.get(value))
-            .copied()
-            .unwrap_or(0)
-    }
-
-    fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-}
-
 /// An incoming pod's term with its namespace selector resolved to namespaces.
 fn resolved(term: &AffinityTerm, cluster: &ClusterView) -> AffinityTerm {
     let mut term = term.clone();
@@ -87,20 +58,10 @@ fn resolved(term: &AffinityTerm, cluster: &ClusterView) -> AffinityTerm {
     term
 }
 
-/// Whether a pod in `namespace` with `labels` matches every one of (resolved) `terms`.
-fn matches_all(terms: &[AffinityTerm], namespace: &str, labels: &Labels) -> bool {
-    !terms.is_empty() && terms.iter().all(|t| t.matches(namespace, labels, None))
-}
-
 struct PreFilterState {
     required_affinity: Vec<AffinityTerm>,
     required_anti_affinity: Vec<AffinityTerm>,
-    /// Domains holding pods whose required anti-affinity matches the incoming pod.
-    existing_anti_affinity: TopologyCounts,
-    /// Domains holding pods that match all the incoming pod's affinity terms.
-    affinity: TopologyCounts,
-    /// Domains holding pods that match one of its anti-affinity terms.
-    anti_affinity: TopologyCounts,
+    counts: Rc<FilterCounts>,
     /// Whether the pod matches its own affinity terms (the first of a group may land anywhere).
     matches_itself: bool,
 }
@@ -159,56 +120,34 @@ impl Plugin for InterPodAffinity {
         let resolve_all = |terms: &[AffinityTerm]| -> Vec<AffinityTerm> {
             terms.iter().map(|t| resolved(t, cluster)).collect()
         };
-        let required_affinity = resolve_all(&own.required_affinity);
-        let required_anti_affinity = resolve_all(&own.required_anti_affinity);
-        let namespace_labels = cluster.listers.namespace_labels(&pod.namespace);
-        let mut existing_anti_affinity = TopologyCounts::default();
-        let mut affinity = TopologyCounts::default();
-        let mut anti_affinity = TopologyCounts::default();
-        let incoming_terms = !required_affinity.is_empty() || !required_anti_affinity.is_empty();
-        // One pass over the pods: with terms of its own the pod looks at every pod,
-        // otherwise only the pods with required anti-affinity matter.
-        let nodes = if incoming_terms {
-            cluster.nodes
-        } else {
-            cluster.nodes_with_required_anti_affinity
+        let incoming = Incoming {
+            namespace: pod.namespace.clone(),
+            labels: pod.labels.clone(),
+            namespace_labels: cluster.listers.namespace_labels(&pod.namespace),
+            required_affinity: resolve_all(&own.required_affinity),
+            required_anti_affinity: resolve_all(&own.required_anti_affinity),
         };
-        for node in nodes {
-            for existing in node.pods.values() {
-                if let Some(terms) = existing.affinity.as_deref() {
-                    for term in &terms.required_anti_affinity {
-                        if term.matches(&pod.namespace, &pod.labels, Some(&namespace_labels)) {
-                            existing_anti_affinity.add(node, &term.topology_key, 1);
-                        }
-                    }
-                }
-                if !incoming_terms {
-                    continue;
-                }
-                if matches_all(&required_affinity, &existing.namespace, &existing.labels) {
-                    for term in &required_affinity {
-                        affinity.add(node, &term.topology_key, 1);
-                    }
-                }
-                for term in &required_anti_affinity {
-                    if term.matches(&existing.namespace, &existing.labels, None) {
-                        anti_affinity.add(node, &term.topology_key, 1);
-                    }
-                }
+        let required_affinity = incoming.required_affinity.clone();
+        let required_anti_affinity = incoming.required_anti_affinity.clone();
+        let incoming_terms = !required_affinity.is_empty() || !required_anti_affinity.is_empty();
+        // With terms of its own the pod looks at every node (the memo keeps those
+        // counts); otherwise only the pods with required anti-affinity matter.
+        let counts = if incoming_terms {
+            self.memo.counts(incoming, cluster)
+        } else {
+            let counts = FilterCounts::over(cluster.nodes_with_required_anti_affinity, &incoming);
+            if counts.existing_anti_affinity.is_empty() {
+                return Status::skip();
             }
-        }
-        if existing_anti_affinity.is_empty() && !incoming_terms {
-            return Status::skip();
-        }
+            Rc::new(counts)
+        };
         let matches_itself = matches_all(&required_affinity, &pod.namespace, &pod.labels);
         state.write(
             PRE_FILTER_STATE,
             PreFilterState {
                 required_affinity,
                 required_anti_affinity,
-                existing_anti_affinity,
-                affinity,
-                anti_affinity,
+                counts,
                 matches_itself,
             },
         );
@@ -230,12 +169,14 @@ impl Plugin for InterPodAffinity {
                         &[AFFINITY_RULES_NOT_MATCH],
                     )
                 }
-                Some(value) if s.affinity.get(&term.topology_key, value) <= 0 => pods_exist = false,
+                Some(value) if s.counts.affinity.get(&term.topology_key, value) <= 0 => {
+                    pods_exist = false
+                }
                 Some(_) => {}
             }
         }
         // The first pod of a group that is affine to itself may land anywhere.
-        let first_of_group = s.affinity.is_empty() && s.matches_itself;
+        let first_of_group = s.counts.affinity.is_empty() && s.matches_itself;
         if !(pods_exist || first_of_group) {
             return Status::new(
                 Code::UnschedulableAndUnresolvable,
@@ -245,14 +186,14 @@ impl Plugin for InterPodAffinity {
         let anti = s.required_anti_affinity.iter().any(|term| {
             labels
                 .get(&term.topology_key)
-                .is_some_and(|value| s.anti_affinity.get(&term.topology_key, value) > 0)
+                .is_some_and(|value| s.counts.anti_affinity.get(&term.topology_key, value) > 0)
         });
         if anti {
             return Status::new(Code::Unschedulable, &[ANTI_AFFINITY_RULES_NOT_MATCH]);
         }
         let existing = labels
             .iter()
-            .any(|(key, value)| s.existing_anti_affinity.get(key, value) > 0);
+            .any(|(key, value)| s.counts.existing_anti_affinity.get(key, value) > 0);
         if existing {
             return Status::new(
                 Code::Unschedulable,

@@ -8,6 +8,7 @@ mod default_preemption;
 mod helpers;
 pub mod image_locality;
 pub mod inter_pod_affinity;
+mod inter_pod_affinity_counts;
 mod node_affinity;
 mod node_name;
 mod node_ports;
@@ -566,6 +567,7 @@ mod tests {
             nodes_with_required_anti_affinity: &anti,
             image_nodes: cache.image_nodes(),
             listers: &listers,
+            node_generations: Some(cache.generations()),
         })
     }
 
