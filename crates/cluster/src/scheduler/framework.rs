@@ -327,20 +327,33 @@ pub struct ClusterView<'a> {
 /// plugins skipped their Filter or Score.
 #[derive(Default)]
 pub struct CycleState {
-    data: BTreeMap<&'static str, Box<dyn Any>>,
+    /// A handful of entries, read for every node a plugin looks at: a short list
+    /// compared by the key's address first beats a map of strings.
+    data: Vec<(&'static str, Box<dyn Any>)>,
     skipped_filters: BTreeSet<&'static str>,
     skipped_scores: BTreeSet<&'static str>,
+}
+
+/// Whether two keys are the same: the same constant (same address) or equal text.
+fn same_key(a: &str, b: &str) -> bool {
+    std::ptr::eq(a, b) || a == b
 }
 
 impl CycleState {
     /// Stores `value` under `key`.
     pub fn write<T: Any>(&mut self, key: &'static str, value: T) {
-        self.data.insert(key, Box::new(value));
+        match self.data.iter_mut().find(|(k, _)| same_key(k, key)) {
+            Some(entry) => entry.1 = Box::new(value),
+            None => self.data.push((key, Box::new(value))),
+        }
     }
 
     /// The value stored under `key`, if it is a `T`.
     pub fn read<T: Any>(&self, key: &str) -> Option<&T> {
-        self.data.get(key).and_then(|v| v.downcast_ref())
+        self.data
+            .iter()
+            .find(|(k, _)| same_key(k, key))
+            .and_then(|(_, v)| v.downcast_ref())
     }
 
     /// Notes that `plugin` skips Filter this cycle.

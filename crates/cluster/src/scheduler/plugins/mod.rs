@@ -128,6 +128,7 @@ pub const DEFAULT_PLUGINS: &[(&str, Option<i32>)] = &[
 #[cfg(test)]
 mod tests {
     //! Table tests of the Filter plugins on small hand-built pods and nodes.
+    use k8s_openapi::api::core::v1::Pod;
     use serde_json::{json, Value};
 
     use super::*;
@@ -140,7 +141,8 @@ mod tests {
     fn pod(spec: Value) -> PodInfo {
         PodInfo::new(
             "default/p",
-            serde_json::from_value(json!({"metadata": {"name": "p"}, "spec": spec})).unwrap(),
+            serde_json::from_value::<Pod>(json!({"metadata": {"name": "p"}, "spec": spec}))
+                .unwrap(),
         )
     }
 
@@ -608,7 +610,7 @@ mod tests {
     fn pod_with_labels(labels: Value, spec: Value) -> PodInfo {
         PodInfo::new(
             "default/p",
-            serde_json::from_value(json!({"metadata": {"name": "p", "namespace": "default",
+            serde_json::from_value::<Pod>(json!({"metadata": {"name": "p", "namespace": "default",
                 "labels": labels}, "spec": spec}))
             .unwrap(),
         )
