@@ -1,9 +1,10 @@
 //! `kubectl describe`: upstream's describers for pods, namespaces, config maps,
 //! secrets, services, (in `workloads.rs`) Deployments, ReplicaSets,
 //! DaemonSets and StatefulSets, (in `node.rs`) nodes, (in `disruption_budget.rs`)
-//! PodDisruptionBudgets, (in `autoscaler.rs`) HorizontalPodAutoscalers and (in
-//! `rbac.rs`) roles and bindings, with their Events, laid out through Go's tabwriter as
-//! kubectl does.
+//! PodDisruptionBudgets, (in `autoscaler.rs`) HorizontalPodAutoscalers, (in
+//! `rbac.rs`) roles and bindings, (in `endpoints.rs`) Endpoints and EndpointSlices,
+//! (in `limit_range.rs`) LimitRanges and (in `claim.rs`) PersistentVolumeClaims,
+//! with their Events, laid out through Go's tabwriter as kubectl does.
 
 use kubecraft_cluster::api::labels::LabelSelector;
 use kubecraft_cluster::api::{Request, ResourceInfo};
@@ -18,8 +19,11 @@ use crate::transport::{response_date_ms, Transport};
 use crate::Kubectl;
 
 mod autoscaler;
+mod claim;
 mod disruption_budget;
+mod endpoints;
 mod jobs;
+mod limit_range;
 mod node;
 mod priority_class;
 mod quota;
@@ -1065,6 +1069,30 @@ fn describe_one(
             ))
         }
         ("", "nodes") => Ok(node::describe_node(transport, obj, now_ms)),
+        ("", "endpoints") => Ok(endpoints::describe_endpoints(
+            obj,
+            &events_for(transport, obj),
+            now_ms,
+        )),
+        ("discovery.k8s.io", "endpointslices") => Ok(endpoints::describe_endpoint_slice(
+            obj,
+            &events_for(transport, obj),
+            now_ms,
+        )),
+        ("", "limitranges") => Ok(limit_range::describe_limit_range(obj)),
+        ("", "persistentvolumeclaims") => {
+            let namespace = text(obj, "/metadata/namespace");
+            let pods = transport
+                .send(Request::get(format!("/api/v1/namespaces/{namespace}/pods")))
+                .body_json();
+            let pods = pods["items"].as_array().map_or(&[][..], Vec::as_slice);
+            Ok(claim::describe_claim(
+                obj,
+                pods,
+                &events_for(transport, obj),
+                now_ms,
+            ))
+        }
         ("scheduling.k8s.io", "priorityclasses") => Ok(priority_class::describe_priority_class(
             obj,
             &events_for(transport, obj),
@@ -1097,6 +1125,9 @@ fn describe_one(
         )),
     }
 }
+
+/// `kubectl describe`'s own flags.
+const FLAGS: &[flags::Flag] = &[flags::value("selector", Some('l'))];
 
 /// The kinds upstream kubectl has a dedicated describer for (its `describerMap`),
 /// by group and resource; every other kind gets its generic describer.
@@ -1142,7 +1173,7 @@ const DESCRIBED_KINDS: &[(&str, &str)] = &[
 /// Runs `kubectl describe`.
 pub fn run(kubectl: &mut Kubectl, transport: &mut dyn Transport, args: &[String]) -> Output {
     let mut out = Output::default();
-    let parsed = match flags::parse(args, &[], "describe") {
+    let parsed = match flags::parse(args, FLAGS, "describe") {
         Ok(p) => p,
         Err(text) => {
             out.fail(text);
@@ -1173,9 +1204,18 @@ pub fn run(kubectl: &mut Kubectl, transport: &mut dyn Transport, args: &[String]
             return out;
         }
     };
+    let selector = parsed.get("selector");
+    if selector.is_some() && !names.is_empty() {
+        out.fail("error: name cannot be provided when a selector is specified\n");
+        return out;
+    }
     let mut now_ms = 0;
     let objects: Vec<Value> = if names.is_empty() {
-        let list = transport.send(Request::get(resource.collection_path(Some(&namespace))));
+        let mut request = Request::get(resource.collection_path(Some(&namespace)));
+        if let Some(selector) = selector {
+            request = request.with_query("labelSelector", selector);
+        }
+        let list = transport.send(request);
         now_ms = response_date_ms(&list);
         if !list.is_success() {
             out.fail(server_error(&list));
