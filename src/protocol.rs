@@ -13,6 +13,14 @@ pub enum ToWorker {
     Shell { id: u64, line: String },
     /// What the editor pane saved, for the `kubectl edit` waiting for it.
     EditorSave { id: u64, text: String },
+    /// Runs a scheduler throughput workload (`basic` or `anti-affinity`, see
+    /// `kubecraft_cluster::scheduler::throughput`) on a cluster of its own; the
+    /// user's cluster is untouched.
+    Bench {
+        id: u64,
+        workload: String,
+        seed: u64,
+    },
 }
 
 /// From the worker to the UI.
@@ -32,6 +40,11 @@ pub enum FromWorker {
         exit_code: i32,
         editor: Option<String>,
     },
+    /// The answer to [`ToWorker::Bench`]: pods/s, or why the workload did not run.
+    Bench {
+        id: u64,
+        result: Result<f64, String>,
+    },
     /// A message the worker could not read.
     BadMessage { error: String },
 }
@@ -44,6 +57,16 @@ impl ToWorker {
 }
 
 impl FromWorker {
+    /// The id of the request this answers (none for Ready and BadMessage).
+    pub fn id(&self) -> Option<u64> {
+        match self {
+            FromWorker::Api { id, .. }
+            | FromWorker::Shell { id, .. }
+            | FromWorker::Bench { id, .. } => Some(*id),
+            FromWorker::Ready | FromWorker::BadMessage { .. } => None,
+        }
+    }
+
     /// The JSON text posted to the UI.
     pub fn to_text(&self) -> String {
         serde_json::to_string(self).expect("protocol messages serialise")

@@ -42,18 +42,15 @@ impl WorkerClient {
             let text = event.data().as_string().unwrap_or_default();
             match serde_json::from_str::<FromWorker>(&text) {
                 Ok(FromWorker::Ready) => on_ready(handle.clone()),
-                Ok(reply @ (FromWorker::Api { .. } | FromWorker::Shell { .. })) => {
-                    let id = match &reply {
-                        FromWorker::Api { id, .. } | FromWorker::Shell { id, .. } => *id,
-                        _ => unreachable!("matched above"),
-                    };
-                    let callback = handle.state.borrow_mut().pending.remove(&id);
+                Ok(FromWorker::BadMessage { error }) => {
+                    web_sys::console::error_1(&JsValue::from_str(&error));
+                }
+                Ok(reply) => {
+                    let id = reply.id();
+                    let callback = id.and_then(|id| handle.state.borrow_mut().pending.remove(&id));
                     if let Some(callback) = callback {
                         callback(reply);
                     }
-                }
-                Ok(FromWorker::BadMessage { error }) => {
-                    web_sys::console::error_1(&JsValue::from_str(&error));
                 }
                 Err(e) => web_sys::console::error_1(&JsValue::from_str(&e.to_string())),
             }

@@ -26,6 +26,7 @@ pub mod preemption;
 pub mod profile;
 pub mod queue;
 pub mod resources;
+pub mod throughput;
 pub mod waiting_pods;
 
 use std::collections::BTreeMap;
