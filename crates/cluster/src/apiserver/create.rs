@@ -289,12 +289,17 @@ impl ApiServer {
         }
         strategy.prepare_for_create(&mut obj, info.subresource("status").is_some());
         let mut obj = self.normalize(resource, obj)?;
-        if info.group.is_empty() && info.plural == "pods" {
+        let core = info.group.is_empty();
+        if core && info.plural == "pods" {
+            self.default_from_limit_ranges(&mut obj);
             self.admit_pod_priority(resource, &mut obj)?;
         }
         let errors = self.served[resource].strategy.validate(&obj);
         if !errors.is_empty() {
             return Err(StatusError::invalid(&info, &name, &errors));
+        }
+        if core && matches!(info.plural.as_str(), "pods" | "persistentvolumeclaims") {
+            self.validate_limit_ranges(resource, &obj)?;
         }
         self.admit_quota(resource, &obj)?;
         if info.group.is_empty() && info.plural == "services" {

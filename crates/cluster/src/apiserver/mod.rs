@@ -15,6 +15,7 @@ mod delete;
 mod discovery;
 mod event_view;
 mod fields;
+mod limit_ranger;
 mod metrics;
 mod openapi;
 mod pod_log;
