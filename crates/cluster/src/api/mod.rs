@@ -13,6 +13,7 @@ pub mod patch;
 pub mod quantity;
 pub mod query;
 pub mod quota;
+pub mod quota_scopes;
 pub mod request;
 pub mod resources;
 pub mod role_aggregation;

@@ -1,27 +1,39 @@
 //! The ResourceQuota admission plugin: an object created in a namespace with quotas
 //! must state what the quotas constrain (`must specify requests.cpu`) and must not
 //! take the namespace past any `hard` amount, with upstream's Forbidden messages.
-//! What is used is summed from storage, so it is never stale.
+//! What is used is summed from storage, so it is never stale. A scoped quota counts
+//! only the pods its scopes select (`api::quota_scopes`).
 
 use serde_json::Value;
 
 use super::ApiServer;
+use k8s_openapi::api::core::v1::Pod;
+use serde::Deserialize;
+
 use crate::api::quota::{add, missing_requirements, parse_list, pretty, usage_of, Usage};
+use crate::api::quota_scopes::{counts_pod, is_scoped};
 use crate::api::status::StatusError;
 
+/// Whether a quota with `spec` counts `obj`: scoped quotas count only the pods
+/// their scopes select.
+fn counts(spec: &Value, obj: &Value) -> bool {
+    !is_scoped(spec) || Pod::deserialize(obj).is_ok_and(|pod| counts_pod(spec, &pod))
+}
+
 impl ApiServer {
-    /// What the stored objects of `resource` in `namespace` use.
-    fn used_in(&self, resource: usize, namespace: &str) -> Usage {
+    /// What the stored objects of `resource` in `namespace` that a quota with
+    /// `spec` counts use.
+    fn used_in(&self, resource: usize, namespace: &str, spec: &Value) -> Usage {
         let info = &self.served[resource].info;
         let mut used = Usage::new();
         for stored in self.served[resource]
             .table
             .scan(&format!("{namespace}/"), None)
         {
-            add(
-                &mut used,
-                &usage_of(&info.group, &info.plural, &stored.value()),
-            );
+            let obj = stored.value();
+            if counts(spec, &obj) {
+                add(&mut used, &usage_of(&info.group, &info.plural, &obj));
+            }
         }
         used
     }
@@ -44,9 +56,13 @@ impl ApiServer {
         let name = obj["metadata"]["name"].as_str().unwrap_or("");
         let is_pod = info.group.is_empty() && info.plural == "pods";
         let requested = usage_of(&info.group, &info.plural, obj);
-        let mut used: Option<Usage> = None;
+        let mut unscoped_used: Option<Usage> = None;
         for quota in quotas {
             let quota = quota.value();
+            let spec = &quota["spec"];
+            if !counts(spec, obj) {
+                continue;
+            }
             let quota_name = quota["metadata"]["name"].as_str().unwrap_or("");
             let hard = parse_list(&quota["spec"]["hard"]);
             if is_pod {
@@ -67,7 +83,13 @@ impl ApiServer {
             if relevant.is_empty() {
                 continue;
             }
-            let used = used.get_or_insert_with(|| self.used_in(resource, namespace));
+            let scoped_used;
+            let used = if is_scoped(spec) {
+                scoped_used = self.used_in(resource, namespace, spec);
+                &scoped_used
+            } else {
+                &*unscoped_used.get_or_insert_with(|| self.used_in(resource, namespace, spec))
+            };
             let exceeded: Vec<&String> = relevant
                 .into_iter()
                 .filter(|k| used.get(*k).copied().unwrap_or(0) + requested[*k] > hard[*k])

@@ -9,6 +9,7 @@ use k8s_openapi::api::core::v1::{Pod, ResourceQuota};
 use serde_json::json;
 
 use crate::api::quota::{add, parse_list, pod_usage, to_list, Usage};
+use crate::api::quota_scopes::{counts_pod, is_scoped};
 use crate::api::Request;
 use crate::apiserver::watch::{WatchEvent, WatchId};
 use crate::client::informer::PartialObject;
@@ -57,11 +58,23 @@ fn counted_kind(name: &str) -> Option<(&str, &str)> {
 }
 
 impl ResourceQuotaController {
-    /// What `namespace` uses of the resources `wanted` names.
-    fn used(&self, namespace: &str, wanted: &BTreeSet<String>, ctx: &mut Ctx) -> Usage {
+    /// What `namespace` uses of the resources `wanted` names, as a quota with `spec`
+    /// counts it (a scoped quota counts only the pods its scopes select).
+    fn used(
+        &self,
+        namespace: &str,
+        wanted: &BTreeSet<String>,
+        spec: &serde_json::Value,
+        ctx: &mut Ctx,
+    ) -> Usage {
         let mut used = Usage::new();
         for pod in self.pods.in_namespace(namespace) {
-            add(&mut used, &pod_usage(pod));
+            if counts_pod(spec, pod) {
+                add(&mut used, &pod_usage(pod));
+            }
+        }
+        if is_scoped(spec) {
+            return used;
         }
         for (plural, informer) in &self.counted {
             let count = informer.in_namespace(namespace).count() as i128 * 1000;
@@ -99,7 +112,8 @@ impl ResourceQuotaController {
             let hard_json = serde_json::to_value(&spec_hard).unwrap_or_default();
             let hard = parse_list(&hard_json);
             let wanted: BTreeSet<String> = hard.keys().cloned().collect();
-            let all = self.used(namespace, &wanted, ctx);
+            let spec = serde_json::to_value(&quota.spec).unwrap_or_default();
+            let all = self.used(namespace, &wanted, &spec, ctx);
             let used: Usage = wanted
                 .iter()
                 .map(|k| (k.clone(), all.get(k).copied().unwrap_or(0)))

@@ -5,6 +5,17 @@ use serde_json::Value;
 
 use super::{text, Writer};
 
+/// Upstream's explanation of a scope (`helpTextForResourceQuotaScope`).
+fn scope_help(scope: &str) -> Option<&'static str> {
+    Some(match scope {
+        "Terminating" => "Matches all pods that have an active deadline. These pods have a limited lifespan on a node before being actively terminated by the system.",
+        "NotTerminating" => "Matches all pods that do not have an active deadline. These pods usually include long running pods whose container command is not expected to terminate.",
+        "BestEffort" => "Matches all pods that do not have resource requirements set. These pods have a best effort quality of service.",
+        "NotBestEffort" => "Matches all pods that have at least one resource requirement set. These pods have a burstable or guaranteed quality of service.",
+        _ => return None,
+    })
+}
+
 /// `kubectl describe resourcequota`.
 pub(super) fn describe_quota(quota: &Value) -> String {
     let mut w = Writer::default();
@@ -22,6 +33,9 @@ pub(super) fn describe_quota(quota: &Value) -> String {
     if !scopes.is_empty() {
         scopes.sort_unstable();
         w.write(0, &format!("Scopes:\t{}\n", scopes.join(", ")));
+        for help in scopes.iter().filter_map(|s| scope_help(s)) {
+            w.write(0, &format!(" * {help}\n"));
+        }
     }
     w.write(0, "Resource\tUsed\tHard\n");
     w.write(0, "--------\t----\t----\n");
