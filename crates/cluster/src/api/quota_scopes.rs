@@ -5,7 +5,7 @@
 //! NotBestEffort, PriorityClass (In, NotIn, Exists, DoesNotExist over
 //! `priorityClassName`) and CrossNamespacePodAffinity — and no other objects.
 
-use k8s_openapi::api::core::v1::{Container, Pod, PodAffinityTerm};
+use k8s_openapi::api::core::v1::{Container, Pod, PodAffinityTerm, WeightedPodAffinityTerm};
 use serde_json::Value;
 
 /// A scope requirement: the scope, an operator and values.
@@ -74,33 +74,37 @@ fn cross_namespace(term: &PodAffinityTerm) -> bool {
     term.namespace_selector.is_some() || term.namespaces.as_ref().is_some_and(|n| !n.is_empty())
 }
 
+/// A pod's required and preferred terms of one kind.
+fn all_terms<'a>(
+    required: Option<&'a Vec<PodAffinityTerm>>,
+    preferred: Option<&'a Vec<WeightedPodAffinityTerm>>,
+) -> impl Iterator<Item = &'a PodAffinityTerm> {
+    let preferred = preferred
+        .into_iter()
+        .flatten()
+        .map(|w| &w.pod_affinity_term);
+    required.into_iter().flatten().chain(preferred)
+}
+
 fn cross_namespace_affinity(pod: &Pod) -> bool {
     let Some(affinity) = pod.spec.as_ref().and_then(|s| s.affinity.as_ref()) else {
         return false;
     };
     let affinity_terms = affinity.pod_affinity.iter().flat_map(|a| {
-        let required = a
-            .required_during_scheduling_ignored_during_execution
-            .iter()
-            .flatten();
-        let preferred = a
-            .preferred_during_scheduling_ignored_during_execution
-            .iter()
-            .flatten()
-            .map(|w| &w.pod_affinity_term);
-        required.chain(preferred)
+        all_terms(
+            a.required_during_scheduling_ignored_during_execution
+                .as_ref(),
+            a.preferred_during_scheduling_ignored_during_execution
+                .as_ref(),
+        )
     });
     let anti_terms = affinity.pod_anti_affinity.iter().flat_map(|a| {
-        let required = a
-            .required_during_scheduling_ignored_during_execution
-            .iter()
-            .flatten();
-        let preferred = a
-            .preferred_during_scheduling_ignored_during_execution
-            .iter()
-            .flatten()
-            .map(|w| &w.pod_affinity_term);
-        required.chain(preferred)
+        all_terms(
+            a.required_during_scheduling_ignored_during_execution
+                .as_ref(),
+            a.preferred_during_scheduling_ignored_during_execution
+                .as_ref(),
+        )
     });
     affinity_terms.chain(anti_terms).any(cross_namespace)
 }
@@ -180,6 +184,12 @@ mod tests {
         assert!(counts_pod(&class("Exists", json!([])), &sized));
         assert!(counts_pod(&class("DoesNotExist", json!([])), &plain));
         assert!(is_scoped(&class("Exists", json!([]))));
+        let reaching = pod(json!({"containers": [{"name": "a"}], "affinity": {"podAntiAffinity": {
+            "preferredDuringSchedulingIgnoredDuringExecution": [{"weight": 1, "podAffinityTerm": {
+                "topologyKey": "zone", "namespaces": ["other"]}}]}}}));
+        let cross = scoped(json!(["CrossNamespacePodAffinity"]));
+        assert!(counts_pod(&cross, &reaching));
+        assert!(!counts_pod(&cross, &plain));
         assert!(!is_scoped(&json!({"hard": {"pods": "1"}})));
     }
 }

@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-use super::{annotations, events, labels, rfc1123z, text, Writer};
+use super::{annotations, conditions_table, events, labels, text, Writer};
 
 /// Upstream's short access mode names, in its order.
 const ACCESS_MODES: [(&str, &str); 4] = [
@@ -116,29 +116,7 @@ pub(super) fn describe_claim(
         .as_array()
         .filter(|c| !c.is_empty());
     if let Some(conditions) = conditions {
-        w.write(0, "Conditions:\n");
-        w.write(
-            1,
-            "Type\tStatus\tLastProbeTime\tLastTransitionTime\tReason\tMessage\n",
-        );
-        w.write(
-            1,
-            "----\t------\t-----------------\t------------------\t------\t-------\n",
-        );
-        for c in conditions {
-            w.write(
-                1,
-                &format!(
-                    "{} \t{} \t{} \t{} \t{} \t{}\n",
-                    text(c, "/type"),
-                    text(c, "/status"),
-                    rfc1123z(text(c, "/lastProbeTime")),
-                    rfc1123z(text(c, "/lastTransitionTime")),
-                    text(c, "/reason"),
-                    text(c, "/message")
-                ),
-            );
-        }
+        conditions_table(&mut w, conditions, "LastProbeTime", "/lastProbeTime");
     }
     events(&mut w, event_list, now_ms);
     w.finish()

@@ -34,6 +34,25 @@ fn ips(addresses: Option<&Value>) -> String {
     }
 }
 
+/// The `Name  Port  Protocol` table at `level`: unnamed ports (and slice ports
+/// without a number) print `<unset>`.
+fn ports_table(w: &mut Writer, level: usize, ports: &[Value]) {
+    w.write(level, "Name\tPort\tProtocol\n");
+    w.write(level, "----\t----\t--------\n");
+    for port in ports {
+        let name = port["name"].as_str().filter(|n| !n.is_empty());
+        w.write(
+            level,
+            &format!(
+                "{}\t{}\t{}\n",
+                name.unwrap_or("<unset>"),
+                or_unset(&port["port"]),
+                port["protocol"].as_str().unwrap_or("")
+            ),
+        );
+    }
+}
+
 /// `kubectl describe endpoints`.
 pub(super) fn describe_endpoints(endpoints: &Value, event_list: &[Value], now_ms: i64) -> String {
     let mut w = Writer::default();
@@ -51,23 +70,9 @@ pub(super) fn describe_endpoints(endpoints: &Value, event_list: &[Value], now_ms
                 ips(subset.get("notReadyAddresses"))
             ),
         );
-        let ports = subset["ports"].as_array().filter(|p| !p.is_empty());
-        if let Some(ports) = ports {
+        if let Some(ports) = subset["ports"].as_array().filter(|p| !p.is_empty()) {
             w.write(1, "Ports:\n");
-            w.write(2, "Name\tPort\tProtocol\n");
-            w.write(2, "----\t----\t--------\n");
-            for port in ports {
-                let name = port["name"].as_str().filter(|n| !n.is_empty());
-                w.write(
-                    2,
-                    &format!(
-                        "{}\t{}\t{}\n",
-                        name.unwrap_or("<unset>"),
-                        port["port"].as_i64().unwrap_or(0),
-                        port["protocol"].as_str().unwrap_or("")
-                    ),
-                );
-            }
+            ports_table(&mut w, 2, ports);
         }
         w.write(0, "\n");
     }
@@ -97,20 +102,7 @@ pub(super) fn describe_endpoint_slice(slice: &Value, event_list: &[Value], now_m
         None => w.write(0, "Ports: <unset>\n"),
         Some(ports) => {
             w.write(0, "Ports:\n");
-            w.write(1, "Name\tPort\tProtocol\n");
-            w.write(1, "----\t----\t--------\n");
-            for port in ports {
-                let name = port["name"].as_str().filter(|n| !n.is_empty());
-                w.write(
-                    1,
-                    &format!(
-                        "{}\t{}\t{}\n",
-                        name.unwrap_or("<unset>"),
-                        or_unset(&port["port"]),
-                        port["protocol"].as_str().unwrap_or("")
-                    ),
-                );
-            }
+            ports_table(&mut w, 1, ports);
         }
     }
     match slice["endpoints"].as_array().filter(|e| !e.is_empty()) {

@@ -201,6 +201,34 @@ fn events(w: &mut Writer, list: &[Value], now_ms: i64) {
     }
 }
 
+/// A conditions table as the node and claim describers print it: type, status,
+/// `time_field` (headed `time_header`), transition time, reason and message.
+fn conditions_table(w: &mut Writer, conditions: &[Value], time_header: &str, time_field: &str) {
+    w.write(0, "Conditions:\n");
+    w.write(
+        1,
+        &format!("Type\tStatus\t{time_header}\tLastTransitionTime\tReason\tMessage\n"),
+    );
+    w.write(
+        1,
+        "----\t------\t-----------------\t------------------\t------\t-------\n",
+    );
+    for c in conditions {
+        w.write(
+            1,
+            &format!(
+                "{} \t{} \t{} \t{} \t{} \t{}\n",
+                text(c, "/type"),
+                text(c, "/status"),
+                rfc1123z(text(c, time_field)),
+                rfc1123z(text(c, "/lastTransitionTime")),
+                text(c, "/reason"),
+                text(c, "/message")
+            ),
+        );
+    }
+}
+
 /// RFC 1123 with numeric zone, as Go's `time.RFC1123Z`.
 fn rfc1123z(timestamp: &str) -> String {
     timestamp

@@ -11,7 +11,7 @@ use kubecraft_cluster::apiserver::tables::age::age;
 use kubecraft_cluster::scheduler::resources::{pod_limits, pod_requests, Resources};
 use serde_json::Value;
 
-use super::{annotations, events, labels, rfc1123z, text, Writer};
+use super::{annotations, conditions_table, events, labels, rfc1123z, text, Writer};
 use crate::transport::Transport;
 
 /// Upstream's `findNodeRoles`: `node-role.kubernetes.io/<role>` and `kubernetes.io/role`.
@@ -132,28 +132,12 @@ pub(super) fn describe_node(transport: &mut dyn Transport, node: &Value, now_ms:
         .as_array()
         .filter(|c| !c.is_empty())
     {
-        w.write(
-            0,
-            "Conditions:\n  Type\tStatus\tLastHeartbeatTime\tLastTransitionTime\tReason\tMessage\n",
+        conditions_table(
+            &mut w,
+            conditions,
+            "LastHeartbeatTime",
+            "/lastHeartbeatTime",
         );
-        w.write(
-            1,
-            "----\t------\t-----------------\t------------------\t------\t-------\n",
-        );
-        for c in conditions {
-            w.write(
-                1,
-                &format!(
-                    "{} \t{} \t{} \t{} \t{} \t{}\n",
-                    text(c, "/type"),
-                    text(c, "/status"),
-                    rfc1123z(text(c, "/lastHeartbeatTime")),
-                    rfc1123z(text(c, "/lastTransitionTime")),
-                    text(c, "/reason"),
-                    text(c, "/message")
-                ),
-            );
-        }
     }
     w.write(0, "Addresses:\n");
     for a in node["status"]["addresses"].as_array().into_iter().flatten() {
