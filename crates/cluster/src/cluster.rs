@@ -10,8 +10,8 @@ use crate::controllers::{
     ClusterRoleAggregationController, CronJobController, DaemonSetController, DeploymentController,
     DisruptionController, EndpointSliceController, EndpointsController, GarbageCollector,
     HpaController, JobController, NamespaceController, NamespaceDefaults, NodeLifecycleController,
-    ReplicaSetController, ResourceQuotaController, StatefulSetController, TaintEvictionController,
-    TtlAfterFinishedController,
+    PvcProtectionController, ReplicaSetController, ResourceQuotaController, StatefulSetController,
+    TaintEvictionController, TtlAfterFinishedController,
 };
 use crate::kubelet::{self, Kubelet, NodeConfig};
 use crate::scheduler::Scheduler;
@@ -74,6 +74,7 @@ fn add_controllers(world: &mut World) {
     world.add_component(Box::new(NamespaceController::default()));
     world.add_component(Box::new(NamespaceDefaults::service_accounts()));
     world.add_component(Box::new(NamespaceDefaults::root_ca_publisher()));
+    world.add_component(Box::new(PvcProtectionController::default()));
     world.add_component(Box::new(NodeLifecycleController::default()));
     world.add_component(Box::new(TaintEvictionController::default()));
     world.add_component(Box::new(EndpointSliceController::default()));

@@ -21,5 +21,9 @@ pub mod status;
 pub mod tolerations;
 
 pub use request::{Method, Request, Response, ResponseBody, UserInfo};
+
+/// The finalizer the API server puts on every new PersistentVolumeClaim and the
+/// PVC protection controller lifts once no pod uses the claim.
+pub const PVC_PROTECTION_FINALIZER: &str = "kubernetes.io/pvc-protection";
 pub use resources::{ResourceInfo, Scope};
 pub use status::StatusError;

@@ -184,9 +184,11 @@ mod tests {
         assert!(counts_pod(&class("Exists", json!([])), &sized));
         assert!(counts_pod(&class("DoesNotExist", json!([])), &plain));
         assert!(is_scoped(&class("Exists", json!([]))));
-        let reaching = pod(json!({"containers": [{"name": "a"}], "affinity": {"podAntiAffinity": {
+        let reaching = pod(
+            json!({"containers": [{"name": "a"}], "affinity": {"podAntiAffinity": {
             "preferredDuringSchedulingIgnoredDuringExecution": [{"weight": 1, "podAffinityTerm": {
-                "topologyKey": "zone", "namespaces": ["other"]}}]}}}));
+                "topologyKey": "zone", "namespaces": ["other"]}}]}}}),
+        );
         let cross = scoped(json!(["CrossNamespacePodAffinity"]));
         assert!(counts_pod(&cross, &reaching));
         assert!(!counts_pod(&cross, &plain));

@@ -20,6 +20,20 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 /// Upstream's limit on a request body (3 MiB).
 pub const MAX_REQUEST_BODY_BYTES: usize = 3 * 1024 * 1024;
 
+/// Upstream's StorageObjectInUseProtection admission: a new claim gets the
+/// `kubernetes.io/pvc-protection` finalizer (the PVC protection controller lifts it).
+fn protect_claim(claim: &mut Value) {
+    let finalizer = json!(crate::api::PVC_PROTECTION_FINALIZER);
+    let meta = &mut claim["metadata"];
+    if !meta["finalizers"].is_array() {
+        meta["finalizers"] = json!([]);
+    }
+    let list = meta["finalizers"].as_array_mut().expect("made an array");
+    if !list.contains(&finalizer) {
+        list.push(finalizer);
+    }
+}
+
 impl ApiServer {
     /// Parses a request body into an object of `resource`, checking apiVersion, kind and namespace.
     pub(super) fn decode_body(
@@ -300,6 +314,9 @@ impl ApiServer {
         }
         if core && matches!(info.plural.as_str(), "pods" | "persistentvolumeclaims") {
             self.validate_limit_ranges(resource, &obj)?;
+        }
+        if core && info.plural == "persistentvolumeclaims" {
+            protect_claim(&mut obj);
         }
         self.admit_quota(resource, &obj)?;
         if info.group.is_empty() && info.plural == "services" {

@@ -301,9 +301,15 @@ pub fn pvc_printer() -> Printer {
             } else {
                 ""
             };
+            // Upstream prints a claim being deleted as Terminating, whatever its phase.
+            let status = if pvc.at("/metadata/deletionTimestamp").is_some() {
+                "Terminating"
+            } else {
+                text(pvc, "/status/phase")
+            };
             vec![
                 name(pvc),
-                json!(text(pvc, "/status/phase")),
+                json!(status),
                 json!(text(pvc, "/spec/volumeName")),
                 json!(capacity),
                 json!(modes.join(",")),
