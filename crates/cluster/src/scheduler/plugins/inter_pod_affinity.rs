@@ -117,6 +117,12 @@ impl Plugin for InterPodAffinity {
 
     fn pre_filter(&self, state: &mut CycleState, pod: &PodInfo, cluster: &ClusterView) -> Status {
         let own = pod.affinity.as_deref().unwrap_or(&EMPTY_TERMS);
+        let incoming_terms =
+            !own.required_affinity.is_empty() || !own.required_anti_affinity.is_empty();
+        // Nothing to count: no terms of its own, and no running pod's anti-affinity.
+        if !incoming_terms && cluster.nodes_with_required_anti_affinity.is_empty() {
+            return Status::skip();
+        }
         let resolve_all = |terms: &[AffinityTerm]| -> Vec<AffinityTerm> {
             terms.iter().map(|t| resolved(t, cluster)).collect()
         };
@@ -129,7 +135,6 @@ impl Plugin for InterPodAffinity {
         };
         let required_affinity = incoming.required_affinity.clone();
         let required_anti_affinity = incoming.required_anti_affinity.clone();
-        let incoming_terms = !required_affinity.is_empty() || !required_anti_affinity.is_empty();
         // With terms of its own the pod looks at every node (the memo keeps those
         // counts); otherwise only the pods with required anti-affinity matter.
         let counts = if incoming_terms {
