@@ -78,6 +78,16 @@ impl Status {
         Status::new(Code::Skip, &[])
     }
 
+    /// Skip when the plugin has `nothing_to_do`, else Success (PreFilter and
+    /// PreScore plugins that only decide whether their next point runs).
+    pub fn skip_if(nothing_to_do: bool) -> Status {
+        if nothing_to_do {
+            Status::skip()
+        } else {
+            Status::success()
+        }
+    }
+
     /// The reasons joined as upstream's `Status.Message()` does.
     pub fn message(&self) -> String {
         self.reasons.join(", ")

@@ -92,11 +92,7 @@ impl Plugin for NodeAffinity {
                     .is_some()
             });
         let selector = spec.is_some_and(|s| s.node_selector.is_some());
-        if required || selector || self.added_required.is_some() {
-            Status::success()
-        } else {
-            Status::skip()
-        }
+        Status::skip_if(!(required || selector || self.added_required.is_some()))
     }
 
     fn filter(&self, _state: &CycleState, pod: &PodInfo, node: &NodeInfo) -> Status {
@@ -125,11 +121,7 @@ impl Plugin for NodeAffinity {
         _feasible: &[&NodeInfo],
         _cluster: &ClusterView,
     ) -> Status {
-        if own_preferred(pod).is_none() && self.added_preferred.is_empty() {
-            Status::skip()
-        } else {
-            Status::success()
-        }
+        Status::skip_if(own_preferred(pod).is_none() && self.added_preferred.is_empty())
     }
 
     fn score(&self, _state: &CycleState, pod: &PodInfo, node: &NodeInfo) -> i64 {

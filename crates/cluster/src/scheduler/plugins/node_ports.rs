@@ -21,11 +21,7 @@ impl Plugin for NodePorts {
 
     /// Skip for a pod without host ports.
     fn pre_filter(&self, _state: &mut CycleState, pod: &PodInfo, _cluster: &ClusterView) -> Status {
-        if pod.host_ports.is_empty() {
-            Status::skip()
-        } else {
-            Status::success()
-        }
+        Status::skip_if(pod.host_ports.is_empty())
     }
 
     fn filter(&self, _state: &CycleState, pod: &PodInfo, node: &NodeInfo) -> Status {

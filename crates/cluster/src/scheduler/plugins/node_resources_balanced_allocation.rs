@@ -49,15 +49,11 @@ impl Plugin for NodeResourcesBalancedAllocation {
         _feasible: &[&NodeInfo],
         _cluster: &ClusterView,
     ) -> Status {
-        if self
+        let best_effort = self
             .resources
             .iter()
-            .all(|w| pod_request(&w.resource, pod) == 0)
-        {
-            Status::skip()
-        } else {
-            Status::success()
-        }
+            .all(|w| pod_request(&w.resource, pod) == 0);
+        Status::skip_if(best_effort)
     }
 
     fn score(&self, _state: &CycleState, pod: &PodInfo, node: &NodeInfo) -> i64 {
