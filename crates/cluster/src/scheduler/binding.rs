@@ -16,7 +16,7 @@ use super::profile::Profile;
 use super::waiting_pods::MAX_WAIT_MS;
 use super::Scheduler;
 use crate::client::ObjectRef;
-use crate::sim::Ctx;
+use crate::sim::{Ctx, Duration};
 
 /// A pod past the scheduling cycle: its profile, the node it goes to and what its
 /// plugins kept.
@@ -42,19 +42,36 @@ fn failure(mut status: Status, point: &str, plugin: &'static str) -> Status {
 
 impl Scheduler {
     /// Assumes the pod on its node and runs Reserve and Permit; binds it at once
-    /// unless a Permit plugin holds it.
+    /// unless a Permit plugin holds it (then releases whatever Permit decided).
     pub(super) fn place(&mut self, mut placement: Placement, ctx: &mut Ctx) {
         let key = placement.info.key.clone();
         // Assume the pod on the node so the next cycle sees it before the watch does.
         if self.account(&key, &placement.node, &placement.info.pod) {
             self.queue.move_waiting_for_assigned_pods(ctx.now());
         }
+        match self.reserve_and_permit(&mut placement) {
+            Err(status) => self.binding_failed(placement, status, ctx),
+            Ok(waits) if waits.is_empty() => self.bind(placement, ctx),
+            Ok(waits) => {
+                self.waiting
+                    .hold(&key, &placement.info.pod, &waits, ctx.now());
+                self.held.insert(key, placement);
+            }
+        }
+        self.release_decided(ctx);
+    }
+
+    /// Reserve, then Permit: the waits (plugin, ms) Permit asked for, or the
+    /// failure that ends the placement.
+    fn reserve_and_permit(
+        &mut self,
+        placement: &mut Placement,
+    ) -> Result<Vec<(&'static str, Duration)>, Status> {
         let profile = placement.profile.clone();
         for plugin in &profile.reserve {
             let status = plugin.reserve(&mut placement.state, &placement.info, &placement.node);
             if !status.is_success() {
-                let status = failure(status, "Reserve", plugin.name());
-                return self.binding_failed(placement, status, ctx);
+                return Err(failure(status, "Reserve", plugin.name()));
             }
         }
         let mut waits = Vec::new();
@@ -68,21 +85,10 @@ impl Scheduler {
             match status.code {
                 Code::Success => {}
                 Code::Wait => waits.push((plugin.name(), wait_ms.min(MAX_WAIT_MS))),
-                _ => {
-                    let status = failure(status, "Permit", plugin.name());
-                    self.binding_failed(placement, status, ctx);
-                    return self.release_decided(ctx);
-                }
+                _ => return Err(failure(status, "Permit", plugin.name())),
             }
         }
-        if waits.is_empty() {
-            self.bind(placement, ctx);
-        } else {
-            self.waiting
-                .hold(&key, &placement.info.pod, &waits, ctx.now());
-            self.held.insert(key, placement);
-        }
-        self.release_decided(ctx);
+        Ok(waits)
     }
 
     /// Binds the held pods every Permit plugin has allowed, and fails those one
