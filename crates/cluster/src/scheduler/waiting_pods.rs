@@ -5,6 +5,7 @@
 //! others (gang scheduling).
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use k8s_openapi::api::core::v1::Pod;
 
@@ -18,7 +19,7 @@ pub const MAX_WAIT_MS: Duration = 15 * 60 * 1000;
 /// One held pod: the plugins that have yet to allow it (with when each gives up
 /// and how long it waits), or the rejection that ended the wait.
 struct WaitingPod {
-    pod: Pod,
+    pod: Arc<Pod>,
     pending: BTreeMap<&'static str, (VirtualTime, Duration)>,
     rejection: Option<Status>,
 }
@@ -34,7 +35,7 @@ impl WaitingPods {
     pub fn hold(
         &mut self,
         key: &str,
-        pod: &Pod,
+        pod: &Arc<Pod>,
         waits: &[(&'static str, Duration)],
         now: VirtualTime,
     ) {
@@ -62,7 +63,7 @@ impl WaitingPods {
         self.pods
             .iter()
             .filter(|(_, w)| w.rejection.is_none() && !w.pending.is_empty())
-            .map(|(key, w)| (key, &w.pod))
+            .map(|(key, w)| (key, w.pod.as_ref()))
     }
 
     /// `plugin` allows the pod (upstream's `WaitingPod.Allow`).
@@ -141,7 +142,7 @@ mod tests {
     #[test]
     fn a_pod_goes_when_every_waiting_plugin_allows_it() {
         let mut waiting = WaitingPods::default();
-        let pod = Pod::default();
+        let pod = Arc::new(Pod::default());
         waiting.hold("default/a", &pod, &[("A", 5_000), ("B", 10_000)], at(0));
         waiting.allow("default/a", "A");
         assert!(waiting.take_decided().is_empty());
@@ -156,7 +157,7 @@ mod tests {
         let mut waiting = WaitingPods::default();
         waiting.hold(
             "default/a",
-            &Pod::default(),
+            &Arc::default(),
             &[("A", 90_500), ("B", 120_000)],
             at(0),
         );
@@ -177,7 +178,7 @@ mod tests {
     #[test]
     fn a_rejection_stands_over_later_allows() {
         let mut waiting = WaitingPods::default();
-        waiting.hold("default/a", &Pod::default(), &[("A", 5_000)], at(0));
+        waiting.hold("default/a", &Arc::default(), &[("A", 5_000)], at(0));
         waiting.reject("default/a", "A", "removed");
         waiting.allow("default/a", "A");
         assert_eq!(waiting.iter().count(), 0);
