@@ -5,6 +5,7 @@ use crate::api::json_path::ValueExt;
 use serde_json::{json, Value};
 
 use super::commit::drop_empty_metadata;
+use super::limit_ranger::{default_from_limit_ranges, validate_limit_ranges};
 use super::registry::typed;
 use super::storage::{object_key, ChangeKind};
 use super::watch::field_value;
@@ -304,17 +305,20 @@ impl ApiServer {
         strategy.prepare_for_create(&mut obj, info.subresource("status").is_some());
         let mut obj = self.normalize(resource, obj)?;
         let core = info.group.is_empty();
+        let limited = core && matches!(info.plural.as_str(), "pods" | "persistentvolumeclaims");
+        let limit_ranges = match (limited, &namespace) {
+            (true, Some(ns)) => self.limit_ranges(ns),
+            _ => Vec::new(),
+        };
         if core && info.plural == "pods" {
-            self.default_from_limit_ranges(&mut obj);
+            default_from_limit_ranges(&limit_ranges, &mut obj);
             self.admit_pod_priority(resource, &mut obj)?;
         }
         let errors = self.served[resource].strategy.validate(&obj);
         if !errors.is_empty() {
             return Err(StatusError::invalid(&info, &name, &errors));
         }
-        if core && matches!(info.plural.as_str(), "pods" | "persistentvolumeclaims") {
-            self.validate_limit_ranges(resource, &obj)?;
-        }
+        validate_limit_ranges(&limit_ranges, &info, &obj)?;
         if core && info.plural == "persistentvolumeclaims" {
             protect_claim(&mut obj);
         }

@@ -13,6 +13,7 @@ use serde_json::{json, Map, Value};
 use super::ApiServer;
 use crate::api::quantity::{compare, format_bytes, format_milli, milli_value};
 use crate::api::status::StatusError;
+use crate::api::ResourceInfo;
 
 /// Where the plugin notes what it set.
 const ANNOTATION: &str = "kubernetes.io/limit-ranger";
@@ -244,7 +245,7 @@ fn pod_total(pod: &Value, field: &str) -> Amounts {
 
 impl ApiServer {
     /// The LimitRanges of `namespace`.
-    fn limit_ranges(&self, namespace: &str) -> Vec<Value> {
+    pub(super) fn limit_ranges(&self, namespace: &str) -> Vec<Value> {
         let Some(id) = self.resource_id("", "v1", "limitranges") else {
             return Vec::new();
         };
@@ -254,103 +255,99 @@ impl ApiServer {
             .map(|o| o.value())
             .collect()
     }
+}
 
-    /// LimitRanger's mutating half: a pod being created gets the Container defaults.
-    pub(super) fn default_from_limit_ranges(&self, pod: &mut Value) {
-        let namespace = pod["metadata"]["namespace"]
-            .as_str()
-            .unwrap_or("")
-            .to_string();
-        let mut requests = Amounts::new();
-        let mut limits = Amounts::new();
-        for range in self.limit_ranges(&namespace) {
-            for limit in range["spec"]["limits"].as_array().into_iter().flatten() {
-                if limit["type"] == "Container" {
-                    requests.extend(amounts(&limit["defaultRequest"]));
-                    limits.extend(amounts(&limit["default"]));
-                }
+/// LimitRanger's mutating half: a pod being created gets the Container defaults of
+/// its namespace's `ranges`.
+pub(super) fn default_from_limit_ranges(ranges: &[Value], pod: &mut Value) {
+    let mut requests = Amounts::new();
+    let mut limits = Amounts::new();
+    for range in ranges {
+        for limit in range["spec"]["limits"].as_array().into_iter().flatten() {
+            if limit["type"] == "Container" {
+                requests.extend(amounts(&limit["defaultRequest"]));
+                limits.extend(amounts(&limit["default"]));
             }
-        }
-        if requests.is_empty() && limits.is_empty() {
-            return;
-        }
-        let mut notes = Vec::new();
-        for (list, word) in CONTAINER_LISTS {
-            for container in pod["spec"][list].as_array_mut().into_iter().flatten() {
-                notes.extend(default_container(container, &requests, &limits, word));
-            }
-        }
-        if !notes.is_empty() {
-            let meta = &mut pod["metadata"];
-            if !meta["annotations"].is_object() {
-                meta["annotations"] = json!({});
-            }
-            meta["annotations"][ANNOTATION] =
-                json!(format!("LimitRanger plugin set: {}", notes.join("; ")));
         }
     }
+    if requests.is_empty() && limits.is_empty() {
+        return;
+    }
+    let mut notes = Vec::new();
+    for (list, word) in CONTAINER_LISTS {
+        for container in pod["spec"][list].as_array_mut().into_iter().flatten() {
+            notes.extend(default_container(container, &requests, &limits, word));
+        }
+    }
+    if !notes.is_empty() {
+        let meta = &mut pod["metadata"];
+        if !meta["annotations"].is_object() {
+            meta["annotations"] = json!({});
+        }
+        meta["annotations"][ANNOTATION] =
+            json!(format!("LimitRanger plugin set: {}", notes.join("; ")));
+    }
+}
 
-    /// LimitRanger's validating half for a pod or claim being created: every
-    /// violation, as upstream aggregates them (`[a, b]` when there are several).
-    pub(super) fn validate_limit_ranges(
-        &self,
-        resource: usize,
-        obj: &Value,
-    ) -> Result<(), StatusError> {
-        let info = &self.served[resource].info;
-        let is_pod = info.plural == "pods";
-        let namespace = obj["metadata"]["namespace"].as_str().unwrap_or("");
-        let mut errors = Vec::new();
-        for range in self.limit_ranges(namespace) {
-            for limit in range["spec"]["limits"].as_array().into_iter().flatten() {
-                match (limit["type"].as_str().unwrap_or(""), is_pod) {
-                    ("Container", true) => {
-                        for (list, _) in CONTAINER_LISTS {
-                            for c in obj["spec"][list].as_array().into_iter().flatten() {
-                                let requests = amounts(&c["resources"]["requests"]);
-                                let limits = amounts(&c["resources"]["limits"]);
-                                errors.extend(violations(limit, "Container", &requests, &limits));
-                            }
+/// LimitRanger's validating half for a pod or claim (`info`) being created against
+/// its namespace's `ranges`: every violation, as upstream aggregates them (`[a, b]`
+/// when there are several).
+pub(super) fn validate_limit_ranges(
+    ranges: &[Value],
+    info: &ResourceInfo,
+    obj: &Value,
+) -> Result<(), StatusError> {
+    let is_pod = info.plural == "pods";
+    let mut errors = Vec::new();
+    for range in ranges {
+        for limit in range["spec"]["limits"].as_array().into_iter().flatten() {
+            match (limit["type"].as_str().unwrap_or(""), is_pod) {
+                ("Container", true) => {
+                    for (list, _) in CONTAINER_LISTS {
+                        for c in obj["spec"][list].as_array().into_iter().flatten() {
+                            let requests = amounts(&c["resources"]["requests"]);
+                            let limits = amounts(&c["resources"]["limits"]);
+                            errors.extend(violations(limit, "Container", &requests, &limits));
                         }
                     }
-                    ("Pod", true) => {
-                        let requests = pod_total(obj, "requests");
-                        let limits = pod_total(obj, "limits");
-                        errors.extend(violations(limit, "Pod", &requests, &limits));
-                    }
-                    ("PersistentVolumeClaim", false) => {
-                        let requests = amounts(&obj["spec"]["resources"]["requests"]);
-                        for (resource, enforced) in amounts(&limit["min"]) {
-                            errors.extend(min_constraint(
-                                "PersistentVolumeClaim",
-                                &resource,
-                                &enforced,
-                                &requests,
-                                &Amounts::new(),
-                            ));
-                        }
-                        for (resource, enforced) in amounts(&limit["max"]) {
-                            errors.extend(max_request_constraint(
-                                "PersistentVolumeClaim",
-                                &resource,
-                                &enforced,
-                                &requests,
-                            ));
-                        }
-                    }
-                    _ => {}
                 }
+                ("Pod", true) => {
+                    let requests = pod_total(obj, "requests");
+                    let limits = pod_total(obj, "limits");
+                    errors.extend(violations(limit, "Pod", &requests, &limits));
+                }
+                ("PersistentVolumeClaim", false) => {
+                    let requests = amounts(&obj["spec"]["resources"]["requests"]);
+                    for (resource, enforced) in amounts(&limit["min"]) {
+                        errors.extend(min_constraint(
+                            "PersistentVolumeClaim",
+                            &resource,
+                            &enforced,
+                            &requests,
+                            &Amounts::new(),
+                        ));
+                    }
+                    for (resource, enforced) in amounts(&limit["max"]) {
+                        errors.extend(max_request_constraint(
+                            "PersistentVolumeClaim",
+                            &resource,
+                            &enforced,
+                            &requests,
+                        ));
+                    }
+                }
+                _ => {}
             }
         }
-        if errors.is_empty() {
-            return Ok(());
-        }
-        let why = if errors.len() == 1 {
-            errors.remove(0)
-        } else {
-            format!("[{}]", errors.join(", "))
-        };
-        let name = obj["metadata"]["name"].as_str().unwrap_or("");
-        Err(StatusError::forbidden(info, name, &why))
     }
+    if errors.is_empty() {
+        return Ok(());
+    }
+    let why = if errors.len() == 1 {
+        errors.remove(0)
+    } else {
+        format!("[{}]", errors.join(", "))
+    };
+    let name = obj["metadata"]["name"].as_str().unwrap_or("");
+    Err(StatusError::forbidden(info, name, &why))
 }
