@@ -10,7 +10,9 @@ use super::ApiServer;
 use k8s_openapi::api::core::v1::Pod;
 use serde::Deserialize;
 
-use crate::api::quota::{add, missing_requirements, parse_list, pretty, usage_of, Usage};
+use crate::api::quota::{
+    add, missing_requirements, parse_list, pod_usage, pretty, usage_of, Usage,
+};
 use crate::api::quota_scopes::{counts_pod, is_scoped};
 use crate::api::status::StatusError;
 
@@ -25,15 +27,27 @@ impl ApiServer {
     /// `spec` counts use.
     fn used_in(&self, resource: usize, namespace: &str, spec: &Value) -> Usage {
         let info = &self.served[resource].info;
+        let scoped = is_scoped(spec);
+        let pods = info.group.is_empty() && info.plural == "pods";
         let mut used = Usage::new();
+        if scoped && !pods {
+            return used;
+        }
         for stored in self.served[resource]
             .table
             .scan(&format!("{namespace}/"), None)
         {
             let obj = stored.value();
-            if counts(spec, &obj) {
-                add(&mut used, &usage_of(&info.group, &info.plural, &obj));
-            }
+            let usage = if scoped {
+                // Decoded once for both the scopes and the usage.
+                match Pod::deserialize(&obj) {
+                    Ok(pod) if counts_pod(spec, &pod) => pod_usage(&pod),
+                    _ => continue,
+                }
+            } else {
+                usage_of(&info.group, &info.plural, &obj)
+            };
+            add(&mut used, &usage);
         }
         used
     }
