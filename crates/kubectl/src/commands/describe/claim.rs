@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-use super::{annotations, conditions_table, events, labels, text, Writer};
+use super::{annotations, conditions_table, events, labels, strings, text, Writer};
 
 /// Upstream's short access mode names, in its order.
 const ACCESS_MODES: [(&str, &str); 4] = [
@@ -50,22 +50,12 @@ pub(super) fn describe_claim(
     w.write(0, &format!("Volume:\t{volume}\n"));
     labels(&mut w, "Labels", claim.pointer("/metadata/labels"));
     annotations(&mut w, claim.pointer("/metadata/annotations"));
-    let finalizers: Vec<&str> = claim["metadata"]["finalizers"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str)
-        .collect();
+    let finalizers = strings(&claim["metadata"]["finalizers"]);
     w.write(0, &format!("Finalizers:\t[{}]\n", finalizers.join(" ")));
     let (capacity, modes) = if volume.is_empty() {
         (String::new(), String::new())
     } else {
-        let held: Vec<&str> = claim["status"]["accessModes"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
-            .collect();
+        let held = strings(&claim["status"]["accessModes"]);
         let modes: Vec<&str> = ACCESS_MODES
             .iter()
             .filter(|(long, _)| held.contains(long))

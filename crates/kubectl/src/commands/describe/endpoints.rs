@@ -5,7 +5,7 @@
 
 use serde_json::Value;
 
-use super::{annotations, events, labels, text, Writer};
+use super::{annotations, events, labels, strings, text, Writer};
 
 /// The header lines both describers start with.
 fn header(w: &mut Writer, obj: &Value) {
@@ -110,13 +110,7 @@ pub(super) fn describe_endpoint_slice(slice: &Value, event_list: &[Value], now_m
         Some(endpoints) => {
             w.write(0, "Endpoints:\n");
             for endpoint in endpoints {
-                let addresses = endpoint["addresses"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(Value::as_str)
-                    .collect::<Vec<_>>()
-                    .join(", ");
+                let addresses = strings(&endpoint["addresses"]).join(", ");
                 let addresses = if addresses.is_empty() {
                     "<none>".to_string()
                 } else {

@@ -65,6 +65,15 @@ impl Writer {
     }
 }
 
+/// The strings of a JSON list (none when it is missing or not a list).
+fn strings(list: &Value) -> Vec<&str> {
+    list.as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect()
+}
+
 fn text<'a>(obj: &'a Value, pointer: &str) -> &'a str {
     obj.pointer(pointer).and_then(Value::as_str).unwrap_or("")
 }
@@ -554,12 +563,7 @@ fn describe_probe(probe: &Value) -> String {
     );
     let port = |p: &Value| p.as_str().map_or_else(|| p.to_string(), String::from);
     if let Some(exec) = probe.get("exec") {
-        let command: Vec<&str> = exec["command"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
-            .collect();
+        let command = strings(&exec["command"]);
         return format!("exec [{}] {attrs}", command.join(" "));
     }
     if let Some(http) = probe.get("httpGet") {

@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use super::{text, Writer};
+use super::{strings, text, Writer};
 
 /// Upstream's explanation of a scope (`helpTextForResourceQuotaScope`).
 fn scope_help(scope: &str) -> Option<&'static str> {
@@ -24,12 +24,7 @@ pub(super) fn describe_quota(quota: &Value) -> String {
         0,
         &format!("Namespace:\t{}\n", text(quota, "/metadata/namespace")),
     );
-    let mut scopes: Vec<&str> = quota["spec"]["scopes"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str)
-        .collect();
+    let mut scopes = strings(&quota["spec"]["scopes"]);
     if !scopes.is_empty() {
         scopes.sort_unstable();
         w.write(0, &format!("Scopes:\t{}\n", scopes.join(", ")));

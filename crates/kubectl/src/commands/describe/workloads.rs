@@ -9,7 +9,7 @@ use serde_json::Value;
 use super::super::target::{controlled_replicasets, template_without_hash};
 use super::{
     annotations, controlled_by, describe_container, events, events_for, labels, rfc1123z,
-    sorted_pairs, text, tolerations, Writer,
+    sorted_pairs, strings, text, tolerations, Writer,
 };
 use crate::transport::Transport;
 
@@ -405,12 +405,7 @@ fn volume_claim_templates(w: &mut Writer, templates: Option<&Value>) {
             capacity
         };
         w.write(1, &format!("Capacity:\t{capacity}\n"));
-        let modes: Vec<&str> = pvc["spec"]["accessModes"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
-            .collect();
+        let modes = strings(&pvc["spec"]["accessModes"]);
         w.write(1, &format!("Access Modes:\t[{}]\n", modes.join(" ")));
     }
 }
