@@ -2,24 +2,44 @@
 //! `priorityClassName` (or the global default class) into `spec.priority` and
 //! `spec.preemptionPolicy`, with upstream's errors.
 
+use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::system_priority_classes::system_priority_class;
 use super::ApiServer;
 use crate::api::status::StatusError;
 
+/// What the Priority plugin reads of a stored PriorityClass (the rest is skipped unparsed).
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ClassFacts {
+    metadata: ClassName,
+    #[serde(default)]
+    value: i64,
+    #[serde(default)]
+    global_default: bool,
+    preemption_policy: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ClassName {
+    #[serde(default)]
+    name: String,
+}
+
 impl ApiServer {
     /// The stored PriorityClass named `name`, or the global default when `name` is empty.
-    fn priority_class(&self, name: &str) -> Option<Value> {
+    fn priority_class(&self, name: &str) -> Option<ClassFacts> {
         let id = self.resource_id("scheduling.k8s.io", "v1", "priorityclasses")?;
         let table = &self.served[id].table;
+        let facts = |json: &str| serde_json::from_str::<ClassFacts>(json).ok();
         if name.is_empty() {
             return table
                 .scan("", None)
-                .map(|o| o.value())
-                .find(|c| c["globalDefault"] == json!(true));
+                .filter_map(|o| facts(&o.json))
+                .find(|c| c.global_default);
         }
-        table.get(name).map(|o| o.value())
+        table.get(name).and_then(|o| facts(&o.json))
     }
 
     /// The Priority admission plugin for a pod being created.
@@ -35,11 +55,7 @@ impl ApiServer {
             .unwrap_or("")
             .to_string();
         let (class_name, value, policy) = match self.priority_class(&class_name) {
-            Some(class) => (
-                class["metadata"]["name"].as_str().unwrap_or("").to_string(),
-                class["value"].as_i64().unwrap_or(0),
-                class["preemptionPolicy"].as_str().map(String::from),
-            ),
+            Some(class) => (class.metadata.name, class.value, class.preemption_policy),
             // A cluster restored from before the system classes were stored.
             None => match system_priority_class(&class_name) {
                 Some(class) => (class.name.to_string(), class.value, None),

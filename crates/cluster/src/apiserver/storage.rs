@@ -166,12 +166,24 @@ impl ResourceTable {
         }
     }
 
+    /// Whether two versions sit under the same label and indexed field values
+    /// (most status and metadata writes), so the indexes need no change.
+    fn same_index_entries(&self, a: &StoredObject, b: &StoredObject) -> bool {
+        a.labels == b.labels
+            && self
+                .field_indexes
+                .iter()
+                .all(|(position, _)| a.fields[*position] == b.fields[*position])
+    }
+
     /// Stores `obj` under its key, returning the version it replaced.
     pub fn put(&mut self, obj: Arc<StoredObject>) -> Option<Arc<StoredObject>> {
         if let Some(&slot) = self.by_key.get(&obj.key) {
             let old = self.slots[slot as usize].take().expect("slot in use");
-            self.unindex(slot, &old);
-            self.index(slot, &obj);
+            if !self.same_index_entries(&old, &obj) {
+                self.unindex(slot, &old);
+                self.index(slot, &obj);
+            }
             self.slots[slot as usize] = Some(obj);
             return Some(old);
         }
