@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 
 use super::commit::drop_empty_metadata;
 use super::limit_ranger::{default_from_limit_ranges, validate_limit_ranges};
-use super::registry::typed;
+use super::registry::{typed, Source};
 use super::storage::{object_key, ChangeKind};
 use super::watch::field_value;
 use super::{ApiServer, Env};
@@ -20,6 +20,42 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 /// Upstream's limit on a request body (3 MiB).
 pub const MAX_REQUEST_BODY_BYTES: usize = 3 * 1024 * 1024;
+
+/// How far an object given to [`ApiServer::create_object`] has been decoded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Decoded {
+    /// Parsed JSON, not yet through the kind's type and defaults.
+    Raw,
+    /// Already through the kind's type and defaults (which read nothing the
+    /// server sets on create), so the create does not decode it again.
+    Normalized,
+}
+
+/// Checks a request body's size and media type; true when the body is YAML.
+fn body_is_yaml(req: &Request) -> Result<bool, StatusError> {
+    if req.body.len() > MAX_REQUEST_BODY_BYTES {
+        return Err(StatusError {
+            code: 413,
+            reason: "RequestEntityTooLarge",
+            message: format!("Request entity too large: limit is {MAX_REQUEST_BODY_BYTES}"),
+            details: None,
+        });
+    }
+    let content_type = req.header("content-type").unwrap_or("application/json");
+    let media_type = content_type.split(';').next().unwrap_or("").trim();
+    if !matches!(
+        media_type,
+        "application/json" | "application/yaml" | "*/*" | ""
+    ) {
+        return Err(StatusError {
+            code: 415,
+            reason: "UnsupportedMediaType",
+            message: "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml".into(),
+            details: None,
+        });
+    }
+    Ok(media_type == "application/yaml")
+}
 
 /// Upstream's StorageObjectInUseProtection admission: a new claim gets the
 /// `kubernetes.io/pvc-protection` finalizer (the PVC protection controller lifts it).
@@ -43,30 +79,7 @@ impl ApiServer {
         resource: usize,
         namespace: Option<&str>,
     ) -> Result<Value, StatusError> {
-        let info = &self.served[resource].info;
-        if req.body.len() > MAX_REQUEST_BODY_BYTES {
-            return Err(StatusError {
-                code: 413,
-                reason: "RequestEntityTooLarge",
-                message: format!("Request entity too large: limit is {MAX_REQUEST_BODY_BYTES}"),
-                details: None,
-            });
-        }
-        let content_type = req.header("content-type").unwrap_or("application/json");
-        let media_type = content_type.split(';').next().unwrap_or("").trim();
-        if !matches!(
-            media_type,
-            "application/json" | "application/yaml" | "*/*" | ""
-        ) {
-            return Err(StatusError {
-                code: 415,
-                reason: "UnsupportedMediaType",
-                message: "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml".into(),
-                details: None,
-            });
-        }
-        let is_yaml = media_type == "application/yaml";
-        let mut obj: Value = if is_yaml {
+        let mut obj: Value = if body_is_yaml(req)? {
             serde_yaml::from_str(&req.body).map_err(|e| {
                 StatusError::bad_request(format!("error converting YAML to JSON: yaml: {e}"))
             })?
@@ -77,6 +90,44 @@ impl ApiServer {
                 ))
             })?
         };
+        self.fit_to_request(&mut obj, resource, namespace)?;
+        Ok(obj)
+    }
+
+    /// A create's JSON body decoded straight through the kind's type, with its
+    /// defaults, when that succeeds (the usual case). `None` sends the body down the
+    /// general path ([`Self::decode_body`], then [`Self::normalize`]), which reports
+    /// a bad body as upstream does.
+    fn decode_normalized(
+        &mut self,
+        req: &Request,
+        resource: usize,
+        namespace: Option<&str>,
+    ) -> Result<Option<Value>, StatusError> {
+        let strategy = &self.served[resource].strategy;
+        if body_is_yaml(req)?
+            || strategy.defaults_read_server_metadata()
+            || strategy.custom_schema().is_some()
+        {
+            return Ok(None);
+        }
+        let mut unknown = Vec::new();
+        let Ok(mut obj) = strategy.normalize(Source::Text(&req.body), &mut unknown) else {
+            return Ok(None);
+        };
+        self.fit_to_request(&mut obj, resource, namespace)?;
+        self.decoded(resource, Ok(obj), unknown).map(Some)
+    }
+
+    /// Fills in or checks a decoded body's apiVersion, kind, metadata and namespace
+    /// against the resource and the request's namespace.
+    fn fit_to_request(
+        &self,
+        obj: &mut Value,
+        resource: usize,
+        namespace: Option<&str>,
+    ) -> Result<(), StatusError> {
+        let info = &self.served[resource].info;
         if !obj.is_object() {
             return Err(StatusError::bad_request(
                 "couldn't get version/kind; json parse error: json: cannot unmarshal into Go value of type struct",
@@ -116,14 +167,16 @@ impl ApiServer {
         } else if let Some(meta) = obj["metadata"].as_object_mut() {
             meta.remove("namespace");
         }
-        Ok(obj)
+        Ok(())
     }
 
     /// Decodes through the kind's type and applies defaults, with upstream's decode
     /// error; fields the kind does not have go as the request's `fieldValidation` says.
     pub(super) fn normalize(&mut self, resource: usize, obj: Value) -> Result<Value, StatusError> {
         let mut unknown = Vec::new();
-        let decoded = self.served[resource].strategy.normalize(obj, &mut unknown);
+        let decoded = self.served[resource]
+            .strategy
+            .normalize(Source::Tree(obj), &mut unknown);
         self.decoded(resource, decoded, unknown)
     }
 
@@ -135,7 +188,7 @@ impl ApiServer {
     ) -> Result<Value, StatusError> {
         let meta = obj["metadata"].take();
         let mut unknown = Vec::new();
-        let decoded = typed::<ObjectMeta>(meta, &mut unknown, |_| {});
+        let decoded = typed::<ObjectMeta>(Source::Tree(meta), &mut unknown, |_| {});
         let unknown = unknown
             .into_iter()
             .map(|f| format!("metadata.{f}"))
@@ -207,8 +260,13 @@ impl ApiServer {
         env: &mut Env,
     ) -> Result<Response, StatusError> {
         let dry = dry_run(req)?;
-        let obj = self.decode_body(req, resource, namespace)?;
-        let stored = self.create_object(resource, obj, dry, env)?;
+        let stored = match self.decode_normalized(req, resource, namespace)? {
+            Some(obj) => self.create_object(resource, obj, Decoded::Normalized, dry, env)?,
+            None => {
+                let obj = self.decode_body(req, resource, namespace)?;
+                self.create_object(resource, obj, Decoded::Raw, dry, env)?
+            }
+        };
         Ok(Response::json(201, stored))
     }
 
@@ -217,6 +275,7 @@ impl ApiServer {
         &mut self,
         resource: usize,
         mut obj: Value,
+        decoded: Decoded,
         dry: bool,
         env: &mut Env,
     ) -> Result<String, StatusError> {
@@ -303,7 +362,10 @@ impl ApiServer {
             obj["metadata"]["generation"] = json!(1);
         }
         strategy.prepare_for_create(&mut obj, info.subresource("status").is_some());
-        let mut obj = self.normalize(resource, obj)?;
+        let mut obj = match decoded {
+            Decoded::Raw => self.normalize(resource, obj)?,
+            Decoded::Normalized => obj,
+        };
         let core = info.group.is_empty();
         let limited = core && matches!(info.plural.as_str(), "pods" | "persistentvolumeclaims");
         let limit_ranges = match (limited, &namespace) {

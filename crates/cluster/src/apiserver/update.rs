@@ -8,6 +8,7 @@ use serde_json::{json, Value};
 use std::sync::Arc;
 
 use super::commit::drop_empty_metadata;
+use super::create::Decoded;
 use super::storage::{object_key, ChangeKind, StoredObject};
 use super::{ApiServer, Env};
 use crate::api::equality::equal_ignoring;
@@ -114,7 +115,7 @@ impl ApiServer {
             && scope == Scope::Main
             && self.served[resource].strategy.allows_create_on_update()
         {
-            let stored = self.create_object(resource, obj, dry, env)?;
+            let stored = self.create_object(resource, obj, Decoded::Raw, dry, env)?;
             return Ok(Response::json(201, stored));
         }
         let (code, body) = self.update_object(resource, &key, name, obj, scope, dry)?;

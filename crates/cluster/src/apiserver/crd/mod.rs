@@ -12,7 +12,7 @@ use std::sync::Arc;
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use serde_json::Value;
 
-use super::registry::{typed, Strategy, UnknownFields};
+use super::registry::{typed, Source, Strategy, UnknownFields};
 use super::storage::ChangeKind;
 use super::ApiServer;
 use crate::api::status::FieldError;
@@ -25,7 +25,7 @@ use definition::{
 pub struct DefinitionStrategy;
 
 impl Strategy for DefinitionStrategy {
-    fn normalize(&self, obj: Value, unknown: &mut UnknownFields) -> Result<Value, String> {
+    fn normalize(&self, obj: Source, unknown: &mut UnknownFields) -> Result<Value, String> {
         typed::<CustomResourceDefinition>(obj, unknown, |_| {})
     }
     fn validate(&self, obj: &Value) -> Vec<FieldError> {
@@ -76,7 +76,8 @@ impl CustomResourceStrategy {
 }
 
 impl Strategy for CustomResourceStrategy {
-    fn normalize(&self, mut obj: Value, unknown: &mut UnknownFields) -> Result<Value, String> {
+    fn normalize(&self, obj: Source, unknown: &mut UnknownFields) -> Result<Value, String> {
+        let mut obj = obj.into_tree()?;
         if !obj.is_object() {
             return Err("Object 'Kind' is missing in the request body".into());
         }

@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 
 use super::pod::validate_pod_spec;
 use super::pod_spec_defaults::default_pod_spec;
-use super::{typed, Strategy, UnknownFields};
+use super::{typed, Source, Strategy, UnknownFields};
 use crate::api::labels::LabelSelector;
 use crate::api::status::FieldError;
 use crate::controllers::daemonset::placement::TEMPLATE_GENERATION_ANNOTATION;
@@ -137,7 +137,7 @@ fn percent(value: &str) -> Option<IntOrString> {
 pub struct DeploymentStrategy;
 
 impl Strategy for DeploymentStrategy {
-    fn normalize(&self, obj: Value, unknown: &mut UnknownFields) -> Result<Value, String> {
+    fn normalize(&self, obj: Source, unknown: &mut UnknownFields) -> Result<Value, String> {
         typed::<Deployment>(obj, unknown, |d| {
             let spec = d.spec.get_or_insert_with(Default::default);
             spec.replicas.get_or_insert(1);
@@ -181,7 +181,7 @@ impl Strategy for DeploymentStrategy {
 pub struct ReplicaSetStrategy;
 
 impl Strategy for ReplicaSetStrategy {
-    fn normalize(&self, obj: Value, unknown: &mut UnknownFields) -> Result<Value, String> {
+    fn normalize(&self, obj: Source, unknown: &mut UnknownFields) -> Result<Value, String> {
         typed::<ReplicaSet>(obj, unknown, |rs| {
             let spec = rs.spec.get_or_insert_with(Default::default);
             spec.replicas.get_or_insert(1);
@@ -207,7 +207,7 @@ impl Strategy for ReplicaSetStrategy {
 pub struct StatefulSetStrategy;
 
 impl Strategy for StatefulSetStrategy {
-    fn normalize(&self, obj: Value, unknown: &mut UnknownFields) -> Result<Value, String> {
+    fn normalize(&self, obj: Source, unknown: &mut UnknownFields) -> Result<Value, String> {
         typed::<StatefulSet>(obj, unknown, |sts| {
             let spec = sts.spec.get_or_insert_with(Default::default);
             spec.replicas.get_or_insert(1);
@@ -248,7 +248,7 @@ impl Strategy for StatefulSetStrategy {
 pub struct DaemonSetStrategy;
 
 impl Strategy for DaemonSetStrategy {
-    fn normalize(&self, obj: Value, unknown: &mut UnknownFields) -> Result<Value, String> {
+    fn normalize(&self, obj: Source, unknown: &mut UnknownFields) -> Result<Value, String> {
         typed::<DaemonSet>(obj, unknown, |ds| {
             let spec = ds.spec.get_or_insert_with(Default::default);
             spec.revision_history_limit.get_or_insert(10);
@@ -297,7 +297,7 @@ impl Strategy for DaemonSetStrategy {
 pub struct JobStrategy;
 
 impl Strategy for JobStrategy {
-    fn normalize(&self, obj: Value, unknown: &mut UnknownFields) -> Result<Value, String> {
+    fn normalize(&self, obj: Source, unknown: &mut UnknownFields) -> Result<Value, String> {
         typed::<Job>(obj, unknown, |job| {
             let uid = job.metadata.uid.clone().unwrap_or_default();
             let name = job.metadata.name.clone().unwrap_or_default();
@@ -344,6 +344,11 @@ impl Strategy for JobStrategy {
                 default_pod_spec(pod);
             }
         })
+    }
+
+    /// The generated selector and template labels carry the uid and name.
+    fn defaults_read_server_metadata(&self) -> bool {
+        true
     }
     fn validate(&self, obj: &Value) -> Vec<FieldError> {
         let mut errors = Vec::new();
@@ -450,7 +455,7 @@ fn validate_completion_mode(job: &Value) -> Vec<FieldError> {
 pub struct CronJobStrategy;
 
 impl Strategy for CronJobStrategy {
-    fn normalize(&self, obj: Value, unknown: &mut UnknownFields) -> Result<Value, String> {
+    fn normalize(&self, obj: Source, unknown: &mut UnknownFields) -> Result<Value, String> {
         typed::<CronJob>(obj, unknown, |cj| {
             let spec = cj.spec.get_or_insert_with(Default::default);
             spec.concurrency_policy

@@ -6,7 +6,7 @@ use k8s_openapi::api::autoscaling::v2::{
     MetricSpec, MetricTarget, ResourceMetricSource,
 };
 
-use super::{typed, Strategy, UnknownFields};
+use super::{typed, Source, Strategy, UnknownFields};
 use crate::api::names::NameRule;
 
 /// The strategy for `horizontalpodautoscalers`.
@@ -27,7 +27,7 @@ impl Strategy for HpaStrategy {
 
     fn normalize(
         &self,
-        obj: serde_json::Value,
+        obj: Source,
         unknown: &mut UnknownFields,
     ) -> Result<serde_json::Value, String> {
         typed::<HorizontalPodAutoscaler>(obj, unknown, |hpa| {

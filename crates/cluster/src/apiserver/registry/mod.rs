@@ -31,7 +31,14 @@ pub trait Strategy: Send + Sync {
     /// Decodes through the typed API struct and applies upstream's defaults. Fields
     /// the kind does not have are dropped and their paths added to `unknown`. The
     /// error is the decoder's message.
-    fn normalize(&self, obj: Value, unknown: &mut UnknownFields) -> Result<Value, String>;
+    fn normalize(&self, obj: Source, unknown: &mut UnknownFields) -> Result<Value, String>;
+
+    /// Whether `normalize` reads metadata the server sets on create (the uid, a
+    /// generated name). Otherwise a create may decode the request body before the
+    /// server sets them.
+    fn defaults_read_server_metadata(&self) -> bool {
+        false
+    }
 
     /// Whether `normalize` derives nothing from `metadata` that an update could change
     /// (true for most kinds). Then an update that changes only `metadata` decodes just
@@ -40,7 +47,9 @@ pub trait Strategy: Send + Sync {
         true
     }
 
-    /// Resets what a create may not set (usually `status`).
+    /// Resets what a create may not set (usually `status`). A create whose body
+    /// decodes directly runs this after `normalize`, so whatever it resets that
+    /// `normalize` defaults, it sets to the default itself.
     fn prepare_for_create(&self, obj: &mut Value, has_status: bool) {
         if has_status {
             if let Some(map) = obj.as_object_mut() {
@@ -99,6 +108,23 @@ pub trait Strategy: Send + Sync {
     }
 }
 
+/// What a strategy decodes: a JSON tree, or JSON text straight from a request body
+/// (which skips building a tree the typed decode would only take apart again).
+pub enum Source<'a> {
+    Tree(Value),
+    Text(&'a str),
+}
+
+impl Source<'_> {
+    /// The source as a JSON tree, for kinds without a typed struct.
+    pub fn into_tree(self) -> Result<Value, String> {
+        match self {
+            Source::Tree(obj) => Ok(obj),
+            Source::Text(text) => serde_json::from_str(text).map_err(|e| e.to_string()),
+        }
+    }
+}
+
 /// Paths of fields a decode dropped because the kind has no such field
 /// (`spec.foo`, `spec.containers[0].bar`), for upstream's field validation.
 pub type UnknownFields = Vec<String>;
@@ -120,16 +146,24 @@ pub(crate) fn field_path(path: &serde_ignored::Path) -> String {
 }
 
 /// Decodes `obj` as `T` (noting the fields `T` does not have in `unknown`), lets
-/// `default` fill it in, and encodes it back.
+/// `default` fill it in, and encodes it back as a tree.
 pub fn typed<T: DeserializeOwned + Serialize>(
-    obj: Value,
+    obj: Source,
     unknown: &mut UnknownFields,
     default: impl FnOnce(&mut T),
 ) -> Result<Value, String> {
     // One callback type for every kind, so the nested types' decoders are compiled once.
     let mut record = |path: serde_ignored::Path| unknown.push(field_path(&path));
     let callback: &mut dyn FnMut(serde_ignored::Path) = &mut record;
-    let mut typed: T = serde_ignored::deserialize(obj, callback).map_err(|e| e.to_string())?;
+    let mut typed: T = match obj {
+        Source::Tree(obj) => serde_ignored::deserialize(obj, callback),
+        Source::Text(text) => {
+            let mut decoder = serde_json::Deserializer::from_str(text);
+            serde_ignored::deserialize(&mut decoder, callback)
+                .and_then(|typed| decoder.end().map(|()| typed))
+        }
+    }
+    .map_err(|e| e.to_string())?;
     default(&mut typed);
     serde_json::to_value(&typed).map_err(|e| e.to_string())
 }
@@ -155,7 +189,7 @@ impl<T: DeserializeOwned + Serialize> Strategy for Plain<T> {
     fn name_rule(&self) -> NameRule {
         self.rule
     }
-    fn normalize(&self, obj: Value, unknown: &mut UnknownFields) -> Result<Value, String> {
+    fn normalize(&self, obj: Source, unknown: &mut UnknownFields) -> Result<Value, String> {
         typed::<T>(obj, unknown, |_| {})
     }
     fn tracks_generation(&self) -> bool {
@@ -167,7 +201,8 @@ impl<T: DeserializeOwned + Serialize> Strategy for Plain<T> {
 pub struct Untyped;
 
 impl Strategy for Untyped {
-    fn normalize(&self, obj: Value, _unknown: &mut UnknownFields) -> Result<Value, String> {
+    fn normalize(&self, obj: Source, _unknown: &mut UnknownFields) -> Result<Value, String> {
+        let obj = obj.into_tree()?;
         if obj.is_object() {
             Ok(obj)
         } else {

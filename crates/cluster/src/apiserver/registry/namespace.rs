@@ -4,7 +4,7 @@
 use k8s_openapi::api::core::v1::Namespace;
 use serde_json::{json, Value};
 
-use super::{typed, Strategy, UnknownFields};
+use super::{typed, Source, Strategy, UnknownFields};
 use crate::api::names::NameRule;
 
 /// The strategy for `namespaces`.
@@ -15,7 +15,7 @@ impl Strategy for NamespaceStrategy {
         NameRule::Label
     }
 
-    fn normalize(&self, obj: Value, unknown: &mut UnknownFields) -> Result<Value, String> {
+    fn normalize(&self, obj: Source, unknown: &mut UnknownFields) -> Result<Value, String> {
         typed::<Namespace>(obj, unknown, |ns| {
             let name = ns.metadata.name.clone().unwrap_or_default();
             ns.metadata
@@ -23,6 +23,11 @@ impl Strategy for NamespaceStrategy {
                 .get_or_insert_with(Default::default)
                 .insert("kubernetes.io/metadata.name".into(), name);
         })
+    }
+
+    /// The `kubernetes.io/metadata.name` label carries the (possibly generated) name.
+    fn defaults_read_server_metadata(&self) -> bool {
+        true
     }
 
     /// The `kubernetes.io/metadata.name` label comes back whatever an update does.

@@ -4,13 +4,13 @@
 use k8s_openapi::api::core::v1::Node;
 use serde_json::Value;
 
-use super::{typed, Strategy, UnknownFields};
+use super::{typed, Source, Strategy, UnknownFields};
 
 /// The strategy for `nodes`.
 pub struct NodeStrategy;
 
 impl Strategy for NodeStrategy {
-    fn normalize(&self, obj: Value, unknown: &mut UnknownFields) -> Result<Value, String> {
+    fn normalize(&self, obj: Source, unknown: &mut UnknownFields) -> Result<Value, String> {
         typed::<Node>(obj, unknown, |_| {})
     }
 

@@ -3,7 +3,7 @@
 
 use k8s_openapi::api::core::v1::PersistentVolumeClaim;
 
-use super::{typed, Strategy, UnknownFields};
+use super::{typed, Source, Strategy, UnknownFields};
 
 /// The strategy for `persistentvolumeclaims`.
 pub struct PersistentVolumeClaimStrategy;
@@ -11,7 +11,7 @@ pub struct PersistentVolumeClaimStrategy;
 impl Strategy for PersistentVolumeClaimStrategy {
     fn normalize(
         &self,
-        obj: serde_json::Value,
+        obj: Source,
         unknown: &mut UnknownFields,
     ) -> Result<serde_json::Value, String> {
         typed::<PersistentVolumeClaim>(obj, unknown, |claim| {
@@ -26,5 +26,11 @@ impl Strategy for PersistentVolumeClaimStrategy {
                 .phase
                 .get_or_insert_with(|| "Pending".into());
         })
+    }
+
+    /// A new claim's status is reset to the defaulted `Pending` (whichever of the
+    /// decode and this reset comes first).
+    fn prepare_for_create(&self, obj: &mut serde_json::Value, _has_status: bool) {
+        obj["status"] = serde_json::json!({"phase": "Pending"});
     }
 }

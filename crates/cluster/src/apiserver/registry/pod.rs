@@ -6,7 +6,7 @@ use k8s_openapi::api::core::v1::{Pod, PodSpec, Toleration};
 use serde_json::{json, Value};
 
 use super::pod_spec_defaults::default_pod_spec;
-use super::{typed, Strategy, UnknownFields};
+use super::{typed, Source, Strategy, UnknownFields};
 use crate::api::equality::equal_ignoring;
 use crate::api::names::{is_dns1123_label, name_problems, NameRule};
 use crate::api::status::FieldError;
@@ -177,7 +177,7 @@ fn only_mutable_changes(new: Option<&Value>, old: Option<&Value>) -> bool {
 }
 
 impl Strategy for PodStrategy {
-    fn normalize(&self, obj: Value, unknown: &mut UnknownFields) -> Result<Value, String> {
+    fn normalize(&self, obj: Source, unknown: &mut UnknownFields) -> Result<Value, String> {
         typed::<Pod>(obj, unknown, |pod| {
             let spec = pod.spec.get_or_insert_with(Default::default);
             default_pod_spec(spec);
@@ -239,13 +239,24 @@ mod tests {
 
     #[test]
     fn defaults_match_upstream() {
+        let given = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "a"},
+            "spec": {"containers": [{"name": "c", "image": "nginx"}], "bogus": 1}});
+        let text = given.to_string();
+        let mut unknown = Vec::new();
         let pod = PodStrategy
-            .normalize(
-                json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "a"},
-                "spec": {"containers": [{"name": "c", "image": "nginx"}]}}),
-                &mut Vec::new(),
-            )
+            .normalize(Source::Tree(given), &mut unknown)
             .unwrap();
+        // A request body's text decodes to the same defaulted object.
+        let mut unknown_in_text = Vec::new();
+        let from_text = PodStrategy
+            .normalize(Source::Text(&text), &mut unknown_in_text)
+            .unwrap();
+        assert_eq!(from_text, pod);
+        assert_eq!(unknown, ["spec.bogus"]);
+        assert_eq!(unknown_in_text, unknown);
+        assert!(PodStrategy
+            .normalize(Source::Text(&format!("{text} trailing")), &mut Vec::new())
+            .is_err());
         assert_eq!(pod["spec"]["restartPolicy"], "Always");
         assert_eq!(pod["spec"]["dnsPolicy"], "ClusterFirst");
         assert_eq!(pod["spec"]["terminationGracePeriodSeconds"], 30);

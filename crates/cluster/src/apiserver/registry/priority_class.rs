@@ -2,7 +2,7 @@
 
 use k8s_openapi::api::scheduling::v1::PriorityClass;
 
-use super::{typed, Strategy, UnknownFields};
+use super::{typed, Source, Strategy, UnknownFields};
 
 /// The strategy for `priorityclasses`.
 pub struct PriorityClassStrategy;
@@ -10,7 +10,7 @@ pub struct PriorityClassStrategy;
 impl Strategy for PriorityClassStrategy {
     fn normalize(
         &self,
-        obj: serde_json::Value,
+        obj: Source,
         unknown: &mut UnknownFields,
     ) -> Result<serde_json::Value, String> {
         typed::<PriorityClass>(obj, unknown, |pc| {

@@ -4,7 +4,7 @@
 use k8s_openapi::api::core::v1::Secret;
 use k8s_openapi::ByteString;
 
-use super::{typed, Strategy, UnknownFields};
+use super::{typed, Source, Strategy, UnknownFields};
 
 /// The strategy for `secrets`.
 pub struct SecretStrategy;
@@ -12,7 +12,7 @@ pub struct SecretStrategy;
 impl Strategy for SecretStrategy {
     fn normalize(
         &self,
-        obj: serde_json::Value,
+        obj: Source,
         unknown: &mut UnknownFields,
     ) -> Result<serde_json::Value, String> {
         typed::<Secret>(obj, unknown, |secret| {

@@ -6,7 +6,7 @@ use k8s_openapi::api::core::v1::Service;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use serde_json::{json, Value};
 
-use super::{typed, Strategy, UnknownFields};
+use super::{typed, Source, Strategy, UnknownFields};
 use crate::api::names::NameRule;
 use crate::api::status::FieldError;
 
@@ -20,7 +20,7 @@ impl Strategy for ServiceStrategy {
         NameRule::Dns1035Label
     }
 
-    fn normalize(&self, obj: Value, unknown: &mut UnknownFields) -> Result<Value, String> {
+    fn normalize(&self, obj: Source, unknown: &mut UnknownFields) -> Result<Value, String> {
         typed::<Service>(obj, unknown, |svc| {
             let spec = svc.spec.get_or_insert_with(Default::default);
             let kind = spec.type_.get_or_insert_with(|| "ClusterIP".into()).clone();
