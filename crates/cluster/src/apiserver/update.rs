@@ -262,9 +262,12 @@ impl ApiServer {
         if info.group.is_empty() && info.plural == "services" {
             preserve_service_allocations(&mut new, &old);
         }
-        let mut new = if self.served[resource].strategy.defaults_ignore_metadata()
-            && equal_ignoring(&new, &old, &["metadata"])
-        {
+        // Only metadata changed: the rest was decoded, defaulted and validated when it
+        // was stored, no kind's validation reads metadata an update may change, and
+        // kinds whose defaults do say so.
+        let metadata_only = self.served[resource].strategy.defaults_ignore_metadata()
+            && equal_ignoring(&new, &old, &["metadata"]);
+        let mut new = if metadata_only {
             self.normalize_metadata(resource, new)?
         } else {
             self.normalize(resource, new)?
@@ -273,16 +276,20 @@ impl ApiServer {
         if scope == Scope::Main {
             strategy.prepare_for_update(&mut new, &old);
         }
-        let errors = strategy.validate_update(&new, &old);
-        if !errors.is_empty() {
-            return Err(StatusError::invalid(&info, name, &errors));
-        }
-        if strategy.tracks_generation() && !equal_ignoring(&new, &old, &["metadata", "status"]) {
-            let generation = old
-                .at("/metadata/generation")
-                .and_then(Value::as_i64)
-                .unwrap_or(0);
-            new["metadata"]["generation"] = json!(generation + 1);
+        if !metadata_only {
+            let errors = strategy.validate_update(&new, &old);
+            if !errors.is_empty() {
+                return Err(StatusError::invalid(&info, name, &errors));
+            }
+            if strategy.tracks_generation()
+                && !equal_ignoring(&new, &old, &["metadata", "status"])
+            {
+                let generation = old
+                    .at("/metadata/generation")
+                    .and_then(Value::as_i64)
+                    .unwrap_or(0);
+                new["metadata"]["generation"] = json!(generation + 1);
+            }
         }
         // A write that changes nothing is not a write (same resourceVersion, no event).
         new["metadata"]["resourceVersion"] = old["metadata"]["resourceVersion"].clone();
