@@ -89,6 +89,18 @@ pub struct Change {
 /// Slots by the value of one indexed label or field.
 type ValueIndex = HashMap<Box<str>, BTreeSet<u32>>;
 
+/// Files `slot` under `value`, copying the value only the first time it is seen.
+fn index_value(index: &mut ValueIndex, value: &str, slot: u32) {
+    match index.get_mut(value) {
+        Some(slots) => {
+            slots.insert(slot);
+        }
+        None => {
+            index.insert(value.into(), BTreeSet::from([slot]));
+        }
+    }
+}
+
 /// Objects of one resource with their indexes.
 #[derive(Default)]
 pub struct ResourceTable {
@@ -128,16 +140,14 @@ impl ResourceTable {
 
     fn index(&mut self, slot: u32, obj: &StoredObject) {
         for (k, v) in obj.labels.iter() {
-            self.label_index
-                .entry(k.clone())
-                .or_default()
-                .entry(v.clone())
-                .or_default()
-                .insert(slot);
+            let values = match self.label_index.get_mut(k) {
+                Some(values) => values,
+                None => self.label_index.entry(k.clone()).or_default(),
+            };
+            index_value(values, v, slot);
         }
         for (position, index) in &mut self.field_indexes {
-            let value = obj.fields[*position].clone();
-            index.entry(value).or_default().insert(slot);
+            index_value(index, &obj.fields[*position], slot);
         }
     }
 

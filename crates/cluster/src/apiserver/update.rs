@@ -281,8 +281,7 @@ impl ApiServer {
             if !errors.is_empty() {
                 return Err(StatusError::invalid(&info, name, &errors));
             }
-            if strategy.tracks_generation()
-                && !equal_ignoring(&new, &old, &["metadata", "status"])
+            if strategy.tracks_generation() && !equal_ignoring(&new, &old, &["metadata", "status"])
             {
                 let generation = old
                     .at("/metadata/generation")

@@ -73,20 +73,22 @@ fn waiting_reason(container: &Value) -> &str {
 
 /// What a pod's row prints, as upstream's `printPod` works it out.
 fn pod_facts(pod: &Value) -> RowFacts {
-    let init_specs = list(pod, "/spec/initContainers");
-    let mut total = list(pod, "/spec/containers").len();
+    let part = |name: &str| pod.get(name).unwrap_or(&Value::Null);
+    let (metadata, spec, status) = (part("metadata"), part("spec"), part("status"));
+    let init_specs = list(spec, "/initContainers");
+    let mut total = list(spec, "/containers").len();
     let mut ready = 0;
     let mut restarts = 0;
     let mut last_restart: Option<i64> = None;
-    let phase = text(pod, "/status/phase");
-    let status_reason = text(pod, "/status/reason");
+    let phase = text(status, "/phase");
+    let status_reason = text(status, "/reason");
     let mut reason = if status_reason.is_empty() {
         phase
     } else {
         status_reason
     }
     .to_string();
-    let conditions = list(pod, "/status/conditions");
+    let conditions = list(status, "/conditions");
     if conditions
         .iter()
         .any(|c| text(c, "/type") == "PodScheduled" && text(c, "/reason") == "SchedulingGated")
@@ -99,10 +101,7 @@ fn pod_facts(pod: &Value) -> RowFacts {
             .any(|c| text(c, "/type") == kind && text(c, "/status") == "True")
     };
     let mut initializing = false;
-    for (i, container) in list(pod, "/status/initContainerStatuses")
-        .iter()
-        .enumerate()
-    {
+    for (i, container) in list(status, "/initContainerStatuses").iter().enumerate() {
         restarts += int(container, "/restartCount");
         last_restart = last_restart.max(finished_at(container));
         let sidecar = init_specs
@@ -134,7 +133,7 @@ fn pod_facts(pod: &Value) -> RowFacts {
     }
     if !initializing || condition_true("Initialized") {
         let mut has_running = false;
-        for container in list(pod, "/status/containerStatuses").iter().rev() {
+        for container in list(status, "/containerStatuses").iter().rev() {
             restarts += int(container, "/restartCount");
             last_restart = last_restart.max(finished_at(container));
             let waiting_reason = waiting_reason(container);
@@ -157,13 +156,13 @@ fn pod_facts(pod: &Value) -> RowFacts {
             };
         }
     }
-    let deleting = present(pod, "/metadata/deletionTimestamp").is_some();
+    let deleting = present(metadata, "/deletionTimestamp").is_some();
     if deleting && status_reason == "NodeLost" {
         reason = "Unknown".into();
     } else if deleting && phase != "Succeeded" && phase != "Failed" {
         reason = "Terminating".into();
     }
-    let gates = list(pod, "/spec/readinessGates");
+    let gates = list(spec, "/readinessGates");
     let passed_gates = gates
         .iter()
         .filter(|g| condition_true(text(g, "/conditionType")))
@@ -173,12 +172,12 @@ fn pod_facts(pod: &Value) -> RowFacts {
     } else {
         format!("{passed_gates}/{}", gates.len())
     };
-    let created = pod
-        .at("/metadata/creationTimestamp")
+    let created = metadata
+        .at("/creationTimestamp")
         .and_then(Value::as_str)
         .and_then(unix_ms);
     RowBuilder::default()
-        .text(text(pod, "/metadata/name"))
+        .text(text(metadata, "/name"))
         .text(&format!("{ready}/{total}"))
         .text(&reason)
         .timed(Timed::Restarts {
@@ -186,9 +185,9 @@ fn pod_facts(pod: &Value) -> RowFacts {
             last: last_restart,
         })
         .timed(Timed::Age(created))
-        .text_or_none(text(pod, "/status/podIP"))
-        .text_or_none(text(pod, "/spec/nodeName"))
-        .text_or_none(text(pod, "/status/nominatedNodeName"))
+        .text_or_none(text(status, "/podIP"))
+        .text_or_none(text(spec, "/nodeName"))
+        .text_or_none(text(status, "/nominatedNodeName"))
         .text_or_none(&gates_text)
         .build()
 }

@@ -4,8 +4,6 @@
 
 use std::fmt::Write;
 
-use serde_json::Value;
-
 use super::age::age_since;
 
 /// A cell whose text depends on when it is printed.
@@ -60,19 +58,20 @@ impl RowFacts {
 /// Builds a row's facts cell by cell.
 #[derive(Default)]
 pub struct RowBuilder {
-    json: String,
+    json: Vec<u8>,
     timed: Vec<(u32, Timed)>,
 }
 
 impl RowBuilder {
     fn next_cell(&mut self) {
-        self.json.push(if self.json.is_empty() { '[' } else { ',' });
+        self.json
+            .push(if self.json.is_empty() { b'[' } else { b',' });
     }
 
     /// A text cell.
     pub fn text(mut self, text: &str) -> Self {
         self.next_cell();
-        self.json.push_str(&Value::from(text).to_string());
+        serde_json::to_writer(&mut self.json, text).expect("strings serialise");
         self
     }
 
@@ -95,15 +94,17 @@ impl RowBuilder {
     /// The finished row.
     pub fn build(mut self) -> RowFacts {
         if self.json.is_empty() {
-            self.json.push('[');
+            self.json.push(b'[');
         }
-        self.json.push(']');
+        self.json.push(b']');
         let mut timed = [None; MAX_TIMED];
         for (slot, cell) in timed.iter_mut().zip(self.timed) {
             *slot = Some(cell);
         }
         RowFacts {
-            json: self.json.into_boxed_str(),
+            json: String::from_utf8(self.json)
+                .expect("serde_json writes UTF-8")
+                .into_boxed_str(),
             timed,
         }
     }
