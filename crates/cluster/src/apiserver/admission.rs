@@ -34,8 +34,11 @@ impl ApiServer {
         let table = &self.served[id].table;
         let facts = |json: &str| serde_json::from_str::<ClassFacts>(json).ok();
         if name.is_empty() {
+            // Stored JSON is compact, so only a global default holds this text
+            // (inside a string its quotes would be escaped); most classes go unparsed.
             return table
                 .scan("", None)
+                .filter(|o| o.json.contains(r#""globalDefault":true"#))
                 .filter_map(|o| facts(&o.json))
                 .find(|c| c.global_default);
         }
