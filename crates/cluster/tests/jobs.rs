@@ -383,3 +383,82 @@ fn pod_failure_policy_rules_decide_what_a_failure_means() {
         "Job.batch \"wrong\" is invalid: spec.template.spec.restartPolicy: Invalid value: \"OnFailure\": only \"Never\" is supported when podFailurePolicy is specified"
     );
 }
+
+/// Pods of `job` as (name, terminating) pairs.
+fn pod_states(c: &mut Cluster, job: &str) -> Vec<(String, bool)> {
+    pods_of(c, job)
+        .iter()
+        .map(|p| {
+            (
+                p["metadata"]["name"].as_str().unwrap().to_string(),
+                !p["metadata"]["deletionTimestamp"].is_null(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn pod_replacement_policy_decides_when_a_terminating_pod_is_replaced() {
+    let mut c = Cluster::with_world(cluster::start(74));
+    // A preStop hook keeps a deleted pod terminating for 20 s.
+    let slow_stop = |name: &str, policy: &str| {
+        let mut j = job(
+            name,
+            json!({"podReplacementPolicy": policy}),
+            &["sleep", "3600"],
+        );
+        j["spec"]["template"]["spec"]["containers"][0]["lifecycle"] =
+            json!({"preStop": {"exec": {"command": ["sleep", "20"]}}});
+        j
+    };
+    c.post(JOBS, slow_stop("eager", "TerminatingOrFailed"));
+    c.post(JOBS, slow_stop("careful", "Failed"));
+    c.world.advance(15_000);
+    for name in ["eager", "careful"] {
+        let pods = pod_states(&mut c, name);
+        assert_eq!(pods.len(), 1, "{name}: {pods:?}");
+        c.delete(&format!("/api/v1/namespaces/default/pods/{}", pods[0].0));
+    }
+    c.world.advance(5_000);
+    // The default replaces the pod at once; Failed waits while it terminates.
+    let eager = pod_states(&mut c, "eager");
+    assert_eq!(
+        eager.iter().filter(|(_, t)| *t).count(),
+        1,
+        "eager: {eager:?}"
+    );
+    assert_eq!(eager.len(), 2, "eager: {eager:?}");
+    let careful = pod_states(&mut c, "careful");
+    assert_eq!(careful.len(), 1, "careful: {careful:?}");
+    assert!(careful[0].1, "careful: {careful:?}");
+    let (_, j) = c.get(&format!("{JOBS}/careful"));
+    assert_eq!(j["status"]["terminating"], 1, "{}", j["status"]);
+    assert_eq!(j["status"]["active"], Value::Null, "{}", j["status"]);
+    // Once the old pod is gone (failed), its replacement comes after the back-off.
+    c.world.advance(40_000);
+    let careful = pod_states(&mut c, "careful");
+    assert_eq!(careful.len(), 1, "careful: {careful:?}");
+    assert!(!careful[0].1, "careful: {careful:?}");
+    let (_, j) = c.get(&format!("{JOBS}/careful"));
+    assert_eq!(j["status"]["failed"], 1, "{}", j["status"]);
+}
+
+#[test]
+fn a_job_without_completions_leaves_its_running_pods_after_one_succeeds() {
+    let mut c = Cluster::with_world(cluster::start(75));
+    // The three pods finish moments apart (their starts are staggered); the first
+    // success must not stop the other two, which go on to succeed as well.
+    c.post(
+        JOBS,
+        job("queue", json!({"parallelism": 3}), &["sh", "-c", "sleep 5"]),
+    );
+    c.world.advance(3_000);
+    assert_eq!(pods_of(&mut c, "queue").len(), 3);
+    c.world.settle(600_000);
+    let (_, j) = c.get(&format!("{JOBS}/queue"));
+    assert_eq!(j["status"]["succeeded"], 3, "{}", j["status"]);
+    assert_eq!(
+        condition_reasons(&j).last().map(|(t, _)| t.as_str()),
+        Some("Complete")
+    );
+}

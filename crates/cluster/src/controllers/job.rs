@@ -3,7 +3,8 @@
 //! index until every index has succeeded: pods carry their index in an annotation,
 //! a label, their hostname and `JOB_COMPLETION_INDEX`, and the status lists
 //! `completedIndexes`), recreates failed pods with
-//! upstream's back-off (10 s doubling, at most 6 minutes), fails the Job when
+//! upstream's back-off (10 s doubling, at most 10 minutes) — with
+//! `podReplacementPolicy: Failed`, only once a terminating pod has failed — fails the Job when
 //! failures pass `backoffLimit` or `activeDeadlineSeconds` runs out, and tracks
 //! finished pods with the `batch.kubernetes.io/job-tracking` finalizer so each
 //! is counted once. Status: active, ready, terminating, succeeded, failed,
@@ -36,8 +37,9 @@ pub const NAME: &str = "job-controller";
 pub const TRACKING_FINALIZER: &str = "batch.kubernetes.io/job-tracking";
 /// The first delay before a failed pod is replaced.
 pub const BACKOFF_INITIAL_MS: u64 = 10_000;
-/// The longest delay before a failed pod is replaced.
-pub const BACKOFF_MAX_MS: u64 = 360_000;
+/// The longest delay before a failed pod is replaced (upstream's
+/// `MaxJobPodFailureBackOff`, 10 minutes).
+pub const BACKOFF_MAX_MS: u64 = 600_000;
 
 /// Runs Jobs to completion.
 pub struct JobController {
@@ -486,12 +488,19 @@ impl JobController {
             }
             body["status"]["conditions"] = Value::Array(conditions);
         } else if self.expectations.satisfied(key, ctx.now().millis()) {
+            // Without completions, once a pod has succeeded the running ones are left
+            // to finish and none are added.
             let want = match completions {
                 Some(c) => (c - succeeded - failed_indexes).min(parallelism),
-                None if succeeded > 0 => 0,
+                None if succeeded > 0 => active.len() as i32,
                 None => parallelism,
             }
             .max(0) as usize;
+            // With `podReplacementPolicy: Failed` (implied by a podFailurePolicy),
+            // a terminating pod is replaced only once it has failed.
+            let only_replace_failed = spec.pod_replacement_policy.as_deref() == Some("Failed")
+                || spec.pod_failure_policy.is_some();
+            let still_terminating = if only_replace_failed { terminating } else { 0 };
             if !redundant.is_empty() {
                 self.expectations
                     .expect_deletions(key, &redundant, ctx.now().millis());
@@ -499,11 +508,11 @@ impl JobController {
                     ctx.call(Request::delete(pod_path(pod)));
                 }
             }
-            if active.len() < want {
+            if active.len() + still_terminating < want {
                 // After failures, replacements wait out the back-off since the last one.
                 let wait =
                     backoff_ms(failed).saturating_sub(self.since_last_failure(&pods, now_ms));
-                let count = want - active.len();
+                let count = want - active.len() - still_terminating;
                 let indexes: Vec<Option<i32>> = if indexed {
                     let busy: BTreeSet<i32> = active
                         .iter()
