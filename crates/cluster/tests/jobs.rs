@@ -462,3 +462,50 @@ fn a_job_without_completions_leaves_its_running_pods_after_one_succeeds() {
         Some("Complete")
     );
 }
+
+/// With `backoffLimitPerIndex`, each index waits out the back-off of its own
+/// failures (10 s after its first), not the Job's (20 s after two failures).
+#[test]
+fn each_index_waits_out_its_own_back_off() {
+    let mut c = Cluster::with_world(cluster::start(76));
+    c.post(
+        JOBS,
+        job(
+            "split",
+            json!({"completions": 3, "parallelism": 3, "completionMode": "Indexed", "backoffLimitPerIndex": 1}),
+            &["sh", "-c", "sleep 1; exit $JOB_COMPLETION_INDEX"],
+        ),
+    );
+    c.world.settle(600_000);
+    let seconds = |t: &str| t.parse::<jiff::Timestamp>().unwrap().as_second();
+    for index in ["1", "2"] {
+        let pods: Vec<Value> = pods_of(&mut c, "split")
+            .into_iter()
+            .filter(|p| {
+                p["metadata"]["labels"]["batch.kubernetes.io/job-completion-index"] == index
+            })
+            .collect();
+        let by_count = |count: &str| {
+            pods.iter()
+                .find(|p| {
+                    p["metadata"]["annotations"]["batch.kubernetes.io/job-index-failure-count"]
+                        == count
+                })
+                .unwrap_or_else(|| panic!("index {index}: no pod with failure count {count}"))
+        };
+        let finished = by_count("0")["status"]["containerStatuses"][0]["state"]["terminated"]
+            ["finishedAt"]
+            .as_str()
+            .unwrap();
+        let replaced = by_count("1")["metadata"]["creationTimestamp"]
+            .as_str()
+            .unwrap();
+        let gap = seconds(replaced) - seconds(finished);
+        assert!(
+            (10..20).contains(&gap),
+            "index {index}: replaced {gap} s after its failure"
+        );
+    }
+    let (_, j) = c.get(&format!("{JOBS}/split"));
+    assert_eq!(j["status"]["failedIndexes"], "1,2", "{}", j["status"]);
+}

@@ -509,9 +509,6 @@ impl JobController {
                 }
             }
             if active.len() + still_terminating < want {
-                // After failures, replacements wait out the back-off since the last one.
-                let wait =
-                    backoff_ms(failed).saturating_sub(self.since_last_failure(&pods, now_ms));
                 let count = want - active.len() - still_terminating;
                 let indexes: Vec<Option<i32>> = if indexed {
                     let busy: BTreeSet<i32> = active
@@ -525,6 +522,33 @@ impl JobController {
                         .collect()
                 } else {
                     vec![None; count]
+                };
+                // With per-index limits each index waits out its own back-off: those
+                // past it start now, else the sync comes back for the first that ends.
+                let (indexes, wait) = match per_index_limit {
+                    Some(_) => {
+                        let waits: Vec<(Option<i32>, u64)> = indexes
+                            .into_iter()
+                            .map(|i| {
+                                let wait = i.map_or(0, |i| {
+                                    index_wait_ms(&pods, i, completions_count, now_ms)
+                                });
+                                (i, wait)
+                            })
+                            .collect();
+                        let now: Vec<Option<i32>> = waits
+                            .iter()
+                            .filter(|(_, wait)| *wait == 0)
+                            .map(|(i, _)| *i)
+                            .collect();
+                        let soonest = waits.iter().map(|(_, wait)| *wait).min().unwrap_or(0);
+                        (now, soonest)
+                    }
+                    // After failures, replacements wait out the back-off since the last one.
+                    None => {
+                        let since = self.since_last_failure(&pods, now_ms);
+                        (indexes, backoff_ms(failed).saturating_sub(since))
+                    }
                 };
                 if wait == 0 {
                     let failures = per_index_limit.map(|_| &tally.index_failures);
@@ -601,19 +625,44 @@ impl JobController {
     fn since_last_failure(&self, pods: &[Arc<Pod>], now_ms: i64) -> u64 {
         pods.iter()
             .filter(|p| phase(p) == "Failed")
-            .filter_map(|p| {
-                p.status
-                    .as_ref()?
-                    .container_statuses
-                    .as_ref()?
-                    .iter()
-                    .filter_map(|c| c.state.as_ref()?.terminated.as_ref()?.finished_at.as_ref())
-                    .map(|t| t.0.as_millisecond())
-                    .max()
-            })
+            .filter_map(|p| finished_ms(p))
             .max()
             .map_or(u64::MAX, |last| (now_ms - last).max(0) as u64)
     }
+}
+
+/// When the pod's containers last finished, in Unix milliseconds.
+fn finished_ms(pod: &Pod) -> Option<i64> {
+    pod.status
+        .as_ref()?
+        .container_statuses
+        .as_ref()?
+        .iter()
+        .filter_map(|c| c.state.as_ref()?.terminated.as_ref()?.finished_at.as_ref())
+        .map(|t| t.0.as_millisecond())
+        .max()
+}
+
+/// With `backoffLimitPerIndex`, how long `index` still waits before a replacement,
+/// as upstream's `getRemainingTimePerIndex`: the back-off for its failures so far
+/// (its last failed pod's count plus that failure), counted from when that pod finished.
+fn index_wait_ms(pods: &[Arc<Pod>], index: i32, completions: i32, now_ms: i64) -> u64 {
+    let last_failed = pods
+        .iter()
+        .filter(|p| phase(p) == "Failed" && index_of(p, completions) == Some(index))
+        .filter_map(|p| Some((finished_ms(p)?, p)))
+        .max_by_key(|(finished, _)| *finished);
+    let Some((finished, pod)) = last_failed else {
+        return 0;
+    };
+    let before: i32 = pod
+        .metadata
+        .annotations
+        .as_ref()
+        .and_then(|a| a.get(INDEX_FAILURE_COUNT))
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    backoff_ms(before + 1).saturating_sub((now_ms - finished).max(0) as u64)
 }
 
 impl Component for JobController {
