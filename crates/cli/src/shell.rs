@@ -6,6 +6,7 @@
 use kubecraft_cluster::cluster;
 use kubecraft_cluster::kubelet::{NodeConfig, TaintSpec};
 use kubecraft_cluster::scheduler;
+use kubecraft_cluster::service_request;
 use kubecraft_cluster::sim::clock::parse_duration;
 use kubecraft_cluster::sim::World;
 use kubecraft_kubectl::{Kubectl, Output};
@@ -329,6 +330,23 @@ impl Shell {
                     Err(e) => out.fail(format!("error: {e}\n")),
                 }
             }
+            ["curl", rest @ ..] => {
+                let (namespace, url) = match rest {
+                    ["-n" | "--namespace", namespace, url] => (*namespace, *url),
+                    [url] => ("default", *url),
+                    _ => {
+                        out.fail("error: usage: sim curl [-n NAMESPACE] [http://]HOST[:PORT][/PATH]\n");
+                        return out;
+                    }
+                };
+                match service_request::send(&mut self.world, namespace, url) {
+                    Ok(answer) => out.out(format!(
+                        "HTTP/1.1 {} (answered by pod {} at {})\n",
+                        answer.status, answer.pod, answer.endpoint
+                    )),
+                    Err(message) => out.fail(format!("{message}\n")),
+                }
+            }
             ["scheduler", "config"] => match scheduler::configure::describe(&mut self.world) {
                 Ok(text) => out.out(text),
                 Err(e) => out.fail(format!("error: {e}\n")),
@@ -362,7 +380,7 @@ impl Shell {
             ),
             [other, ..] => out.fail(format!("error: unknown sim command {other:?}\n")),
             [] => out.fail(
-                "error: sim needs a command: advance <duration>, settle, status, seed <n>, node ..., scheduler config ...\n",
+                "error: sim needs a command: advance <duration>, settle, status, seed <n>, node ..., scheduler config ..., curl <url>\n",
             ),
         }
         out

@@ -17,6 +17,7 @@ pub mod cluster;
 pub mod controllers;
 pub mod kubelet;
 pub mod scheduler;
+pub mod service_request;
 pub mod sim;
 
 /// The Kubernetes minor version whose API this cluster serves.

@@ -42,6 +42,7 @@ use crate::api::query::FieldValidation;
 use crate::api::request::{Method, Request, Response};
 use crate::api::resources::ResourceInfo;
 use crate::api::status::StatusError;
+use crate::kubelet::access_log::AccessLog;
 use crate::sim::clock::{VirtualTime, DEFAULT_EPOCH_UNIX_MS};
 use crate::sim::rng::SeededRng;
 use allocators::Allocators;
@@ -135,6 +136,9 @@ pub struct ApiServer {
     rbac: authorization::RbacResources,
     /// The RBAC policy parsed from storage; `None` until needed after a change.
     policy: Option<authorization::policy::Policy>,
+    /// What containers printed in answer to requests (node-local, like the rest of
+    /// their logs, which the server works out when asked).
+    access_log: AccessLog,
 }
 
 impl Default for ApiServer {
@@ -176,6 +180,7 @@ impl ApiServer {
             warnings: Vec::new(),
             rbac: authorization::RbacResources::default(),
             policy: None,
+            access_log: AccessLog::default(),
         };
         for info in builtin_resources() {
             let strategy = registry::builtin_strategy(&info.group, &info.plural);
@@ -318,6 +323,19 @@ impl ApiServer {
     /// The instant virtual time 0 stands for, in Unix milliseconds.
     pub fn epoch_unix_ms(&self) -> i64 {
         self.epoch_unix_ms
+    }
+
+    /// Records a line a container printed in answer to a request at `now` (see
+    /// [`AccessLog`]); `kubectl logs` shows it in the container's run.
+    pub fn record_access(
+        &mut self,
+        pod_uid: &str,
+        container: &str,
+        now: VirtualTime,
+        line: String,
+    ) {
+        let at = now.unix_millis(self.epoch_unix_ms);
+        self.access_log.record(pod_uid, container, at, line);
     }
 
     /// How many objects of a resource are stored.

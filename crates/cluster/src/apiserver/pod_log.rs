@@ -157,7 +157,7 @@ impl ApiServer {
                 .get(&object_key(Some(&namespace), name))?;
             Some(stored.value())
         });
-        container_log(&pod, &sources, &request, now_unix_ms)
+        container_log(&pod, &sources, &self.access_log, &request, now_unix_ms)
             .map(|text| Response::text(200, text))
             .map_err(StatusError::bad_request)
     }

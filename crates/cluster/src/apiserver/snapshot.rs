@@ -1,4 +1,5 @@
-//! Snapshots of the stored cluster: every object and the resourceVersion, written
+//! Snapshots of the stored cluster: every object, the resourceVersion and the
+//! containers' access lines (when there are any), written
 //! and read back exactly (same uids, resourceVersions and ClusterIPs). Watch history
 //! does not survive a restore, as after an etcd restore.
 
@@ -6,6 +7,7 @@ use serde_json::{json, Value};
 
 use super::{ApiServer, DEFAULT_HISTORY_CAPACITY};
 use crate::api::json_path::ValueExt;
+use crate::kubelet::access_log::AccessLog;
 
 impl ApiServer {
     /// Every stored object (definitions before the custom objects they define) and the resourceVersion.
@@ -16,7 +18,11 @@ impl ApiServer {
             .filter(|s| s.active)
             .flat_map(|s| s.table.scan("", None).map(|o| o.value()))
             .collect();
-        json!({"resourceVersion": self.rv.to_string(), "objects": objects})
+        let mut snapshot = json!({"resourceVersion": self.rv.to_string(), "objects": objects});
+        if !self.access_log.is_empty() {
+            snapshot["accessLog"] = self.access_log.to_json();
+        }
+        snapshot
     }
 
     /// A server holding exactly what `snapshot` describes; the error says what is wrong.
@@ -75,6 +81,9 @@ impl ApiServer {
             }
         }
         server.rv = rv;
+        if let Some(log) = snapshot.get("accessLog") {
+            server.access_log = AccessLog::from_json(log)?;
+        }
         Ok(server)
     }
 }

@@ -103,6 +103,14 @@ const SERVERS: &[(&str, i32, bool)] = &[
     ("rabbitmq", 5672, false),
 ];
 
+/// Whether a well-known server image speaks HTTP (`None` for other images).
+pub fn speaks_http(image: &str) -> Option<bool> {
+    SERVERS
+        .iter()
+        .find(|(name, _, _)| *name == image)
+        .map(|(_, _, http)| *http)
+}
+
 /// What answers on a port of a running container.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Listener {

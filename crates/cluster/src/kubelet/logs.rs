@@ -9,6 +9,7 @@
 use k8s_openapi::api::core::v1::{Container, ContainerStatus, Pod};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
+use super::access_log::AccessLog;
 use super::behaviour::{self, Output};
 use super::env::{environment, Sources};
 
@@ -154,10 +155,12 @@ fn find_status<'a>(
     list.iter().flatten().find(|s| s.name == name)
 }
 
-/// The log text of `request.container` in `pod` at `now_unix_ms`, or the kubelet's error.
+/// The log text of `request.container` in `pod` at `now_unix_ms` (with the lines
+/// it printed in answer to requests, from `access`), or the kubelet's error.
 pub fn container_log(
     pod: &Pod,
     sources: &Sources,
+    access: &AccessLog,
     request: &LogRequest,
     now_unix_ms: i64,
 ) -> Result<String, String> {
@@ -183,11 +186,20 @@ pub fn container_log(
     let env = environment(pod, container, sources).unwrap_or_default();
     let behaviour = behaviour::of(container, &env);
     let elapsed = span.ended_ms.saturating_sub(span.started_ms).max(0) as u64;
+    let uid = pod.metadata.uid.as_deref().unwrap_or("");
     let mut lines: Vec<(i64, &str)> = printed_by(behaviour.output(), elapsed)
         .into_iter()
         .map(|(at, text)| (span.started_ms + at as i64, text))
+        .chain(
+            access
+                .between(uid, name, span.started_ms, span.ended_ms)
+                .into_iter()
+                .map(|(at, text)| (*at, text.as_str())),
+        )
         .filter(|(at, _)| request.since_unix_ms.is_none_or(|since| *at >= since))
         .collect();
+    // Stable: a request answered at the instant of a printed line comes after it.
+    lines.sort_by_key(|(at, _)| *at);
     if let Some(tail) = request.tail_lines {
         let excess = lines.len().saturating_sub(tail as usize);
         lines.drain(..excess);

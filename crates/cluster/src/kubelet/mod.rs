@@ -2,6 +2,7 @@
 //! report node status every 5 minutes, and run the pods bound to the node.
 //! Everything goes through the API server as the actor `kubelet/<node>`.
 
+pub mod access_log;
 pub mod behaviour;
 pub mod containers;
 pub mod env;

@@ -272,6 +272,19 @@ impl World {
         self.core.api.take_watch_events(watch, self.core.now)
     }
 
+    /// A random number below `n` from the world's seeded RNG, for a choice made
+    /// outside any component (kube-proxy's pick of a Service endpoint).
+    pub fn random_below(&mut self, n: u64) -> u64 {
+        self.core.rng.below(n)
+    }
+
+    /// Records a line a container printed now in answer to a request (its access
+    /// log, node-local state rather than an API object); `kubectl logs` shows it.
+    pub fn record_access(&mut self, pod_uid: &str, container: &str, line: String) {
+        let now = self.core.now;
+        self.core.api.record_access(pod_uid, container, now, line);
+    }
+
     /// Closes a watch opened with [`World::call`].
     pub fn close_watch(&mut self, watch: WatchId) {
         self.core.api.close_watch(watch);

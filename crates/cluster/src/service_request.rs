@@ -1,0 +1,359 @@
+//! An HTTP request from the control-plane node to a Service (or a pod IP), routed
+//! as the cluster's data plane routes it: CoreDNS resolves the name (`web`,
+//! `web.team`, `web.team.svc`, `web.team.svc.cluster.local`) or the ClusterIP is
+//! given; kube-proxy picks one of the Service's ready endpoints at random, as its
+//! iptables rules do (serving terminating ones when none is ready); the pod's
+//! container answers as its image would, and a web server prints its access line,
+//! which `kubectl logs` then shows.
+//!
+//! The lookups are API reads traced as `coredns` and `kube-proxy`; failures are
+//! curl's messages.
+
+use k8s_openapi::api::core::v1::{Container, Node, Pod, Service};
+use k8s_openapi::api::discovery::v1::EndpointSlice;
+use serde::de::DeserializeOwned;
+
+use crate::api::Request;
+use crate::kubelet::behaviour::{image_name, listener, speaks_http, Listener};
+use crate::sim::World;
+
+/// The cluster's DNS domain.
+const CLUSTER_DOMAIN: &str = "cluster.local";
+/// The client's `User-Agent`.
+const USER_AGENT: &str = "curl/8.5.0";
+/// The node requests come from.
+const CLIENT_NODE: &str = "control-plane";
+
+/// How a request was answered.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Answer {
+    /// The HTTP status line's code and text (`200 OK`).
+    pub status: &'static str,
+    /// The pod that answered, `namespace/name`.
+    pub pod: String,
+    /// The endpoint the request reached, `ip:port`.
+    pub endpoint: String,
+}
+
+/// Where a request goes: host (a name or an IP), port and path.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Target {
+    host: String,
+    port: i32,
+    path: String,
+}
+
+/// Splits `[http://]host[:port][/path]`; the error is curl's.
+fn parse_url(url: &str) -> Result<Target, String> {
+    let rest = match url.split_once("://") {
+        Some(("http", rest)) => rest,
+        Some((scheme, _)) => {
+            return Err(format!(
+                "curl: (1) Protocol \"{scheme}\" not supported or disabled in libcurl"
+            ))
+        }
+        None => url,
+    };
+    let (authority, path) = match rest.find('/') {
+        Some(i) => (&rest[..i], &rest[i..]),
+        None => (rest, "/"),
+    };
+    let (host, port) = match authority.rsplit_once(':') {
+        Some((host, port)) => match port.parse::<i32>() {
+            Ok(port) if (1..=65535).contains(&port) => (host, port),
+            _ => return Err(
+                "curl: (3) URL rejected: Port number was not a decimal number between 0 and 65535"
+                    .into(),
+            ),
+        },
+        None => (authority, 80),
+    };
+    if host.is_empty() {
+        return Err("curl: (3) URL rejected: No host part in the URL".into());
+    }
+    Ok(Target {
+        host: host.to_string(),
+        port,
+        path: path.to_string(),
+    })
+}
+
+/// Reads `path` from the API as `actor`; `None` when it is not there.
+fn read<T: DeserializeOwned>(world: &mut World, actor: &str, path: &str) -> Option<T> {
+    let response = world.call(actor, &Request::get(path));
+    (response.status == 200)
+        .then(|| serde_json::from_value(response.body_json()).ok())
+        .flatten()
+}
+
+/// The items of a list read from the API as `actor`.
+fn list<T: DeserializeOwned>(world: &mut World, actor: &str, req: &Request) -> Vec<T> {
+    let body = world.call(actor, req).body_json();
+    body["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|item| serde_json::from_value(item.clone()).ok())
+        .collect()
+}
+
+/// The Service a host names, as CoreDNS answers a client in `namespace`
+/// (search path `<namespace>.svc.cluster.local`, `svc.cluster.local`, `cluster.local`).
+fn service_by_name(world: &mut World, host: &str, namespace: &str) -> Option<Service> {
+    let name = host.trim_end_matches('.');
+    let suffix = format!(".svc.{CLUSTER_DOMAIN}");
+    let fqdn = name
+        .strip_suffix(&suffix)
+        .or_else(|| name.strip_suffix(".svc"));
+    let (service, ns) = match fqdn {
+        Some(fq) => fq.split_once('.')?,
+        None => match name.split_once('.') {
+            Some((service, ns)) if !ns.contains('.') => (service, ns),
+            Some(_) => return None,
+            None => (name, namespace),
+        },
+    };
+    read(
+        world,
+        "coredns",
+        &format!("/api/v1/namespaces/{ns}/services/{service}"),
+    )
+}
+
+/// The Service whose ClusterIP is `ip`.
+fn service_by_ip(world: &mut World, ip: &str) -> Option<Service> {
+    list::<Service>(world, "kube-proxy", &Request::get("/api/v1/services"))
+        .into_iter()
+        .find(|s| s.spec.as_ref().and_then(|spec| spec.cluster_ip.as_deref()) == Some(ip))
+}
+
+/// The running pod whose IP is `ip`.
+fn pod_by_ip(world: &mut World, ip: &str) -> Option<Pod> {
+    let req =
+        Request::get("/api/v1/pods").with_query("fieldSelector", format!("status.podIP={ip}"));
+    list::<Pod>(world, "kube-proxy", &req)
+        .into_iter()
+        .find(|p| p.metadata.deletion_timestamp.is_none())
+}
+
+/// The endpoints kube-proxy sends traffic for `service`'s `port` to, as `(ip,
+/// target port, pod namespace/name)`: the ready ones, or when none is ready, the
+/// serving terminating ones.
+fn endpoints(world: &mut World, service: &Service, port_name: &str) -> Vec<(String, i32, String)> {
+    let namespace = service.metadata.namespace.as_deref().unwrap_or("");
+    let name = service.metadata.name.as_deref().unwrap_or("");
+    let req = Request::get(format!(
+        "/apis/discovery.k8s.io/v1/namespaces/{namespace}/endpointslices"
+    ))
+    .with_query(
+        "labelSelector",
+        format!("kubernetes.io/service-name={name}"),
+    );
+    let mut ready = Vec::new();
+    let mut terminating = Vec::new();
+    for slice in list::<EndpointSlice>(world, "kube-proxy", &req) {
+        let Some(port) = slice
+            .ports
+            .iter()
+            .flatten()
+            .find(|p| p.name.as_deref().unwrap_or("") == port_name)
+            .and_then(|p| p.port)
+        else {
+            continue;
+        };
+        for endpoint in &slice.endpoints {
+            let conditions = endpoint.conditions.clone().unwrap_or_default();
+            let pod = endpoint.target_ref.as_ref().map_or(String::new(), |r| {
+                format!(
+                    "{}/{}",
+                    r.namespace.as_deref().unwrap_or(namespace),
+                    r.name.as_deref().unwrap_or("")
+                )
+            });
+            let Some(ip) = endpoint.addresses.first() else {
+                continue;
+            };
+            let entry = (ip.clone(), port, pod);
+            if conditions.ready.unwrap_or(false) {
+                ready.push(entry);
+            } else if conditions.serving.unwrap_or(false) && conditions.terminating.unwrap_or(false)
+            {
+                terminating.push(entry);
+            }
+        }
+    }
+    if ready.is_empty() {
+        terminating
+    } else {
+        ready
+    }
+}
+
+/// Upstream nginx's access line (the image's `main` format) or httpd's (common format).
+fn access_line(
+    image: &str,
+    client: &str,
+    when: &str,
+    path: &str,
+    code: u16,
+    bytes: u32,
+) -> Option<String> {
+    let request = format!("\"GET {path} HTTP/1.1\" {code} {bytes}");
+    match image {
+        "nginx" => Some(format!(
+            "{client} - - [{when}] {request} \"-\" \"{USER_AGENT}\" \"-\""
+        )),
+        "httpd" => Some(format!("{client} - - [{when}] {request}")),
+        _ => None,
+    }
+}
+
+/// The container of `pod` listening on `port`, and what listens there.
+fn listening(pod: &Pod, port: i32) -> Option<(Container, Listener)> {
+    let running = |name: &str| {
+        pod.status
+            .as_ref()
+            .and_then(|s| s.container_statuses.as_ref())
+            .into_iter()
+            .flatten()
+            .any(|c| c.name == name && c.state.as_ref().is_some_and(|s| s.running.is_some()))
+    };
+    pod.spec
+        .as_ref()?
+        .containers
+        .iter()
+        .filter(|c| running(&c.name))
+        .map(|c| (c.clone(), listener(c, port)))
+        .find(|(_, l)| *l != Listener::Nothing)
+}
+
+/// Sends `GET url` from the control-plane node, resolving names for a client in
+/// `namespace`; the answer, or curl's error message.
+pub fn send(world: &mut World, namespace: &str, url: &str) -> Result<Answer, String> {
+    let target = parse_url(url)?;
+    let refused = || {
+        format!(
+            "curl: (7) Failed to connect to {} port {} after 0 ms: Couldn't connect to server",
+            target.host, target.port
+        )
+    };
+    let is_ip = target.host.parse::<std::net::Ipv4Addr>().is_ok();
+    let service = if is_ip {
+        service_by_ip(world, &target.host)
+    } else {
+        Some(
+            service_by_name(world, &target.host, namespace)
+                .ok_or_else(|| format!("curl: (6) Could not resolve host: {}", target.host))?,
+        )
+    };
+    let (ip, port, pod_key) = match service {
+        Some(service) => {
+            let spec = service.spec.clone().unwrap_or_default();
+            let port_name = spec
+                .ports
+                .iter()
+                .flatten()
+                .find(|p| p.port == target.port)
+                .map(|p| p.name.clone().unwrap_or_default())
+                .ok_or_else(refused)?;
+            let candidates = endpoints(world, &service, &port_name);
+            if candidates.is_empty() {
+                return Err(refused());
+            }
+            let pick = world.random_below(candidates.len() as u64) as usize;
+            candidates[pick].clone()
+        }
+        None => {
+            let pod = pod_by_ip(world, &target.host).ok_or_else(refused)?;
+            let key = format!(
+                "{}/{}",
+                pod.metadata.namespace.as_deref().unwrap_or(""),
+                pod.metadata.name.as_deref().unwrap_or("")
+            );
+            (target.host.clone(), target.port, key)
+        }
+    };
+    let (pod_ns, pod_name) = pod_key.split_once('/').unwrap_or(("", &pod_key));
+    let pod: Pod = read(
+        world,
+        "kube-proxy",
+        &format!("/api/v1/namespaces/{pod_ns}/pods/{pod_name}"),
+    )
+    .ok_or_else(refused)?;
+    let (container, listens) = listening(&pod, port).ok_or_else(refused)?;
+    let image = image_name(container.image.as_deref().unwrap_or(""));
+    let (status, code, bytes) = match (listens, target.path.as_str()) {
+        (Listener::Server, _) if speaks_http(image) == Some(false) => {
+            return Err("curl: (1) Received HTTP/0.9 when not allowed".into())
+        }
+        (Listener::WebServer, "/" | "/index.html") => ("200 OK", 200, web_page_bytes(image)),
+        (Listener::WebServer, _) => ("404 Not Found", 404, not_found_bytes(image)),
+        _ => ("200 OK", 200, 0),
+    };
+    let client: Option<Node> = read(world, "kube-proxy", &format!("/api/v1/nodes/{CLIENT_NODE}"));
+    let client_ip = client
+        .and_then(|n| {
+            n.status?
+                .addresses?
+                .into_iter()
+                .find(|a| a.type_ == "InternalIP")
+        })
+        .map_or_else(|| "127.0.0.1".to_string(), |a| a.address);
+    let when = access_time(world);
+    if let Some(line) = access_line(image, &client_ip, &when, &target.path, code, bytes) {
+        let uid = pod.metadata.uid.clone().unwrap_or_default();
+        world.record_access(&uid, &container.name, line);
+    }
+    Ok(Answer {
+        status,
+        pod: pod_key.clone(),
+        endpoint: format!("{ip}:{port}"),
+    })
+}
+
+/// The size of the image's default page: nginx's welcome page, httpd's "It works!".
+fn web_page_bytes(image: &str) -> u32 {
+    match image {
+        "nginx" => 615,
+        "httpd" => 45,
+        _ => 0,
+    }
+}
+
+/// The size of the image's 404 page.
+fn not_found_bytes(image: &str) -> u32 {
+    match image {
+        "nginx" => 153,
+        "httpd" => 196,
+        _ => 0,
+    }
+}
+
+/// Now as a web server's access log writes it: `24/Nov/2026:01:00:00 +0000`.
+fn access_time(world: &World) -> String {
+    let unix_ms = world.now().unix_millis(world.api().epoch_unix_ms());
+    jiff::Timestamp::from_millisecond(unix_ms)
+        .map(|t| t.strftime("%d/%b/%Y:%H:%M:%S +0000").to_string())
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_split_into_host_port_and_path() {
+        let t = parse_url("http://web.team:8080/index.html").unwrap();
+        assert_eq!(
+            (t.host.as_str(), t.port, t.path.as_str()),
+            ("web.team", 8080, "/index.html")
+        );
+        let t = parse_url("web").unwrap();
+        assert_eq!((t.host.as_str(), t.port, t.path.as_str()), ("web", 80, "/"));
+        assert_eq!(
+            parse_url("https://web").unwrap_err(),
+            "curl: (1) Protocol \"https\" not supported or disabled in libcurl"
+        );
+        assert!(parse_url("web:99999").is_err());
+    }
+}

@@ -1,0 +1,88 @@
+//! Requests to a Service (`service_request::send`): kube-proxy spreads them over
+//! the ready pods with the world's seeded RNG, the lookups are traced as CoreDNS
+//! and kube-proxy, and the access lines the pods print survive a snapshot.
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use common::{deployment, Cluster};
+use kubecraft_cluster::api::Request;
+use kubecraft_cluster::cluster;
+use kubecraft_cluster::service_request::send;
+use kubecraft_cluster::sim::trace::TraceKind;
+use kubecraft_cluster::sim::World;
+use serde_json::json;
+
+fn web(c: &mut Cluster) {
+    c.post(
+        "/apis/apps/v1/namespaces/default/deployments",
+        deployment("web", 3),
+    );
+    c.post(
+        "/api/v1/namespaces/default/services",
+        json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web"},
+            "spec": {"selector": {"app": "web"}, "ports": [{"port": 80, "targetPort": 80}]}}),
+    );
+    c.world.advance(30_000);
+}
+
+#[test]
+fn requests_spread_over_ready_pods_and_their_access_lines_are_kept() {
+    let mut c = Cluster::with_world(cluster::start(81));
+    web(&mut c);
+    let answered: BTreeSet<String> = (0..30)
+        .map(|_| send(&mut c.world, "default", "web").unwrap().pod)
+        .collect();
+    assert_eq!(answered.len(), 3, "{answered:?}");
+    let actors: BTreeSet<String> = c
+        .world
+        .trace()
+        .entries()
+        .filter_map(|e| match &e.kind {
+            TraceKind::Call {
+                actor, resource, ..
+            } if resource == "services" || resource == "endpointslices.discovery.k8s.io" => {
+                Some(actor.clone())
+            }
+            _ => None,
+        })
+        .filter(|a| a == "coredns" || a == "kube-proxy")
+        .collect();
+    assert_eq!(
+        actors,
+        BTreeSet::from(["coredns".into(), "kube-proxy".into()])
+    );
+
+    let pod = answered
+        .first()
+        .unwrap()
+        .split_once('/')
+        .unwrap()
+        .1
+        .to_string();
+    let log_path = format!("/api/v1/namespaces/default/pods/{pod}/log");
+    let log = c.send(Request::get(&log_path)).body_text().to_string();
+    assert!(log.contains("\"GET / HTTP/1.1\" 200 615"), "{log}");
+
+    // The stored cluster alone (no kubelets started on it) serves the same log.
+    let restored = World::from_snapshot(&c.world.snapshot()).unwrap();
+    let mut again = Cluster::with_world(restored);
+    assert_eq!(again.send(Request::get(&log_path)).body_text(), log);
+}
+
+#[test]
+fn the_same_seed_picks_the_same_pods() {
+    let picks = |seed| {
+        let mut c = Cluster::with_world(cluster::start(seed));
+        web(&mut c);
+        (0..10)
+            .map(|_| {
+                send(&mut c.world, "default", "web.default.svc.cluster.local")
+                    .unwrap()
+                    .pod
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(picks(82), picks(82));
+}
