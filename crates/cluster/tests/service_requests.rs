@@ -11,7 +11,6 @@ use kubecraft_cluster::api::Request;
 use kubecraft_cluster::cluster;
 use kubecraft_cluster::service_request::send;
 use kubecraft_cluster::sim::trace::TraceKind;
-use kubecraft_cluster::sim::World;
 use serde_json::json;
 
 fn web(c: &mut Cluster) {
@@ -65,9 +64,10 @@ fn requests_spread_over_ready_pods_and_their_access_lines_are_kept() {
     let log = c.send(Request::get(&log_path)).body_text().to_string();
     assert!(log.contains("\"GET / HTTP/1.1\" 200 615"), "{log}");
 
-    // The stored cluster alone (no kubelets started on it) serves the same log.
-    let restored = World::from_snapshot(&c.world.snapshot()).unwrap();
+    // A restored cluster (its kubelets find their containers running) serves the same log.
+    let restored = cluster::restore(&c.world.snapshot()).unwrap();
     let mut again = Cluster::with_world(restored);
+    again.world.advance(5_000);
     assert_eq!(again.send(Request::get(&log_path)).body_text(), log);
 }
 

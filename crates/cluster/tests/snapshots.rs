@@ -79,3 +79,52 @@ fn broken_snapshots_are_refused_with_a_reason() {
         .unwrap()
         .contains("appears twice"));
 }
+
+/// After a restore the kubelets find their containers running, as upstream's
+/// kubelet does after a restart: same container IDs and start times, no new
+/// Events, and a container still finishes when its command says.
+#[test]
+fn a_restored_cluster_keeps_its_containers_running() {
+    use kubecraft_cluster::api::Request;
+    use kubecraft_cluster::cluster;
+
+    let mut c = Cluster::with_world(cluster::start(91));
+    c.create_pod(
+        json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "timer"},
+        "spec": {"restartPolicy": "Never",
+            "containers": [{"name": "c", "image": "busybox:1.36", "command": ["sleep", "60"]}]}}),
+    );
+    c.world.advance(20_000);
+    let status =
+        |c: &mut Cluster| c.get("/api/v1/namespaces/default/pods/timer").1["status"].clone();
+    let before = status(&mut c);
+    assert!(
+        before["containerStatuses"][0]["state"]["running"].is_object(),
+        "{before}"
+    );
+
+    let mut restored = Cluster::with_world(cluster::restore(&c.world.snapshot()).unwrap());
+    restored.world.advance(5_000);
+    let after = status(&mut restored);
+    assert_eq!(
+        after["containerStatuses"][0]["containerID"],
+        before["containerStatuses"][0]["containerID"]
+    );
+    assert_eq!(
+        after["containerStatuses"][0]["state"],
+        before["containerStatuses"][0]["state"]
+    );
+    let (_, events) = restored.json(
+        Request::get("/api/v1/namespaces/default/events")
+            .with_query("fieldSelector", "involvedObject.name=timer,reason=Started"),
+    );
+    assert_eq!(
+        events["items"].as_array().unwrap().len(),
+        1,
+        "started once: {events}"
+    );
+    // The 60 s sleep began about 18 s before the snapshot; it ends on time.
+    restored.world.advance(40_000);
+    let done = status(&mut restored);
+    assert_eq!(done["phase"], "Succeeded", "{done}");
+}

@@ -11,6 +11,7 @@ pub mod logs;
 pub mod node_config;
 pub mod pods;
 pub mod probes;
+pub mod resume;
 pub mod script;
 pub mod usage;
 
@@ -217,6 +218,12 @@ impl Component for Kubelet {
         ctx.set_background_timer(LEASE_RENEW_MS, RENEW_TIMER);
         ctx.set_background_timer(STATUS_REPORT_MS, REPORT_TIMER);
         let deltas = self.pods.start(ctx);
+        // Containers that ran before this kubelet started keep running.
+        for delta in &deltas {
+            if let Some(pod) = self.pods.get(&delta.key) {
+                self.workers.adopt(&delta.key, pod, ctx);
+            }
+        }
         self.sync_pods(deltas, ctx);
     }
 

@@ -14,6 +14,7 @@ use super::containers::{self, back_off_ms, init_done, ContainerRun, Role};
 use super::env::{environment, read_sources, Sources};
 use super::images;
 use super::probes::{self, ProbeKind};
+use super::resume;
 use super::script::Script;
 use crate::api::Request;
 use crate::client::{pod_path, ObjectRef, Recorder};
@@ -92,6 +93,16 @@ pub struct PodWorkers {
     next_step: u64,
     /// The kubelet's timer keys for pod steps start here.
     timer_base: u64,
+}
+
+/// The ConfigMaps and Secrets `pod`'s containers read, from the API.
+fn sources_of(pod: &Pod, ctx: &mut Ctx) -> Sources {
+    let namespace = pod.metadata.namespace.clone().unwrap_or_default();
+    read_sources(pod, |plural, name| {
+        let path = format!("/api/v1/namespaces/{namespace}/{plural}/{name}");
+        let response = ctx.call(Request::get(path));
+        response.is_success().then(|| response.body_json())
+    })
 }
 
 /// The event reference to one container of `pod`.
@@ -352,12 +363,7 @@ impl PodWorkers {
         if self.pods.contains_key(key) {
             return;
         }
-        let namespace = pod.metadata.namespace.clone().unwrap_or_default();
-        let sources = read_sources(pod, |plural, name| {
-            let path = format!("/api/v1/namespaces/{namespace}/{plural}/{name}");
-            let response = ctx.call(Request::get(path));
-            response.is_success().then(|| response.body_json())
-        });
+        let sources = sources_of(pod, ctx);
         // Containers' environments see the addresses the sandbox gets (status.podIP).
         let mut placed = pod.clone();
         let status = placed.status.get_or_insert_with(Default::default);
@@ -464,6 +470,96 @@ impl PodWorkers {
             pulls,
         };
         self.schedule(ctx, slowest, step);
+    }
+
+    /// At the kubelet's start, takes back a pod this node ran before (see
+    /// [`resume`]): its record rebuilt from its status, its IP kept, its images
+    /// present, and its running containers' exits and probes (or a back-off's
+    /// restart) armed again. Other pods are left to [`PodWorkers::sync`].
+    pub fn adopt(&mut self, key: &str, pod: &Pod, ctx: &mut Ctx) {
+        if self.pods.contains_key(key) || !resume::ran_here(pod, &self.host_ip) {
+            return;
+        }
+        let sources = sources_of(pod, ctx);
+        let Ok(mut runs) = runs_for(pod, &sources) else {
+            return;
+        };
+        let now = ctx.now().millis();
+        resume::resume(&mut runs, pod, now, ctx.unix_millis());
+        let ip = pod
+            .status
+            .as_ref()
+            .and_then(|s| s.pod_ip.clone())
+            .unwrap_or_default();
+        self.reserve_ip(&ip);
+        for run in runs.iter().filter(|r| !r.container_id.is_empty()) {
+            self.images.insert(run.image.clone());
+        }
+        let uid = pod.metadata.uid.clone().unwrap_or_default();
+        let mut steps = Vec::new();
+        let mut probes = Vec::new();
+        for (index, run) in runs.iter().enumerate() {
+            let (uid, key) = (uid.clone(), key.to_string());
+            if run.is_running() {
+                if let Behaviour::Exit { after_ms, .. } = run.behaviour {
+                    let generation = run.restarts;
+                    let left = (run.started_ms + after_ms).saturating_sub(now);
+                    steps.push((
+                        left.max(1),
+                        Step::Exit {
+                            key,
+                            uid,
+                            index,
+                            generation,
+                        },
+                    ));
+                }
+                if run.spec.startup_probe.is_some() && !run.started {
+                    probes.push((index, ProbeKind::Startup));
+                } else {
+                    probes.push((index, ProbeKind::Liveness));
+                    probes.push((index, ProbeKind::Readiness));
+                }
+            } else if run.state.pointer("/waiting/reason").and_then(Value::as_str)
+                == Some("CrashLoopBackOff")
+            {
+                let after = back_off_ms(run.restarts).unwrap_or(1);
+                steps.push((after, Step::Restart { key, uid, index }));
+            }
+        }
+        self.pods.insert(
+            key.into(),
+            PodRecord {
+                uid,
+                ip,
+                stopping: false,
+                restart_policy: pod
+                    .spec
+                    .as_ref()
+                    .and_then(|s| s.restart_policy.clone())
+                    .unwrap_or_else(|| "Always".into()),
+                initialized: init_done(&runs),
+                runs,
+            },
+        );
+        for (after, step) in steps {
+            self.schedule(ctx, after, step);
+        }
+        for (index, kind) in probes {
+            self.schedule_probe(key, index, kind, ctx);
+        }
+    }
+
+    /// Keeps a pod's address (one taken before the kubelet started) from being
+    /// handed out again soon.
+    fn reserve_ip(&mut self, ip: &str) {
+        let taken = ip
+            .strip_prefix(&self.pod_cidr_prefix)
+            .and_then(|rest| rest.strip_prefix('.'))
+            .and_then(|octet| octet.parse::<u32>().ok());
+        if let Some(octet) = taken.filter(|o| *o >= self.next_ip) {
+            self.next_ip = if octet >= 254 { 2 } else { octet + 1 };
+        }
     }
 
     /// How many images the node has pulled (it never forgets one).
