@@ -361,7 +361,6 @@ impl ApiServer {
         if strategy.tracks_generation() {
             obj["metadata"]["generation"] = json!(1);
         }
-        strategy.prepare_for_create(&mut obj, info.subresource("status").is_some());
         let mut obj = match decoded {
             Decoded::Raw => self.normalize(resource, obj)?,
             Decoded::Normalized => obj,
@@ -376,7 +375,11 @@ impl ApiServer {
             default_from_limit_ranges(&limit_ranges, &mut obj);
             self.admit_pod_priority(resource, &mut obj)?;
         }
-        let errors = self.served[resource].strategy.validate(&obj);
+        // As upstream's registry does after mutating admission (a pod's QoS class
+        // counts the requests and limits LimitRanger set).
+        let strategy = &self.served[resource].strategy;
+        strategy.prepare_for_create(&mut obj, info.subresource("status").is_some());
+        let errors = strategy.validate(&obj);
         if !errors.is_empty() {
             return Err(StatusError::invalid(&info, &name, &errors));
         }

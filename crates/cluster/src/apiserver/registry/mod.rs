@@ -3,6 +3,7 @@
 
 mod apps;
 mod hpa;
+mod limit_range;
 mod namespace;
 mod node;
 mod persistent_volume_claim;
@@ -47,9 +48,9 @@ pub trait Strategy: Send + Sync {
         true
     }
 
-    /// Resets what a create may not set (usually `status`). A create whose body
-    /// decodes directly runs this after `normalize`, so whatever it resets that
-    /// `normalize` defaults, it sets to the default itself.
+    /// Resets what a create may not set (usually `status`). It runs after
+    /// `normalize` and mutating admission, so whatever it resets that `normalize`
+    /// defaults, it sets to the default itself.
     fn prepare_for_create(&self, obj: &mut Value, has_status: bool) {
         if has_status {
             if let Some(map) = obj.as_object_mut() {
@@ -237,7 +238,7 @@ pub fn builtin_strategy(group: &str, plural: &str) -> Box<dyn Strategy> {
         ("", "configmaps") => Box::new(Plain::<k::core::v1::ConfigMap>::new(Subdomain, false)),
         ("", "endpoints") => Box::new(Plain::<k::core::v1::Endpoints>::new(Subdomain, false)),
         ("", "events") => Box::new(Plain::<k::core::v1::Event>::new(Subdomain, false)),
-        ("", "limitranges") => Box::new(Plain::<k::core::v1::LimitRange>::new(Subdomain, false)),
+        ("", "limitranges") => Box::new(limit_range::LimitRangeStrategy),
         ("", "persistentvolumeclaims") => {
             Box::new(persistent_volume_claim::PersistentVolumeClaimStrategy)
         }

@@ -28,8 +28,7 @@ impl Strategy for PersistentVolumeClaimStrategy {
         })
     }
 
-    /// A new claim's status is reset to the defaulted `Pending` (whichever of the
-    /// decode and this reset comes first).
+    /// A new claim's status is reset to the defaulted `Pending`.
     fn prepare_for_create(&self, obj: &mut serde_json::Value, _has_status: bool) {
         obj["status"] = serde_json::json!({"phase": "Pending"});
     }
