@@ -58,6 +58,19 @@ fn encode(obj: &Value) -> (String, Option<(u32, u32)>) {
 impl ApiServer {
     /// Builds the stored form of `obj` at resourceVersion `rv`.
     pub(super) fn stored(&self, resource: usize, obj: &mut Value, rv: u64) -> Arc<StoredObject> {
+        self.stored_over(resource, obj, rv, None)
+    }
+
+    /// [`Self::stored`], taking the selectable fields and row facts from `same_but_metadata`,
+    /// a version that differs from `obj` only in metadata an update may change (neither
+    /// reads it: fields are spec and status paths, a row reads the name and timestamps).
+    fn stored_over(
+        &self,
+        resource: usize,
+        obj: &mut Value,
+        rv: u64,
+        same_but_metadata: Option<&StoredObject>,
+    ) -> Arc<StoredObject> {
         let info = &self.served[resource].info;
         drop_empty_metadata(obj);
         obj["metadata"]["resourceVersion"] = Value::String(rv.to_string());
@@ -67,11 +80,18 @@ impl ApiServer {
             .and_then(Value::as_str)
             .unwrap_or("");
         let key = object_key(namespace.filter(|_| info.namespaced()), name);
-        let fields = info
-            .selectable_fields
-            .iter()
-            .map(|f| selectable_value(obj, f).into_boxed_str())
-            .collect();
+        let fields = match same_but_metadata {
+            Some(kept) => kept.fields.clone(),
+            None => info
+                .selectable_fields
+                .iter()
+                .map(|f| selectable_value(obj, f).into_boxed_str())
+                .collect(),
+        };
+        let row = match same_but_metadata {
+            Some(kept) => kept.row.clone(),
+            None => self.served[resource].stored_row.map(|facts| facts(obj)),
+        };
         let (json, metadata) = encode(obj);
         Arc::new(StoredObject {
             key: Arc::from(key),
@@ -80,7 +100,7 @@ impl ApiServer {
             labels: labels_of(obj),
             fields,
             metadata,
-            row: self.served[resource].stored_row.map(|facts| facts(obj)),
+            row,
         })
     }
 
@@ -89,12 +109,24 @@ impl ApiServer {
         &mut self,
         resource: usize,
         kind: ChangeKind,
+        obj: Value,
+    ) -> Arc<StoredObject> {
+        self.commit_over(resource, kind, obj, None)
+    }
+
+    /// [`Self::commit`] of an update that changed only metadata of `previous`
+    /// (when given), whose selectable fields and row facts still hold.
+    pub(super) fn commit_over(
+        &mut self,
+        resource: usize,
+        kind: ChangeKind,
         mut obj: Value,
+        previous: Option<&StoredObject>,
     ) -> Arc<StoredObject> {
         self.rv += 1;
         let rv = self.rv;
         self.note_policy_change(resource);
-        let current = self.stored(resource, &mut obj, rv);
+        let current = self.stored_over(resource, &mut obj, rv, previous);
         let table = &mut self.served[resource].table;
         let previous = match kind {
             ChangeKind::Deleted => table.remove(&current.key),

@@ -302,7 +302,8 @@ impl ApiServer {
         if deletion_complete(&new) {
             return Ok((200, self.finish_delete(resource, new).json.to_string()));
         }
-        let stored = self.commit(resource, ChangeKind::Modified, new);
+        let unchanged = metadata_only.then_some(current.as_ref());
+        let stored = self.commit_over(resource, ChangeKind::Modified, new, unchanged);
         if resource == self.definitions {
             self.sync_definition(&stored.value());
         }

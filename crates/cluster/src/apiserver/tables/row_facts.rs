@@ -33,7 +33,7 @@ impl Timed {
 const MAX_TIMED: usize = 2;
 
 /// A row's cells as worked out when the object was stored.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct RowFacts {
     /// The cells as a JSON array, without the timed cells.
     json: Box<str>,
