@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 /// The operator of one requirement.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Operator {
     Equals,
     NotEquals,
@@ -17,7 +17,7 @@ pub enum Operator {
 }
 
 /// One requirement: `key <op> values`.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Requirement {
     pub key: String,
     pub operator: Operator,
@@ -25,7 +25,7 @@ pub struct Requirement {
 }
 
 /// A conjunction of requirements; empty selects everything.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct LabelSelector {
     pub requirements: Vec<Requirement>,
 }

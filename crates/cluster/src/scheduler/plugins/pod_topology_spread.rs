@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use k8s_openapi::api::core::v1::TopologySpreadConstraint;
 
-use crate::api::labels::{Operator, Requirement};
+use crate::api::labels::{LabelSelector, Operator, Requirement};
 use crate::api::node_affinity::required_affinity_matches;
 use crate::api::tolerations::untolerated;
 use crate::scheduler::affinity_terms::{selector_of, selects, Selector};
@@ -16,6 +16,7 @@ use crate::scheduler::framework::{
     ClusterView, Code, CycleState, ExtensionPoint, NodeInfo, Plugin, PodInfo, Status,
     MAX_NODE_SCORE,
 };
+use crate::scheduler::match_count_memo::query_id;
 use crate::scheduler::plugin_args::PodTopologySpreadArgs;
 
 const NAME: &str = "PodTopologySpread";
@@ -51,6 +52,8 @@ struct Constraint {
     max_skew: i64,
     topology_key: String,
     selector: Selector,
+    /// The pods the selector counts, named for nodes' memos (none for no selector).
+    count_query: Option<u64>,
     min_domains: usize,
     honor_node_affinity: bool,
     honor_node_taints: bool,
@@ -74,6 +77,7 @@ impl Constraint {
         Constraint {
             max_skew: i64::from(c.max_skew),
             topology_key: c.topology_key.clone(),
+            count_query: count_query(selector.as_ref(), &pod.namespace),
             selector,
             min_domains: c.min_domains.map_or(1, |m| m.max(0) as usize),
             honor_node_affinity: c.node_affinity_policy.as_deref() != Some("Ignore"),
@@ -93,10 +97,10 @@ impl Constraint {
 
     /// How many pods on `node` in `namespace` the selector matches (terminating ones aside).
     fn count(&self, node: &NodeInfo, namespace: &str) -> i64 {
-        let Some(selector) = self.selector.as_ref().filter(|s| !s.is_empty()) else {
+        let Some(query) = self.count_query else {
             return 0;
         };
-        node.match_counts.get_or_count(namespace, selector, || {
+        node.match_counts.get_or_count(query, || {
             node.pods
                 .values()
                 .filter(|p| {
@@ -161,14 +165,23 @@ impl PodTopologySpread {
             return (Vec::new(), !self.system_defaulted);
         }
         let mut defaults = with_action(&self.defaults);
+        let query = count_query(Some(&selector), &pod.namespace);
         for c in &mut defaults {
             c.selector = Some(selector.clone());
+            c.count_query = query;
         }
         (defaults, !self.system_defaulted)
     }
 }
 
-/// The node's value for a topology key (empty when it has none).
+/// The memo query for a constraint's selector among the pods of `namespace`
+/// (none when it selects nothing to count).
+fn count_query(selector: Option<&LabelSelector>, namespace: &str) -> Option<u64> {
+    selector
+        .filter(|s| !s.is_empty())
+        .map(|s| query_id(namespace, s))
+}
+
 /// The node's value of a topology key (empty when it has none).
 fn domain_of<'a>(node: &'a NodeInfo, key: &str) -> &'a str {
     node.labels().get(key).map_or("", String::as_str)
