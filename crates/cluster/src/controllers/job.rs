@@ -396,13 +396,7 @@ impl JobController {
                 let Some(index) = index_of(pod, completions_count) else {
                     continue;
                 };
-                let before: i32 = pod
-                    .metadata
-                    .annotations
-                    .as_ref()
-                    .and_then(|a| a.get(INDEX_FAILURE_COUNT))
-                    .and_then(|c| c.parse().ok())
-                    .unwrap_or(0);
+                let before = index_failure_count(pod);
                 let failures = tally.index_failures.entry(index).or_insert(0);
                 *failures = (*failures).max(before + 1);
                 if *failures > limit {
@@ -643,6 +637,16 @@ fn finished_ms(pod: &Pod) -> Option<i64> {
         .max()
 }
 
+/// The failures of its index before `pod` (its `job-index-failure-count` annotation).
+fn index_failure_count(pod: &Pod) -> i32 {
+    pod.metadata
+        .annotations
+        .as_ref()
+        .and_then(|a| a.get(INDEX_FAILURE_COUNT))
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0)
+}
+
 /// With `backoffLimitPerIndex`, how long `index` still waits before a replacement,
 /// as upstream's `getRemainingTimePerIndex`: the back-off for its failures so far
 /// (its last failed pod's count plus that failure), counted from when that pod finished.
@@ -655,14 +659,7 @@ fn index_wait_ms(pods: &[Arc<Pod>], index: i32, completions: i32, now_ms: i64) -
     let Some((finished, pod)) = last_failed else {
         return 0;
     };
-    let before: i32 = pod
-        .metadata
-        .annotations
-        .as_ref()
-        .and_then(|a| a.get(INDEX_FAILURE_COUNT))
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0);
-    backoff_ms(before + 1).saturating_sub((now_ms - finished).max(0) as u64)
+    backoff_ms(index_failure_count(pod) + 1).saturating_sub((now_ms - finished).max(0) as u64)
 }
 
 impl Component for JobController {

@@ -79,6 +79,24 @@ struct PodRecord {
     initialized: bool,
 }
 
+impl PodRecord {
+    /// The record of a pod that is not stopping.
+    fn new(uid: String, ip: String, pod: &Pod, runs: Vec<ContainerRun>, initialized: bool) -> Self {
+        PodRecord {
+            uid,
+            ip,
+            stopping: false,
+            restart_policy: pod
+                .spec
+                .as_ref()
+                .and_then(|s| s.restart_policy.clone())
+                .unwrap_or_else(|| "Always".into()),
+            runs,
+            initialized,
+        }
+    }
+}
+
 /// Upstream's `nodeStatusMaxImages`.
 const MAX_REPORTED_IMAGES: usize = 50;
 
@@ -420,18 +438,7 @@ impl PodWorkers {
             .collect();
         self.pods.insert(
             key.into(),
-            PodRecord {
-                uid: uid.clone(),
-                ip,
-                stopping: false,
-                restart_policy: pod
-                    .spec
-                    .as_ref()
-                    .and_then(|s| s.restart_policy.clone())
-                    .unwrap_or_else(|| "Always".into()),
-                runs,
-                initialized,
-            },
+            PodRecord::new(uid.clone(), ip, pod, runs, initialized),
         );
         ctx.call(Request::patch(
             format!("{}/status", pod_path(key)),
@@ -527,21 +534,9 @@ impl PodWorkers {
                 steps.push((after, Step::Restart { key, uid, index }));
             }
         }
-        self.pods.insert(
-            key.into(),
-            PodRecord {
-                uid,
-                ip,
-                stopping: false,
-                restart_policy: pod
-                    .spec
-                    .as_ref()
-                    .and_then(|s| s.restart_policy.clone())
-                    .unwrap_or_else(|| "Always".into()),
-                initialized: init_done(&runs),
-                runs,
-            },
-        );
+        let initialized = init_done(&runs);
+        self.pods
+            .insert(key.into(), PodRecord::new(uid, ip, pod, runs, initialized));
         for (after, step) in steps {
             self.schedule(ctx, after, step);
         }
