@@ -263,8 +263,8 @@ impl ApiServer {
             preserve_service_allocations(&mut new, &old);
         }
         // Only metadata changed: the rest was decoded, defaulted and validated when it
-        // was stored, no kind's validation reads metadata an update may change, and
-        // kinds whose defaults do say so.
+        // was stored, and no kind's validation reads metadata an update may change
+        // (kinds whose defaults read it opt out through `defaults_ignore_metadata`).
         let metadata_only = self.served[resource].strategy.defaults_ignore_metadata()
             && equal_ignoring(&new, &old, &["metadata"]);
         let mut new = if metadata_only {
