@@ -242,6 +242,40 @@ fn unknown_fields_warn_by_default_and_fail_strict_writes() {
             Some("strict decoding error: unknown field \"metadata.app\"")
         )
     );
+    // A status write decodes status through its type too (unknown fields, wrong types).
+    let status_path = "/api/v1/namespaces/default/pods/typo/status";
+    let strict_status = c.send(
+        Request::patch(
+            status_path,
+            "application/merge-patch+json",
+            r#"{"status":{"phase":"Running","podIp":"10.0.0.1"}}"#,
+        )
+        .with_query("fieldValidation", "Strict"),
+    );
+    assert_eq!(
+        (
+            strict_status.status,
+            strict_status.body_json()["message"].as_str()
+        ),
+        (
+            400,
+            Some("strict decoding error: unknown field \"status.podIp\"")
+        )
+    );
+    let mistyped = c.send(Request::patch(
+        status_path,
+        "application/merge-patch+json",
+        r#"{"status":{"phase":7}}"#,
+    ));
+    assert_eq!(mistyped.status, 400, "{}", mistyped.body_text());
+    let running = c.send(Request::patch(
+        status_path,
+        "application/merge-patch+json",
+        r#"{"status":{"phase":"Running","podIp":"10.0.0.1"}}"#,
+    ));
+    assert_eq!(running.status, 200);
+    assert_eq!(running.body_json()["status"]["phase"], "Running");
+    assert!(running.body_json()["status"].get("podIp").is_none());
     let ignored = c.send(
         Request::patch(
             "/api/v1/namespaces/default/pods/typo",

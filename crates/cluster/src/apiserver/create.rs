@@ -197,6 +197,27 @@ impl ApiServer {
         Ok(obj)
     }
 
+    /// Decodes only `metadata` and `status` through their types, for an update that
+    /// changed nothing else (of a kind whose status decodes alone).
+    pub(super) fn normalize_status(
+        &mut self,
+        resource: usize,
+        mut obj: Value,
+    ) -> Result<Value, StatusError> {
+        let Some(status) = obj.as_object_mut().and_then(|o| o.remove("status")) else {
+            return self.normalize_metadata(resource, obj);
+        };
+        let mut unknown = Vec::new();
+        let decoded = self.served[resource]
+            .strategy
+            .normalize_status(status, &mut unknown);
+        let unknown = unknown.into_iter().map(|f| format!("status.{f}")).collect();
+        let status = self.decoded(resource, decoded, unknown)?;
+        let mut obj = self.normalize_metadata(resource, obj)?;
+        obj["status"] = status;
+        Ok(obj)
+    }
+
     /// Upstream's decode error for a failed decode, and its field validation: unknown
     /// fields refuse the write (`Strict`), become `Warning`s (`Warn`) or are dropped.
     fn decoded(

@@ -265,10 +265,20 @@ impl ApiServer {
         // Only metadata changed: the rest was decoded, defaulted and validated when it
         // was stored, and no kind's validation reads metadata an update may change
         // (kinds whose defaults read it opt out through `defaults_ignore_metadata`).
-        let metadata_only = self.served[resource].strategy.defaults_ignore_metadata()
-            && equal_ignoring(&new, &old, &["metadata"]);
+        let strategy = &self.served[resource].strategy;
+        let metadata_only =
+            strategy.defaults_ignore_metadata() && equal_ignoring(&new, &old, &["metadata"]);
+        // Likewise when only metadata and status changed (a kubelet's or a controller's
+        // status write), for kinds whose status decodes alone and whose validation
+        // reads only the spec.
+        let status_only = !metadata_only
+            && strategy.defaults_ignore_metadata()
+            && strategy.status_decodes_alone()
+            && equal_ignoring(&new, &old, &["metadata", "status"]);
         let mut new = if metadata_only {
             self.normalize_metadata(resource, new)?
+        } else if status_only {
+            self.normalize_status(resource, new)?
         } else {
             self.normalize(resource, new)?
         };
@@ -276,7 +286,7 @@ impl ApiServer {
         if scope == Scope::Main {
             strategy.prepare_for_update(&mut new, &old);
         }
-        if !metadata_only {
+        if !metadata_only && !status_only {
             let errors = strategy.validate_update(&new, &old);
             if !errors.is_empty() {
                 return Err(StatusError::invalid(&info, name, &errors));

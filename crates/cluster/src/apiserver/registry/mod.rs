@@ -48,6 +48,22 @@ pub trait Strategy: Send + Sync {
         true
     }
 
+    /// Whether `status` decodes through its own type ([`Strategy::normalize_status`]),
+    /// so an update that changes only metadata and status decodes just those.
+    fn status_decodes_alone(&self) -> bool {
+        false
+    }
+
+    /// Decodes `status` alone through its type, with its defaults (for kinds whose
+    /// [`Strategy::status_decodes_alone`]).
+    fn normalize_status(
+        &self,
+        status: Value,
+        _unknown: &mut UnknownFields,
+    ) -> Result<Value, String> {
+        Ok(status)
+    }
+
     /// Resets what a create may not set (usually `status`). It runs after
     /// `normalize` and mutating admission, so whatever it resets that `normalize`
     /// defaults, it sets to the default itself.

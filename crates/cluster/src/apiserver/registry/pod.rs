@@ -2,7 +2,7 @@
 //! the Pending status on create, validation and upstream's update restrictions.
 
 use crate::api::json_path::ValueExt;
-use k8s_openapi::api::core::v1::{Pod, PodSpec, Toleration};
+use k8s_openapi::api::core::v1::{Pod, PodSpec, PodStatus, Toleration};
 use serde_json::{json, Value};
 
 use super::pod_spec_defaults::default_pod_spec;
@@ -183,6 +183,18 @@ impl Strategy for PodStrategy {
             default_pod_spec(spec);
             admission_defaults(spec);
         })
+    }
+
+    fn status_decodes_alone(&self) -> bool {
+        true
+    }
+
+    fn normalize_status(
+        &self,
+        status: Value,
+        unknown: &mut UnknownFields,
+    ) -> Result<Value, String> {
+        typed::<PodStatus>(Source::Tree(status), unknown, |_| {})
     }
 
     fn prepare_for_create(&self, obj: &mut Value, _has_status: bool) {
