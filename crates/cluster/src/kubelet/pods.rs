@@ -503,45 +503,27 @@ impl PodWorkers {
             self.images.insert(run.image.clone());
         }
         let uid = pod.metadata.uid.clone().unwrap_or_default();
-        let mut steps = Vec::new();
-        let mut probes = Vec::new();
-        for (index, run) in runs.iter().enumerate() {
-            let (uid, key) = (uid.clone(), key.to_string());
+        let initialized = init_done(&runs);
+        let count = runs.len();
+        self.pods.insert(
+            key.into(),
+            PodRecord::new(uid.clone(), ip, pod, runs, initialized),
+        );
+        for index in 0..count {
+            let run = &self.pods[key].runs[index];
             if run.is_running() {
-                if let Behaviour::Exit { after_ms, .. } = run.behaviour {
-                    let generation = run.restarts;
-                    let left = (run.started_ms + after_ms).saturating_sub(now);
-                    steps.push((
-                        left.max(1),
-                        Step::Exit {
-                            key,
-                            uid,
-                            index,
-                            generation,
-                        },
-                    ));
-                }
-                if run.spec.startup_probe.is_some() && !run.started {
-                    probes.push((index, ProbeKind::Startup));
-                } else {
-                    probes.push((index, ProbeKind::Liveness));
-                    probes.push((index, ProbeKind::Readiness));
-                }
+                self.arm_running(key, index, ctx);
             } else if run.state.pointer("/waiting/reason").and_then(Value::as_str)
                 == Some("CrashLoopBackOff")
             {
                 let after = back_off_ms(run.restarts).unwrap_or(1);
-                steps.push((after, Step::Restart { key, uid, index }));
+                let step = Step::Restart {
+                    key: key.into(),
+                    uid: uid.clone(),
+                    index,
+                };
+                self.schedule(ctx, after, step);
             }
-        }
-        let initialized = init_done(&runs);
-        self.pods
-            .insert(key.into(), PodRecord::new(uid, ip, pod, runs, initialized));
-        for (after, step) in steps {
-            self.schedule(ctx, after, step);
-        }
-        for (index, kind) in probes {
-            self.schedule_probe(key, index, kind, ctx);
         }
     }
 
@@ -811,7 +793,6 @@ impl PodWorkers {
         let Some(record) = self.pods.get_mut(key) else {
             return;
         };
-        let uid = record.uid.clone();
         let run = &mut record.runs[index];
         let about = container_ref(pod, run);
         recorder.event(
@@ -836,21 +817,40 @@ impl PodWorkers {
             run.restart(&now, id);
         }
         run.begin_probing(ctx.now().millis());
-        let startup = run.spec.startup_probe.is_some();
-        if let Behaviour::Exit { after_ms, .. } = run.behaviour {
-            let step = Step::Exit {
-                key: key.into(),
-                uid,
-                index,
-                generation: run.restarts,
-            };
-            self.schedule(ctx, after_ms.max(1), step);
-        }
-        if startup {
-            self.schedule_probe(key, index, ProbeKind::Startup, ctx);
+        self.arm_running(key, index, ctx);
+    }
+
+    /// Arms the timers of running container `index`: its process's exit (if its
+    /// command ends, counted from its start) and its probes (startup until it
+    /// has started, then liveness and readiness).
+    fn arm_running(&mut self, key: &str, index: usize, ctx: &mut Ctx) {
+        let Some(record) = self.pods.get(key) else {
+            return;
+        };
+        let run = &record.runs[index];
+        let exit = match run.behaviour {
+            Behaviour::Exit { after_ms, .. } => {
+                let left = (run.started_ms + after_ms).saturating_sub(ctx.now().millis());
+                let step = Step::Exit {
+                    key: key.into(),
+                    uid: record.uid.clone(),
+                    index,
+                    generation: run.restarts,
+                };
+                Some((left.max(1), step))
+            }
+            _ => None,
+        };
+        let probes: &[ProbeKind] = if run.spec.startup_probe.is_some() && !run.started {
+            &[ProbeKind::Startup]
         } else {
-            self.schedule_probe(key, index, ProbeKind::Liveness, ctx);
-            self.schedule_probe(key, index, ProbeKind::Readiness, ctx);
+            &[ProbeKind::Liveness, ProbeKind::Readiness]
+        };
+        if let Some((after, step)) = exit {
+            self.schedule(ctx, after, step);
+        }
+        for kind in probes {
+            self.schedule_probe(key, index, *kind, ctx);
         }
     }
 
