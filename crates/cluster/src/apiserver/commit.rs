@@ -132,14 +132,6 @@ impl ApiServer {
             ChangeKind::Deleted => table.remove(&current.key),
             _ => table.put(current.clone()),
         };
-        if kind == ChangeKind::Deleted
-            && !self.access_log.is_empty()
-            && resource_is_pods(&self.served[resource].info)
-        {
-            if let Some(uid) = current.value().at("/metadata/uid").and_then(Value::as_str) {
-                self.access_log.forget_pod(uid);
-            }
-        }
         let change = Change {
             rv,
             resource,

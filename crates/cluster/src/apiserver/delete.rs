@@ -189,8 +189,15 @@ impl ApiServer {
     /// Removes an object for good (a DELETED event at a new resourceVersion).
     pub(super) fn finish_delete(&mut self, resource: usize, obj: Value) -> Arc<StoredObject> {
         let info = &self.served[resource].info;
-        if info.group.is_empty() && info.plural == "services" {
+        let core_kind = |plural: &str| info.group.is_empty() && info.plural == plural;
+        let (service, pod) = (core_kind("services"), core_kind("pods"));
+        if service {
             self.allocators.release_service(&obj);
+        }
+        if pod {
+            if let Some(uid) = obj.at("/metadata/uid").and_then(Value::as_str) {
+                self.access_log.forget_pod(uid);
+            }
         }
         if resource == self.definitions {
             self.remove_definition(&obj);
