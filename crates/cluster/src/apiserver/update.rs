@@ -266,15 +266,13 @@ impl ApiServer {
         // was stored, and no kind's validation reads metadata an update may change
         // (kinds whose defaults read it opt out through `defaults_ignore_metadata`).
         let strategy = &self.served[resource].strategy;
-        let metadata_only =
-            strategy.defaults_ignore_metadata() && equal_ignoring(&new, &old, &["metadata"]);
+        let rest_unchanged = strategy.defaults_ignore_metadata()
+            && equal_ignoring(&new, &old, &["metadata", "status"]);
+        let metadata_only = rest_unchanged && new.get("status") == old.get("status");
         // Likewise when only metadata and status changed (a kubelet's or a controller's
         // status write), for kinds whose status decodes alone and whose validation
         // reads only the spec.
-        let status_only = !metadata_only
-            && strategy.defaults_ignore_metadata()
-            && strategy.status_decodes_alone()
-            && equal_ignoring(&new, &old, &["metadata", "status"]);
+        let status_only = rest_unchanged && !metadata_only && strategy.status_decodes_alone();
         let mut new = if metadata_only {
             self.normalize_metadata(resource, new)?
         } else if status_only {
