@@ -12,6 +12,7 @@
 use k8s_openapi::api::core::v1::{Container, Node, Pod, Service};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 use serde::de::DeserializeOwned;
+use serde_json::Value;
 
 use crate::api::Request;
 use crate::kubelet::behaviour::{image_name, listener, speaks_http, Listener};
@@ -88,13 +89,13 @@ fn read<T: DeserializeOwned>(world: &mut World, actor: &str, path: &str) -> Opti
 
 /// The items of a list read from the API as `actor`.
 fn list<T: DeserializeOwned>(world: &mut World, actor: &str, req: &Request) -> Vec<T> {
-    let body = world.call(actor, req).body_json();
-    body["items"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|item| serde_json::from_value(item.clone()).ok())
-        .collect()
+    match world.call(actor, req).body_json()["items"].take() {
+        Value::Array(items) => items
+            .into_iter()
+            .filter_map(|item| serde_json::from_value(item).ok())
+            .collect(),
+        _ => Vec::new(),
+    }
 }
 
 /// The Service a host names, as CoreDNS answers a client in `namespace`
