@@ -2,7 +2,8 @@
 //! labels, pods with required and preferred inter-pod affinity, anti-affinity
 //! and spread constraints), every scheduling cycle with the node cache's
 //! affinity lists and the plugins' memos (one profile for every cycle, pods of a
-//! kind arriving in pairs) gives the same filter verdicts, scores and choice as
+//! kind arriving in pairs; spreading over zones and hostnames with node selectors,
+//! tainted nodes and taint policies) gives the same filter verdicts, scores and choice as
 //! the unoptimised reference path, where every plugin walks every node afresh.
 
 use kubecraft_cluster::scheduler::cycle::{self, Attempt};
@@ -28,8 +29,15 @@ fn node(rng: &mut SeededRng, i: usize) -> NodeInfo {
         labels["topology.kubernetes.io/zone"] = json!(pick(rng, &ZONES));
     }
     let cpu = pick(rng, &["2", "4", "8"]);
+    // Some nodes are tainted, so spreading that honours taints leaves them out.
+    let taints = if rng.below(5) == 0 {
+        json!([{"key": "dedicated", "value": "batch", "effect": "NoSchedule"}])
+    } else {
+        json!([])
+    };
     NodeInfo::new(
         serde_json::from_value(json!({"metadata": {"name": name, "labels": labels},
+            "spec": {"taints": taints},
             "status": {"allocatable": {"cpu": cpu, "memory": "16Gi", "pods": "20"}}}))
         .unwrap(),
     )
@@ -69,9 +77,17 @@ fn pod(rng: &mut SeededRng, name: &str) -> serde_json::Map<String, Value> {
         }
         4 => {
             spec["topologySpreadConstraints"] = json!([{"maxSkew": rng.between(1, 3),
-                "topologyKey": "topology.kubernetes.io/zone",
+                "topologyKey": pick(rng, &["topology.kubernetes.io/zone", "kubernetes.io/hostname"]),
                 "whenUnsatisfiable": pick(rng, &["DoNotSchedule", "ScheduleAnyway"]),
-                "labelSelector": {"matchLabels": {"app": app}}}])
+                "nodeTaintsPolicy": pick(rng, &["Honor", "Ignore"]),
+                "labelSelector": {"matchLabels": {"app": app}}}]);
+            // Node inclusion: only nodes the pod may go to count toward the skew.
+            if rng.below(2) == 0 {
+                spec["nodeSelector"] = json!({"topology.kubernetes.io/zone": pick(rng, &ZONES)});
+            }
+            if rng.below(2) == 0 {
+                spec["tolerations"] = json!([{"key": "dedicated", "operator": "Exists"}]);
+            }
         }
         _ => {}
     }

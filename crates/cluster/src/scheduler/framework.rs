@@ -170,7 +170,15 @@ pub struct NodeInfo {
     /// Moves whenever the node or its pods change; unique in the process, so a
     /// memo that saw this generation saw exactly this node (see [`next_generation`]).
     pub generation: u64,
+    /// The node's hostname and zone labels, which spreading and affinity read for
+    /// every node of a cycle (kept apart so reading them searches no label map).
+    hostname: Option<String>,
+    zone: Option<String>,
 }
+
+/// The well-known topology keys.
+pub const HOSTNAME_LABEL: &str = "kubernetes.io/hostname";
+pub const ZONE_LABEL: &str = "topology.kubernetes.io/zone";
 
 /// A fresh node generation. Generations only tell memos whether a node changed;
 /// nothing the scheduler decides depends on their values.
@@ -234,7 +242,10 @@ impl NodeInfo {
                 i.names.iter().flatten().map(move |n| (n.clone(), size))
             })
             .collect();
+        let labels = crate::api::node_affinity::node_labels(&node);
         NodeInfo {
+            hostname: labels.get(HOSTNAME_LABEL).cloned(),
+            zone: labels.get(ZONE_LABEL).cloned(),
             name: node.metadata.name.clone().unwrap_or_default(),
             node,
             allocatable,
@@ -283,6 +294,15 @@ impl NodeInfo {
     /// The node's labels.
     pub fn labels(&self) -> &Labels {
         crate::api::node_affinity::node_labels(&self.node)
+    }
+
+    /// The node's value of the label `key`.
+    pub fn label(&self, key: &str) -> Option<&str> {
+        match key {
+            HOSTNAME_LABEL => self.hostname.as_deref(),
+            ZONE_LABEL => self.zone.as_deref(),
+            _ => self.labels().get(key).map(String::as_str),
+        }
     }
 
     /// The node's taints.

@@ -163,11 +163,10 @@ impl Plugin for InterPodAffinity {
         let Some(s) = state.read::<PreFilterState>(PRE_FILTER_STATE) else {
             return Status::success();
         };
-        let labels = node.labels();
         // Pod affinity: every term's domain here must already hold a matching pod.
         let mut pods_exist = true;
         for term in &s.required_affinity {
-            match labels.get(&term.topology_key) {
+            match node.label(&term.topology_key) {
                 None => {
                     return Status::new(
                         Code::UnschedulableAndUnresolvable,
@@ -189,14 +188,14 @@ impl Plugin for InterPodAffinity {
             );
         }
         let anti = s.required_anti_affinity.iter().any(|term| {
-            labels
-                .get(&term.topology_key)
+            node.label(&term.topology_key)
                 .is_some_and(|value| s.counts.anti_affinity.get(&term.topology_key, value) > 0)
         });
         if anti {
             return Status::new(Code::Unschedulable, &[ANTI_AFFINITY_RULES_NOT_MATCH]);
         }
-        let existing = labels
+        let existing = node
+            .labels()
             .iter()
             .any(|(key, value)| s.counts.existing_anti_affinity.get(key, value) > 0);
         if existing {

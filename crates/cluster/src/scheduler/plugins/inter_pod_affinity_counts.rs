@@ -21,7 +21,7 @@ pub struct TopologyCounts(FxHashMap<String, FxHashMap<String, i64>>);
 impl TopologyCounts {
     /// Counts `n` more pods in `node`'s domain of `key` (nothing when it has no such label).
     pub fn add(&mut self, node: &NodeInfo, key: &str, n: i64) {
-        if let Some(value) = node.labels().get(key) {
+        if let Some(value) = node.label(key) {
             self.add_to(key, value, n);
         }
     }
@@ -108,9 +108,8 @@ pub fn matches_all(terms: &[AffinityTerm], namespace: &str, labels: &Labels) -> 
 /// What `node`'s pods add to the counts for `incoming`.
 fn contribution(node: &NodeInfo, incoming: &Incoming) -> Contribution {
     let mut out: Contribution = Vec::new();
-    let labels = node.labels();
     let mut add = |count: Count, key: &str| {
-        let Some(value) = labels.get(key) else {
+        let Some(value) = node.label(key) else {
             return;
         };
         let same = out
@@ -118,7 +117,7 @@ fn contribution(node: &NodeInfo, incoming: &Incoming) -> Contribution {
             .find(|(c, k, v, _)| *c == count && k == key && v == value);
         match same {
             Some(entry) => entry.3 += 1,
-            None => out.push((count, key.to_string(), value.clone(), 1)),
+            None => out.push((count, key.to_string(), value.to_string(), 1)),
         }
     };
     for existing in node.pods.values() {

@@ -16,6 +16,7 @@ mod node_resources_balanced_allocation;
 mod node_resources_fit;
 mod node_unschedulable;
 pub mod pod_topology_spread;
+mod pod_topology_spread_counts;
 mod priority_sort;
 pub mod resource_allocation;
 mod scheduling_gates;

@@ -4,9 +4,11 @@
 //! zone skew 5, over the pods of the same Services, ReplicaSet or StatefulSet)
 //! prefer nodes in less crowded domains.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
+use std::rc::Rc;
 
 use k8s_openapi::api::core::v1::TopologySpreadConstraint;
+use rustc_hash::FxHashSet;
 
 use crate::api::labels::{LabelSelector, Operator, Requirement};
 use crate::api::node_affinity::required_affinity_matches;
@@ -14,10 +16,12 @@ use crate::api::tolerations::untolerated;
 use crate::scheduler::affinity_terms::{selector_of, selects, Selector};
 use crate::scheduler::framework::{
     ClusterView, Code, CycleState, ExtensionPoint, NodeInfo, Plugin, PodInfo, Status,
-    MAX_NODE_SCORE,
+    HOSTNAME_LABEL, MAX_NODE_SCORE, ZONE_LABEL,
 };
 use crate::scheduler::match_count_memo::query_id;
 use crate::scheduler::plugin_args::PodTopologySpreadArgs;
+
+use super::pod_topology_spread_counts::{CountsKey, DomainCounts, DomainCountsMemo, Inclusion};
 
 const NAME: &str = "PodTopologySpread";
 const PRE_FILTER_STATE: &str = "PreFilterPodTopologySpread";
@@ -28,8 +32,8 @@ pub const CONSTRAINTS_NOT_MATCH: &str = "node(s) didn't match pod topology sprea
 pub const NODE_LABEL_NOT_MATCH: &str =
     "node(s) didn't match pod topology spread constraints (missing required label)";
 
-const HOSTNAME: &str = "kubernetes.io/hostname";
-const ZONE: &str = "topology.kubernetes.io/zone";
+pub(super) const HOSTNAME: &str = HOSTNAME_LABEL;
+const ZONE: &str = ZONE_LABEL;
 const DO_NOT_SCHEDULE: &str = "DoNotSchedule";
 const SCHEDULE_ANYWAY: &str = "ScheduleAnyway";
 
@@ -38,6 +42,9 @@ pub struct PodTopologySpread {
     defaults: Vec<TopologySpreadConstraint>,
     /// The defaults are upstream's system ones (`defaultingType: System`).
     system_defaulted: bool,
+    /// PreFilter's and PreScore's last domain counts.
+    filter_counts: DomainCountsMemo,
+    score_counts: DomainCountsMemo,
 }
 
 impl Default for PodTopologySpread {
@@ -48,9 +55,10 @@ impl Default for PodTopologySpread {
 }
 
 /// One constraint, as the plugin evaluates it.
-struct Constraint {
+#[derive(Clone, PartialEq)]
+pub(super) struct Constraint {
     max_skew: i64,
-    topology_key: String,
+    pub(super) topology_key: String,
     selector: Selector,
     /// The pods the selector counts, named for nodes' memos (none for no selector).
     count_query: Option<u64>,
@@ -86,17 +94,17 @@ impl Constraint {
     }
 
     /// Upstream's `matchNodeInclusionPolicies`: whether the node's domain counts.
-    fn includes(&self, pod: &PodInfo, node: &NodeInfo) -> bool {
-        let affinity = || required_affinity_matches(pod.pod.spec.as_ref(), &node.node);
+    pub(super) fn includes(&self, pod: &Inclusion, node: &NodeInfo) -> bool {
+        let affinity = || required_affinity_matches(Some(&pod.spec), &node.node);
         let taints = || {
             let do_not_schedule = ["NoSchedule", "NoExecute"];
-            untolerated(node.taints(), pod.tolerations(), &do_not_schedule).is_none()
+            untolerated(node.taints(), &pod.tolerations, &do_not_schedule).is_none()
         };
         (!self.honor_node_affinity || affinity()) && (!self.honor_node_taints || taints())
     }
 
     /// How many pods on `node` in `namespace` the selector matches (terminating ones aside).
-    fn count(&self, node: &NodeInfo, namespace: &str) -> i64 {
+    pub(super) fn count(&self, node: &NodeInfo, namespace: &str) -> i64 {
         let Some(query) = self.count_query else {
             return 0;
         };
@@ -130,6 +138,8 @@ impl PodTopologySpread {
         PodTopologySpread {
             system_defaulted: args.defaulting_type != "List",
             defaults,
+            filter_counts: DomainCountsMemo::default(),
+            score_counts: DomainCountsMemo::default(),
         }
     }
 
@@ -183,21 +193,25 @@ fn count_query(selector: Option<&LabelSelector>, namespace: &str) -> Option<u64>
 }
 
 /// The node's value of a topology key (empty when it has none).
-fn domain_of<'a>(node: &'a NodeInfo, key: &str) -> &'a str {
-    node.labels().get(key).map_or("", String::as_str)
+pub(super) fn domain_of<'a>(node: &'a NodeInfo, key: &str) -> &'a str {
+    node.label(key).unwrap_or("")
 }
 
-fn has_all_keys(node: &NodeInfo, constraints: &[Constraint]) -> bool {
-    let labels = node.labels();
+pub(super) fn has_all_keys(node: &NodeInfo, constraints: &[Constraint]) -> bool {
     constraints
         .iter()
-        .all(|c| labels.contains_key(&c.topology_key))
+        .all(|c| node.label(&c.topology_key).is_some())
+}
+
+/// The matching pods of `value`'s domain of constraint `i`.
+fn pods_in(counts: &DomainCounts, i: usize, value: &str) -> i64 {
+    counts[i].get(value).map_or(0, |d| d.pods)
 }
 
 /// PreFilter's count of matching pods per domain, per constraint.
 struct PreFilterState {
     constraints: Vec<Constraint>,
-    counts: Vec<BTreeMap<String, i64>>,
+    counts: Rc<DomainCounts>,
 }
 
 impl PreFilterState {
@@ -209,7 +223,7 @@ impl PreFilterState {
         }
         counts
             .values()
-            .copied()
+            .map(|d| d.pods)
             .min()
             .unwrap_or(i64::from(i32::MAX))
     }
@@ -220,8 +234,9 @@ struct PreScoreState {
     constraints: Vec<Constraint>,
     /// Feasible nodes missing a topology key: scored 0.
     ignored: BTreeSet<String>,
-    /// Per constraint, domain → matching pods (hostname keys are counted per node).
-    counts: Vec<BTreeMap<String, i64>>,
+    /// Per constraint, domain → matching pods over all nodes (hostname keys are
+    /// counted per node); only feasible nodes' domains are read.
+    counts: Rc<DomainCounts>,
     weights: Vec<f64>,
 }
 
@@ -248,25 +263,14 @@ impl Plugin for PodTopologySpread {
         if constraints.is_empty() {
             return Status::skip();
         }
-        let mut counts = vec![BTreeMap::new(); constraints.len()];
-        for node in cluster.nodes {
-            if !has_all_keys(node, &constraints) {
-                continue;
-            }
-            for (i, c) in constraints.iter().enumerate() {
-                if !c.includes(pod, node) {
-                    continue;
-                }
-                let value = domain_of(node, &c.topology_key);
-                let matching = c.count(node, &pod.namespace);
-                match counts[i].get_mut(value) {
-                    Some(count) => *count += matching,
-                    None => {
-                        counts[i].insert(value.to_string(), matching);
-                    }
-                }
-            }
-        }
+        let key = CountsKey {
+            constraints: constraints.clone(),
+            skip_hostname: false,
+            require_all_keys: true,
+            namespace: pod.namespace.clone(),
+            inclusion: Inclusion::of(pod),
+        };
+        let counts = self.filter_counts.counts(key, cluster);
         state.write(
             PRE_FILTER_STATE,
             PreFilterState {
@@ -282,11 +286,11 @@ impl Plugin for PodTopologySpread {
             return Status::success();
         };
         for (i, c) in s.constraints.iter().enumerate() {
-            let Some(value) = node.labels().get(&c.topology_key) else {
+            let Some(value) = node.label(&c.topology_key) else {
                 return Status::new(Code::UnschedulableAndUnresolvable, &[NODE_LABEL_NOT_MATCH]);
             };
             let own = i64::from(selects(&c.selector, &pod.labels));
-            let matching = s.counts[i].get(value).copied().unwrap_or(0);
+            let matching = pods_in(&s.counts, i, value);
             if matching + own - s.min_match(i) > c.max_skew {
                 return Status::new(Code::Unschedulable, &[CONSTRAINTS_NOT_MATCH]);
             }
@@ -307,22 +311,22 @@ impl Plugin for PodTopologySpread {
             return Status::skip();
         }
         let mut ignored = BTreeSet::new();
-        let mut counts = vec![BTreeMap::new(); constraints.len()];
+        // The domains of the feasible nodes, per constraint (hostnames aside).
+        let mut domains = vec![FxHashSet::default(); constraints.len()];
         for node in feasible {
             if require_all_keys && !has_all_keys(node, &constraints) {
                 ignored.insert(node.name.clone());
                 continue;
             }
             for (i, c) in constraints.iter().enumerate() {
-                if c.topology_key == HOSTNAME {
-                    continue;
+                if c.topology_key != HOSTNAME {
+                    domains[i].insert(domain_of(node, &c.topology_key));
                 }
-                counts[i].insert(domain_of(node, &c.topology_key).to_string(), 0);
             }
         }
         let weights = constraints
             .iter()
-            .zip(&counts)
+            .zip(&domains)
             .map(|(c, domains)| {
                 let size = if c.topology_key == HOSTNAME {
                     feasible.len() - ignored.len()
@@ -332,20 +336,14 @@ impl Plugin for PodTopologySpread {
                 ((size + 2) as f64).ln()
             })
             .collect();
-        // A node without pods adds nothing to any domain's count.
-        for node in cluster.nodes.iter().filter(|n| !n.pods.is_empty()) {
-            if require_all_keys && !has_all_keys(node, &constraints) {
-                continue;
-            }
-            for (i, c) in constraints.iter().enumerate() {
-                if c.topology_key == HOSTNAME || !c.includes(pod, node) {
-                    continue;
-                }
-                if let Some(count) = counts[i].get_mut(domain_of(node, &c.topology_key)) {
-                    *count += c.count(node, &pod.namespace);
-                }
-            }
-        }
+        let key = CountsKey {
+            constraints: constraints.clone(),
+            skip_hostname: true,
+            require_all_keys,
+            namespace: pod.namespace.clone(),
+            inclusion: Inclusion::of(pod),
+        };
+        let counts = self.score_counts.counts(key, cluster);
         state.write(
             PRE_SCORE_STATE,
             PreScoreState {
@@ -367,13 +365,13 @@ impl Plugin for PodTopologySpread {
         }
         let mut score = 0.0;
         for (i, c) in s.constraints.iter().enumerate() {
-            let Some(value) = node.labels().get(&c.topology_key) else {
+            let Some(value) = node.label(&c.topology_key) else {
                 continue;
             };
             let count = if c.topology_key == HOSTNAME {
                 c.count(node, &pod.namespace)
             } else {
-                s.counts[i].get(value).copied().unwrap_or(0)
+                pods_in(&s.counts, i, value)
             };
             score += count as f64 * s.weights[i] + (c.max_skew - 1) as f64;
         }
