@@ -298,3 +298,57 @@ fn unknown_fields_warn_by_default_and_fail_strict_writes() {
         )
     );
 }
+
+#[test]
+fn workload_status_writes_decode_status_through_its_type() {
+    let mut c = Cluster::new();
+    let (code, _) = c.post(
+        "/apis/apps/v1/namespaces/default/deployments",
+        deployment("web", 1),
+    );
+    assert_eq!(code, 201);
+    let path = "/apis/apps/v1/namespaces/default/deployments/web/status";
+    let patch = |c: &mut Cluster, body: &str, validation: &str| {
+        c.send(
+            Request::patch(path, "application/merge-patch+json", body)
+                .with_query("fieldValidation", validation),
+        )
+    };
+    let strict = patch(
+        &mut c,
+        r#"{"status":{"replicas":1,"readyReplica":1}}"#,
+        "Strict",
+    );
+    assert_eq!(
+        (strict.status, strict.body_json()["message"].as_str()),
+        (
+            400,
+            Some("strict decoding error: unknown field \"status.readyReplica\"")
+        )
+    );
+    // A mistyped status is refused with the message a whole-object decode gives.
+    let mistyped = patch(&mut c, r#"{"status":{"replicas":"one"}}"#, "Strict");
+    let mut whole = deployment("other", 1);
+    whole["status"] = json!({"replicas": "one"});
+    let created = c.send(Request::post(
+        "/apis/apps/v1/namespaces/default/deployments",
+        whole.to_string(),
+    ));
+    assert_eq!(mistyped.status, 400);
+    assert_eq!(created.status, 400);
+    assert_eq!(
+        mistyped.body_json()["message"],
+        created.body_json()["message"]
+    );
+    // A good one is stored without the unknown field, and moves no generation.
+    let written = patch(
+        &mut c,
+        r#"{"status":{"replicas":1,"readyReplica":1}}"#,
+        "Warn",
+    );
+    assert_eq!(written.status, 200);
+    let stored = written.body_json();
+    assert_eq!(stored["status"]["replicas"], 1);
+    assert!(stored["status"].get("readyReplica").is_none());
+    assert_eq!(stored["metadata"]["generation"], 1);
+}

@@ -208,9 +208,10 @@ impl ApiServer {
             return self.normalize_metadata(resource, obj);
         };
         let mut unknown = Vec::new();
-        let decoded = self.served[resource]
-            .strategy
-            .normalize_status(status, &mut unknown);
+        let decoded = match self.served[resource].strategy.status_decoder() {
+            Some(decode) => decode(status, &mut unknown),
+            None => Ok(status),
+        };
         let unknown = unknown.into_iter().map(|f| format!("status.{f}")).collect();
         let status = self.decoded(resource, decoded, unknown)?;
         let mut obj = self.normalize_metadata(resource, obj)?;

@@ -272,7 +272,7 @@ impl ApiServer {
         // Likewise when only metadata and status changed (a kubelet's or a controller's
         // status write), for kinds whose status decodes alone and whose validation
         // reads only the spec.
-        let status_only = rest_unchanged && !metadata_only && strategy.status_decodes_alone();
+        let status_only = rest_unchanged && !metadata_only && strategy.status_decoder().is_some();
         let mut new = if metadata_only {
             self.normalize_metadata(resource, new)?
         } else if status_only {

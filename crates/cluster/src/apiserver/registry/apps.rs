@@ -3,17 +3,18 @@
 
 use crate::api::json_path::ValueExt;
 use k8s_openapi::api::apps::v1::{
-    DaemonSet, DaemonSetUpdateStrategy, Deployment, DeploymentStrategy as RolloutStrategy,
-    ReplicaSet, RollingUpdateDaemonSet, RollingUpdateDeployment, RollingUpdateStatefulSetStrategy,
-    StatefulSet, StatefulSetPersistentVolumeClaimRetentionPolicy, StatefulSetUpdateStrategy,
+    DaemonSet, DaemonSetStatus, DaemonSetUpdateStrategy, Deployment, DeploymentStatus,
+    DeploymentStrategy as RolloutStrategy, ReplicaSet, ReplicaSetStatus, RollingUpdateDaemonSet,
+    RollingUpdateDeployment, RollingUpdateStatefulSetStrategy, StatefulSet,
+    StatefulSetPersistentVolumeClaimRetentionPolicy, StatefulSetStatus, StatefulSetUpdateStrategy,
 };
-use k8s_openapi::api::batch::v1::{CronJob, Job};
+use k8s_openapi::api::batch::v1::{CronJob, CronJobStatus, Job, JobStatus};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use serde_json::{json, Value};
 
 use super::pod::validate_pod_spec;
 use super::pod_spec_defaults::default_pod_spec;
-use super::{typed, Source, Strategy, UnknownFields};
+use super::{decode_status, typed, Source, StatusDecoder, Strategy, UnknownFields};
 use crate::api::labels::LabelSelector;
 use crate::api::status::FieldError;
 use crate::controllers::daemonset::placement::TEMPLATE_GENERATION_ANNOTATION;
@@ -137,6 +138,9 @@ fn percent(value: &str) -> Option<IntOrString> {
 pub struct DeploymentStrategy;
 
 impl Strategy for DeploymentStrategy {
+    fn status_decoder(&self) -> Option<StatusDecoder> {
+        Some(decode_status::<DeploymentStatus>)
+    }
     fn normalize(&self, obj: Source, unknown: &mut UnknownFields) -> Result<Value, String> {
         typed::<Deployment>(obj, unknown, |d| {
             let spec = d.spec.get_or_insert_with(Default::default);
@@ -181,6 +185,9 @@ impl Strategy for DeploymentStrategy {
 pub struct ReplicaSetStrategy;
 
 impl Strategy for ReplicaSetStrategy {
+    fn status_decoder(&self) -> Option<StatusDecoder> {
+        Some(decode_status::<ReplicaSetStatus>)
+    }
     fn normalize(&self, obj: Source, unknown: &mut UnknownFields) -> Result<Value, String> {
         typed::<ReplicaSet>(obj, unknown, |rs| {
             let spec = rs.spec.get_or_insert_with(Default::default);
@@ -207,6 +214,9 @@ impl Strategy for ReplicaSetStrategy {
 pub struct StatefulSetStrategy;
 
 impl Strategy for StatefulSetStrategy {
+    fn status_decoder(&self) -> Option<StatusDecoder> {
+        Some(decode_status::<StatefulSetStatus>)
+    }
     fn normalize(&self, obj: Source, unknown: &mut UnknownFields) -> Result<Value, String> {
         typed::<StatefulSet>(obj, unknown, |sts| {
             let spec = sts.spec.get_or_insert_with(Default::default);
@@ -248,6 +258,9 @@ impl Strategy for StatefulSetStrategy {
 pub struct DaemonSetStrategy;
 
 impl Strategy for DaemonSetStrategy {
+    fn status_decoder(&self) -> Option<StatusDecoder> {
+        Some(decode_status::<DaemonSetStatus>)
+    }
     fn normalize(&self, obj: Source, unknown: &mut UnknownFields) -> Result<Value, String> {
         typed::<DaemonSet>(obj, unknown, |ds| {
             let spec = ds.spec.get_or_insert_with(Default::default);
@@ -297,6 +310,9 @@ impl Strategy for DaemonSetStrategy {
 pub struct JobStrategy;
 
 impl Strategy for JobStrategy {
+    fn status_decoder(&self) -> Option<StatusDecoder> {
+        Some(decode_status::<JobStatus>)
+    }
     fn normalize(&self, obj: Source, unknown: &mut UnknownFields) -> Result<Value, String> {
         typed::<Job>(obj, unknown, |job| {
             let uid = job.metadata.uid.clone().unwrap_or_default();
@@ -455,6 +471,9 @@ fn validate_completion_mode(job: &Value) -> Vec<FieldError> {
 pub struct CronJobStrategy;
 
 impl Strategy for CronJobStrategy {
+    fn status_decoder(&self) -> Option<StatusDecoder> {
+        Some(decode_status::<CronJobStatus>)
+    }
     fn normalize(&self, obj: Source, unknown: &mut UnknownFields) -> Result<Value, String> {
         typed::<CronJob>(obj, unknown, |cj| {
             let spec = cj.spec.get_or_insert_with(Default::default);

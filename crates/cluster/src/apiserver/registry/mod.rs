@@ -48,20 +48,11 @@ pub trait Strategy: Send + Sync {
         true
     }
 
-    /// Whether `status` decodes through its own type ([`Strategy::normalize_status`]),
-    /// so an update that changes only metadata and status decodes just those.
-    fn status_decodes_alone(&self) -> bool {
-        false
-    }
-
-    /// Decodes `status` alone through its type, with its defaults (for kinds whose
-    /// [`Strategy::status_decodes_alone`]).
-    fn normalize_status(
-        &self,
-        status: Value,
-        _unknown: &mut UnknownFields,
-    ) -> Result<Value, String> {
-        Ok(status)
+    /// How `status` decodes alone through its own type, for kinds whose validation
+    /// reads only the spec: then an update that changes only metadata and status (a
+    /// kubelet's or a controller's status write) decodes just those.
+    fn status_decoder(&self) -> Option<StatusDecoder> {
+        None
     }
 
     /// Resets what a create may not set (usually `status`). It runs after
@@ -164,6 +155,17 @@ pub(crate) fn field_path(path: &serde_ignored::Path) -> String {
 
 /// Decodes `obj` as `T` (noting the fields `T` does not have in `unknown`), lets
 /// `default` fill it in, and encodes it back as a tree.
+/// Decodes a kind's `status` alone (see [`Strategy::status_decoder`]).
+pub type StatusDecoder = fn(Value, &mut UnknownFields) -> Result<Value, String>;
+
+/// The [`StatusDecoder`] of the status type `S` (which has no defaults).
+pub fn decode_status<S: DeserializeOwned + Serialize>(
+    status: Value,
+    unknown: &mut UnknownFields,
+) -> Result<Value, String> {
+    typed::<S>(Source::Tree(status), unknown, |_| {})
+}
+
 pub fn typed<T: DeserializeOwned + Serialize>(
     obj: Source,
     unknown: &mut UnknownFields,

@@ -6,7 +6,7 @@ use k8s_openapi::api::core::v1::{Pod, PodSpec, PodStatus, Toleration};
 use serde_json::{json, Value};
 
 use super::pod_spec_defaults::default_pod_spec;
-use super::{typed, Source, Strategy, UnknownFields};
+use super::{decode_status, typed, Source, StatusDecoder, Strategy, UnknownFields};
 use crate::api::equality::equal_ignoring;
 use crate::api::names::{is_dns1123_label, name_problems, NameRule};
 use crate::api::status::FieldError;
@@ -185,16 +185,8 @@ impl Strategy for PodStrategy {
         })
     }
 
-    fn status_decodes_alone(&self) -> bool {
-        true
-    }
-
-    fn normalize_status(
-        &self,
-        status: Value,
-        unknown: &mut UnknownFields,
-    ) -> Result<Value, String> {
-        typed::<PodStatus>(Source::Tree(status), unknown, |_| {})
+    fn status_decoder(&self) -> Option<StatusDecoder> {
+        Some(decode_status::<PodStatus>)
     }
 
     fn prepare_for_create(&self, obj: &mut Value, _has_status: bool) {
