@@ -18,6 +18,7 @@ pub mod controllers;
 pub mod kubelet;
 pub mod scheduler;
 pub mod service_request;
+pub mod session_affinity;
 pub mod sim;
 
 /// The Kubernetes minor version whose API this cluster serves.

@@ -2,7 +2,8 @@
 //! as the cluster's data plane routes it: CoreDNS resolves the name (`web`,
 //! `web.team`, `web.team.svc`, `web.team.svc.cluster.local`) or the ClusterIP is
 //! given; kube-proxy picks one of the Service's ready endpoints at random, as its
-//! iptables rules do (serving terminating ones when none is ready); the pod's
+//! iptables rules do (serving terminating ones when none is ready), or with
+//! `sessionAffinity: ClientIP` the one the client reached last; the pod's
 //! container answers as its image would, and a web server prints its access line,
 //! which `kubectl logs` then shows.
 //!
@@ -24,6 +25,11 @@ const CLUSTER_DOMAIN: &str = "cluster.local";
 const USER_AGENT: &str = "curl/8.5.0";
 /// The node requests come from.
 const CLIENT_NODE: &str = "control-plane";
+/// Upstream's `DefaultClientIPServiceAffinitySeconds`: three hours.
+const DEFAULT_AFFINITY_SECONDS: i32 = 10_800;
+
+/// An endpoint kube-proxy may send a request to: (ip, target port, pod namespace/name).
+type Endpoint = (String, i32, String);
 
 /// How a request was answered.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -140,7 +146,7 @@ fn pod_by_ip(world: &mut World, ip: &str) -> Option<Pod> {
 /// The endpoints kube-proxy sends traffic for `service`'s `port` to, as `(ip,
 /// target port, pod namespace/name)`: the ready ones, or when none is ready, the
 /// serving terminating ones.
-fn endpoints(world: &mut World, service: &Service, port_name: &str) -> Vec<(String, i32, String)> {
+fn endpoints(world: &mut World, service: &Service, port_name: &str) -> Vec<Endpoint> {
     let namespace = service.metadata.namespace.as_deref().unwrap_or("");
     let name = service.metadata.name.as_deref().unwrap_or("");
     let req = Request::get(format!(
@@ -188,6 +194,60 @@ fn endpoints(world: &mut World, service: &Service, port_name: &str) -> Vec<(Stri
     } else {
         ready
     }
+}
+
+/// kube-proxy's choice among `candidates` (not empty) for a request from
+/// `client` to `service`'s `port`: with `sessionAffinity: ClientIP`, the endpoint
+/// the client reached last if it came back within the timeout and that endpoint
+/// still serves; otherwise one uniformly at random.
+fn pick(
+    world: &mut World,
+    service: &Service,
+    port: i32,
+    client: &str,
+    candidates: &[Endpoint],
+) -> usize {
+    let spec = service.spec.as_ref();
+    let affinity = spec.and_then(|s| s.session_affinity.as_deref()) == Some("ClientIP");
+    if !affinity {
+        return world.random_below(candidates.len() as u64) as usize;
+    }
+    let timeout_seconds = spec
+        .and_then(|s| s.session_affinity_config.as_ref())
+        .and_then(|c| c.client_ip.as_ref())
+        .and_then(|c| c.timeout_seconds)
+        .unwrap_or(DEFAULT_AFFINITY_SECONDS);
+    let service_port = format!(
+        "{}/{}:{port}",
+        service.metadata.namespace.as_deref().unwrap_or(""),
+        service.metadata.name.as_deref().unwrap_or("")
+    );
+    let address = |(ip, port, _): &Endpoint| format!("{ip}:{port}");
+    let now = world.now().millis();
+    let timeout_ms = u64::try_from(timeout_seconds).unwrap_or(0) * 1_000;
+    let stuck = world
+        .session_affinity()
+        .stuck_to(&service_port, client, now, timeout_ms)
+        .and_then(|endpoint| candidates.iter().position(|c| address(c) == endpoint));
+    let chosen = stuck.unwrap_or_else(|| world.random_below(candidates.len() as u64) as usize);
+    let endpoint = address(&candidates[chosen]);
+    world
+        .session_affinity()
+        .remember(&service_port, client, &endpoint, now);
+    chosen
+}
+
+/// The control-plane node's InternalIP: where requests come from.
+fn client_ip(world: &mut World) -> String {
+    let client: Option<Node> = read(world, "kube-proxy", &format!("/api/v1/nodes/{CLIENT_NODE}"));
+    client
+        .and_then(|n| {
+            n.status?
+                .addresses?
+                .into_iter()
+                .find(|a| a.type_ == "InternalIP")
+        })
+        .map_or_else(|| "127.0.0.1".to_string(), |a| a.address)
 }
 
 /// Upstream nginx's access line (the image's `main` format) or httpd's (common format).
@@ -247,6 +307,7 @@ pub fn send(world: &mut World, namespace: &str, url: &str) -> Result<Answer, Str
                 .ok_or_else(|| format!("curl: (6) Could not resolve host: {}", target.host))?,
         )
     };
+    let client = client_ip(world);
     let (ip, port, pod_key) = match service {
         Some(service) => {
             let spec = service.spec.clone().unwrap_or_default();
@@ -261,8 +322,8 @@ pub fn send(world: &mut World, namespace: &str, url: &str) -> Result<Answer, Str
             if candidates.is_empty() {
                 return Err(refused());
             }
-            let pick = world.random_below(candidates.len() as u64) as usize;
-            candidates[pick].clone()
+            let chosen = pick(world, &service, target.port, &client, &candidates);
+            candidates[chosen].clone()
         }
         None => {
             let pod = pod_by_ip(world, &target.host).ok_or_else(refused)?;
@@ -291,17 +352,8 @@ pub fn send(world: &mut World, namespace: &str, url: &str) -> Result<Answer, Str
         (Listener::WebServer, _) => ("404 Not Found", 404, not_found_bytes(image)),
         _ => ("200 OK", 200, 0),
     };
-    let client: Option<Node> = read(world, "kube-proxy", &format!("/api/v1/nodes/{CLIENT_NODE}"));
-    let client_ip = client
-        .and_then(|n| {
-            n.status?
-                .addresses?
-                .into_iter()
-                .find(|a| a.type_ == "InternalIP")
-        })
-        .map_or_else(|| "127.0.0.1".to_string(), |a| a.address);
     let when = access_time(world);
-    if let Some(line) = access_line(image, &client_ip, &when, &target.path, code, bytes) {
+    if let Some(line) = access_line(image, &client, &when, &target.path, code, bytes) {
         let uid = pod.metadata.uid.clone().unwrap_or_default();
         world.record_access(&uid, &container.name, line);
     }

@@ -1,6 +1,7 @@
 //! Requests to a Service (`service_request::send`): kube-proxy spreads them over
-//! the ready pods with the world's seeded RNG, the lookups are traced as CoreDNS
-//! and kube-proxy, and the access lines the pods print survive a snapshot.
+//! the ready pods with the world's seeded RNG (or keeps a client on one pod with
+//! `sessionAffinity: ClientIP`), the lookups are traced as CoreDNS and
+//! kube-proxy, and the access lines the pods print survive a snapshot.
 
 mod common;
 
@@ -14,6 +15,10 @@ use kubecraft_cluster::sim::trace::TraceKind;
 use serde_json::json;
 
 fn web(c: &mut Cluster) {
+    web_with_affinity(c, "None");
+}
+
+fn web_with_affinity(c: &mut Cluster, affinity: &str) {
     c.post(
         "/apis/apps/v1/namespaces/default/deployments",
         deployment("web", 3),
@@ -21,9 +26,38 @@ fn web(c: &mut Cluster) {
     c.post(
         "/api/v1/namespaces/default/services",
         json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web"},
-            "spec": {"selector": {"app": "web"}, "ports": [{"port": 80, "targetPort": 80}]}}),
+            "spec": {"selector": {"app": "web"}, "ports": [{"port": 80, "targetPort": 80}],
+                "sessionAffinity": affinity}}),
     );
     c.world.advance(30_000);
+}
+
+#[test]
+fn client_ip_affinity_keeps_a_client_on_one_pod_until_the_timeout() {
+    let mut c = Cluster::with_world(cluster::start(81));
+    web_with_affinity(&mut c, "ClientIP");
+    let answered = |c: &mut Cluster, n| -> BTreeSet<String> {
+        (0..n)
+            .map(|_| send(&mut c.world, "default", "web").unwrap().pod)
+            .collect()
+    };
+    let first = answered(&mut c, 30);
+    assert_eq!(first.len(), 1, "{first:?}");
+    c.world.advance(3 * 3_600_000);
+    assert_eq!(answered(&mut c, 5), first);
+    // Away longer than the timeout: picked afresh each time.
+    let shorter = c.send(Request::patch(
+        "/api/v1/namespaces/default/services/web",
+        "application/merge-patch+json",
+        r#"{"spec":{"sessionAffinityConfig":{"clientIP":{"timeoutSeconds":10}}}}"#,
+    ));
+    assert_eq!(shorter.status, 200, "{}", shorter.body_text());
+    let mut seen = BTreeSet::new();
+    for _ in 0..30 {
+        c.world.advance(11_000);
+        seen.extend(answered(&mut c, 1));
+    }
+    assert_eq!(seen.len(), 3, "{seen:?}");
 }
 
 #[test]

@@ -12,6 +12,7 @@ use super::trace::{Trace, TraceId, TraceKind};
 use crate::api::request::{Request, Response};
 use crate::apiserver::watch::{WatchEvent, WatchId};
 use crate::apiserver::{ApiServer, Env};
+use crate::session_affinity::SessionAffinity;
 
 /// How often watches that allow bookmarks receive one, in virtual milliseconds.
 pub const BOOKMARK_INTERVAL: Duration = 60_000;
@@ -164,6 +165,8 @@ pub struct World {
     /// Components by index; a stopped one leaves `None` so indexes stay valid.
     components: Vec<Option<Box<dyn Component>>>,
     seed: u64,
+    /// kube-proxy's session affinity memory (node-local, not in snapshots).
+    session_affinity: SessionAffinity,
 }
 
 impl World {
@@ -188,6 +191,7 @@ impl World {
             },
             components: Vec::new(),
             seed,
+            session_affinity: SessionAffinity::default(),
         }
     }
 
@@ -283,6 +287,12 @@ impl World {
     pub fn record_access(&mut self, pod_uid: &str, container: &str, line: String) {
         let now = self.core.now;
         self.core.api.record_access(pod_uid, container, now, line);
+    }
+
+    /// kube-proxy's memory of which endpoint each client reached, for Services
+    /// with `sessionAffinity: ClientIP`.
+    pub fn session_affinity(&mut self) -> &mut SessionAffinity {
+        &mut self.session_affinity
     }
 
     /// Closes a watch opened with [`World::call`].

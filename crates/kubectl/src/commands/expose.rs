@@ -1,5 +1,6 @@
-//! `kubectl expose TYPE NAME --port=P [--target-port] [--type] [--name]`: a Service
-//! selecting what a Deployment, ReplicaSet, Service or Pod selects.
+//! `kubectl expose TYPE NAME --port=P [--target-port] [--type] [--name]
+//! [--session-affinity]`: a Service selecting what a Deployment, ReplicaSet,
+//! Service or Pod selects.
 
 use kubecraft_cluster::api::Request;
 use serde_json::{json, Value};
@@ -17,6 +18,7 @@ const FLAGS: &[Flag] = &[
     value("type", None),
     value("name", None),
     value("protocol", None),
+    value("session-affinity", None),
 ];
 
 /// Runs `kubectl expose`.
@@ -48,6 +50,11 @@ pub fn run(kubectl: &mut Kubectl, transport: &mut dyn Transport, args: &[String]
             return out;
         }
     };
+    let affinity = parsed.get("session-affinity").filter(|a| !a.is_empty());
+    if let Some(other) = affinity.filter(|a| !matches!(*a, "None" | "ClientIP")) {
+        out.fail(format!("error: unknown session affinity: {other}\n"));
+        return out;
+    }
     let selector = match resource.kind.as_str() {
         "Pod" => source.pointer("/metadata/labels").cloned(),
         "Service" => source.pointer("/spec/selector").cloned(),
@@ -110,6 +117,9 @@ pub fn run(kubectl: &mut Kubectl, transport: &mut dyn Transport, args: &[String]
     }
     if let Some(kind) = parsed.get("type") {
         service["spec"]["type"] = json!(kind);
+    }
+    if let Some(affinity) = affinity {
+        service["spec"]["sessionAffinity"] = json!(affinity);
     }
     let response = transport.send(Request::post(
         format!("/api/v1/namespaces/{namespace}/services"),

@@ -2,7 +2,7 @@
 //! ClusterIP and NodePort allocation happens in [`crate::apiserver::allocators`].
 
 use crate::api::json_path::ValueExt;
-use k8s_openapi::api::core::v1::Service;
+use k8s_openapi::api::core::v1::{ClientIPConfig, Service, SessionAffinityConfig};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use serde_json::{json, Value};
 
@@ -14,6 +14,10 @@ use crate::api::status::FieldError;
 pub struct ServiceStrategy;
 
 const SERVICE_TYPES: &[&str] = &["ClusterIP", "ExternalName", "LoadBalancer", "NodePort"];
+const SESSION_AFFINITIES: &[&str] = &["ClientIP", "None"];
+/// Upstream's `DefaultClientIPServiceAffinitySeconds` and `MaxClientIPServiceAffinitySeconds`.
+const DEFAULT_AFFINITY_SECONDS: i32 = 10_800;
+const MAX_AFFINITY_SECONDS: i64 = 86_400;
 
 impl Strategy for ServiceStrategy {
     fn name_rule(&self) -> NameRule {
@@ -24,7 +28,28 @@ impl Strategy for ServiceStrategy {
         typed::<Service>(obj, unknown, |svc| {
             let spec = svc.spec.get_or_insert_with(Default::default);
             let kind = spec.type_.get_or_insert_with(|| "ClusterIP".into()).clone();
-            spec.session_affinity.get_or_insert_with(|| "None".into());
+            let affinity = spec
+                .session_affinity
+                .get_or_insert_with(|| "None".into())
+                .clone();
+            match affinity.as_str() {
+                "None" => spec.session_affinity_config = None,
+                "ClientIP" => {
+                    let timeout = spec
+                        .session_affinity_config
+                        .as_ref()
+                        .and_then(|c| c.client_ip.as_ref())
+                        .and_then(|c| c.timeout_seconds);
+                    if timeout.is_none() {
+                        spec.session_affinity_config = Some(SessionAffinityConfig {
+                            client_ip: Some(ClientIPConfig {
+                                timeout_seconds: Some(DEFAULT_AFFINITY_SECONDS),
+                            }),
+                        });
+                    }
+                }
+                _ => {}
+            }
             if kind != "ExternalName" {
                 spec.internal_traffic_policy
                     .get_or_insert_with(|| "Cluster".into());
@@ -58,6 +83,27 @@ impl Strategy for ServiceStrategy {
         let kind = spec.get("type").cloned().unwrap_or(json!("ClusterIP"));
         if !SERVICE_TYPES.contains(&kind.as_str().unwrap_or("")) {
             errors.push(FieldError::not_supported("spec.type", &kind, SERVICE_TYPES));
+        }
+        let affinity = spec
+            .get("sessionAffinity")
+            .cloned()
+            .unwrap_or(json!("None"));
+        if !SESSION_AFFINITIES.contains(&affinity.as_str().unwrap_or("")) {
+            errors.push(FieldError::not_supported(
+                "spec.sessionAffinity",
+                &affinity,
+                SESSION_AFFINITIES,
+            ));
+        }
+        let timeout = spec
+            .at("/sessionAffinityConfig/clientIP/timeoutSeconds")
+            .and_then(Value::as_i64);
+        if let Some(timeout) = timeout.filter(|t| *t <= 0 || *t > MAX_AFFINITY_SECONDS) {
+            errors.push(FieldError::invalid(
+                "spec.sessionAffinityConfig.clientIP.timeoutSeconds",
+                &json!(timeout),
+                &format!("must be greater than 0 and less than {MAX_AFFINITY_SECONDS}"),
+            ));
         }
         let ports = spec
             .get("ports")
