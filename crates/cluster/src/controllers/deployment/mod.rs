@@ -15,6 +15,8 @@ mod rolling;
 mod sync;
 pub mod util;
 
+use std::sync::Arc;
+
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
 use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
@@ -147,7 +149,9 @@ impl DeploymentController {
         let selector = selector_of(d);
         let deleting = d.metadata.deletion_timestamp.is_some();
         let owner = controller_ref("apps/v1", "Deployment", &d.metadata);
-        let candidates: Vec<ReplicaSet> = self.sets.in_namespace(&namespace).cloned().collect();
+        // Shared handles: only the sets claimed are copied (a namespace may hold many).
+        let candidates: Vec<Arc<ReplicaSet>> =
+            self.sets.shared_in_namespace(&namespace).cloned().collect();
         let mut claimed = Vec::new();
         let mut adoption_checked = None;
         for rs in candidates {
@@ -157,7 +161,7 @@ impl DeploymentController {
             let path = replicaset_path(&key_of(&rs.metadata));
             if is_controlled_by(&rs.metadata, &uid) {
                 if matches || deleting {
-                    claimed.push(rs);
+                    claimed.push(ReplicaSet::clone(&rs));
                 } else {
                     release(ctx, &path, &uid, &rs.metadata);
                 }
@@ -169,7 +173,7 @@ impl DeploymentController {
                 let can_adopt =
                     *adoption_checked.get_or_insert_with(|| Self::still_current(d, ctx));
                 if can_adopt && adopt(ctx, &path, &owner, &rs.metadata) {
-                    claimed.push(rs);
+                    claimed.push(ReplicaSet::clone(&rs));
                 }
             }
         }
