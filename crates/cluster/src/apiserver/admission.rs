@@ -1,4 +1,5 @@
-//! Admission that needs other objects: the Priority plugin resolves a pod's
+//! Admission that needs other objects: the ServiceAccount plugin refuses a pod
+//! whose ServiceAccount does not exist; the Priority plugin resolves a pod's
 //! `priorityClassName` (or the global default class) into `spec.priority` and
 //! `spec.preemptionPolicy`, with upstream's errors.
 
@@ -8,6 +9,9 @@ use serde_json::{json, Value};
 use super::system_priority_classes::system_priority_class;
 use super::ApiServer;
 use crate::api::status::StatusError;
+
+/// The ServiceAccount a pod runs as when it names none.
+const DEFAULT_SERVICE_ACCOUNT: &str = "default";
 
 /// What the Priority plugin reads of a stored PriorityClass (the rest is skipped unparsed).
 #[derive(Deserialize)]
@@ -45,14 +49,50 @@ impl ApiServer {
         table.get(name).and_then(|o| facts(&o.json))
     }
 
-    /// The Priority admission plugin for a pod being created.
+    /// The ServiceAccount admission plugin for a pod being created: its
+    /// `serviceAccountName` (defaulted to `default`) must name a ServiceAccount of
+    /// its namespace. A missing `default` account passes: upstream waits for the
+    /// serviceaccount controller to create it, which it does as soon as it sees
+    /// the namespace. (The token volume upstream's plugin adds is not modelled.)
+    /// `name` is the pod's name as mutating admission sees it.
+    pub(super) fn admit_pod_service_account(
+        &self,
+        resource: usize,
+        namespace: &str,
+        name: &str,
+        pod: &Value,
+    ) -> Result<(), StatusError> {
+        let account = pod["spec"]["serviceAccountName"]
+            .as_str()
+            .filter(|a| !a.is_empty())
+            .unwrap_or(DEFAULT_SERVICE_ACCOUNT);
+        let exists = self
+            .resource_id("", "v1", "serviceaccounts")
+            .is_some_and(|id| {
+                self.served[id]
+                    .table
+                    .get(&format!("{namespace}/{account}"))
+                    .is_some()
+            });
+        if exists || account == DEFAULT_SERVICE_ACCOUNT {
+            return Ok(());
+        }
+        Err(StatusError::forbidden(
+            &self.served[resource].info,
+            name,
+            &format!("error looking up service account {namespace}/{account}: serviceaccount \"{account}\" not found"),
+        ))
+    }
+
+    /// The Priority admission plugin for a pod being created (`name` as mutating
+    /// admission sees it).
     pub(super) fn admit_pod_priority(
         &self,
         resource: usize,
+        name: &str,
         pod: &mut Value,
     ) -> Result<(), StatusError> {
         let info = &self.served[resource].info;
-        let name = pod["metadata"]["name"].as_str().unwrap_or("").to_string();
         let class_name = pod["spec"]["priorityClassName"]
             .as_str()
             .unwrap_or("")
@@ -66,7 +106,7 @@ impl ApiServer {
                 None => {
                     return Err(StatusError::forbidden(
                         info,
-                        &name,
+                        name,
                         &format!("no PriorityClass with name {class_name} was found"),
                     ))
                 }
@@ -76,7 +116,7 @@ impl ApiServer {
             if given != value {
                 return Err(StatusError::forbidden(
                     info,
-                    &name,
+                    name,
                     &format!("the integer value of priority ({given}) must not be provided in pod spec; priority admission controller computed {value} from the given PriorityClass name"),
                 ));
             }

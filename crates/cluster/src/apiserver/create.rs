@@ -313,7 +313,11 @@ impl ApiServer {
             .and_then(Value::as_str)
             .unwrap_or("")
             .to_string();
+        // Mutating admission runs, upstream, before the name is generated: its
+        // errors name the object by its generateName.
+        let mut admission_name = name.clone();
         if name.is_empty() && !generate.is_empty() {
+            admission_name = generate.clone();
             let suffix = env
                 .rng
                 .string_from(GENERATE_NAME_ALPHABET, GENERATE_NAME_SUFFIX_LEN);
@@ -395,7 +399,9 @@ impl ApiServer {
         };
         if core && info.plural == "pods" {
             default_from_limit_ranges(&limit_ranges, &mut obj);
-            self.admit_pod_priority(resource, &mut obj)?;
+            let namespace = namespace.as_deref().unwrap_or("");
+            self.admit_pod_service_account(resource, namespace, &admission_name, &obj)?;
+            self.admit_pod_priority(resource, &admission_name, &mut obj)?;
         }
         // As upstream's registry does after mutating admission (a pod's QoS class
         // counts the requests and limits LimitRanger set).

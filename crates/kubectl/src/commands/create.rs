@@ -75,6 +75,7 @@ pub fn run(
     let (command, extra, rest): (&str, Vec<Flag>, &[String]) =
         match args.first().map(String::as_str) {
             Some("namespace" | "ns") => ("create namespace", vec![], &args[1..]),
+            Some("serviceaccount" | "sa") => ("create serviceaccount", vec![], &args[1..]),
             Some("deployment" | "deploy") => (
                 "create deployment",
                 vec![
@@ -273,6 +274,7 @@ fn generate(
             ))
         }
         "create namespace" => Ok(generators::namespace(name)),
+        "create serviceaccount" => Ok(generators::service_account(name)),
         "create deployment" => {
             let images = parsed.get_all("image");
             if images.is_empty() {

@@ -19,6 +19,11 @@ pub fn namespace(name: &str) -> Value {
     json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}, "spec": {}, "status": {}})
 }
 
+/// `kubectl create serviceaccount NAME`.
+pub fn service_account(name: &str) -> Value {
+    json!({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": name}})
+}
+
 /// `kubectl create deployment NAME --image=... [--replicas=N] [--port=P] [-- COMMAND [args...]]`.
 pub fn deployment(
     name: &str,
