@@ -1,26 +1,17 @@
 //! Admission that needs other objects: the ServiceAccount plugin refuses a pod
-//! whose ServiceAccount does not exist and mounts the API access volume; the
-//! Priority plugin resolves a pod's
+//! whose ServiceAccount does not exist; the Priority plugin resolves a pod's
 //! `priorityClassName` (or the global default class) into `spec.priority` and
 //! `spec.preemptionPolicy`, with upstream's errors.
 
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::service_account_token::mount_token_volume;
 use super::system_priority_classes::system_priority_class;
 use super::ApiServer;
 use crate::api::status::StatusError;
 
 /// The ServiceAccount a pod runs as when it names none.
 const DEFAULT_SERVICE_ACCOUNT: &str = "default";
-
-/// What the ServiceAccount plugin reads of a stored ServiceAccount.
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct AccountFacts {
-    automount_service_account_token: Option<bool>,
-}
 
 /// What the Priority plugin reads of a stored PriorityClass (the rest is skipped unparsed).
 #[derive(Deserialize)]
@@ -60,32 +51,30 @@ impl ApiServer {
 
     /// The ServiceAccount admission plugin for a pod being created: its
     /// `serviceAccountName` (defaulted to `default`) must name a ServiceAccount of
-    /// its namespace, and its containers get the API access volume (see
-    /// [`mount_token_volume`]). A missing `default` account passes: upstream waits
-    /// for the serviceaccount controller to create it, which it does as soon as
-    /// it sees the namespace. `name` is the pod's name as mutating admission sees it.
+    /// its namespace. A missing `default` account passes: upstream waits for the
+    /// serviceaccount controller to create it, which it does as soon as it sees
+    /// the namespace. (The token volume upstream's plugin adds is not modelled.)
+    /// `name` is the pod's name as mutating admission sees it.
     pub(super) fn admit_pod_service_account(
         &self,
         resource: usize,
         namespace: &str,
         name: &str,
-        pod: &mut Value,
+        pod: &Value,
     ) -> Result<(), StatusError> {
         let account = pod["spec"]["serviceAccountName"]
             .as_str()
             .filter(|a| !a.is_empty())
-            .unwrap_or(DEFAULT_SERVICE_ACCOUNT)
-            .to_string();
-        let stored = self
+            .unwrap_or(DEFAULT_SERVICE_ACCOUNT);
+        let exists = self
             .resource_id("", "v1", "serviceaccounts")
-            .and_then(|id| self.served[id].table.get(&format!("{namespace}/{account}")));
-        if stored.is_some() || account == DEFAULT_SERVICE_ACCOUNT {
-            let automounts = stored.and_then(|o| {
-                serde_json::from_str::<AccountFacts>(&o.json)
-                    .ok()?
-                    .automount_service_account_token
+            .is_some_and(|id| {
+                self.served[id]
+                    .table
+                    .get(&format!("{namespace}/{account}"))
+                    .is_some()
             });
-            mount_token_volume(pod, automounts);
+        if exists || account == DEFAULT_SERVICE_ACCOUNT {
             return Ok(());
         }
         Err(StatusError::forbidden(

@@ -400,7 +400,7 @@ impl ApiServer {
         if core && info.plural == "pods" {
             default_from_limit_ranges(&limit_ranges, &mut obj);
             let namespace = namespace.as_deref().unwrap_or("");
-            self.admit_pod_service_account(resource, namespace, &admission_name, &mut obj)?;
+            self.admit_pod_service_account(resource, namespace, &admission_name, &obj)?;
             self.admit_pod_priority(resource, &admission_name, &mut obj)?;
         }
         // As upstream's registry does after mutating admission (a pod's QoS class

@@ -23,7 +23,6 @@ mod quota_admission;
 mod read;
 pub mod registry;
 pub mod route;
-mod service_account_token;
 mod snapshot;
 pub mod storage;
 mod subresources;
