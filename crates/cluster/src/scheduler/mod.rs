@@ -20,6 +20,7 @@ pub mod framework;
 pub mod listers;
 pub mod match_count_memo;
 pub mod node_cache;
+pub mod node_sum_memo;
 pub mod plugin_args;
 pub mod plugins;
 pub mod preemption;

@@ -6,13 +6,14 @@
 use std::rc::Rc;
 
 use super::inter_pod_affinity_counts::{
-    matches_all, CountsMemo, FilterCounts, Incoming, TopologyCounts,
+    matches_all, FilterCounts, Incoming, TermSum, TopologyCounts,
 };
 use crate::scheduler::affinity_terms::{AffinityTerm, Labels, PodAffinityTerms, WeightedTerm};
 use crate::scheduler::framework::{
     ClusterView, Code, CycleState, ExtensionPoint, NodeInfo, Plugin, PodInfo, Status,
     MAX_NODE_SCORE,
 };
+use crate::scheduler::node_sum_memo::{NodeSum, NodeSumMemo};
 use crate::scheduler::plugin_args::InterPodAffinityArgs;
 
 const NAME: &str = "InterPodAffinity";
@@ -30,7 +31,7 @@ pub struct InterPodAffinity {
     hard_pod_affinity_weight: i64,
     ignore_preferred_terms_of_existing_pods: bool,
     /// The last PreFilter counts, kept for the next pod with the same terms.
-    memo: CountsMemo,
+    memo: NodeSumMemo<TermSum>,
 }
 
 impl InterPodAffinity {
@@ -39,7 +40,7 @@ impl InterPodAffinity {
         InterPodAffinity {
             hard_pod_affinity_weight: args.hard_pod_affinity_weight.unwrap_or(1),
             ignore_preferred_terms_of_existing_pods: args.ignore_preferred_terms_of_existing_pods,
-            memo: CountsMemo::default(),
+            memo: NodeSumMemo::default(),
         }
     }
 }
@@ -138,9 +139,9 @@ impl Plugin for InterPodAffinity {
         // With terms of its own the pod looks at every node (the memo keeps those
         // counts); otherwise only the pods with required anti-affinity matter.
         let counts = if incoming_terms {
-            self.memo.counts(incoming, cluster)
+            self.memo.total(incoming, cluster)
         } else {
-            let counts = FilterCounts::over(cluster.nodes_with_required_anti_affinity, &incoming);
+            let counts = TermSum::over(cluster.nodes_with_required_anti_affinity, &incoming);
             if counts.existing_anti_affinity.is_empty() {
                 return Status::skip();
             }

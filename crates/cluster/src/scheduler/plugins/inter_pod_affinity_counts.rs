@@ -1,18 +1,14 @@
 //! InterPodAffinity's PreFilter counts (upstream's `topologyToMatchedTermCount`s):
 //! per topology domain, the pods whose required anti-affinity turns the incoming pod
 //! away, the pods matching all its affinity terms, and the pods matching one of its
-//! anti-affinity terms. They are sums of what each node holds, so the plugin keeps
-//! them between cycles ([`CountsMemo`]): pods of one workload arrive one after
-//! another with the same terms, and between two of them only the nodes whose
-//! generation moved are counted again.
-
-use std::cell::RefCell;
-use std::rc::Rc;
+//! anti-affinity terms. They are sums of what each node holds, which the plugin
+//! keeps between cycles ([`TermSum`] in a `NodeSumMemo`).
 
 use rustc_hash::FxHashMap;
 
 use crate::scheduler::affinity_terms::{AffinityTerm, Labels};
-use crate::scheduler::framework::{ClusterView, NodeInfo};
+use crate::scheduler::framework::NodeInfo;
+use crate::scheduler::node_sum_memo::NodeSum;
 
 /// Matching pods per topology key and value (hashed: hostnames make many domains).
 #[derive(Clone, Default)]
@@ -91,14 +87,14 @@ pub struct FilterCounts {
 
 /// Which of the three counts an entry adds to.
 #[derive(Clone, Copy, PartialEq)]
-enum Count {
+pub enum Count {
     ExistingAntiAffinity,
     Affinity,
     AntiAffinity,
 }
 
 /// What one node adds to the counts: (count, topology key, the node's value, pods).
-type Contribution = Vec<(Count, String, String, i64)>;
+pub type Contribution = Vec<(Count, String, String, i64)>;
 
 /// Whether a pod in `namespace` with `labels` matches every one of (resolved) `terms`.
 pub fn matches_all(terms: &[AffinityTerm], namespace: &str, labels: &Labels) -> bool {
@@ -147,83 +143,27 @@ fn contribution(node: &NodeInfo, incoming: &Incoming) -> Contribution {
     out
 }
 
-impl FilterCounts {
-    fn apply(&mut self, contribution: &Contribution, sign: i64) {
+/// InterPodAffinity's counts as a sum over nodes.
+pub struct TermSum;
+
+impl NodeSum for TermSum {
+    type Key = Incoming;
+    type Contribution = Contribution;
+    type Total = FilterCounts;
+
+    fn contribution(node: &NodeInfo, incoming: &Incoming) -> Contribution {
+        contribution(node, incoming)
+    }
+
+    fn apply(counts: &mut FilterCounts, contribution: &Contribution, sign: i64) {
         for (count, key, value, n) in contribution {
             let counts = match count {
-                Count::ExistingAntiAffinity => &mut self.existing_anti_affinity,
-                Count::Affinity => &mut self.affinity,
-                Count::AntiAffinity => &mut self.anti_affinity,
+                Count::ExistingAntiAffinity => &mut counts.existing_anti_affinity,
+                Count::Affinity => &mut counts.affinity,
+                Count::AntiAffinity => &mut counts.anti_affinity,
             };
             counts.add_to(key, value, n * sign);
         }
-    }
-
-    /// The counts over `nodes`.
-    pub fn over(nodes: &[&NodeInfo], incoming: &Incoming) -> FilterCounts {
-        let mut counts = FilterCounts::default();
-        for node in nodes {
-            counts.apply(&contribution(node, incoming), 1);
-        }
-        counts
-    }
-}
-
-/// The counts of the last incoming pod over the cache's nodes, with what each
-/// node added and the node's generation then.
-struct Remembered {
-    incoming: Incoming,
-    generations: Vec<u64>,
-    contributions: Vec<Contribution>,
-    counts: Rc<FilterCounts>,
-}
-
-/// The plugin's memo of its last counts.
-#[derive(Default)]
-pub struct CountsMemo(RefCell<Option<Remembered>>);
-
-impl CountsMemo {
-    /// The counts over every node of `cluster` for `incoming`: from the memo when
-    /// the last pod was the same and the view carries the cache's generations
-    /// (recounting the nodes that changed), else counted afresh.
-    pub fn counts(&self, incoming: Incoming, cluster: &ClusterView) -> Rc<FilterCounts> {
-        let Some(generations) = cluster.node_generations else {
-            return Rc::new(FilterCounts::over(cluster.nodes, &incoming));
-        };
-        let mut memo = self.0.borrow_mut();
-        if let Some(m) = memo
-            .as_mut()
-            .filter(|m| m.incoming == incoming && m.generations.len() == generations.len())
-        {
-            let counts = Rc::make_mut(&mut m.counts);
-            for (i, &now) in generations.iter().enumerate() {
-                if m.generations[i] != now {
-                    counts.apply(&m.contributions[i], -1);
-                    let fresh = contribution(cluster.nodes[i], &m.incoming);
-                    counts.apply(&fresh, 1);
-                    m.contributions[i] = fresh;
-                    m.generations[i] = now;
-                }
-            }
-            return m.counts.clone();
-        }
-        let contributions: Vec<Contribution> = cluster
-            .nodes
-            .iter()
-            .map(|node| contribution(node, &incoming))
-            .collect();
-        let mut counts = FilterCounts::default();
-        for c in &contributions {
-            counts.apply(c, 1);
-        }
-        let counts = Rc::new(counts);
-        *memo = Some(Remembered {
-            incoming,
-            generations: generations.to_vec(),
-            contributions,
-            counts: counts.clone(),
-        });
-        counts
     }
 }
 

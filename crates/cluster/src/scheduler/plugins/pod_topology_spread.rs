@@ -21,7 +21,8 @@ use crate::scheduler::framework::{
 use crate::scheduler::match_count_memo::query_id;
 use crate::scheduler::plugin_args::PodTopologySpreadArgs;
 
-use super::pod_topology_spread_counts::{CountsKey, DomainCounts, DomainCountsMemo, Inclusion};
+use super::pod_topology_spread_counts::{CountsKey, DomainCounts, DomainSum, Inclusion};
+use crate::scheduler::node_sum_memo::NodeSumMemo;
 
 const NAME: &str = "PodTopologySpread";
 const PRE_FILTER_STATE: &str = "PreFilterPodTopologySpread";
@@ -43,8 +44,8 @@ pub struct PodTopologySpread {
     /// The defaults are upstream's system ones (`defaultingType: System`).
     system_defaulted: bool,
     /// PreFilter's and PreScore's last domain counts.
-    filter_counts: DomainCountsMemo,
-    score_counts: DomainCountsMemo,
+    filter_counts: NodeSumMemo<DomainSum>,
+    score_counts: NodeSumMemo<DomainSum>,
 }
 
 impl Default for PodTopologySpread {
@@ -138,8 +139,8 @@ impl PodTopologySpread {
         PodTopologySpread {
             system_defaulted: args.defaulting_type != "List",
             defaults,
-            filter_counts: DomainCountsMemo::default(),
-            score_counts: DomainCountsMemo::default(),
+            filter_counts: NodeSumMemo::default(),
+            score_counts: NodeSumMemo::default(),
         }
     }
 
@@ -205,7 +206,10 @@ pub(super) fn has_all_keys(node: &NodeInfo, constraints: &[Constraint]) -> bool 
 
 /// The matching pods of `value`'s domain of constraint `i`.
 fn pods_in(counts: &DomainCounts, i: usize, value: &str) -> i64 {
-    counts[i].get(value).map_or(0, |d| d.pods)
+    counts
+        .get(i)
+        .and_then(|domains| domains.get(value))
+        .map_or(0, |d| d.pods)
 }
 
 /// PreFilter's count of matching pods per domain, per constraint.
@@ -217,12 +221,13 @@ struct PreFilterState {
 impl PreFilterState {
     /// The global minimum, or 0 while fewer than `minDomains` domains exist.
     fn min_match(&self, i: usize) -> i64 {
-        let counts = &self.counts[i];
-        if counts.len() < self.constraints[i].min_domains {
+        let domains = self.counts.get(i);
+        if domains.map_or(0, |d| d.len()) < self.constraints[i].min_domains {
             return 0;
         }
-        counts
-            .values()
+        domains
+            .into_iter()
+            .flat_map(|d| d.values())
             .map(|d| d.pods)
             .min()
             .unwrap_or(i64::from(i32::MAX))
@@ -270,7 +275,7 @@ impl Plugin for PodTopologySpread {
             namespace: pod.namespace.clone(),
             inclusion: Inclusion::of(pod),
         };
-        let counts = self.filter_counts.counts(key, cluster);
+        let counts = self.filter_counts.total(key, cluster);
         state.write(
             PRE_FILTER_STATE,
             PreFilterState {
@@ -343,7 +348,7 @@ impl Plugin for PodTopologySpread {
             namespace: pod.namespace.clone(),
             inclusion: Inclusion::of(pod),
         };
-        let counts = self.score_counts.counts(key, cluster);
+        let counts = self.score_counts.total(key, cluster);
         state.write(
             PRE_SCORE_STATE,
             PreScoreState {

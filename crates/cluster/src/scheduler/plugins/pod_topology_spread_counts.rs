@@ -1,18 +1,14 @@
 //! PodTopologySpread's counts of matching pods per topology domain (upstream's
-//! `TpPairToMatchNum` and `TopologyPairToPodCounts`). They are sums over every
-//! node of the cluster, so the plugin keeps them between cycles
-//! ([`DomainCountsMemo`]): pods of one workload arrive one after another with the
-//! same constraints, and between two of them only the nodes whose generation moved
-//! are counted again.
-
-use std::cell::RefCell;
-use std::rc::Rc;
+//! `TpPairToMatchNum` and `TopologyPairToPodCounts`): sums over every node of
+//! the cluster, which the plugin keeps between cycles ([`DomainSum`] in a
+//! [`NodeSumMemo`]).
 
 use k8s_openapi::api::core::v1::{Affinity, NodeAffinity, PodSpec, Toleration};
 use rustc_hash::FxHashMap;
 
 use super::pod_topology_spread::{domain_of, has_all_keys, Constraint, HOSTNAME};
-use crate::scheduler::framework::{ClusterView, NodeInfo, PodInfo};
+use crate::scheduler::framework::{NodeInfo, PodInfo};
+use crate::scheduler::node_sum_memo::NodeSum;
 
 /// What of the incoming pod decides whether a node's domain counts (upstream's
 /// node inclusion policies): its node selector, required node affinity and
@@ -73,107 +69,59 @@ pub struct Domain {
 }
 
 /// Per constraint, the domains (by the node's value of its topology key; empty
-/// for nodes without it) of the nodes that count.
+/// for nodes without it) of the nodes that count (no entries at all over no nodes).
 pub type DomainCounts = Vec<FxHashMap<String, Domain>>;
 
 /// What one node adds: per constraint, its domain and matching pods (none when
 /// the node does not count for it).
 type Contribution = Vec<Option<(String, i64)>>;
 
-fn contribution(node: &NodeInfo, key: &CountsKey) -> Contribution {
-    if key.require_all_keys && !has_all_keys(node, &key.constraints) {
-        return Vec::new();
-    }
-    key.constraints
-        .iter()
-        .map(|c| {
-            if (key.skip_hostname && c.topology_key == HOSTNAME)
-                || !c.includes(&key.inclusion, node)
-            {
-                return None;
-            }
-            let domain = domain_of(node, &c.topology_key).to_string();
-            Some((domain, c.count(node, &key.namespace)))
-        })
-        .collect()
-}
+/// PodTopologySpread's counts as a sum over nodes.
+pub struct DomainSum;
 
-/// Adds (`sign` 1) or takes away (-1) a node's contribution; a domain left
-/// without nodes is forgotten.
-fn apply(counts: &mut DomainCounts, contribution: &Contribution, sign: i64) {
-    for (domains, entry) in counts.iter_mut().zip(contribution) {
-        let Some((value, pods)) = entry else {
-            continue;
-        };
-        if !domains.contains_key(value) {
-            domains.insert(value.clone(), Domain::default());
+impl NodeSum for DomainSum {
+    type Key = CountsKey;
+    type Contribution = Contribution;
+    type Total = DomainCounts;
+
+    fn contribution(node: &NodeInfo, key: &CountsKey) -> Contribution {
+        if key.require_all_keys && !has_all_keys(node, &key.constraints) {
+            return vec![None; key.constraints.len()];
         }
-        let Some(domain) = domains.get_mut(value) else {
-            continue;
-        };
-        domain.pods += pods * sign;
-        domain.nodes += sign;
-        if domain.nodes <= 0 {
-            domains.remove(value);
-        }
-    }
-}
-
-/// The counts of `key` over `nodes`, with each node's contribution.
-fn count_all(nodes: &[&NodeInfo], key: &CountsKey) -> (DomainCounts, Vec<Contribution>) {
-    let mut counts = vec![FxHashMap::default(); key.constraints.len()];
-    let contributions: Vec<Contribution> = nodes.iter().map(|n| contribution(n, key)).collect();
-    for c in &contributions {
-        apply(&mut counts, c, 1);
-    }
-    (counts, contributions)
-}
-
-/// The last counts, what each node added and the node's generation then.
-struct Remembered {
-    key: CountsKey,
-    generations: Vec<u64>,
-    contributions: Vec<Contribution>,
-    counts: Rc<DomainCounts>,
-}
-
-/// The plugin's memo of its last counts (one for PreFilter, one for PreScore).
-#[derive(Default)]
-pub struct DomainCountsMemo(RefCell<Option<Remembered>>);
-
-impl DomainCountsMemo {
-    /// The counts over every node of `cluster` for `key`: from the memo when the
-    /// last pod had the same key and the view carries the cache's generations
-    /// (recounting the nodes that changed), else counted afresh.
-    pub fn counts(&self, key: CountsKey, cluster: &ClusterView) -> Rc<DomainCounts> {
-        let Some(generations) = cluster.node_generations else {
-            return Rc::new(count_all(cluster.nodes, &key).0);
-        };
-        let mut memo = self.0.borrow_mut();
-        if let Some(m) = memo
-            .as_mut()
-            .filter(|m| m.key == key && m.generations.len() == generations.len())
-        {
-            for (i, &now) in generations.iter().enumerate() {
-                if m.generations[i] != now {
-                    let counts = Rc::make_mut(&mut m.counts);
-                    apply(counts, &m.contributions[i], -1);
-                    let fresh = contribution(cluster.nodes[i], &m.key);
-                    apply(counts, &fresh, 1);
-                    m.contributions[i] = fresh;
-                    m.generations[i] = now;
+        key.constraints
+            .iter()
+            .map(|c| {
+                if (key.skip_hostname && c.topology_key == HOSTNAME)
+                    || !c.includes(&key.inclusion, node)
+                {
+                    return None;
                 }
-            }
-            return m.counts.clone();
+                let domain = domain_of(node, &c.topology_key).to_string();
+                Some((domain, c.count(node, &key.namespace)))
+            })
+            .collect()
+    }
+
+    /// A domain left without nodes is forgotten.
+    fn apply(counts: &mut DomainCounts, contribution: &Contribution, sign: i64) {
+        if counts.len() < contribution.len() {
+            counts.resize_with(contribution.len(), FxHashMap::default);
         }
-        let (counts, contributions) = count_all(cluster.nodes, &key);
-        let counts = Rc::new(counts);
-        *memo = Some(Remembered {
-            key,
-            generations: generations.to_vec(),
-            contributions,
-            counts: counts.clone(),
-        });
-        counts
+        for (domains, entry) in counts.iter_mut().zip(contribution) {
+            let Some((value, pods)) = entry else {
+                continue;
+            };
+            if !domains.contains_key(value) {
+                domains.insert(value.clone(), Domain::default());
+            }
+            let Some(domain) = domains.get_mut(value) else {
+                continue;
+            };
+            domain.pods += pods * sign;
+            domain.nodes += sign;
+            if domain.nodes <= 0 {
+                domains.remove(value);
+            }
+        }
     }
 }
