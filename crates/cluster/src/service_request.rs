@@ -17,6 +17,7 @@ use serde_json::Value;
 
 use crate::api::Request;
 use crate::kubelet::behaviour::{image_name, listener, speaks_http, Listener};
+use crate::session_affinity::DEFAULT_TIMEOUT_SECONDS;
 use crate::sim::World;
 
 /// The cluster's DNS domain.
@@ -25,8 +26,6 @@ const CLUSTER_DOMAIN: &str = "cluster.local";
 const USER_AGENT: &str = "curl/8.5.0";
 /// The node requests come from.
 const CLIENT_NODE: &str = "control-plane";
-/// Upstream's `DefaultClientIPServiceAffinitySeconds`: three hours.
-const DEFAULT_AFFINITY_SECONDS: i32 = 10_800;
 
 /// An endpoint kube-proxy may send a request to: (ip, target port, pod namespace/name).
 type Endpoint = (String, i32, String);
@@ -216,7 +215,7 @@ fn pick(
         .and_then(|s| s.session_affinity_config.as_ref())
         .and_then(|c| c.client_ip.as_ref())
         .and_then(|c| c.timeout_seconds)
-        .unwrap_or(DEFAULT_AFFINITY_SECONDS);
+        .unwrap_or(DEFAULT_TIMEOUT_SECONDS);
     let service_port = format!(
         "{}/{}:{port}",
         service.metadata.namespace.as_deref().unwrap_or(""),

@@ -7,6 +7,10 @@
 
 use std::collections::BTreeMap;
 
+/// Upstream's `DefaultClientIPServiceAffinitySeconds` (three hours): the timeout
+/// a Service's `sessionAffinityConfig` defaults to.
+pub const DEFAULT_TIMEOUT_SECONDS: i32 = 10_800;
+
 /// The endpoint a client reached last (`ip:port`) and when (virtual ms).
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct Remembered {

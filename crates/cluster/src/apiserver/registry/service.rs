@@ -9,14 +9,14 @@ use serde_json::{json, Value};
 use super::{typed, Source, Strategy, UnknownFields};
 use crate::api::names::NameRule;
 use crate::api::status::FieldError;
+use crate::session_affinity::DEFAULT_TIMEOUT_SECONDS;
 
 /// The strategy for `services`.
 pub struct ServiceStrategy;
 
 const SERVICE_TYPES: &[&str] = &["ClusterIP", "ExternalName", "LoadBalancer", "NodePort"];
 const SESSION_AFFINITIES: &[&str] = &["ClientIP", "None"];
-/// Upstream's `DefaultClientIPServiceAffinitySeconds` and `MaxClientIPServiceAffinitySeconds`.
-const DEFAULT_AFFINITY_SECONDS: i32 = 10_800;
+/// Upstream's `MaxClientIPServiceAffinitySeconds`.
 const MAX_AFFINITY_SECONDS: i64 = 86_400;
 
 impl Strategy for ServiceStrategy {
@@ -43,7 +43,7 @@ impl Strategy for ServiceStrategy {
                     if timeout.is_none() {
                         spec.session_affinity_config = Some(SessionAffinityConfig {
                             client_ip: Some(ClientIPConfig {
-                                timeout_seconds: Some(DEFAULT_AFFINITY_SECONDS),
+                                timeout_seconds: Some(DEFAULT_TIMEOUT_SECONDS),
                             }),
                         });
                     }
