@@ -33,8 +33,6 @@ pub const CONSTRAINTS_NOT_MATCH: &str = "node(s) didn't match pod topology sprea
 pub const NODE_LABEL_NOT_MATCH: &str =
     "node(s) didn't match pod topology spread constraints (missing required label)";
 
-pub(super) const HOSTNAME: &str = HOSTNAME_LABEL;
-const ZONE: &str = ZONE_LABEL;
 const DO_NOT_SCHEDULE: &str = "DoNotSchedule";
 const SCHEDULE_ANYWAY: &str = "ScheduleAnyway";
 
@@ -126,7 +124,7 @@ impl PodTopologySpread {
         let defaults = if args.defaulting_type == "List" {
             args.default_constraints.clone()
         } else {
-            [(HOSTNAME, 3), (ZONE, 5)]
+            [(HOSTNAME_LABEL, 3), (ZONE_LABEL, 5)]
                 .into_iter()
                 .map(|(key, skew)| TopologySpreadConstraint {
                     max_skew: skew,
@@ -212,26 +210,27 @@ fn pods_in(counts: &DomainCounts, i: usize, value: &str) -> i64 {
         .map_or(0, |d| d.pods)
 }
 
-/// PreFilter's count of matching pods per domain, per constraint.
+/// PreFilter's count of matching pods per domain, per constraint, and each
+/// constraint's global minimum (worked out once, not for every node filtered).
 struct PreFilterState {
     constraints: Vec<Constraint>,
     counts: Rc<DomainCounts>,
+    min_matches: Vec<i64>,
 }
 
-impl PreFilterState {
-    /// The global minimum, or 0 while fewer than `minDomains` domains exist.
-    fn min_match(&self, i: usize) -> i64 {
-        let domains = self.counts.get(i);
-        if domains.map_or(0, |d| d.len()) < self.constraints[i].min_domains {
-            return 0;
-        }
-        domains
-            .into_iter()
-            .flat_map(|d| d.values())
-            .map(|d| d.pods)
-            .min()
-            .unwrap_or(i64::from(i32::MAX))
+/// The global minimum of constraint `i`, or 0 while fewer than `minDomains`
+/// domains exist.
+fn min_match(counts: &DomainCounts, i: usize, constraint: &Constraint) -> i64 {
+    let domains = counts.get(i);
+    if domains.map_or(0, |d| d.len()) < constraint.min_domains {
+        return 0;
     }
+    domains
+        .into_iter()
+        .flat_map(|d| d.values())
+        .map(|d| d.pods)
+        .min()
+        .unwrap_or(i64::from(i32::MAX))
 }
 
 /// PreScore's counts for the soft constraints.
@@ -276,11 +275,17 @@ impl Plugin for PodTopologySpread {
             inclusion: Inclusion::of(pod),
         };
         let counts = self.filter_counts.total(key, cluster);
+        let min_matches = constraints
+            .iter()
+            .enumerate()
+            .map(|(i, c)| min_match(&counts, i, c))
+            .collect();
         state.write(
             PRE_FILTER_STATE,
             PreFilterState {
                 constraints,
                 counts,
+                min_matches,
             },
         );
         Status::success()
@@ -296,7 +301,7 @@ impl Plugin for PodTopologySpread {
             };
             let own = i64::from(selects(&c.selector, &pod.labels));
             let matching = pods_in(&s.counts, i, value);
-            if matching + own - s.min_match(i) > c.max_skew {
+            if matching + own - s.min_matches[i] > c.max_skew {
                 return Status::new(Code::Unschedulable, &[CONSTRAINTS_NOT_MATCH]);
             }
         }
@@ -324,7 +329,7 @@ impl Plugin for PodTopologySpread {
                 continue;
             }
             for (i, c) in constraints.iter().enumerate() {
-                if c.topology_key != HOSTNAME {
+                if c.topology_key != HOSTNAME_LABEL {
                     domains[i].insert(domain_of(node, &c.topology_key));
                 }
             }
@@ -333,7 +338,7 @@ impl Plugin for PodTopologySpread {
             .iter()
             .zip(&domains)
             .map(|(c, domains)| {
-                let size = if c.topology_key == HOSTNAME {
+                let size = if c.topology_key == HOSTNAME_LABEL {
                     feasible.len() - ignored.len()
                 } else {
                     domains.len()
@@ -373,7 +378,7 @@ impl Plugin for PodTopologySpread {
             let Some(value) = node.label(&c.topology_key) else {
                 continue;
             };
-            let count = if c.topology_key == HOSTNAME {
+            let count = if c.topology_key == HOSTNAME_LABEL {
                 c.count(node, &pod.namespace)
             } else {
                 pods_in(&s.counts, i, value)

@@ -6,8 +6,8 @@
 use k8s_openapi::api::core::v1::{Affinity, NodeAffinity, PodSpec, Toleration};
 use rustc_hash::FxHashMap;
 
-use super::pod_topology_spread::{domain_of, has_all_keys, Constraint, HOSTNAME};
-use crate::scheduler::framework::{NodeInfo, PodInfo};
+use super::pod_topology_spread::{domain_of, has_all_keys, Constraint};
+use crate::scheduler::framework::{NodeInfo, PodInfo, HOSTNAME_LABEL};
 use crate::scheduler::node_sum_memo::NodeSum;
 
 /// What of the incoming pod decides whether a node's domain counts (upstream's
@@ -91,7 +91,7 @@ impl NodeSum for DomainSum {
         key.constraints
             .iter()
             .map(|c| {
-                if (key.skip_hostname && c.topology_key == HOSTNAME)
+                if (key.skip_hostname && c.topology_key == HOSTNAME_LABEL)
                     || !c.includes(&key.inclusion, node)
                 {
                     return None;
