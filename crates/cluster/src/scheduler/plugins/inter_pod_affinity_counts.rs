@@ -101,48 +101,6 @@ pub fn matches_all(terms: &[AffinityTerm], namespace: &str, labels: &Labels) -> 
     !terms.is_empty() && terms.iter().all(|t| t.matches(namespace, labels, None))
 }
 
-/// What `node`'s pods add to the counts for `incoming`.
-fn contribution(node: &NodeInfo, incoming: &Incoming) -> Contribution {
-    let mut out: Contribution = Vec::new();
-    let mut add = |count: Count, key: &str| {
-        let Some(value) = node.label(key) else {
-            return;
-        };
-        let same = out
-            .iter_mut()
-            .find(|(c, k, v, _)| *c == count && k == key && v == value);
-        match same {
-            Some(entry) => entry.3 += 1,
-            None => out.push((count, key.to_string(), value.to_string(), 1)),
-        }
-    };
-    for existing in node.pods.values() {
-        if let Some(terms) = existing.affinity.as_deref() {
-            for term in &terms.required_anti_affinity {
-                let namespace_labels = Some(&incoming.namespace_labels);
-                if term.matches(&incoming.namespace, &incoming.labels, namespace_labels) {
-                    add(Count::ExistingAntiAffinity, &term.topology_key);
-                }
-            }
-        }
-        if matches_all(
-            &incoming.required_affinity,
-            &existing.namespace,
-            &existing.labels,
-        ) {
-            for term in &incoming.required_affinity {
-                add(Count::Affinity, &term.topology_key);
-            }
-        }
-        for term in &incoming.required_anti_affinity {
-            if term.matches(&existing.namespace, &existing.labels, None) {
-                add(Count::AntiAffinity, &term.topology_key);
-            }
-        }
-    }
-    out
-}
-
 /// InterPodAffinity's counts as a sum over nodes.
 pub struct TermSum;
 
@@ -151,8 +109,46 @@ impl NodeSum for TermSum {
     type Contribution = Contribution;
     type Total = FilterCounts;
 
+    /// What `node`'s pods add to the counts for `incoming`.
     fn contribution(node: &NodeInfo, incoming: &Incoming) -> Contribution {
-        contribution(node, incoming)
+        let mut out: Contribution = Vec::new();
+        let mut add = |count: Count, key: &str| {
+            let Some(value) = node.label(key) else {
+                return;
+            };
+            let same = out
+                .iter_mut()
+                .find(|(c, k, v, _)| *c == count && k == key && v == value);
+            match same {
+                Some(entry) => entry.3 += 1,
+                None => out.push((count, key.to_string(), value.to_string(), 1)),
+            }
+        };
+        for existing in node.pods.values() {
+            if let Some(terms) = existing.affinity.as_deref() {
+                for term in &terms.required_anti_affinity {
+                    let namespace_labels = Some(&incoming.namespace_labels);
+                    if term.matches(&incoming.namespace, &incoming.labels, namespace_labels) {
+                        add(Count::ExistingAntiAffinity, &term.topology_key);
+                    }
+                }
+            }
+            if matches_all(
+                &incoming.required_affinity,
+                &existing.namespace,
+                &existing.labels,
+            ) {
+                for term in &incoming.required_affinity {
+                    add(Count::Affinity, &term.topology_key);
+                }
+            }
+            for term in &incoming.required_anti_affinity {
+                if term.matches(&existing.namespace, &existing.labels, None) {
+                    add(Count::AntiAffinity, &term.topology_key);
+                }
+            }
+        }
+        out
     }
 
     fn apply(counts: &mut FilterCounts, contribution: &Contribution, sign: i64) {
