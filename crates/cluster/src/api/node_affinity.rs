@@ -4,7 +4,9 @@
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::api::core::v1::{Node, NodeSelectorRequirement, NodeSelectorTerm, PodSpec};
+use k8s_openapi::api::core::v1::{
+    Node, NodeSelector, NodeSelectorRequirement, NodeSelectorTerm, PodSpec,
+};
 
 fn requirement_matches(r: &NodeSelectorRequirement, value: Option<&str>) -> bool {
     let values = r.values.as_deref().unwrap_or(&[]);
@@ -55,6 +57,17 @@ pub fn node_labels(node: &Node) -> &BTreeMap<String, String> {
     node.metadata.labels.as_ref().unwrap_or(&NONE)
 }
 
+/// The pod's required node affinity
+/// (`affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution`).
+pub fn required_node_affinity(spec: Option<&PodSpec>) -> Option<&NodeSelector> {
+    spec.and_then(|s| s.affinity.as_ref())
+        .and_then(|a| a.node_affinity.as_ref())
+        .and_then(|na| {
+            na.required_during_scheduling_ignored_during_execution
+                .as_ref()
+        })
+}
+
 /// Whether the pod's `nodeSelector` and required node affinity both match `node`.
 pub fn required_affinity_matches(spec: Option<&PodSpec>, node: &Node) -> bool {
     let labels = node_labels(node);
@@ -62,13 +75,7 @@ pub fn required_affinity_matches(spec: Option<&PodSpec>, node: &Node) -> bool {
     let selector_ok = spec
         .and_then(|s| s.node_selector.as_ref())
         .is_none_or(|sel| sel.iter().all(|(k, v)| labels.get(k) == Some(v)));
-    let required = spec
-        .and_then(|s| s.affinity.as_ref())
-        .and_then(|a| a.node_affinity.as_ref())
-        .and_then(|na| {
-            na.required_during_scheduling_ignored_during_execution
-                .as_ref()
-        });
+    let required = required_node_affinity(spec);
     selector_ok
         && required.is_none_or(|r| {
             r.node_selector_terms

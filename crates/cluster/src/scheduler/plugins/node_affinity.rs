@@ -5,7 +5,9 @@
 use k8s_openapi::api::core::v1::{NodeSelector, PreferredSchedulingTerm};
 
 use super::helpers::default_normalize;
-use crate::api::node_affinity::{node_labels, required_affinity_matches, term_matches};
+use crate::api::node_affinity::{
+    node_labels, required_affinity_matches, required_node_affinity, term_matches,
+};
 use crate::scheduler::framework::{
     ClusterView, Code, CycleState, ExtensionPoint, NodeInfo, Plugin, PodInfo, Status,
 };
@@ -84,13 +86,7 @@ impl Plugin for NodeAffinity {
     /// Skip when neither the pod nor the profile requires anything of the node.
     fn pre_filter(&self, _state: &mut CycleState, pod: &PodInfo, _cluster: &ClusterView) -> Status {
         let spec = pod.pod.spec.as_ref();
-        let required = spec
-            .and_then(|s| s.affinity.as_ref())
-            .and_then(|a| a.node_affinity.as_ref())
-            .is_some_and(|na| {
-                na.required_during_scheduling_ignored_during_execution
-                    .is_some()
-            });
+        let required = required_node_affinity(spec).is_some();
         let selector = spec.is_some_and(|s| s.node_selector.is_some());
         Status::skip_if(!(required || selector || self.added_required.is_some()))
     }

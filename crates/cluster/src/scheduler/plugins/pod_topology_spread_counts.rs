@@ -6,6 +6,8 @@
 use k8s_openapi::api::core::v1::{Affinity, NodeAffinity, PodSpec, Toleration};
 use rustc_hash::FxHashMap;
 
+use crate::api::node_affinity::required_node_affinity;
+
 use super::pod_topology_spread::{domain_of, has_all_keys, Constraint};
 use crate::scheduler::framework::{NodeInfo, PodInfo, HOSTNAME_LABEL};
 use crate::scheduler::node_sum_memo::NodeSum;
@@ -24,13 +26,7 @@ impl Inclusion {
     /// The parts of `pod` that the inclusion policies read.
     pub fn of(pod: &PodInfo) -> Inclusion {
         let spec = pod.pod.spec.as_ref();
-        let required = spec
-            .and_then(|s| s.affinity.as_ref())
-            .and_then(|a| a.node_affinity.as_ref())
-            .and_then(|na| {
-                na.required_during_scheduling_ignored_during_execution
-                    .clone()
-            });
+        let required = required_node_affinity(spec).cloned();
         Inclusion {
             spec: PodSpec {
                 node_selector: spec.and_then(|s| s.node_selector.clone()),
