@@ -28,6 +28,7 @@ use crate::api::Request;
 use crate::apiserver::watch::{WatchEvent, WatchId};
 use crate::client::informer::key_of;
 use crate::client::{pod_path, Informer, ObjectRef, Recorder, WorkQueue};
+use crate::controllers::annotations::numeric_annotation;
 use crate::sim::clock::doubled;
 use crate::sim::{Component, Ctx};
 
@@ -639,12 +640,7 @@ fn finished_ms(pod: &Pod) -> Option<i64> {
 
 /// The failures of its index before `pod` (its `job-index-failure-count` annotation).
 fn index_failure_count(pod: &Pod) -> i32 {
-    pod.metadata
-        .annotations
-        .as_ref()
-        .and_then(|a| a.get(INDEX_FAILURE_COUNT))
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0)
+    numeric_annotation(&pod.metadata, INDEX_FAILURE_COUNT)
 }
 
 /// With `backoffLimitPerIndex`, how long `index` still waits before a replacement,

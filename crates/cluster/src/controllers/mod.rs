@@ -2,6 +2,7 @@
 //! watches through informers, queues keys on a [`crate::client::WorkQueue`] and
 //! reconciles by API calls — no storage backdoor, so every step is traced.
 
+pub mod annotations;
 pub mod clusterrole_aggregation;
 pub mod completion_index;
 pub mod cron;

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::Pod;
 
+use super::annotations::numeric_annotation;
 use super::pod_state::{created_ms, is_active, is_ready, phase, ready_since_ms};
 
 /// The annotation with which users say which pods are cheaper to delete.
@@ -30,12 +31,7 @@ fn phase_ordinal(pod: &Pod) -> u8 {
 }
 
 fn deletion_cost(pod: &Pod) -> i32 {
-    pod.metadata
-        .annotations
-        .as_ref()
-        .and_then(|a| a.get(DELETION_COST_ANNOTATION))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0)
+    numeric_annotation(&pod.metadata, DELETION_COST_ANNOTATION)
 }
 
 /// The highest restart count among containers and sidecars.

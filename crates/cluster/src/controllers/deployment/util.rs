@@ -4,6 +4,7 @@
 
 use std::cmp::Ordering;
 
+use crate::controllers::annotations::numeric_annotation;
 use k8s_openapi::api::apps::v1::{Deployment, DeploymentCondition, DeploymentStatus, ReplicaSet};
 use k8s_openapi::api::core::v1::PodTemplateSpec;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
@@ -178,12 +179,7 @@ pub fn find_new(d: &Deployment, sets: &[ReplicaSet]) -> Option<ReplicaSet> {
 
 /// A ReplicaSet's revision number (0 when unset or unreadable).
 pub fn revision(rs: &ReplicaSet) -> i64 {
-    rs.metadata
-        .annotations
-        .as_ref()
-        .and_then(|a| a.get(REVISION))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0)
+    numeric_annotation(&rs.metadata, REVISION)
 }
 
 /// The highest revision among `sets`.
