@@ -266,3 +266,27 @@ fn a_rolling_update_replaces_one_node_at_a_time_and_records_a_revision() {
         "the garbage collector removes its pods"
     );
 }
+
+#[test]
+fn a_refused_create_is_retried_with_back_off_until_it_succeeds() {
+    let mut c = Cluster::with_world(cluster::start(83));
+    let (code, body) = c.post(
+        DS,
+        daemonset("agent", json!({"serviceAccountName": "builder"})),
+    );
+    assert_eq!(code, 201, "{body}");
+    c.world.advance(5_000);
+    assert_eq!(
+        c.events("agent", "FailedCreate"),
+        ["Error creating: pods \"agent-\" is forbidden: error looking up service account default/builder: serviceaccount \"builder\" not found"]
+    );
+    // Slow start stops at the first refusal; 5 ms doubling gives about ten
+    // attempts in five seconds, not one and not thousands.
+    let attempts = c.event_count("agent", "FailedCreate");
+    assert!((8..=12).contains(&attempts), "{attempts} attempts");
+    assert!(pods_by_node(&mut c, "agent").is_empty());
+    c.service_account("builder");
+    c.world.settle(120_000);
+    assert_eq!(pods_by_node(&mut c, "agent").len(), 3);
+    assert_eq!(status(&mut c, "agent")["numberReady"], 3);
+}

@@ -63,15 +63,6 @@ fn a_job_runs_until_its_completions_succeed() {
     assert_eq!(j["status"]["active"], 2, "parallelism 2: {}", j["status"]);
     c.world.settle(300_000);
     let (_, j) = c.get(&format!("{JOBS}/batch"));
-    for l in c
-        .world
-        .trace()
-        .to_json_lines()
-        .lines()
-        .filter(|l| l.contains("job-controller") && l.contains("\"call\""))
-    {
-        eprintln!("{l}");
-    }
     assert_eq!(j["status"]["succeeded"], 3, "{}", j["status"]);
     assert!(j["status"].get("active").is_none(), "{}", j["status"]);
     assert!(j["status"]["completionTime"].is_string());
@@ -508,4 +499,27 @@ fn each_index_waits_out_its_own_back_off() {
     }
     let (_, j) = c.get(&format!("{JOBS}/split"));
     assert_eq!(j["status"]["failedIndexes"], "1,2", "{}", j["status"]);
+}
+
+#[test]
+fn a_refused_create_is_retried_with_the_job_controllers_back_off() {
+    let mut c = Cluster::with_world(cluster::start(79));
+    let mut body = job("batch", json!({"parallelism": 2}), &["echo", "hi"]);
+    body["spec"]["template"]["spec"]["serviceAccountName"] = json!("builder");
+    let (code, out) = c.post(JOBS, body);
+    assert_eq!(code, 201, "{out}");
+    c.world.advance(30_000);
+    assert_eq!(
+        c.events("batch", "FailedCreate"),
+        ["Error creating: pods \"batch-\" is forbidden: error looking up service account default/builder: serviceaccount \"builder\" not found"]
+    );
+    // Upstream's Job queue backs off from 1 s doubling to 1 min: a handful of
+    // attempts in 30 s (the default 5 ms would make a dozen, none would make one).
+    let attempts = c.event_count("batch", "FailedCreate");
+    assert!((5..=7).contains(&attempts), "{attempts} attempts");
+    assert!(pods_of(&mut c, "batch").is_empty());
+    c.service_account("builder");
+    c.world.settle(300_000);
+    let (_, j) = c.get(&format!("{JOBS}/batch"));
+    assert_eq!(j["status"]["succeeded"], 2, "{}", j["status"]);
 }

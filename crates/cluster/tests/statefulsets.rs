@@ -236,3 +236,60 @@ fn parallel_management_starts_every_pod_at_once() {
     c.world.advance(500);
     assert_eq!(names(&mut c, "cache"), ["cache-0", "cache-1", "cache-2"]);
 }
+
+#[test]
+fn a_refused_create_is_retried_with_back_off_until_it_succeeds() {
+    let mut c = Cluster::with_world(cluster::start(107));
+    let mut set = stateful_set("db", 1, json!({}));
+    set["spec"]["template"]["spec"]["serviceAccountName"] = json!("builder");
+    let (code, body) = c.post(STS, set);
+    assert_eq!(code, 201, "{body}");
+    c.world.advance(5_000);
+    let (_, events) = c.get("/api/v1/namespaces/default/events");
+    let refused = c.events("db", "FailedCreate");
+    assert_eq!(
+        refused,
+        ["create Pod db-0 in StatefulSet db failed error: pods \"db-0\" is forbidden: error looking up service account default/builder: serviceaccount \"builder\" not found"],
+        "{events}"
+    );
+    // 5 ms doubling: about ten attempts in five seconds, not one and not thousands.
+    let attempts = c.event_count("db", "FailedCreate");
+    assert!((8..=12).contains(&attempts), "{attempts} attempts");
+    assert!(names(&mut c, "db").is_empty());
+    c.service_account("builder");
+    c.world.settle(120_000);
+    assert_eq!(pods(&mut c, "db")[0].0, "db-0");
+    assert!(pods(&mut c, "db")[0].1, "db-0 is not ready");
+}
+
+#[test]
+fn a_refused_claim_holds_its_pod_back_until_the_claim_can_be_made() {
+    let mut c = Cluster::with_world(cluster::start(109));
+    let quota = json!({"apiVersion": "v1", "kind": "ResourceQuota",
+        "metadata": {"name": "claims"}, "spec": {"hard": {"persistentvolumeclaims": "1"}}});
+    let (code, body) = c.post("/api/v1/namespaces/default/resourcequotas", quota);
+    assert_eq!(code, 201, "{body}");
+    c.world.settle(10_000);
+    let (code, body) = c.post(STS, stateful_set("db", 2, json!({})));
+    assert_eq!(code, 201, "{body}");
+    c.world.settle(60_000);
+    assert_eq!(names(&mut c, "db"), ["db-0"]);
+    let failed = c.events("db", "FailedCreate");
+    assert_eq!(failed.len(), 2, "{failed:?}");
+    assert!(
+        failed[0].starts_with("create Claim data-db-1 for Pod db-1 in StatefulSet db failed error: persistentvolumeclaims \"data-db-1\" is forbidden: exceeded quota: claims"),
+        "{failed:?}"
+    );
+    assert!(
+        failed[1].starts_with("create Pod db-1 in StatefulSet db failed error: persistentvolumeclaims \"data-db-1\" is forbidden"),
+        "{failed:?}"
+    );
+    let (code, body) = c.patch(
+        "/api/v1/namespaces/default/resourcequotas/claims",
+        "application/merge-patch+json",
+        json!({"spec": {"hard": {"persistentvolumeclaims": "2"}}}),
+    );
+    assert_eq!(code, 200, "{body}");
+    c.world.settle(1_200_000);
+    assert_eq!(names(&mut c, "db"), ["db-0", "db-1"]);
+}

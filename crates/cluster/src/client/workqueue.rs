@@ -1,7 +1,7 @@
 //! A controller work queue on the world's clock, as client-go's rate-limited queue:
 //! keys are deduplicated while they wait, `add_after` delays a key, and
-//! `add_rate_limited` backs a failing key off exponentially (5 ms doubling to
-//! 1000 s). The owner hands its timers to [`WorkQueue::on_timer`].
+//! `add_rate_limited` backs a failing key off exponentially (by default 5 ms
+//! doubling to 1000 s). The owner hands its timers to [`WorkQueue::on_timer`].
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
@@ -23,6 +23,8 @@ pub struct WorkQueue {
     delayed: BTreeMap<u64, String>,
     next_delay_id: u64,
     failures: BTreeMap<String, u32>,
+    /// The first and the longest retry delay of a failing key.
+    backoff: (u64, u64),
 }
 
 impl WorkQueue {
@@ -36,6 +38,15 @@ impl WorkQueue {
             delayed: BTreeMap::new(),
             next_delay_id: 1,
             failures: BTreeMap::new(),
+            backoff: (BASE_DELAY_MS, MAX_DELAY_MS),
+        }
+    }
+
+    /// The queue with its own failure back-off (as the Job controller's, 1 s to 1 min).
+    pub fn with_backoff(self, base_ms: u64, max_ms: u64) -> WorkQueue {
+        WorkQueue {
+            backoff: (base_ms, max_ms),
+            ..self
         }
     }
 
@@ -78,7 +89,8 @@ impl WorkQueue {
     /// Queues `key` again after its exponential back-off.
     pub fn add_rate_limited(&mut self, key: &str, ctx: &mut Ctx) {
         let failures = self.failures.entry(key.to_string()).or_default();
-        let delay = doubled(BASE_DELAY_MS, *failures, MAX_DELAY_MS);
+        let (base, max) = self.backoff;
+        let delay = doubled(base, *failures, max);
         *failures += 1;
         self.add_after(key, delay, ctx);
     }

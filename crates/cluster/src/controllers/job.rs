@@ -22,8 +22,10 @@ use serde_json::{json, Value};
 use super::completion_index::{self, index_of, COMPLETION_INDEX, COMPLETION_INDEX_ENV};
 use super::expectations::Expectations;
 use super::owners::{controller_of, controller_ref};
+use super::pod_control::{create_pod, slow_start_batch};
 use super::pod_failure_policy::{decide, Action};
 use super::pod_state::{is_ready, is_terminating, phase};
+use super::sync_result::{SyncFailed, SyncResult};
 use crate::api::Request;
 use crate::apiserver::watch::{WatchEvent, WatchId};
 use crate::client::informer::key_of;
@@ -41,6 +43,12 @@ pub const BACKOFF_INITIAL_MS: u64 = 10_000;
 /// The longest delay before a failed pod is replaced (upstream's
 /// `MaxJobPodFailureBackOff`, 10 minutes).
 pub const BACKOFF_MAX_MS: u64 = 600_000;
+/// The first retry delay of a Job whose sync the API refused (upstream's `DefaultJobApiBackOff`).
+const API_BACKOFF_MS: u64 = 1_000;
+/// The longest one (upstream's `MaxJobApiBackOff`).
+const API_BACKOFF_MAX_MS: u64 = 60_000;
+/// The most pods one sync creates (upstream's `MaxPodCreateDeletePerSync`).
+const MAX_POD_CREATE_PER_SYNC: usize = 500;
 
 /// Runs Jobs to completion.
 pub struct JobController {
@@ -65,7 +73,7 @@ impl Default for JobController {
             recorder: Recorder::new(NAME, None),
             jobs: Informer::new("/apis/batch/v1/jobs"),
             pods: Informer::new("/api/v1/pods"),
-            queue: WorkQueue::new(0),
+            queue: WorkQueue::new(0).with_backoff(API_BACKOFF_MS, API_BACKOFF_MAX_MS),
             expectations: Expectations::default(),
             counted: BTreeSet::new(),
             tally: BTreeMap::new(),
@@ -216,8 +224,9 @@ impl JobController {
         ));
     }
 
-    /// Creates one pod per entry: for its completion index, or plain (`None`); with
-    /// `backoffLimitPerIndex`, each pod carries its index's failures so far.
+    /// Creates one pod per entry (at most 500, in slow-start batches): for its
+    /// completion index, or plain (`None`); with `backoffLimitPerIndex`, each pod
+    /// carries its index's failures so far. `Err` when the API refused one.
     fn create_pods(
         &mut self,
         key: &str,
@@ -225,7 +234,8 @@ impl JobController {
         indexes: &[Option<i32>],
         index_failures: Option<&BTreeMap<i32, i32>>,
         ctx: &mut Ctx,
-    ) {
+    ) -> SyncResult {
+        let indexes = &indexes[..indexes.len().min(MAX_POD_CREATE_PER_SYNC)];
         self.expectations
             .expect_creations(key, indexes.len(), ctx.now().millis());
         let spec = job.spec.clone().unwrap_or_default();
@@ -249,12 +259,14 @@ impl JobController {
         });
         let about = ObjectRef::of(job);
         let job_name = job.metadata.name.as_deref().unwrap_or("");
-        for index in indexes {
-            let body = match index {
+        let path = format!("/api/v1/namespaces/{namespace}/pods");
+        let recorder = &mut self.recorder;
+        let (created, failure) = slow_start_batch(indexes.len(), |n| {
+            let pod = match indexes[n] {
                 Some(i) => {
-                    let mut pod = indexed_template(job_name, &body, *i);
+                    let mut pod = indexed_template(job_name, &body, i);
                     if let Some(failures) = index_failures {
-                        let count = failures.get(i).copied().unwrap_or(0);
+                        let count = failures.get(&i).copied().unwrap_or(0);
                         pod["metadata"]["annotations"][INDEX_FAILURE_COUNT] =
                             json!(count.to_string());
                     }
@@ -262,28 +274,14 @@ impl JobController {
                 }
                 None => body.clone(),
             };
-            let response = ctx.call(Request::post(
-                format!("/api/v1/namespaces/{namespace}/pods"),
-                body.to_string(),
-            ));
-            if response.status == 201 {
-                let name = response.body_json()["metadata"]["name"]
-                    .as_str()
-                    .unwrap_or("")
-                    .to_string();
-                self.recorder.event(
-                    ctx,
-                    &about,
-                    "Normal",
-                    "SuccessfulCreate",
-                    &format!("Created pod: {name}"),
-                );
-            } else {
-                self.expectations.creation_observed(key);
-                let message = format!("Error creating: {}", response.status_message());
-                self.recorder
-                    .event(ctx, &about, "Warning", "FailedCreate", &message);
-            }
+            create_pod(ctx, recorder, &about, &path, pod.to_string())
+        });
+        for _ in created..indexes.len() {
+            self.expectations.creation_observed(key);
+        }
+        match failure {
+            Some(_) => Err(SyncFailed),
+            None => Ok(()),
         }
     }
 
@@ -461,6 +459,7 @@ impl JobController {
         };
         let mut body = serde_json::to_value(&job).unwrap_or_default();
         let about = ObjectRef::of(&job);
+        let mut synced = Ok(());
         if let Some(outcome) = &outcome {
             for pod in &active {
                 ctx.call(Request::delete(pod_path(&key_of(&pod.metadata))));
@@ -547,7 +546,7 @@ impl JobController {
                 };
                 if wait == 0 {
                     let failures = per_index_limit.map(|_| &tally.index_failures);
-                    self.create_pods(key, &job, &indexes, failures, ctx);
+                    synced = self.create_pods(key, &job, &indexes, failures, ctx);
                 } else {
                     self.queue.add_after(key, wait, ctx);
                 }
@@ -598,6 +597,12 @@ impl JobController {
                 self.queue.add_rate_limited(key, ctx);
                 return;
             }
+        }
+        // A refused create is retried after the key's back-off, as upstream's
+        // worker re-adds a key whose sync returned an error.
+        match synced {
+            Ok(()) => self.queue.forget(key),
+            Err(SyncFailed) => self.queue.add_rate_limited(key, ctx),
         }
         if let Some(outcome) = &outcome {
             self.done.insert(job_uid.clone());

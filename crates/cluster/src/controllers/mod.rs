@@ -32,6 +32,7 @@ pub mod resource_quota;
 pub mod service_endpoints;
 pub mod statefulset;
 pub mod status_writer;
+pub mod sync_result;
 pub mod taint_eviction;
 pub mod template_hash;
 pub mod ttl_after_finished;

@@ -14,7 +14,7 @@ use serde_json::json;
 
 use super::expectations::Expectations;
 use super::owners::{adopt, controller_of, controller_ref, is_controlled_by, release};
-use super::pod_control::{create_pod, delete_pod, Deleted};
+use super::pod_control::{create_pod, delete_pod, slow_start_batch, Deleted};
 use super::pod_ranking::rank_for_deletion;
 use super::pod_state::{is_active, is_available, is_ready, is_terminating};
 use super::replica_tally::{PodCounts, ReplicaTallies};
@@ -383,28 +383,14 @@ impl ReplicaSetController {
                 "/api/v1/namespaces/{}/pods",
                 rs.metadata.namespace.as_deref().unwrap_or("default")
             );
-            let mut remaining = count;
-            let mut batch = 1;
-            while remaining > 0 {
-                let size = batch.min(remaining);
-                let mut failed = None;
-                for _ in 0..size {
-                    if let Err(message) =
-                        create_pod(ctx, &mut self.recorder, &about, &path, body.clone())
-                    {
-                        self.expectations.creation_observed(key);
-                        failed = Some(("FailedCreate".to_string(), message));
-                    }
-                }
-                remaining -= size;
-                if failed.is_some() {
-                    for _ in 0..remaining {
-                        self.expectations.creation_observed(key);
-                    }
-                    return failed;
-                }
-                batch *= 2;
+            let recorder = &mut self.recorder;
+            let (created, failure) = slow_start_batch(count, |_| {
+                create_pod(ctx, recorder, &about, &path, body.clone())
+            });
+            for _ in created..count {
+                self.expectations.creation_observed(key);
             }
+            return failure.map(|message| ("FailedCreate".to_string(), message));
         } else if active > wanted {
             let count = (active - wanted).min(BURST_REPLICAS);
             let mut ranked: Vec<Pod> = owned(self).iter().map(|p| (**p).clone()).collect();

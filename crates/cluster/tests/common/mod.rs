@@ -104,6 +104,28 @@ impl Cluster {
             .collect()
     }
 
+    /// How many times events in `default` about `about` with `reason` were recorded
+    /// (each aggregated event counts `count` times).
+    pub fn event_count(&mut self, about: &str, reason: &str) -> i64 {
+        let (_, list) = self.get("/api/v1/namespaces/default/events");
+        list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["involvedObject"]["name"] == about && e["reason"] == reason)
+            .map(|e| e["count"].as_i64().unwrap_or(1))
+            .sum()
+    }
+
+    /// Creates the ServiceAccount `name` in `default`, which must succeed.
+    pub fn service_account(&mut self, name: &str) {
+        let (code, out) = self.post(
+            "/api/v1/namespaces/default/serviceaccounts",
+            json!({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": name}}),
+        );
+        assert_eq!(code, 201, "{out}");
+    }
+
     /// The `type` of each of the object's `status.conditions`, in order.
     pub fn condition_types(obj: &Value) -> Vec<String> {
         obj["status"]["conditions"]

@@ -25,9 +25,10 @@ use super::deployment::util::scaled_value;
 use super::expectations::Expectations;
 use super::history::History;
 use super::owners::{controller_of, controller_ref};
-use super::pod_control::{create_pod, delete_pod, Deleted};
+use super::pod_control::{create_pod, delete_pod, slow_start_batch, Deleted};
 use super::pod_state::{created_ms, is_available, is_ready, is_terminating, phase};
 use super::status_writer::write_status;
+use super::sync_result::{SyncFailed, SyncResult};
 use super::template_hash::template_hash;
 use crate::apiserver::watch::{EventType, WatchEvent, WatchId};
 use crate::client::informer::key_of;
@@ -267,7 +268,8 @@ impl DaemonSetController {
     }
 
     /// Creates pods on `nodes` and deletes `pods`, in upstream's slow-start batches,
-    /// with expectations and events; true if it did anything.
+    /// with expectations and events; `Ok(true)` if it did anything, `Err` when the
+    /// API refused a create or a delete.
     fn sync_nodes(
         &mut self,
         key: &str,
@@ -276,7 +278,7 @@ impl DaemonSetController {
         nodes: &[String],
         pods: &[Arc<Pod>],
         ctx: &mut Ctx,
-    ) -> bool {
+    ) -> SyncResult<bool> {
         let about = ObjectRef::of(ds);
         let nodes = &nodes[..nodes.len().min(BURST_REPLICAS)];
         let pods = &pods[..pods.len().min(BURST_REPLICAS)];
@@ -288,33 +290,26 @@ impl DaemonSetController {
         let template = daemon_template(ds, hash);
         let namespace = ds.metadata.namespace.as_deref().unwrap_or("default");
         let path = format!("/api/v1/namespaces/{namespace}/pods");
-        let mut start = 0;
-        let mut batch = 1;
-        while start < nodes.len() {
-            let end = (start + batch).min(nodes.len());
-            let mut failed = false;
-            for node in &nodes[start..end] {
-                let body = daemon_pod(ds, &template, &owner, node).to_string();
-                if create_pod(ctx, &mut self.recorder, &about, &path, body).is_err() {
-                    failed = true;
-                    self.expectations.creation_observed(key);
-                }
-            }
-            start = end;
-            if failed {
-                for _ in start..nodes.len() {
-                    self.expectations.creation_observed(key);
-                }
-                break;
-            }
-            batch *= 2;
+        let recorder = &mut self.recorder;
+        let (created, failure) = slow_start_batch(nodes.len(), |i| {
+            let body = daemon_pod(ds, &template, &owner, &nodes[i]).to_string();
+            create_pod(ctx, recorder, &about, &path, body)
+        });
+        for _ in created..nodes.len() {
+            self.expectations.creation_observed(key);
         }
+        let mut failed = failure.is_some();
         for pod_key in &keys {
-            if delete_pod(ctx, &mut self.recorder, &about, pod_key) != Deleted::Yes {
+            let deleted = delete_pod(ctx, &mut self.recorder, &about, pod_key);
+            if deleted != Deleted::Yes {
                 self.expectations.deletion_observed(key, pod_key);
             }
+            failed |= matches!(deleted, Deleted::Failed(_));
         }
-        !nodes.is_empty() || !pods.is_empty()
+        if failed {
+            return Err(SyncFailed);
+        }
+        Ok(!nodes.is_empty() || !pods.is_empty())
     }
 
     fn sync(&mut self, key: &str, ctx: &mut Ctx) {
@@ -348,19 +343,28 @@ impl DaemonSetController {
         };
         history.sync(self.revisions.in_namespace(&namespace), &live, ctx);
         let (max_surge, max_unavailable) = update_budget(&ds, &views);
+        let mut synced = Ok(());
         if self.expectations.satisfied(key, ctx.now().millis()) {
             let (create_on, mut delete) = self.plan(&ds, &views, &hash, max_surge > 0, ctx);
             delete.extend(orphaned.into_iter().filter(|p| !is_terminating(p)));
-            let acted = self.sync_nodes(key, &ds, &hash, &create_on, &delete, ctx);
             let rolling = spec
                 .update_strategy
                 .as_ref()
                 .and_then(|s| s.type_.as_deref())
                 .unwrap_or("RollingUpdate")
                 == "RollingUpdate";
-            if !acted && rolling {
-                self.rolling_update(key, &ds, &hash, &views, max_surge, max_unavailable, ctx);
-            }
+            synced = match self.sync_nodes(key, &ds, &hash, &create_on, &delete, ctx) {
+                Ok(false) if rolling => {
+                    self.rolling_update(key, &ds, &hash, &views, max_surge, max_unavailable, ctx)
+                }
+                acted => acted.map(drop),
+            };
+        }
+        // A failed create or delete is retried after the key's back-off, as
+        // upstream's worker re-adds a key whose sync returned an error.
+        match synced {
+            Ok(()) => self.queue.forget(key),
+            Err(SyncFailed) => self.queue.add_rate_limited(key, ctx),
         }
         let status = status_of(&ds, &views, &hash, ctx.unix_millis());
         let min_ready = spec.min_ready_seconds.unwrap_or(0);
@@ -386,7 +390,7 @@ impl DaemonSetController {
         max_surge: usize,
         max_unavailable: usize,
         ctx: &mut Ctx,
-    ) {
+    ) -> SyncResult {
         let generation = template_generation(ds);
         let min_ready = ds
             .spec
@@ -424,7 +428,8 @@ impl DaemonSetController {
             .iter()
             .filter_map(|k| self.pods.get_shared(k))
             .collect();
-        self.sync_nodes(key, ds, hash, &step.create_on, &doomed, ctx);
+        self.sync_nodes(key, ds, hash, &step.create_on, &doomed, ctx)
+            .map(drop)
     }
 }
 

@@ -28,19 +28,13 @@ use crate::apiserver::watch::{EventType, WatchEvent, WatchId};
 use crate::client::informer::key_of;
 use crate::client::{Delta, Informer, Recorder, WorkQueue};
 use crate::controllers::replicaset::replicaset_path;
+use crate::controllers::sync_result::{SyncFailed, SyncResult};
 use crate::sim::{Component, Ctx};
 
 /// The trace and event source name.
 pub const NAME: &str = "deployment-controller";
 
 const QUEUE_TIMERS: u64 = 0;
-
-/// A sync step failed (a conflict or a refused write); the key is retried with back-off.
-#[derive(Debug)]
-pub struct SyncFailed;
-
-/// What a step returns: `Err` makes the controller retry the Deployment.
-pub type SyncResult<T = ()> = Result<T, SyncFailed>;
 
 /// Rolls Deployments out through their ReplicaSets.
 pub struct DeploymentController {

@@ -6,8 +6,9 @@ use k8s_openapi::api::apps::v1::{Deployment, DeploymentStatus};
 
 use super::sync::{all_of, put_status, Sets};
 use super::util::{self, reason};
-use super::{DeploymentController, SyncResult};
+use super::DeploymentController;
 use crate::client::informer::key_of;
+use crate::controllers::sync_result::SyncResult;
 use crate::sim::Ctx;
 
 /// Upstream's `calculateStatus`.

@@ -5,9 +5,10 @@ use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
 
 use super::sync::{active, all_of};
 use super::util;
-use super::{DeploymentController, SyncResult};
+use super::DeploymentController;
 use crate::controllers::owners::controller_of;
 use crate::controllers::pod_state::is_finished;
+use crate::controllers::sync_result::SyncResult;
 use crate::sim::Ctx;
 
 impl DeploymentController {

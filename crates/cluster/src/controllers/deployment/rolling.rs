@@ -6,7 +6,8 @@ use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
 
 use super::sync::{active, all_of};
 use super::util;
-use super::{DeploymentController, SyncResult};
+use super::DeploymentController;
+use crate::controllers::sync_result::SyncResult;
 use crate::sim::Ctx;
 
 impl DeploymentController {

@@ -6,12 +6,13 @@ use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet, ReplicaSetSpec};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use super::util::{self, reason};
-use super::{deployment_path, DeploymentController, SyncFailed, SyncResult};
+use super::{deployment_path, DeploymentController};
 use crate::api::Request;
 use crate::client::informer::key_of;
 use crate::client::ObjectRef;
 use crate::controllers::owners::controller_ref;
 use crate::controllers::replicaset::replicaset_path;
+use crate::controllers::sync_result::{SyncFailed, SyncResult};
 use crate::controllers::template_hash::template_hash;
 use crate::sim::Ctx;
 

@@ -22,6 +22,7 @@ use super::history::History;
 use super::owners::{controller_of, controller_ref};
 use super::pod_state::{is_available, is_ready, is_terminating, phase};
 use super::status_writer::write_status;
+use super::sync_result::{SyncFailed, SyncResult};
 use super::template_hash::template_hash;
 use crate::api::Request;
 use crate::apiserver::watch::{EventType, WatchEvent, WatchId};
@@ -233,6 +234,8 @@ impl StatefulSetController {
         actions
     }
 
+    /// Creates the pod of `ordinal` after its claims (upstream's `CreateStatefulPod`);
+    /// `Err` when the API refused a claim or the pod.
     fn create(
         &mut self,
         set: &StatefulSet,
@@ -240,7 +243,7 @@ impl StatefulSetController {
         current: (&str, &PodTemplateSpec),
         update: (&str, &PodTemplateSpec),
         ctx: &mut Ctx,
-    ) {
+    ) -> SyncResult {
         let about = ObjectRef::of(set);
         let set_name = set.metadata.name.as_deref().unwrap_or("");
         let namespace = set.metadata.namespace.as_deref().unwrap_or("default");
@@ -251,12 +254,29 @@ impl StatefulSetController {
                 format!("/api/v1/namespaces/{namespace}/persistentvolumeclaims"),
                 claim.to_string(),
             ));
-            if response.status == 201 {
-                let message = format!(
-                    "create Claim {claim_name} Pod {name} in StatefulSet {set_name} success"
-                );
-                self.recorder
-                    .event(ctx, &about, "Normal", "SuccessfulCreate", &message);
+            match response.status {
+                201 => {
+                    let message = format!(
+                        "create Claim {claim_name} Pod {name} in StatefulSet {set_name} success"
+                    );
+                    self.recorder
+                        .event(ctx, &about, "Normal", "SuccessfulCreate", &message);
+                }
+                409 => {}
+                _ => {
+                    let error = response.status_message();
+                    let message = format!(
+                        "create Claim {claim_name} for Pod {name} in StatefulSet {set_name} failed error: {error}"
+                    );
+                    self.recorder
+                        .event(ctx, &about, "Warning", "FailedCreate", &message);
+                    let message = format!(
+                        "create Pod {name} in StatefulSet {set_name} failed error: {error}"
+                    );
+                    self.recorder
+                        .event(ctx, &about, "Warning", "FailedCreate", &message);
+                    return Err(SyncFailed);
+                }
             }
         }
         let spec = set.spec.clone().unwrap_or_default();
@@ -283,21 +303,29 @@ impl StatefulSetController {
             format!("/api/v1/namespaces/{namespace}/pods"),
             body.to_string(),
         ));
-        if response.status == 201 {
-            let message = format!("create Pod {name} in StatefulSet {set_name} successful");
-            self.recorder
-                .event(ctx, &about, "Normal", "SuccessfulCreate", &message);
-        } else if response.status != 409 {
-            let message = format!(
-                "create Pod {name} in StatefulSet {set_name} failed error: {}",
-                response.status_message()
-            );
-            self.recorder
-                .event(ctx, &about, "Warning", "FailedCreate", &message);
+        match response.status {
+            201 => {
+                let message = format!("create Pod {name} in StatefulSet {set_name} successful");
+                self.recorder
+                    .event(ctx, &about, "Normal", "SuccessfulCreate", &message);
+                Ok(())
+            }
+            // Upstream sinks the event of a pod that already exists but still fails the sync.
+            409 => Err(SyncFailed),
+            _ => {
+                let message = format!(
+                    "create Pod {name} in StatefulSet {set_name} failed error: {}",
+                    response.status_message()
+                );
+                self.recorder
+                    .event(ctx, &about, "Warning", "FailedCreate", &message);
+                Err(SyncFailed)
+            }
         }
     }
 
-    fn delete(&mut self, set: &StatefulSet, pod: &Pod, ctx: &mut Ctx) {
+    /// Deletes one of the set's pods; `Err` when the API refused.
+    fn delete(&mut self, set: &StatefulSet, pod: &Pod, ctx: &mut Ctx) -> SyncResult {
         let about = ObjectRef::of(set);
         let set_name = set.metadata.name.as_deref().unwrap_or("");
         let name = pod.metadata.name.as_deref().unwrap_or("");
@@ -310,7 +338,7 @@ impl StatefulSetController {
                 "SuccessfulDelete",
                 format!("delete Pod {name} in StatefulSet {set_name} successful"),
             ),
-            404 => return,
+            404 => return Ok(()),
             _ => (
                 "Warning",
                 "FailedDelete",
@@ -322,6 +350,11 @@ impl StatefulSetController {
         };
         self.recorder
             .event(ctx, &about, event_type, reason, &message);
+        if event_type == "Normal" {
+            Ok(())
+        } else {
+            Err(SyncFailed)
+        }
     }
 
     fn sync(&mut self, key: &str, ctx: &mut Ctx) {
@@ -364,8 +397,9 @@ impl StatefulSetController {
         let current_template = self
             .template_of(&namespace, &current_revision)
             .unwrap_or_else(|| spec.template.clone());
+        let mut failed = false;
         for action in Self::plan(&set, &pods, &update_revision) {
-            match action {
+            failed |= match action {
                 Action::Create(ordinal) => self.create(
                     &set,
                     ordinal,
@@ -375,6 +409,14 @@ impl StatefulSetController {
                 ),
                 Action::Delete(pod) => self.delete(&set, &pod, ctx),
             }
+            .is_err();
+        }
+        // A failed create or delete is retried after the key's back-off, as
+        // upstream's worker re-adds a key whose sync returned an error.
+        if failed {
+            self.queue.add_rate_limited(key, ctx);
+        } else {
+            self.queue.forget(key);
         }
         let status = status_of(
             &set,
