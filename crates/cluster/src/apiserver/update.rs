@@ -171,11 +171,16 @@ impl ApiServer {
         scope: Scope,
         dry: bool,
     ) -> Result<(u16, String), StatusError> {
+        let info = &self.served[resource].info;
         let current = self.served[resource]
             .table
             .get(key)
-            .ok_or_else(|| StatusError::not_found(&self.served[resource].info, name))?
+            .ok_or_else(|| StatusError::not_found(info, name))?
             .clone();
+        // A stale write fails before the stored version is parsed.
+        if stale(&new, &current) {
+            return Err(StatusError::conflict(info, name));
+        }
         let old = current.value();
         self.update_parsed(resource, current, old, name, new, scope, dry)
     }
@@ -193,11 +198,7 @@ impl ApiServer {
         dry: bool,
     ) -> Result<(u16, String), StatusError> {
         let info = self.served[resource].info.clone();
-        let given_rv = new
-            .at("/metadata/resourceVersion")
-            .and_then(Value::as_str)
-            .unwrap_or("");
-        if !given_rv.is_empty() && given_rv != current.rv.to_string() {
+        if stale(&new, &current) {
             return Err(StatusError::conflict(&info, name));
         }
         let given_uid = new
@@ -237,15 +238,18 @@ impl ApiServer {
             },
             Scope::Main => {}
             Scope::Status => {
-                let mut merged = old.clone();
-                match new.get("status") {
-                    Some(status) => merged["status"] = status.clone(),
-                    None => {
-                        if let Some(map) = merged.as_object_mut() {
-                            map.remove("status");
-                        }
-                    }
+                // Everything but status (and labels and annotations) as stored.
+                let mut merged: serde_json::Map<String, Value> = old
+                    .as_object()
+                    .into_iter()
+                    .flatten()
+                    .filter(|(field, _)| *field != "status")
+                    .map(|(field, value)| (field.clone(), value.clone()))
+                    .collect();
+                if let Some(status) = new.as_object_mut().and_then(|o| o.remove("status")) {
+                    merged.insert("status".into(), status);
                 }
+                let mut merged = Value::Object(merged);
                 for field in ["labels", "annotations"] {
                     match new["metadata"].get(field) {
                         Some(v) => merged["metadata"][field] = v.clone(),
@@ -266,8 +270,9 @@ impl ApiServer {
         // was stored, and no kind's validation reads metadata an update may change
         // (kinds whose defaults read it opt out through `defaults_ignore_metadata`).
         let strategy = &self.served[resource].strategy;
+        // A status write keeps the rest as stored by construction.
         let rest_unchanged = strategy.defaults_ignore_metadata()
-            && equal_ignoring(&new, &old, &["metadata", "status"]);
+            && (scope == Scope::Status || equal_ignoring(&new, &old, &["metadata", "status"]));
         let metadata_only = rest_unchanged && new.get("status") == old.get("status");
         // Likewise when only metadata and status changed (a kubelet's or a controller's
         // status write), for kinds whose status decodes alone and whose validation
@@ -300,7 +305,12 @@ impl ApiServer {
         }
         // A write that changes nothing is not a write (same resourceVersion, no event).
         new["metadata"]["resourceVersion"] = old["metadata"]["resourceVersion"].clone();
-        if new == old {
+        let unchanged = if scope == Scope::Status && rest_unchanged {
+            new.get("metadata") == old.get("metadata") && new.get("status") == old.get("status")
+        } else {
+            new == old
+        };
+        if unchanged {
             return Ok((200, current.json.to_string()));
         }
         if dry {
@@ -317,6 +327,15 @@ impl ApiServer {
         }
         Ok((200, stored.json.to_string()))
     }
+}
+
+/// Whether a write names a resourceVersion other than the stored one.
+fn stale(new: &Value, current: &StoredObject) -> bool {
+    let given = new
+        .at("/metadata/resourceVersion")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    !given.is_empty() && given != current.rv.to_string()
 }
 
 /// Whether an object marked for deletion has nothing left holding it.
