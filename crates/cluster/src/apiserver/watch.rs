@@ -46,6 +46,10 @@ pub struct WatchEvent {
     pub object: Arc<str>,
     /// The object's storage key (`namespace/name`), empty for bookmarks and errors.
     pub key: Arc<str>,
+    /// Where the stored object's `metadata` ends in `object` (a byte offset). Stored
+    /// objects keep their fields in name order, so the text up to here holds
+    /// `apiVersion`, `kind` and `metadata`: all a metadata-only reader decodes.
+    pub metadata_end: Option<u32>,
 }
 
 impl WatchEvent {
@@ -130,6 +134,7 @@ fn apply_change(event: EventType, current: &StoredObject) -> WatchEvent {
         rv: current.rv,
         object: current.json.clone(),
         key: current.key.clone(),
+        metadata_end: current.metadata.map(|(_, end)| end),
     }
 }
 
@@ -264,6 +269,7 @@ impl WatchHub {
                 rv,
                 object: make(resource),
                 key: Arc::from(""),
+                metadata_end: None,
             };
             self.push(id, event);
         }

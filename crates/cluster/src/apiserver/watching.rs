@@ -73,6 +73,7 @@ impl ApiServer {
                         rv: self.rv,
                         object: Arc::from(status.to_json()),
                         key: Arc::from(""),
+                        metadata_end: None,
                     },
                 );
                 return Ok(watch_response(id));
@@ -101,6 +102,7 @@ impl ApiServer {
                 rv: o.rv,
                 object: o.json.clone(),
                 key: o.key.clone(),
+                metadata_end: o.metadata.map(|(_, end)| end),
             })
             .collect();
         for event in initial {
@@ -113,6 +115,7 @@ impl ApiServer {
                     event_type: EventType::Bookmark,
                     rv: self.rv,
                     object: Arc::from(bookmark_object(&info, self.rv, true)),
+                    metadata_end: None,
                     key: Arc::from(""),
                 },
             );

@@ -42,6 +42,10 @@ pub fn key_of(meta: &ObjectMeta) -> String {
 
 /// What an informer caches: anything with object metadata.
 pub trait Cached {
+    /// Whether the type reads nothing past `metadata` (so a watch event's text
+    /// may be cut there before decoding).
+    const METADATA_ONLY: bool = false;
+
     /// The object's metadata.
     fn meta(&self) -> &ObjectMeta;
 }
@@ -66,6 +70,8 @@ pub struct PartialObject {
 }
 
 impl Cached for PartialObject {
+    const METADATA_ONLY: bool = true;
+
     fn meta(&self) -> &ObjectMeta {
         &self.metadata
     }
@@ -160,7 +166,15 @@ impl<T: DeserializeOwned + Cached + Send + Sync + 'static> Informer<T> {
             EventType::Bookmark => Vec::new(),
             EventType::Error => self.start(ctx),
             kind => {
-                let decode = || serde_json::from_str::<T>(&event.object).ok();
+                let decode = || match event.metadata_end {
+                    Some(end) if T::METADATA_ONLY => {
+                        let mut head = String::with_capacity(end as usize + 1);
+                        head.push_str(event.object.get(..end as usize)?);
+                        head.push('}');
+                        serde_json::from_str::<T>(&head).ok()
+                    }
+                    _ => serde_json::from_str::<T>(&event.object).ok(),
+                };
                 let Some(object) = ctx.shared_object(event.rv, &event.key, decode) else {
                     return Vec::new();
                 };
@@ -285,5 +299,67 @@ mod tests {
         let seen = seen.borrow();
         assert!(!seen.is_empty(), "both caches received the patched pod");
         assert!(seen.iter().all(|(a, b)| Arc::ptr_eq(a, b)));
+    }
+
+    /// A metadata-only informer beside a full one over the same pods.
+    struct MetaAndFull {
+        meta: Informer<PartialObject>,
+        full: Informer<Pod>,
+        cached: Rc<RefCell<Vec<(Arc<PartialObject>, Arc<Pod>)>>>,
+    }
+
+    impl Component for MetaAndFull {
+        fn name(&self) -> &str {
+            "meta-and-full"
+        }
+        fn start(&mut self, ctx: &mut Ctx) {
+            self.meta.start(ctx);
+            self.full.start(ctx);
+        }
+        fn on_event(&mut self, watch: WatchId, event: &WatchEvent, ctx: &mut Ctx) {
+            if self.meta.owns(watch) {
+                self.meta.handle(event, ctx);
+            } else if self.full.owns(watch) {
+                self.full.handle(event, ctx);
+            }
+            if let (Some(meta), Some(full)) = (
+                self.meta.get_shared("default/web"),
+                self.full.get_shared("default/web"),
+            ) {
+                self.cached.borrow_mut().push((meta, full));
+            }
+        }
+        fn on_timer(&mut self, _: u64, _: &mut Ctx) {}
+    }
+
+    #[test]
+    fn a_metadata_only_informer_reads_the_events_head_as_the_whole_object() {
+        let mut world = World::new(1);
+        let cached = Rc::new(RefCell::new(Vec::new()));
+        world.add_component(Box::new(MetaAndFull {
+            meta: Informer::new("/api/v1/pods"),
+            full: Informer::new("/api/v1/pods"),
+            cached: cached.clone(),
+        }));
+        world.settle(1_000);
+        let pod = r#"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"web",
+            "labels":{"app":"web"},"annotations":{"note":"a \"quoted\" }{ value"},
+            "ownerReferences":[{"apiVersion":"apps/v1","kind":"ReplicaSet","name":"web-1",
+            "uid":"u-1","controller":true}]},
+            "spec":{"containers":[{"name":"web","image":"nginx"}]}}"#;
+        let create = Request::post("/api/v1/namespaces/default/pods", pod);
+        assert_eq!(world.call("test", &create).status, 201);
+        world.settle(60_000);
+        let (meta, full) = cached
+            .borrow()
+            .last()
+            .cloned()
+            .expect("both cached the pod");
+        assert_eq!(
+            (meta.api_version.as_str(), meta.kind.as_str()),
+            ("v1", "Pod")
+        );
+        assert_eq!(meta.metadata, full.metadata);
+        assert_eq!(meta.metadata.labels.as_ref().unwrap()["app"], "web");
     }
 }

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::Metadata;
+use serde::Serialize;
 use serde_json::json;
 
 use crate::api::Request;
@@ -119,43 +120,40 @@ impl Recorder {
             &about.namespace
         };
         let now = ctx.timestamp();
-        let mut involved = json!({
-            "kind": about.kind,
-            "namespace": about.namespace,
-            "name": about.name,
-            "uid": about.uid,
-            "apiVersion": about.api_version,
-        });
-        if about.namespace.is_empty() {
-            involved.as_object_mut().map(|o| o.remove("namespace"));
-        }
-        if let Some(path) = &about.field_path {
-            involved["fieldPath"] = json!(path);
-        }
-        let mut source = json!({"component": self.component});
-        if let Some(host) = &self.host {
-            source["host"] = json!(host);
-        }
-        let body = json!({
-            "apiVersion": "v1",
-            "kind": "Event",
-            "metadata": {"name": format!("{}.{nanos:x}", about.name), "namespace": namespace},
-            "involvedObject": involved,
-            "reason": reason,
-            "message": message,
-            "source": source,
-            "firstTimestamp": now,
-            "lastTimestamp": now,
-            "count": 1,
-            "type": event_type,
-            "eventTime": null,
-            "reportingComponent": self.component,
-            "reportingInstance": self.host.as_deref().unwrap_or(""),
-        });
         let event_name = format!("{}.{nanos:x}", about.name);
+        let body = EventBody {
+            api_version: "v1",
+            kind: "Event",
+            metadata: EventMeta {
+                name: &event_name,
+                namespace,
+            },
+            involved_object: InvolvedObject {
+                kind: &about.kind,
+                namespace: Some(about.namespace.as_str()).filter(|ns| !ns.is_empty()),
+                name: &about.name,
+                uid: &about.uid,
+                api_version: &about.api_version,
+                field_path: about.field_path.as_deref(),
+            },
+            reason,
+            message,
+            source: EventSource {
+                component: &self.component,
+                host: self.host.as_deref(),
+            },
+            first_timestamp: &now,
+            last_timestamp: &now,
+            count: 1,
+            type_: event_type,
+            event_time: None,
+            reporting_component: &self.component,
+            reporting_instance: self.host.as_deref().unwrap_or(""),
+        };
+        let body = serde_json::to_string(&body).expect("events serialise");
         let response = ctx.call(Request::post(
             format!("/api/v1/namespaces/{namespace}/events"),
-            body.to_string(),
+            body,
         ));
         if response.status == 201 {
             if self.written.len() >= MAX_REMEMBERED {
@@ -165,4 +163,53 @@ impl Recorder {
             self.written.insert(identity, (path, 1));
         }
     }
+}
+
+/// The Event a recorder posts, written straight to JSON in the field order
+/// client-go's recorder sends.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct EventBody<'a> {
+    api_version: &'a str,
+    kind: &'a str,
+    metadata: EventMeta<'a>,
+    involved_object: InvolvedObject<'a>,
+    reason: &'a str,
+    message: &'a str,
+    source: EventSource<'a>,
+    first_timestamp: &'a str,
+    last_timestamp: &'a str,
+    count: u32,
+    #[serde(rename = "type")]
+    type_: &'a str,
+    /// Always `null`: the core/v1 recorder leaves it unset.
+    event_time: Option<&'a str>,
+    reporting_component: &'a str,
+    reporting_instance: &'a str,
+}
+
+#[derive(Serialize)]
+struct EventMeta<'a> {
+    name: &'a str,
+    namespace: &'a str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct InvolvedObject<'a> {
+    kind: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    namespace: Option<&'a str>,
+    name: &'a str,
+    uid: &'a str,
+    api_version: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    field_path: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct EventSource<'a> {
+    component: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    host: Option<&'a str>,
 }
