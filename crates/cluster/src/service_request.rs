@@ -1,11 +1,15 @@
 //! An HTTP request from the control-plane node to a Service (or a pod IP), routed
 //! as the cluster's data plane routes it: CoreDNS resolves the name (`web`,
 //! `web.team`, `web.team.svc`, `web.team.svc.cluster.local`) or the ClusterIP is
-//! given; kube-proxy picks one of the Service's ready endpoints at random, as its
+//! given, or a node's IP (`localhost` for the control plane) with a NodePort;
+//! kube-proxy picks one of the Service's ready endpoints at random, as its
 //! iptables rules do (serving terminating ones when none is ready), or with
 //! `sessionAffinity: ClientIP` the one the client reached last; the pod's
 //! container answers as its image would, and a web server prints its access line,
-//! which `kubectl logs` then shows.
+//! which `kubectl logs` then shows. Through a NodePort, `externalTrafficPolicy:
+//! Cluster` masquerades the client as the receiving node, and `Local` keeps the
+//! client's address but serves only endpoints on that node (none: the packets are
+//! dropped and the connection times out).
 //!
 //! The lookups are API reads traced as `coredns` and `kube-proxy`; failures are
 //! curl's messages.
@@ -26,9 +30,18 @@ const CLUSTER_DOMAIN: &str = "cluster.local";
 const USER_AGENT: &str = "curl/8.5.0";
 /// The node requests come from.
 const CLIENT_NODE: &str = "control-plane";
+/// How long a connection whose packets are dropped takes to fail: Linux's six SYN
+/// retransmissions, 1 s doubling, then the last wait.
+const CONNECT_TIMEOUT_MS: u64 = 127_000;
 
 /// An endpoint kube-proxy may send a request to: (ip, target port, pod namespace/name).
 type Endpoint = (String, i32, String);
+
+/// A node that received a request on a NodePort: its name and InternalIP.
+struct ReceivingNode {
+    name: String,
+    ip: String,
+}
 
 /// How a request was answered.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -133,6 +146,46 @@ fn service_by_ip(world: &mut World, ip: &str) -> Option<Service> {
         .find(|s| s.spec.as_ref().and_then(|spec| spec.cluster_ip.as_deref()) == Some(ip))
 }
 
+/// The node whose InternalIP is `ip` (`localhost` and `127.0.0.1` are the client's own).
+fn node_by_ip(world: &mut World, ip: &str) -> Option<ReceivingNode> {
+    let nodes = list::<Node>(world, "kube-proxy", &Request::get("/api/v1/nodes"));
+    let internal_ip = |node: &Node| {
+        node.status
+            .as_ref()?
+            .addresses
+            .as_ref()?
+            .iter()
+            .find(|a| a.type_ == "InternalIP")
+            .map(|a| a.address.clone())
+    };
+    nodes.iter().find_map(|node| {
+        let name = node.metadata.name.clone().unwrap_or_default();
+        let address = internal_ip(node)?;
+        let own = matches!(ip, "localhost" | "127.0.0.1") && name == CLIENT_NODE;
+        (own || address == ip).then_some(ReceivingNode { name, ip: address })
+    })
+}
+
+/// The Service of type NodePort or LoadBalancer with `node_port`, and the name of
+/// that port.
+fn service_by_node_port(world: &mut World, node_port: i32) -> Option<(Service, String)> {
+    list::<Service>(world, "kube-proxy", &Request::get("/api/v1/services"))
+        .into_iter()
+        .find_map(|service| {
+            let spec = service.spec.as_ref()?;
+            if !matches!(spec.type_.as_deref(), Some("NodePort" | "LoadBalancer")) {
+                return None;
+            }
+            let port = spec
+                .ports
+                .iter()
+                .flatten()
+                .find(|p| p.node_port == Some(node_port))?;
+            let name = port.name.clone().unwrap_or_default();
+            Some((service, name))
+        })
+}
+
 /// The running pod whose IP is `ip`.
 fn pod_by_ip(world: &mut World, ip: &str) -> Option<Pod> {
     let req =
@@ -144,8 +197,13 @@ fn pod_by_ip(world: &mut World, ip: &str) -> Option<Pod> {
 
 /// The endpoints kube-proxy sends traffic for `service`'s `port` to, as `(ip,
 /// target port, pod namespace/name)`: the ready ones, or when none is ready, the
-/// serving terminating ones.
-fn endpoints(world: &mut World, service: &Service, port_name: &str) -> Vec<Endpoint> {
+/// serving terminating ones; only those on `local_to` when given.
+fn endpoints(
+    world: &mut World,
+    service: &Service,
+    port_name: &str,
+    local_to: Option<&str>,
+) -> Vec<Endpoint> {
     let namespace = service.metadata.namespace.as_deref().unwrap_or("");
     let name = service.metadata.name.as_deref().unwrap_or("");
     let req = Request::get(format!(
@@ -179,6 +237,9 @@ fn endpoints(world: &mut World, service: &Service, port_name: &str) -> Vec<Endpo
             let Some(ip) = endpoint.addresses.first() else {
                 continue;
             };
+            if local_to.is_some_and(|node| endpoint.node_name.as_deref() != Some(node)) {
+                continue;
+            }
             let entry = (ip.clone(), port, pod);
             if conditions.ready.unwrap_or(false) {
                 ready.push(entry);
@@ -297,31 +358,68 @@ pub fn send(world: &mut World, namespace: &str, url: &str) -> Result<Answer, Str
             target.host, target.port
         )
     };
-    let is_ip = target.host.parse::<std::net::Ipv4Addr>().is_ok();
-    let service = if is_ip {
-        service_by_ip(world, &target.host)
+    let is_ip = target.host.parse::<std::net::Ipv4Addr>().is_ok() || target.host == "localhost";
+    let mut client = client_ip(world);
+    let route = if is_ip {
+        match service_by_ip(world, &target.host) {
+            Some(service) => Some((service, None)),
+            None => match node_by_ip(world, &target.host) {
+                Some(node) => {
+                    let (service, port_name) =
+                        service_by_node_port(world, target.port).ok_or_else(refused)?;
+                    Some((service, Some((node, port_name))))
+                }
+                None => None,
+            },
+        }
     } else {
-        Some(
-            service_by_name(world, &target.host, namespace)
-                .ok_or_else(|| format!("curl: (6) Could not resolve host: {}", target.host))?,
-        )
+        let service = service_by_name(world, &target.host, namespace)
+            .ok_or_else(|| format!("curl: (6) Could not resolve host: {}", target.host))?;
+        Some((service, None))
     };
-    let client = client_ip(world);
-    let (ip, port, pod_key) = match service {
-        Some(service) => {
+    let (ip, port, pod_key) = match route {
+        Some((service, through_node)) => {
             let spec = service.spec.clone().unwrap_or_default();
-            let port_name = spec
-                .ports
-                .iter()
-                .flatten()
-                .find(|p| p.port == target.port)
-                .map(|p| p.name.clone().unwrap_or_default())
-                .ok_or_else(refused)?;
-            let candidates = endpoints(world, &service, &port_name);
+            let (service_port, port_name, local_to) = match &through_node {
+                Some((node, port_name)) => {
+                    let service_port = spec
+                        .ports
+                        .iter()
+                        .flatten()
+                        .find(|p| p.name.clone().unwrap_or_default() == *port_name)
+                        .map_or(0, |p| p.port);
+                    let local = spec.external_traffic_policy.as_deref() == Some("Local");
+                    if !local {
+                        client = node.ip.clone();
+                    }
+                    (
+                        service_port,
+                        port_name.clone(),
+                        local.then_some(node.name.as_str()),
+                    )
+                }
+                None => {
+                    let port_name = spec
+                        .ports
+                        .iter()
+                        .flatten()
+                        .find(|p| p.port == target.port)
+                        .map(|p| p.name.clone().unwrap_or_default())
+                        .ok_or_else(refused)?;
+                    (target.port, port_name, None)
+                }
+            };
+            let candidates = endpoints(world, &service, &port_name, local_to);
+            if candidates.is_empty() && local_to.is_some() {
+                return Err(format!(
+                    "curl: (28) Failed to connect to {} port {} after {CONNECT_TIMEOUT_MS} ms: Couldn't connect to server",
+                    target.host, target.port
+                ));
+            }
             if candidates.is_empty() {
                 return Err(refused());
             }
-            let chosen = pick(world, &service, target.port, &client, &candidates);
+            let chosen = pick(world, &service, service_port, &client, &candidates);
             candidates[chosen].clone()
         }
         None => {

@@ -120,3 +120,111 @@ fn the_same_seed_picks_the_same_pods() {
     };
     assert_eq!(picks(82), picks(82));
 }
+
+/// Each node's name and InternalIP.
+fn node_ips(c: &mut Cluster) -> Vec<(String, String)> {
+    let (_, nodes) = c.get("/api/v1/nodes");
+    nodes["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| {
+            let ip = n["status"]["addresses"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|a| a["type"] == "InternalIP")
+                .unwrap()["address"]
+                .as_str()
+                .unwrap()
+                .to_string();
+            (n["metadata"]["name"].as_str().unwrap().to_string(), ip)
+        })
+        .collect()
+}
+
+/// One web pod behind a NodePort Service on 30080 with the given traffic policy;
+/// the pod's name and node.
+fn web_on_node_port(c: &mut Cluster, policy: &str) -> (String, String) {
+    c.post(
+        "/apis/apps/v1/namespaces/default/deployments",
+        deployment("web", 1),
+    );
+    let (code, body) = c.post(
+        "/api/v1/namespaces/default/services",
+        json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web"},
+            "spec": {"type": "NodePort", "selector": {"app": "web"},
+                "externalTrafficPolicy": policy,
+                "ports": [{"port": 80, "targetPort": 80, "nodePort": 30080}]}}),
+    );
+    assert_eq!(code, 201, "{body}");
+    c.world.advance(30_000);
+    let (_, pods) = c.get("/api/v1/namespaces/default/pods?labelSelector=app%3Dweb");
+    let pod = &pods["items"][0];
+    (
+        pod["metadata"]["name"].as_str().unwrap().to_string(),
+        pod["spec"]["nodeName"].as_str().unwrap().to_string(),
+    )
+}
+
+/// The client address of the pod's newest access line.
+fn last_client(c: &mut Cluster, pod: &str) -> String {
+    let log_path = format!("/api/v1/namespaces/default/pods/{pod}/log");
+    let log = c.send(Request::get(&log_path)).body_text().to_string();
+    let line = log.lines().last().expect("an access line");
+    line.split(' ').next().unwrap().to_string()
+}
+
+#[test]
+fn a_node_port_answers_on_every_node_with_the_client_masqueraded_as_that_node() {
+    let mut c = Cluster::with_world(cluster::start(85));
+    let (pod, _) = web_on_node_port(&mut c, "Cluster");
+    let nodes = node_ips(&mut c);
+    for (_, ip) in &nodes {
+        let answer = send(&mut c.world, "default", &format!("http://{ip}:30080/")).unwrap();
+        assert_eq!(
+            (answer.status, answer.pod.as_str()),
+            ("200 OK", &*format!("default/{pod}"))
+        );
+        assert_eq!(
+            &last_client(&mut c, &pod),
+            ip,
+            "masqueraded as the receiving node"
+        );
+    }
+    assert!(send(&mut c.world, "default", "localhost:30080").is_ok());
+    let (_, first_ip) = &nodes[0];
+    assert_eq!(
+        send(&mut c.world, "default", &format!("{first_ip}:30081")).unwrap_err(),
+        format!("curl: (7) Failed to connect to {first_ip} port 30081 after 0 ms: Couldn't connect to server")
+    );
+}
+
+#[test]
+fn a_local_traffic_policy_keeps_the_client_address_and_drops_traffic_to_nodes_without_endpoints() {
+    let mut c = Cluster::with_world(cluster::start(86));
+    let (pod, pod_node) = web_on_node_port(&mut c, "Local");
+    let nodes = node_ips(&mut c);
+    let control_plane_ip = nodes
+        .iter()
+        .find(|(n, _)| n == "control-plane")
+        .unwrap()
+        .1
+        .clone();
+    for (node, ip) in &nodes {
+        let sent = send(&mut c.world, "default", &format!("{ip}:30080"));
+        if *node == pod_node {
+            assert_eq!(sent.unwrap().pod, format!("default/{pod}"));
+            assert_eq!(
+                last_client(&mut c, &pod),
+                control_plane_ip,
+                "the client's own address"
+            );
+        } else {
+            assert_eq!(
+                sent.unwrap_err(),
+                format!("curl: (28) Failed to connect to {ip} port 30080 after 127000 ms: Couldn't connect to server")
+            );
+        }
+    }
+}
