@@ -1,7 +1,7 @@
 //! An event recorder: how components report what they did as core/v1 Events
 //! (`kubectl describe` and `kubectl events` read them).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::Metadata;
@@ -57,17 +57,36 @@ impl ObjectRef {
 
 /// The most identical events a recorder remembers for counting (upstream's LRU size).
 const MAX_REMEMBERED: usize = 4096;
+/// How many different messages of similar events (same object, type and reason)
+/// make the next one a combined event (upstream's `defaultAggregateMaxEvents`).
+const AGGREGATE_MAX_MESSAGES: usize = 10;
+/// How long similar events are remembered after the last one (upstream's
+/// `defaultAggregateIntervalInSeconds`).
+const AGGREGATE_INTERVAL_MS: i64 = 600_000;
+/// The prefix of a combined event's message.
+const COMBINED: &str = "(combined from similar events): ";
 
-/// Writes events as one component (`kubelet`, `default-scheduler`, ...) on one host.
-/// An event identical to one it already wrote (same object, type, reason and
-/// message) bumps that event's `count` and `lastTimestamp` instead, as upstream's
-/// event correlator does.
+/// The different messages similar events carried lately.
+#[derive(Default)]
+struct SimilarEvents {
+    messages: BTreeSet<String>,
+    last_ms: i64,
+}
+
+/// Writes events as one component (`kubelet`, `default-scheduler`, ...) on one host,
+/// as upstream's event correlator does: an event identical to one it already wrote
+/// (same object, type, reason and message) bumps that event's `count` and
+/// `lastTimestamp` instead; once similar events (same object, type and reason)
+/// carried ten different messages within ten minutes of each other, further ones
+/// update one event whose message reads `(combined from similar events): …`.
 pub struct Recorder {
     component: String,
     host: Option<String>,
     sequence: u64,
     /// identity → (event path, count).
     written: BTreeMap<String, (String, u64)>,
+    /// Similar events by what makes them similar.
+    similar: BTreeMap<String, SimilarEvents>,
 }
 
 impl Recorder {
@@ -78,7 +97,30 @@ impl Recorder {
             host: host.map(String::from),
             sequence: 0,
             written: BTreeMap::new(),
+            similar: BTreeMap::new(),
         }
+    }
+
+    /// Notes `message` among the similar events under `similar` at `now_ms`; once
+    /// they carried [`AGGREGATE_MAX_MESSAGES`] different messages, the key the
+    /// combined event is remembered by (upstream's `EventAggregate`).
+    fn aggregate(&mut self, similar: String, message: &str, now_ms: i64) -> Option<String> {
+        if self.similar.len() >= MAX_REMEMBERED {
+            self.similar.clear();
+        }
+        let record = self.similar.entry(similar.clone()).or_default();
+        if now_ms - record.last_ms > AGGREGATE_INTERVAL_MS {
+            record.messages.clear();
+        }
+        record.messages.insert(message.to_string());
+        record.last_ms = now_ms;
+        if record.messages.len() < AGGREGATE_MAX_MESSAGES {
+            return None;
+        }
+        // The set never grows past the threshold (upstream drops an arbitrary one;
+        // here the first, to stay deterministic).
+        record.messages.pop_first();
+        Some(format!("similar:{similar}"))
     }
 
     /// Records a `Normal` or `Warning` event with `reason` and `message`.
@@ -90,17 +132,35 @@ impl Recorder {
         reason: &str,
         message: &str,
     ) {
-        let identity = format!(
-            "{}/{}/{}/{}/{}/{event_type}/{reason}/{message}",
-            about.kind,
-            about.namespace,
-            about.name,
-            about.uid,
-            about.field_path.as_deref().unwrap_or("")
+        let similar = format!(
+            "{}/{}/{}/{}/{}/{event_type}/{reason}",
+            about.kind, about.namespace, about.name, about.uid, about.api_version
         );
+        let combined;
+        let (identity, message) = match self.aggregate(similar, message, ctx.unix_millis()) {
+            Some(similar) => {
+                combined = format!("{COMBINED}{message}");
+                (similar, combined.as_str())
+            }
+            None => {
+                let identity = format!(
+                    "{}/{}/{}/{}/{}/{event_type}/{reason}/{message}",
+                    about.kind,
+                    about.namespace,
+                    about.name,
+                    about.uid,
+                    about.field_path.as_deref().unwrap_or("")
+                );
+                (identity, message)
+            }
+        };
         if let Some((path, count)) = self.written.get_mut(&identity) {
             *count += 1;
-            let patch = json!({"count": *count, "lastTimestamp": ctx.timestamp()});
+            let patch = json!({
+                "count": *count,
+                "lastTimestamp": ctx.timestamp(),
+                "message": message,
+            });
             let response = ctx.call(Request::patch(
                 path.clone(),
                 "application/merge-patch+json",
@@ -212,4 +272,81 @@ struct EventSource<'a> {
     component: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     host: Option<&'a str>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::apiserver::watch::{WatchEvent, WatchId};
+    use crate::sim::{Component, World};
+
+    /// Records one event per message when it starts.
+    struct Emitter {
+        recorder: Recorder,
+        messages: Vec<String>,
+    }
+
+    impl Component for Emitter {
+        fn name(&self) -> &str {
+            "emitter"
+        }
+        fn start(&mut self, ctx: &mut Ctx) {
+            let about = ObjectRef::node("node-1");
+            for message in &self.messages {
+                self.recorder
+                    .event(ctx, &about, "Warning", "FailedMount", message);
+            }
+        }
+        fn on_event(&mut self, _: WatchId, _: &WatchEvent, _: &mut Ctx) {}
+        fn on_timer(&mut self, _: u64, _: &mut Ctx) {}
+    }
+
+    /// (message, count) of every event, oldest first.
+    fn events(world: &mut World) -> Vec<(String, u64)> {
+        let list = world
+            .call("test", &Request::get("/api/v1/namespaces/default/events"))
+            .body_json();
+        let mut events: Vec<(String, String, u64)> = list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                (
+                    e["metadata"]["name"].as_str().unwrap().to_string(),
+                    e["message"].as_str().unwrap().to_string(),
+                    e["count"].as_u64().unwrap(),
+                )
+            })
+            .collect();
+        events.sort();
+        events.into_iter().map(|(_, m, c)| (m, c)).collect()
+    }
+
+    #[test]
+    fn the_tenth_different_message_of_similar_events_starts_a_combined_event() {
+        let mut world = World::new(1);
+        let messages: Vec<String> = (1..=12)
+            .map(|i| format!("volume vol-{i} not found"))
+            .chain(["volume vol-1 not found".to_string()])
+            .collect();
+        world.add_component(Box::new(Emitter {
+            recorder: Recorder::new("kubelet", Some("node-1")),
+            messages,
+        }));
+        world.settle(1_000);
+        let events = events(&mut world);
+        let single: Vec<(String, u64)> = (1..=9)
+            .map(|i| (format!("volume vol-{i} not found"), 1))
+            .collect();
+        assert_eq!(events[..9], single[..]);
+        // The 10th, 11th and 12th update one combined event, which keeps the
+        // newest message; vol-1 was dropped from the set, so it counts as new.
+        assert_eq!(
+            events[9..],
+            [(
+                "(combined from similar events): volume vol-1 not found".to_string(),
+                4
+            )]
+        );
+    }
 }
