@@ -95,6 +95,16 @@ impl WorkQueue {
         self.add_after(key, delay, ctx);
     }
 
+    /// Ends a sync of `key` as upstream's workers do: a failed one is queued again
+    /// after the key's back-off, a clean one forgets the key's failures.
+    pub fn finish(&mut self, key: &str, failed: bool, ctx: &mut Ctx) {
+        if failed {
+            self.add_rate_limited(key, ctx);
+        } else {
+            self.forget(key);
+        }
+    }
+
     /// Forgets the failures of `key` (it reconciled cleanly).
     pub fn forget(&mut self, key: &str) {
         self.failures.remove(key);

@@ -598,12 +598,7 @@ impl JobController {
                 return;
             }
         }
-        // A refused create is retried after the key's back-off, as upstream's
-        // worker re-adds a key whose sync returned an error.
-        match synced {
-            Ok(()) => self.queue.forget(key),
-            Err(SyncFailed) => self.queue.add_rate_limited(key, ctx),
-        }
+        self.queue.finish(key, synced.is_err(), ctx);
         if let Some(outcome) = &outcome {
             self.done.insert(job_uid.clone());
             let (kind, reason, message) = if outcome.conditions[1] == "Failed" {

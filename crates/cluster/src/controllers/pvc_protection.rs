@@ -80,11 +80,8 @@ impl PvcProtectionController {
             "application/merge-patch+json",
             patch.to_string(),
         ));
-        if response.status == 409 || response.status >= 500 {
-            self.queue.add_rate_limited(key, ctx);
-        } else {
-            self.queue.forget(key);
-        }
+        let failed = response.status == 409 || response.status >= 500;
+        self.queue.finish(key, failed, ctx);
     }
 }
 

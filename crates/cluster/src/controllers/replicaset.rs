@@ -308,13 +308,7 @@ impl ReplicaSetController {
         } else {
             counts.ready
         };
-        // A failed create or delete is retried after the key's back-off, as
-        // upstream's worker re-adds a key whose sync returned an error.
-        if failure.is_some() {
-            self.queue.add_rate_limited(key, ctx);
-        } else {
-            self.queue.forget(key);
-        }
+        self.queue.finish(key, failure.is_some(), ctx);
         let status = self.status_of(&rs, counts, available, failure, ctx);
         self.update_status(key, rs, status.clone(), ctx);
         let replicas = spec.replicas.unwrap_or(1);

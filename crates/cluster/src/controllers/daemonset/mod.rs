@@ -360,12 +360,7 @@ impl DaemonSetController {
                 acted => acted.map(drop),
             };
         }
-        // A failed create or delete is retried after the key's back-off, as
-        // upstream's worker re-adds a key whose sync returned an error.
-        match synced {
-            Ok(()) => self.queue.forget(key),
-            Err(SyncFailed) => self.queue.add_rate_limited(key, ctx),
-        }
+        self.queue.finish(key, synced.is_err(), ctx);
         let status = status_of(&ds, &views, &hash, ctx.unix_millis());
         let min_ready = spec.min_ready_seconds.unwrap_or(0);
         if min_ready > 0 && status.number_ready != status.number_available.unwrap_or(0) {

@@ -241,10 +241,8 @@ impl Component for DeploymentController {
 
     fn on_timer(&mut self, key: u64, ctx: &mut Ctx) {
         for item in self.queue.on_timer(key, ctx) {
-            match self.sync(&item, ctx) {
-                Ok(()) => self.queue.forget(&item),
-                Err(SyncFailed) => self.queue.add_rate_limited(&item, ctx),
-            }
+            let synced = self.sync(&item, ctx);
+            self.queue.finish(&item, synced.is_err(), ctx);
         }
     }
 }

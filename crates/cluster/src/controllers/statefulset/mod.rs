@@ -64,6 +64,13 @@ impl Default for StatefulSetController {
     }
 }
 
+/// What the controller did to a pod, for its events.
+#[derive(Clone, Copy)]
+enum PodVerb {
+    Create,
+    Delete,
+}
+
 fn set_path(key: &str) -> String {
     let (namespace, name) = key.split_once('/').unwrap_or(("default", key));
     format!("/apis/apps/v1/namespaces/{namespace}/statefulsets/{name}")
@@ -270,12 +277,7 @@ impl StatefulSetController {
                     );
                     self.recorder
                         .event(ctx, &about, "Warning", "FailedCreate", &message);
-                    let message = format!(
-                        "create Pod {name} in StatefulSet {set_name} failed error: {error}"
-                    );
-                    self.recorder
-                        .event(ctx, &about, "Warning", "FailedCreate", &message);
-                    return Err(SyncFailed);
+                    return self.record_pod_event(ctx, set, PodVerb::Create, &name, Some(&error));
                 }
             }
         }
@@ -304,56 +306,64 @@ impl StatefulSetController {
             body.to_string(),
         ));
         match response.status {
-            201 => {
-                let message = format!("create Pod {name} in StatefulSet {set_name} successful");
-                self.recorder
-                    .event(ctx, &about, "Normal", "SuccessfulCreate", &message);
-                Ok(())
-            }
+            201 => self.record_pod_event(ctx, set, PodVerb::Create, &name, None),
             // Upstream sinks the event of a pod that already exists but still fails the sync.
             409 => Err(SyncFailed),
             _ => {
-                let message = format!(
-                    "create Pod {name} in StatefulSet {set_name} failed error: {}",
-                    response.status_message()
-                );
-                self.recorder
-                    .event(ctx, &about, "Warning", "FailedCreate", &message);
-                Err(SyncFailed)
+                let error = response.status_message();
+                self.record_pod_event(ctx, set, PodVerb::Create, &name, Some(&error))
             }
         }
     }
 
     /// Deletes one of the set's pods; `Err` when the API refused.
     fn delete(&mut self, set: &StatefulSet, pod: &Pod, ctx: &mut Ctx) -> SyncResult {
-        let about = ObjectRef::of(set);
-        let set_name = set.metadata.name.as_deref().unwrap_or("");
         let name = pod.metadata.name.as_deref().unwrap_or("");
         let response = ctx.call(Request::delete(crate::client::pod_path(&key_of(
             &pod.metadata,
         ))));
-        let (event_type, reason, message) = match response.status {
-            200 | 202 => (
-                "Normal",
-                "SuccessfulDelete",
-                format!("delete Pod {name} in StatefulSet {set_name} successful"),
-            ),
-            404 => return Ok(()),
-            _ => (
-                "Warning",
-                "FailedDelete",
-                format!(
-                    "delete Pod {name} in StatefulSet {set_name} failed error: {}",
-                    response.status_message()
-                ),
-            ),
+        match response.status {
+            200 | 202 => self.record_pod_event(ctx, set, PodVerb::Delete, name, None),
+            404 => Ok(()),
+            _ => {
+                let error = response.status_message();
+                self.record_pod_event(ctx, set, PodVerb::Delete, name, Some(&error))
+            }
+        }
+    }
+
+    /// Upstream's `recordPodEvent`: `Successful<Verb>` "`verb` Pod … successful", or
+    /// `Failed<Verb>` "`verb` Pod … failed error: …" and `Err`.
+    fn record_pod_event(
+        &mut self,
+        ctx: &mut Ctx,
+        set: &StatefulSet,
+        verb: PodVerb,
+        pod_name: &str,
+        error: Option<&str>,
+    ) -> SyncResult {
+        let about = ObjectRef::of(set);
+        let set_name = set.metadata.name.as_deref().unwrap_or("");
+        let (verb, title) = match verb {
+            PodVerb::Create => ("create", "Create"),
+            PodVerb::Delete => ("delete", "Delete"),
         };
-        self.recorder
-            .event(ctx, &about, event_type, reason, &message);
-        if event_type == "Normal" {
-            Ok(())
-        } else {
-            Err(SyncFailed)
+        let subject = format!("{verb} Pod {pod_name} in StatefulSet {set_name}");
+        match error {
+            None => {
+                let message = format!("{subject} successful");
+                let reason = format!("Successful{title}");
+                self.recorder
+                    .event(ctx, &about, "Normal", &reason, &message);
+                Ok(())
+            }
+            Some(error) => {
+                let message = format!("{subject} failed error: {error}");
+                let reason = format!("Failed{title}");
+                self.recorder
+                    .event(ctx, &about, "Warning", &reason, &message);
+                Err(SyncFailed)
+            }
         }
     }
 
@@ -411,13 +421,7 @@ impl StatefulSetController {
             }
             .is_err();
         }
-        // A failed create or delete is retried after the key's back-off, as
-        // upstream's worker re-adds a key whose sync returned an error.
-        if failed {
-            self.queue.add_rate_limited(key, ctx);
-        } else {
-            self.queue.forget(key);
-        }
+        self.queue.finish(key, failed, ctx);
         let status = status_of(
             &set,
             &pods,
