@@ -51,6 +51,14 @@ impl Expectations {
         }
     }
 
+    /// `count` expected creations will never be seen (their creates failed or were
+    /// skipped): upstream's `LowerExpectations`.
+    pub fn lower_creations(&mut self, controller: &str, count: usize) {
+        if let Some(e) = self.by_controller.get_mut(controller) {
+            e.adds -= count as i64;
+        }
+    }
+
     /// The deletion of the pod with `pod_key` was seen (or failed).
     pub fn deletion_observed(&mut self, controller: &str, pod_key: &str) {
         if let Some(e) = self.by_controller.get_mut(controller) {
@@ -76,6 +84,11 @@ mod tests {
         e.creation_observed("ns/rs");
         assert!(!e.satisfied("ns/rs", 1));
         e.creation_observed("ns/rs");
+        assert!(e.satisfied("ns/rs", 1));
+        e.expect_creations("ns/rs", 5, 1);
+        e.lower_creations("ns/rs", 4);
+        assert!(!e.satisfied("ns/rs", 1), "one creation still to be seen");
+        e.lower_creations("ns/rs", 1);
         assert!(e.satisfied("ns/rs", 1));
         e.expect_deletions("ns/rs", &["ns/a".into()], 10);
         e.deletion_observed("ns/rs", "ns/b");

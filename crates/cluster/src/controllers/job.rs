@@ -276,9 +276,8 @@ impl JobController {
             };
             create_pod(ctx, recorder, &about, &path, pod.to_string())
         });
-        for _ in created..indexes.len() {
-            self.expectations.creation_observed(key);
-        }
+        self.expectations
+            .lower_creations(key, indexes.len() - created);
         match failure {
             Some(_) => Err(SyncFailed),
             None => Ok(()),

@@ -381,9 +381,7 @@ impl ReplicaSetController {
             let (created, failure) = slow_start_batch(count, |_| {
                 create_pod(ctx, recorder, &about, &path, body.clone())
             });
-            for _ in created..count {
-                self.expectations.creation_observed(key);
-            }
+            self.expectations.lower_creations(key, count - created);
             return failure.map(|message| ("FailedCreate".to_string(), message));
         } else if active > wanted {
             let count = (active - wanted).min(BURST_REPLICAS);

@@ -295,9 +295,8 @@ impl DaemonSetController {
             let body = daemon_pod(ds, &template, &owner, &nodes[i]).to_string();
             create_pod(ctx, recorder, &about, &path, body)
         });
-        for _ in created..nodes.len() {
-            self.expectations.creation_observed(key);
-        }
+        self.expectations
+            .lower_creations(key, nodes.len() - created);
         let mut failed = failure.is_some();
         for pod_key in &keys {
             let deleted = delete_pod(ctx, &mut self.recorder, &about, pod_key);
