@@ -101,26 +101,30 @@ impl Recorder {
         }
     }
 
-    /// Notes `message` among the similar events under `similar` at `now_ms`; once
-    /// they carried [`AGGREGATE_MAX_MESSAGES`] different messages, the key the
-    /// combined event is remembered by (upstream's `EventAggregate`).
-    fn aggregate(&mut self, similar: String, message: &str, now_ms: i64) -> Option<String> {
+    /// Notes `message` among the similar events under `similar` at `now_ms`; whether
+    /// they carried [`AGGREGATE_MAX_MESSAGES`] different messages, so this one is
+    /// combined (upstream's `EventAggregate`).
+    fn combines(&mut self, similar: &str, message: &str, now_ms: i64) -> bool {
         if self.similar.len() >= MAX_REMEMBERED {
             self.similar.clear();
         }
-        let record = self.similar.entry(similar.clone()).or_default();
+        if !self.similar.contains_key(similar) {
+            self.similar
+                .insert(similar.to_string(), SimilarEvents::default());
+        }
+        let record = self.similar.get_mut(similar).expect("just inserted");
         if now_ms - record.last_ms > AGGREGATE_INTERVAL_MS {
             record.messages.clear();
         }
         record.messages.insert(message.to_string());
         record.last_ms = now_ms;
         if record.messages.len() < AGGREGATE_MAX_MESSAGES {
-            return None;
+            return false;
         }
         // The set never grows past the threshold (upstream drops an arbitrary one;
         // here the first, to stay deterministic).
         record.messages.pop_first();
-        Some(format!("similar:{similar}"))
+        true
     }
 
     /// Records a `Normal` or `Warning` event with `reason` and `message`.
@@ -136,23 +140,14 @@ impl Recorder {
             "{}/{}/{}/{}/{}/{event_type}/{reason}",
             about.kind, about.namespace, about.name, about.uid, about.api_version
         );
+        // Identical events share an identity; combined ones share the similar key's.
         let combined;
-        let (identity, message) = match self.aggregate(similar, message, ctx.unix_millis()) {
-            Some(similar) => {
-                combined = format!("{COMBINED}{message}");
-                (similar, combined.as_str())
-            }
-            None => {
-                let identity = format!(
-                    "{}/{}/{}/{}/{}/{event_type}/{reason}/{message}",
-                    about.kind,
-                    about.namespace,
-                    about.name,
-                    about.uid,
-                    about.field_path.as_deref().unwrap_or("")
-                );
-                (identity, message)
-            }
+        let (identity, message) = if self.combines(&similar, message, ctx.unix_millis()) {
+            combined = format!("{COMBINED}{message}");
+            (similar, combined.as_str())
+        } else {
+            let field_path = about.field_path.as_deref().unwrap_or("");
+            (format!("{similar}/{field_path}/{message}"), message)
         };
         if let Some((path, count)) = self.written.get_mut(&identity) {
             *count += 1;
