@@ -14,7 +14,7 @@
 //! The lookups are API reads traced as `coredns` and `kube-proxy`; failures are
 //! curl's messages.
 
-use k8s_openapi::api::core::v1::{Container, Node, Pod, Service};
+use k8s_openapi::api::core::v1::{Container, Node, Pod, Service, ServicePort};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -41,6 +41,59 @@ type Endpoint = (String, i32, String);
 struct ReceivingNode {
     name: String,
     ip: String,
+}
+
+/// How kube-proxy forwards a request for a Service.
+struct ServiceRoute {
+    service: Service,
+    /// The Service port (not the NodePort) and its name.
+    port: i32,
+    port_name: String,
+    /// With `externalTrafficPolicy: Local`, the node whose endpoints alone serve.
+    local_to: Option<String>,
+    /// With `Cluster` through a NodePort, the address the client is masqueraded as.
+    masquerade_as: Option<String>,
+}
+
+impl ServiceRoute {
+    /// A request to the Service's ClusterIP (or name) on `port`, if the Service has it.
+    fn cluster_ip(service: Service, port: i32) -> Option<ServiceRoute> {
+        let port_name = service
+            .spec
+            .as_ref()?
+            .ports
+            .iter()
+            .flatten()
+            .find(|p| p.port == port)?
+            .name
+            .clone()
+            .unwrap_or_default();
+        Some(ServiceRoute {
+            service,
+            port,
+            port_name,
+            local_to: None,
+            masquerade_as: None,
+        })
+    }
+
+    /// A request that reached `node` on the NodePort of `port`.
+    fn node_port(service: Service, port: &ServicePort, node: ReceivingNode) -> ServiceRoute {
+        let spec = service.spec.as_ref();
+        let local = spec.and_then(|s| s.external_traffic_policy.as_deref()) == Some("Local");
+        let (local_to, masquerade_as) = if local {
+            (Some(node.name), None)
+        } else {
+            (None, Some(node.ip))
+        };
+        ServiceRoute {
+            port: port.port,
+            port_name: port.name.clone().unwrap_or_default(),
+            service,
+            local_to,
+            masquerade_as,
+        }
+    }
 }
 
 /// How a request was answered.
@@ -166,9 +219,8 @@ fn node_by_ip(world: &mut World, ip: &str) -> Option<ReceivingNode> {
     })
 }
 
-/// The Service of type NodePort or LoadBalancer with `node_port`, and the name of
-/// that port.
-fn service_by_node_port(world: &mut World, node_port: i32) -> Option<(Service, String)> {
+/// The Service of type NodePort or LoadBalancer with `node_port`, and that port.
+fn service_by_node_port(world: &mut World, node_port: i32) -> Option<(Service, ServicePort)> {
     list::<Service>(world, "kube-proxy", &Request::get("/api/v1/services"))
         .into_iter()
         .find_map(|service| {
@@ -180,9 +232,9 @@ fn service_by_node_port(world: &mut World, node_port: i32) -> Option<(Service, S
                 .ports
                 .iter()
                 .flatten()
-                .find(|p| p.node_port == Some(node_port))?;
-            let name = port.name.clone().unwrap_or_default();
-            Some((service, name))
+                .find(|p| p.node_port == Some(node_port))?
+                .clone();
+            Some((service, port))
         })
 }
 
@@ -359,15 +411,16 @@ pub fn send(world: &mut World, namespace: &str, url: &str) -> Result<Answer, Str
         )
     };
     let is_ip = target.host.parse::<std::net::Ipv4Addr>().is_ok() || target.host == "localhost";
-    let mut client = client_ip(world);
     let route = if is_ip {
         match service_by_ip(world, &target.host) {
-            Some(service) => Some((service, None)),
+            Some(service) => {
+                Some(ServiceRoute::cluster_ip(service, target.port).ok_or_else(refused)?)
+            }
             None => match node_by_ip(world, &target.host) {
                 Some(node) => {
-                    let (service, port_name) =
+                    let (service, port) =
                         service_by_node_port(world, target.port).ok_or_else(refused)?;
-                    Some((service, Some((node, port_name))))
+                    Some(ServiceRoute::node_port(service, &port, node))
                 }
                 None => None,
             },
@@ -375,41 +428,13 @@ pub fn send(world: &mut World, namespace: &str, url: &str) -> Result<Answer, Str
     } else {
         let service = service_by_name(world, &target.host, namespace)
             .ok_or_else(|| format!("curl: (6) Could not resolve host: {}", target.host))?;
-        Some((service, None))
+        Some(ServiceRoute::cluster_ip(service, target.port).ok_or_else(refused)?)
     };
+    let mut client = client_ip(world);
     let (ip, port, pod_key) = match route {
-        Some((service, through_node)) => {
-            let spec = service.spec.clone().unwrap_or_default();
-            let (service_port, port_name, local_to) = match &through_node {
-                Some((node, port_name)) => {
-                    let service_port = spec
-                        .ports
-                        .iter()
-                        .flatten()
-                        .find(|p| p.name.clone().unwrap_or_default() == *port_name)
-                        .map_or(0, |p| p.port);
-                    let local = spec.external_traffic_policy.as_deref() == Some("Local");
-                    if !local {
-                        client = node.ip.clone();
-                    }
-                    (
-                        service_port,
-                        port_name.clone(),
-                        local.then_some(node.name.as_str()),
-                    )
-                }
-                None => {
-                    let port_name = spec
-                        .ports
-                        .iter()
-                        .flatten()
-                        .find(|p| p.port == target.port)
-                        .map(|p| p.name.clone().unwrap_or_default())
-                        .ok_or_else(refused)?;
-                    (target.port, port_name, None)
-                }
-            };
-            let candidates = endpoints(world, &service, &port_name, local_to);
+        Some(route) => {
+            let local_to = route.local_to.as_deref();
+            let candidates = endpoints(world, &route.service, &route.port_name, local_to);
             if candidates.is_empty() && local_to.is_some() {
                 return Err(format!(
                     "curl: (28) Failed to connect to {} port {} after {CONNECT_TIMEOUT_MS} ms: Couldn't connect to server",
@@ -419,7 +444,9 @@ pub fn send(world: &mut World, namespace: &str, url: &str) -> Result<Answer, Str
             if candidates.is_empty() {
                 return Err(refused());
             }
-            let chosen = pick(world, &service, service_port, &client, &candidates);
+            // Affinity sees the client's own address: the masquerade comes after it.
+            let chosen = pick(world, &route.service, route.port, &client, &candidates);
+            client = route.masquerade_as.unwrap_or(client);
             candidates[chosen].clone()
         }
         None => {
