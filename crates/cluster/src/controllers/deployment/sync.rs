@@ -182,7 +182,7 @@ impl DeploymentController {
                 };
                 let uid = d.metadata.uid.as_deref().unwrap_or("");
                 if crate::controllers::owners::is_controlled_by(&rs.metadata, uid)
-                    && util::equal_ignoring_hash(&spec.template, &util::rs_template(rs))
+                    && util::runs_template(rs, &spec.template)
                 {
                     return Ok(Some(rs.clone()));
                 }

@@ -134,23 +134,24 @@ pub fn max_unavailable(d: &Deployment) -> i32 {
 }
 
 /// Whether two templates are equal once the pod-template-hash label is ignored.
-pub fn equal_ignoring_hash(a: &PodTemplateSpec, b: &PodTemplateSpec) -> bool {
-    let strip = |t: &PodTemplateSpec| {
-        let mut t = t.clone();
-        if let Some(labels) = t.metadata.as_mut().and_then(|m| m.labels.as_mut()) {
+fn equal_ignoring_hash(a: &PodTemplateSpec, b: &PodTemplateSpec) -> bool {
+    // Only the metadata is copied to drop the label; the pod specs compare as they are.
+    let stripped = |t: &PodTemplateSpec| {
+        let mut meta = t.metadata.clone();
+        if let Some(labels) = meta.as_mut().and_then(|m| m.labels.as_mut()) {
             labels.remove(POD_TEMPLATE_HASH);
         }
-        t
+        meta
     };
-    strip(a) == strip(b)
+    a.spec == b.spec && stripped(a) == stripped(b)
 }
 
-/// The ReplicaSet's template.
-pub fn rs_template(rs: &ReplicaSet) -> PodTemplateSpec {
-    rs.spec
-        .as_ref()
-        .and_then(|s| s.template.clone())
-        .unwrap_or_default()
+/// Whether the ReplicaSet's template is `template`, its pod-template-hash aside.
+pub fn runs_template(rs: &ReplicaSet, template: &PodTemplateSpec) -> bool {
+    match rs.spec.as_ref().and_then(|s| s.template.as_ref()) {
+        Some(own) => equal_ignoring_hash(own, template),
+        None => equal_ignoring_hash(&PodTemplateSpec::default(), template),
+    }
 }
 
 /// Oldest first, ties by name (upstream's `ReplicaSetsByCreationTimestamp`).
@@ -173,7 +174,7 @@ pub fn find_new(d: &Deployment, sets: &[ReplicaSet]) -> Option<ReplicaSet> {
     sorted.sort_by(|a, b| by_creation(a, b));
     sorted
         .into_iter()
-        .find(|rs| equal_ignoring_hash(&rs_template(rs), template))
+        .find(|rs| runs_template(rs, template))
         .cloned()
 }
 
