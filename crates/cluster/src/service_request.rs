@@ -202,15 +202,6 @@ fn service_by_ip(world: &mut World, ip: &str) -> Option<Service> {
 /// The node whose InternalIP is `ip` (`localhost` and `127.0.0.1` are the client's own).
 fn node_by_ip(world: &mut World, ip: &str) -> Option<ReceivingNode> {
     let nodes = list::<Node>(world, "kube-proxy", &Request::get("/api/v1/nodes"));
-    let internal_ip = |node: &Node| {
-        node.status
-            .as_ref()?
-            .addresses
-            .as_ref()?
-            .iter()
-            .find(|a| a.type_ == "InternalIP")
-            .map(|a| a.address.clone())
-    };
     nodes.iter().find_map(|node| {
         let name = node.metadata.name.clone().unwrap_or_default();
         let address = internal_ip(node)?;
@@ -353,13 +344,20 @@ fn pick(
 fn client_ip(world: &mut World) -> String {
     let client: Option<Node> = read(world, "kube-proxy", &format!("/api/v1/nodes/{CLIENT_NODE}"));
     client
-        .and_then(|n| {
-            n.status?
-                .addresses?
-                .into_iter()
-                .find(|a| a.type_ == "InternalIP")
-        })
-        .map_or_else(|| "127.0.0.1".to_string(), |a| a.address)
+        .as_ref()
+        .and_then(internal_ip)
+        .unwrap_or_else(|| "127.0.0.1".to_string())
+}
+
+/// A node's InternalIP address.
+fn internal_ip(node: &Node) -> Option<String> {
+    node.status
+        .as_ref()?
+        .addresses
+        .as_ref()?
+        .iter()
+        .find(|a| a.type_ == "InternalIP")
+        .map(|a| a.address.clone())
 }
 
 /// Upstream nginx's access line (the image's `main` format) or httpd's (common format).

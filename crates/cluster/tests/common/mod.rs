@@ -92,14 +92,18 @@ impl Cluster {
         self.json(Request::delete(path))
     }
 
+    /// The events in `default` about the object named `about` with `reason`.
+    fn events_about(&mut self, about: &str, reason: &str) -> Vec<Value> {
+        let (_, list) = self.get("/api/v1/namespaces/default/events");
+        let mut items = list["items"].as_array().unwrap().clone();
+        items.retain(|e| e["involvedObject"]["name"] == about && e["reason"] == reason);
+        items
+    }
+
     /// The messages of events in `default` about the object named `about` with `reason`.
     pub fn events(&mut self, about: &str, reason: &str) -> Vec<String> {
-        let (_, list) = self.get("/api/v1/namespaces/default/events");
-        list["items"]
-            .as_array()
-            .unwrap()
+        self.events_about(about, reason)
             .iter()
-            .filter(|e| e["involvedObject"]["name"] == about && e["reason"] == reason)
             .map(|e| e["message"].as_str().unwrap().to_string())
             .collect()
     }
@@ -107,12 +111,8 @@ impl Cluster {
     /// How many times events in `default` about `about` with `reason` were recorded
     /// (each aggregated event counts `count` times).
     pub fn event_count(&mut self, about: &str, reason: &str) -> i64 {
-        let (_, list) = self.get("/api/v1/namespaces/default/events");
-        list["items"]
-            .as_array()
-            .unwrap()
+        self.events_about(about, reason)
             .iter()
-            .filter(|e| e["involvedObject"]["name"] == about && e["reason"] == reason)
             .map(|e| e["count"].as_i64().unwrap_or(1))
             .sum()
     }
