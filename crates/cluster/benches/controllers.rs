@@ -5,7 +5,9 @@
 //! Ready and the Deployment complete (median of several runs; the goal of
 //! issue 5 is under 0.5 s), with the scheduler's explanation annotations off and
 //! on, and the virtual time the rollout took. `-- off` or `-- on` runs one of the
-//! two; `-- --once` one run without explanations (for profiling).
+//! two; `-- --once` one run without explanations (for profiling), followed by the
+//! rollout's API calls by caller, verb, resource and status code, and its watch
+//! deliveries by resource.
 
 use std::time::Instant;
 
@@ -13,7 +15,9 @@ use kubecraft_cluster::api::Request;
 use kubecraft_cluster::cluster;
 use kubecraft_cluster::kubelet::NodeConfig;
 use kubecraft_cluster::scheduler::Scheduler;
+use kubecraft_cluster::sim::{TraceKind, World};
 use serde_json::json;
+use std::collections::BTreeMap;
 
 mod common;
 
@@ -24,7 +28,16 @@ const REPLICAS: u32 = 1_000;
 const RUNS: usize = 3;
 
 /// One run: (wall seconds, virtual seconds) from create to complete.
-fn run(explain: bool, seed: u64) -> (f64, f64) {
+/// One rollout: its wall and virtual seconds, the world after it, and the id of the
+/// rollout's first trace entry.
+struct Rollout {
+    wall: f64,
+    virtual_seconds: f64,
+    world: World,
+    first_entry: u64,
+}
+
+fn run(explain: bool, seed: u64) -> Rollout {
     let nodes: Vec<NodeConfig> = (0..NODES)
         .map(|i| NodeConfig::worker(&format!("node-{i}"), i, "8", "32Gi"))
         .collect();
@@ -47,6 +60,7 @@ fn run(explain: bool, seed: u64) -> (f64, f64) {
     });
     let started = Instant::now();
     let virtual_start = world.now().millis();
+    let first_entry = world.trace().recorded();
     let created = world.call(
         "bench",
         &Request::post(
@@ -67,14 +81,66 @@ fn run(explain: bool, seed: u64) -> (f64, f64) {
         assert_eq!(d["status"][field], REPLICAS, "{field}: {}", d["status"]);
     }
     let virtual_seconds = (world.now().millis() - virtual_start) as f64 / 1000.0;
-    (wall, virtual_seconds)
+    Rollout {
+        wall,
+        virtual_seconds,
+        world,
+        first_entry,
+    }
+}
+
+/// Prints the rollout's API calls by caller (kubelets together), verb, resource and
+/// status code, and its watch deliveries by resource, most frequent first.
+fn print_traffic(rollout: &Rollout) {
+    let mut calls: BTreeMap<String, u64> = BTreeMap::new();
+    let mut deliveries: BTreeMap<String, u64> = BTreeMap::new();
+    let caller = |actor: &str| match actor.split_once('/') {
+        Some(("kubelet", _)) => "kubelet".to_string(),
+        _ => actor.to_string(),
+    };
+    let entries = rollout.world.trace().entries();
+    for entry in entries.filter(|e| e.id >= rollout.first_entry) {
+        match &entry.kind {
+            TraceKind::Call {
+                actor,
+                verb,
+                resource,
+                subresource,
+                code,
+                ..
+            } => {
+                let sub = if subresource.is_empty() { "" } else { "/" };
+                let line = format!(
+                    "{} {verb} {resource}{sub}{subresource} {code}",
+                    caller(actor)
+                );
+                *calls.entry(line).or_default() += 1;
+            }
+            TraceKind::Delivery { resource, .. } => {
+                *deliveries.entry(resource.clone()).or_default() += 1;
+            }
+        }
+    }
+    for (title, counts) in [("API calls", calls), ("watch deliveries", deliveries)] {
+        let total: u64 = counts.values().sum();
+        println!("{title}: {total}");
+        let mut counts: Vec<(String, u64)> = counts.into_iter().collect();
+        counts.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        for (what, n) in counts {
+            println!("{n:>8}  {what}");
+        }
+    }
 }
 
 fn main() {
     // `-- --once`: one run without explanations (for profiling).
     if std::env::args().any(|a| a == "--once") {
-        let (wall, virt) = run(false, 1);
-        println!("one run: {wall:.3} s wall, {virt:.1} s virtual");
+        let rollout = run(false, 1);
+        println!(
+            "one run: {:.3} s wall, {:.1} s virtual",
+            rollout.wall, rollout.virtual_seconds
+        );
+        print_traffic(&rollout);
         return;
     }
     for explain in [false, true] {
@@ -85,9 +151,9 @@ fn main() {
         let mut walls = Vec::new();
         let mut virtual_seconds = 0.0;
         for seed in 0..RUNS as u64 {
-            let (wall, virt) = run(explain, seed + 1);
-            walls.push(wall);
-            virtual_seconds = virt;
+            let rollout = run(explain, seed + 1);
+            walls.push(rollout.wall);
+            virtual_seconds = rollout.virtual_seconds;
         }
         println!(
             "deployment of {REPLICAS} replicas on {NODES} nodes, explanations {label}: {:.3} s wall (median of {RUNS}), {:.1} s virtual; goal < 0.5 s",
