@@ -301,11 +301,14 @@ mod tests {
         assert!(seen.iter().all(|(a, b)| Arc::ptr_eq(a, b)));
     }
 
+    /// What the two informers held after each event.
+    type BothCached = Rc<RefCell<Vec<(Arc<PartialObject>, Arc<Pod>)>>>;
+
     /// A metadata-only informer beside a full one over the same pods.
     struct MetaAndFull {
         meta: Informer<PartialObject>,
         full: Informer<Pod>,
-        cached: Rc<RefCell<Vec<(Arc<PartialObject>, Arc<Pod>)>>>,
+        cached: BothCached,
     }
 
     impl Component for MetaAndFull {
