@@ -65,6 +65,18 @@ const AGGREGATE_MAX_MESSAGES: usize = 10;
 const AGGREGATE_INTERVAL_MS: i64 = 600_000;
 /// The prefix of a combined event's message.
 const COMBINED: &str = "(combined from similar events): ";
+/// How many events a recorder writes about one object at once (upstream's
+/// `defaultSpamBurst`)...
+const SPAM_BURST: f64 = 25.0;
+/// ...and how many more a second after that (`defaultSpamQPS`: one per 5 minutes).
+const SPAM_PER_SECOND: f64 = 1.0 / 300.0;
+
+/// The events a recorder may still write about one object: a token bucket on the
+/// virtual clock (upstream's `EventSourceObjectSpamFilter`).
+struct SpamBucket {
+    tokens: f64,
+    at_ms: i64,
+}
 
 /// The different messages similar events carried lately.
 #[derive(Default)]
@@ -78,7 +90,9 @@ struct SimilarEvents {
 /// (same object, type, reason and message) bumps that event's `count` and
 /// `lastTimestamp` instead; once similar events (same object, type and reason)
 /// carried ten different messages within ten minutes of each other, further ones
-/// update one event whose message reads `(combined from similar events): …`.
+/// update one event whose message reads `(combined from similar events): …`; and
+/// of the events about one object, 25 are written at once and one more every five
+/// minutes after that, the rest dropped (their counts still add up).
 pub struct Recorder {
     component: String,
     host: Option<String>,
@@ -87,6 +101,8 @@ pub struct Recorder {
     written: BTreeMap<String, (String, u64)>,
     /// Similar events by what makes them similar.
     similar: BTreeMap<String, SimilarEvents>,
+    /// Each object's spam-filter bucket.
+    spam: BTreeMap<String, SpamBucket>,
 }
 
 impl Recorder {
@@ -98,7 +114,27 @@ impl Recorder {
             sequence: 0,
             written: BTreeMap::new(),
             similar: BTreeMap::new(),
+            spam: BTreeMap::new(),
         }
+    }
+
+    /// Whether the spam filter lets one more event about `object` through at `now_ms`.
+    fn spam_allows(&mut self, object: &str, now_ms: i64) -> bool {
+        if self.spam.len() >= MAX_REMEMBERED && !self.spam.contains_key(object) {
+            self.spam.clear();
+        }
+        let bucket = self.spam.entry(object.to_string()).or_insert(SpamBucket {
+            tokens: SPAM_BURST,
+            at_ms: now_ms,
+        });
+        let refill = (now_ms - bucket.at_ms).max(0) as f64 / 1000.0 * SPAM_PER_SECOND;
+        bucket.tokens = (bucket.tokens + refill).min(SPAM_BURST);
+        bucket.at_ms = now_ms;
+        if bucket.tokens < 1.0 {
+            return false;
+        }
+        bucket.tokens -= 1.0;
+        true
     }
 
     /// Notes `message` among the similar events under `similar` at `now_ms`; whether
@@ -136,10 +172,11 @@ impl Recorder {
         reason: &str,
         message: &str,
     ) {
-        let similar = format!(
-            "{}/{}/{}/{}/{}/{event_type}/{reason}",
+        let object = format!(
+            "{}/{}/{}/{}/{}",
             about.kind, about.namespace, about.name, about.uid, about.api_version
         );
+        let similar = format!("{object}/{event_type}/{reason}");
         // Identical events share an identity; combined ones share the similar key's.
         let combined;
         let (identity, message) = if self.combines(&similar, message, ctx.unix_millis()) {
@@ -149,8 +186,13 @@ impl Recorder {
             let field_path = about.field_path.as_deref().unwrap_or("");
             (format!("{similar}/{field_path}/{message}"), message)
         };
+        // Upstream counts an event before its spam filter drops it.
+        let allowed = self.spam_allows(&object, ctx.unix_millis());
         if let Some((path, count)) = self.written.get_mut(&identity) {
             *count += 1;
+            if !allowed {
+                return;
+            }
             let patch = json!({
                 "count": *count,
                 "lastTimestamp": ctx.timestamp(),
@@ -165,6 +207,9 @@ impl Recorder {
                 return;
             }
             self.written.remove(&identity);
+        }
+        if !allowed {
+            return;
         }
         // Upstream names events `<object>.<unix nanoseconds in hex>`.
         self.sequence += 1;
@@ -278,7 +323,19 @@ mod tests {
     /// Records one event per message when it starts.
     struct Emitter {
         recorder: Recorder,
-        messages: Vec<String>,
+        /// (reason, message) of each event.
+        events: Vec<(String, String)>,
+        /// Events recorded five minutes later.
+        later: Vec<(String, String)>,
+    }
+
+    impl Emitter {
+        fn record(&mut self, ctx: &mut Ctx, events: &[(String, String)]) {
+            let about = ObjectRef::node("node-1");
+            for (reason, message) in events {
+                self.recorder.event(ctx, &about, "Warning", reason, message);
+            }
+        }
     }
 
     impl Component for Emitter {
@@ -286,14 +343,15 @@ mod tests {
             "emitter"
         }
         fn start(&mut self, ctx: &mut Ctx) {
-            let about = ObjectRef::node("node-1");
-            for message in &self.messages {
-                self.recorder
-                    .event(ctx, &about, "Warning", "FailedMount", message);
+            self.record(ctx, &self.events.clone());
+            if !self.later.is_empty() {
+                ctx.set_timer(300_000, 0);
             }
         }
         fn on_event(&mut self, _: WatchId, _: &WatchEvent, _: &mut Ctx) {}
-        fn on_timer(&mut self, _: u64, _: &mut Ctx) {}
+        fn on_timer(&mut self, _: u64, ctx: &mut Ctx) {
+            self.record(ctx, &self.later.clone());
+        }
     }
 
     /// (message, count) of every event, oldest first.
@@ -326,7 +384,11 @@ mod tests {
             .collect();
         world.add_component(Box::new(Emitter {
             recorder: Recorder::new("kubelet", Some("node-1")),
-            messages,
+            events: messages
+                .into_iter()
+                .map(|m| ("FailedMount".to_string(), m))
+                .collect(),
+            later: Vec::new(),
         }));
         world.settle(1_000);
         let events = events(&mut world);
@@ -343,5 +405,27 @@ mod tests {
                 4
             )]
         );
+    }
+
+    #[test]
+    fn an_object_gets_25_events_at_once_and_the_rest_only_add_to_counts() {
+        let mut world = World::new(1);
+        let distinct = (1..=24).map(|i| (format!("Reason{i:02}"), "m".to_string()));
+        let repeated = (0..10).map(|_| ("Again".to_string(), "same".to_string()));
+        world.add_component(Box::new(Emitter {
+            recorder: Recorder::new("kubelet", Some("node-1")),
+            events: distinct.chain(repeated).collect(),
+            later: vec![("Again".to_string(), "same".to_string())],
+        }));
+        world.settle(1_000);
+        // 24 distinct reasons and the first "Again" take the burst; the nine
+        // repeats after it are dropped but counted.
+        let mut expected = vec![("m".to_string(), 1); 24];
+        expected.push(("same".to_string(), 1));
+        assert_eq!(events(&mut world), expected);
+        // Five minutes refill one token: the next repeat writes the count so far.
+        world.advance(300_000);
+        expected[24].1 = 11;
+        assert_eq!(events(&mut world), expected);
     }
 }
