@@ -152,10 +152,10 @@ impl ApiServer {
             .ok_or_else(|| StatusError::not_found(info, name))?
             .clone();
         let old = current.value();
-        let current_rv = current.rv;
-        let mut obj = apply_patch(req, old.clone(), strategic)?;
-        if obj.at("/metadata/resourceVersion").is_none() {
-            obj["metadata"]["resourceVersion"] = json!(current_rv.to_string());
+        let obj = apply_patch(req, old.clone(), strategic)?;
+        // A patch without a resourceVersion applies to the stored version.
+        if stale(&obj, &current) {
+            return Err(StatusError::conflict(info, name));
         }
         let (code, body) = self.update_parsed(resource, current, old, name, obj, scope, dry)?;
         Ok(Response::json(code, body))
@@ -185,7 +185,8 @@ impl ApiServer {
         self.update_parsed(resource, current, old, name, new, scope, dry)
     }
 
-    /// The update path once the stored object is in hand, already parsed as `old`.
+    /// The update path once the stored object is in hand, already parsed as `old`,
+    /// and the write's resourceVersion checked against it.
     #[allow(clippy::too_many_arguments)]
     fn update_parsed(
         &mut self,
@@ -198,9 +199,6 @@ impl ApiServer {
         dry: bool,
     ) -> Result<(u16, String), StatusError> {
         let info = self.served[resource].info.clone();
-        if stale(&new, &current) {
-            return Err(StatusError::conflict(&info, name));
-        }
         let given_uid = new
             .at("/metadata/uid")
             .and_then(Value::as_str)
