@@ -78,6 +78,29 @@ struct SpamBucket {
     at_ms: i64,
 }
 
+impl Default for SpamBucket {
+    /// A full bucket (whenever it was last touched, it would have refilled by now).
+    fn default() -> Self {
+        SpamBucket {
+            tokens: SPAM_BURST,
+            at_ms: 0,
+        }
+    }
+}
+
+/// The entry under `key`, made when missing; a map that has grown to
+/// [`MAX_REMEMBERED`] entries starts over (upstream's correlator caches are LRUs
+/// of that size).
+fn remembered<'a, V: Default>(map: &'a mut BTreeMap<String, V>, key: &str) -> &'a mut V {
+    if map.len() >= MAX_REMEMBERED && !map.contains_key(key) {
+        map.clear();
+    }
+    if !map.contains_key(key) {
+        map.insert(key.to_string(), V::default());
+    }
+    map.get_mut(key).expect("just inserted")
+}
+
 /// The different messages similar events carried lately.
 #[derive(Default)]
 struct SimilarEvents {
@@ -120,13 +143,7 @@ impl Recorder {
 
     /// Whether the spam filter lets one more event about `object` through at `now_ms`.
     fn spam_allows(&mut self, object: &str, now_ms: i64) -> bool {
-        if self.spam.len() >= MAX_REMEMBERED && !self.spam.contains_key(object) {
-            self.spam.clear();
-        }
-        let bucket = self.spam.entry(object.to_string()).or_insert(SpamBucket {
-            tokens: SPAM_BURST,
-            at_ms: now_ms,
-        });
+        let bucket = remembered(&mut self.spam, object);
         let refill = (now_ms - bucket.at_ms).max(0) as f64 / 1000.0 * SPAM_PER_SECOND;
         bucket.tokens = (bucket.tokens + refill).min(SPAM_BURST);
         bucket.at_ms = now_ms;
@@ -141,14 +158,7 @@ impl Recorder {
     /// they carried [`AGGREGATE_MAX_MESSAGES`] different messages, so this one is
     /// combined (upstream's `EventAggregate`).
     fn combines(&mut self, similar: &str, message: &str, now_ms: i64) -> bool {
-        if self.similar.len() >= MAX_REMEMBERED {
-            self.similar.clear();
-        }
-        if !self.similar.contains_key(similar) {
-            self.similar
-                .insert(similar.to_string(), SimilarEvents::default());
-        }
-        let record = self.similar.get_mut(similar).expect("just inserted");
+        let record = remembered(&mut self.similar, similar);
         if now_ms - record.last_ms > AGGREGATE_INTERVAL_MS {
             record.messages.clear();
         }
@@ -256,11 +266,8 @@ impl Recorder {
             body,
         ));
         if response.status == 201 {
-            if self.written.len() >= MAX_REMEMBERED {
-                self.written.clear();
-            }
             let path = format!("/api/v1/namespaces/{namespace}/events/{event_name}");
-            self.written.insert(identity, (path, 1));
+            *remembered(&mut self.written, &identity) = (path, 1);
         }
     }
 }
