@@ -14,6 +14,7 @@ use k8s_openapi::api::core::v1::{Node, Pod, Taint, Toleration};
 use super::affinity_terms::{Labels, PodAffinityTerms};
 use super::listers::Listers;
 use super::match_count_memo::MatchCountMemo;
+use super::pod_label_index::PodLabelIndex;
 use super::resources::{self, Resources};
 use super::waiting_pods::WaitingPods;
 use crate::sim::{Ctx, Duration};
@@ -157,6 +158,8 @@ pub struct NodeInfo {
     pub requested: Resources,
     pub non_zero_requested: Resources,
     pub pods: BTreeMap<String, PodSummary>,
+    /// The keys of `pods` by label pair.
+    pub pods_by_label: PodLabelIndex,
     /// How many of those pods have terms that weigh in InterPodAffinity's score
     /// (required affinity, preferred affinity or anti-affinity), and how many have
     /// required anti-affinity.
@@ -252,6 +255,7 @@ impl NodeInfo {
             requested: Resources::default(),
             non_zero_requested: Resources::default(),
             pods: BTreeMap::new(),
+            pods_by_label: PodLabelIndex::default(),
             pods_with_scoring_affinity: 0,
             pods_with_required_anti_affinity: 0,
             used_ports: BTreeSet::new(),
@@ -271,6 +275,7 @@ impl NodeInfo {
         self.used_ports.extend(pod.host_ports.iter().cloned());
         self.pods_with_scoring_affinity += usize::from(pod.has_scoring_affinity());
         self.pods_with_required_anti_affinity += usize::from(pod.has_required_anti_affinity());
+        self.pods_by_label.add(key, &pod.labels);
         self.pods.insert(key.to_string(), pod);
     }
 
@@ -283,6 +288,7 @@ impl NodeInfo {
             self.non_zero_requested.subtract(&old.non_zero);
             self.pods_with_scoring_affinity -= usize::from(old.has_scoring_affinity());
             self.pods_with_required_anti_affinity -= usize::from(old.has_required_anti_affinity());
+            self.pods_by_label.remove(key, &old.labels);
             for port in &old.host_ports {
                 if !self.pods.values().any(|p| p.host_ports.contains(port)) {
                     self.used_ports.remove(port);

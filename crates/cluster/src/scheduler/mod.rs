@@ -23,6 +23,7 @@ pub mod node_cache;
 pub mod node_sum_memo;
 pub mod plugin_args;
 pub mod plugins;
+pub mod pod_label_index;
 pub mod preemption;
 pub mod profile;
 pub mod queue;

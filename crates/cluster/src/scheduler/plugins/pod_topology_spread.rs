@@ -15,7 +15,7 @@ use crate::api::node_affinity::required_affinity_matches;
 use crate::api::tolerations::untolerated;
 use crate::scheduler::affinity_terms::{selector_of, selects, Selector};
 use crate::scheduler::framework::{
-    ClusterView, Code, CycleState, ExtensionPoint, NodeInfo, Plugin, PodInfo, Status,
+    ClusterView, Code, CycleState, ExtensionPoint, NodeInfo, Plugin, PodInfo, PodSummary, Status,
     HOSTNAME_LABEL, MAX_NODE_SCORE, ZONE_LABEL,
 };
 use crate::scheduler::match_count_memo::query_id;
@@ -107,13 +107,22 @@ impl Constraint {
         let Some(query) = self.count_query else {
             return 0;
         };
+        let counted = |p: &PodSummary| {
+            !p.terminating && p.namespace == namespace && selects(&self.selector, &p.labels)
+        };
         node.match_counts.get_or_count(query, || {
-            node.pods
-                .values()
-                .filter(|p| {
-                    !p.terminating && p.namespace == namespace && selects(&self.selector, &p.labels)
-                })
-                .count() as i64
+            let candidates = self
+                .selector
+                .as_ref()
+                .and_then(|s| node.pods_by_label.candidates(s));
+            match candidates {
+                Some(keys) => keys
+                    .iter()
+                    .filter_map(|key| node.pods.get(&**key))
+                    .filter(|p| counted(p))
+                    .count() as i64,
+                None => node.pods.values().filter(|p| counted(p)).count() as i64,
+            }
         })
     }
 }
