@@ -70,6 +70,54 @@ fn status_subresource_ignores_spec_changes() {
 }
 
 #[test]
+fn status_patches_change_status_and_labels_and_leave_the_spec_as_stored() {
+    let mut c = Cluster::new();
+    let (_, d) = c.post(
+        "/apis/apps/v1/namespaces/default/deployments",
+        deployment("web", 1),
+    );
+    let path = "/apis/apps/v1/namespaces/default/deployments/web/status";
+    let (code, patched) = c.patch(
+        path,
+        "application/merge-patch+json",
+        json!({"metadata": {"labels": {"tier": "front"}},
+               "spec": {"replicas": 5, "paused": true},
+               "status": {"replicas": 1}}),
+    );
+    assert_eq!(code, 200);
+    assert_eq!(patched["spec"], d["spec"]);
+    assert_eq!(patched["metadata"]["labels"]["tier"], "front");
+    assert_eq!(patched["status"]["replicas"], 1);
+    assert_eq!(patched["metadata"]["generation"], 1);
+
+    let (code, patched) = c.patch(
+        path,
+        "application/strategic-merge-patch+json",
+        json!({"spec": {"template": {"spec": {"containers": [{"name": "web", "image": "nginx:2"}]}}},
+               "status": {"replicas": 2}}),
+    );
+    assert_eq!(code, 200);
+    assert_eq!(patched["spec"], d["spec"]);
+    assert_eq!(patched["status"]["replicas"], 2);
+
+    // A JSON patch sees the whole stored object: it may test and change the spec,
+    // and the change is dropped.
+    let (code, patched) = c.patch(
+        path,
+        "application/json-patch+json",
+        json!([{"op": "test", "path": "/spec/replicas", "value": 1},
+               {"op": "replace", "path": "/spec/replicas", "value": 4},
+               {"op": "replace", "path": "/status/replicas", "value": 3}]),
+    );
+    assert_eq!(code, 200, "{patched}");
+    assert_eq!(patched["spec"], d["spec"]);
+    assert_eq!(patched["status"]["replicas"], 3);
+    let (_, stored) = c.get("/apis/apps/v1/namespaces/default/deployments/web");
+    assert_eq!(stored["spec"], d["spec"]);
+    assert_eq!(stored["status"]["replicas"], 3);
+}
+
+#[test]
 fn generation_bumps_on_spec_changes_only() {
     let mut c = Cluster::new();
     c.post(

@@ -152,7 +152,7 @@ impl ApiServer {
             .ok_or_else(|| StatusError::not_found(info, name))?
             .clone();
         let old = current.value();
-        let obj = apply_patch(req, old.clone(), strategic)?;
+        let obj = apply_patch(req, patch_target(&old, scope, req), strategic)?;
         // A patch without a resourceVersion applies to the stored version.
         if stale(&obj, &current) {
             return Err(StatusError::conflict(info, name));
@@ -192,7 +192,7 @@ impl ApiServer {
         &mut self,
         resource: usize,
         current: Arc<StoredObject>,
-        old: Value,
+        mut old: Value,
         name: &str,
         mut new: Value,
         scope: Scope,
@@ -236,14 +236,22 @@ impl ApiServer {
             },
             Scope::Main => {}
             Scope::Status => {
-                // Everything but status (and labels and annotations) as stored.
-                let mut merged: serde_json::Map<String, Value> = old
-                    .as_object()
-                    .into_iter()
-                    .flatten()
-                    .filter(|(field, _)| *field != "status")
-                    .map(|(field, value)| (field.clone(), value.clone()))
-                    .collect();
+                // Everything but status (and labels and annotations) as stored: moved
+                // out of `old` when nothing below reads more of it than its metadata
+                // and status (a status write of a kind whose status decodes alone).
+                let strategy = &self.served[resource].strategy;
+                let rest_read_below =
+                    !strategy.defaults_ignore_metadata() || strategy.status_decoder().is_none();
+                let mut merged = serde_json::Map::new();
+                for (field, value) in old.as_object_mut().into_iter().flatten() {
+                    let kept = match field.as_str() {
+                        "status" => continue,
+                        "metadata" => value.clone(),
+                        _ if rest_read_below => value.clone(),
+                        _ => value.take(),
+                    };
+                    merged.insert(field.clone(), kept);
+                }
                 if let Some(status) = new.as_object_mut().and_then(|o| o.remove("status")) {
                     merged.insert("status".into(), status);
                 }
@@ -325,6 +333,29 @@ impl ApiServer {
         }
         Ok((200, stored.json.to_string()))
     }
+}
+
+/// What a patch applies to: the stored object, or for a merge patch of the status
+/// subresource only its type, metadata and status (a status write keeps the rest
+/// as stored whatever the patch says of it, so it need not be copied).
+fn patch_target(old: &Value, scope: Scope, req: &Request) -> Value {
+    let json_patch = PatchType::from_content_type(req.header("content-type").unwrap_or(""))
+        == Some(PatchType::Json);
+    if scope == Scope::Main || json_patch {
+        return old.clone();
+    }
+    let fields = old.as_object().into_iter().flatten();
+    Value::Object(
+        fields
+            .filter(|(field, _)| {
+                matches!(
+                    field.as_str(),
+                    "apiVersion" | "kind" | "metadata" | "status"
+                )
+            })
+            .map(|(field, value)| (field.clone(), value.clone()))
+            .collect(),
+    )
 }
 
 /// Whether a write names a resourceVersion other than the stored one.
