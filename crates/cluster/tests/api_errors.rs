@@ -72,6 +72,55 @@ fn stale_resource_version_is_a_conflict_with_upstreams_message() {
 }
 
 #[test]
+fn a_stale_body_that_does_not_fit_the_request_is_refused_for_that_first() {
+    let mut c = Cluster::new();
+    let created = c.pod("a", json!({}));
+    let mut first = created.clone();
+    first["metadata"]["labels"] = json!({"x": "1"});
+    assert_eq!(c.put("/api/v1/namespaces/default/pods/a", first).0, 200);
+    let path = "/api/v1/namespaces/default/pods/a";
+    let refused = |c: &mut Cluster, change: &dyn Fn(&mut serde_json::Value)| {
+        let mut stale = created.clone();
+        change(&mut stale);
+        let (code, body) = c.put(path, stale);
+        (code, body["message"].as_str().unwrap_or("").to_string())
+    };
+    assert_eq!(
+        refused(&mut c, &|p| p["kind"] = json!("Service")),
+        (
+            400,
+            "the kind in the data (Service) does not match the expected kind (Pod)".into()
+        )
+    );
+    assert_eq!(
+        refused(&mut c, &|p| p["apiVersion"] = json!("apps/v1")),
+        (
+            400,
+            "the API version in the data (apps/v1) does not match the expected API version (v1)"
+                .into()
+        )
+    );
+    assert_eq!(
+        refused(&mut c, &|p| p["metadata"]["name"] = json!("b")),
+        (
+            400,
+            "the name of the object (b) does not match the name on the URL (a)".into()
+        )
+    );
+    assert_eq!(
+        refused(&mut c, &|p| p["metadata"]["namespace"] = json!("other")),
+        (
+            400,
+            "the namespace of the provided object does not match the namespace sent on the request"
+                .into()
+        )
+    );
+    // Fitting the request, the stale version is what is wrong with it.
+    assert_eq!(refused(&mut c, &|_| {}).0, 409);
+    assert_eq!(refused(&mut c, &|p| p["kind"] = json!("")).0, 409);
+}
+
+#[test]
 fn invalid_objects_get_422_with_field_causes() {
     let mut c = Cluster::new();
     let mut bad = deployment("web", -1);

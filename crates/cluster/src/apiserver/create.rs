@@ -32,7 +32,7 @@ pub(super) enum Decoded {
 }
 
 /// Checks a request body's size and media type; true when the body is YAML.
-fn body_is_yaml(req: &Request) -> Result<bool, StatusError> {
+pub(super) fn body_is_yaml(req: &Request) -> Result<bool, StatusError> {
     if req.body.len() > MAX_REQUEST_BODY_BYTES {
         return Err(StatusError {
             code: 413,
