@@ -6,6 +6,7 @@ mod common;
 use common::Cluster;
 use kubecraft_cluster::cluster;
 use kubecraft_cluster::kubelet::NodeConfig;
+use kubecraft_cluster::sim::TraceKind;
 use serde_json::{json, Value};
 
 fn node_ready(c: &mut Cluster, name: &str) -> String {
@@ -173,6 +174,20 @@ fn a_bound_pod_runs_and_a_deleted_one_goes_away() {
     assert!(terminating["metadata"]["deletionTimestamp"].is_string());
     c.world.settle(60_000);
     assert_eq!(c.get("/api/v1/namespaces/default/pods/web").0, 404);
+    // The kubelet removed it with one request (grace 0), as upstream's status
+    // manager does: the watch events still on their way ask for no second one.
+    let kubelet_deletes: Vec<u16> = c
+        .world
+        .trace()
+        .entries()
+        .filter_map(|e| match &e.kind {
+            TraceKind::Call {
+                actor, verb, code, ..
+            } if actor == "kubelet/node-1" && verb == "delete" => Some(*code),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(kubelet_deletes, [200]);
 }
 
 #[test]

@@ -107,6 +107,9 @@ pub struct PodWorkers {
     next_ip: u32,
     images: BTreeSet<String>,
     pods: BTreeMap<String, PodRecord>,
+    /// The uid of each pod this kubelet asked the API to delete, until its watch
+    /// reports the deletion (the versions before it need no second request).
+    deleted: BTreeMap<String, String>,
     steps: BTreeMap<u64, Step>,
     next_step: u64,
     /// The kubelet's timer keys for pod steps start here.
@@ -223,6 +226,7 @@ impl PodWorkers {
             next_ip: 2,
             images: BTreeSet::new(),
             pods: BTreeMap::new(),
+            deleted: BTreeMap::new(),
             steps: BTreeMap::new(),
             next_step: 0,
             timer_base,
@@ -312,6 +316,7 @@ impl PodWorkers {
     pub fn sync(&mut self, key: &str, pod: Option<&Pod>, ctx: &mut Ctx, recorder: &mut Recorder) {
         let Some(pod) = pod else {
             self.pods.remove(key);
+            self.deleted.remove(key);
             return;
         };
         let uid = pod.metadata.uid.clone().unwrap_or_default();
@@ -320,8 +325,11 @@ impl PodWorkers {
         }
         if pod.metadata.deletion_timestamp.is_some() {
             let Some(record) = self.pods.get_mut(key) else {
-                // Never started here: nothing runs, so it goes at once.
-                self.remove(key, &uid, ctx);
+                // Never started here: nothing runs, so it goes at once (unless
+                // this kubelet already deleted it and the watch is catching up).
+                if self.deleted.get(key) != Some(&uid) {
+                    self.remove(key, &uid, ctx);
+                }
                 return;
             };
             if !record.stopping {
@@ -1090,6 +1098,7 @@ impl PodWorkers {
     /// Deletes the pod for good: grace period 0, only if it is still the same pod.
     fn remove(&mut self, key: &str, uid: &str, ctx: &mut Ctx) {
         self.pods.remove(key);
+        self.deleted.insert(key.to_string(), uid.to_string());
         let body = json!({
             "kind": "DeleteOptions",
             "apiVersion": "v1",
