@@ -86,7 +86,7 @@ impl DeploymentController {
     fn new_replicaset(
         &mut self,
         d: &mut Deployment,
-        existing: Option<ReplicaSet>,
+        existing: Option<&ReplicaSet>,
         old: &[ReplicaSet],
         create: bool,
         ctx: &mut Ctx,

@@ -168,14 +168,11 @@ pub fn by_creation(a: &ReplicaSet, b: &ReplicaSet) -> Ordering {
 }
 
 /// The ReplicaSet whose template is the Deployment's (the oldest, if several).
-pub fn find_new(d: &Deployment, sets: &[ReplicaSet]) -> Option<ReplicaSet> {
+pub fn find_new<'a>(d: &Deployment, sets: &'a [ReplicaSet]) -> Option<&'a ReplicaSet> {
     let template = &d.spec.as_ref()?.template;
     let mut sorted: Vec<&ReplicaSet> = sets.iter().collect();
     sorted.sort_by(|a, b| by_creation(a, b));
-    sorted
-        .into_iter()
-        .find(|rs| runs_template(rs, template))
-        .cloned()
+    sorted.into_iter().find(|rs| runs_template(rs, template))
 }
 
 /// A ReplicaSet's revision number (0 when unset or unreadable).
