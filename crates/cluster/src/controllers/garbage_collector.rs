@@ -137,7 +137,7 @@ impl GarbageCollector {
     fn observe(&mut self, monitor: usize, delta: Delta<PartialObject>, ctx: &mut Ctx) {
         let current = match delta.kind {
             EventType::Deleted => None,
-            _ => self.monitors[monitor].informer.get(&delta.key).cloned(),
+            _ => self.monitors[monitor].informer.get_shared(&delta.key),
         };
         let Some(object) = current else {
             if let Some(old) = delta.old {

@@ -7,7 +7,9 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use k8s_openapi::api::apps::v1::{ReplicaSet, ReplicaSetCondition, ReplicaSetStatus};
+use k8s_openapi::api::apps::v1::{
+    ReplicaSet, ReplicaSetCondition, ReplicaSetSpec, ReplicaSetStatus,
+};
 use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
 use serde_json::json;
@@ -230,13 +232,14 @@ impl ReplicaSetController {
     }
 
     fn sync(&mut self, key: &str, ctx: &mut Ctx) {
-        let Some(rs) = self.sets.get(key).cloned() else {
+        let Some(rs) = self.sets.get_shared(key) else {
             self.expectations.remove(key);
             return;
         };
         let namespace = rs.metadata.namespace.clone().unwrap_or_default();
         let uid = rs.metadata.uid.clone().unwrap_or_default();
-        let spec = rs.spec.clone().unwrap_or_default();
+        let no_spec = ReplicaSetSpec::default();
+        let spec = rs.spec.as_ref().unwrap_or(&no_spec);
         let Ok(selector) = LabelSelector::of(&spec.selector) else {
             return;
         };
@@ -309,9 +312,9 @@ impl ReplicaSetController {
             counts.ready
         };
         self.queue.finish(key, failure.is_some(), ctx);
-        let status = self.status_of(&rs, counts, available, failure, ctx);
-        self.update_status(key, rs, status.clone(), ctx);
         let replicas = spec.replicas.unwrap_or(1);
+        let status = self.status_of(&rs, counts, available, failure, ctx);
+        self.update_status(key, &rs, status.clone(), ctx);
         if min_ready > 0
             && status.ready_replicas.unwrap_or(0) == replicas
             && status.available_replicas.unwrap_or(0) != replicas
@@ -475,7 +478,7 @@ impl ReplicaSetController {
     fn update_status(
         &mut self,
         key: &str,
-        rs: ReplicaSet,
+        rs: &ReplicaSet,
         status: ReplicaSetStatus,
         ctx: &mut Ctx,
     ) {

@@ -8,18 +8,20 @@ use serde::Serialize;
 use crate::api::Request;
 use crate::sim::Ctx;
 
-/// Puts `status` into `object` (at API `path`) with `set` and writes it unless
-/// `same` says it is already there; on a 409 re-reads the object and tries once more.
-pub fn write_status<T: Serialize + DeserializeOwned>(
+/// Puts `status` into a copy of `object` (at API `path`) with `set` and writes it
+/// unless `same` says it is already there (then nothing is copied); on a 409
+/// re-reads the object and tries once more.
+pub fn write_status<T: Serialize + DeserializeOwned + Clone>(
     ctx: &mut Ctx,
     path: &str,
-    mut object: T,
+    object: &T,
     same: impl Fn(&T) -> bool,
     set: impl Fn(&mut T),
 ) {
-    if same(&object) {
+    if same(object) {
         return;
     }
+    let mut object = object.clone();
     for _ in 0..2 {
         set(&mut object);
         let body = serde_json::to_string(&object).unwrap_or_default();

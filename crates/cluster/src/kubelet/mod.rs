@@ -249,7 +249,7 @@ impl Component for Kubelet {
             }
             _ => {
                 let pods = &self.pods;
-                let lookup = |key: &str| pods.get(key).cloned();
+                let lookup = |key: &str| pods.get_shared(key);
                 self.workers
                     .fire(key - POD_TIMERS, &lookup, ctx, &mut self.recorder);
             }

@@ -5,6 +5,7 @@
 //! (DELETE with grace 0 and a UID precondition), as upstream's kubelet does.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use k8s_openapi::api::core::v1::Pod;
 use serde_json::{json, Value};
@@ -576,7 +577,7 @@ impl PodWorkers {
     pub fn fire(
         &mut self,
         id: u64,
-        pods: &dyn Fn(&str) -> Option<Pod>,
+        pods: &dyn Fn(&str) -> Option<Arc<Pod>>,
         ctx: &mut Ctx,
         recorder: &mut Recorder,
     ) -> bool {
@@ -773,7 +774,12 @@ impl PodWorkers {
     }
 
     /// The pod under `key` if it is still the one with `uid` and not stopping.
-    fn live_pod(&self, key: &str, uid: &str, pods: &dyn Fn(&str) -> Option<Pod>) -> Option<Pod> {
+    fn live_pod(
+        &self,
+        key: &str,
+        uid: &str,
+        pods: &dyn Fn(&str) -> Option<Arc<Pod>>,
+    ) -> Option<Arc<Pod>> {
         let record = self.pods.get(key)?;
         if record.uid != uid || record.stopping {
             return None;

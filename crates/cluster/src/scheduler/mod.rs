@@ -183,7 +183,7 @@ impl Scheduler {
             let key = delta.key;
             let pod = match delta.kind {
                 EventType::Deleted => None,
-                _ => self.pods.get(&key).cloned(),
+                _ => self.pods.get_shared(&key),
             };
             let Some(pod) = pod else {
                 if self.waiting.contains(&key) {

@@ -368,7 +368,7 @@ impl DaemonSetController {
         write_status(
             ctx,
             &daemonset_path(key),
-            ds,
+            &ds,
             |ds| ds.status.as_ref() == Some(&status),
             |ds| ds.status = Some(status.clone()),
         );

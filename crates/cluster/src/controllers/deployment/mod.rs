@@ -83,7 +83,7 @@ impl DeploymentController {
         let namespace = delta.key.split('/').next().unwrap_or("").to_string();
         let current = match delta.kind {
             EventType::Deleted => None,
-            _ => self.sets.get(&delta.key).cloned(),
+            _ => self.sets.get_shared(&delta.key),
         };
         let old_owner = delta
             .old

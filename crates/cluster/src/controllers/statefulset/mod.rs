@@ -436,7 +436,7 @@ impl StatefulSetController {
         write_status(
             ctx,
             &set_path(key),
-            set,
+            &set,
             |set| set.status.as_ref() == Some(&status),
             |set| set.status = Some(status.clone()),
         );
