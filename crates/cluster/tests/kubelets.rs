@@ -176,18 +176,36 @@ fn a_bound_pod_runs_and_a_deleted_one_goes_away() {
     assert_eq!(c.get("/api/v1/namespaces/default/pods/web").0, 404);
     // The kubelet removed it with one request (grace 0), as upstream's status
     // manager does: the watch events still on their way ask for no second one.
-    let kubelet_deletes: Vec<u16> = c
-        .world
+    assert_eq!(kubelet_deletes(&c, "kubelet/node-1"), [200]);
+}
+
+/// The status codes of the DELETEs `kubelet` sent, in order.
+fn kubelet_deletes(c: &Cluster, kubelet: &str) -> Vec<u16> {
+    c.world
         .trace()
         .entries()
         .filter_map(|e| match &e.kind {
             TraceKind::Call {
                 actor, verb, code, ..
-            } if actor == "kubelet/node-1" && verb == "delete" => Some(*code),
+            } if actor == kubelet && verb == "delete" => Some(*code),
             _ => None,
         })
-        .collect();
-    assert_eq!(kubelet_deletes, [200]);
+        .collect()
+}
+
+#[test]
+fn a_pod_force_deleted_while_stopping_is_not_deleted_again() {
+    let mut c = Cluster::with_world(cluster::start(1));
+    c.post("/api/v1/namespaces/default/pods", pod_on("node-1"));
+    c.world.settle(60_000);
+    let path = "/api/v1/namespaces/default/pods/web";
+    assert_eq!(c.delete(path).0, 200);
+    c.world.advance(100);
+    let force = kubecraft_cluster::api::Request::delete(path).with_query("gracePeriodSeconds", "0");
+    assert_eq!(c.json(force).0, 200);
+    c.world.settle(60_000);
+    assert_eq!(c.get(path).0, 404);
+    assert_eq!(kubelet_deletes(&c, "kubelet/node-1"), Vec::<u16>::new());
 }
 
 #[test]

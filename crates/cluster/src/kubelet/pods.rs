@@ -617,8 +617,11 @@ impl PodWorkers {
             Step::Stop { key, uid } => {
                 if pods(&key).is_some_and(|p| p.metadata.uid.as_deref() == Some(&uid)) {
                     self.report_stopped(&key, ctx);
+                    self.remove(&key, &uid, ctx);
+                } else if self.pods.get(&key).is_some_and(|r| r.uid == uid) {
+                    // Already gone from the API (force-deleted): nothing to delete.
+                    self.pods.remove(&key);
                 }
-                self.remove(&key, &uid, ctx);
             }
             Step::Exit {
                 key,
