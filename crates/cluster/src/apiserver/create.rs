@@ -121,7 +121,7 @@ impl ApiServer {
 
     /// Fills in or checks a decoded body's apiVersion, kind, metadata and namespace
     /// against the resource and the request's namespace.
-    fn fit_to_request(
+    pub(super) fn fit_to_request(
         &self,
         obj: &mut Value,
         resource: usize,

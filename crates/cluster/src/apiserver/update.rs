@@ -128,7 +128,8 @@ impl ApiServer {
     /// Whether a PUT's JSON body is a well-formed write of the stored object at a
     /// resourceVersion other than the stored one: such a write (a controller whose
     /// cache lags its own last write) fails with a conflict before the whole body
-    /// is parsed. Any other body goes down the full path, which reports it.
+    /// is parsed. Only the body's head is read, through the full path's own checks;
+    /// any other body goes down the full path, which reports it.
     fn names_a_stale_version(
         &self,
         req: &Request,
@@ -142,20 +143,16 @@ impl ApiServer {
         let Ok(head) = serde_json::from_str::<BodyHead>(&req.body) else {
             return Ok(false);
         };
-        let served = &self.served[resource];
-        let info = &served.info;
-        let given_namespace = head.metadata.namespace.as_deref().unwrap_or("");
-        let fits = head
-            .api_version
-            .is_none_or(|v| v.is_empty() || v == info.api_version())
-            && head.kind.is_none_or(|k| k.is_empty() || k == info.kind)
-            && head.metadata.name.as_deref() == Some(name)
-            && (!info.namespaced()
-                || given_namespace.is_empty()
-                || Some(given_namespace) == namespace);
-        let given = head.metadata.resource_version.as_deref().unwrap_or("");
-        let stored = served.table.get(&object_key(namespace, name));
-        Ok(fits && !given.is_empty() && stored.is_some_and(|s| given != s.rv.to_string()))
+        let Some(current) = self.served[resource]
+            .table
+            .get(&object_key(namespace, name))
+        else {
+            return Ok(false);
+        };
+        let mut head = head.into_value();
+        Ok(self.fit_to_request(&mut head, resource, namespace).is_ok()
+            && head.at("/metadata/name").and_then(Value::as_str) == Some(name)
+            && stale(&head, current))
     }
 
     pub(super) fn patch(
@@ -373,21 +370,28 @@ impl ApiServer {
 
 /// The part of a PUT's body a conflict check reads (the rest is skipped unparsed).
 #[derive(serde::Deserialize)]
-#[serde(rename_all = "camelCase")]
 struct BodyHead {
-    api_version: Option<String>,
-    kind: Option<String>,
-    #[serde(default)]
-    metadata: HeadMetadata,
+    #[serde(rename = "apiVersion")]
+    api_version: Option<Value>,
+    kind: Option<Value>,
+    metadata: Option<Value>,
 }
 
-/// The identity and version a PUT's body names.
-#[derive(Default, serde::Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct HeadMetadata {
-    name: Option<String>,
-    namespace: Option<String>,
-    resource_version: Option<String>,
+impl BodyHead {
+    /// The head as an object with just those fields.
+    fn into_value(self) -> Value {
+        let fields = [
+            ("apiVersion", self.api_version),
+            ("kind", self.kind),
+            ("metadata", self.metadata),
+        ];
+        Value::Object(
+            fields
+                .into_iter()
+                .filter_map(|(field, value)| Some((field.to_string(), value?)))
+                .collect(),
+        )
+    }
 }
 
 /// What a patch applies to: the stored object, or for a merge patch of the status
