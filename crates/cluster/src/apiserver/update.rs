@@ -258,6 +258,11 @@ impl ApiServer {
             }
         }
         let has_status = info.subresource("status").is_some();
+        let strategy = &self.served[resource].strategy;
+        // Kinds whose defaults ignore metadata and whose status decodes alone: a write
+        // that changes only metadata and status needs nothing below but those two.
+        let status_decodes_alone =
+            strategy.defaults_ignore_metadata() && strategy.status_decoder().is_some();
         match scope {
             Scope::Main if has_status => match old.get("status") {
                 Some(status) => new["status"] = status.clone(),
@@ -272,16 +277,13 @@ impl ApiServer {
                 // Everything but status (and labels and annotations) as stored: moved
                 // out of `old` when nothing below reads more of it than its metadata
                 // and status (a status write of a kind whose status decodes alone).
-                let strategy = &self.served[resource].strategy;
-                let rest_read_below =
-                    !strategy.defaults_ignore_metadata() || strategy.status_decoder().is_none();
                 let mut merged = serde_json::Map::new();
                 for (field, value) in old.as_object_mut().into_iter().flatten() {
                     let kept = match field.as_str() {
                         "status" => continue,
                         "metadata" => value.clone(),
-                        _ if rest_read_below => value.clone(),
-                        _ => value.take(),
+                        _ if status_decodes_alone => value.take(),
+                        _ => value.clone(),
                     };
                     merged.insert(field.clone(), kept);
                 }
@@ -308,7 +310,6 @@ impl ApiServer {
         // Only metadata changed: the rest was decoded, defaulted and validated when it
         // was stored, and no kind's validation reads metadata an update may change
         // (kinds whose defaults read it opt out through `defaults_ignore_metadata`).
-        let strategy = &self.served[resource].strategy;
         // A status write keeps the rest as stored by construction.
         let rest_unchanged = strategy.defaults_ignore_metadata()
             && (scope == Scope::Status || equal_ignoring(&new, &old, &["metadata", "status"]));
@@ -316,7 +317,7 @@ impl ApiServer {
         // Likewise when only metadata and status changed (a kubelet's or a controller's
         // status write), for kinds whose status decodes alone and whose validation
         // reads only the spec.
-        let status_only = rest_unchanged && !metadata_only && strategy.status_decoder().is_some();
+        let status_only = rest_unchanged && !metadata_only && status_decodes_alone;
         let mut new = if metadata_only {
             self.normalize_metadata(resource, new)?
         } else if status_only {
