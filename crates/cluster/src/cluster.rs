@@ -11,11 +11,11 @@ use crate::controllers::{
     DisruptionController, EndpointSliceController, EndpointsController, GarbageCollector,
     HpaController, JobController, NamespaceController, NamespaceDefaults, NodeLifecycleController,
     PvcProtectionController, ReplicaSetController, ResourceQuotaController, StatefulSetController,
-    TaintEvictionController, TtlAfterFinishedController,
+    TaintEvictionController, TtlAfterFinishedController, CONTROLLER_MANAGER,
 };
 use crate::kubelet::{self, Kubelet, NodeConfig};
 use crate::scheduler::Scheduler;
-use crate::sim::World;
+use crate::sim::{Component, World};
 
 /// The annotation that marks a node whose kubelet was stopped by `sim node fail`,
 /// so a restored snapshot keeps it stopped.
@@ -58,28 +58,34 @@ pub fn restore(snapshot: &Value) -> Result<World, String> {
     Ok(world)
 }
 
-/// The controllers kube-controller-manager would run.
+/// The controllers kube-controller-manager would run, as one process whose
+/// informers share their watches.
 fn add_controllers(world: &mut World) {
-    world.add_component(Box::new(DeploymentController::default()));
-    world.add_component(Box::new(ReplicaSetController::default()));
-    world.add_component(Box::new(DaemonSetController::default()));
-    world.add_component(Box::new(StatefulSetController::default()));
-    world.add_component(Box::new(DisruptionController::default()));
-    world.add_component(Box::new(HpaController::default()));
-    world.add_component(Box::new(GarbageCollector::default()));
-    world.add_component(Box::new(JobController::default()));
-    world.add_component(Box::new(CronJobController::default()));
-    world.add_component(Box::new(TtlAfterFinishedController::default()));
-    world.add_component(Box::new(ClusterRoleAggregationController::default()));
-    world.add_component(Box::new(NamespaceController::default()));
-    world.add_component(Box::new(NamespaceDefaults::service_accounts()));
-    world.add_component(Box::new(NamespaceDefaults::root_ca_publisher()));
-    world.add_component(Box::new(PvcProtectionController::default()));
-    world.add_component(Box::new(NodeLifecycleController::default()));
-    world.add_component(Box::new(TaintEvictionController::default()));
-    world.add_component(Box::new(EndpointSliceController::default()));
-    world.add_component(Box::new(EndpointsController::default()));
-    world.add_component(Box::new(ResourceQuotaController::default()));
+    let controllers: [Box<dyn Component>; 20] = [
+        Box::new(DeploymentController::default()),
+        Box::new(ReplicaSetController::default()),
+        Box::new(DaemonSetController::default()),
+        Box::new(StatefulSetController::default()),
+        Box::new(DisruptionController::default()),
+        Box::new(HpaController::default()),
+        Box::new(GarbageCollector::default()),
+        Box::new(JobController::default()),
+        Box::new(CronJobController::default()),
+        Box::new(TtlAfterFinishedController::default()),
+        Box::new(ClusterRoleAggregationController::default()),
+        Box::new(NamespaceController::default()),
+        Box::new(NamespaceDefaults::service_accounts()),
+        Box::new(NamespaceDefaults::root_ca_publisher()),
+        Box::new(PvcProtectionController::default()),
+        Box::new(NodeLifecycleController::default()),
+        Box::new(TaintEvictionController::default()),
+        Box::new(EndpointSliceController::default()),
+        Box::new(EndpointsController::default()),
+        Box::new(ResourceQuotaController::default()),
+    ];
+    for controller in controllers {
+        world.add_component_in(CONTROLLER_MANAGER, controller);
+    }
 }
 
 fn nodes(world: &mut World) -> Vec<Value> {

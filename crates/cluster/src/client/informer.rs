@@ -144,8 +144,37 @@ impl<T: DeserializeOwned + Cached + Send + Sync + 'static> Informer<T> {
             .with_query("watch", "true")
             .with_query("resourceVersion", rv)
             .with_query("allowWatchBookmarks", "true");
-        self.watch = ctx.call(self.request(watch)).watch_id();
+        self.watch = ctx.join_watch(&self.stream(), self.request(watch));
         deltas
+    }
+
+    /// What the informer follows, as its process's informer factory tells streams
+    /// apart: the collection, its selectors, and whether only metadata is read
+    /// (upstream's metadata informers watch separately).
+    fn stream(&self) -> String {
+        let mut stream = self.path.clone();
+        for (key, value) in &self.query {
+            stream.push_str(&format!("&{key}={value}"));
+        }
+        if T::METADATA_ONLY {
+            stream.push_str(" (metadata)");
+        }
+        stream
+    }
+
+    /// Whether the cache already reflects `event`: a watch this informer joined
+    /// after others opened it may still deliver changes older than its own list.
+    fn already_reflects(&self, event: &WatchEvent) -> bool {
+        let cached = self.objects.get(&*event.key);
+        let cached_version = cached
+            .and_then(|o| o.meta().resource_version.as_deref())
+            .and_then(|rv| rv.parse::<u64>().ok());
+        match event.event_type {
+            EventType::Deleted => {
+                cached.is_none() || cached_version.is_some_and(|rv| rv > event.rv)
+            }
+            _ => cached_version.is_some_and(|rv| rv >= event.rv),
+        }
     }
 
     /// `request` narrowed by the informer's selectors.
@@ -165,6 +194,7 @@ impl<T: DeserializeOwned + Cached + Send + Sync + 'static> Informer<T> {
         match event.event_type {
             EventType::Bookmark => Vec::new(),
             EventType::Error => self.start(ctx),
+            _ if self.already_reflects(event) => Vec::new(),
             kind => {
                 let decode = || match event.metadata_end {
                     Some(end) if T::METADATA_ONLY => {
@@ -364,5 +394,84 @@ mod tests {
         );
         assert_eq!(meta.metadata, full.metadata);
         assert_eq!(meta.metadata.labels.as_ref().unwrap()["app"], "web");
+    }
+
+    /// The kinds of the deltas an informer's events produced (not its start's).
+    type SeenKinds = Rc<RefCell<Vec<EventType>>>;
+
+    /// One controller of a process: a pod informer whose event deltas it records.
+    struct PodWatcher {
+        name: &'static str,
+        pods: Informer<Pod>,
+        seen: SeenKinds,
+    }
+
+    impl Component for PodWatcher {
+        fn name(&self) -> &str {
+            self.name
+        }
+        fn start(&mut self, ctx: &mut Ctx) {
+            self.pods.start(ctx);
+        }
+        fn on_event(&mut self, watch: WatchId, event: &WatchEvent, ctx: &mut Ctx) {
+            if self.pods.owns(watch) {
+                let deltas = self.pods.handle(event, ctx);
+                self.seen
+                    .borrow_mut()
+                    .extend(deltas.into_iter().map(|d| d.kind));
+            }
+        }
+        fn on_timer(&mut self, _: u64, _: &mut Ctx) {}
+    }
+
+    #[test]
+    fn informers_of_one_process_share_a_watch_and_a_late_one_skips_what_its_list_held() {
+        let mut world = World::new(1);
+        let (early, late) = (SeenKinds::default(), SeenKinds::default());
+        world.add_component_in(
+            "manager",
+            Box::new(PodWatcher {
+                name: "early",
+                pods: Informer::new("/api/v1/pods"),
+                seen: early.clone(),
+            }),
+        );
+        let pod = r#"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"web"},
+            "spec":{"containers":[{"name":"web","image":"nginx"}]}}"#;
+        let create = Request::post("/api/v1/namespaces/default/pods", pod);
+        assert_eq!(world.call("test", &create).status, 201);
+        // Joins while the create is still on its way: its own list already has it.
+        world.add_component_in(
+            "manager",
+            Box::new(PodWatcher {
+                name: "late",
+                pods: Informer::new("/api/v1/pods"),
+                seen: late.clone(),
+            }),
+        );
+        world.settle(60_000);
+        let label = r#"{"metadata":{"labels":{"app":"web"}}}"#;
+        let path = "/api/v1/namespaces/default/pods/web";
+        let patch = Request::patch(path, "application/merge-patch+json", label);
+        assert_eq!(world.call("test", &patch).status, 200);
+        world.settle(60_000);
+        assert_eq!(*early.borrow(), [EventType::Added, EventType::Modified]);
+        assert_eq!(*late.borrow(), [EventType::Modified]);
+        let traced = |wanted: &str| {
+            world
+                .trace()
+                .entries()
+                .filter(|e| match &e.kind {
+                    crate::sim::TraceKind::Call { actor, verb, .. } => {
+                        verb == wanted && actor == "manager"
+                    }
+                    crate::sim::TraceKind::Delivery { actor, .. } => {
+                        wanted == "delivery" && actor == "manager"
+                    }
+                })
+                .count()
+        };
+        assert_eq!(traced("watch"), 1, "one watch for the process");
+        assert_eq!(traced("delivery"), 2, "each change delivered once");
     }
 }

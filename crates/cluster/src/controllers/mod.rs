@@ -1,6 +1,8 @@
 //! Controllers, as kube-controller-manager runs them: each is a component that
 //! watches through informers, queues keys on a [`crate::client::WorkQueue`] and
-//! reconciles by API calls — no storage backdoor, so every step is traced.
+//! reconciles by API calls — no storage backdoor, so every step is traced. They
+//! run as one process, [`CONTROLLER_MANAGER`], whose informers share one watch per
+//! stream as upstream's shared informer factory does.
 
 pub mod annotations;
 pub mod clusterrole_aggregation;
@@ -36,6 +38,9 @@ pub mod sync_result;
 pub mod taint_eviction;
 pub mod template_hash;
 pub mod ttl_after_finished;
+
+/// The process the controllers run in, as the trace names its shared watches.
+pub const CONTROLLER_MANAGER: &str = "kube-controller-manager";
 
 pub use clusterrole_aggregation::ClusterRoleAggregationController;
 pub use cronjob::CronJobController;

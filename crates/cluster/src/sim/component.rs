@@ -43,6 +43,14 @@ impl Ctx<'_> {
         )
     }
 
+    /// Follows `stream` through the watch this component's process shares for it
+    /// (one watch per stream for all of kube-controller-manager's informers),
+    /// opening it with `req` if no component of the process has yet.
+    pub fn join_watch(&mut self, stream: &str, req: Request) -> Option<WatchId> {
+        self.core
+            .join_watch(self.component, stream, self.cause, self.background, &req)
+    }
+
     /// The current virtual time.
     pub fn now(&self) -> VirtualTime {
         self.core.now

@@ -8,6 +8,7 @@ pub mod queue;
 pub mod rng;
 pub mod shared_objects;
 pub mod trace;
+mod watch_receivers;
 pub mod world;
 
 pub use clock::{Duration, VirtualTime};

@@ -9,8 +9,9 @@ use super::queue::EventQueue;
 use super::rng::SeededRng;
 use super::shared_objects::SharedObjects;
 use super::trace::{Trace, TraceId, TraceKind};
+use super::watch_receivers::WatchReceivers;
 use crate::api::request::{Request, Response};
-use crate::apiserver::watch::{WatchEvent, WatchId};
+use crate::apiserver::watch::{EventType, WatchEvent, WatchId};
 use crate::apiserver::{ApiServer, Env};
 use crate::session_affinity::SessionAffinity;
 
@@ -47,7 +48,10 @@ pub struct Core {
     foreground_pending: usize,
     trace: Trace,
     api: ApiServer,
-    watch_owners: BTreeMap<WatchId, usize>,
+    watch_receivers: WatchReceivers,
+    /// Each component's process: its own name, or the program it runs in
+    /// (`kube-controller-manager`), whose informers share their watches.
+    processes: Vec<String>,
     /// The last scheduled delivery per watch, so each watch stays in order.
     last_delivery: BTreeMap<WatchId, VirtualTime>,
     /// Objects components decoded, shared between their caches.
@@ -104,7 +108,7 @@ impl Core {
             },
         );
         if let (Some(watch), Some(owner)) = (outcome.response.watch_id(), component) {
-            self.watch_owners.insert(watch, owner);
+            self.watch_receivers.open(watch, actor, owner);
         }
         self.schedule_deliveries(Some(id), background);
         outcome.response
@@ -117,7 +121,7 @@ impl Core {
     fn schedule_deliveries(&mut self, cause: Option<TraceId>, background: bool) {
         let mut delay = None;
         for watch in self.api.drain_watch_notifications() {
-            if !self.watch_owners.contains_key(&watch) {
+            if self.watch_receivers.get(watch).is_none() {
                 continue; // an outside reader (kubectl, the UI) takes these itself
             }
             let delay =
@@ -127,6 +131,27 @@ impl Core {
             self.last_delivery.insert(watch, at);
             self.push(at, Occurrence::Deliver { watch, cause }, background);
         }
+    }
+
+    /// Joins `component` to the watch its process's informers share for `stream`,
+    /// or opens that watch with `req`, traced as the process.
+    pub(super) fn join_watch(
+        &mut self,
+        component: usize,
+        stream: &str,
+        cause: Option<TraceId>,
+        background: bool,
+        req: &Request,
+    ) -> Option<WatchId> {
+        let process = self.processes[component].clone();
+        if let Some(watch) = self.watch_receivers.join(&process, stream, component) {
+            return Some(watch);
+        }
+        let watch = self
+            .call(&process, Some(component), cause, background, req)
+            .watch_id()?;
+        self.watch_receivers.share(&process, stream, watch);
+        Some(watch)
     }
 
     /// The calendar instant virtual time 0 stands for.
@@ -185,7 +210,8 @@ impl World {
                 foreground_pending: 0,
                 trace: Trace::default(),
                 api,
-                watch_owners: BTreeMap::new(),
+                watch_receivers: WatchReceivers::default(),
+                processes: Vec::new(),
                 last_delivery: BTreeMap::new(),
                 shared_objects: SharedObjects::default(),
             },
@@ -302,8 +328,17 @@ impl World {
 
     /// Adds a component and starts it.
     pub fn add_component(&mut self, component: Box<dyn Component>) {
+        let process = component.name().to_string();
+        self.add_component_in(&process, component);
+    }
+
+    /// Adds a component that runs in `process` (e.g. one controller of
+    /// `kube-controller-manager`) and starts it: its informers share their
+    /// watches with the process's other components.
+    pub fn add_component_in(&mut self, process: &str, component: Box<dyn Component>) {
         let index = self.components.len();
         self.components.push(Some(component));
+        self.core.processes.push(process.to_string());
         self.with_component(index, None, false, |c, ctx| c.start(ctx));
     }
 
@@ -317,15 +352,7 @@ impl World {
             return false;
         };
         self.components[index] = None;
-        let watches: Vec<WatchId> = self
-            .core
-            .watch_owners
-            .iter()
-            .filter(|(_, owner)| **owner == index)
-            .map(|(watch, _)| *watch)
-            .collect();
-        for watch in watches {
-            self.core.watch_owners.remove(&watch);
+        for watch in self.core.watch_receivers.remove_component(index) {
             self.core.last_delivery.remove(&watch);
             self.core.api.close_watch(watch);
         }
@@ -382,15 +409,14 @@ impl World {
                 let Some(event) = self.core.api.pop_watch_event(watch) else {
                     return true;
                 };
-                let Some(&owner) = self.core.watch_owners.get(&watch) else {
+                let Some(receivers) = self.core.watch_receivers.get(watch) else {
                     return true;
                 };
-                let Some(actor) = self.components[owner]
-                    .as_ref()
-                    .map(|c| c.name().to_string())
-                else {
-                    return true;
-                };
+                let actor = receivers.actor.clone();
+                let owners = receivers.components.clone();
+                if event.event_type == EventType::Error {
+                    self.core.watch_receivers.retire(watch);
+                }
                 let resource = self.core.api.watch_resource_name(watch).unwrap_or_default();
                 let (namespace, name) = match event.key.split_once('/') {
                     Some((ns, name)) => (ns.to_string(), name.to_string()),
@@ -408,9 +434,11 @@ impl World {
                         resource_version: event.rv,
                     },
                 );
-                self.with_component(owner, Some(delivery), background, |c, ctx| {
-                    c.on_event(watch, &event, ctx)
-                });
+                for owner in owners {
+                    self.with_component(owner, Some(delivery), background, |c, ctx| {
+                        c.on_event(watch, &event, ctx)
+                    });
+                }
             }
             Occurrence::Timer { component, key } => {
                 self.with_component(component, None, background, |c, ctx| c.on_timer(key, ctx));
