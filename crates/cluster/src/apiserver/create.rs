@@ -32,7 +32,7 @@ pub(super) enum Decoded {
 }
 
 /// Checks a request body's size and media type; true when the body is YAML.
-pub(super) fn body_is_yaml(req: &Request) -> Result<bool, StatusError> {
+fn body_is_yaml(req: &Request) -> Result<bool, StatusError> {
     if req.body.len() > MAX_REQUEST_BODY_BYTES {
         return Err(StatusError {
             code: 413,
@@ -121,7 +121,7 @@ impl ApiServer {
 
     /// Fills in or checks a decoded body's apiVersion, kind, metadata and namespace
     /// against the resource and the request's namespace.
-    pub(super) fn fit_to_request(
+    fn fit_to_request(
         &self,
         obj: &mut Value,
         resource: usize,

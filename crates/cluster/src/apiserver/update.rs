@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use std::sync::Arc;
 
 use super::commit::drop_empty_metadata;
-use super::create::{body_is_yaml, Decoded};
+use super::create::Decoded;
 use super::storage::{object_key, ChangeKind, StoredObject};
 use super::{ApiServer, Env};
 use crate::api::equality::equal_ignoring;
@@ -100,9 +100,6 @@ impl ApiServer {
         env: &mut Env,
     ) -> Result<Response, StatusError> {
         let dry = dry_run(req)?;
-        if self.names_a_stale_version(req, resource, namespace, name)? {
-            return Err(StatusError::conflict(&self.served[resource].info, name));
-        }
         let obj = self.decode_body(req, resource, namespace)?;
         let body_name = obj
             .at("/metadata/name")
@@ -123,36 +120,6 @@ impl ApiServer {
         }
         let (code, body) = self.update_object(resource, &key, name, obj, scope, dry)?;
         Ok(Response::json(code, body))
-    }
-
-    /// Whether a PUT's JSON body is a well-formed write of the stored object at a
-    /// resourceVersion other than the stored one: such a write (a controller whose
-    /// cache lags its own last write) fails with a conflict before the whole body
-    /// is parsed. Only the body's head is read, through the full path's own checks;
-    /// any other body goes down the full path, which reports it.
-    fn names_a_stale_version(
-        &self,
-        req: &Request,
-        resource: usize,
-        namespace: Option<&str>,
-        name: &str,
-    ) -> Result<bool, StatusError> {
-        if body_is_yaml(req)? {
-            return Ok(false);
-        }
-        let Ok(head) = serde_json::from_str::<BodyHead>(&req.body) else {
-            return Ok(false);
-        };
-        let Some(current) = self.served[resource]
-            .table
-            .get(&object_key(namespace, name))
-        else {
-            return Ok(false);
-        };
-        let mut head = head.into_value();
-        Ok(self.fit_to_request(&mut head, resource, namespace).is_ok()
-            && head.at("/metadata/name").and_then(Value::as_str) == Some(name)
-            && stale(&head, current))
     }
 
     pub(super) fn patch(
@@ -366,32 +333,6 @@ impl ApiServer {
             self.sync_definition(&stored.value());
         }
         Ok((200, stored.json.to_string()))
-    }
-}
-
-/// The part of a PUT's body a conflict check reads (the rest is skipped unparsed).
-#[derive(serde::Deserialize)]
-struct BodyHead {
-    #[serde(rename = "apiVersion")]
-    api_version: Option<Value>,
-    kind: Option<Value>,
-    metadata: Option<Value>,
-}
-
-impl BodyHead {
-    /// The head as an object with just those fields.
-    fn into_value(self) -> Value {
-        let fields = [
-            ("apiVersion", self.api_version),
-            ("kind", self.kind),
-            ("metadata", self.metadata),
-        ];
-        Value::Object(
-            fields
-                .into_iter()
-                .filter_map(|(field, value)| Some((field.to_string(), value?)))
-                .collect(),
-        )
     }
 }
 
