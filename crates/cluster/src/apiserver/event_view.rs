@@ -6,7 +6,7 @@ use crate::api::json_path::ValueExt;
 use serde_json::{json, Map, Value};
 
 use super::route::ResourceRequest;
-use super::update::apply_patch;
+use super::update::{apply_patch, patch_type};
 use super::watch::WatchId;
 use super::{ApiServer, Env};
 use crate::api::request::{Method, Request, Response, ResponseBody};
@@ -182,7 +182,8 @@ impl ApiServer {
                     },
                     env,
                 )?;
-                let view = apply_patch(req, from_core(&current.body_json()), true)?;
+                let view =
+                    apply_patch(req, from_core(&current.body_json()), patch_type(req, true)?)?;
                 core_req = Request {
                     method: Method::Put,
                     ..req.clone()

@@ -45,18 +45,22 @@ pub(super) fn unsupported_patch() -> StatusError {
     }
 }
 
-/// Applies a PATCH request's body to `obj` by the request's patch type, with upstream's
-/// errors (415 for an unknown type or a strategic merge patch of a custom resource).
+/// A PATCH request's patch type, with upstream's 415 for an unknown type or a
+/// strategic merge patch of a resource without strategic merge (a custom resource).
+pub(super) fn patch_type(req: &Request, strategic: bool) -> Result<PatchType, StatusError> {
+    match PatchType::from_content_type(req.header("content-type").unwrap_or("")) {
+        Some(PatchType::Strategic) if !strategic => Err(unsupported_patch()),
+        Some(t) => Ok(t),
+        None => Err(unsupported_patch()),
+    }
+}
+
+/// Applies a PATCH request's body to `obj` as a patch of `patch_type`.
 pub(super) fn apply_patch(
     req: &Request,
     obj: Value,
-    strategic: bool,
+    patch_type: PatchType,
 ) -> Result<Value, StatusError> {
-    let patch_type = match PatchType::from_content_type(req.header("content-type").unwrap_or("")) {
-        Some(PatchType::Strategic) if !strategic => return Err(unsupported_patch()),
-        Some(t) => t,
-        None => return Err(unsupported_patch()),
-    };
     let patch: Value = serde_json::from_str(&req.body)
         .map_err(|e| StatusError::bad_request(format!("error decoding patch: {e}")))?;
     let mut obj = obj;
@@ -152,7 +156,8 @@ impl ApiServer {
             .ok_or_else(|| StatusError::not_found(info, name))?
             .clone();
         let old = current.value();
-        let obj = apply_patch(req, patch_target(&old, scope, req), strategic)?;
+        let patch_type = patch_type(req, strategic)?;
+        let obj = apply_patch(req, patch_target(&old, scope, patch_type), patch_type)?;
         // A patch without a resourceVersion applies to the stored version.
         if stale(&obj, &current) {
             return Err(StatusError::conflict(info, name));
@@ -339,10 +344,8 @@ impl ApiServer {
 /// What a patch applies to: the stored object, or for a merge patch of the status
 /// subresource only its type, metadata and status (a status write keeps the rest
 /// as stored whatever the patch says of it, so it need not be copied).
-fn patch_target(old: &Value, scope: Scope, req: &Request) -> Value {
-    let json_patch = PatchType::from_content_type(req.header("content-type").unwrap_or(""))
-        == Some(PatchType::Json);
-    if scope == Scope::Main || json_patch {
+fn patch_target(old: &Value, scope: Scope, patch_type: PatchType) -> Value {
+    if scope == Scope::Main || patch_type == PatchType::Json {
         return old.clone();
     }
     let fields = old.as_object().into_iter().flatten();

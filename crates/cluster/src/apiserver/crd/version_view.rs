@@ -11,7 +11,7 @@ use crate::api::request::{Method, Request, Response, ResponseBody};
 use crate::api::resources::ResourceInfo;
 use crate::api::status::StatusError;
 use crate::apiserver::route::ResourceRequest;
-use crate::apiserver::update::apply_patch;
+use crate::apiserver::update::{apply_patch, patch_type};
 use crate::apiserver::{ApiServer, Env};
 
 /// Names `api_version` in `obj` when it is an object of `kind`, a list of them or a
@@ -96,7 +96,7 @@ impl ApiServer {
                 let mut shown = current.body_json();
                 restamp(&mut shown, &view_info.api_version(), &view_info.kind);
                 let strategic = self.served[view].strategy.supports_strategic_merge();
-                let patched = apply_patch(req, shown, strategic)?;
+                let patched = apply_patch(req, shown, patch_type(req, strategic)?)?;
                 let put = Request {
                     method: Method::Put,
                     ..req.clone()
