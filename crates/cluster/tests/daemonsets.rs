@@ -290,3 +290,79 @@ fn a_refused_create_is_retried_with_back_off_until_it_succeeds() {
     assert_eq!(pods_by_node(&mut c, "agent").len(), 3);
     assert_eq!(status(&mut c, "agent")["numberReady"], 3);
 }
+
+/// The name of the controller of the pod named `pod`, if any.
+fn controller_name(c: &mut Cluster, pod: &str) -> Option<String> {
+    let (_, body) = c.get(&format!("/api/v1/namespaces/default/pods/{pod}"));
+    let references = body["metadata"]["ownerReferences"].as_array()?.clone();
+    let controller = references.iter().find(|r| r["controller"] == true)?;
+    Some(format!(
+        "{}/{}",
+        controller["kind"].as_str()?,
+        controller["name"].as_str()?
+    ))
+}
+
+#[test]
+fn a_daemonset_adopts_a_matching_orphan_and_releases_a_pod_that_stops_matching() {
+    let mut c = Cluster::with_world(cluster::start(82));
+    let handmade = json!({"apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": "handmade", "labels": {"app": "agent"}},
+        "spec": {"nodeName": "node-2", "containers": [{"name": "agent", "image": "nginx:1.27"}]}});
+    c.create_pod(handmade);
+    let mut set = daemonset("agent", json!({}));
+    set["spec"]["updateStrategy"] = json!({"type": "OnDelete"});
+    assert_eq!(c.post(DS, set).0, 201);
+    c.world.settle(120_000);
+    // The orphan on node-2 is that node's daemon pod: adopted, not doubled.
+    assert_eq!(
+        controller_name(&mut c, "handmade").as_deref(),
+        Some("DaemonSet/agent")
+    );
+    let nodes: Vec<String> = pods_by_node(&mut c, "agent")
+        .into_iter()
+        .map(|(n, _)| n)
+        .collect();
+    assert_eq!(nodes, ["node-1", "node-2", "node-3"]);
+
+    // Relabelled, it no longer matches: released, and node-2 gets a daemon pod again.
+    let (code, _) = c.patch(
+        "/api/v1/namespaces/default/pods/handmade",
+        "application/merge-patch+json",
+        json!({"metadata": {"labels": {"app": "mine"}}}),
+    );
+    assert_eq!(code, 200);
+    c.world.settle(120_000);
+    assert_eq!(controller_name(&mut c, "handmade"), None);
+    let nodes: Vec<String> = pods_by_node(&mut c, "agent")
+        .into_iter()
+        .map(|(n, _)| n)
+        .collect();
+    assert_eq!(nodes, ["node-1", "node-2", "node-3"]);
+}
+
+#[test]
+fn a_pod_whose_owner_reference_is_removed_is_replaced_by_its_former_daemonset() {
+    let mut c = Cluster::with_world(cluster::start(84));
+    assert_eq!(c.post(DS, daemonset("agent", json!({}))).0, 201);
+    c.world.settle(120_000);
+    let (_, list) = c.get("/api/v1/namespaces/default/pods?labelSelector=app%3Dagent");
+    let pod = list["items"][0]["metadata"]["name"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // Relabelled and disowned in one write: the DaemonSet learns of it only
+    // because its old controller reference named it (upstream's updatePod).
+    let (code, _) = c.patch(
+        &format!("/api/v1/namespaces/default/pods/{pod}"),
+        "application/merge-patch+json",
+        json!({"metadata": {"labels": {"app": "mine"}, "ownerReferences": null}}),
+    );
+    assert_eq!(code, 200);
+    c.world.settle(120_000);
+    let nodes: Vec<String> = pods_by_node(&mut c, "agent")
+        .into_iter()
+        .map(|(n, _)| n)
+        .collect();
+    assert_eq!(nodes, ["node-1", "node-2", "node-3"]);
+}

@@ -293,3 +293,26 @@ fn a_refused_claim_holds_its_pod_back_until_the_claim_can_be_made() {
     c.world.settle(1_200_000);
     assert_eq!(names(&mut c, "db"), ["db-0", "db-1"]);
 }
+
+#[test]
+fn a_statefulset_adopts_only_matching_orphans_that_carry_its_name() {
+    let mut c = Cluster::with_world(cluster::start(83));
+    for name in ["web-0", "other-0"] {
+        c.create_pod(json!({"apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": name, "labels": {"app": "web"}},
+            "spec": {"containers": [{"name": "db", "image": "redis:7"}]}}));
+    }
+    c.world.settle(120_000);
+    let set = stateful_set("web", 2, json!({"updateStrategy": {"type": "OnDelete"}}));
+    assert_eq!(c.post(STS, set).0, 201);
+    c.world.settle(300_000);
+    let controller = |c: &mut Cluster, pod: &str| {
+        let (_, body) = c.get(&format!("/api/v1/namespaces/default/pods/{pod}"));
+        body["metadata"]["ownerReferences"][0]["name"].clone()
+    };
+    assert_eq!(controller(&mut c, "web-0"), "web");
+    assert_eq!(controller(&mut c, "other-0"), Value::Null);
+    let (_, web_1) = c.get("/api/v1/namespaces/default/pods/web-1");
+    assert_eq!(web_1["metadata"]["ownerReferences"][0]["name"], "web");
+    assert_eq!(c.get(&format!("{STS}/web")).1["status"]["replicas"], 2);
+}

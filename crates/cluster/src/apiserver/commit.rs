@@ -127,6 +127,9 @@ impl ApiServer {
         let rv = self.rv;
         self.note_policy_change(resource);
         let current = self.stored_over(resource, &mut obj, rv, previous);
+        if resource == self.events && kind != ChangeKind::Deleted {
+            self.event_leases.grant(self.now, current.key.clone(), rv);
+        }
         let table = &mut self.served[resource].table;
         let previous = match kind {
             ChangeKind::Deleted => table.remove(&current.key),

@@ -13,6 +13,7 @@ pub mod crd;
 mod create;
 mod delete;
 mod discovery;
+pub mod event_ttl;
 mod event_view;
 mod fields;
 mod limit_ranger;
@@ -46,6 +47,7 @@ use crate::kubelet::access_log::AccessLog;
 use crate::sim::clock::{VirtualTime, DEFAULT_EPOCH_UNIX_MS};
 use crate::sim::rng::SeededRng;
 use allocators::Allocators;
+use event_ttl::EventLeases;
 use registry::Strategy;
 use route::{ResourceRequest, Route};
 use storage::{History, ResourceTable};
@@ -122,6 +124,10 @@ pub struct ApiServer {
     namespaces: usize,
     /// The resource id of `customresourcedefinitions`, whose writes change what is served.
     definitions: usize,
+    /// The resource id of core/v1 `events`, whose writes expire.
+    events: usize,
+    /// When stored Events expire (`--event-ttl`).
+    event_leases: EventLeases,
     /// The virtual time of the request being handled.
     now: VirtualTime,
     /// The rv the last write produced, reported in [`Outcome`].
@@ -173,6 +179,8 @@ impl ApiServer {
             allocators: Allocators::default(),
             namespaces: 0,
             definitions: 0,
+            events: 0,
+            event_leases: EventLeases::default(),
             now: VirtualTime(0),
             last_write_rv: None,
             field_validation: FieldValidation::Warn,
@@ -192,6 +200,9 @@ impl ApiServer {
         server.definitions = server
             .resource_id("apiextensions.k8s.io", "v1", "customresourcedefinitions")
             .expect("CRDs are built in");
+        server.events = server
+            .resource_id("", "v1", "events")
+            .expect("events are built in");
         let rbac = |plural| {
             server
                 .resource_id("rbac.authorization.k8s.io", "v1", plural)
@@ -346,6 +357,28 @@ impl ApiServer {
     /// Drops watch history at or below `rv`, as an etcd compaction does.
     pub fn compact(&mut self, rv: u64) {
         self.history.compact(rv);
+    }
+
+    /// When the soonest Event lease runs out, if any Event is stored.
+    pub fn next_event_expiry(&self) -> Option<VirtualTime> {
+        self.event_leases.next_expiry()
+    }
+
+    /// Deletes the Events whose lease ran out by `now`, as etcd does (no API call;
+    /// watchers see them DELETED). Returns how many were deleted.
+    pub fn expire_events(&mut self, now: VirtualTime) -> usize {
+        self.now = now;
+        let mut deleted = 0;
+        for lease in self.event_leases.take_expired(now) {
+            let table = &self.served[self.events].table;
+            let Some(stored) = table.get(&lease.key).filter(|o| o.rv == lease.rv) else {
+                continue; // written again since (a later lease holds it) or deleted
+            };
+            let last = stored.value();
+            self.finish_delete(self.events, last);
+            deleted += 1;
+        }
+        deleted
     }
 
     /// Removes and returns the events queued on a watch, as Tables printed at `now`

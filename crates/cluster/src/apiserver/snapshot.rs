@@ -1,13 +1,17 @@
-//! Snapshots of the stored cluster: every object, the resourceVersion and the
-//! containers' access lines (when there are any), written
+//! Snapshots of the stored cluster: every object, the resourceVersion, the
+//! Events' leases and the containers' access lines (when there are any), written
 //! and read back exactly (same uids, resourceVersions and ClusterIPs). Watch history
 //! does not survive a restore, as after an etcd restore.
 
+use std::collections::BTreeSet;
+
 use serde_json::{json, Value};
 
+use super::event_ttl::EventLeases;
 use super::{ApiServer, DEFAULT_HISTORY_CAPACITY};
 use crate::api::json_path::ValueExt;
 use crate::kubelet::access_log::AccessLog;
+use crate::sim::clock::VirtualTime;
 
 impl ApiServer {
     /// Every stored object (definitions before the custom objects they define) and the resourceVersion.
@@ -19,14 +23,23 @@ impl ApiServer {
             .flat_map(|s| s.table.scan("", None).map(|o| o.value()))
             .collect();
         let mut snapshot = json!({"resourceVersion": self.rv.to_string(), "objects": objects});
+        let events = &self.served[self.events].table;
+        let leases = self
+            .event_leases
+            .to_json(|lease| events.get(&lease.key).is_some_and(|o| o.rv == lease.rv));
+        if leases.as_array().is_some_and(|l| !l.is_empty()) {
+            snapshot["eventLeases"] = leases;
+        }
         if !self.access_log.is_empty() {
             snapshot["accessLog"] = self.access_log.to_json();
         }
         snapshot
     }
 
-    /// A server holding exactly what `snapshot` describes; the error says what is wrong.
-    pub fn from_snapshot(snapshot: &Value) -> Result<ApiServer, String> {
+    /// A server holding exactly what `snapshot` describes, restored at `now`; the
+    /// error says what is wrong. Events the snapshot names no lease for (it was
+    /// taken before leases were kept) live a full `--event-ttl` from `now`.
+    pub fn from_snapshot(snapshot: &Value, now: VirtualTime) -> Result<ApiServer, String> {
         let rv: u64 = snapshot
             .get("resourceVersion")
             .and_then(Value::as_str)
@@ -81,6 +94,19 @@ impl ApiServer {
             }
         }
         server.rv = rv;
+        if let Some(leases) = snapshot.get("eventLeases") {
+            server.event_leases = EventLeases::from_json(leases)?;
+        }
+        let leased: BTreeSet<&str> = server.event_leases.keys().collect();
+        let unleased: Vec<_> = server.served[server.events]
+            .table
+            .scan("", None)
+            .filter(|o| !leased.contains(&*o.key))
+            .map(|o| (o.key.clone(), o.rv))
+            .collect();
+        for (key, rv) in unleased {
+            server.event_leases.grant(now, key, rv);
+        }
         if let Some(log) = snapshot.get("accessLog") {
             server.access_log = AccessLog::from_json(log)?;
         }

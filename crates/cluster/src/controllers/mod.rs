@@ -23,6 +23,7 @@ pub mod namespace;
 pub mod namespace_defaults;
 pub mod node_lifecycle;
 pub mod owners;
+pub mod pod_claims;
 pub mod pod_control;
 pub mod pod_failure_policy;
 pub mod pod_ranking;

@@ -61,3 +61,13 @@ pub fn release(ctx: &mut Ctx, path: &str, owner_uid: &str, object: &ObjectMeta) 
     let delete = json!([{"$patch": "delete", "uid": owner_uid}]);
     patch_owner_references(ctx, path, delete, object)
 }
+
+/// Upstream's `RecheckDeletionTimestamp` before adopting: re-reads the owner at
+/// `path`, so only the same (`uid`), live object adopts.
+pub fn still_current(ctx: &mut Ctx, path: &str, uid: Option<&str>) -> bool {
+    let fresh = ctx.call(Request::get(path.to_string()));
+    let body = fresh.body_json();
+    fresh.status == 200
+        && body.pointer("/metadata/uid").and_then(Value::as_str) == uid
+        && body.pointer("/metadata/deletionTimestamp").is_none()
+}

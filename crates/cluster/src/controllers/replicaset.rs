@@ -15,14 +15,15 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference}
 use serde_json::json;
 
 use super::expectations::Expectations;
-use super::owners::{adopt, controller_of, controller_ref, is_controlled_by, release};
+use super::owners::{
+    adopt, controller_of, controller_ref, is_controlled_by, release, still_current,
+};
 use super::pod_control::{create_pod, delete_pod, slow_start_batch, Deleted};
 use super::pod_ranking::rank_for_deletion;
 use super::pod_state::{is_active, is_available, is_ready, is_terminating};
 use super::replica_tally::{PodCounts, ReplicaTallies};
 use super::status_writer::write_status;
 use crate::api::labels::LabelSelector;
-use crate::api::Request;
 use crate::apiserver::watch::{EventType, WatchEvent, WatchId};
 use crate::client::informer::key_of;
 use crate::client::{pod_path, Delta, Informer, ObjectRef, Recorder, WorkQueue};
@@ -287,7 +288,9 @@ impl ReplicaSetController {
                 .collect()
         };
         let mut adopted = Vec::new();
-        if !to_adopt.is_empty() && self.can_adopt(&rs, ctx) {
+        if !to_adopt.is_empty()
+            && still_current(ctx, &replicaset_path(key), rs.metadata.uid.as_deref())
+        {
             for (pod_key, pod) in to_adopt {
                 if adopt(ctx, &pod_path(&pod_key), &owner, &pod.metadata) {
                     counts += PodCounts::of(&pod, &selector, &template_labels, false);
@@ -340,17 +343,6 @@ impl ReplicaSetController {
             .chain(adopted)
             .cloned()
             .collect()
-    }
-
-    /// Upstream re-reads the owner before adopting, so a deleted or replaced
-    /// ReplicaSet never adopts pods.
-    fn can_adopt(&self, rs: &ReplicaSet, ctx: &mut Ctx) -> bool {
-        let key = key_of(&rs.metadata);
-        let fresh = ctx.call(Request::get(replicaset_path(&key)));
-        let body = fresh.body_json();
-        fresh.status == 200
-            && body.pointer("/metadata/uid").and_then(|u| u.as_str()) == rs.metadata.uid.as_deref()
-            && body.pointer("/metadata/deletionTimestamp").is_none()
     }
 
     /// Creates or deletes pods toward `spec.replicas`; returns the failure condition, if any.

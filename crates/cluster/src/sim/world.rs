@@ -154,6 +154,30 @@ impl Core {
         Some(watch)
     }
 
+    /// When the soonest occurrence or Event expiry is due.
+    fn next_due(&self) -> Option<VirtualTime> {
+        [self.queue.next_time(), self.api.next_event_expiry()]
+            .into_iter()
+            .flatten()
+            .min()
+    }
+
+    /// Runs the soonest Event expiry if it is due no later than every queued
+    /// occurrence: etcd deletes the Events whose lease ran out (background work,
+    /// caused by no call). Returns whether it ran.
+    fn expire_events_first(&mut self) -> bool {
+        let Some(expiry) = self.api.next_event_expiry() else {
+            return false;
+        };
+        if self.queue.next_time().is_some_and(|next| next < expiry) {
+            return false;
+        }
+        self.now = self.now.max(expiry);
+        self.api.expire_events(self.now);
+        self.schedule_deliveries(None, true);
+        true
+    }
+
     /// The calendar instant virtual time 0 stands for.
     pub(super) fn epoch_unix_ms(&self) -> i64 {
         self.api.epoch_unix_ms()
@@ -253,8 +277,8 @@ impl World {
         let rng: [u64; 4] =
             serde_json::from_value(snapshot.get("rng").cloned().unwrap_or_default())
                 .map_err(|_| "the snapshot's rng state is invalid".to_string())?;
-        let api =
-            ApiServer::from_snapshot(snapshot.get("cluster").unwrap_or(&serde_json::Value::Null))?;
+        let cluster = snapshot.get("cluster").unwrap_or(&serde_json::Value::Null);
+        let api = ApiServer::from_snapshot(cluster, VirtualTime(now))?;
         let mut world = World::with_api_server(seed, api);
         world.core.now = VirtualTime(now);
         world.core.rng = SeededRng::from_state(rng);
@@ -389,13 +413,16 @@ impl World {
         self.core.foreground_pending
     }
 
-    /// When the next occurrence is due, if any.
+    /// When the next occurrence (or Event expiry) is due, if any.
     pub fn next_event_time(&self) -> Option<VirtualTime> {
-        self.core.queue.next_time()
+        self.core.next_due()
     }
 
-    /// Runs the earliest occurrence; returns false when nothing is pending.
+    /// Runs the earliest occurrence (or Event expiry); returns false when nothing is pending.
     pub fn step(&mut self) -> bool {
+        if self.core.expire_events_first() {
+            return true;
+        }
         let Some((time, scheduled)) = self.core.queue.pop() else {
             return false;
         };
@@ -458,8 +485,7 @@ impl World {
         loop {
             let next_bookmark =
                 VirtualTime((self.core.now.millis() / BOOKMARK_INTERVAL + 1) * BOOKMARK_INTERVAL);
-            let next_event = self.core.queue.next_time();
-            match next_event {
+            match self.core.next_due() {
                 Some(t) if t <= target && t < next_bookmark => {
                     self.step();
                 }

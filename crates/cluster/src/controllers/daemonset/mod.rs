@@ -4,10 +4,10 @@
 //! rolling updates (`maxUnavailable`, `maxSurge`) or `OnDelete`; history as
 //! ControllerRevisions; status counters and events.
 //!
-//! It watches only pods labelled `controller-revision-hash` (every pod a
-//! DaemonSet creates carries it), so it never decodes other workloads' pods;
-//! pods a user made by hand are not adopted. Pods, nodes and revisions are
-//! watched from the first DaemonSet on.
+//! Like upstream's it claims pods (`pod_claims.rs`): it adopts orphans its
+//! selector matches and releases pods whose labels stop matching. Pods (through
+//! kube-controller-manager's shared pod watch), nodes and revisions are watched
+//! from the first DaemonSet on.
 
 pub mod placement;
 mod rolling;
@@ -25,6 +25,7 @@ use super::deployment::util::scaled_value;
 use super::expectations::Expectations;
 use super::history::History;
 use super::owners::{controller_of, controller_ref};
+use super::pod_claims::{adopters, former_controller, Claimant, Claimed};
 use super::pod_control::{create_pod, delete_pod, slow_start_batch, Deleted};
 use super::pod_state::{created_ms, is_available, is_ready, is_terminating, phase};
 use super::status_writer::write_status;
@@ -66,7 +67,7 @@ impl Default for DaemonSetController {
         DaemonSetController {
             recorder: Recorder::new(NAME, None),
             sets: Informer::new("/apis/apps/v1/daemonsets"),
-            pods: Informer::new("/api/v1/pods").with_query("labelSelector", REVISION_HASH_LABEL),
+            pods: Informer::new("/api/v1/pods"),
             nodes: Informer::new("/api/v1/nodes"),
             revisions: Informer::new("/apis/apps/v1/controllerrevisions"),
             watching: false,
@@ -108,7 +109,11 @@ impl NodeView {
 impl DaemonSetController {
     /// The DaemonSet key a pod's controller reference names, if cached with the same uid.
     fn owner_key(&self, pod: &Pod) -> Option<String> {
-        let reference = controller_of(&pod.metadata)?;
+        self.resolve(pod, controller_of(&pod.metadata)?)
+    }
+
+    /// The cached DaemonSet `reference` (of `pod`) names, by key.
+    fn resolve(&self, pod: &Pod, reference: &OwnerReference) -> Option<String> {
         if reference.kind != "DaemonSet" {
             return None;
         }
@@ -152,6 +157,14 @@ impl DaemonSetController {
         let Some(pod) = current.or_else(|| delta.old.clone()) else {
             return;
         };
+        if let Some(former) = former_controller(&delta, &pod) {
+            if let Some(key) = self.resolve(&pod, former) {
+                self.queue.add(&key, ctx);
+            }
+        }
+        if controller_of(&pod.metadata).is_none() {
+            return self.on_orphan(&delta, &pod, ctx);
+        }
         let Some(ds_key) = self.owner_key(&pod) else {
             return;
         };
@@ -162,6 +175,28 @@ impl DaemonSetController {
             _ => {}
         }
         self.queue.add(&ds_key, ctx);
+    }
+
+    /// A pod without a controller: the DaemonSets that select it sync to adopt it.
+    fn on_orphan(&mut self, delta: &Delta<Pod>, pod: &Pod, ctx: &mut Ctx) {
+        let namespace = pod.metadata.namespace.as_deref().unwrap_or("");
+        let sets = self.sets.in_namespace(namespace);
+        let owners = sets.map(|ds| (&ds.metadata, ds.spec.as_ref().map(|s| &s.selector)));
+        for key in adopters(delta, pod, owners) {
+            self.queue.add(&key, ctx);
+        }
+    }
+
+    /// Upstream's `getDaemonPods`: claims the namespace's pods for `ds`.
+    fn claim_pods(&self, ds: &DaemonSet, ctx: &mut Ctx) -> Claimed {
+        let claimant = Claimant {
+            kind: "DaemonSet",
+            meta: &ds.metadata,
+            selector: ds.spec.as_ref().map(|s| &s.selector),
+            path: daemonset_path(&key_of(&ds.metadata)),
+        };
+        let namespace = ds.metadata.namespace.as_deref().unwrap_or("");
+        claimant.claim(self.pods.shared_in_namespace(namespace), |_| true, ctx)
     }
 
     /// Starts the pod, node and revision informers once a DaemonSet exists, so a
@@ -188,16 +223,18 @@ impl DaemonSetController {
 
     /// Every node with what the DaemonSet wants there and the daemon pods on it;
     /// also the pods whose node no longer exists.
-    fn node_views(&self, ds: &DaemonSet, hash: &str) -> (Vec<NodeView>, Vec<Arc<Pod>>) {
+    fn node_views(
+        &self,
+        ds: &DaemonSet,
+        hash: &str,
+        claimed: &Claimed,
+    ) -> (Vec<NodeView>, Vec<Arc<Pod>>) {
         let template = daemon_template(ds, hash);
         let uid = ds.metadata.uid.as_deref().unwrap_or("");
         let mut by_node: BTreeMap<String, Vec<Arc<Pod>>> = BTreeMap::new();
-        for pod in self
-            .by_controller
-            .get(uid)
-            .into_iter()
-            .flat_map(|m| m.values())
-        {
+        let controlled = self.by_controller.get(uid).into_iter().flatten();
+        let kept = controlled.filter(|(key, _)| claimed.keeps(key));
+        for pod in kept.map(|(_, pod)| pod).chain(&claimed.adopted) {
             let done_and_deleted =
                 matches!(phase(pod), "Succeeded" | "Failed") && is_terminating(pod);
             if let (Some(node), false) = (target_node(pod), done_and_deleted) {
@@ -322,7 +359,8 @@ impl DaemonSetController {
         let spec = ds.spec.clone().unwrap_or_default();
         let collision_count = ds.status.as_ref().and_then(|s| s.collision_count);
         let hash = template_hash(&spec.template, collision_count);
-        let (views, orphaned) = self.node_views(&ds, &hash);
+        let claimed = self.claim_pods(&ds, ctx);
+        let (views, orphaned) = self.node_views(&ds, &hash, &claimed);
         let name = ds.metadata.name.clone().unwrap_or_default();
         let live: BTreeSet<String> = views
             .iter()

@@ -21,9 +21,10 @@ use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
 use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
 
-use super::owners::{adopt, controller_of, controller_ref, is_controlled_by, release};
+use super::owners::{
+    adopt, controller_of, controller_ref, is_controlled_by, release, still_current,
+};
 use crate::api::labels::LabelSelector;
-use crate::api::Request;
 use crate::apiserver::watch::{EventType, WatchEvent, WatchId};
 use crate::client::informer::key_of;
 use crate::client::{Delta, Informer, Recorder, WorkQueue};
@@ -164,23 +165,16 @@ impl DeploymentController {
                 && !deleting
                 && rs.metadata.deletion_timestamp.is_none()
             {
-                let can_adopt =
-                    *adoption_checked.get_or_insert_with(|| Self::still_current(d, ctx));
+                let can_adopt = *adoption_checked.get_or_insert_with(|| {
+                    let path = deployment_path(&key_of(&d.metadata));
+                    still_current(ctx, &path, d.metadata.uid.as_deref())
+                });
                 if can_adopt && adopt(ctx, &path, &owner, &rs.metadata) {
                     claimed.push(ReplicaSet::clone(&rs));
                 }
             }
         }
         claimed
-    }
-
-    /// Re-reads the Deployment: adoption only by the same, live object.
-    fn still_current(d: &Deployment, ctx: &mut Ctx) -> bool {
-        let fresh = ctx.call(Request::get(deployment_path(&key_of(&d.metadata))));
-        let body = fresh.body_json();
-        fresh.status == 200
-            && body.pointer("/metadata/uid").and_then(|u| u.as_str()) == d.metadata.uid.as_deref()
-            && body.pointer("/metadata/deletionTimestamp").is_none()
     }
 
     /// Upstream's `syncDeployment`.

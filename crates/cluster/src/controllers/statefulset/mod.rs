@@ -7,8 +7,10 @@
 //! History is kept as ControllerRevisions; status counts replicas, ready,
 //! available, current and updated pods with both revisions.
 //!
-//! Like the DaemonSet controller it watches only pods labelled
-//! `controller-revision-hash`, and only from the first StatefulSet on.
+//! Like upstream's it claims pods (`pod_claims.rs`): it adopts orphans its
+//! selector matches whose names are its own (`<set>-<ordinal>`) and releases
+//! pods that stop matching. Pods and revisions are watched from the first
+//! StatefulSet on.
 
 pub mod identity;
 
@@ -20,6 +22,7 @@ use k8s_openapi::api::core::v1::{Pod, PodTemplateSpec};
 
 use super::history::History;
 use super::owners::{controller_of, controller_ref};
+use super::pod_claims::{adopters, former_controller, Claimant};
 use super::pod_state::{is_available, is_ready, is_terminating, phase};
 use super::status_writer::write_status;
 use super::sync_result::{SyncFailed, SyncResult};
@@ -55,7 +58,7 @@ impl Default for StatefulSetController {
         StatefulSetController {
             recorder: Recorder::new(NAME, None),
             sets: Informer::new("/apis/apps/v1/statefulsets"),
-            pods: Informer::new("/api/v1/pods").with_query("labelSelector", REVISION_LABEL),
+            pods: Informer::new("/api/v1/pods"),
             revisions: Informer::new("/apis/apps/v1/controllerrevisions"),
             watching: false,
             queue: WorkQueue::new(0),
@@ -130,17 +133,49 @@ impl StatefulSetController {
             _ => self.pods.get_shared(&delta.key),
         };
         self.reindex(delta.old.as_deref(), current.clone());
-        let Some(pod) = current.or(delta.old) else {
+        let Some(pod) = current.or_else(|| delta.old.clone()) else {
             return;
         };
-        if let Some(reference) = controller_of(&pod.metadata).filter(|r| r.kind == "StatefulSet") {
-            let key = format!(
-                "{}/{}",
-                pod.metadata.namespace.as_deref().unwrap_or(""),
-                reference.name
-            );
-            self.queue.add(&key, ctx);
+        let namespace = pod.metadata.namespace.as_deref().unwrap_or("");
+        if let Some(former) = former_controller(&delta, &pod).filter(|r| r.kind == "StatefulSet") {
+            self.queue.add(&format!("{namespace}/{}", former.name), ctx);
         }
+        let Some(reference) = controller_of(&pod.metadata) else {
+            let sets = self.sets.in_namespace(namespace);
+            let owners = sets.map(|s| (&s.metadata, s.spec.as_ref().map(|s| &s.selector)));
+            for key in adopters(&delta, &pod, owners) {
+                self.queue.add(&key, ctx);
+            }
+            return;
+        };
+        if reference.kind == "StatefulSet" {
+            self.queue
+                .add(&format!("{namespace}/{}", reference.name), ctx);
+        }
+    }
+
+    /// Upstream's `getPodsForStatefulSet`: the set's pods by ordinal once it has
+    /// claimed the namespace's pods (released ones out, adopted ones in).
+    fn claim_pods(&self, set: &StatefulSet, uid: &str, ctx: &mut Ctx) -> BTreeMap<i32, Arc<Pod>> {
+        let mut pods = self.by_controller.get(uid).cloned().unwrap_or_default();
+        let name = set.metadata.name.as_deref().unwrap_or("");
+        let ordinal = |pod: &Pod| ordinal_of(name, pod.metadata.name.as_deref()?);
+        let claimant = Claimant {
+            kind: "StatefulSet",
+            meta: &set.metadata,
+            selector: set.spec.as_ref().map(|s| &s.selector),
+            path: set_path(&key_of(&set.metadata)),
+        };
+        let namespace = set.metadata.namespace.as_deref().unwrap_or("");
+        let in_namespace = self.pods.shared_in_namespace(namespace);
+        let claimed = claimant.claim(in_namespace, |pod| ordinal(pod).is_some(), ctx);
+        pods.retain(|_, pod| claimed.keeps(&key_of(&pod.metadata)));
+        for pod in claimed.adopted {
+            if let Some(ordinal) = ordinal(&pod) {
+                pods.entry(ordinal).or_insert(pod);
+            }
+        }
+        pods
     }
 
     /// Starts the pod and revision informers once a StatefulSet exists.
@@ -385,7 +420,7 @@ impl StatefulSetController {
                 .unwrap_or(0),
         );
         let hash = template_hash(&spec.template, collision_count);
-        let pods = self.by_controller.get(&uid).cloned().unwrap_or_default();
+        let pods = self.claim_pods(&set, &uid, ctx);
         let live: BTreeSet<String> = pods.values().map(|p| revision_of(p).to_string()).collect();
         let history = History {
             owner: &set.metadata,
