@@ -1,5 +1,4 @@
 //! A tiny harness: a world and JSON helpers for API requests.
-#![allow(dead_code)]
 
 use kubecraft_cluster::api::{Request, Response};
 use kubecraft_cluster::sim::World;
