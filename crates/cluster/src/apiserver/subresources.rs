@@ -16,6 +16,34 @@ use crate::api::query::{dry_run, DeleteOptions};
 use crate::api::request::{Request, Response};
 use crate::api::status::{FieldError, StatusError};
 
+/// Go's decode error for `metadata.annotations` that are not a map of strings.
+fn annotations_decode_error(annotations: &Value) -> Option<String> {
+    let field = "Go struct field ObjectMeta.metadata.annotations";
+    let go_type = |v: &Value| match v {
+        Value::Null | Value::String(_) => "string",
+        Value::Bool(_) => "bool",
+        Value::Number(_) => "number",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    };
+    match annotations {
+        Value::Null => None,
+        Value::Object(map) => map
+            .values()
+            .find(|v| !v.is_string() && !v.is_null())
+            .map(|v| {
+                format!(
+                    "json: cannot unmarshal {} into {field} of type string",
+                    go_type(v)
+                )
+            }),
+        other => Some(format!(
+            "json: cannot unmarshal {} into {field} of type map[string]string",
+            go_type(other)
+        )),
+    }
+}
+
 /// A `metav1.Status` of success with a code, as binding and eviction return.
 fn success(code: u16) -> Response {
     Response::json(
@@ -206,6 +234,16 @@ impl ApiServer {
         let dry = dry_run(req)?;
         let binding: Value = serde_json::from_str(&req.body)
             .map_err(|e| StatusError::bad_request(format!("error decoding Binding: {e}")))?;
+        if let Some(why) = binding
+            .at("/metadata/annotations")
+            .and_then(annotations_decode_error)
+        {
+            let info = crate::api::ResourceInfo {
+                kind: "Binding".into(),
+                ..self.served[resource].info.as_ref().clone()
+            };
+            return Err(StatusError::cannot_handle(&info, &why));
+        }
         let node = binding
             .at("/target/name")
             .and_then(Value::as_str)
@@ -248,6 +286,18 @@ impl ApiServer {
             ));
         }
         pod["spec"]["nodeName"] = json!(node);
+        if let Some(annotations) = binding
+            .at("/metadata/annotations")
+            .and_then(Value::as_object)
+        {
+            let onto = &mut pod["metadata"]["annotations"];
+            if !onto.is_object() {
+                *onto = json!({});
+            }
+            for (key, value) in annotations {
+                onto[key] = json!(value.as_str().unwrap_or_default());
+            }
+        }
         let now = env.now.rfc3339(self.epoch_unix_ms);
         let conditions = pod["status"]["conditions"]
             .as_array()

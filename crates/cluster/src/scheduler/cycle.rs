@@ -1,8 +1,9 @@
 //! One scheduling cycle for one pod: PreFilter, Filter over the nodes (stopping
 //! once enough feasible nodes are found, as `percentageOfNodesToScore` says),
 //! PreScore, Score and NormalizeScore per plugin, weights, and the choice of node
-//! (ties broken by the world's RNG). The result keeps every step for the explanation,
-//! and the cycle state for the binding cycle.
+//! (ties broken by the world's RNG). The result keeps what the explanation needs
+//! (the filters that ran, and the scores of the best nodes) and the cycle state for
+//! the binding cycle.
 
 use std::collections::BTreeMap;
 use std::rc::Rc;
@@ -15,8 +16,10 @@ use crate::sim::SeededRng;
 pub const MIN_FEASIBLE_NODES_TO_FIND: usize = 100;
 const MIN_FEASIBLE_NODES_PERCENTAGE: usize = 5;
 
-/// What a plugin said about one node at Filter: `passed`, or the reason.
-pub type FilterResults = BTreeMap<String, Vec<(&'static str, String)>>;
+/// How many nodes an explanation lists at most: every node of a small cluster, the
+/// most telling few of a large one (a pod's annotations ride along on every later
+/// write and watch event of the pod, so they are kept short).
+pub const EXPLAINED_NODES: usize = 10;
 
 /// Per node and plugin: the raw score, the normalized score, and it times the weight.
 pub type ScoreResults = BTreeMap<String, Vec<(&'static str, i64, i64, i64)>>;
@@ -25,10 +28,17 @@ pub type ScoreResults = BTreeMap<String, Vec<(&'static str, i64, i64, i64)>>;
 #[derive(Default)]
 pub struct Attempt {
     pub num_all_nodes: usize,
-    pub filter: FilterResults,
+    /// How many nodes the Filter plugins looked at.
+    pub num_filtered: usize,
+    /// The Filter plugins that ran, in order (a rejected node passed those before the
+    /// one that rejected it).
+    pub filters: Vec<&'static str>,
     /// The failing nodes' statuses (what FailedScheduling counts).
     pub failed: BTreeMap<String, Status>,
+    /// When explaining: the scores of the selected node and the other highest totals
+    /// (as many nodes as asked for).
     pub scores: ScoreResults,
+    /// The totals of the nodes in `scores`.
     pub totals: BTreeMap<String, i64>,
     pub selected: Option<String>,
     /// Where the next attempt starts filtering (upstream rotates it).
@@ -91,19 +101,9 @@ pub fn filter_node(
     pod: &PodInfo,
     node: &NodeInfo,
     active: &[&Rc<dyn Plugin>],
-    record: Option<&mut Vec<(&'static str, String)>>,
 ) -> Status {
-    let mut record = record;
     for plugin in active {
         let mut status = plugin.filter(state, pod, node);
-        if let Some(r) = record.as_deref_mut() {
-            let text = if status.is_success() {
-                "passed".to_string()
-            } else {
-                status.message()
-            };
-            r.push((plugin.name(), text));
-        }
         if !status.is_success() {
             status.plugin = plugin.name();
             return status;
@@ -113,14 +113,15 @@ pub fn filter_node(
 }
 
 /// Schedules `pod` onto one of the cluster's nodes (in the cache's order) with the
-/// profile's plugins, starting the search at `start`.
+/// profile's plugins, starting the search at `start`, keeping the scores of the
+/// best `explained_nodes` nodes (none when 0) for the explanation.
 pub fn run(
     pod: &PodInfo,
     cluster: &ClusterView,
     profile: &Profile,
     start: usize,
     rng: &mut SeededRng,
-    explain: bool,
+    explained_nodes: usize,
 ) -> Attempt {
     let nodes = cluster.nodes;
     let all = nodes.len();
@@ -147,17 +148,15 @@ pub fn run(
         }
         let node = nodes[(start + i) % all.max(1)];
         visited += 1;
-        let mut record = explain.then(Vec::new);
-        let status = filter_node(&state, pod, node, &filters, record.as_mut());
-        if let Some(record) = record {
-            attempt.filter.insert(node.name.clone(), record);
-        }
+        let status = filter_node(&state, pod, node, &filters);
         if status.is_success() {
             feasible.push(node);
         } else {
             attempt.failed.insert(node.name.clone(), status);
         }
     }
+    attempt.num_filtered = visited;
+    attempt.filters = filters.iter().map(|p| p.name()).collect();
     attempt.next_start = if all == 0 { 0 } else { (start + visited) % all };
     if feasible.is_empty() {
         return attempt;
@@ -174,6 +173,7 @@ pub fn run(
         }
     }
     let mut totals = vec![0i64; feasible.len()];
+    let mut per_plugin = Vec::new();
     let scoring = profile
         .score
         .iter()
@@ -187,17 +187,11 @@ pub fn run(
         enabled
             .plugin
             .normalize(&state, pod, &feasible, &mut normalized);
-        for (i, node) in feasible.iter().enumerate() {
-            let weighted = normalized[i] * enabled.weight;
-            totals[i] += weighted;
-            if explain {
-                attempt.scores.entry(node.name.clone()).or_default().push((
-                    enabled.plugin.name(),
-                    raw[i],
-                    normalized[i],
-                    weighted,
-                ));
-            }
+        for (total, score) in totals.iter_mut().zip(&normalized) {
+            *total += score * enabled.weight;
+        }
+        if explained_nodes > 0 {
+            per_plugin.push((enabled.plugin.name(), raw, normalized, enabled.weight));
         }
     }
     // The highest total wins; ties are broken uniformly at random (reservoir sampling).
@@ -214,9 +208,17 @@ pub fn run(
             }
         }
     }
-    if explain {
-        for (i, node) in feasible.iter().enumerate() {
-            attempt.totals.insert(node.name.clone(), totals[i]);
+    if explained_nodes > 0 {
+        for i in best_first(&totals, best).take(explained_nodes) {
+            let name = &feasible[i].name;
+            let scores = per_plugin
+                .iter()
+                .map(|(plugin, raw, normalized, weight)| {
+                    (*plugin, raw[i], normalized[i], normalized[i] * weight)
+                })
+                .collect();
+            attempt.scores.insert(name.clone(), scores);
+            attempt.totals.insert(name.clone(), totals[i]);
         }
     }
     attempt.selected = Some(feasible[best].name.clone());
@@ -224,9 +226,23 @@ pub fn run(
     attempt
 }
 
+/// The indexes of the scored nodes: the selected one, then the others by total,
+/// highest first (ties in the order they were scored).
+fn best_first(totals: &[i64], selected: usize) -> impl Iterator<Item = usize> {
+    let mut others: Vec<usize> = (0..totals.len()).filter(|&i| i != selected).collect();
+    others.sort_by_key(|&i| std::cmp::Reverse(totals[i]));
+    std::iter::once(selected).chain(others)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_selected_node_comes_first_then_the_highest_totals() {
+        let order: Vec<usize> = best_first(&[5, 9, 7, 9, 1], 3).collect();
+        assert_eq!(order, [3, 1, 2, 0, 4]);
+    }
 
     #[test]
     fn adaptive_percentage_of_nodes_to_score() {

@@ -7,10 +7,16 @@
 //! - `kubecraft.dev/normalized-score-result`: `{node: {plugin: normalized score}}`
 //! - `kubecraft.dev/finalscore-result`: `{node: {plugin: normalized × weight, "total": sum}}`
 //! - `kubecraft.dev/selected-node`: the chosen node (empty when none fits)
+//! - `kubecraft.dev/omitted-nodes`: how many filtered nodes `filter-result` leaves
+//!   out, when the attempt looked at more than [`EXPLAINED_NODES`]
+//!
+//! Each result lists at most [`EXPLAINED_NODES`] nodes: the selected node, then (in
+//! `filter-result`) the nodes a filter rejected, then the highest totals. A scheduled
+//! pod's explanation travels on its Binding, so it costs no write of its own.
 
 use serde_json::{json, Map, Value};
 
-use super::cycle::Attempt;
+use super::cycle::{Attempt, EXPLAINED_NODES};
 
 /// The annotation keys.
 pub const FILTER_RESULT: &str = "kubecraft.dev/filter-result";
@@ -18,16 +24,27 @@ pub const SCORE_RESULT: &str = "kubecraft.dev/score-result";
 pub const NORMALIZED_SCORE_RESULT: &str = "kubecraft.dev/normalized-score-result";
 pub const FINAL_SCORE_RESULT: &str = "kubecraft.dev/finalscore-result";
 pub const SELECTED_NODE: &str = "kubecraft.dev/selected-node";
+pub const OMITTED_NODES: &str = "kubecraft.dev/omitted-nodes";
 
 /// The annotations (JSON text values) describing `attempt`.
-pub fn annotations(attempt: &Attempt) -> Value {
+pub fn annotations(attempt: &Attempt) -> Map<String, Value> {
     let mut filter = Map::new();
-    for (node, results) in &attempt.filter {
-        let per_plugin: Map<String, Value> = results
-            .iter()
-            .map(|(plugin, text)| (plugin.to_string(), json!(text)))
-            .collect();
-        filter.insert(node.clone(), Value::Object(per_plugin));
+    for node in listed_nodes(attempt) {
+        let results = match attempt.failed.get(node) {
+            Some(status) => attempt
+                .filters
+                .iter()
+                .take_while(|plugin| **plugin != status.plugin)
+                .map(|plugin| (plugin.to_string(), json!("passed")))
+                .chain([(status.plugin.to_string(), json!(status.message()))])
+                .collect(),
+            None => attempt
+                .filters
+                .iter()
+                .map(|plugin| (plugin.to_string(), json!("passed")))
+                .collect(),
+        };
+        filter.insert(node.to_string(), Value::Object(results));
     }
     let mut raw = Map::new();
     let mut normalized = Map::new();
@@ -48,11 +65,50 @@ pub fn annotations(attempt: &Attempt) -> Value {
         normalized.insert(node.clone(), Value::Object(n));
         weighted.insert(node.clone(), Value::Object(w));
     }
-    json!({
-        FILTER_RESULT: Value::Object(filter).to_string(),
-        SCORE_RESULT: Value::Object(raw).to_string(),
-        NORMALIZED_SCORE_RESULT: Value::Object(normalized).to_string(),
-        FINAL_SCORE_RESULT: Value::Object(weighted).to_string(),
-        SELECTED_NODE: attempt.selected.clone().unwrap_or_default(),
-    })
+    let omitted = attempt.num_filtered.saturating_sub(filter.len());
+    let mut annotations = Map::new();
+    annotations.insert(
+        FILTER_RESULT.into(),
+        json!(Value::Object(filter).to_string()),
+    );
+    annotations.insert(SCORE_RESULT.into(), json!(Value::Object(raw).to_string()));
+    annotations.insert(
+        NORMALIZED_SCORE_RESULT.into(),
+        json!(Value::Object(normalized).to_string()),
+    );
+    annotations.insert(
+        FINAL_SCORE_RESULT.into(),
+        json!(Value::Object(weighted).to_string()),
+    );
+    annotations.insert(
+        SELECTED_NODE.into(),
+        json!(attempt.selected.clone().unwrap_or_default()),
+    );
+    if omitted > 0 {
+        annotations.insert(OMITTED_NODES.into(), json!(omitted.to_string()));
+    }
+    annotations
+}
+
+/// The nodes `filter-result` lists: the selected one, the rejected ones (by name),
+/// then the other scored ones (highest totals first); at most [`EXPLAINED_NODES`].
+/// A pod that PreFilter rejected was filtered nowhere, so none.
+fn listed_nodes(attempt: &Attempt) -> Vec<&str> {
+    if attempt.num_filtered == 0 {
+        return Vec::new();
+    }
+    let mut scored: Vec<(&String, &i64)> = attempt.totals.iter().collect();
+    scored.sort_by_key(|(_, total)| std::cmp::Reverse(**total));
+    let mut listed: Vec<&str> = attempt.selected.as_deref().into_iter().collect();
+    let rejected = attempt.failed.keys().map(String::as_str);
+    let others = scored.into_iter().map(|(node, _)| node.as_str());
+    for node in rejected.chain(others) {
+        if listed.len() == EXPLAINED_NODES {
+            break;
+        }
+        if !listed.contains(&node) {
+            listed.push(node);
+        }
+    }
+    listed
 }

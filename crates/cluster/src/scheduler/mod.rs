@@ -36,7 +36,7 @@ use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use k8s_openapi::api::core::v1::{ConfigMap, Node, Pod};
-use serde_json::json;
+use serde_json::{json, Map, Value};
 
 use crate::api::Request;
 use crate::apiserver::watch::{EventType, WatchEvent, WatchId};
@@ -46,6 +46,7 @@ use binding::Placement;
 use framework::{ClusterView, NodeInfo, PodInfo, PodSummary};
 use listers::Listers;
 use node_cache::NodeCache;
+use plugins::default_binder::BINDING_ANNOTATIONS;
 use preemption::Outcome;
 use profile::Profile;
 use queue::SchedulingQueue;
@@ -362,20 +363,26 @@ impl Scheduler {
             &profile,
             self.next_start,
             ctx.rng(),
-            self.explain,
+            if self.explain {
+                cycle::EXPLAINED_NODES
+            } else {
+                0
+            },
         );
         self.next_start = attempt.next_start;
         match attempt.selected.clone() {
             Some(node) => {
                 drop(nodes);
-                if self.explain {
-                    self.annotate(&key, &explain::annotations(&attempt), ctx);
+                let explanation = self.explain.then(|| explain::annotations(&attempt));
+                let mut state = attempt.state;
+                if let Some(explanation) = explanation {
+                    state.write(BINDING_ANNOTATIONS, explanation);
                 }
                 let placement = Placement {
                     profile,
                     info,
                     node,
-                    state: attempt.state,
+                    state,
                 };
                 self.place(placement, ctx);
             }
@@ -391,7 +398,7 @@ impl Scheduler {
         }
     }
 
-    fn annotate(&mut self, key: &str, annotations: &serde_json::Value, ctx: &mut Ctx) {
+    fn annotate(&mut self, key: &str, annotations: Map<String, Value>, ctx: &mut Ctx) {
         let patch = json!({"metadata": {"annotations": annotations}});
         ctx.call(Request::patch(
             pod_path(key),
@@ -445,7 +452,7 @@ impl Scheduler {
             fit_error::message(attempt.num_all_nodes, &attempt.failed, None, post)
         };
         if self.explain {
-            self.annotate(key, &explain::annotations(attempt), ctx);
+            self.annotate(key, explain::annotations(attempt), ctx);
         }
         let nominated = match &outcome {
             Outcome::Preempt { node, victims } => {

@@ -119,7 +119,7 @@ fn fits<'a>(
         node_generations: None,
     };
     match pre_filter(pod, &view, profile) {
-        Ok(state) => filter_node(&state, pod, trial, &active_filters(&state, profile), None),
+        Ok(state) => filter_node(&state, pod, trial, &active_filters(&state, profile)),
         Err(status) => status,
     }
 }

@@ -220,7 +220,10 @@ fn an_indexed_job_completes_every_index() {
         json!([{"name": "JOB_COMPLETION_INDEX", "valueFrom": {"fieldRef": {"apiVersion": "v1",
             "fieldPath": "metadata.labels['batch.kubernetes.io/job-completion-index']"}}}])
     );
-    c.world.advance(7_000);
+    // Both have slept their 5 s (image pulls take a seeded few seconds); the next two
+    // started only when one of them finished (7 s at the earliest), so they cannot
+    // have finished yet.
+    c.world.advance(8_000);
     let (_, j) = c.get(&format!("{JOBS}/shards"));
     assert_eq!(j["status"]["completedIndexes"], "0,1");
     assert_eq!(j["status"]["succeeded"], 2);

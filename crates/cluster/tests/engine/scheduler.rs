@@ -9,8 +9,10 @@ use common::Cluster;
 use kubecraft_cluster::api::Request;
 use kubecraft_cluster::cluster;
 use kubecraft_cluster::kubelet::NodeConfig;
-use kubecraft_cluster::scheduler::explain;
-use serde_json::{json, Value};
+use kubecraft_cluster::scheduler::cycle::EXPLAINED_NODES;
+use kubecraft_cluster::scheduler::{explain, Scheduler};
+use kubecraft_cluster::sim::TraceKind;
+use serde_json::{json, Map, Value};
 
 /// PriorityClasses by name and value.
 fn priority_classes(c: &mut Cluster, classes: &[(&str, i64)]) {
@@ -76,6 +78,99 @@ fn pods_are_bound_to_workers_and_the_binding_is_announced() {
     )
     .unwrap();
     assert!(scores[node.as_str()]["total"].is_string());
+}
+
+/// One of the pod's explanation annotations, decoded.
+fn explanation(pod: &Value, key: &str) -> Map<String, Value> {
+    let text = pod["metadata"]["annotations"][key].as_str().unwrap();
+    serde_json::from_str(text).unwrap()
+}
+
+/// The writes the scheduler sent about pods (verb and subresource), in order.
+fn scheduler_pod_writes(c: &Cluster) -> Vec<String> {
+    c.world
+        .trace()
+        .entries()
+        .filter_map(|e| match &e.kind {
+            TraceKind::Call {
+                actor,
+                verb,
+                resource,
+                subresource,
+                ..
+            } if actor == "kube-scheduler"
+                && resource == "pods"
+                && !matches!(verb.as_str(), "get" | "list" | "watch") =>
+            {
+                Some(format!("{verb} {subresource}"))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// On a large cluster, the explanation lists the selected node and the highest
+/// totals, at most `EXPLAINED_NODES`, and says how many filtered nodes it leaves
+/// out; it travels on the Binding, so scheduling a pod is one write.
+#[test]
+fn a_large_clusters_explanation_lists_the_best_nodes_and_rides_on_the_binding() {
+    let nodes = (0..30)
+        .map(|i| NodeConfig::worker(&format!("node-{i:02}"), i, "4", "16Gi"))
+        .collect();
+    let mut c = Cluster::with_world(cluster::start_with(3, Scheduler::default(), nodes));
+    c.create_pod(pod("web", "100m"));
+    c.world.settle(60_000);
+    let node = c.node_of("web");
+    assert!(node.starts_with("node-"), "bound to {node}");
+    assert_eq!(scheduler_pod_writes(&c), ["create binding"]);
+    let (_, p) = c.get("/api/v1/namespaces/default/pods/web");
+    assert_eq!(
+        p["metadata"]["annotations"][explain::SELECTED_NODE],
+        json!(node)
+    );
+    assert_eq!(
+        p["metadata"]["annotations"][explain::OMITTED_NODES],
+        json!((30 - EXPLAINED_NODES).to_string())
+    );
+    let filter = explanation(&p, explain::FILTER_RESULT);
+    assert_eq!(filter.len(), EXPLAINED_NODES);
+    assert_eq!(filter[&node]["NodeResourcesFit"], "passed");
+    let finals = explanation(&p, explain::FINAL_SCORE_RESULT);
+    assert_eq!(finals.len(), EXPLAINED_NODES);
+    let total = |n: &Value| n["total"].as_str().unwrap().parse::<i64>().unwrap();
+    let best = finals.values().map(total).max().unwrap();
+    assert_eq!(
+        total(&finals[&node]),
+        best,
+        "the selected node scores highest"
+    );
+    for key in [explain::SCORE_RESULT, explain::NORMALIZED_SCORE_RESULT] {
+        let listed: Vec<String> = explanation(&p, key).keys().cloned().collect();
+        assert_eq!(listed, finals.keys().cloned().collect::<Vec<_>>());
+    }
+}
+
+/// A pod that fits nowhere is explained by a patch of its own (there is no
+/// Binding), listing nodes the filters rejected with each one's reason.
+#[test]
+fn a_pending_pods_explanation_lists_rejected_nodes_with_their_reasons() {
+    let nodes = (0..30)
+        .map(|i| NodeConfig::worker(&format!("node-{i:02}"), i, "4", "16Gi"))
+        .collect();
+    let mut c = Cluster::with_world(cluster::start_with(3, Scheduler::default(), nodes));
+    c.create_pod(pod("big", "5"));
+    c.world.settle(60_000);
+    assert_eq!(c.node_of("big"), "");
+    assert_eq!(scheduler_pod_writes(&c)[0], "patch ");
+    let (_, p) = c.get("/api/v1/namespaces/default/pods/big");
+    assert_eq!(p["metadata"]["annotations"][explain::SELECTED_NODE], "");
+    let filter = explanation(&p, explain::FILTER_RESULT);
+    assert_eq!(filter.len(), EXPLAINED_NODES);
+    for results in filter.values() {
+        assert_eq!(results["NodeResourcesFit"], "Insufficient cpu");
+        assert_eq!(results["NodeUnschedulable"], "passed");
+    }
+    assert!(explanation(&p, explain::FINAL_SCORE_RESULT).is_empty());
 }
 
 #[test]

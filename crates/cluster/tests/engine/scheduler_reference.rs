@@ -103,14 +103,14 @@ fn pod(rng: &mut SeededRng, name: &str) -> serde_json::Map<String, Value> {
 
 fn attempt(pod: &PodInfo, view: &ClusterView, profile: &Profile, seed: &SeededRng) -> Attempt {
     let mut rng = seed.clone();
-    cycle::run(pod, view, profile, 0, &mut rng, true)
+    cycle::run(pod, view, profile, 0, &mut rng, usize::MAX)
 }
 
 /// The attempt as comparable text: per node verdicts and scores, then the choice.
 fn summary(a: &Attempt) -> String {
     format!(
-        "{:?}\n{:?}\n{:?}\n{:?}\n{:?}",
-        a.filter, a.failed, a.scores, a.totals, a.selected
+        "{}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}",
+        a.num_filtered, a.filters, a.failed, a.scores, a.totals, a.selected
     )
 }
 

@@ -57,6 +57,45 @@ fn binding_assigns_once_and_marks_pod_scheduled() {
     );
 }
 
+/// As upstream's BindingREST does, a Binding's annotations are copied onto the pod
+/// (beside those it has); annotations that are not strings are refused whole.
+#[test]
+fn a_bindings_annotations_are_copied_onto_the_pod() {
+    let mut c = Cluster::new();
+    let pods = "/api/v1/namespaces/default/pods";
+    let (code, body) = c.post(
+        pods,
+        json!({"apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": "p", "annotations": {"team": "blue", "tier": "web"}},
+            "spec": {"containers": [{"name": "c", "image": "nginx"}]}}),
+    );
+    assert_eq!(code, 201, "{body}");
+    let bad = json!({"metadata": {"name": "p", "annotations": {"note": 1}},
+        "target": {"kind": "Node", "name": "node-2"}});
+    let (code, body) = c.post(&format!("{pods}/p/binding"), bad);
+    assert_eq!(code, 400);
+    assert_eq!(
+        body["message"],
+        "Binding in version \"v1\" cannot be handled as a Binding: json: cannot unmarshal number into Go struct field ObjectMeta.metadata.annotations of type string"
+    );
+    let (_, pod) = c.get(&format!("{pods}/p"));
+    assert_eq!(
+        pod["spec"]["nodeName"],
+        json!(null),
+        "a refused binding binds nothing"
+    );
+    let binding = json!({"metadata": {"name": "p", "annotations": {"tier": "cache", "why": "fits"}},
+        "target": {"kind": "Node", "name": "node-2"}});
+    let (code, _) = c.post(&format!("{pods}/p/binding"), binding);
+    assert_eq!(code, 201);
+    let (_, pod) = c.get(&format!("{pods}/p"));
+    assert_eq!(pod["spec"]["nodeName"], "node-2");
+    assert_eq!(
+        pod["metadata"]["annotations"],
+        json!({"team": "blue", "tier": "cache", "why": "fits"})
+    );
+}
+
 #[test]
 fn eviction_is_refused_with_429_when_a_budget_allows_no_disruption() {
     let mut c = Cluster::new();

@@ -1,6 +1,6 @@
 //! DefaultBinder: the Bind plugin that POSTs the pod's `binding` subresource.
 
-use serde_json::json;
+use serde_json::{json, Map, Value};
 
 use crate::api::Request;
 use crate::client::pod_path;
@@ -8,6 +8,10 @@ use crate::scheduler::framework::{Code, CycleState, ExtensionPoint, Plugin, PodI
 use crate::sim::Ctx;
 
 pub struct DefaultBinder;
+
+/// The cycle-state key of the annotations the Binding carries onto the pod (the
+/// API server copies a Binding's annotations to the pod it binds).
+pub const BINDING_ANNOTATIONS: &str = "DefaultBinder/annotations";
 
 impl Plugin for DefaultBinder {
     fn name(&self) -> &'static str {
@@ -18,12 +22,16 @@ impl Plugin for DefaultBinder {
         &[ExtensionPoint::Bind]
     }
 
-    fn bind(&self, _state: &CycleState, pod: &PodInfo, node: &str, ctx: &mut Ctx) -> Status {
+    fn bind(&self, state: &CycleState, pod: &PodInfo, node: &str, ctx: &mut Ctx) -> Status {
         let (namespace, name) = pod.key.split_once('/').unwrap_or(("default", &pod.key));
+        let mut metadata = json!({"name": name, "namespace": namespace});
+        if let Some(annotations) = state.read::<Map<String, Value>>(BINDING_ANNOTATIONS) {
+            metadata["annotations"] = Value::Object(annotations.clone());
+        }
         let binding = json!({
             "apiVersion": "v1",
             "kind": "Binding",
-            "metadata": {"name": name, "namespace": namespace},
+            "metadata": metadata,
             "target": {"apiVersion": "v1", "kind": "Node", "name": node},
         });
         let response = ctx.call(Request::post(

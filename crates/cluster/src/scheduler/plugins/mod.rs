@@ -3,7 +3,7 @@
 //! implements [`Plugin`] for the extension points it lists, add one line to
 //! [`REGISTRY`], and (to enable it by default) one to [`DEFAULT_PLUGINS`].
 
-mod default_binder;
+pub(super) mod default_binder;
 mod default_preemption;
 mod helpers;
 pub mod image_locality;
