@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
 use k8s_openapi::Metadata;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -225,6 +225,23 @@ impl<T: DeserializeOwned + Cached + Send + Sync + 'static> Informer<T> {
         self.objects.get(key).map(|o| &**o)
     }
 
+    /// Upstream's `resolveControllerRef`: the key of the cached object in
+    /// `namespace` that `reference` names, when it is of `kind` and the same object
+    /// (the same uid), not a namesake.
+    pub fn resolve_controller_ref(
+        &self,
+        kind: &str,
+        namespace: &str,
+        reference: &OwnerReference,
+    ) -> Option<String> {
+        if reference.kind != kind {
+            return None;
+        }
+        let key = object_key(Some(namespace), &reference.name);
+        let object = self.objects.get(&key)?;
+        (object.meta().uid.as_deref() == Some(&reference.uid)).then_some(key)
+    }
+
     /// The cached object under `key`, shared (indexes keep these without copying).
     pub fn get_shared(&self, key: &str) -> Option<Arc<T>> {
         self.objects.get(key).cloned()
@@ -329,6 +346,71 @@ mod tests {
         let seen = seen.borrow();
         assert!(!seen.is_empty(), "both caches received the patched pod");
         assert!(seen.iter().all(|(a, b)| Arc::ptr_eq(a, b)));
+    }
+
+    /// What `resolve_controller_ref` answered, once the pod `default/web` was
+    /// cached, for references to it, to a namesake, to another kind and to a
+    /// missing pod.
+    type Resolved = Rc<RefCell<Vec<Option<String>>>>;
+
+    /// A pod informer that resolves references as it caches pods.
+    struct Resolver {
+        pods: Informer<Pod>,
+        resolved: Resolved,
+    }
+
+    impl Component for Resolver {
+        fn name(&self) -> &str {
+            "resolver"
+        }
+        fn start(&mut self, ctx: &mut Ctx) {
+            self.pods.start(ctx);
+        }
+        fn on_event(&mut self, _: WatchId, event: &WatchEvent, ctx: &mut Ctx) {
+            self.pods.handle(event, ctx);
+            let Some(web) = self.pods.get("default/web") else {
+                return;
+            };
+            let uid = web.metadata.uid.clone().unwrap_or_default();
+            let reference = |kind: &str, name: &str, uid: &str| OwnerReference {
+                kind: kind.into(),
+                name: name.into(),
+                uid: uid.into(),
+                ..OwnerReference::default()
+            };
+            let references = [
+                reference("Pod", "web", &uid),
+                reference("Pod", "web", "a-namesake-before-it"),
+                reference("Node", "web", &uid),
+                reference("Pod", "gone", &uid),
+            ];
+            let answers = references.iter().map(|reference| {
+                self.pods
+                    .resolve_controller_ref("Pod", "default", reference)
+            });
+            *self.resolved.borrow_mut() = answers.collect();
+        }
+        fn on_timer(&mut self, _: u64, _: &mut Ctx) {}
+    }
+
+    #[test]
+    fn a_controller_ref_resolves_only_to_the_same_object_of_its_kind() {
+        let mut world = World::new(1);
+        let resolved = Rc::new(RefCell::new(Vec::new()));
+        world.add_component(Box::new(Resolver {
+            pods: Informer::new("/api/v1/pods"),
+            resolved: resolved.clone(),
+        }));
+        world.settle(1_000);
+        let pod = r#"{"apiVersion":"v1","kind":"Pod","metadata":{"name":"web"},
+            "spec":{"containers":[{"name":"web","image":"nginx"}]}}"#;
+        let create = Request::post("/api/v1/namespaces/default/pods", pod);
+        assert_eq!(world.call("test", &create).status, 201);
+        world.settle(60_000);
+        assert_eq!(
+            *resolved.borrow(),
+            [Some("default/web".to_string()), None, None, None]
+        );
     }
 
     /// What the two informers held after each event.

@@ -103,12 +103,8 @@ fn pod_from_template(rs: &ReplicaSet, owner: &OwnerReference) -> serde_json::Val
 impl ReplicaSetController {
     /// The ReplicaSet in the cache that `reference` names as a pod's controller.
     fn resolve(&self, namespace: &str, reference: &OwnerReference) -> Option<String> {
-        if reference.kind != "ReplicaSet" {
-            return None;
-        }
-        let key = format!("{namespace}/{}", reference.name);
-        let rs = self.sets.get(&key)?;
-        (rs.metadata.uid.as_deref() == Some(&reference.uid)).then_some(key)
+        self.sets
+            .resolve_controller_ref("ReplicaSet", namespace, reference)
     }
 
     /// ReplicaSets whose selector matches an orphan pod's labels.

@@ -114,16 +114,9 @@ impl DaemonSetController {
 
     /// The cached DaemonSet `reference` (of `pod`) names, by key.
     fn resolve(&self, pod: &Pod, reference: &OwnerReference) -> Option<String> {
-        if reference.kind != "DaemonSet" {
-            return None;
-        }
-        let key = format!(
-            "{}/{}",
-            pod.metadata.namespace.as_deref().unwrap_or(""),
-            reference.name
-        );
-        let ds = self.sets.get(&key)?;
-        (ds.metadata.uid.as_deref() == Some(&reference.uid)).then_some(key)
+        let namespace = pod.metadata.namespace.as_deref().unwrap_or("");
+        self.sets
+            .resolve_controller_ref("DaemonSet", namespace, reference)
     }
 
     fn reindex(&mut self, key: &str, old: Option<&Pod>, new: Option<Arc<Pod>>) {

@@ -72,12 +72,8 @@ fn selector_of(d: &Deployment) -> Option<LabelSelector> {
 impl DeploymentController {
     /// The Deployment in the cache that `reference` names as controller.
     fn resolve(&self, namespace: &str, reference: &OwnerReference) -> Option<String> {
-        if reference.kind != "Deployment" {
-            return None;
-        }
-        let key = format!("{namespace}/{}", reference.name);
-        let d = self.deployments.get(&key)?;
-        (d.metadata.uid.as_deref() == Some(&reference.uid)).then_some(key)
+        self.deployments
+            .resolve_controller_ref("Deployment", namespace, reference)
     }
 
     fn on_replicaset(&mut self, delta: Delta<ReplicaSet>, ctx: &mut Ctx) {

@@ -137,20 +137,22 @@ impl StatefulSetController {
             return;
         };
         let namespace = pod.metadata.namespace.as_deref().unwrap_or("");
-        if let Some(former) = former_controller(&delta, &pod).filter(|r| r.kind == "StatefulSet") {
-            self.queue.add(&format!("{namespace}/{}", former.name), ctx);
-        }
-        let Some(reference) = controller_of(&pod.metadata) else {
-            let sets = self.sets.in_namespace(namespace);
-            let owners = sets.map(|s| (&s.metadata, s.spec.as_ref().map(|s| &s.selector)));
-            for key in adopters(&delta, &pod, owners) {
-                self.queue.add(&key, ctx);
-            }
-            return;
+        let resolve = |reference| {
+            self.sets
+                .resolve_controller_ref("StatefulSet", namespace, reference)
         };
-        if reference.kind == "StatefulSet" {
-            self.queue
-                .add(&format!("{namespace}/{}", reference.name), ctx);
+        let former = former_controller(&delta, &pod).and_then(resolve);
+        let current = controller_of(&pod.metadata).map(resolve);
+        let adopting = match current {
+            Some(_) => Vec::new(),
+            None => {
+                let sets = self.sets.in_namespace(namespace);
+                let owners = sets.map(|s| (&s.metadata, s.spec.as_ref().map(|s| &s.selector)));
+                adopters(&delta, &pod, owners)
+            }
+        };
+        for key in former.into_iter().chain(current.flatten()).chain(adopting) {
+            self.queue.add(&key, ctx);
         }
     }
 
