@@ -171,7 +171,9 @@ impl StatefulSetController {
         let namespace = set.metadata.namespace.as_deref().unwrap_or("");
         let in_namespace = self.pods.shared_in_namespace(namespace);
         let claimed = claimant.claim(in_namespace, |pod| ordinal(pod).is_some(), ctx);
-        pods.retain(|_, pod| claimed.keeps(&key_of(&pod.metadata)));
+        if !claimed.dropped.is_empty() {
+            pods.retain(|_, pod| claimed.keeps(&key_of(&pod.metadata)));
+        }
         for pod in claimed.adopted {
             if let Some(ordinal) = ordinal(&pod) {
                 pods.entry(ordinal).or_insert(pod);
