@@ -109,15 +109,21 @@ fn scheduler_pod_writes(c: &Cluster) -> Vec<String> {
         .collect()
 }
 
+/// A cluster of 30 workers (4 CPUs each) and no control-plane node, with the
+/// default scheduler (explanations on).
+fn thirty_workers() -> Cluster {
+    let nodes = (0..30)
+        .map(|i| NodeConfig::worker(&format!("node-{i:02}"), i, "4", "16Gi"))
+        .collect();
+    Cluster::with_world(cluster::start_with(3, Scheduler::default(), nodes))
+}
+
 /// On a large cluster, the explanation lists the selected node and the highest
 /// totals, at most `EXPLAINED_NODES`, and says how many filtered nodes it leaves
 /// out; it travels on the Binding, so scheduling a pod is one write.
 #[test]
 fn a_large_clusters_explanation_lists_the_best_nodes_and_rides_on_the_binding() {
-    let nodes = (0..30)
-        .map(|i| NodeConfig::worker(&format!("node-{i:02}"), i, "4", "16Gi"))
-        .collect();
-    let mut c = Cluster::with_world(cluster::start_with(3, Scheduler::default(), nodes));
+    let mut c = thirty_workers();
     c.create_pod(pod("web", "100m"));
     c.world.settle(60_000);
     let node = c.node_of("web");
@@ -154,10 +160,7 @@ fn a_large_clusters_explanation_lists_the_best_nodes_and_rides_on_the_binding() 
 /// Binding), listing nodes the filters rejected with each one's reason.
 #[test]
 fn a_pending_pods_explanation_lists_rejected_nodes_with_their_reasons() {
-    let nodes = (0..30)
-        .map(|i| NodeConfig::worker(&format!("node-{i:02}"), i, "4", "16Gi"))
-        .collect();
-    let mut c = Cluster::with_world(cluster::start_with(3, Scheduler::default(), nodes));
+    let mut c = thirty_workers();
     c.create_pod(pod("big", "5"));
     c.world.settle(60_000);
     assert_eq!(c.node_of("big"), "");
