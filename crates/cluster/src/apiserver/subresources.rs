@@ -234,10 +234,8 @@ impl ApiServer {
         let dry = dry_run(req)?;
         let binding: Value = serde_json::from_str(&req.body)
             .map_err(|e| StatusError::bad_request(format!("error decoding Binding: {e}")))?;
-        if let Some(why) = binding
-            .at("/metadata/annotations")
-            .and_then(annotations_decode_error)
-        {
+        let annotations = binding.at("/metadata/annotations");
+        if let Some(why) = annotations.and_then(annotations_decode_error) {
             let info = crate::api::ResourceInfo {
                 kind: "Binding".into(),
                 ..self.served[resource].info.as_ref().clone()
@@ -286,10 +284,7 @@ impl ApiServer {
             ));
         }
         pod["spec"]["nodeName"] = json!(node);
-        if let Some(annotations) = binding
-            .at("/metadata/annotations")
-            .and_then(Value::as_object)
-        {
+        if let Some(annotations) = annotations.and_then(Value::as_object) {
             let onto = &mut pod["metadata"]["annotations"];
             if !onto.is_object() {
                 *onto = json!({});

@@ -21,8 +21,9 @@ const MIN_FEASIBLE_NODES_PERCENTAGE: usize = 5;
 /// write and watch event of the pod, so they are kept short).
 pub const EXPLAINED_NODES: usize = 10;
 
-/// Per node and plugin: the raw score, the normalized score, and it times the weight.
-pub type ScoreResults = BTreeMap<String, Vec<(&'static str, i64, i64, i64)>>;
+/// Per node (in the order given) and plugin: the raw score, the normalized score,
+/// and it times the weight (a node's total is the sum of the last).
+pub type ScoreResults = Vec<(String, Vec<(&'static str, i64, i64, i64)>)>;
 
 /// Everything one attempt found.
 #[derive(Default)]
@@ -35,11 +36,9 @@ pub struct Attempt {
     pub filters: Vec<&'static str>,
     /// The failing nodes' statuses (what FailedScheduling counts).
     pub failed: BTreeMap<String, Status>,
-    /// When explaining: the scores of the selected node and the other highest totals
-    /// (as many nodes as asked for).
+    /// When explaining: the scores of the selected node, then of the other highest
+    /// totals (as many nodes as asked for).
     pub scores: ScoreResults,
-    /// The totals of the nodes in `scores`.
-    pub totals: BTreeMap<String, i64>,
     pub selected: Option<String>,
     /// Where the next attempt starts filtering (upstream rotates it).
     pub next_start: usize,
@@ -217,8 +216,7 @@ pub fn run(
                     (*plugin, raw[i], normalized[i], normalized[i] * weight)
                 })
                 .collect();
-            attempt.scores.insert(name.clone(), scores);
-            attempt.totals.insert(name.clone(), totals[i]);
+            attempt.scores.push((name.clone(), scores));
         }
     }
     attempt.selected = Some(feasible[best].name.clone());

@@ -30,20 +30,15 @@ pub const OMITTED_NODES: &str = "kubecraft.dev/omitted-nodes";
 pub fn annotations(attempt: &Attempt) -> Map<String, Value> {
     let mut filter = Map::new();
     for node in listed_nodes(attempt) {
-        let results = match attempt.failed.get(node) {
-            Some(status) => attempt
-                .filters
-                .iter()
-                .take_while(|plugin| **plugin != status.plugin)
-                .map(|plugin| (plugin.to_string(), json!("passed")))
-                .chain([(status.plugin.to_string(), json!(status.message()))])
-                .collect(),
-            None => attempt
-                .filters
-                .iter()
-                .map(|plugin| (plugin.to_string(), json!("passed")))
-                .collect(),
-        };
+        // A rejected node passed the filters before the one that rejected it.
+        let failure = attempt.failed.get(node);
+        let passed = attempt
+            .filters
+            .iter()
+            .take_while(|plugin| failure.is_none_or(|status| **plugin != status.plugin))
+            .map(|plugin| (plugin.to_string(), json!("passed")));
+        let rejected = failure.map(|status| (status.plugin.to_string(), json!(status.message())));
+        let results = passed.chain(rejected).collect();
         filter.insert(node.to_string(), Value::Object(results));
     }
     let mut raw = Map::new();
@@ -58,28 +53,22 @@ pub fn annotations(attempt: &Attempt) -> Map<String, Value> {
             n.insert(plugin.to_string(), json!(normalized_score.to_string()));
             w.insert(plugin.to_string(), json!(weighted_score.to_string()));
         }
-        if let Some(total) = attempt.totals.get(node) {
-            w.insert("total".into(), json!(total.to_string()));
-        }
+        let total: i64 = results.iter().map(|(_, _, _, weighted)| weighted).sum();
+        w.insert("total".into(), json!(total.to_string()));
         raw.insert(node.clone(), Value::Object(r));
         normalized.insert(node.clone(), Value::Object(n));
         weighted.insert(node.clone(), Value::Object(w));
     }
     let omitted = attempt.num_filtered.saturating_sub(filter.len());
     let mut annotations = Map::new();
-    annotations.insert(
-        FILTER_RESULT.into(),
-        json!(Value::Object(filter).to_string()),
-    );
-    annotations.insert(SCORE_RESULT.into(), json!(Value::Object(raw).to_string()));
-    annotations.insert(
-        NORMALIZED_SCORE_RESULT.into(),
-        json!(Value::Object(normalized).to_string()),
-    );
-    annotations.insert(
-        FINAL_SCORE_RESULT.into(),
-        json!(Value::Object(weighted).to_string()),
-    );
+    for (key, results) in [
+        (FILTER_RESULT, filter),
+        (SCORE_RESULT, raw),
+        (NORMALIZED_SCORE_RESULT, normalized),
+        (FINAL_SCORE_RESULT, weighted),
+    ] {
+        annotations.insert(key.into(), json!(Value::Object(results).to_string()));
+    }
     annotations.insert(
         SELECTED_NODE.into(),
         json!(attempt.selected.clone().unwrap_or_default()),
@@ -91,22 +80,20 @@ pub fn annotations(attempt: &Attempt) -> Map<String, Value> {
 }
 
 /// The nodes `filter-result` lists: the selected one, the rejected ones (by name),
-/// then the other scored ones (highest totals first); at most [`EXPLAINED_NODES`].
-/// A pod that PreFilter rejected was filtered nowhere, so none.
+/// then the other scored ones (highest totals first, as `scores` has them); at most
+/// [`EXPLAINED_NODES`]. A pod that PreFilter rejected was filtered nowhere, so none.
 fn listed_nodes(attempt: &Attempt) -> Vec<&str> {
     if attempt.num_filtered == 0 {
         return Vec::new();
     }
-    let mut scored: Vec<(&String, &i64)> = attempt.totals.iter().collect();
-    scored.sort_by_key(|(_, total)| std::cmp::Reverse(**total));
     let mut listed: Vec<&str> = attempt.selected.as_deref().into_iter().collect();
-    let rejected = attempt.failed.keys().map(String::as_str);
-    let others = scored.into_iter().map(|(node, _)| node.as_str());
-    for node in rejected.chain(others) {
+    let rejected = attempt.failed.keys();
+    let scored = attempt.scores.iter().map(|(node, _)| node);
+    for node in rejected.chain(scored) {
         if listed.len() == EXPLAINED_NODES {
             break;
         }
-        if !listed.contains(&node) {
+        if !listed.contains(&node.as_str()) {
             listed.push(node);
         }
     }

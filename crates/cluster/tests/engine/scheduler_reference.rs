@@ -109,8 +109,8 @@ fn attempt(pod: &PodInfo, view: &ClusterView, profile: &Profile, seed: &SeededRn
 /// The attempt as comparable text: per node verdicts and scores, then the choice.
 fn summary(a: &Attempt) -> String {
     format!(
-        "{}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}",
-        a.num_filtered, a.filters, a.failed, a.scores, a.totals, a.selected
+        "{}\n{:?}\n{:?}\n{:?}\n{:?}",
+        a.num_filtered, a.filters, a.failed, a.scores, a.selected
     )
 }
 
