@@ -12,6 +12,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
+use rustc_hash::FxHashMap;
 use serde_json::{json, Value};
 
 use crate::api::Request;
@@ -65,9 +66,11 @@ pub struct GarbageCollector {
     monitors: Vec<Monitor>,
     /// (group, kind) → monitor.
     by_kind: BTreeMap<(String, String), usize>,
-    graph: BTreeMap<String, GraphNode>,
-    /// owner uid → dependent uids (the owner need not be observed).
-    dependents: BTreeMap<String, BTreeSet<String>>,
+    /// uid → node. Both maps are only looked up, never walked, so a hash map's
+    /// order cannot leak out (and a lookup compares one uid, not a tree's worth).
+    graph: FxHashMap<String, GraphNode>,
+    /// owner uid → dependent uids (the owner need not be observed), walked in order.
+    dependents: FxHashMap<String, BTreeSet<String>>,
     queue: WorkQueue,
 }
 
@@ -76,8 +79,8 @@ impl Default for GarbageCollector {
         GarbageCollector {
             monitors: Vec::new(),
             by_kind: BTreeMap::new(),
-            graph: BTreeMap::new(),
-            dependents: BTreeMap::new(),
+            graph: FxHashMap::default(),
+            dependents: FxHashMap::default(),
             queue: WorkQueue::new(QUEUE_TIMERS),
         }
     }
@@ -146,6 +149,29 @@ impl GarbageCollector {
             return;
         };
         let meta = object.meta();
+        let uid = meta.uid.as_deref().unwrap_or("");
+        let owners = meta.owner_references.as_deref().unwrap_or_default();
+        let finalizers = meta.finalizers.as_deref().unwrap_or_default();
+        let deleting = meta.deletion_timestamp.is_some();
+        // Most changes (a pod's status) leave the graph as it was.
+        let unchanged = self.graph.get(uid).is_some_and(|node| {
+            node.owners == owners && node.finalizers == finalizers && node.deleting == deleting
+        });
+        if !unchanged {
+            self.update_node(monitor, &object, ctx);
+        }
+        let unknown_owner = owners.iter().any(|o| !self.graph.contains_key(&o.uid));
+        if unknown_owner || (deleting && finalizers.iter().any(|f| f == FOREGROUND)) {
+            self.queue.add(&format!("attempt/{uid}"), ctx);
+        }
+        if deleting && finalizers.iter().any(|f| f == ORPHAN) {
+            self.queue.add(&format!("orphan/{uid}"), ctx);
+        }
+    }
+
+    /// Puts `object`'s owners, finalizers and deletion into the graph.
+    fn update_node(&mut self, monitor: usize, object: &PartialObject, ctx: &mut Ctx) {
+        let meta = object.meta();
         let uid = meta.uid.clone().unwrap_or_default();
         let owners = meta.owner_references.clone().unwrap_or_default();
         let finalizers = meta.finalizers.clone().unwrap_or_default();
@@ -170,24 +196,17 @@ impl GarbageCollector {
                 .or_default()
                 .insert(uid.clone());
         }
-        let unknown_owner = owners.iter().any(|o| !self.graph.contains_key(&o.uid));
         self.graph.insert(
-            uid.clone(),
+            uid,
             GraphNode {
                 monitor,
                 namespace: meta.namespace.clone().unwrap_or_default(),
                 name: meta.name.clone().unwrap_or_default(),
                 owners,
                 deleting,
-                finalizers: finalizers.clone(),
+                finalizers,
             },
         );
-        if unknown_owner || (deleting && finalizers.iter().any(|f| f == FOREGROUND)) {
-            self.queue.add(&format!("attempt/{uid}"), ctx);
-        }
-        if deleting && finalizers.iter().any(|f| f == ORPHAN) {
-            self.queue.add(&format!("orphan/{uid}"), ctx);
-        }
     }
 
     /// An object is gone: its dependents may now be garbage, and an owner

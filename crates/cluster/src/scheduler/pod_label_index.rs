@@ -3,17 +3,17 @@
 //! that requires one label value (`app=web`) need only look at the pods filed under
 //! that pair, a handful of a node's tens of pods when many workloads share nodes.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 use crate::api::labels::{LabelSelector, Operator};
 use crate::scheduler::affinity_terms::Labels;
 
 /// The keys of the pods carrying each value of one label.
-type PodsByValue = HashMap<Box<str>, Vec<Box<str>>>;
+type PodsByValue = FxHashMap<Box<str>, Vec<Box<str>>>;
 
 /// Pod keys by label key, then value.
 #[derive(Clone, Debug, Default)]
-pub struct PodLabelIndex(HashMap<Box<str>, PodsByValue>);
+pub struct PodLabelIndex(FxHashMap<Box<str>, PodsByValue>);
 
 impl PodLabelIndex {
     /// Files the pod `key` under each of its labels.

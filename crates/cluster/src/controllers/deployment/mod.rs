@@ -149,12 +149,14 @@ impl DeploymentController {
             let matches = selector
                 .as_ref()
                 .is_some_and(|s| s.matches_map(rs.metadata.labels.as_ref()));
-            let path = replicaset_path(&key_of(&rs.metadata));
+            // Formatted only for a release or an adoption (a sync passes every set
+            // in the namespace).
+            let path = || replicaset_path(&key_of(&rs.metadata));
             if is_controlled_by(&rs.metadata, &uid) {
                 if matches || deleting {
                     claimed.push(ReplicaSet::clone(&rs));
                 } else {
-                    release(ctx, &path, &uid, &rs.metadata);
+                    release(ctx, &path(), &uid, &rs.metadata);
                 }
             } else if controller_of(&rs.metadata).is_none()
                 && matches
@@ -165,7 +167,7 @@ impl DeploymentController {
                     let path = deployment_path(&key_of(&d.metadata));
                     still_current(ctx, &path, d.metadata.uid.as_deref())
                 });
-                if can_adopt && adopt(ctx, &path, &owner, &rs.metadata) {
+                if can_adopt && adopt(ctx, &path(), &owner, &rs.metadata) {
                     claimed.push(ReplicaSet::clone(&rs));
                 }
             }
