@@ -180,12 +180,17 @@ impl ApiServer {
         self.decoded(resource, decoded, unknown)
     }
 
-    /// Decodes only `metadata` through its type, for an update that changed nothing else.
+    /// Decodes only `metadata` through its type, for an update that changed nothing
+    /// else; nothing when the metadata is `as_stored` (decoded when it was stored).
     pub(super) fn normalize_metadata(
         &mut self,
         resource: usize,
         mut obj: Value,
+        as_stored: bool,
     ) -> Result<Value, StatusError> {
+        if as_stored {
+            return Ok(obj);
+        }
         let meta = obj["metadata"].take();
         let mut unknown = Vec::new();
         let decoded = typed::<ObjectMeta>(Source::Tree(meta), &mut unknown, |_| {});
@@ -197,15 +202,17 @@ impl ApiServer {
         Ok(obj)
     }
 
-    /// Decodes only `metadata` and `status` through their types, for an update that
-    /// changed nothing else (of a kind whose status decodes alone).
+    /// Decodes only `metadata` (unless `metadata_as_stored`) and `status` through
+    /// their types, for an update that changed nothing else (of a kind whose status
+    /// decodes alone).
     pub(super) fn normalize_status(
         &mut self,
         resource: usize,
         mut obj: Value,
+        metadata_as_stored: bool,
     ) -> Result<Value, StatusError> {
         let Some(status) = obj.as_object_mut().and_then(|o| o.remove("status")) else {
-            return self.normalize_metadata(resource, obj);
+            return self.normalize_metadata(resource, obj, metadata_as_stored);
         };
         let mut unknown = Vec::new();
         let decoded = match self.served[resource].strategy.status_decoder() {
@@ -214,7 +221,7 @@ impl ApiServer {
         };
         let unknown = unknown.into_iter().map(|f| format!("status.{f}")).collect();
         let status = self.decoded(resource, decoded, unknown)?;
-        let mut obj = self.normalize_metadata(resource, obj)?;
+        let mut obj = self.normalize_metadata(resource, obj, metadata_as_stored)?;
         obj["status"] = status;
         Ok(obj)
     }

@@ -290,10 +290,13 @@ impl ApiServer {
         // status write), for kinds whose status decodes alone and whose validation
         // reads only the spec.
         let status_only = rest_unchanged && !metadata_only && status_decodes_alone;
+        // Metadata as stored was decoded when it was stored; decoding it again would
+        // change nothing (most status writes, a Lease's renewal).
+        let metadata_as_stored = new.get("metadata") == old.get("metadata");
         let mut new = if metadata_only {
-            self.normalize_metadata(resource, new)?
+            self.normalize_metadata(resource, new, metadata_as_stored)?
         } else if status_only {
-            self.normalize_status(resource, new)?
+            self.normalize_status(resource, new, metadata_as_stored)?
         } else {
             self.normalize(resource, new)?
         };
