@@ -291,7 +291,7 @@ impl ApiServer {
         // reads only the spec.
         let status_only = rest_unchanged && !metadata_only && status_decodes_alone;
         // Metadata as stored was decoded when it was stored; decoding it again would
-        // change nothing (most status writes, a Lease's renewal).
+        // change nothing (most status writes and status patches).
         let metadata_as_stored = new.get("metadata") == old.get("metadata");
         let mut new = if metadata_only {
             self.normalize_metadata(resource, new, metadata_as_stored)?
