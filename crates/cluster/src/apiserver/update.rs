@@ -291,8 +291,10 @@ impl ApiServer {
         // reads only the spec.
         let status_only = rest_unchanged && !metadata_only && status_decodes_alone;
         // Metadata as stored was decoded when it was stored; decoding it again would
-        // change nothing (most status writes and status patches).
-        let metadata_as_stored = new.get("metadata") == old.get("metadata");
+        // change nothing (most status writes and status patches). Compared only
+        // where the metadata is decoded alone.
+        let metadata_as_stored =
+            (metadata_only || status_only) && new.get("metadata") == old.get("metadata");
         let mut new = if metadata_only {
             self.normalize_metadata(resource, new, metadata_as_stored)?
         } else if status_only {

@@ -158,7 +158,15 @@ impl GarbageCollector {
             node.owners == owners && node.finalizers == finalizers && node.deleting == deleting
         });
         if !unchanged {
-            self.update_node(monitor, &object, ctx);
+            let node = GraphNode {
+                monitor,
+                namespace: meta.namespace.clone().unwrap_or_default(),
+                name: meta.name.clone().unwrap_or_default(),
+                owners: owners.to_vec(),
+                deleting,
+                finalizers: finalizers.to_vec(),
+            };
+            self.put_node(uid, node, ctx);
         }
         let unknown_owner = owners.iter().any(|o| !self.graph.contains_key(&o.uid));
         if unknown_owner || (deleting && finalizers.iter().any(|f| f == FOREGROUND)) {
@@ -169,44 +177,30 @@ impl GarbageCollector {
         }
     }
 
-    /// Puts `object`'s owners, finalizers and deletion into the graph.
-    fn update_node(&mut self, monitor: usize, object: &PartialObject, ctx: &mut Ctx) {
-        let meta = object.meta();
-        let uid = meta.uid.clone().unwrap_or_default();
-        let owners = meta.owner_references.clone().unwrap_or_default();
-        let finalizers = meta.finalizers.clone().unwrap_or_default();
-        let deleting = meta.deletion_timestamp.is_some();
+    /// Puts `node` into the graph as `uid`, moving the uid between its owners'
+    /// dependents.
+    fn put_node(&mut self, uid: &str, node: GraphNode, ctx: &mut Ctx) {
         let previous_owners = self
             .graph
-            .get(&uid)
+            .get(uid)
             .map(|n| n.owners.clone())
             .unwrap_or_default();
         for gone in previous_owners
             .iter()
-            .filter(|o| !owners.iter().any(|n| n.uid == o.uid))
+            .filter(|o| !node.owners.iter().any(|n| n.uid == o.uid))
         {
             if let Some(set) = self.dependents.get_mut(&gone.uid) {
-                set.remove(&uid);
+                set.remove(uid);
             }
             self.recheck_if_waiting(&gone.uid, ctx);
         }
-        for owner in &owners {
+        for owner in &node.owners {
             self.dependents
                 .entry(owner.uid.clone())
                 .or_default()
-                .insert(uid.clone());
+                .insert(uid.to_string());
         }
-        self.graph.insert(
-            uid,
-            GraphNode {
-                monitor,
-                namespace: meta.namespace.clone().unwrap_or_default(),
-                name: meta.name.clone().unwrap_or_default(),
-                owners,
-                deleting,
-                finalizers,
-            },
-        );
+        self.graph.insert(uid.to_string(), node);
     }
 
     /// An object is gone: its dependents may now be garbage, and an owner
