@@ -416,6 +416,7 @@ mod tests {
         .unwrap();
         let out = shell.feed(&format!("kubectl create -f {}", path.display()));
         assert_eq!(out.combined(), "configmap/from-file created\n");
+        std::fs::remove_file(&path).unwrap();
         assert_eq!(
             shell.feed("kubectl create -f /no/such.yaml").combined(),
             "error: the path \"/no/such.yaml\" does not exist\n"

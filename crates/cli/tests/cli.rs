@@ -98,4 +98,5 @@ fn state_files_carry_the_cluster_between_runs_and_bad_ones_are_left_alone() {
         "{not json",
         "a bad state file is not overwritten"
     );
+    std::fs::remove_dir_all(&dir).unwrap();
 }

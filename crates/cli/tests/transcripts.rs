@@ -75,7 +75,9 @@ fn run_shell(input: &str) -> String {
         .status()
         .unwrap();
     assert!(status.success(), "kubecraft shell exited with {status}");
-    fs::read_to_string(&output_path).unwrap()
+    let transcript = fs::read_to_string(&output_path).unwrap();
+    fs::remove_dir_all(&dir).unwrap();
+    transcript
 }
 
 /// Rewrites `text`'s outputs with what a fresh shell prints for each input.
