@@ -153,8 +153,6 @@ pub(crate) fn field_path(path: &serde_ignored::Path) -> String {
     }
 }
 
-/// Decodes `obj` as `T` (noting the fields `T` does not have in `unknown`), lets
-/// `default` fill it in, and encodes it back as a tree.
 /// Decodes a kind's `status` alone (see [`Strategy::status_decoder`]).
 pub type StatusDecoder = fn(Value, &mut UnknownFields) -> Result<Value, String>;
 
@@ -166,6 +164,8 @@ pub fn decode_status<S: DeserializeOwned + Serialize>(
     typed::<S>(Source::Tree(status), unknown, |_| {})
 }
 
+/// Decodes `obj` as `T` (noting the fields `T` does not have in `unknown`), lets
+/// `default` fill it in, and encodes it back as a tree.
 pub fn typed<T: DeserializeOwned + Serialize>(
     obj: Source,
     unknown: &mut UnknownFields,
