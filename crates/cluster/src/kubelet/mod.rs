@@ -42,7 +42,10 @@ pub struct Kubelet {
     actor: String,
     config: NodeConfig,
     recorder: Recorder,
-    lease: Option<Value>,
+    /// The Lease as the API last returned it, kept as its JSON text: it is read
+    /// once every 10 s, and one block of text is cheaper to come back to than a
+    /// tree of maps scattered over the heap.
+    lease: Option<String>,
     pods: Informer<Pod>,
     workers: PodWorkers,
     /// How many images had been pulled at the last status report: a pull is
@@ -152,11 +155,12 @@ impl Kubelet {
             self.config.name
         );
         let now = ctx.micro_timestamp();
-        if let Some(mut lease) = self.lease.take() {
+        let kept = self.lease.take();
+        if let Some(mut lease) = kept.and_then(|text| serde_json::from_str::<Value>(&text).ok()) {
             lease["spec"]["renewTime"] = json!(now);
             let response = ctx.call(Request::put(path.clone(), lease.to_string()));
             if response.status == 200 {
-                self.lease = Some(response.body_json());
+                self.lease = Some(response.into_body_text());
                 return;
             }
         }
@@ -166,7 +170,7 @@ impl Kubelet {
             lease["spec"]["renewTime"] = json!(now);
             lease["spec"]["holderIdentity"] = json!(self.config.name);
             let response = ctx.call(Request::put(path, lease.to_string()));
-            self.lease = (response.status == 200).then(|| response.body_json());
+            self.lease = (response.status == 200).then(|| response.into_body_text());
             return;
         }
         let node = ctx.call(Request::get(self.node_path())).body_json();
@@ -193,7 +197,7 @@ impl Kubelet {
             "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases",
             lease.to_string(),
         ));
-        self.lease = (response.status == 201).then(|| response.body_json());
+        self.lease = (response.status == 201).then(|| response.into_body_text());
     }
 
     fn sync_pods(&mut self, deltas: Vec<crate::client::Delta<Pod>>, ctx: &mut Ctx) {
