@@ -79,9 +79,9 @@ fn unsupported_operator(c: char, next: Option<&char>) -> String {
         ('|', Some('|')) | ('&', Some('&')) | ('>', Some('>')) => format!("{c}{c}"),
         _ => c.to_string(),
     };
-    let what = match c {
-        '|' if operator.len() == 1 => "pipes",
-        '>' | '<' => "redirections",
+    let what = match operator.as_str() {
+        "|" => "pipes",
+        ">" | ">>" | "<" => "redirections",
         _ => "command lists",
     };
     format!(
