@@ -234,6 +234,29 @@ impl ContainerRun {
         )
     }
 
+    /// Whether it never ran because its image could not be had (`ErrImagePull`,
+    /// `ImagePullBackOff`, `ErrImageNeverPull`, `InvalidImageName`).
+    pub fn is_waiting_for_image(&self) -> bool {
+        matches!(
+            self.state
+                .pointer("/waiting/reason")
+                .and_then(Value::as_str),
+            Some("ErrImagePull" | "ImagePullBackOff" | "ErrImageNeverPull" | "InvalidImageName")
+        )
+    }
+
+    /// Waits because its image could not be had: `reason` and the kubelet's `message`.
+    pub fn wait_for_image(&mut self, reason: &str, message: &str) {
+        self.state = json!({"waiting": {"reason": reason, "message": message}});
+    }
+
+    /// Its image is on the node now: it waits to be created.
+    pub fn image_ready(&mut self) {
+        if self.is_waiting_for_image() {
+            self.state = json!({"waiting": {"reason": "ContainerCreating"}});
+        }
+    }
+
     /// An init container that finished successfully.
     pub fn is_completed_init(&self) -> bool {
         self.role == Role::Init && self.terminated_code() == Some(0)
@@ -388,7 +411,11 @@ pub fn phase(runs: &[ContainerRun], policy: &str, initialized: bool) -> &'static
         return "Failed";
     }
     let main: Vec<&ContainerRun> = runs.iter().filter(|r| r.role == Role::Main).collect();
-    if !initialized || main.iter().any(|r| r.is_waiting_to_start()) {
+    if !initialized
+        || main
+            .iter()
+            .any(|r| r.is_waiting_to_start() || r.is_waiting_for_image())
+    {
         return "Pending";
     }
     let codes: Option<Vec<i32>> = main

@@ -11,6 +11,8 @@ pub mod logs;
 pub mod node_config;
 pub mod pods;
 pub mod probes;
+pub mod pull_back_off;
+pub mod registry;
 pub mod resume;
 pub mod script;
 pub mod usage;

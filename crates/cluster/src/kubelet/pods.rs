@@ -15,6 +15,8 @@ use super::containers::{self, back_off_ms, init_done, ContainerRun, Role};
 use super::env::{environment, read_sources, Sources};
 use super::images;
 use super::probes::{self, ProbeKind};
+use super::pull_back_off::PullBackOff;
+use super::registry::{self, PullError};
 use super::resume;
 use super::script::Script;
 use crate::api::Request;
@@ -24,23 +26,27 @@ use crate::sim::Ctx;
 
 /// Pull time bounds for an image not yet on the node, in virtual milliseconds.
 const PULL_MS: (u64, u64) = (800, 4_000);
+/// How long a pull the registry refuses takes to fail.
+const FAILED_PULL_MS: (u64, u64) = (300, 1_500);
 /// How long a stopping container takes to exit after SIGTERM.
 const STOP_MS: (u64, u64) = (100, 600);
 /// `terminationGracePeriodSeconds`' default, for a deletion that carries none.
 const DEFAULT_GRACE_SECONDS: i64 = 30;
-/// How long the kubelet waits before trying again to configure a pod's containers.
-const CONFIG_RETRY_MS: u64 = 10_000;
+/// How long a pod worker whose sync failed waits before the next one (upstream's
+/// `backOffPeriod`; a retry for images adds up to half of it again, as its jitter does).
+const SYNC_RETRY_MS: u64 = 10_000;
 
 /// What a pod worker does when its timer fires.
 #[derive(Clone, Debug)]
 enum Step {
-    /// Images pulled: report the pulls, create and start the containers.
+    /// Images pulled (or failed to): report the pulls, create and start the containers.
     Start {
         key: String,
         uid: String,
-        /// (container, image, pull milliseconds) for each image pulled.
-        pulls: Vec<(ObjectRef, String, u64)>,
+        pulls: Vec<Pull>,
     },
+    /// The pod worker syncs again a pod whose containers wait for their images.
+    RetryImages { key: String, uid: String },
     /// Containers exited after SIGTERM: report and remove the pod.
     Stop { key: String, uid: String },
     /// A container's process ended on its own (in its run `generation`).
@@ -68,6 +74,17 @@ enum Step {
     },
 }
 
+/// One image pull a container waits on.
+#[derive(Clone, Debug)]
+struct Pull {
+    /// The container's index in the pod's runs.
+    index: usize,
+    image: String,
+    took_ms: u64,
+    /// The runtime's error when the registry refuses it.
+    error: Option<String>,
+}
+
 /// What the kubelet remembers about a pod it runs.
 struct PodRecord {
     uid: String,
@@ -78,6 +95,9 @@ struct PodRecord {
     runs: Vec<ContainerRun>,
     /// Whether init has finished (it stays finished).
     initialized: bool,
+    pull_back_off: PullBackOff,
+    /// Whether a [`Step::RetryImages`] is pending.
+    image_retry_pending: bool,
 }
 
 impl PodRecord {
@@ -94,6 +114,8 @@ impl PodRecord {
                 .unwrap_or_else(|| "Always".into()),
             runs,
             initialized,
+            pull_back_off: PullBackOff::default(),
+            image_retry_pending: false,
         }
     }
 }
@@ -161,6 +183,19 @@ fn runs_for(pod: &Pod, sources: &Sources) -> Result<Vec<ContainerRun>, String> {
         runs.push(ContainerRun::new(c, &env, Role::Main, waiting, script));
     }
     Ok(runs)
+}
+
+/// The image `pod`'s spec names now for the container of `run`.
+fn spec_image<'a>(pod: &'a Pod, run: &ContainerRun) -> Option<&'a str> {
+    let spec = pod.spec.as_ref()?;
+    let containers = match run.role {
+        Role::Main => &spec.containers,
+        Role::Init | Role::Sidecar => spec.init_containers.as_ref()?,
+    };
+    containers
+        .iter()
+        .find(|c| c.name == run.name)
+        .and_then(|c| c.image.as_deref())
 }
 
 /// The `Initialized` condition: True, or False naming the init containers not done.
@@ -258,7 +293,7 @@ impl PodWorkers {
 
     /// A container's environment names a ConfigMap, Secret or key that does not exist:
     /// the containers wait in `CreateContainerConfigError` and the kubelet tries again
-    /// after [`CONFIG_RETRY_MS`], as upstream's pod worker does.
+    /// after [`SYNC_RETRY_MS`], as upstream's pod worker does.
     fn config_error(
         &mut self,
         key: &str,
@@ -305,7 +340,7 @@ impl PodWorkers {
         let uid = pod.metadata.uid.clone().unwrap_or_default();
         self.schedule(
             ctx,
-            CONFIG_RETRY_MS,
+            SYNC_RETRY_MS,
             Step::Retry {
                 key: key.into(),
                 uid,
@@ -435,16 +470,7 @@ impl PodWorkers {
         if !init_statuses.is_empty() {
             status["status"]["initContainerStatuses"] = json!(init_statuses);
         }
-        let pull_order: Vec<(ObjectRef, String, bool)> = runs
-            .iter()
-            .map(|r| {
-                (
-                    container_ref(pod, r),
-                    r.image.clone(),
-                    r.spec.image_pull_policy.as_deref() == Some("Always"),
-                )
-            })
-            .collect();
+        let count = runs.len();
         self.pods.insert(
             key.into(),
             PodRecord::new(uid.clone(), ip, pod, runs, initialized),
@@ -455,31 +481,9 @@ impl PodWorkers {
             status.to_string(),
         ));
         // Pull what the node lacks; the containers start when the slowest pull is done.
-        let mut slowest = ctx.rng().between(50, 300);
-        let mut pulls = Vec::new();
-        for (about, image, always) in pull_order {
-            if self.images.contains(&image) && !always {
-                recorder.event(
-                    ctx,
-                    &about,
-                    "Normal",
-                    "Pulled",
-                    &format!("Container image {image:?} already present on machine"),
-                );
-                continue;
-            }
-            recorder.event(
-                ctx,
-                &about,
-                "Normal",
-                "Pulling",
-                &format!("Pulling image {image:?}"),
-            );
-            let took = ctx.rng().between(PULL_MS.0, PULL_MS.1);
-            slowest = slowest.max(took);
-            pulls.push((about, image.clone(), took));
-            self.images.insert(image);
-        }
+        let slowest = ctx.rng().between(50, 300);
+        let pulls = self.ensure_images(key, pod, 0..count, ctx, recorder);
+        let slowest = pulls.iter().map(|p| p.took_ms).fold(slowest, u64::max);
         let step = Step::Start {
             key: key.into(),
             uid,
@@ -488,10 +492,202 @@ impl PodWorkers {
         self.schedule(ctx, slowest, step);
     }
 
+    /// Gets the images of containers `indices` as upstream's image manager does:
+    /// one on the node is used (unless its policy is `Always`), a missing one is
+    /// pulled (the pulls returned, which [`Step::Start`] finishes), and one that
+    /// cannot be had — a reference that does not parse, `Never` pulled, or backing
+    /// off after a failed pull — leaves its container waiting with upstream's
+    /// reason, message and events.
+    fn ensure_images(
+        &mut self,
+        key: &str,
+        pod: &Pod,
+        indices: impl Iterator<Item = usize>,
+        ctx: &mut Ctx,
+        recorder: &mut Recorder,
+    ) -> Vec<Pull> {
+        let mut pulls = Vec::new();
+        let now_ms = ctx.now().millis();
+        for index in indices {
+            let Some(record) = self.pods.get(key) else {
+                break;
+            };
+            let run = &record.runs[index];
+            let image = run.image.clone();
+            let about = container_ref(pod, run);
+            let policy = run.spec.image_pull_policy.clone().unwrap_or_default();
+            let backing_off = record
+                .pull_back_off
+                .backing_off(&image, now_ms)
+                .map(String::from);
+            let outcome = registry::pull(&image);
+            let failure = if let Err(PullError::InvalidName(error)) = &outcome {
+                let message = format!("Failed to apply default image tag {image:?}: {error}");
+                recorder.event(ctx, &about, "Warning", "InspectFailed", &message);
+                Some(("InvalidImageName", message))
+            } else if self.images.contains(&image) && policy != "Always" {
+                let message = format!("Container image {image:?} already present on machine");
+                recorder.event(ctx, &about, "Normal", "Pulled", &message);
+                None
+            } else if policy == "Never" {
+                let message =
+                    format!("Container image {image:?} is not present with pull policy of Never");
+                recorder.event(ctx, &about, "Warning", "ErrImageNeverPull", &message);
+                Some(("ErrImageNeverPull", message))
+            } else if let Some(error) = backing_off {
+                let message = format!("Back-off pulling image {image:?}");
+                recorder.event(ctx, &about, "Normal", "BackOff", &message);
+                Some(("ImagePullBackOff", format!("{message}: {error}")))
+            } else {
+                let message = format!("Pulling image {image:?}");
+                recorder.event(ctx, &about, "Normal", "Pulling", &message);
+                let error = outcome.err().map(|e| match e {
+                    PullError::Failed(e) | PullError::InvalidName(e) => e,
+                });
+                let bounds = if error.is_some() {
+                    FAILED_PULL_MS
+                } else {
+                    PULL_MS
+                };
+                let took_ms = ctx.rng().between(bounds.0, bounds.1);
+                if error.is_none() {
+                    self.images.insert(image.clone());
+                }
+                pulls.push(Pull {
+                    index,
+                    image,
+                    took_ms,
+                    error,
+                });
+                None
+            };
+            let run = &mut self.pods.get_mut(key).expect("checked").runs[index];
+            match failure {
+                Some((reason, message)) => {
+                    run.wait_for_image(reason, &message);
+                    let error = format!("Error: {reason}");
+                    recorder.event(ctx, &about, "Warning", "Failed", &error);
+                }
+                None => run.image_ready(),
+            }
+        }
+        pulls
+    }
+
+    /// Finishes `pulls` (their events; a failed one's back-off and `ErrImagePull`).
+    fn pulls_done(
+        &mut self,
+        key: &str,
+        pod: &Pod,
+        pulls: Vec<Pull>,
+        ctx: &mut Ctx,
+        recorder: &mut Recorder,
+    ) {
+        let now_ms = ctx.now().millis();
+        for pull in pulls {
+            let Some(record) = self.pods.get_mut(key) else {
+                return;
+            };
+            let about = container_ref(pod, &record.runs[pull.index]);
+            let image = pull.image;
+            let Some(error) = pull.error else {
+                recorder.event(
+                    ctx,
+                    &about,
+                    "Normal",
+                    "Pulled",
+                    &format!(
+                        "Successfully pulled image {image:?} in {d} ({d} including waiting). Image size: {} bytes.",
+                        images::size_bytes(&image),
+                        d = go_duration(pull.took_ms)
+                    ),
+                );
+                continue;
+            };
+            record
+                .pull_back_off
+                .failed(&image, now_ms, format!("ErrImagePull: {error}"));
+            record.runs[pull.index].wait_for_image("ErrImagePull", &error);
+            let message = format!("Failed to pull image {image:?}: {error}");
+            recorder.event(ctx, &about, "Warning", "Failed", &message);
+            recorder.event(ctx, &about, "Warning", "Failed", "Error: ErrImagePull");
+        }
+    }
+
+    /// Once a pod's pulls are done (or none was needed): the containers that can
+    /// start do, and those still waiting for images are tried again later.
+    fn images_settled(&mut self, key: &str, pod: &Pod, ctx: &mut Ctx, recorder: &mut Recorder) {
+        self.retry_images_later(key, ctx);
+        self.advance(key, pod, ctx, recorder);
+    }
+
+    /// A pod worker whose containers wait for images syncs again after
+    /// [`SYNC_RETRY_MS`] and up to half of it more (once: one retry is pending at a time).
+    fn retry_images_later(&mut self, key: &str, ctx: &mut Ctx) {
+        let Some(record) = self.pods.get_mut(key) else {
+            return;
+        };
+        if record.image_retry_pending || !record.runs.iter().any(|r| r.is_waiting_for_image()) {
+            return;
+        }
+        record.image_retry_pending = true;
+        let uid = record.uid.clone();
+        let after = SYNC_RETRY_MS + ctx.rng().between(0, SYNC_RETRY_MS / 2);
+        let step = Step::RetryImages {
+            key: key.into(),
+            uid,
+        };
+        self.schedule(ctx, after, step);
+    }
+
+    /// A pod worker's sync of a pod whose containers wait for their images: those
+    /// whose image the pod now names differently (`kubectl set image`) start over
+    /// with it, and each tries for its image again.
+    fn retry_images(&mut self, key: &str, pod: &Pod, ctx: &mut Ctx, recorder: &mut Recorder) {
+        let Some(record) = self.pods.get_mut(key) else {
+            return;
+        };
+        record.image_retry_pending = false;
+        let waiting: Vec<usize> = (0..record.runs.len())
+            .filter(|i| record.runs[*i].is_waiting_for_image())
+            .collect();
+        let changed = waiting
+            .iter()
+            .any(|i| spec_image(pod, &record.runs[*i]) != Some(record.runs[*i].image.as_str()));
+        if changed {
+            let ip = record.ip.clone();
+            let sources = sources_of(pod, ctx);
+            let mut placed = pod.clone();
+            placed.status.get_or_insert_with(Default::default).pod_ip = Some(ip);
+            if let (Ok(fresh), Some(record)) = (runs_for(&placed, &sources), self.pods.get_mut(key))
+            {
+                for (index, run) in fresh.into_iter().enumerate() {
+                    if waiting.contains(&index) && run.image != record.runs[index].image {
+                        record.runs[index] = run;
+                    }
+                }
+            }
+        }
+        let pulls = self.ensure_images(key, pod, waiting.into_iter(), ctx, recorder);
+        match pulls.iter().map(|p| p.took_ms).max() {
+            Some(slowest) => {
+                let uid = pod.metadata.uid.clone().unwrap_or_default();
+                let step = Step::Start {
+                    key: key.into(),
+                    uid,
+                    pulls,
+                };
+                self.schedule(ctx, slowest, step);
+            }
+            None => self.images_settled(key, pod, ctx, recorder),
+        }
+    }
+
     /// At the kubelet's start, takes back a pod this node ran before (see
     /// [`resume`]): its record rebuilt from its status, its IP kept, its images
-    /// present, and its running containers' exits and probes (or a back-off's
-    /// restart) armed again. Other pods are left to [`PodWorkers::sync`].
+    /// present, its running containers' exits and probes (or a back-off's
+    /// restart) armed again, and containers waiting for images tried again.
+    /// Other pods are left to [`PodWorkers::sync`].
     pub fn adopt(&mut self, key: &str, pod: &Pod, ctx: &mut Ctx) {
         if self.pods.contains_key(key) || !resume::ran_here(pod, &self.host_ip) {
             return;
@@ -534,6 +730,7 @@ impl PodWorkers {
                 self.schedule(ctx, after, step);
             }
         }
+        self.retry_images_later(key, ctx);
     }
 
     /// Keeps a pod's address (one taken before the kubelet started) from being
@@ -593,20 +790,13 @@ impl PodWorkers {
                 if self.pods.get(&key).is_none_or(|r| r.stopping) {
                     return true;
                 }
-                for (about, image, took) in pulls {
-                    recorder.event(
-                        ctx,
-                        &about,
-                        "Normal",
-                        "Pulled",
-                        &format!(
-                            "Successfully pulled image {image:?} in {d} ({d} including waiting). Image size: {} bytes.",
-                            images::size_bytes(&image),
-                            d = go_duration(took)
-                        ),
-                    );
+                self.pulls_done(&key, &pod, pulls, ctx, recorder);
+                self.images_settled(&key, &pod, ctx, recorder);
+            }
+            Step::RetryImages { key, uid } => {
+                if let Some(pod) = self.live_pod(&key, &uid, pods) {
+                    self.retry_images(&key, &pod, ctx, recorder);
                 }
-                self.advance(&key, &pod, ctx, recorder);
             }
             Step::Retry { key, uid } => {
                 let pod = pods(&key).filter(|p| p.metadata.uid.as_deref() == Some(&uid));

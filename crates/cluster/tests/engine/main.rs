@@ -20,6 +20,7 @@ mod event_ttl;
 mod events;
 mod garbage_collection;
 mod hpa;
+mod image_pulls;
 mod init_containers;
 mod jobs;
 mod kubelets;

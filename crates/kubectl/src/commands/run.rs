@@ -9,6 +9,7 @@ use crate::Kubectl;
 
 const FLAGS: &[Flag] = &[
     value("image", None),
+    value("image-pull-policy", None),
     value("port", None),
     value("labels", Some('l')),
     value("restart", None),
@@ -48,7 +49,7 @@ pub fn run(kubectl: &mut Kubectl, transport: &mut dyn Transport, args: &[String]
         }
     };
     let port = parsed.get("port").and_then(|p| p.parse::<i64>().ok());
-    let pod = match generators::pod(
+    let mut pod = match generators::pod(
         name,
         image,
         port,
@@ -63,6 +64,10 @@ pub fn run(kubectl: &mut Kubectl, transport: &mut dyn Transport, args: &[String]
             return out;
         }
     };
+    // Unchecked here: the API server refuses a policy it does not know.
+    if let Some(policy) = parsed.get("image-pull-policy").filter(|p| !p.is_empty()) {
+        pod["spec"]["containers"][0]["imagePullPolicy"] = policy.into();
+    }
     let namespace = kubectl.namespace_for(&parsed);
     let options = CreateOptions {
         namespace: &namespace,

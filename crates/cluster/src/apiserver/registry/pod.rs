@@ -115,6 +115,15 @@ pub fn validate_pod_spec(spec: Option<&Value>, path: &str) -> Vec<FieldError> {
                 {
                     errors.push(FieldError::required(format!("{at}.image"), ""));
                 }
+                if let Some(policy) = c.get("imagePullPolicy") {
+                    if !matches!(policy.as_str(), Some("Always" | "IfNotPresent" | "Never")) {
+                        errors.push(FieldError::not_supported(
+                            format!("{at}.imagePullPolicy"),
+                            policy,
+                            &["Always", "IfNotPresent", "Never"],
+                        ));
+                    }
+                }
             }
         }
     }
