@@ -16,7 +16,7 @@ use crate::api::Request;
 use crate::apiserver::watch::{WatchEvent, WatchId};
 use crate::client::informer::key_of;
 use crate::client::{Informer, ObjectRef, Recorder, WorkQueue};
-use crate::sim::clock::rfc3339_seconds as rfc3339;
+use crate::sim::clock::{rfc1123z, rfc3339_seconds as rfc3339};
 use crate::sim::{Component, Ctx};
 
 /// The trace and event source name.
@@ -229,7 +229,7 @@ impl CronJobController {
         {
             let message = format!(
                 "Missed scheduled time to start a job: {}",
-                rfc3339(scheduled)
+                rfc1123z(scheduled)
             );
             self.recorder
                 .event(ctx, &about, "Warning", "MissSchedule", &message);

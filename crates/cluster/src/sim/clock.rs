@@ -47,6 +47,14 @@ impl VirtualTime {
     }
 }
 
+/// Unix seconds in Go's `time.RFC1123Z` layout, in UTC: `Thu, 01 Jan 2026 00:05:00 +0000`.
+pub fn rfc1123z(unix_seconds: i64) -> String {
+    jiff::Timestamp::from_second(unix_seconds)
+        .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
+        .strftime("%a, %d %b %Y %H:%M:%S +0000")
+        .to_string()
+}
+
 /// Unix seconds as `metav1.Time` serialises them: `2026-01-01T00:00:05Z`.
 pub fn rfc3339_seconds(unix_seconds: i64) -> String {
     jiff::Timestamp::from_second(unix_seconds)

@@ -85,3 +85,46 @@ fn forbid_skips_runs_while_a_job_is_active() {
     let created = c.events("long", "SuccessfulCreate");
     assert_eq!(created.len(), 2, "{created:?}");
 }
+
+#[test]
+fn a_run_missed_while_suspended_starts_on_resume_unless_past_its_starting_deadline() {
+    let mut c = Cluster::with_world(cluster::start(83));
+    let suspended = json!({"suspend": true});
+    let strict = json!({"suspend": true, "startingDeadlineSeconds": 60});
+    c.post(
+        CRONJOBS,
+        cronjob("late", "*/5 * * * *", &["true"], suspended),
+    );
+    c.post(
+        CRONJOBS,
+        cronjob("strict", "*/5 * * * *", &["true"], strict),
+    );
+    // 00:07: the 00:05 run was missed while suspended.
+    c.world.advance(7 * 60_000);
+    assert!(jobs(&mut c).is_empty(), "a suspended CronJob runs nothing");
+    for name in ["late", "strict"] {
+        let (code, body) = c.patch(
+            &format!("{CRONJOBS}/{name}"),
+            "application/merge-patch+json",
+            json!({"spec": {"suspend": false}}),
+        );
+        assert_eq!(code, 200, "{body}");
+    }
+    c.world.advance(1_000);
+    // Without a deadline the missed run starts at once; 120 s late is past 60 s.
+    assert_eq!(
+        c.events("late", "SuccessfulCreate"),
+        ["Created job late-29453765"]
+    );
+    assert!(c.events("strict", "SuccessfulCreate").is_empty());
+    assert_eq!(
+        c.events("strict", "MissSchedule"),
+        ["Missed scheduled time to start a job: Thu, 01 Jan 2026 00:05:00 +0000"]
+    );
+    // The next run (00:10) is on time.
+    c.world.advance(3 * 60_000);
+    assert_eq!(
+        c.events("strict", "SuccessfulCreate"),
+        ["Created job strict-29453770"]
+    );
+}

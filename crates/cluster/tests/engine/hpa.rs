@@ -20,9 +20,10 @@ fn hpa(c: &mut Cluster) -> Value {
         .1
 }
 
-#[test]
-fn load_scales_a_deployment_from_two_to_six_and_back() {
-    let mut c = Cluster::with_world(cluster::start(131));
+/// The `php` Deployment (2 replicas, 100m CPU requests) behind a Service, and an
+/// HPA for it (2–6 replicas at 50% CPU) with `behavior`.
+fn php_with_hpa(seed: u64, behavior: Value) -> Cluster {
+    let mut c = Cluster::with_world(cluster::start(seed));
     c.post(
         "/apis/apps/v1/namespaces/default/deployments",
         json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "php"},
@@ -44,9 +45,26 @@ fn load_scales_a_deployment_from_two_to_six_and_back() {
             "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "php"},
                 "minReplicas": 2, "maxReplicas": 6,
                 "metrics": [{"type": "Resource", "resource": {"name": "cpu",
-                    "target": {"type": "Utilization", "averageUtilization": 50}}}]}}),
+                    "target": {"type": "Utilization", "averageUtilization": 50}}}],
+                "behavior": behavior}}),
     );
     assert_eq!(code, 201, "{body}");
+    c
+}
+
+/// Starts a pod that requests the `php` Service in a loop.
+fn start_load(c: &mut Cluster) {
+    c.post(
+        "/api/v1/namespaces/default/pods",
+        json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "load-generator"},
+            "spec": {"restartPolicy": "Never", "containers": [{"name": "load-generator", "image": "busybox:1.28",
+                "command": ["/bin/sh", "-c", "while sleep 0.01; do wget -q -O- http://php; done"]}]}}),
+    );
+}
+
+#[test]
+fn load_scales_a_deployment_from_two_to_six_and_back() {
+    let mut c = php_with_hpa(131, json!(null));
     c.world.advance(60_000);
     assert_eq!(replicas(&mut c), 2);
     let status = hpa(&mut c)["status"].clone();
@@ -59,12 +77,7 @@ fn load_scales_a_deployment_from_two_to_six_and_back() {
     assert_eq!(metrics["kind"], "PodMetricsList");
     assert_eq!(metrics["items"].as_array().unwrap().len(), 2);
 
-    c.post(
-        "/api/v1/namespaces/default/pods",
-        json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "load-generator"},
-            "spec": {"restartPolicy": "Never", "containers": [{"name": "load-generator", "image": "busybox:1.28",
-                "command": ["/bin/sh", "-c", "while sleep 0.01; do wget -q -O- http://php; done"]}]}}),
-    );
+    start_load(&mut c);
     c.world.advance(60_000);
     assert_eq!(replicas(&mut c), 6);
     let (_, metrics) =
@@ -107,4 +120,18 @@ fn load_scales_a_deployment_from_two_to_six_and_back() {
     assert!(c
         .events("php", "SuccessfulRescale")
         .contains(&"New size: 2; reason: All metrics below target".to_string()));
+}
+
+#[test]
+fn a_shorter_scale_down_stabilization_window_scales_down_sooner() {
+    let behavior = json!({"scaleDown": {"stabilizationWindowSeconds": 60}});
+    let mut c = php_with_hpa(132, behavior);
+    start_load(&mut c);
+    c.world.advance(120_000);
+    assert_eq!(replicas(&mut c), 6);
+    c.delete("/api/v1/namespaces/default/pods/load-generator");
+    c.world.advance(30_000);
+    assert_eq!(replicas(&mut c), 6, "within the 60 s window");
+    c.world.advance(60_000);
+    assert_eq!(replicas(&mut c), 2, "the window is over");
 }

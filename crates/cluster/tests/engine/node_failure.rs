@@ -135,3 +135,59 @@ fn a_failed_nodes_pods_are_evicted_after_their_toleration_and_replaced() {
         "the recovered kubelet finished the evicted pods"
     );
 }
+
+#[test]
+fn each_pod_is_evicted_when_its_own_toleration_of_the_unreachable_taint_runs_out() {
+    let mut c = Cluster::with_world(cluster::start(42));
+    let unreachable = |seconds: Option<i64>| {
+        let mut t = serde_json::json!({"key": "node.kubernetes.io/unreachable",
+            "operator": "Exists", "effect": "NoExecute"});
+        if let Some(s) = seconds {
+            t["tolerationSeconds"] = s.into();
+        }
+        t
+    };
+    for (name, tolerations) in [
+        ("brief", serde_json::json!([unreachable(Some(30))])),
+        ("forever", serde_json::json!([unreachable(None)])),
+        ("default", serde_json::json!([])),
+    ] {
+        c.create_pod(serde_json::json!({
+            "apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": name, "labels": {"app": "web"}},
+            "spec": {"nodeName": "node-1", "tolerations": tolerations,
+                "containers": [{"name": "web", "image": "nginx:1.27"}]},
+        }));
+    }
+    c.world.settle(60_000);
+    cluster::fail_node(&mut c.world, "node-1").unwrap();
+    let tainted = |c: &mut Cluster| {
+        let (_, node) = c.get("/api/v1/nodes/node-1");
+        node["spec"]["taints"].as_array().is_some_and(|ts| {
+            ts.iter()
+                .any(|t| t["key"] == "node.kubernetes.io/unreachable" && t["effect"] == "NoExecute")
+        })
+    };
+    while !tainted(&mut c) {
+        c.world.advance(1_000);
+    }
+    let evicted = |c: &mut Cluster| -> Vec<String> {
+        let mut names: Vec<String> = pods(c)
+            .iter()
+            .filter(|p| !p["metadata"]["deletionTimestamp"].is_null())
+            .map(|p| p["metadata"]["name"].as_str().unwrap().to_string())
+            .collect();
+        names.sort();
+        names
+    };
+    c.world.advance(25_000);
+    assert_eq!(evicted(&mut c), Vec::<String>::new());
+    c.world.advance(10_000);
+    assert_eq!(evicted(&mut c), ["brief"]);
+    c.world.advance(250_000);
+    assert_eq!(evicted(&mut c), ["brief"], "the default 300 s is not over");
+    c.world.advance(30_000);
+    assert_eq!(evicted(&mut c), ["brief", "default"]);
+    c.world.advance(3_600_000);
+    assert_eq!(evicted(&mut c), ["brief", "default"], "tolerated forever");
+}

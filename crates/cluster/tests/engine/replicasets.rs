@@ -131,3 +131,28 @@ fn orphans_are_adopted_and_pods_that_stop_matching_are_released() {
     assert_eq!(stray["metadata"]["ownerReferences"], json!(null), "{stray}");
     assert_eq!(pods_of(&mut c, "web").len(), 2, "a replacement was made");
 }
+
+#[test]
+fn scale_down_keeps_the_pods_with_the_highest_deletion_cost() {
+    let mut c = Cluster::with_world(cluster::start(5));
+    c.post(SETS, replicaset("web", 3));
+    c.world.settle(120_000);
+    // Otherwise alike (all Ready on separate nodes): the costs decide.
+    let pods = names(&pods_of(&mut c, "web"));
+    for (name, cost) in pods.iter().zip(["10", "-5", "100"]) {
+        let (code, body) = c.patch(
+            &format!("/api/v1/namespaces/default/pods/{name}"),
+            "application/merge-patch+json",
+            json!({"metadata": {"annotations": {"controller.kubernetes.io/pod-deletion-cost": cost}}}),
+        );
+        assert_eq!(code, 200, "{body}");
+    }
+    c.world.advance(1_000); // the controller's informer has seen the costs
+    c.patch(
+        &format!("{SETS}/web"),
+        "application/merge-patch+json",
+        json!({"spec": {"replicas": 1}}),
+    );
+    c.world.settle(120_000);
+    assert_eq!(names(&pods_of(&mut c, "web")), [pods[2].clone()]);
+}
