@@ -26,6 +26,8 @@ use crate::sim::Ctx;
 
 /// Pull time bounds for an image not yet on the node, in virtual milliseconds.
 const PULL_MS: (u64, u64) = (800, 4_000);
+/// How long pulling an image whose layers are on the node takes (policy `Always`).
+const CACHED_PULL_MS: (u64, u64) = (300, 1_200);
 /// How long a pull the registry refuses takes to fail.
 const FAILED_PULL_MS: (u64, u64) = (300, 1_500);
 /// How long a stopping container takes to exit after SIGTERM.
@@ -183,6 +185,15 @@ fn runs_for(pod: &Pod, sources: &Sources) -> Result<Vec<ContainerRun>, String> {
         runs.push(ContainerRun::new(c, &env, Role::Main, waiting, script));
     }
     Ok(runs)
+}
+
+/// The kubelet's `Pulled` message for a pull of `image` that took `took_ms`.
+fn pulled_message(image: &str, took_ms: u64) -> String {
+    format!(
+        "Successfully pulled image {image:?} in {d} ({d} including waiting). Image size: {} bytes.",
+        images::size_bytes(image),
+        d = go_duration(took_ms)
+    )
 }
 
 /// The image `pod`'s spec names now for the container of `run`.
@@ -591,17 +602,8 @@ impl PodWorkers {
             let about = container_ref(pod, &record.runs[pull.index]);
             let image = pull.image;
             let Some(error) = pull.error else {
-                recorder.event(
-                    ctx,
-                    &about,
-                    "Normal",
-                    "Pulled",
-                    &format!(
-                        "Successfully pulled image {image:?} in {d} ({d} including waiting). Image size: {} bytes.",
-                        images::size_bytes(&image),
-                        d = go_duration(pull.took_ms)
-                    ),
-                );
+                let message = pulled_message(&image, pull.took_ms);
+                recorder.event(ctx, &about, "Normal", "Pulled", &message);
                 continue;
             };
             record
@@ -1153,13 +1155,24 @@ impl PodWorkers {
             return;
         };
         let about = container_ref(pod, run);
-        recorder.event(
-            ctx,
-            &about,
-            "Normal",
-            "Pulled",
-            &format!("Container image {:?} already present on machine", run.image),
-        );
+        let image = run.image.clone();
+        // Each start gets the image again: policy Always pulls it (quickly: its
+        // layers are on the node), as upstream's kubelet does on every restart.
+        if run.spec.image_pull_policy.as_deref() == Some("Always") {
+            recorder.event(
+                ctx,
+                &about,
+                "Normal",
+                "Pulling",
+                &format!("Pulling image {image:?}"),
+            );
+            let took_ms = ctx.rng().between(CACHED_PULL_MS.0, CACHED_PULL_MS.1);
+            let message = pulled_message(&image, took_ms);
+            recorder.event(ctx, &about, "Normal", "Pulled", &message);
+        } else {
+            let message = format!("Container image {image:?} already present on machine");
+            recorder.event(ctx, &about, "Normal", "Pulled", &message);
+        }
         self.run_container(key, pod, index, ctx, recorder);
         self.report(key, pod, ctx);
     }
