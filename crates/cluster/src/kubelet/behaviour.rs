@@ -9,6 +9,7 @@
 use k8s_openapi::api::core::v1::Container;
 
 use super::env::{expand, Environment};
+use super::pi;
 
 /// What a container does that others can see: each line it prints and each
 /// file it creates (`true`) or removes (`false`), with the milliseconds after
@@ -177,7 +178,7 @@ pub fn of(container: &Container, env: &Environment) -> Behaviour {
         return run_script(argv.get(2).map(String::as_str).unwrap_or(""), env);
     }
     let words: Vec<&str> = argv.iter().map(String::as_str).collect();
-    let mut run = Run::default();
+    let mut run = Run::new(env);
     match run.simple(&program, &words[1..]) {
         Flow::Continue(code) => run.finish(code),
         Flow::Exit(code) => run.finish(code),
@@ -192,13 +193,22 @@ enum Flow {
     Forever,
 }
 
-#[derive(Default)]
-struct Run {
+/// A command line's run so far, in an environment.
+struct Run<'e> {
     elapsed_ms: u64,
     output: Output,
+    env: &'e Environment,
 }
 
-impl Run {
+impl<'e> Run<'e> {
+    fn new(env: &'e Environment) -> Self {
+        Run {
+            elapsed_ms: 0,
+            output: Output::default(),
+            env,
+        }
+    }
+
     fn finish(self, code: i32) -> Behaviour {
         Behaviour::Exit {
             after_ms: self.elapsed_ms,
@@ -249,6 +259,30 @@ impl Run {
                     .push((self.elapsed_ms, DATE_LINE.to_string()));
                 Flow::Continue(0)
             }
+            "printenv" => {
+                let mut missing = false;
+                if args.is_empty() {
+                    for (name, value) in self.env {
+                        let line = format!("{name}={value}");
+                        self.output.lines.push((self.elapsed_ms, line));
+                    }
+                }
+                for name in args {
+                    match self.env.get(*name) {
+                        Some(value) => self.output.lines.push((self.elapsed_ms, value.clone())),
+                        None => missing = true,
+                    }
+                }
+                Flow::Continue(i32::from(missing))
+            }
+            "perl" => match bpi_digits(args) {
+                Some(digits) if digits <= MAX_PI_DIGITS => {
+                    self.elapsed_ms += digits as u64 * PI_MS_PER_DIGIT;
+                    self.output.lines.push((self.elapsed_ms, pi::pi(digits)));
+                    Flow::Continue(0)
+                }
+                _ => Flow::Forever,
+            },
             "true" | ":" => Flow::Continue(0),
             "false" => Flow::Continue(1),
             "tail" if args.contains(&"-f") => Flow::Forever,
@@ -256,6 +290,24 @@ impl Run {
             _ => Flow::Forever,
         }
     }
+}
+
+/// The most digits of π a simulated `perl` computes; more take longer than
+/// anyone waits (it runs until stopped).
+const MAX_PI_DIGITS: usize = 5_000;
+/// How long `perl` takes per digit of π (2,000 digits in 6 s).
+const PI_MS_PER_DIGIT: u64 = 3;
+
+/// N when perl's arguments run a one-liner that prints `bpi(N)` (the Job example
+/// in Kubernetes' documentation: `perl -Mbignum=bpi -wle 'print bpi(2000)'`).
+fn bpi_digits(args: &[&str]) -> Option<usize> {
+    let at = args
+        .iter()
+        .position(|a| a.starts_with('-') && !a.starts_with("-M") && a.ends_with('e'))?;
+    let script = args.get(at + 1)?.replace(' ', "");
+    let script = script.trim_end_matches(';');
+    let inner = script.strip_prefix("printbpi(")?.strip_suffix(')')?;
+    inner.parse().ok()
 }
 
 /// `30`, `1.5`, `2m`, `infinity` → Some(Some(ms)) / Some(None) for infinity; None if invalid.
@@ -379,7 +431,7 @@ fn run_script(script: &str, env: &Environment) -> Behaviour {
             .split_once("do")
             .map(|(_, b)| b.trim_end().trim_end_matches("done"))
             .unwrap_or("");
-        let mut run = Run::default();
+        let mut run = Run::new(env);
         for (command, _) in split_commands(body) {
             let w = words(&command, env);
             if let Some((program, args)) = w.split_first() {
@@ -391,7 +443,7 @@ fn run_script(script: &str, env: &Environment) -> Behaviour {
             output: Output::repeating(run.output, run.elapsed_ms),
         };
     }
-    let mut run = Run::default();
+    let mut run = Run::new(env);
     let mut status = 0;
     let mut skip_next: Option<&str> = None;
     for (command, separator) in split_commands(script) {
@@ -451,6 +503,40 @@ mod tests {
             code,
             output: printed(lines),
         }
+    }
+
+    #[test]
+    fn the_documentation_s_perl_job_prints_pi_and_exits() {
+        let job = container(
+            "perl:5.34.0",
+            &["perl", "-Mbignum=bpi", "-wle", "print bpi(2000)"],
+            &[],
+        );
+        let Behaviour::Exit {
+            after_ms,
+            code,
+            output,
+        } = of(&job)
+        else {
+            panic!("it finishes");
+        };
+        assert_eq!((after_ms, code), (6_000, 0));
+        assert_eq!(output.lines.len(), 1);
+        assert!(output.lines[0].1.starts_with("3.14159265358979"));
+        assert_eq!(output.lines[0].1.len(), 2001);
+        let server = container("perl:5.34.0", &["perl", "/app/server.pl"], &[]);
+        assert!(matches!(of(&server), Behaviour::Serve { .. }));
+    }
+
+    #[test]
+    fn printenv_prints_the_values_it_is_asked_for() {
+        let env = Environment::from([("GREETING".to_string(), "hello".to_string())]);
+        let c = container("busybox:1.36", &["printenv", "GREETING"], &[]);
+        assert_eq!(super::of(&c, &env), exit(0, 0, &[(0, "hello")]));
+        let missing = container("busybox:1.36", &["printenv", "GREETING", "NOPE"], &[]);
+        assert_eq!(super::of(&missing, &env), exit(0, 1, &[(0, "hello")]));
+        let all = container("busybox:1.36", &["printenv"], &[]);
+        assert_eq!(super::of(&all, &env), exit(0, 0, &[(0, "GREETING=hello")]));
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod env;
 pub mod images;
 pub mod logs;
 pub mod node_config;
+pub mod pi;
 pub mod pods;
 pub mod probes;
 pub mod pull_back_off;
