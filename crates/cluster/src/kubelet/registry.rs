@@ -5,9 +5,10 @@
 //! Docker Hub's official images (`nginx`, `docker.io/library/nginx`) are a closed
 //! set, so a name outside [`OFFICIAL_IMAGES`] (`ngnix`) does not exist; their tags
 //! are versions (they hold a digit), `latest`, or variant words such as `alpine`,
-//! `stable` or `bookworm`, so `nginx:doesnotexist` is not found. Images under
-//! other namespaces and registries (`bitnami/redis`, `registry.k8s.io/pause`)
-//! cannot be checked and always pull.
+//! `stable` or `bookworm`, so `nginx:doesnotexist` is not found. The sample
+//! images of Kubernetes' tutorials have the tags they really have (the Basics
+//! tutorial's `kubernetes-bootcamp:v10` does not exist, as it teaches). Other
+//! images (`bitnami/redis`, `registry.k8s.io/pause`) cannot be checked and always pull.
 
 /// The repositories of Docker Hub's `library` namespace (the official images).
 const OFFICIAL_IMAGES: &[&str] = &[
@@ -154,6 +155,18 @@ const OFFICIAL_IMAGES: &[&str] = &[
     "yourls",
     "znc",
     "zookeeper",
+];
+
+/// Repositories of Kubernetes' tutorials and the tags they have.
+const TUTORIAL_IMAGES: &[(&str, &[&str])] = &[
+    ("gcr.io/google-samples/kubernetes-bootcamp", &["v1"]),
+    ("docker.io/jocatalin/kubernetes-bootcamp", &["v1", "v2"]),
+    ("gcr.io/google-samples/hello-app", &["1.0", "2.0"]),
+    (
+        "us-docker.pkg.dev/google-samples/containers/gke/hello-app",
+        &["1.0", "2.0"],
+    ),
+    ("registry.k8s.io/hpa-example", &["latest"]),
 ];
 
 /// Words official images' tags are made of besides versions (`stable-alpine`,
@@ -325,21 +338,32 @@ fn official_tag_exists(tag: &str) -> bool {
 pub fn pull(image: &str) -> Result<(), PullError> {
     let reference = parse(image)
         .map_err(|e| PullError::InvalidName(format!("couldn't parse image name {image:?}: {e}")))?;
+    let canonical = reference.canonical();
+    let not_found = || {
+        PullError::Failed(format!(
+            "rpc error: code = NotFound desc = failed to pull and unpack image {canonical:?}: failed to resolve reference {canonical:?}: {canonical}: not found"
+        ))
+    };
+    let tutorial = TUTORIAL_IMAGES
+        .iter()
+        .find(|(repository, _)| *repository == reference.repository);
+    if let Some((_, tags)) = tutorial {
+        let tag = reference.tag.as_deref().unwrap_or("latest");
+        return match reference.digest {
+            None if !tags.contains(&tag) => Err(not_found()),
+            _ => Ok(()),
+        };
+    }
     let Some(official) = reference.repository.strip_prefix("docker.io/library/") else {
         return Ok(());
     };
-    let canonical = reference.canonical();
     if !OFFICIAL_IMAGES.contains(&official) {
         return Err(PullError::Failed(format!(
             "rpc error: code = Unknown desc = failed to pull and unpack image {canonical:?}: failed to resolve reference {canonical:?}: pull access denied, repository does not exist or may require authorization: server message: insufficient_scope: authorization failed"
         )));
     }
     match &reference.tag {
-        Some(tag) if reference.digest.is_none() && !official_tag_exists(tag) => {
-            Err(PullError::Failed(format!(
-                "rpc error: code = NotFound desc = failed to pull and unpack image {canonical:?}: failed to resolve reference {canonical:?}: {canonical}: not found"
-            )))
-        }
+        Some(tag) if reference.digest.is_none() && !official_tag_exists(tag) => Err(not_found()),
         _ => Ok(()),
     }
 }
@@ -408,6 +432,12 @@ mod tests {
             pull("nginx:doesnotexist"),
             Err(PullError::Failed("rpc error: code = NotFound desc = failed to pull and unpack image \"docker.io/library/nginx:doesnotexist\": failed to resolve reference \"docker.io/library/nginx:doesnotexist\": docker.io/library/nginx:doesnotexist: not found".into()))
         );
+        assert_eq!(
+            pull("gcr.io/google-samples/kubernetes-bootcamp:v10"),
+            Err(PullError::Failed("rpc error: code = NotFound desc = failed to pull and unpack image \"gcr.io/google-samples/kubernetes-bootcamp:v10\": failed to resolve reference \"gcr.io/google-samples/kubernetes-bootcamp:v10\": gcr.io/google-samples/kubernetes-bootcamp:v10: not found".into()))
+        );
+        assert_eq!(pull("gcr.io/google-samples/kubernetes-bootcamp:v1"), Ok(()));
+        assert_eq!(pull("jocatalin/kubernetes-bootcamp:v2"), Ok(()));
         assert_eq!(
             pull("Nginx:1.27"),
             Err(PullError::InvalidName("couldn't parse image name \"Nginx:1.27\": invalid reference format: repository name (library/Nginx) must be lowercase".into()))
