@@ -5,7 +5,9 @@
 //! Docker Hub's official images (`nginx`, `docker.io/library/nginx`) are a closed
 //! set, so a name outside [`OFFICIAL_IMAGES`] (`ngnix`) does not exist; their tags
 //! are versions (they hold a digit), `latest`, or variant words such as `alpine`,
-//! `stable` or `bookworm`, so `nginx:doesnotexist` is not found. The sample
+//! `stable` or `bookworm`, so `nginx:doesnotexist` is not found; for a few
+//! images whose release lines are well known a version past the newest does not
+//! exist either (the Deployments page's typo `nginx:1.161`). The sample
 //! images of Kubernetes' tutorials have the tags they really have (the Basics
 //! tutorial's `kubernetes-bootcamp:v10` does not exist, as it teaches). Other
 //! images (`bitnami/redis`, `registry.k8s.io/pause`) cannot be checked and always pull.
@@ -155,6 +157,22 @@ const OFFICIAL_IMAGES: &[&str] = &[
     "yourls",
     "znc",
     "zookeeper",
+];
+
+/// Release lines of official images the documentation uses: (image, major, the
+/// newest minor of that major).
+const RELEASE_LINES: &[(&str, u64, u64)] = &[
+    ("nginx", 1, 29),
+    ("busybox", 1, 37),
+    ("httpd", 2, 4),
+    ("alpine", 3, 22),
+    ("redis", 2, 8),
+    ("redis", 3, 2),
+    ("redis", 4, 0),
+    ("redis", 5, 0),
+    ("redis", 6, 2),
+    ("redis", 7, 4),
+    ("redis", 8, 2),
 ];
 
 /// Repositories of Kubernetes' tutorials and the tags they have.
@@ -325,12 +343,31 @@ pub fn parse(image: &str) -> Result<Reference, String> {
     })
 }
 
-/// Whether an official image has `tag`: a version, or variant words.
-fn official_tag_exists(tag: &str) -> bool {
-    tag.chars().any(|c| c.is_ascii_digit())
-        || tag
+/// Whether the official image `name` has `tag`: a version (within its known
+/// release lines, for the images in [`RELEASE_LINES`]), or variant words.
+fn official_tag_exists(name: &str, tag: &str) -> bool {
+    if !tag.chars().any(|c| c.is_ascii_digit()) {
+        return tag
             .split(['-', '.', '_'])
-            .all(|word| TAG_WORDS.contains(&word))
+            .all(|word| TAG_WORDS.contains(&word));
+    }
+    let lines: Vec<(u64, u64)> = RELEASE_LINES
+        .iter()
+        .filter(|(image, _, _)| *image == name)
+        .map(|(_, major, minor)| (*major, *minor))
+        .collect();
+    if lines.is_empty() {
+        return true;
+    }
+    let version = tag.split('-').next().unwrap_or("");
+    let mut numbers = version.split('.').map(|n| n.parse::<u64>().ok());
+    match (numbers.next().flatten(), numbers.next()) {
+        (Some(major), None) => lines.iter().any(|(m, _)| *m == major),
+        (Some(major), Some(Some(minor))) => lines
+            .iter()
+            .any(|(m, newest)| *m == major && minor <= *newest),
+        _ => true,
+    }
 }
 
 /// Pulls `image`: Ok when the registry has it, else the error the kubelet
@@ -363,7 +400,9 @@ pub fn pull(image: &str) -> Result<(), PullError> {
         )));
     }
     match &reference.tag {
-        Some(tag) if reference.digest.is_none() && !official_tag_exists(tag) => Err(not_found()),
+        Some(tag) if reference.digest.is_none() && !official_tag_exists(official, tag) => {
+            Err(not_found())
+        }
         _ => Ok(()),
     }
 }
@@ -438,6 +477,19 @@ mod tests {
         );
         assert_eq!(pull("gcr.io/google-samples/kubernetes-bootcamp:v1"), Ok(()));
         assert_eq!(pull("jocatalin/kubernetes-bootcamp:v2"), Ok(()));
+        for (image, exists) in [
+            ("nginx:1.161", false),
+            ("nginx:1.16.1", true),
+            ("nginx:1.14.2", true),
+            ("nginx:2.0", false),
+            ("nginx:1", true),
+            ("nginx:1.27.3-alpine", true),
+            ("busybox:1.36", true),
+            ("redis:7.2.4", true),
+            ("redis:9", false),
+        ] {
+            assert_eq!(pull(image).is_ok(), exists, "{image}");
+        }
         assert_eq!(
             pull("Nginx:1.27"),
             Err(PullError::InvalidName("couldn't parse image name \"Nginx:1.27\": invalid reference format: repository name (library/Nginx) must be lowercase".into()))
