@@ -169,9 +169,15 @@ fn list<T: DeserializeOwned>(world: &mut World, actor: &str, req: &Request) -> V
     }
 }
 
-/// The Service a host names, as CoreDNS answers a client in `namespace`
-/// (search path `<namespace>.svc.cluster.local`, `svc.cluster.local`, `cluster.local`).
+/// The Service a host names, as CoreDNS answers a client in `namespace`.
 fn service_by_name(world: &mut World, host: &str, namespace: &str) -> Option<Service> {
+    read(world, "coredns", &service_path(host, namespace)?)
+}
+
+/// The API path of the Service a DNS name names for a client in `namespace`, as
+/// CoreDNS resolves it (search path `<namespace>.svc.cluster.local`,
+/// `svc.cluster.local`, `cluster.local`); `None` for a name outside the cluster.
+pub fn service_path(host: &str, namespace: &str) -> Option<String> {
     let name = host.trim_end_matches('.');
     let suffix = format!(".svc.{CLUSTER_DOMAIN}");
     let fqdn = name
@@ -185,11 +191,7 @@ fn service_by_name(world: &mut World, host: &str, namespace: &str) -> Option<Ser
             None => (name, namespace),
         },
     };
-    read(
-        world,
-        "coredns",
-        &format!("/api/v1/namespaces/{ns}/services/{service}"),
-    )
+    Some(format!("/api/v1/namespaces/{ns}/services/{service}"))
 }
 
 /// The Service whose ClusterIP is `ip`.

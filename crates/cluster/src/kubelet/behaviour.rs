@@ -292,6 +292,110 @@ impl<'e> Run<'e> {
     }
 }
 
+/// Where the service account's namespace is mounted in every container.
+const NAMESPACE_FILE: &str = "/var/run/secrets/kubernetes.io/serviceaccount/namespace";
+
+/// `c` with its shell's reads of the service account's namespace file
+/// (`$(cat /var/run/secrets/kubernetes.io/serviceaccount/namespace)`, as the
+/// documentation's init containers build a Service's DNS name) replaced by what
+/// the file holds: the pod's namespace.
+pub fn reading_namespace_file(c: &Container, namespace: &str) -> Container {
+    let read = [
+        format!("$(cat {NAMESPACE_FILE})"),
+        format!("`cat {NAMESPACE_FILE}`"),
+    ];
+    let substitute = |words: &Option<Vec<String>>| {
+        words.as_ref().map(|words| {
+            words
+                .iter()
+                .map(|w| {
+                    read.iter()
+                        .fold(w.clone(), |w, r| w.replace(r.as_str(), namespace))
+                })
+                .collect()
+        })
+    };
+    Container {
+        command: substitute(&c.command),
+        args: substitute(&c.args),
+        ..c.clone()
+    }
+}
+
+/// The cluster DNS Service's address (kubeadm's: the tenth of the Service range),
+/// which containers' `/etc/resolv.conf` names.
+const DNS_SERVER: &str = "10.96.0.10";
+
+/// A container waiting for a DNS name to resolve: its script is the loop
+/// `until nslookup NAME; do ...; done` (the documentation's init containers that
+/// wait for a Service), which ends once the name resolves.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Lookup {
+    /// The name looked up.
+    pub name: String,
+    /// How long one pass of the loop takes (its lookup, then its body).
+    pub every_ms: u64,
+}
+
+/// The name a container waits for, if its `sh -c` script is an `until nslookup`
+/// loop with nothing after it.
+pub fn lookup_of(container: &Container, env: &Environment) -> Option<Lookup> {
+    let argv: Vec<String> = container
+        .command
+        .iter()
+        .flatten()
+        .chain(container.args.iter().flatten())
+        .map(|word| expand(word, env))
+        .collect();
+    let program = argv.first()?.rsplit('/').next()?;
+    if !matches!(program, "sh" | "bash" | "ash") || argv.get(1).map(String::as_str) != Some("-c") {
+        return None;
+    }
+    until_lookup(argv.get(2)?.trim(), env).map(|(lookup, _)| lookup)
+}
+
+/// `until nslookup NAME; do BODY; done` (nothing after): the lookup, and what one
+/// failing pass prints (busybox's `nslookup` answer, then the body's output),
+/// repeating.
+fn until_lookup(script: &str, env: &Environment) -> Option<(Lookup, Output)> {
+    let rest = script.strip_prefix("until ")?;
+    let (condition, rest) = rest
+        .split_once("; do ")
+        .or_else(|| rest.split_once(";do "))?;
+    let body = rest.trim_end().strip_suffix("done")?.trim_end();
+    let body = body.strip_suffix(';').unwrap_or(body);
+    let condition = words(condition, env);
+    let [program, name] = condition.as_slice() else {
+        return None;
+    };
+    if program != "nslookup" {
+        return None;
+    }
+    let mut run = Run::new(env);
+    for line in [
+        format!("Server:    {DNS_SERVER}"),
+        format!("Address 1: {DNS_SERVER}"),
+        String::new(),
+        format!("nslookup: can't resolve '{name}'"),
+    ] {
+        run.output.lines.push((0, line));
+    }
+    for (command, _) in split_commands(body) {
+        let w = words(&command, env);
+        if let Some((program, args)) = w.split_first() {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            if !matches!(run.simple(program, &args), Flow::Continue(_)) {
+                return None;
+            }
+        }
+    }
+    let lookup = Lookup {
+        name: name.clone(),
+        every_ms: run.elapsed_ms.max(1),
+    };
+    Some((lookup, Output::repeating(run.output, run.elapsed_ms)))
+}
+
 /// The most digits of π a simulated `perl` computes; more take longer than
 /// anyone waits (it runs until stopped).
 const MAX_PI_DIGITS: usize = 5_000;
@@ -425,6 +529,9 @@ fn words(command: &str, env: &Environment) -> Vec<String> {
 /// Runs a `sh -c` script.
 fn run_script(script: &str, env: &Environment) -> Behaviour {
     let trimmed = script.trim();
+    if let Some((_, pass)) = until_lookup(trimmed, env) {
+        return Behaviour::Serve { output: pass };
+    }
     if trimmed.starts_with("while true") || trimmed.starts_with("while :") {
         // A loop that never ends: it serves, printing what one pass prints.
         let body = trimmed
@@ -526,6 +633,37 @@ mod tests {
         assert_eq!(output.lines[0].1.len(), 2001);
         let server = container("perl:5.34.0", &["perl", "/app/server.pl"], &[]);
         assert!(matches!(of(&server), Behaviour::Serve { .. }));
+    }
+
+    #[test]
+    fn an_until_nslookup_loop_waits_for_its_name_printing_each_failed_pass() {
+        let script = "until nslookup myservice.default.svc.cluster.local; do echo waiting for myservice; sleep 2; done";
+        let c = container("busybox:1.28", &["sh", "-c", script], &[]);
+        assert_eq!(
+            lookup_of(&c, &Environment::new()),
+            Some(Lookup {
+                name: "myservice.default.svc.cluster.local".into(),
+                every_ms: 2_000
+            })
+        );
+        let Behaviour::Serve { output } = of(&c) else {
+            panic!("it waits");
+        };
+        assert_eq!(output.repeat_every_ms, Some(2_000));
+        let lines: Vec<&str> = output.lines.iter().map(|(_, l)| l.as_str()).collect();
+        assert_eq!(
+            lines,
+            [
+                "Server:    10.96.0.10",
+                "Address 1: 10.96.0.10",
+                "",
+                "nslookup: can't resolve 'myservice.default.svc.cluster.local'",
+                "waiting for myservice"
+            ]
+        );
+        let then = format!("{script}; echo done");
+        let c = container("busybox:1.28", &["sh", "-c", &then], &[]);
+        assert_eq!(lookup_of(&c, &Environment::new()), None);
     }
 
     #[test]

@@ -94,6 +94,8 @@ pub struct ContainerRun {
     pub script: Script,
     /// Whether its runs end OOM-killed (its exit 137 then reads `OOMKilled`).
     pub oom_killed: bool,
+    /// The DNS name whose resolving ends its run (exit 0), for a script waiting on it.
+    pub lookup: Option<behaviour::Lookup>,
 }
 
 impl ContainerRun {
@@ -112,6 +114,7 @@ impl ContainerRun {
             Script::default()
         };
         let mut behaviour = script.behaviour(behaviour::of(container, env));
+        let lookup = behaviour::lookup_of(container, env);
         // One that allocates past its memory limit, at once or as a scripted leak,
         // ends every run OOM-killed (unless it ends sooner).
         let oom_after_ms = if usage::exceeds_memory_limit(container) {
@@ -149,6 +152,7 @@ impl ContainerRun {
             probe_streaks: [(0, 0); 3],
             script,
             oom_killed,
+            lookup,
         }
     }
 

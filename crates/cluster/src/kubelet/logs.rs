@@ -183,6 +183,8 @@ pub fn container_log(
     else {
         return Ok(String::new());
     };
+    let namespace = pod.metadata.namespace.as_deref().unwrap_or("default");
+    let container = &behaviour::reading_namespace_file(container, namespace);
     let env = environment(pod, container, sources).unwrap_or_default();
     let behaviour = behaviour::of(container, &env);
     let elapsed = span.ended_ms.saturating_sub(span.started_ms).max(0) as u64;

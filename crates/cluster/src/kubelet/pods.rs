@@ -10,7 +10,7 @@ use std::sync::Arc;
 use k8s_openapi::api::core::v1::Pod;
 use serde_json::{json, Value};
 
-use super::behaviour::Behaviour;
+use super::behaviour::{self, Behaviour};
 use super::containers::{self, back_off_ms, init_done, ContainerRun, Role};
 use super::env::{environment, read_sources, Sources};
 use super::images;
@@ -21,6 +21,7 @@ use super::resume;
 use super::script::Script;
 use crate::api::Request;
 use crate::client::{pod_path, ObjectRef, Recorder};
+use crate::service_request::service_path;
 use crate::sim::clock::go_duration;
 use crate::sim::Ctx;
 
@@ -65,6 +66,13 @@ enum Step {
         key: String,
         uid: String,
         index: usize,
+    },
+    /// Time for a waiting container's next DNS lookup (in its run `generation`).
+    Lookup {
+        key: String,
+        uid: String,
+        index: usize,
+        generation: i32,
     },
     /// Time for a container's probe (in its run `generation`).
     Probe {
@@ -166,7 +174,9 @@ fn runs_for(pod: &Pod, sources: &Sources) -> Result<Vec<ContainerRun>, String> {
     let inits = spec.init_containers.as_deref().unwrap_or_default();
     let script = Script::of(pod.metadata.annotations.as_ref());
     let mut runs = Vec::new();
+    let namespace = pod.metadata.namespace.as_deref().unwrap_or("default");
     for c in inits {
+        let c = &behaviour::reading_namespace_file(c, namespace);
         let role = if c.restart_policy.as_deref() == Some("Always") {
             Role::Sidecar
         } else {
@@ -181,6 +191,7 @@ fn runs_for(pod: &Pod, sources: &Sources) -> Result<Vec<ContainerRun>, String> {
         "PodInitializing"
     };
     for c in &spec.containers {
+        let c = &behaviour::reading_namespace_file(c, namespace);
         let env = environment(pod, c, sources)?;
         runs.push(ContainerRun::new(c, &env, Role::Main, waiting, script));
     }
@@ -832,6 +843,17 @@ impl PodWorkers {
                 };
                 self.restart(&key, &pod, index, ctx, recorder);
             }
+            Step::Lookup {
+                key,
+                uid,
+                index,
+                generation,
+            } => {
+                let Some(pod) = self.live_pod(&key, &uid, pods) else {
+                    return true;
+                };
+                self.look_up(&key, &pod, index, generation, ctx, recorder);
+            }
             Step::Probe {
                 key,
                 uid,
@@ -1030,8 +1052,8 @@ impl PodWorkers {
     }
 
     /// Arms the timers of running container `index`: its process's exit (if its
-    /// command ends, counted from its start) and its probes (startup until it
-    /// has started, then liveness and readiness).
+    /// command ends, counted from its start), the next lookup of a name it waits
+    /// for, and its probes (startup until it has started, then liveness and readiness).
     fn arm_running(&mut self, key: &str, index: usize, ctx: &mut Ctx) {
         let Some(record) = self.pods.get(key) else {
             return;
@@ -1050,17 +1072,64 @@ impl PodWorkers {
             }
             _ => None,
         };
+        let lookup = run.lookup.as_ref().map(|lookup| {
+            let step = Step::Lookup {
+                key: key.into(),
+                uid: record.uid.clone(),
+                index,
+                generation: run.restarts,
+            };
+            (lookup.every_ms, step)
+        });
         let probes: &[ProbeKind] = if run.spec.startup_probe.is_some() && !run.started {
             &[ProbeKind::Startup]
         } else {
             &[ProbeKind::Liveness, ProbeKind::Readiness]
         };
-        if let Some((after, step)) = exit {
+        for (after, step) in exit.into_iter().chain(lookup) {
             self.schedule(ctx, after, step);
         }
         for kind in probes {
             self.schedule_probe(key, index, *kind, ctx);
         }
+    }
+
+    /// A waiting container looks its name up again (CoreDNS reads the Service it
+    /// names): once it resolves, the loop ends and the process exits 0; until
+    /// then it tries again after each pass.
+    fn look_up(
+        &mut self,
+        key: &str,
+        pod: &Pod,
+        index: usize,
+        generation: i32,
+        ctx: &mut Ctx,
+        recorder: &mut Recorder,
+    ) {
+        let Some(run) = self.pods.get(key).map(|r| &r.runs[index]) else {
+            return;
+        };
+        let Some(lookup) = run.lookup.clone() else {
+            return;
+        };
+        if run.restarts != generation || !run.is_running() {
+            return;
+        }
+        let namespace = pod.metadata.namespace.as_deref().unwrap_or("default");
+        let resolves = service_path(&lookup.name, namespace)
+            .is_some_and(|path| ctx.call_as("coredns", Request::get(path)).status == 200);
+        if resolves {
+            self.terminated(key, pod, index, 0, ctx, recorder);
+            return;
+        }
+        let uid = self.pods[key].uid.clone();
+        let step = Step::Lookup {
+            key: key.into(),
+            uid,
+            index,
+            generation,
+        };
+        self.schedule(ctx, lookup.every_ms, step);
     }
 
     /// Container `index`'s process ended on its own (in run `generation`).

@@ -43,6 +43,13 @@ impl Ctx<'_> {
         )
     }
 
+    /// Makes an API request on this component's behalf as another actor (the
+    /// DNS lookup a container makes is CoreDNS's read of the Service).
+    pub fn call_as(&mut self, actor: &str, req: Request) -> Response {
+        self.core
+            .call(actor, None, self.cause, self.background, &req)
+    }
+
     /// Follows `stream` through the watch this component's process shares for it
     /// (one watch per stream for all of kube-controller-manager's informers),
     /// opening it with `req` if no component of the process has yet.

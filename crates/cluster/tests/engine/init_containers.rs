@@ -188,3 +188,67 @@ fn sidecars_start_in_order_and_keep_running() {
     assert_eq!(s["phase"], "Running");
     assert_eq!(condition(&s, "Ready")["status"], "True");
 }
+
+#[test]
+fn init_containers_waiting_for_services_finish_once_their_names_resolve() {
+    let mut c = Cluster::with_world(cluster::start(94));
+    let wait_for = |service: &str| {
+        sh(
+            &format!("init-{service}"),
+            &format!("until nslookup {service}.$(cat /var/run/secrets/kubernetes.io/serviceaccount/namespace).svc.cluster.local; do echo waiting for {service}; sleep 2; done"),
+        )
+    };
+    run(
+        &mut c,
+        "myapp-pod",
+        "Always",
+        json!([wait_for("myservice"), wait_for("mydb")]),
+        json!([sh(
+            "myapp-container",
+            "echo The app is running! && sleep 3600"
+        )]),
+    );
+    c.world.advance(30_000);
+    let s = status(&mut c, "myapp-pod");
+    assert_eq!(state(&s["initContainerStatuses"][0]), "running");
+    assert_eq!(condition(&s, "Initialized")["status"], "False");
+    let log = c
+        .send(
+            kubecraft_cluster::api::Request::get("/api/v1/namespaces/default/pods/myapp-pod/log")
+                .with_query("container", "init-myservice")
+                .with_query("tailLines", "2"),
+        )
+        .into_body_text();
+    assert_eq!(
+        log,
+        "nslookup: can't resolve 'myservice.default.svc.cluster.local'\nwaiting for myservice\n"
+    );
+    let service = |name: &str| {
+        json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": name},
+            "spec": {"ports": [{"protocol": "TCP", "port": 80, "targetPort": 9376}]}})
+    };
+    c.post("/api/v1/namespaces/default/services", service("myservice"));
+    c.world.advance(5_000);
+    let s = status(&mut c, "myapp-pod");
+    assert_eq!(
+        state(&s["initContainerStatuses"][0]),
+        "terminated:Completed"
+    );
+    assert_eq!(
+        state(&s["initContainerStatuses"][1]),
+        "running",
+        "it waits for mydb"
+    );
+    c.post("/api/v1/namespaces/default/services", service("mydb"));
+    c.world.advance(5_000);
+    let s = status(&mut c, "myapp-pod");
+    assert_eq!(s["phase"], "Running");
+    assert_eq!(condition(&s, "Initialized")["status"], "True");
+    let lookups = c
+        .world
+        .trace()
+        .entries()
+        .filter(|e| matches!(&e.kind, kubecraft_cluster::sim::TraceKind::Call { actor, .. } if actor == "coredns"))
+        .count();
+    assert!(lookups >= 15, "one lookup a pass, every 2 s: {lookups}");
+}
