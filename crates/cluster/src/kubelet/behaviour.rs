@@ -147,16 +147,21 @@ pub fn listener(container: &Container, port: i32) -> Listener {
 /// time is only known when the log is read).
 pub const DATE_LINE: &str = "\u{1}date";
 
-/// The behaviour of a container from its spec, with its environment `env`
-/// (`$(VAR)` in `command` and `args`, `$VAR` in `sh -c` scripts).
-pub fn of(container: &Container, env: &Environment) -> Behaviour {
-    let argv: Vec<String> = container
+/// The process's words: `command` then `args`, with `$(VAR)` expanded from `env`.
+fn argv(container: &Container, env: &Environment) -> Vec<String> {
+    container
         .command
         .iter()
         .flatten()
         .chain(container.args.iter().flatten())
         .map(|word| expand(word, env))
-        .collect();
+        .collect()
+}
+
+/// The behaviour of a container from its spec, with its environment `env`
+/// (`$(VAR)` in `command` and `args`, `$VAR` in `sh -c` scripts).
+pub fn of(container: &Container, env: &Environment) -> Behaviour {
+    let argv = argv(container, env);
     if argv.is_empty() {
         let image = container.image.as_deref().unwrap_or("");
         return if BASE_IMAGES.contains(&image_name(image)) {
@@ -340,13 +345,7 @@ pub struct Lookup {
 /// The name a container waits for, if its `sh -c` script is an `until nslookup`
 /// loop with nothing after it.
 pub fn lookup_of(container: &Container, env: &Environment) -> Option<Lookup> {
-    let argv: Vec<String> = container
-        .command
-        .iter()
-        .flatten()
-        .chain(container.args.iter().flatten())
-        .map(|word| expand(word, env))
-        .collect();
+    let argv = argv(container, env);
     let program = argv.first()?.rsplit('/').next()?;
     if !matches!(program, "sh" | "bash" | "ash") || argv.get(1).map(String::as_str) != Some("-c") {
         return None;

@@ -1094,6 +1094,12 @@ impl PodWorkers {
         }
     }
 
+    /// Container `index` of the pod under `key`, if it is running its run `generation`.
+    fn running(&self, key: &str, index: usize, generation: i32) -> Option<&ContainerRun> {
+        let run = &self.pods.get(key)?.runs[index];
+        (run.restarts == generation && run.is_running()).then_some(run)
+    }
+
     /// A waiting container looks its name up again (CoreDNS reads the Service it
     /// names): once it resolves, the loop ends and the process exits 0; until
     /// then it tries again after each pass.
@@ -1106,15 +1112,12 @@ impl PodWorkers {
         ctx: &mut Ctx,
         recorder: &mut Recorder,
     ) {
-        let Some(run) = self.pods.get(key).map(|r| &r.runs[index]) else {
+        let Some(lookup) = self
+            .running(key, index, generation)
+            .and_then(|run| run.lookup.clone())
+        else {
             return;
         };
-        let Some(lookup) = run.lookup.clone() else {
-            return;
-        };
-        if run.restarts != generation || !run.is_running() {
-            return;
-        }
         let namespace = pod.metadata.namespace.as_deref().unwrap_or("default");
         let resolves = service_path(&lookup.name, namespace)
             .is_some_and(|path| ctx.call_as("coredns", Request::get(path)).status == 200);
@@ -1142,12 +1145,9 @@ impl PodWorkers {
         ctx: &mut Ctx,
         recorder: &mut Recorder,
     ) {
-        let Some(run) = self.pods.get(key).map(|r| &r.runs[index]) else {
+        let Some(run) = self.running(key, index, generation) else {
             return;
         };
-        if run.restarts != generation || !run.is_running() {
-            return;
-        }
         if let Behaviour::Exit { code, .. } = run.behaviour {
             self.terminated(key, pod, index, code, ctx, recorder);
         }
