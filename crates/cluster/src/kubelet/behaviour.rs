@@ -6,6 +6,8 @@
 //! What it prints, and when, is its log; the files it touches and removes are
 //! what exec probes (`cat /tmp/healthy`) see.
 
+use std::borrow::Cow;
+
 use k8s_openapi::api::core::v1::Container;
 
 use super::env::{expand, Environment};
@@ -303,8 +305,12 @@ const NAMESPACE_FILE: &str = "/var/run/secrets/kubernetes.io/serviceaccount/name
 /// `c` with its shell's reads of the service account's namespace file
 /// (`$(cat /var/run/secrets/kubernetes.io/serviceaccount/namespace)`, as the
 /// documentation's init containers build a Service's DNS name) replaced by what
-/// the file holds: the pod's namespace.
-pub fn reading_namespace_file(c: &Container, namespace: &str) -> Container {
+/// the file holds: the pod's namespace. Borrowed as it is when it reads none.
+pub fn reading_namespace_file<'c>(c: &'c Container, namespace: &str) -> Cow<'c, Container> {
+    let mut words = c.command.iter().flatten().chain(c.args.iter().flatten());
+    if !words.any(|w| w.contains(NAMESPACE_FILE)) {
+        return Cow::Borrowed(c);
+    }
     let read = [
         format!("$(cat {NAMESPACE_FILE})"),
         format!("`cat {NAMESPACE_FILE}`"),
@@ -320,11 +326,11 @@ pub fn reading_namespace_file(c: &Container, namespace: &str) -> Container {
                 .collect()
         })
     };
-    Container {
+    Cow::Owned(Container {
         command: substitute(&c.command),
         args: substitute(&c.args),
         ..c.clone()
-    }
+    })
 }
 
 /// The cluster DNS Service's address (kubeadm's: the tenth of the Service range),
