@@ -149,24 +149,25 @@ pub fn listener(container: &Container, port: i32) -> Listener {
 /// time is only known when the log is read).
 pub const DATE_LINE: &str = "\u{1}date";
 
-/// The process's words: `command` then `args`, with `$(VAR)` expanded from `env`.
-fn argv(container: &Container, env: &Environment) -> Vec<String> {
-    container
+/// The behaviour of a container from its spec, with its environment `env`
+/// (`$(VAR)` in `command` and `args`, `$VAR` in `sh -c` scripts).
+pub fn of(container: &Container, env: &Environment) -> Behaviour {
+    with_lookup(container, env).0
+}
+
+/// [`of`], and the DNS name whose resolving ends the container's run when its
+/// `sh -c` script is an `until nslookup` loop with nothing after it.
+pub fn with_lookup(container: &Container, env: &Environment) -> (Behaviour, Option<Lookup>) {
+    let argv: Vec<String> = container
         .command
         .iter()
         .flatten()
         .chain(container.args.iter().flatten())
         .map(|word| expand(word, env))
-        .collect()
-}
-
-/// The behaviour of a container from its spec, with its environment `env`
-/// (`$(VAR)` in `command` and `args`, `$VAR` in `sh -c` scripts).
-pub fn of(container: &Container, env: &Environment) -> Behaviour {
-    let argv = argv(container, env);
+        .collect();
     if argv.is_empty() {
         let image = container.image.as_deref().unwrap_or("");
-        return if BASE_IMAGES.contains(&image_name(image)) {
+        let behaviour = if BASE_IMAGES.contains(&image_name(image)) {
             Behaviour::Exit {
                 after_ms: 0,
                 code: 0,
@@ -177,20 +178,26 @@ pub fn of(container: &Container, env: &Environment) -> Behaviour {
                 output: Output::default(),
             }
         };
+        return (behaviour, None);
     }
     let program = argv[0].rsplit('/').next().unwrap_or("").to_string();
     if matches!(program.as_str(), "sh" | "bash" | "ash")
         && argv.get(1).map(String::as_str) == Some("-c")
     {
-        return run_script(argv.get(2).map(String::as_str).unwrap_or(""), env);
+        let script = argv.get(2).map(String::as_str).unwrap_or("").trim();
+        return match until_lookup(script, env) {
+            Some((lookup, pass)) => (Behaviour::Serve { output: pass }, Some(lookup)),
+            None => (run_script(script, env), None),
+        };
     }
     let words: Vec<&str> = argv.iter().map(String::as_str).collect();
     let mut run = Run::new(env);
-    match run.simple(&program, &words[1..]) {
+    let behaviour = match run.simple(&program, &words[1..]) {
         Flow::Continue(code) => run.finish(code),
         Flow::Exit(code) => run.finish(code),
         Flow::Forever => Behaviour::Serve { output: run.output },
-    }
+    };
+    (behaviour, None)
 }
 
 /// What a shell command did to the script's flow.
@@ -346,17 +353,6 @@ pub struct Lookup {
     pub name: String,
     /// How long one pass of the loop takes (its lookup, then its body).
     pub every_ms: u64,
-}
-
-/// The name a container waits for, if its `sh -c` script is an `until nslookup`
-/// loop with nothing after it.
-pub fn lookup_of(container: &Container, env: &Environment) -> Option<Lookup> {
-    let argv = argv(container, env);
-    let program = argv.first()?.rsplit('/').next()?;
-    if !matches!(program, "sh" | "bash" | "ash") || argv.get(1).map(String::as_str) != Some("-c") {
-        return None;
-    }
-    until_lookup(argv.get(2)?.trim(), env).map(|(lookup, _)| lookup)
 }
 
 /// `until nslookup NAME; do BODY; done` (nothing after): the lookup, and what one
@@ -534,9 +530,6 @@ fn words(command: &str, env: &Environment) -> Vec<String> {
 /// Runs a `sh -c` script.
 fn run_script(script: &str, env: &Environment) -> Behaviour {
     let trimmed = script.trim();
-    if let Some((_, pass)) = until_lookup(trimmed, env) {
-        return Behaviour::Serve { output: pass };
-    }
     if trimmed.starts_with("while true") || trimmed.starts_with("while :") {
         // A loop that never ends: it serves, printing what one pass prints.
         let body = trimmed
@@ -645,7 +638,7 @@ mod tests {
         let script = "until nslookup myservice.default.svc.cluster.local; do echo waiting for myservice; sleep 2; done";
         let c = container("busybox:1.28", &["sh", "-c", script], &[]);
         assert_eq!(
-            lookup_of(&c, &Environment::new()),
+            with_lookup(&c, &Environment::new()).1,
             Some(Lookup {
                 name: "myservice.default.svc.cluster.local".into(),
                 every_ms: 2_000
@@ -668,7 +661,7 @@ mod tests {
         );
         let then = format!("{script}; echo done");
         let c = container("busybox:1.28", &["sh", "-c", &then], &[]);
-        assert_eq!(lookup_of(&c, &Environment::new()), None);
+        assert_eq!(with_lookup(&c, &Environment::new()).1, None);
     }
 
     #[test]

@@ -113,8 +113,8 @@ impl ContainerRun {
         } else {
             Script::default()
         };
-        let mut behaviour = script.behaviour(behaviour::of(container, env));
-        let lookup = behaviour::lookup_of(container, env);
+        let (unscripted, lookup) = behaviour::with_lookup(container, env);
+        let mut behaviour = script.behaviour(unscripted);
         // One that allocates past its memory limit, at once or as a scripted leak,
         // ends every run OOM-killed (unless it ends sooner).
         let oom_after_ms = if usage::exceeds_memory_limit(container) {
