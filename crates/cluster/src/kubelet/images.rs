@@ -1,30 +1,11 @@
 //! Container image names as the runtime reports them, and simulated pull times.
 
-/// The fully qualified reference: `nginx:1.27` → `docker.io/library/nginx:1.27`.
+use super::registry;
+
+/// The fully qualified reference: `nginx:1.27` → `docker.io/library/nginx:1.27`
+/// (an image that does not parse as a reference is kept as written).
 pub fn qualified(image: &str) -> String {
-    let (name, tag) = match image.rsplit_once(':') {
-        Some((name, tag)) if !tag.contains('/') => (name, Some(tag)),
-        _ => (image, None),
-    };
-    let (name, digest) = match name.split_once('@') {
-        Some((n, d)) => (n, Some(d)),
-        None => (name, None),
-    };
-    let first = name.split('/').next().unwrap_or("");
-    let has_registry =
-        name.contains('/') && (first.contains('.') || first.contains(':') || first == "localhost");
-    let name = if has_registry {
-        name.to_string()
-    } else if name.contains('/') {
-        format!("docker.io/{name}")
-    } else {
-        format!("docker.io/library/{name}")
-    };
-    match (digest, tag) {
-        (Some(d), _) => format!("{name}@{d}"),
-        (None, Some(t)) => format!("{name}:{t}"),
-        (None, None) => format!("{name}:latest"),
-    }
+    registry::parse(image).map_or_else(|_| image.to_string(), |r| r.canonical())
 }
 
 /// A stable digest for an image name (the same image has the same ID everywhere).
@@ -48,14 +29,10 @@ pub fn size_bytes(image: &str) -> u64 {
 
 /// The image ID the runtime reports: `docker.io/library/nginx@sha256:…`.
 pub fn image_id(image: &str) -> String {
-    let qualified = qualified(image);
-    let repository = qualified
-        .split_once('@')
-        .map(|(n, _)| n.to_string())
-        .unwrap_or_else(|| match qualified.rsplit_once(':') {
-            Some((n, _)) => n.to_string(),
-            None => qualified.clone(),
-        });
+    let (repository, qualified) = registry::parse(image).map_or_else(
+        |_| (image.to_string(), image.to_string()),
+        |r| (r.repository.clone(), r.canonical()),
+    );
     format!("{repository}@sha256:{}", digest(&qualified))
 }
 
