@@ -128,6 +128,7 @@ impl ApiServer {
                 .map(|c| {
                     let mut used = usage::idle(&uid, c);
                     used.memory_bytes += usage::workload_memory_bytes(c);
+                    used.cpu_milli += usage::workload_cpu_milli(c);
                     let running_ms = usage::running_since_ms(&pod, &c.name)
                         .map_or(0, |since| (now_ms - since).max(0) as u64);
                     used.memory_bytes += script.memory_added(running_ms);

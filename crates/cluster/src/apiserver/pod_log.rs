@@ -2,14 +2,16 @@
 //! picks the container as upstream's `LogLocation` does, and answers with what the
 //! pod's kubelet serves (plain text), or the kubelet's refusal as a 400.
 
-use k8s_openapi::api::core::v1::Pod;
+use std::sync::Arc;
+
+use k8s_openapi::api::core::v1::{Pod, Service};
 
 use super::storage::object_key;
 use super::{ApiServer, Env};
 use crate::api::query::{bool_param, int_param};
 use crate::api::request::{Request, Response};
 use crate::api::status::{FieldError, StatusError};
-use crate::kubelet::env::read_sources;
+use crate::kubelet::env::{quantities, read_sources, Sources};
 use crate::kubelet::logs::{container_log, LogRequest};
 
 /// Upstream's `ValidatePodLogOptions`.
@@ -131,13 +133,12 @@ impl ApiServer {
         let pod: Pod = serde_json::from_str(&stored.json)
             .map_err(|e| StatusError::internal(format!("stored pod: {e}")))?;
         let container = choose_container(&pod, req.query_param("container").unwrap_or(""), name)?;
-        if pod
+        let node_name = pod
             .spec
             .as_ref()
             .and_then(|s| s.node_name.as_deref())
-            .unwrap_or("")
-            .is_empty()
-        {
+            .unwrap_or("");
+        if node_name.is_empty() {
             // No node, no kubelet to ask: upstream answers with an empty body.
             return Ok(Response::text(200, String::new()));
         }
@@ -150,15 +151,41 @@ impl ApiServer {
             limit_bytes: limit_bytes.map(|l| l as u64),
         };
         let namespace = pod.metadata.namespace.clone().unwrap_or_default();
-        let sources = read_sources(&pod, |plural, name| {
+        let stored = |plural: &str, namespace: Option<&str>, name: &str| {
             let resource = self.resource_id("", "v1", plural)?;
-            let stored = self.served[resource]
-                .table
-                .get(&object_key(Some(&namespace), name))?;
-            Some(stored.value())
+            let table = &self.served[resource].table;
+            table.get(&object_key(namespace, name)).cloned()
+        };
+        let read = read_sources(&pod, |plural, name| {
+            Some(stored(plural, Some(&namespace), name)?.value())
         });
+        let node = stored("nodes", None, node_name).map(|n| n.value());
+        let allocatable = node
+            .as_ref()
+            .map(|n| quantities(&n["status"]["allocatable"]));
+        let sources = Sources {
+            services: self.linkable_services(&namespace),
+            node_allocatable: Arc::new(allocatable.unwrap_or_default()),
+            ..read
+        };
         container_log(&pod, &sources, &self.access_log, &request, now_unix_ms)
             .map(|text| Response::text(200, text))
             .map_err(StatusError::bad_request)
+    }
+
+    /// The Services a pod in `namespace` may be linked to: its namespace's and
+    /// the control plane's (`default/kubernetes`).
+    fn linkable_services(&self, namespace: &str) -> Vec<Arc<Service>> {
+        let Some(resource) = self.resource_id("", "v1", "services") else {
+            return Vec::new();
+        };
+        let table = &self.served[resource].table;
+        let own = format!("{namespace}/");
+        let master = table.get("default/kubernetes");
+        let stored = table.scan(&own, None).chain(master);
+        stored
+            .filter_map(|s| serde_json::from_str(&s.json).ok())
+            .map(Arc::new)
+            .collect()
     }
 }

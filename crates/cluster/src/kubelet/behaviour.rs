@@ -11,48 +11,8 @@ use std::borrow::Cow;
 use k8s_openapi::api::core::v1::Container;
 
 use super::env::{expand, Environment};
-use super::pi;
-
-/// What a container does that others can see: each line it prints and each
-/// file it creates (`true`) or removes (`false`), with the milliseconds after
-/// its start when it does so; a `while true` loop repeats its pass forever.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Output {
-    pub lines: Vec<(u64, String)>,
-    pub files: Vec<(u64, String, bool)>,
-    /// The length of one pass of a loop that never ends, after which it all repeats.
-    pub repeat_every_ms: Option<u64>,
-}
-
-impl Output {
-    /// The output of a loop whose one pass did `pass` and took `period_ms`.
-    fn repeating(pass: Output, period_ms: u64) -> Output {
-        Output {
-            // A loop without a sleep still takes time; one pass per millisecond bounds the log.
-            repeat_every_ms: Some(period_ms.max(1)),
-            ..pass
-        }
-    }
-
-    /// Whether the file at `path` exists `elapsed_ms` after the start.
-    pub fn file_exists(&self, path: &str, elapsed_ms: u64) -> bool {
-        let changes: Vec<(u64, bool)> = self
-            .files
-            .iter()
-            .filter(|(_, p, _)| p == path)
-            .map(|(at, _, exists)| (*at, *exists))
-            .collect();
-        let latest = |until: u64| changes.iter().rev().find(|(at, _)| *at <= until);
-        match self.repeat_every_ms {
-            None => latest(elapsed_ms).is_some_and(|(_, exists)| *exists),
-            Some(period) => match latest(elapsed_ms % period) {
-                Some((_, exists)) => *exists,
-                // Before this pass changed it, the file is as the previous pass left it.
-                None => elapsed_ms >= period && changes.last().is_some_and(|(_, e)| *e),
-            },
-        }
-    }
-}
+use super::output::Output;
+use super::shell::{self, run_script, until_lookup};
 
 /// How a container run ends.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -145,10 +105,6 @@ pub fn listener(container: &Container, port: i32) -> Listener {
     }
 }
 
-/// A printed line that shows the time it is printed at, as `date` prints it (the
-/// time is only known when the log is read).
-pub const DATE_LINE: &str = "\u{1}date";
-
 /// The behaviour of a container from its spec, with its environment `env`
 /// (`$(VAR)` in `command` and `args`, `$VAR` in `sh -c` scripts).
 pub fn of(container: &Container, env: &Environment) -> Behaviour {
@@ -163,7 +119,7 @@ pub fn with_lookup(container: &Container, env: &Environment) -> (Behaviour, Opti
         .iter()
         .flatten()
         .chain(container.args.iter().flatten())
-        .map(|word| expand(word, env))
+        .map(|word| expand(word, env.kubelet()))
         .collect();
     if argv.is_empty() {
         let image = container.image.as_deref().unwrap_or("");
@@ -191,119 +147,7 @@ pub fn with_lookup(container: &Container, env: &Environment) -> (Behaviour, Opti
         };
     }
     let words: Vec<&str> = argv.iter().map(String::as_str).collect();
-    let mut run = Run::new(env);
-    let behaviour = match run.simple(&program, &words[1..]) {
-        Flow::Continue(code) => run.finish(code),
-        Flow::Exit(code) => run.finish(code),
-        Flow::Forever => Behaviour::Serve { output: run.output },
-    };
-    (behaviour, None)
-}
-
-/// What a shell command did to the script's flow.
-enum Flow {
-    Continue(i32),
-    Exit(i32),
-    Forever,
-}
-
-/// A command line's run so far, in an environment.
-struct Run<'e> {
-    elapsed_ms: u64,
-    output: Output,
-    env: &'e Environment,
-}
-
-impl<'e> Run<'e> {
-    fn new(env: &'e Environment) -> Self {
-        Run {
-            elapsed_ms: 0,
-            output: Output::default(),
-            env,
-        }
-    }
-
-    fn finish(self, code: i32) -> Behaviour {
-        Behaviour::Exit {
-            after_ms: self.elapsed_ms,
-            code,
-            output: self.output,
-        }
-    }
-
-    /// One simple command.
-    fn simple(&mut self, program: &str, args: &[&str]) -> Flow {
-        match program {
-            "echo" => {
-                let (newline, words) = match args.first() {
-                    Some(&"-n") => (false, &args[1..]),
-                    _ => (true, args),
-                };
-                let line = words.join(" ");
-                if newline || !line.is_empty() {
-                    self.output.lines.push((self.elapsed_ms, line));
-                }
-                Flow::Continue(0)
-            }
-            "sleep" => match args.first().map(|a| parse_seconds(a)) {
-                Some(Some(None)) => Flow::Forever,
-                Some(Some(Some(ms))) => {
-                    self.elapsed_ms += ms;
-                    Flow::Continue(0)
-                }
-                _ => {
-                    let line = "sleep: invalid number".to_string();
-                    self.output.lines.push((self.elapsed_ms, line));
-                    Flow::Continue(1)
-                }
-            },
-            "exit" => Flow::Exit(args.first().and_then(|c| c.parse().ok()).unwrap_or(0)),
-            "touch" | "rm" => {
-                let exists = program == "touch";
-                for path in args.iter().filter(|a| !a.starts_with('-')) {
-                    self.output
-                        .files
-                        .push((self.elapsed_ms, path.to_string(), exists));
-                }
-                Flow::Continue(0)
-            }
-            "date" => {
-                self.output
-                    .lines
-                    .push((self.elapsed_ms, DATE_LINE.to_string()));
-                Flow::Continue(0)
-            }
-            "printenv" => {
-                let mut missing = false;
-                if args.is_empty() {
-                    for (name, value) in self.env {
-                        let line = format!("{name}={value}");
-                        self.output.lines.push((self.elapsed_ms, line));
-                    }
-                }
-                for name in args {
-                    match self.env.get(*name) {
-                        Some(value) => self.output.lines.push((self.elapsed_ms, value.clone())),
-                        None => missing = true,
-                    }
-                }
-                Flow::Continue(i32::from(missing))
-            }
-            "perl" => match bpi_digits(args) {
-                Some(digits) if digits <= MAX_PI_DIGITS => {
-                    self.elapsed_ms += digits as u64 * PI_MS_PER_DIGIT;
-                    self.output.lines.push((self.elapsed_ms, pi::pi(digits)));
-                    Flow::Continue(0)
-                }
-                _ => Flow::Forever,
-            },
-            "true" | ":" => Flow::Continue(0),
-            "false" => Flow::Continue(1),
-            "tail" if args.contains(&"-f") => Flow::Forever,
-            "" => Flow::Continue(0),
-            _ => Flow::Forever,
-        }
-    }
+    (shell::run_program(&program, &words[1..], env), None)
 }
 
 /// Where the service account's namespace is mounted in every container.
@@ -340,10 +184,6 @@ pub fn reading_namespace_file<'c>(c: &'c Container, namespace: &str) -> Cow<'c, 
     })
 }
 
-/// The cluster DNS Service's address (kubeadm's: the tenth of the Service range),
-/// which containers' `/etc/resolv.conf` names.
-const DNS_SERVER: &str = "10.96.0.10";
-
 /// A container waiting for a DNS name to resolve: its script is the loop
 /// `until nslookup NAME; do ...; done` (the documentation's init containers that
 /// wait for a Service), which ends once the name resolves.
@@ -353,227 +193,6 @@ pub struct Lookup {
     pub name: String,
     /// How long one pass of the loop takes (its lookup, then its body).
     pub every_ms: u64,
-}
-
-/// `until nslookup NAME; do BODY; done` (nothing after): the lookup, and what one
-/// failing pass prints (busybox's `nslookup` answer, then the body's output),
-/// repeating.
-fn until_lookup(script: &str, env: &Environment) -> Option<(Lookup, Output)> {
-    let rest = script.strip_prefix("until ")?;
-    let (condition, rest) = rest
-        .split_once("; do ")
-        .or_else(|| rest.split_once(";do "))?;
-    let body = rest.trim_end().strip_suffix("done")?.trim_end();
-    let body = body.strip_suffix(';').unwrap_or(body);
-    let condition = words(condition, env);
-    let [program, name] = condition.as_slice() else {
-        return None;
-    };
-    if program != "nslookup" {
-        return None;
-    }
-    let mut run = Run::new(env);
-    for line in [
-        format!("Server:    {DNS_SERVER}"),
-        format!("Address 1: {DNS_SERVER}"),
-        String::new(),
-        format!("nslookup: can't resolve '{name}'"),
-    ] {
-        run.output.lines.push((0, line));
-    }
-    for (command, _) in split_commands(body) {
-        let w = words(&command, env);
-        if let Some((program, args)) = w.split_first() {
-            let args: Vec<&str> = args.iter().map(String::as_str).collect();
-            if !matches!(run.simple(program, &args), Flow::Continue(_)) {
-                return None;
-            }
-        }
-    }
-    let lookup = Lookup {
-        name: name.clone(),
-        every_ms: run.elapsed_ms.max(1),
-    };
-    Some((lookup, Output::repeating(run.output, run.elapsed_ms)))
-}
-
-/// The most digits of π a simulated `perl` computes; more take longer than
-/// anyone waits (it runs until stopped).
-const MAX_PI_DIGITS: usize = 5_000;
-/// How long `perl` takes per digit of π (2,000 digits in 6 s).
-const PI_MS_PER_DIGIT: u64 = 3;
-
-/// N when perl's arguments run a one-liner that prints `bpi(N)` (the Job example
-/// in Kubernetes' documentation: `perl -Mbignum=bpi -wle 'print bpi(2000)'`).
-fn bpi_digits(args: &[&str]) -> Option<usize> {
-    let at = args
-        .iter()
-        .position(|a| a.starts_with('-') && !a.starts_with("-M") && a.ends_with('e'))?;
-    let script = args.get(at + 1)?.replace(' ', "");
-    let script = script.trim_end_matches(';');
-    let inner = script.strip_prefix("printbpi(")?.strip_suffix(')')?;
-    inner.parse().ok()
-}
-
-/// `30`, `1.5`, `2m`, `infinity` → Some(Some(ms)) / Some(None) for infinity; None if invalid.
-fn parse_seconds(text: &str) -> Option<Option<u64>> {
-    if text == "infinity" || text == "inf" {
-        return Some(None);
-    }
-    let (number, unit) = match text.char_indices().find(|(_, c)| c.is_ascii_alphabetic()) {
-        Some((i, _)) => (&text[..i], &text[i..]),
-        None => (text, "s"),
-    };
-    let value: f64 = number.parse().ok()?;
-    let factor = match unit {
-        "s" => 1_000.0,
-        "m" => 60_000.0,
-        "h" => 3_600_000.0,
-        "d" => 86_400_000.0,
-        _ => return None,
-    };
-    Some(Some((value * factor) as u64))
-}
-
-/// Splits a script into commands joined by `;`, `&&`, `||` or newlines.
-fn split_commands(script: &str) -> Vec<(String, &'static str)> {
-    let mut commands = Vec::new();
-    let mut current = String::new();
-    let mut chars = script.chars().peekable();
-    let mut quote: Option<char> = None;
-    while let Some(c) = chars.next() {
-        match (quote, c) {
-            (Some(q), c) if c == q => {
-                quote = None;
-                current.push(c);
-            }
-            (Some(_), c) => current.push(c),
-            (None, '\'' | '"') => {
-                quote = Some(c);
-                current.push(c);
-            }
-            (None, ';' | '\n') => commands.push((std::mem::take(&mut current), ";")),
-            (None, '&') if chars.peek() == Some(&'&') => {
-                chars.next();
-                commands.push((std::mem::take(&mut current), "&&"));
-            }
-            (None, '|') if chars.peek() == Some(&'|') => {
-                chars.next();
-                commands.push((std::mem::take(&mut current), "||"));
-            }
-            (None, c) => current.push(c),
-        }
-    }
-    commands.push((current, ";"));
-    commands
-        .into_iter()
-        .map(|(c, sep)| (c.trim().to_string(), sep))
-        .filter(|(c, _)| !c.is_empty())
-        .collect()
-}
-
-/// The variable a shell parameter expansion names at the start of `text`
-/// (`NAME` or `{NAME}`), and how many characters it takes.
-fn parameter(text: &str) -> Option<(&str, usize)> {
-    if let Some(inner) = text.strip_prefix('{') {
-        let end = inner.find('}')?;
-        return Some((&inner[..end], end + 2));
-    }
-    let end = text
-        .char_indices()
-        .find(|(i, c)| !(c.is_ascii_alphanumeric() || *c == '_') || (*i == 0 && c.is_ascii_digit()))
-        .map_or(text.len(), |(i, _)| i);
-    (end > 0).then(|| (&text[..end], end))
-}
-
-/// Shell words with quotes removed and `$VAR`/`${VAR}` expanded from `env`
-/// (outside single quotes; an unset variable is empty).
-fn words(command: &str, env: &Environment) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut current = String::new();
-    let mut quote: Option<char> = None;
-    let mut any = false;
-    let mut chars = command.char_indices().peekable();
-    while let Some((at, c)) = chars.next() {
-        if c == '$' && quote != Some('\'') {
-            if let Some((name, taken)) = parameter(&command[at + 1..]) {
-                current.push_str(env.get(name).map_or("", String::as_str));
-                any = true;
-                for _ in 0..taken {
-                    chars.next();
-                }
-                continue;
-            }
-        }
-        match (quote, c) {
-            (Some(q), c) if c == q => quote = None,
-            (Some(_), c) => current.push(c),
-            (None, '\'' | '"') => {
-                quote = Some(c);
-                any = true;
-            }
-            (None, c) if c.is_whitespace() => {
-                if !current.is_empty() || any {
-                    out.push(std::mem::take(&mut current));
-                    any = false;
-                }
-            }
-            (None, c) => current.push(c),
-        }
-    }
-    if !current.is_empty() || any {
-        out.push(current);
-    }
-    out
-}
-
-/// Runs a `sh -c` script.
-fn run_script(script: &str, env: &Environment) -> Behaviour {
-    let trimmed = script.trim();
-    if trimmed.starts_with("while true") || trimmed.starts_with("while :") {
-        // A loop that never ends: it serves, printing what one pass prints.
-        let body = trimmed
-            .split_once("do")
-            .map(|(_, b)| b.trim_end().trim_end_matches("done"))
-            .unwrap_or("");
-        let mut run = Run::new(env);
-        for (command, _) in split_commands(body) {
-            let w = words(&command, env);
-            if let Some((program, args)) = w.split_first() {
-                let args: Vec<&str> = args.iter().map(String::as_str).collect();
-                let _ = run.simple(program, &args);
-            }
-        }
-        return Behaviour::Serve {
-            output: Output::repeating(run.output, run.elapsed_ms),
-        };
-    }
-    let mut run = Run::new(env);
-    let mut status = 0;
-    let mut skip_next: Option<&str> = None;
-    for (command, separator) in split_commands(script) {
-        let skip = match skip_next.take() {
-            Some("&&") => status != 0,
-            Some("||") => status == 0,
-            _ => false,
-        };
-        if !skip {
-            let w = words(&command, env);
-            let Some((program, args)) = w.split_first() else {
-                continue;
-            };
-            let args: Vec<&str> = args.iter().map(String::as_str).collect();
-            match run.simple(program, &args) {
-                Flow::Continue(code) => status = code,
-                Flow::Exit(code) => return run.finish(code),
-                Flow::Forever => return Behaviour::Serve { output: run.output },
-            }
-        }
-        if separator != ";" {
-            skip_next = Some(separator);
-        }
-    }
-    run.finish(status)
 }
 
 #[cfg(test)]
@@ -666,7 +285,9 @@ mod tests {
 
     #[test]
     fn printenv_prints_the_values_it_is_asked_for() {
-        let env = Environment::from([("GREETING".to_string(), "hello".to_string())]);
+        let env: Environment = [("GREETING".to_string(), "hello".to_string())]
+            .into_iter()
+            .collect();
         let c = container("busybox:1.36", &["printenv", "GREETING"], &[]);
         assert_eq!(super::of(&c, &env), exit(0, 0, &[(0, "hello")]));
         let missing = container("busybox:1.36", &["printenv", "GREETING", "NOPE"], &[]);
@@ -752,8 +373,8 @@ mod tests {
             Behaviour::Serve {
                 output: Output {
                     lines: vec![(0, "tick".into())],
-                    files: Vec::new(),
                     repeat_every_ms: Some(1_000),
+                    ..Output::default()
                 }
             }
         );

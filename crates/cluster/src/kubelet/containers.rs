@@ -10,6 +10,7 @@ use super::behaviour::{self, Behaviour};
 use super::env::Environment;
 use super::images;
 use super::script::Script;
+use super::termination_message::termination_message;
 use super::usage;
 use crate::sim::clock::doubled;
 
@@ -313,13 +314,22 @@ impl ContainerRun {
         self.container_id = container_id;
     }
 
-    /// The container's process ended with `code`.
-    pub fn terminate(&mut self, code: i32, now: &str) {
+    /// The container's process ended with `code` at `now` (virtual `now_ms`, Unix
+    /// `now_unix_ms`), leaving its termination message.
+    pub fn terminate(&mut self, code: i32, now: &str, now_ms: u64, now_unix_ms: i64) {
         let started = self
             .state
             .pointer("/running/startedAt")
             .cloned()
             .unwrap_or_else(|| json!(now));
+        let elapsed_ms = now_ms.saturating_sub(self.started_ms);
+        let message = termination_message(
+            &self.spec,
+            self.behaviour.output(),
+            elapsed_ms,
+            now_unix_ms - elapsed_ms as i64,
+            code,
+        );
         self.state = json!({"terminated": {
             "exitCode": code,
             "reason": match code {
@@ -331,6 +341,9 @@ impl ContainerRun {
             "finishedAt": now,
             "containerID": self.container_id,
         }});
+        if let Some(message) = message {
+            self.state["terminated"]["message"] = json!(message);
+        }
     }
 
     /// Waits in CrashLoopBackOff before the next restart; the termination becomes `lastState`.
@@ -481,10 +494,10 @@ mod tests {
         assert_eq!(one(&run, "Never"), "Pending");
         run.start("t0", "containerd://1".into());
         assert_eq!(one(&run, "Never"), "Running");
-        run.terminate(0, "t1");
+        run.terminate(0, "t1", 0, 0);
         assert_eq!(one(&run, "Never"), "Succeeded");
         assert_eq!(one(&run, "Always"), "Running", "it will restart");
-        run.terminate(2, "t1");
+        run.terminate(2, "t1", 0, 0);
         assert_eq!(one(&run, "Never"), "Failed");
         assert_eq!(one(&run, "OnFailure"), "Running");
         run.back_off("back-off".into());

@@ -1,19 +1,87 @@
 //! A container's environment as the kubelet resolves it (`makeEnvironmentVariables`):
-//! `envFrom` ConfigMaps and Secrets first, then `env` — `value`s (with `$(VAR)`
-//! references to the variables before them expanded), the downward API's
-//! `fieldRef`s, `configMapKeyRef` and `secretKeyRef` — with upstream's errors for
-//! what is missing; and Kubernetes' `$(VAR)` expansion of `command` and `args`.
+//! the Service links, then `envFrom` ConfigMaps and Secrets, then `env` — `value`s
+//! (with `$(VAR)` references to the variables before them and to the Service links
+//! expanded), the downward API's `fieldRef`s and `resourceFieldRef`s,
+//! `configMapKeyRef` and `secretKeyRef` — with upstream's errors for what is
+//! missing; under them what the image and the runtime set (`PATH`, `HOME`,
+//! `HOSTNAME`); and Kubernetes' `$(VAR)` expansion of `command` and `args`.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
-use k8s_openapi::api::core::v1::{Container, Pod};
+use k8s_openapi::api::core::v1::{Container, Pod, Service};
+
+use super::service_links::service_links;
+use super::usage;
+use crate::api::quantity::{milli_value, value};
 
 /// Variable name → value.
-pub type Environment = BTreeMap<String, String>;
+pub type Variables = BTreeMap<String, String>;
 
-/// The ConfigMaps and Secrets a pod's containers refer to, as the kubelet read them:
-/// (`ConfigMap` or `Secret`, name) → their data (`None`: not found).
-pub type Sources = BTreeMap<(&'static str, String), Option<BTreeMap<String, String>>>;
+/// The `PATH` of the images' configurations (Debian's, busybox's and alpine's alike).
+const IMAGE_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/// The longest hostname a pod gets (a DNS label).
+const MAX_HOSTNAME_LENGTH: usize = 63;
+
+/// A container process's environment: the variables the kubelet passes (declared
+/// ones and Service links), over those the image and the runtime set.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Environment {
+    /// What the kubelet passes; `$(VAR)` in `command` and `args` expands from these only.
+    kubelet: Variables,
+    /// `PATH` and `HOME` from the image, `HOSTNAME` from the runtime.
+    runtime: Variables,
+}
+
+impl Environment {
+    /// An empty environment.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The value the process sees for `name`.
+    pub fn get(&self, name: &str) -> Option<&String> {
+        self.kubelet.get(name).or_else(|| self.runtime.get(name))
+    }
+
+    /// The variables the kubelet passes (what `$(VAR)` references expand from).
+    pub fn kubelet(&self) -> &Variables {
+        &self.kubelet
+    }
+
+    /// Every variable the process sees, by name.
+    pub fn iter(&self) -> impl Iterator<Item = (&String, &String)> {
+        let hidden = |name: &&String| !self.kubelet.contains_key(*name);
+        let runtime = self.runtime.iter().filter(move |(name, _)| hidden(name));
+        let mut all: Vec<(&String, &String)> = self.kubelet.iter().chain(runtime).collect();
+        all.sort();
+        all.into_iter()
+    }
+}
+
+impl FromIterator<(String, String)> for Environment {
+    /// Variables the kubelet passes, with nothing from the image or runtime.
+    fn from_iter<I: IntoIterator<Item = (String, String)>>(variables: I) -> Self {
+        Environment {
+            kubelet: variables.into_iter().collect(),
+            runtime: Variables::new(),
+        }
+    }
+}
+
+/// What a pod's containers' environments read besides the pod: the ConfigMaps and
+/// Secrets they name, and the Services whose links the kubelet adds.
+#[derive(Clone, Debug, Default)]
+pub struct Sources {
+    /// (`ConfigMap` or `Secret`, name) → their data (`None`: not found).
+    pub data: BTreeMap<(&'static str, String), Option<BTreeMap<String, String>>>,
+    /// The Services the kubelet knew of (all namespaces; [`service_links`] picks).
+    pub services: Vec<Arc<Service>>,
+    /// The node's allocatable resources (name → quantity), the limits of a
+    /// container that sets none.
+    pub node_allocatable: Arc<BTreeMap<String, String>>,
+}
 
 /// The ConfigMaps and Secrets the containers' environments name.
 pub fn referenced(pod: &Pod) -> Vec<(&'static str, String)> {
@@ -64,13 +132,22 @@ pub fn data_of(kind: &str, obj: &serde_json::Value) -> BTreeMap<String, String> 
         .collect()
 }
 
+/// Resource quantities by name from a JSON object (a Node's `allocatable`).
+pub fn quantities(resources: &serde_json::Value) -> BTreeMap<String, String> {
+    let entries = resources.as_object().into_iter().flatten();
+    entries
+        .filter_map(|(name, q)| Some((name.clone(), q.as_str()?.to_string())))
+        .collect()
+}
+
 /// Reads each ConfigMap and Secret the pod's containers name through `read`
-/// (kind's plural and name → the object's JSON, if it exists).
+/// (kind's plural and name → the object's JSON, if it exists); the Services and
+/// the node's allocatable are the caller's to add.
 pub fn read_sources(
     pod: &Pod,
     mut read: impl FnMut(&str, &str) -> Option<serde_json::Value>,
 ) -> Sources {
-    referenced(pod)
+    let data = referenced(pod)
         .into_iter()
         .map(|(kind, name)| {
             let plural = if kind == "Secret" {
@@ -81,7 +158,11 @@ pub fn read_sources(
             let data = read(plural, &name).map(|obj| data_of(kind, &obj));
             ((kind, name), data)
         })
-        .collect()
+        .collect();
+    Sources {
+        data,
+        ..Sources::default()
+    }
 }
 
 /// The data of a referenced ConfigMap or Secret, or upstream's not-found error
@@ -92,7 +173,7 @@ fn source<'a>(
     name: &str,
     optional: bool,
 ) -> Result<Option<&'a BTreeMap<String, String>>, String> {
-    match sources.get(&(kind, name.to_string())) {
+    match sources.data.get(&(kind, name.to_string())) {
         Some(Some(data)) => Ok(Some(data)),
         _ if optional => Ok(None),
         _ => Err(format!("{} {name:?} not found", kind.to_ascii_lowercase())),
@@ -123,19 +204,66 @@ fn field(pod: &Pod, path: &str) -> Option<String> {
         "spec.serviceAccountName" => spec?.service_account_name.clone(),
         "status.podIP" => status?.pod_ip.clone(),
         "status.hostIP" => status?.host_ip.clone(),
+        "status.podIPs" => Some(joined(status?.pod_ips.iter().flatten().map(|a| &a.ip))),
+        "status.hostIPs" => Some(joined(status?.host_ips.iter().flatten().map(|a| &a.ip))),
         _ => None,
     }
 }
 
-/// The container's variables: `envFrom` first, then `env` in order, each seeing the
-/// ones before it; the error is the kubelet's (`configmap "app" not found`).
+/// Addresses joined with commas, as the downward API gives a list.
+fn joined<'a>(addresses: impl Iterator<Item = &'a String>) -> String {
+    addresses.map(String::as_str).collect::<Vec<_>>().join(",")
+}
+
+/// The value of a downward API resource field (`limits.cpu`, `requests.memory`, ...)
+/// of `container` in units of `divisor` (default 1), rounded up as upstream's
+/// `ExtractContainerResourceValue` does; an unset limit is the node's allocatable.
+fn resource_field(
+    container: &Container,
+    resource: &str,
+    divisor: Option<&str>,
+    node_allocatable: &BTreeMap<String, String>,
+) -> Result<String, String> {
+    let (kind, name) = resource
+        .split_once('.')
+        .ok_or_else(|| format!("unsupported container resource : {resource}"))?;
+    let cpu = name == "cpu";
+    let measure = |text: &str| {
+        if cpu {
+            milli_value(text)
+        } else {
+            value(text)
+        }
+    };
+    let amount = match kind {
+        "limits" => usage::limit(container, name)
+            .or_else(|| node_allocatable.get(name).and_then(|text| measure(text))),
+        "requests" => usage::request(container, name),
+        _ => return Err(format!("unsupported container resource : {resource}")),
+    }
+    .unwrap_or(0);
+    let divisor = divisor
+        .and_then(measure)
+        .filter(|d| *d > 0)
+        .unwrap_or(if cpu { 1000 } else { 1 });
+    Ok(((amount as f64) / (divisor as f64)).ceil().to_string())
+}
+
+/// The container's variables: the Service links, then `envFrom`, then `env` in
+/// order, each seeing the ones before it, over the image's and the runtime's; the
+/// error is the kubelet's (`configmap "app" not found`).
 pub fn environment(
     pod: &Pod,
     container: &Container,
     sources: &Sources,
 ) -> Result<Environment, String> {
     let namespace = pod.metadata.namespace.as_deref().unwrap_or("default");
-    let mut env = Environment::new();
+    let enable_links = pod
+        .spec
+        .as_ref()
+        .and_then(|s| s.enable_service_links)
+        .unwrap_or(true);
+    let mut env = service_links(linked_services(pod, sources), namespace, enable_links);
     for from in container.env_from.iter().flatten() {
         let prefix = from.prefix.as_deref().unwrap_or("");
         let data = match (&from.config_map_ref, &from.secret_ref) {
@@ -153,6 +281,16 @@ pub fn environment(
             (None, Some(from)) => {
                 if let Some(f) = &from.field_ref {
                     field(pod, &f.field_path)
+                } else if let Some(r) = &from.resource_field_ref {
+                    let divisor = r.divisor.as_ref().map(|d| d.0.as_str());
+                    let named = r.container_name.as_deref().filter(|n| !n.is_empty());
+                    let of = named.and_then(|name| container_named(pod, name));
+                    Some(resource_field(
+                        of.unwrap_or(container),
+                        &r.resource,
+                        divisor,
+                        &sources.node_allocatable,
+                    )?)
                 } else if let Some(r) = &from.config_map_key_ref {
                     key_of(
                         sources,
@@ -181,7 +319,58 @@ pub fn environment(
             env.insert(var.name.clone(), value);
         }
     }
-    Ok(env)
+    Ok(Environment {
+        kubelet: env,
+        runtime: runtime_variables(pod),
+    })
+}
+
+/// The Services the kubelet knew when it admitted the pod: those created by the
+/// second of its `startTime`, so that its containers' environments and logs,
+/// whenever they are worked out, agree on them (a Service created later in that
+/// same second counts, within the race upstream documents between a pod and the
+/// Services it links to).
+fn linked_services<'a>(pod: &Pod, sources: &'a Sources) -> impl Iterator<Item = &'a Service> {
+    let admitted = pod.status.as_ref().and_then(|s| s.start_time.as_ref());
+    let admitted_ms = admitted.map(|t| t.0.as_millisecond());
+    sources
+        .services
+        .iter()
+        .map(|s| &**s)
+        .filter(move |service| {
+            let created = service.metadata.creation_timestamp.as_ref();
+            let created_ms = created.map(|t| t.0.as_millisecond());
+            match (created_ms, admitted_ms) {
+                (Some(created), Some(admitted)) => created / 1000 <= admitted / 1000,
+                _ => true,
+            }
+        })
+}
+
+/// The pod's container (or init container) called `name`.
+fn container_named<'p>(pod: &'p Pod, name: &str) -> Option<&'p Container> {
+    let spec = pod.spec.as_ref()?;
+    let inits = spec.init_containers.iter().flatten();
+    spec.containers.iter().chain(inits).find(|c| c.name == name)
+}
+
+/// What the image and the runtime set: the image's `PATH` and `HOME`, and the
+/// pod's hostname (`spec.hostname`, else its name cut to 63 characters).
+fn runtime_variables(pod: &Pod) -> Variables {
+    let spec = pod.spec.as_ref();
+    let hostname = match spec.and_then(|s| s.hostname.as_deref()) {
+        Some(hostname) if !hostname.is_empty() => hostname.to_string(),
+        _ => {
+            let name = pod.metadata.name.as_deref().unwrap_or("");
+            let cut = &name[..name.len().min(MAX_HOSTNAME_LENGTH)];
+            cut.trim_end_matches(['-', '.']).to_string()
+        }
+    };
+    Variables::from([
+        ("HOME".to_string(), "/root".to_string()),
+        ("HOSTNAME".to_string(), hostname),
+        ("PATH".to_string(), IMAGE_PATH.to_string()),
+    ])
 }
 
 /// One key of a referenced ConfigMap or Secret, with upstream's errors.
@@ -207,7 +396,7 @@ fn key_of(
 
 /// Kubernetes' expansion: `$(VAR)` becomes the variable's value when it is defined
 /// (and stays as written when not); `$$` is a literal `$`.
-pub fn expand(text: &str, env: &Environment) -> String {
+pub fn expand(text: &str, env: &Variables) -> String {
     let mut out = String::new();
     let mut rest = text;
     while let Some(i) = rest.find('$') {
@@ -252,9 +441,9 @@ mod tests {
             {"name": "GREETING", "value": "$(APP) on $(NODE), $(MISSING), $$(APP)"},
         ]}))
         .unwrap();
-        let env = environment(&pod, &container, &Sources::new()).unwrap();
-        assert_eq!(env["APP"], "web");
-        assert_eq!(env["GREETING"], "web on node-2, $(MISSING), $(APP)");
+        let env = environment(&pod, &container, &Sources::default()).unwrap();
+        assert_eq!(env.kubelet["APP"], "web");
+        assert_eq!(env.kubelet["GREETING"], "web on node-2, $(MISSING), $(APP)");
     }
 
     #[test]
@@ -275,17 +464,21 @@ mod tests {
                     .collect(),
             )
         };
-        let mut sources = Sources::new();
-        sources.insert(("ConfigMap", "settings".into()), data(&[("mode", "fast")]));
-        sources.insert(("Secret", "token".into()), data(&[("key", "s3cret")]));
+        let mut sources = Sources::default();
+        sources
+            .data
+            .insert(("ConfigMap", "settings".into()), data(&[("mode", "fast")]));
+        sources
+            .data
+            .insert(("Secret", "token".into()), data(&[("key", "s3cret")]));
         let env = environment(&pod, &container(json!([
             {"name": "KEY", "valueFrom": {"secretKeyRef": {"name": "token", "key": "key"}}},
             {"name": "MAYBE", "valueFrom": {"configMapKeyRef": {"name": "gone", "key": "x", "optional": true}}},
         ])), &sources)
         .unwrap();
-        assert_eq!(env["CFG_mode"], "fast");
-        assert_eq!(env["KEY"], "s3cret");
-        assert!(!env.contains_key("MAYBE"));
+        assert_eq!(env.kubelet["CFG_mode"], "fast");
+        assert_eq!(env.kubelet["KEY"], "s3cret");
+        assert!(!env.kubelet.contains_key("MAYBE"));
         let missing =
             |env: serde_json::Value| environment(&pod, &container(env), &sources).unwrap_err();
         assert_eq!(

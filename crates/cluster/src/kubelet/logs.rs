@@ -6,12 +6,15 @@
 //! Nothing is stored: a run's lines follow from the container's command and the
 //! start and finish times its status records, so logs survive a reload.
 
+use std::borrow::Cow;
+
 use k8s_openapi::api::core::v1::{Container, ContainerStatus, Pod};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
 use super::access_log::AccessLog;
-use super::behaviour::{self, Output};
+use super::behaviour;
 use super::env::{environment, Sources};
+use super::output::{Output, DATE_LINE};
 
 /// The most lines one log holds (older lines of a long-running loop are rotated away).
 pub const MAX_LOG_LINES: u64 = 10_000;
@@ -101,8 +104,6 @@ fn run_to_read(
     }
 }
 
-/// The lines a run printed by `elapsed_ms` after its start, as (offset, text), at most
-/// `MAX_LOG_LINES` of the most recent.
 /// What `date` prints at `unix_ms`: `Thu Jan  1 00:05:00 UTC 2026`.
 fn date_output(unix_ms: i64) -> String {
     jiff::Timestamp::from_millisecond(unix_ms)
@@ -110,7 +111,9 @@ fn date_output(unix_ms: i64) -> String {
         .unwrap_or_default()
 }
 
-fn printed_by(output: &Output, elapsed_ms: u64) -> Vec<(u64, &str)> {
+/// The lines a run printed by `elapsed_ms` after its start, as (offset, text), at most
+/// `MAX_LOG_LINES` of the most recent.
+pub(super) fn printed_by(output: &Output, elapsed_ms: u64) -> Vec<(u64, &str)> {
     let lines = output.lines.iter().map(|(at, text)| (*at, text.as_str()));
     let Some(period) = output.repeat_every_ms else {
         return lines.filter(|(at, _)| *at <= elapsed_ms).collect();
@@ -137,6 +140,15 @@ fn printed_by(output: &Output, elapsed_ms: u64) -> Vec<(u64, &str)> {
 }
 
 /// A log timestamp as the kubelet writes it (Go's RFC 3339 with nanoseconds, trailing zeros trimmed).
+/// A printed line as it reads in the log, printed at `unix_ms` (`date`'s line shows that time).
+pub(super) fn rendered(line: &str, unix_ms: i64) -> Cow<'_, str> {
+    if line == DATE_LINE {
+        Cow::Owned(date_output(unix_ms))
+    } else {
+        Cow::Borrowed(line)
+    }
+}
+
 fn log_timestamp(unix_ms: i64) -> String {
     jiff::Timestamp::from_millisecond(unix_ms)
         .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
@@ -212,11 +224,7 @@ pub fn container_log(
             text.push_str(&log_timestamp(at));
             text.push(' ');
         }
-        if line == behaviour::DATE_LINE {
-            text.push_str(&date_output(at));
-        } else {
-            text.push_str(line);
-        }
+        text.push_str(&rendered(line, at));
         text.push('\n');
     }
     if let Some(limit) = request.limit_bytes {
@@ -236,8 +244,8 @@ mod tests {
     fn output(lines: &[(u64, &str)], repeat: Option<u64>) -> Output {
         Output {
             lines: lines.iter().map(|(at, t)| (*at, t.to_string())).collect(),
-            files: Vec::new(),
             repeat_every_ms: repeat,
+            ..Output::default()
         }
     }
 

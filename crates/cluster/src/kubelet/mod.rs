@@ -9,6 +9,7 @@ pub mod env;
 pub mod images;
 pub mod logs;
 pub mod node_config;
+pub mod output;
 pub mod pi;
 pub mod pods;
 pub mod probes;
@@ -16,9 +17,12 @@ pub mod pull_back_off;
 pub mod registry;
 pub mod resume;
 pub mod script;
+pub mod service_links;
+pub mod shell;
+pub mod termination_message;
 pub mod usage;
 
-use k8s_openapi::api::core::v1::Pod;
+use k8s_openapi::api::core::v1::{Pod, Service};
 use serde_json::{json, Value};
 
 use crate::api::Request;
@@ -50,6 +54,8 @@ pub struct Kubelet {
     /// tree of maps scattered over the heap.
     lease: Option<String>,
     pods: Informer<Pod>,
+    /// Every Service, for the links in containers' environments.
+    services: Informer<Service>,
     workers: PodWorkers,
     /// How many images had been pulled at the last status report: a pull is
     /// reported at the next 10-second status check rather than with the 5-minute report.
@@ -69,7 +75,9 @@ impl Kubelet {
             recorder: Recorder::new("kubelet", Some(&config.name)),
             pods: Informer::new("/api/v1/pods")
                 .with_query("fieldSelector", format!("spec.nodeName={}", config.name)),
-            workers: PodWorkers::new(&config.internal_ip(), &config.pod_cidr(), POD_TIMERS),
+            services: Informer::new("/api/v1/services"),
+            workers: PodWorkers::new(&config.internal_ip(), &config.pod_cidr(), POD_TIMERS)
+                .with_node_allocatable(config.allocatable_quantities()),
             lease: None,
             reported_images: 0,
             config,
@@ -203,6 +211,15 @@ impl Kubelet {
         self.lease = (response.status == 201).then(|| response.into_body_text());
     }
 
+    /// Hands the pod workers the Services as the informer holds them now.
+    fn share_services(&mut self) {
+        let keys = self.services.iter().map(|(key, _)| key);
+        let services = keys
+            .filter_map(|key| self.services.get_shared(key))
+            .collect();
+        self.workers.set_services(services);
+    }
+
     fn sync_pods(&mut self, deltas: Vec<crate::client::Delta<Pod>>, ctx: &mut Ctx) {
         for delta in deltas {
             let pod = match delta.kind {
@@ -224,6 +241,9 @@ impl Component for Kubelet {
         self.renew_lease(ctx);
         ctx.set_background_timer(LEASE_RENEW_MS, RENEW_TIMER);
         ctx.set_background_timer(STATUS_REPORT_MS, REPORT_TIMER);
+        // Pods start once the Services are known (upstream's `serviceHasSynced`).
+        self.services.start(ctx);
+        self.share_services();
         let deltas = self.pods.start(ctx);
         // Containers that ran before this kubelet started keep running.
         for delta in &deltas {
@@ -238,6 +258,9 @@ impl Component for Kubelet {
         if self.pods.owns(watch) {
             let deltas = self.pods.handle(event, ctx);
             self.sync_pods(deltas, ctx);
+        } else if self.services.owns(watch) {
+            self.services.handle(event, ctx);
+            self.share_services();
         }
     }
 

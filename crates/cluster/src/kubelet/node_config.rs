@@ -147,6 +147,11 @@ impl NodeConfig {
         })
     }
 
+    /// Allocatable resources by name, as quantities.
+    pub fn allocatable_quantities(&self) -> std::collections::BTreeMap<String, String> {
+        super::env::quantities(&self.allocatable())
+    }
+
     /// The Node the kubelet registers, with its initial status.
     pub fn node_object(&self, now: &str, boot_id: &str) -> Value {
         let mut labels = serde_json::Map::new();

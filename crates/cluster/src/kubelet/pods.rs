@@ -7,7 +7,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use k8s_openapi::api::core::v1::Pod;
+use k8s_openapi::api::core::v1::{Pod, Service};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use serde_json::{json, Value};
 
 use super::behaviour::{self, Behaviour};
@@ -147,16 +148,10 @@ pub struct PodWorkers {
     next_step: u64,
     /// The kubelet's timer keys for pod steps start here.
     timer_base: u64,
-}
-
-/// The ConfigMaps and Secrets `pod`'s containers read, from the API.
-fn sources_of(pod: &Pod, ctx: &mut Ctx) -> Sources {
-    let namespace = pod.metadata.namespace.clone().unwrap_or_default();
-    read_sources(pod, |plural, name| {
-        let path = format!("/api/v1/namespaces/{namespace}/{plural}/{name}");
-        let response = ctx.call(Request::get(path));
-        response.is_success().then(|| response.body_json())
-    })
+    /// The Services the kubelet knows, for containers' Service links.
+    services: Vec<Arc<Service>>,
+    /// The node's allocatable resources, the limits of containers that set none.
+    node_allocatable: Arc<BTreeMap<String, String>>,
 }
 
 /// The event reference to one container of `pod`.
@@ -288,6 +283,35 @@ impl PodWorkers {
             steps: BTreeMap::new(),
             next_step: 0,
             timer_base,
+            services: Vec::new(),
+            node_allocatable: Arc::default(),
+        }
+    }
+
+    /// Workers whose containers see `allocatable` as their node's resources.
+    pub fn with_node_allocatable(mut self, allocatable: BTreeMap<String, String>) -> Self {
+        self.node_allocatable = Arc::new(allocatable);
+        self
+    }
+
+    /// The Services containers started from now on are linked to.
+    pub fn set_services(&mut self, services: Vec<Arc<Service>>) {
+        self.services = services;
+    }
+
+    /// What `pod`'s containers' environments read: its ConfigMaps and Secrets
+    /// from the API, the Services the kubelet knows, the node's allocatable.
+    fn sources_of(&self, pod: &Pod, ctx: &mut Ctx) -> Sources {
+        let namespace = pod.metadata.namespace.clone().unwrap_or_default();
+        let read = read_sources(pod, |plural, name| {
+            let path = format!("/api/v1/namespaces/{namespace}/{plural}/{name}");
+            let response = ctx.call(Request::get(path));
+            response.is_success().then(|| response.body_json())
+        });
+        Sources {
+            services: self.services.clone(),
+            node_allocatable: self.node_allocatable.clone(),
+            ..read
         }
     }
 
@@ -447,12 +471,14 @@ impl PodWorkers {
         if self.pods.contains_key(key) {
             return;
         }
-        let sources = sources_of(pod, ctx);
+        let sources = self.sources_of(pod, ctx);
         // Containers' environments see the addresses the sandbox gets (status.podIP).
         let mut placed = pod.clone();
         let status = placed.status.get_or_insert_with(Default::default);
         status.pod_ip = Some(self.peek_ip());
         status.host_ip = Some(self.host_ip.clone());
+        let admitted = ctx.timestamp().parse().ok().map(Time);
+        status.start_time = status.start_time.take().or(admitted);
         let runs = match runs_for(&placed, &sources) {
             Ok(runs) => runs,
             Err(message) => {
@@ -669,7 +695,7 @@ impl PodWorkers {
             .any(|i| spec_image(pod, &record.runs[*i]) != Some(record.runs[*i].image.as_str()));
         if changed {
             let ip = record.ip.clone();
-            let sources = sources_of(pod, ctx);
+            let sources = self.sources_of(pod, ctx);
             let mut placed = pod.clone();
             placed.status.get_or_insert_with(Default::default).pod_ip = Some(ip);
             if let (Ok(fresh), Some(record)) = (runs_for(&placed, &sources), self.pods.get_mut(key))
@@ -705,7 +731,7 @@ impl PodWorkers {
         if self.pods.contains_key(key) || !resume::ran_here(pod, &self.host_ip) {
             return;
         }
-        let sources = sources_of(pod, ctx);
+        let sources = self.sources_of(pod, ctx);
         let Ok(mut runs) = runs_for(pod, &sources) else {
             return;
         };
@@ -1176,7 +1202,7 @@ impl PodWorkers {
             pod.metadata.namespace.as_deref().unwrap_or("")
         );
         let run = &mut record.runs[index];
-        run.terminate(code, &now);
+        run.terminate(code, &now, ctx.now().millis(), ctx.unix_millis());
         if run.restarts_after(&policy, code) {
             let delay = match back_off_ms(run.restarts) {
                 Some(delay) => {
@@ -1361,8 +1387,9 @@ impl PodWorkers {
         let Some(record) = self.pods.get_mut(key) else {
             return;
         };
+        let (now_ms, now_unix_ms) = (ctx.now().millis(), ctx.unix_millis());
         for run in record.runs.iter_mut().filter(|r| r.is_running()) {
-            run.terminate(0, &now);
+            run.terminate(0, &now, now_ms, now_unix_ms);
         }
         let (init_statuses, container_statuses) = statuses(&record.runs);
         let mut status = json!({"status": {"containerStatuses": container_statuses}});

@@ -72,30 +72,50 @@ fn argv(container: &Container) -> Vec<String> {
         .collect()
 }
 
+/// The value of a `stress` option (`--vm 1` or `--vm=1`), when the container runs
+/// `stress` or `stress-ng`.
+fn stress_option(container: &Container, name: &str) -> Option<String> {
+    let words = argv(container);
+    let program = words.first().map(|w| w.rsplit('/').next().unwrap_or(""));
+    if !matches!(program, Some("stress" | "stress-ng")) {
+        return None;
+    }
+    let after = words.iter().position(|w| w == name);
+    after.and_then(|i| words.get(i + 1)).cloned().or_else(|| {
+        let prefix = format!("{name}=");
+        words
+            .iter()
+            .find_map(|w| w.strip_prefix(&prefix).map(String::from))
+    })
+}
+
 /// The memory a `stress`/`stress-ng` container allocates on top of its idle use
 /// (`--vm N --vm-bytes SIZE`: N workers of SIZE each; SIZE 256M when not given), the
 /// load of the docs' memory walkthroughs.
 pub fn workload_memory_bytes(container: &Container) -> i64 {
-    let words = argv(container);
-    let program = words.first().map(|w| w.rsplit('/').next().unwrap_or(""));
-    if !matches!(program, Some("stress" | "stress-ng")) {
+    let workers: i64 = stress_option(container, "--vm")
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    if workers == 0 {
         return 0;
     }
-    let flag = |name: &str| {
-        words
-            .iter()
-            .position(|w| w == name)
-            .and_then(|i| words.get(i + 1))
-            .cloned()
-            .or_else(|| {
-                words
-                    .iter()
-                    .find_map(|w| w.strip_prefix(&format!("{name}=")).map(String::from))
-            })
-    };
-    let workers: i64 = flag("--vm").and_then(|n| n.parse().ok()).unwrap_or(0);
-    let size = flag("--vm-bytes").map_or(Some(256 << 20), |text| stress_size(&text));
+    let size = stress_option(container, "--vm-bytes").map_or(Some(256 << 20), |t| stress_size(&t));
     workers * size.unwrap_or(0)
+}
+
+/// The CPU a container's busy workers demand, in millicores: a core each for
+/// `stress --cpu N` (and `stress-ng`), and for the `vish/stress` image's
+/// `-cpus N` (the docs' CPU walkthrough). Its limit caps what it gets.
+pub fn workload_cpu_milli(container: &Container) -> i64 {
+    let image = image_name(container.image.as_deref().unwrap_or(""));
+    let workers = if image == "stress" && container.command.is_none() {
+        let args = container.args.iter().flatten();
+        let after = args.skip_while(|a| a.as_str() != "-cpus").nth(1);
+        after.and_then(|n| n.parse::<i64>().ok())
+    } else {
+        stress_option(container, "--cpu").and_then(|n| n.parse().ok())
+    };
+    workers.unwrap_or(0).max(0) * 1000
 }
 
 /// A `stress` size: a number with an optional B, K, M or G suffix (powers of 1024).
@@ -243,6 +263,19 @@ mod tests {
             exceeds_memory_limit(&nginx),
             "nginx's 3Mi idle use is past a 1Mi limit"
         );
+    }
+
+    #[test]
+    fn stress_workers_demand_a_core_each() {
+        let vish = container(json!({"name": "cpu-demo-ctr", "image": "vish/stress",
+            "args": ["-cpus", "2"]}));
+        assert_eq!(workload_cpu_milli(&vish), 2000);
+        let polinux = container(json!({"name": "c", "image": "polinux/stress",
+            "command": ["stress"], "args": ["--cpu", "3", "--timeout", "60s"]}));
+        assert_eq!(workload_cpu_milli(&polinux), 3000);
+        let memory_only = container(json!({"name": "c", "image": "polinux/stress",
+            "command": ["stress"], "args": ["--vm", "1"]}));
+        assert_eq!(workload_cpu_milli(&memory_only), 0);
     }
 
     #[test]

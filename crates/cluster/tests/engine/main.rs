@@ -6,6 +6,7 @@ mod common;
 
 mod api_errors;
 mod authorization;
+mod container_environment;
 mod crd_versions;
 mod crds;
 mod cronjobs;
