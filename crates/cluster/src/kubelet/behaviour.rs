@@ -198,6 +198,7 @@ pub struct Lookup {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::kubelet::output::Repeat;
 
     /// A container's behaviour with an empty environment.
     fn of(container: &Container) -> Behaviour {
@@ -266,7 +267,7 @@ mod tests {
         let Behaviour::Serve { output } = of(&c) else {
             panic!("it waits");
         };
-        assert_eq!(output.repeat_every_ms, Some(2_000));
+        assert_eq!(output.repeat.map(|r| r.every_ms), Some(2_000));
         let lines: Vec<&str> = output.lines.iter().map(|(_, l)| l.as_str()).collect();
         assert_eq!(
             lines,
@@ -372,8 +373,11 @@ mod tests {
             sh("while true; do echo tick; sleep 1; done"),
             Behaviour::Serve {
                 output: Output {
-                    lines: vec![(0, "tick".into())],
-                    repeat_every_ms: Some(1_000),
+                    lines: vec![(0, "tick".into()), (1_000, "tick".into())],
+                    repeat: Some(Repeat {
+                        from_ms: 1_000,
+                        every_ms: 1_000
+                    }),
                     ..Output::default()
                 }
             }

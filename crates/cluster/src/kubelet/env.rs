@@ -4,7 +4,8 @@
 //! expanded), the downward API's `fieldRef`s and `resourceFieldRef`s,
 //! `configMapKeyRef` and `secretKeyRef` — with upstream's errors for what is
 //! missing; under them what the image and the runtime set (`PATH`, `HOME`,
-//! `HOSTNAME`); and Kubernetes' `$(VAR)` expansion of `command` and `args`.
+//! `HOSTNAME`); the files of its volume mounts; and Kubernetes' `$(VAR)`
+//! expansion of `command` and `args`.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -13,6 +14,7 @@ use k8s_openapi::api::core::v1::{Container, Pod, Service};
 
 use super::service_links::service_links;
 use super::usage;
+use super::volumes::{self, Files};
 use crate::api::quantity::{milli_value, value};
 
 /// Variable name → value.
@@ -25,13 +27,16 @@ const IMAGE_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbi
 const MAX_HOSTNAME_LENGTH: usize = 63;
 
 /// A container process's environment: the variables the kubelet passes (declared
-/// ones and Service links), over those the image and the runtime set.
+/// ones and Service links), over those the image and the runtime set; and the
+/// files its volume mounts show.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Environment {
     /// What the kubelet passes; `$(VAR)` in `command` and `args` expands from these only.
     kubelet: Variables,
     /// `PATH` and `HOME` from the image, `HOSTNAME` from the runtime.
     runtime: Variables,
+    /// What the mounts show, by path.
+    files: Files,
 }
 
 impl Environment {
@@ -50,6 +55,16 @@ impl Environment {
         &self.kubelet
     }
 
+    /// The environment with `files` as what its mounts show.
+    pub fn with_files(self, files: Files) -> Self {
+        Environment { files, ..self }
+    }
+
+    /// The files the container's volume mounts show, by path.
+    pub fn files(&self) -> &Files {
+        &self.files
+    }
+
     /// Every variable the process sees, by name.
     pub fn iter(&self) -> impl Iterator<Item = (&String, &String)> {
         let hidden = |name: &&String| !self.kubelet.contains_key(*name);
@@ -65,7 +80,7 @@ impl FromIterator<(String, String)> for Environment {
     fn from_iter<I: IntoIterator<Item = (String, String)>>(variables: I) -> Self {
         Environment {
             kubelet: variables.into_iter().collect(),
-            runtime: Variables::new(),
+            ..Environment::default()
         }
     }
 }
@@ -83,9 +98,9 @@ pub struct Sources {
     pub node_allocatable: Arc<BTreeMap<String, String>>,
 }
 
-/// The ConfigMaps and Secrets the containers' environments name.
+/// The ConfigMaps and Secrets the containers' environments and the pod's volumes name.
 pub fn referenced(pod: &Pod) -> Vec<(&'static str, String)> {
-    let mut names = Vec::new();
+    let mut names = volumes::referenced(pod);
     let spec = pod.spec.iter();
     let containers = spec.flat_map(|s| s.init_containers.iter().flatten().chain(&s.containers));
     for c in containers {
@@ -181,7 +196,7 @@ fn source<'a>(
 }
 
 /// The value of a downward API field path (`metadata.labels['app']`, `spec.nodeName`, ...).
-fn field(pod: &Pod, path: &str) -> Option<String> {
+pub(super) fn field(pod: &Pod, path: &str) -> Option<String> {
     let meta = &pod.metadata;
     let keyed = |prefix: &str| {
         path.strip_prefix(prefix)?
@@ -218,7 +233,7 @@ fn joined<'a>(addresses: impl Iterator<Item = &'a String>) -> String {
 /// The value of a downward API resource field (`limits.cpu`, `requests.memory`, ...)
 /// of `container` in units of `divisor` (default 1), rounded up as upstream's
 /// `ExtractContainerResourceValue` does; an unset limit is the node's allocatable.
-fn resource_field(
+pub(super) fn resource_field(
     container: &Container,
     resource: &str,
     divisor: Option<&str>,
@@ -322,6 +337,7 @@ pub fn environment(
     Ok(Environment {
         kubelet: env,
         runtime: runtime_variables(pod),
+        files: volumes::mounted_files(pod, container, sources),
     })
 }
 

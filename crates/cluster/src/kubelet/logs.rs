@@ -114,26 +114,13 @@ fn date_output(unix_ms: i64) -> String {
 /// The lines a run printed by `elapsed_ms` after its start, as (offset, text), at most
 /// `MAX_LOG_LINES` of the most recent.
 pub(super) fn printed_by(output: &Output, elapsed_ms: u64) -> Vec<(u64, &str)> {
-    let lines = output.lines.iter().map(|(at, text)| (*at, text.as_str()));
-    let Some(period) = output.repeat_every_ms else {
-        return lines.filter(|(at, _)| *at <= elapsed_ms).collect();
-    };
-    let per_pass = output.lines.len() as u64;
-    if per_pass == 0 {
-        return Vec::new();
-    }
-    let last_pass = elapsed_ms / period;
-    let first_pass = last_pass.saturating_sub(MAX_LOG_LINES.div_ceil(per_pass));
-    let mut printed = Vec::new();
-    for pass in first_pass..=last_pass {
-        let pass_start = pass * period;
-        printed.extend(
-            lines
-                .clone()
-                .map(|(at, text)| (pass_start + at, text))
-                .filter(|(at, _)| *at <= elapsed_ms),
-        );
-    }
+    let per_pass = output.lines.len().max(1) as u64;
+    let passes = MAX_LOG_LINES.div_ceil(per_pass);
+    let mut printed: Vec<(u64, &str)> = output
+        .replay(&output.lines, |l| l.0, elapsed_ms, passes)
+        .into_iter()
+        .map(|(at, line)| (at, line.1.as_str()))
+        .collect();
     let excess = printed.len().saturating_sub(MAX_LOG_LINES as usize);
     printed.drain(..excess);
     printed
@@ -240,11 +227,15 @@ pub fn container_log(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::kubelet::output::Repeat;
 
     fn output(lines: &[(u64, &str)], repeat: Option<u64>) -> Output {
         Output {
             lines: lines.iter().map(|(at, t)| (*at, t.to_string())).collect(),
-            repeat_every_ms: repeat,
+            repeat: repeat.map(|every_ms| Repeat {
+                from_ms: 0,
+                every_ms,
+            }),
             ..Output::default()
         }
     }

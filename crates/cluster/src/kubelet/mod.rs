@@ -19,8 +19,10 @@ pub mod resume;
 pub mod script;
 pub mod service_links;
 pub mod shell;
+pub mod shell_parse;
 pub mod termination_message;
 pub mod usage;
+pub mod volumes;
 
 use k8s_openapi::api::core::v1::{Pod, Service};
 use serde_json::{json, Value};

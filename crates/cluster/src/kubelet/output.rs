@@ -1,7 +1,8 @@
 //! What a container's process leaves behind: the lines it prints and the files it
 //! creates, writes and removes, each at the milliseconds after its start when it
 //! does so. Its log is read from the lines; exec probes and the termination
-//! message from the files.
+//! message from the files. A script that ends in a loop that never ends does what
+//! it did before the loop once, then the loop's one pass over and over.
 
 /// How many passes of a loop [`Output::file_text`] replays at most (a file a loop
 /// appends to keeps its latest passes).
@@ -9,15 +10,21 @@ const MAX_REPLAYED_PASSES: u64 = 4_096;
 
 /// What a container does that others can see: each line it prints, each file it
 /// creates (`true`) or removes (`false`) and the text it writes to files, with the
-/// milliseconds after its start when it does so; a `while true` loop repeats its
-/// pass forever.
+/// milliseconds after its start when it does so.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Output {
     pub lines: Vec<(u64, String)>,
     pub files: Vec<(u64, String, bool)>,
     pub writes: Vec<Write>,
-    /// The length of one pass of a loop that never ends, after which it all repeats.
-    pub repeat_every_ms: Option<u64>,
+    /// The loop that never ends, whose pass repeats.
+    pub repeat: Option<Repeat>,
+}
+
+/// A loop's pass: what happened from `from_ms` for `every_ms` happens again and again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Repeat {
+    pub from_ms: u64,
+    pub every_ms: u64,
 }
 
 /// Text a process wrote to a file (`> file` replaces what it held, `>> file` appends).
@@ -30,70 +37,97 @@ pub struct Write {
 }
 
 impl Output {
+    /// Each of `events` (at `at(event)` after the start) as it happened by
+    /// `elapsed_ms`, in order, with when: those before the loop once, the loop's
+    /// for each pass so far (the last `max_passes` and the current one).
+    pub fn replay<'a, E>(
+        &self,
+        events: &'a [E],
+        at: impl Fn(&E) -> u64,
+        elapsed_ms: u64,
+        max_passes: u64,
+    ) -> Vec<(u64, &'a E)> {
+        let happened = |e: &'a E| (at(e) <= elapsed_ms).then(|| (at(e), e));
+        let Some(repeat) = self.repeat else {
+            return events.iter().filter_map(happened).collect();
+        };
+        let (once, pass): (Vec<&E>, Vec<&E>) = events.iter().partition(|e| at(e) < repeat.from_ms);
+        let mut out: Vec<(u64, &E)> = once.into_iter().filter_map(happened).collect();
+        if elapsed_ms >= repeat.from_ms && !pass.is_empty() {
+            let last = (elapsed_ms - repeat.from_ms) / repeat.every_ms;
+            for k in last.saturating_sub(max_passes)..=last {
+                let start = repeat.from_ms + k * repeat.every_ms;
+                let times = pass.iter().map(|e| (start + at(e) - repeat.from_ms, *e));
+                out.extend(times.filter(|(t, _)| *t <= elapsed_ms));
+            }
+        }
+        out
+    }
+
     /// What the process wrote to the file at `path` by `elapsed_ms` after its
     /// start (`None` when it wrote nothing there).
     pub fn file_text(&self, path: &str, elapsed_ms: u64) -> Option<String> {
-        let writes: Vec<&Write> = self.writes.iter().filter(|w| w.path == path).collect();
-        if writes.is_empty() {
-            return None;
-        }
+        let writes = self.replay(&self.writes, |w| w.at_ms, elapsed_ms, MAX_REPLAYED_PASSES);
         let mut text: Option<String> = None;
-        let mut apply = |write: &Write| {
+        for (_, write) in writes.into_iter().filter(|(_, w)| w.path == path) {
             let held = text.get_or_insert_with(String::new);
             if write.replaces {
                 held.clear();
             }
             held.push_str(&write.text);
-        };
-        match self.repeat_every_ms {
-            None => writes
-                .iter()
-                .filter(|w| w.at_ms <= elapsed_ms)
-                .for_each(|w| apply(w)),
-            Some(period) => {
-                let passes = elapsed_ms / period;
-                for _ in passes.saturating_sub(MAX_REPLAYED_PASSES)..passes {
-                    writes.iter().for_each(|w| apply(w));
-                }
-                let now = elapsed_ms % period;
-                writes
-                    .iter()
-                    .filter(|w| w.at_ms <= now)
-                    .for_each(|w| apply(w));
-            }
         }
         text
     }
 
-    /// The output of a loop whose one pass did `pass` and took `period_ms`.
-    pub(super) fn repeating(pass: Output, period_ms: u64) -> Output {
-        Output {
-            // A loop without a sleep still takes time; one pass per millisecond bounds the log.
-            repeat_every_ms: Some(period_ms.max(1)),
-            ..pass
-        }
+    /// Whether the process's own changes left a file at `path` by `elapsed_ms`
+    /// (`None` when it never touched it).
+    pub fn file_state(&self, path: &str, elapsed_ms: u64) -> Option<bool> {
+        let changes = self.replay(&self.files, |f| f.0, elapsed_ms, 1);
+        let mut touched = changes.into_iter().filter(|(_, f)| f.1 == path);
+        touched.next_back().map(|(_, f)| f.2)
     }
 
     /// Whether the file at `path` exists `elapsed_ms` after the start.
     pub fn file_exists(&self, path: &str, elapsed_ms: u64) -> bool {
-        let changes: Vec<(u64, bool)> = self
-            .files
-            .iter()
-            .filter(|(_, p, _)| p == path)
-            .map(|(at, _, exists)| (*at, *exists))
-            .collect();
-        let latest = |until: u64| changes.iter().rev().find(|(at, _)| *at <= until);
-        match self.repeat_every_ms {
-            None => latest(elapsed_ms).is_some_and(|(_, exists)| *exists),
-            Some(period) => match latest(elapsed_ms % period) {
-                Some((_, exists)) => *exists,
-                // Before this pass changed it, the file is as the previous pass left it.
-                None => elapsed_ms >= period && changes.last().is_some_and(|(_, e)| *e),
-            },
-        }
+        self.file_state(path, elapsed_ms) == Some(true)
     }
 }
 
 /// A printed line that shows the time it is printed at, as `date` prints it (the
 /// time is only known when the log is read).
 pub const DATE_LINE: &str = "\u{1}date";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn looping(from_ms: u64, every_ms: u64) -> Output {
+        Output {
+            lines: vec![(0, "start".into()), (from_ms, "tick".into())],
+            files: vec![
+                (from_ms, "/tmp/a".into(), true),
+                (from_ms + 5, "/tmp/a".into(), false),
+            ],
+            repeat: Some(Repeat { from_ms, every_ms }),
+            ..Output::default()
+        }
+    }
+
+    #[test]
+    fn what_came_before_the_loop_happens_once_then_each_pass() {
+        let output = looping(100, 10);
+        let lines: Vec<(u64, &str)> = output
+            .replay(&output.lines, |l| l.0, 125, 100)
+            .into_iter()
+            .map(|(t, l)| (t, l.1.as_str()))
+            .collect();
+        assert_eq!(
+            lines,
+            [(0, "start"), (100, "tick"), (110, "tick"), (120, "tick")]
+        );
+        assert!(!output.file_exists("/tmp/a", 99));
+        assert!(output.file_exists("/tmp/a", 121));
+        assert!(!output.file_exists("/tmp/a", 126));
+        assert_eq!(output.file_state("/tmp/b", 126), None);
+    }
+}

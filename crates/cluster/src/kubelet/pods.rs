@@ -20,11 +20,17 @@ use super::pull_back_off::PullBackOff;
 use super::registry::{self, PullError};
 use super::resume;
 use super::script::Script;
+use super::volumes;
 use crate::api::Request;
 use crate::client::{pod_path, ObjectRef, Recorder};
 use crate::service_request::service_path;
 use crate::sim::clock::go_duration;
 use crate::sim::Ctx;
+
+/// The volume manager's first wait after a failed mount (`initialDurationBeforeRetry`).
+const MOUNT_RETRY_FIRST_MS: u64 = 500;
+/// Its longest (`maxDurationBeforeRetry`, 2 min 2 s).
+const MOUNT_RETRY_MAX_MS: u64 = 122_000;
 
 /// Pull time bounds for an image not yet on the node, in virtual milliseconds.
 const PULL_MS: (u64, u64) = (800, 4_000);
@@ -131,6 +137,15 @@ impl PodRecord {
     }
 }
 
+/// A pod's volumes that failed to mount, backing off.
+#[derive(Clone, Copy, Debug, Default)]
+struct MountBackOff {
+    /// Failures in a row.
+    failures: u32,
+    /// When the next attempt is permitted (virtual milliseconds).
+    retry_at_ms: u64,
+}
+
 /// Upstream's `nodeStatusMaxImages`.
 const MAX_REPORTED_IMAGES: usize = 50;
 
@@ -148,6 +163,8 @@ pub struct PodWorkers {
     next_step: u64,
     /// The kubelet's timer keys for pod steps start here.
     timer_base: u64,
+    /// Pods whose volumes failed to mount, and when they may be tried again.
+    mount_failures: BTreeMap<String, MountBackOff>,
     /// The Services the kubelet knows, for containers' Service links.
     services: Vec<Arc<Service>>,
     /// The node's allocatable resources, the limits of containers that set none.
@@ -283,6 +300,7 @@ impl PodWorkers {
             steps: BTreeMap::new(),
             next_step: 0,
             timer_base,
+            mount_failures: BTreeMap::new(),
             services: Vec::new(),
             node_allocatable: Arc::default(),
         }
@@ -348,34 +366,8 @@ impl PodWorkers {
         ctx: &mut Ctx,
         recorder: &mut Recorder,
     ) {
-        let statuses: Vec<Value> = pod
-            .spec
-            .iter()
-            .flat_map(|s| &s.containers)
-            .map(|c| {
-                json!({
-                    "name": c.name,
-                    "image": c.image,
-                    "imageID": "",
-                    "ready": false,
-                    "restartCount": 0,
-                    "started": false,
-                    "state": {"waiting": {"reason": "CreateContainerConfigError", "message": message}},
-                })
-            })
-            .collect();
-        let now = ctx.timestamp();
-        let status = json!({"status": {
-            "hostIP": self.host_ip,
-            "hostIPs": [{"ip": self.host_ip}],
-            "startTime": pod.status.as_ref().and_then(|s| s.start_time.clone()).map_or(json!(now), |t| json!(t)),
-            "containerStatuses": statuses,
-        }});
-        ctx.call(Request::patch(
-            format!("{}/status", pod_path(key)),
-            "application/merge-patch+json",
-            status.to_string(),
-        ));
+        let waiting = json!({"reason": "CreateContainerConfigError", "message": message});
+        self.report_waiting(key, pod, waiting, true, ctx);
         recorder.event(
             ctx,
             &ObjectRef::of(pod),
@@ -394,11 +386,107 @@ impl PodWorkers {
         );
     }
 
+    /// Reports every container of a pod that could not start waiting as `waiting`
+    /// says, with the pod's conditions (its sandbox is ready when `sandbox`).
+    fn report_waiting(&self, key: &str, pod: &Pod, waiting: Value, sandbox: bool, ctx: &mut Ctx) {
+        let statuses: Vec<Value> = pod
+            .spec
+            .iter()
+            .flat_map(|s| &s.containers)
+            .map(|c| {
+                json!({
+                    "name": c.name,
+                    "image": c.image,
+                    "imageID": "",
+                    "ready": false,
+                    "restartCount": 0,
+                    "started": false,
+                    "state": {"waiting": waiting},
+                })
+            })
+            .collect();
+        let now = ctx.timestamp();
+        let at = json!(now);
+        let spec = pod.spec.as_ref();
+        let names = |list: Option<&Vec<k8s_openapi::api::core::v1::Container>>| {
+            let names: Vec<&str> = list
+                .into_iter()
+                .flatten()
+                .map(|c| c.name.as_str())
+                .collect();
+            names.join(" ")
+        };
+        let inits = names(spec.and_then(|s| s.init_containers.as_ref()));
+        let mut initialized = condition("Initialized", inits.is_empty(), &at);
+        if !inits.is_empty() {
+            initialized["reason"] = json!("ContainersNotInitialized");
+            initialized["message"] = json!(format!("containers with incomplete status: [{inits}]"));
+        }
+        let unready = format!(
+            "containers with unready status: [{}]",
+            names(spec.map(|s| &s.containers))
+        );
+        let not_ready = |kind: &str| {
+            let mut c = condition(kind, false, &at);
+            c["reason"] = json!("ContainersNotReady");
+            c["message"] = json!(unready);
+            c
+        };
+        let status = json!({"status": {
+            "conditions": [
+                condition("PodReadyToStartContainers", sandbox, &at),
+                initialized,
+                not_ready("Ready"),
+                not_ready("ContainersReady"),
+                scheduled_condition(pod, &now),
+            ],
+            "hostIP": self.host_ip,
+            "hostIPs": [{"ip": self.host_ip}],
+            "startTime": pod.status.as_ref().and_then(|s| s.start_time.clone()).map_or(json!(now), |t| json!(t)),
+            "containerStatuses": statuses,
+        }});
+        ctx.call(Request::patch(
+            format!("{}/status", pod_path(key)),
+            "application/merge-patch+json",
+            status.to_string(),
+        ));
+    }
+
+    /// A volume cannot be set up (`configmap "app" not found`): the containers wait
+    /// in `ContainerCreating`, each failure is a `FailedMount` event, and the kubelet
+    /// tries again after the volume manager's back-off (500 ms doubling to 2 min 2 s).
+    fn mount_failed(
+        &mut self,
+        key: &str,
+        pod: &Pod,
+        message: &str,
+        ctx: &mut Ctx,
+        recorder: &mut Recorder,
+    ) {
+        let now_ms = ctx.now().millis();
+        let failed = self.mount_failures.entry(key.to_string()).or_default();
+        let delay = (MOUNT_RETRY_FIRST_MS << failed.failures.min(16)).min(MOUNT_RETRY_MAX_MS);
+        failed.failures += 1;
+        failed.retry_at_ms = now_ms + delay;
+        if failed.failures == 1 {
+            let waiting = json!({"reason": "ContainerCreating"});
+            self.report_waiting(key, pod, waiting, false, ctx);
+        }
+        recorder.event(ctx, &ObjectRef::of(pod), "Warning", "FailedMount", message);
+        let uid = pod.metadata.uid.clone().unwrap_or_default();
+        let step = Step::Retry {
+            key: key.into(),
+            uid,
+        };
+        self.schedule(ctx, delay, step);
+    }
+
     /// A pod bound to this node changed (or appeared, or was removed).
     pub fn sync(&mut self, key: &str, pod: Option<&Pod>, ctx: &mut Ctx, recorder: &mut Recorder) {
         let Some(pod) = pod else {
             self.pods.remove(key);
             self.deleted.remove(key);
+            self.mount_failures.remove(key);
             return;
         };
         let uid = pod.metadata.uid.clone().unwrap_or_default();
@@ -471,7 +559,17 @@ impl PodWorkers {
         if self.pods.contains_key(key) {
             return;
         }
+        let backing_off = self.mount_failures.get(key);
+        if backing_off.is_some_and(|failed| ctx.now().millis() < failed.retry_at_ms) {
+            // No retries permitted until the back-off is over (its retry is scheduled).
+            return;
+        }
         let sources = self.sources_of(pod, ctx);
+        if let Some(message) = volumes::mount_failure(pod, &sources) {
+            self.mount_failed(key, pod, &message, ctx, recorder);
+            return;
+        }
+        self.mount_failures.remove(key);
         // Containers' environments see the addresses the sandbox gets (status.podIP).
         let mut placed = pod.clone();
         let status = placed.status.get_or_insert_with(Default::default);

@@ -1,13 +1,28 @@
-//! The shell of simulated containers: `sh -c` scripts of simple commands joined by
-//! `;`, `&&`, `||` and newlines, `while true` and `until nslookup` loops, `$VAR`
-//! expansion and quotes, output redirection (`>`, `>>`), and the programs a
-//! container runs (`echo`, `sleep`, `printenv`, `touch`, `rm`, `date`, `exit`,
-//! perl's π one-liner); any other program runs until stopped.
+//! The shell of simulated containers: runs `sh -c` scripts (as `shell_parse`
+//! reads them: lists, `&&`, `||`, `if`, `while`, `until`, `for`) with `$VAR`
+//! expansion, quotes, variables set by assignments and `for`, and output
+//! redirection (`>`, `>>`, `2>&1`); and the programs a container runs (`echo`,
+//! `sleep`, `printenv`, `env`, `cat`, `ls`, `test`/`[`, `touch`, `rm`, `date`,
+//! `exit`, perl's π one-liner); any other program runs until stopped. A script
+//! that ends in `while true` does what came before once, then its loop's pass
+//! again and again.
+
+use std::collections::BTreeMap;
 
 use super::behaviour::{Behaviour, Lookup};
 use super::env::Environment;
-use super::output::{Output, Write, DATE_LINE};
+use super::output::{Output, Repeat, Write, DATE_LINE};
 use super::pi;
+use super::shell_parse::{parse, AndOr, Command, Connective, List};
+
+/// How many passes a loop that does not end by itself runs before the shell
+/// counts it as running until stopped.
+const MAX_LOOP_PASSES: u32 = 1_000;
+
+/// Directories every container image has.
+const IMAGE_DIRECTORIES: &[&str] = &[
+    "/", "/bin", "/dev", "/etc", "/home", "/proc", "/root", "/sys", "/tmp", "/usr", "/var",
+];
 
 /// What a shell command did to the script's flow.
 enum Flow {
@@ -49,6 +64,10 @@ struct Run<'e> {
     elapsed_ms: u64,
     output: Output,
     env: &'e Environment,
+    /// Shell variables (assignments, `for`), over the environment's.
+    variables: BTreeMap<String, String>,
+    /// The exit status of the last command (`$?`).
+    status: i32,
     /// What was printed to the log after its last newline.
     partial: String,
     /// Where the running command's standard output and error go.
@@ -62,6 +81,8 @@ impl<'e> Run<'e> {
             elapsed_ms: 0,
             output: Output::default(),
             env,
+            variables: BTreeMap::new(),
+            status: 0,
             partial: String::new(),
             stdout: Sink::Log,
             stderr: Sink::Log,
@@ -83,6 +104,15 @@ impl<'e> Run<'e> {
             self.output.lines.push((self.elapsed_ms, line));
         }
         self.output
+    }
+
+    /// What the run printed and wrote, of which what came from `repeat.from_ms` on
+    /// repeats; the line a pass leaves open is finished by the next pass.
+    fn into_repeating_output(self, repeat: Repeat) -> Output {
+        Output {
+            repeat: Some(repeat),
+            ..self.output
+        }
     }
 
     /// Writes `text` to standard output.
@@ -130,8 +160,187 @@ impl<'e> Run<'e> {
         });
     }
 
-    /// One command of a script: its words, with its redirections applied while it runs.
+    /// Shell words with quotes removed and `$VAR`/`${VAR}` expanded from `env`
+    /// (outside single quotes; an unset variable is empty); an unquoted redirection
+    /// (`>`, `>>`, `2>`, `2>&1`) is a word of its own, marked with [`REDIRECTION`].
+    fn words(&self, command: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut current = String::new();
+        let mut quote: Option<char> = None;
+        let mut any = false;
+        let mut chars = command.char_indices().peekable();
+        while let Some((at, c)) = chars.next() {
+            if c == '$' && quote != Some('\'') {
+                if let Some((name, taken)) = parameter(&command[at + 1..]) {
+                    // Unquoted, an empty expansion leaves no word.
+                    current.push_str(&self.parameter_value(name));
+                    for _ in 0..taken {
+                        chars.next();
+                    }
+                    continue;
+                }
+            }
+            match (quote, c) {
+                (Some(q), c) if c == q => quote = None,
+                (Some(_), c) => current.push(c),
+                (None, '\'' | '"') => {
+                    quote = Some(c);
+                    any = true;
+                }
+                (None, c) if c.is_whitespace() => {
+                    if !current.is_empty() || any {
+                        out.push(std::mem::take(&mut current));
+                        any = false;
+                    }
+                }
+                (None, '>') => {
+                    // `2>` and `1>` name a stream; any other word before `>` ends there.
+                    let mut operator = String::from(REDIRECTION);
+                    if !any && (current == "1" || current == "2") {
+                        operator.push_str(&std::mem::take(&mut current));
+                    } else if !current.is_empty() || any {
+                        out.push(std::mem::take(&mut current));
+                    }
+                    any = false;
+                    operator.push('>');
+                    if chars.next_if(|(_, c)| *c == '>').is_some() {
+                        operator.push('>');
+                    } else if let Some((at, '&')) = chars.peek().copied() {
+                        if let Some(fd) = command[at + 1..]
+                            .chars()
+                            .next()
+                            .filter(char::is_ascii_digit)
+                        {
+                            chars.next();
+                            chars.next();
+                            operator.push('&');
+                            operator.push(fd);
+                        }
+                    }
+                    out.push(operator);
+                }
+                (None, c) => current.push(c),
+            }
+        }
+        if !current.is_empty() || any {
+            out.push(current);
+        }
+        out
+    }
+
+    /// Runs the commands of `list` one after another, until one exits or runs on.
+    fn list(&mut self, list: &[AndOr]) -> Flow {
+        let mut flow = Flow::Continue(self.status);
+        for and_or in list {
+            flow = self.and_or(and_or);
+            if !matches!(flow, Flow::Continue(_)) {
+                break;
+            }
+        }
+        flow
+    }
+
+    /// Runs commands joined by `&&` and `||`, each when the status before it says so.
+    fn and_or(&mut self, and_or: &AndOr) -> Flow {
+        let mut flow = self.compound(&and_or.first);
+        for (connective, command) in &and_or.rest {
+            let Flow::Continue(status) = flow else {
+                return flow;
+            };
+            let runs = match connective {
+                Connective::And => status == 0,
+                Connective::Or => status != 0,
+            };
+            if runs {
+                flow = self.compound(command);
+            }
+        }
+        flow
+    }
+
+    /// Runs one command, simple or compound.
+    fn compound(&mut self, command: &Command) -> Flow {
+        let flow = match command {
+            Command::Simple(text) => {
+                let words = self.words(text);
+                self.command(&words).unwrap_or(Flow::Continue(0))
+            }
+            Command::If {
+                branches,
+                otherwise,
+            } => self.if_clause(branches, otherwise.as_ref()),
+            Command::Loop {
+                until,
+                condition,
+                body,
+            } => self.loop_clause(*until, condition, body),
+            Command::For { name, words, body } => {
+                let mut flow = Flow::Continue(0);
+                for item in self.words(words) {
+                    self.variables.insert(name.clone(), item);
+                    flow = self.list(body);
+                    if !matches!(flow, Flow::Continue(_)) {
+                        break;
+                    }
+                }
+                flow
+            }
+        };
+        if let Flow::Continue(status) = flow {
+            self.status = status;
+        }
+        flow
+    }
+
+    fn if_clause(&mut self, branches: &[(List, List)], otherwise: Option<&List>) -> Flow {
+        for (condition, body) in branches {
+            match self.list(condition) {
+                Flow::Continue(0) => return self.list(body),
+                Flow::Continue(_) => {}
+                other => return other,
+            }
+        }
+        otherwise.map_or(Flow::Continue(0), |body| self.list(body))
+    }
+
+    /// `while` (or `until`): a loop that has not ended after [`MAX_LOOP_PASSES`]
+    /// runs until stopped.
+    fn loop_clause(&mut self, until: bool, condition: &List, body: &List) -> Flow {
+        let mut status = 0;
+        for _ in 0..MAX_LOOP_PASSES {
+            let code = match self.list(condition) {
+                Flow::Continue(code) => code,
+                other => return other,
+            };
+            if (code == 0) == until {
+                return Flow::Continue(status);
+            }
+            match self.list(body) {
+                Flow::Continue(code) => status = code,
+                other => return other,
+            }
+        }
+        Flow::Forever
+    }
+
+    /// The value of a shell parameter: `$?`, a shell variable, or the environment's.
+    fn parameter_value(&self, name: &str) -> String {
+        if name == "?" {
+            return self.status.to_string();
+        }
+        let variable = self.variables.get(name).or_else(|| self.env.get(name));
+        variable.cloned().unwrap_or_default()
+    }
+
+    /// One command of a script: its words, with its redirections applied while
+    /// it runs (a command of assignments alone sets shell variables).
     fn command(&mut self, words: &[String]) -> Option<Flow> {
+        if !words.is_empty() && words.iter().all(|w| assignment(w).is_some()) {
+            for (name, value) in words.iter().filter_map(|w| assignment(w)) {
+                self.variables.insert(name.to_string(), value.to_string());
+            }
+            return Some(Flow::Continue(0));
+        }
         let mut argv: Vec<&str> = Vec::new();
         let (mut stdout, mut stderr) = (Sink::Log, Sink::Log);
         let mut words = words.iter();
@@ -235,12 +444,171 @@ impl<'e> Run<'e> {
                 }
                 _ => Flow::Forever,
             },
+            "cat" if !args.is_empty() => self.cat(args),
+            "ls" => self.ls(args),
+            "test" | "[" | "[[" => Flow::Continue(self.test(program, args)),
             "true" | ":" => Flow::Continue(0),
             "false" => Flow::Continue(1),
             "tail" if args.contains(&"-f") => Flow::Forever,
             "" => Flow::Continue(0),
             _ => Flow::Forever,
         }
+    }
+
+    /// The file at `path` as the process sees it now: what it wrote there (a
+    /// file it touched is empty), else what its mounts show.
+    fn file(&self, path: &str) -> Option<String> {
+        match self.output.file_state(path, self.elapsed_ms) {
+            Some(true) => Some(
+                self.output
+                    .file_text(path, self.elapsed_ms)
+                    .unwrap_or_default(),
+            ),
+            Some(false) => None,
+            None => self.env.files().get(path).cloned(),
+        }
+    }
+
+    /// The names directly under the directory `dir`, or `None` when there is no such directory.
+    fn entries(&self, dir: &str) -> Option<Vec<String>> {
+        let prefix = if dir == "/" {
+            "/".to_string()
+        } else {
+            format!("{dir}/")
+        };
+        let own = self.output.files.iter().map(|(_, path, _)| path);
+        let mounted = self.env.files().keys();
+        let images = IMAGE_DIRECTORIES.iter().map(|d| d.to_string());
+        let images: Vec<String> = images.collect();
+        let mut names: Vec<String> = own
+            .chain(mounted)
+            .chain(images.iter())
+            .filter(|path| self.file(path).is_some() || images.contains(path))
+            .filter_map(|path| path.strip_prefix(&prefix))
+            .filter_map(|rest| rest.split('/').next())
+            .filter(|name| !name.is_empty())
+            .map(str::to_string)
+            .collect();
+        names.sort();
+        names.dedup();
+        let exists = !names.is_empty() || IMAGE_DIRECTORIES.contains(&dir);
+        exists.then_some(names)
+    }
+
+    /// busybox's `cat`: each file's content in turn.
+    fn cat(&mut self, args: &[&str]) -> Flow {
+        let mut status = 0;
+        for arg in args.iter().filter(|a| !a.starts_with('-')) {
+            let path = absolute(arg);
+            match self.file(&path) {
+                Some(content) => self.print(&content),
+                None if self.entries(&path).is_some() => {
+                    self.print_error("cat: read error: Is a directory");
+                    status = 1;
+                }
+                None => {
+                    self.print_error(&format!(
+                        "cat: can't open '{arg}': No such file or directory"
+                    ));
+                    status = 1;
+                }
+            }
+        }
+        Flow::Continue(status)
+    }
+
+    /// busybox's `ls`: a file's name, or the names in a directory, one a line.
+    fn ls(&mut self, args: &[&str]) -> Flow {
+        let operands: Vec<&str> = args
+            .iter()
+            .filter(|a| !a.starts_with('-'))
+            .copied()
+            .collect();
+        let operands = if operands.is_empty() {
+            vec!["."]
+        } else {
+            operands
+        };
+        let mut status = 0;
+        for (i, operand) in operands.iter().enumerate() {
+            let path = absolute(operand);
+            if self.file(&path).is_some() {
+                self.print_line(operand);
+                continue;
+            }
+            let Some(names) = self.entries(&path) else {
+                self.print_error(&format!("ls: {operand}: No such file or directory"));
+                status = 1;
+                continue;
+            };
+            if operands.len() > 1 {
+                if i > 0 {
+                    self.print_line("");
+                }
+                self.print_line(&format!("{operand}:"));
+            }
+            names.iter().for_each(|name| self.print_line(name));
+        }
+        Flow::Continue(status)
+    }
+
+    /// `test`, `[ ... ]` and `[[ ... ]]`: 0 when the expression holds, 1 when not,
+    /// 2 for what it cannot read.
+    fn test(&mut self, program: &str, args: &[&str]) -> i32 {
+        let closing = match program {
+            "[" => Some("]"),
+            "[[" => Some("]]"),
+            _ => None,
+        };
+        let args = match closing {
+            Some(close) => match args.split_last() {
+                Some((last, rest)) if *last == close => rest,
+                _ => {
+                    self.print_error(&format!("sh: missing {close}"));
+                    return 2;
+                }
+            },
+            None => args,
+        };
+        let (negated, args) = match args.split_first() {
+            Some((&"!", rest)) => (true, rest),
+            _ => (false, args),
+        };
+        let holds = match args {
+            [] => false,
+            [word] => !word.is_empty(),
+            ["-n", word] => !word.is_empty(),
+            ["-z", word] => word.is_empty(),
+            ["-e" | "-r" | "-w" | "-x", path] => {
+                let path = absolute(path);
+                self.file(&path).is_some() || self.entries(&path).is_some()
+            }
+            ["-f", path] => self.file(&absolute(path)).is_some(),
+            ["-s", path] => self.file(&absolute(path)).is_some_and(|c| !c.is_empty()),
+            ["-d", path] => {
+                let path = absolute(path);
+                self.file(&path).is_none() && self.entries(&path).is_some()
+            }
+            [a, "=" | "==", b] => a == b,
+            [a, "!=", b] => a != b,
+            [a, operator, b] if operator.starts_with('-') => {
+                let (Ok(a), Ok(b)) = (a.parse::<i64>(), b.parse::<i64>()) else {
+                    self.print_error(&format!("sh: {a}: bad number"));
+                    return 2;
+                };
+                match *operator {
+                    "-eq" => a == b,
+                    "-ne" => a != b,
+                    "-lt" => a < b,
+                    "-le" => a <= b,
+                    "-gt" => a > b,
+                    "-ge" => a >= b,
+                    _ => return 2,
+                }
+            }
+            _ => return 2,
+        };
+        i32::from(holds == negated)
     }
 
     /// busybox's `echo`: leading `-n` (no newline), `-e` (backslash escapes) and
@@ -336,20 +704,34 @@ const DNS_SERVER: &str = "10.96.0.10";
 /// failing pass prints (busybox's `nslookup` answer, then the body's output),
 /// repeating.
 pub(super) fn until_lookup(script: &str, env: &Environment) -> Option<(Lookup, Output)> {
-    let rest = script.strip_prefix("until ")?;
-    let (condition, rest) = rest
-        .split_once("; do ")
-        .or_else(|| rest.split_once(";do "))?;
-    let body = rest.trim_end().strip_suffix("done")?.trim_end();
-    let body = body.strip_suffix(';').unwrap_or(body);
-    let condition = words(condition, env);
+    let list = parse(script).ok()?;
+    let [AndOr {
+        first:
+            Command::Loop {
+                until: true,
+                condition,
+                body,
+            },
+        rest,
+    }] = list.as_slice()
+    else {
+        return None;
+    };
+    let [AndOr {
+        first: Command::Simple(lookup),
+        rest: joined,
+    }] = condition.as_slice()
+    else {
+        return None;
+    };
+    let mut run = Run::new(env);
+    let condition = run.words(lookup);
     let [program, name] = condition.as_slice() else {
         return None;
     };
-    if program != "nslookup" {
+    if program != "nslookup" || !rest.is_empty() || !joined.is_empty() {
         return None;
     }
-    let mut run = Run::new(env);
     for line in [
         format!("Server:    {DNS_SERVER}"),
         format!("Address 1: {DNS_SERVER}"),
@@ -358,18 +740,20 @@ pub(super) fn until_lookup(script: &str, env: &Environment) -> Option<(Lookup, O
     ] {
         run.print_line(&line);
     }
-    for (command, _) in split_commands(body) {
-        let flow = run.command(&words(&command, env));
-        if !matches!(flow, None | Some(Flow::Continue(_))) {
-            return None;
-        }
+    if !matches!(run.list(body), Flow::Continue(_)) {
+        return None;
     }
     let lookup = Lookup {
         name: name.clone(),
         every_ms: run.elapsed_ms.max(1),
     };
-    let period = run.elapsed_ms;
-    Some((lookup, Output::repeating(run.into_output(), period)))
+    let every_ms = lookup.every_ms;
+    let mut output = run.into_output();
+    output.repeat = Some(Repeat {
+        from_ms: 0,
+        every_ms,
+    });
+    Some((lookup, output))
 }
 
 /// The most digits of π a simulated `perl` computes; more take longer than
@@ -410,46 +794,12 @@ fn parse_seconds(text: &str) -> Option<Option<u64>> {
     Some(Some((value * factor) as u64))
 }
 
-/// Splits a script into commands joined by `;`, `&&`, `||` or newlines.
-fn split_commands(script: &str) -> Vec<(String, &'static str)> {
-    let mut commands = Vec::new();
-    let mut current = String::new();
-    let mut chars = script.chars().peekable();
-    let mut quote: Option<char> = None;
-    while let Some(c) = chars.next() {
-        match (quote, c) {
-            (Some(q), c) if c == q => {
-                quote = None;
-                current.push(c);
-            }
-            (Some(_), c) => current.push(c),
-            (None, '\'' | '"') => {
-                quote = Some(c);
-                current.push(c);
-            }
-            (None, ';' | '\n') => commands.push((std::mem::take(&mut current), ";")),
-            (None, '&') if chars.peek() == Some(&'&') => {
-                chars.next();
-                commands.push((std::mem::take(&mut current), "&&"));
-            }
-            (None, '|') if chars.peek() == Some(&'|') => {
-                chars.next();
-                commands.push((std::mem::take(&mut current), "||"));
-            }
-            (None, c) => current.push(c),
-        }
-    }
-    commands.push((current, ";"));
-    commands
-        .into_iter()
-        .map(|(c, sep)| (c.trim().to_string(), sep))
-        .filter(|(c, _)| !c.is_empty())
-        .collect()
-}
-
 /// The variable a shell parameter expansion names at the start of `text`
 /// (`NAME` or `{NAME}`), and how many characters it takes.
 fn parameter(text: &str) -> Option<(&str, usize)> {
+    if text.starts_with('?') {
+        return Some(("?", 1));
+    }
     if let Some(inner) = text.strip_prefix('{') {
         let end = inner.find('}')?;
         return Some((&inner[..end], end + 2));
@@ -461,118 +811,95 @@ fn parameter(text: &str) -> Option<(&str, usize)> {
     (end > 0).then(|| (&text[..end], end))
 }
 
-/// Shell words with quotes removed and `$VAR`/`${VAR}` expanded from `env`
-/// (outside single quotes; an unset variable is empty); an unquoted redirection
-/// (`>`, `>>`, `2>`, `2>&1`) is a word of its own, marked with [`REDIRECTION`].
-fn words(command: &str, env: &Environment) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut current = String::new();
-    let mut quote: Option<char> = None;
-    let mut any = false;
-    let mut chars = command.char_indices().peekable();
-    while let Some((at, c)) = chars.next() {
-        if c == '$' && quote != Some('\'') {
-            if let Some((name, taken)) = parameter(&command[at + 1..]) {
-                // Unquoted, an empty expansion leaves no word.
-                current.push_str(env.get(name).map_or("", String::as_str));
-                for _ in 0..taken {
-                    chars.next();
-                }
-                continue;
+/// Runs a `sh -c` script; one that does not parse fails as busybox's `sh` does
+/// (`sh: syntax error: unexpected "fi"`, exit 2).
+pub(super) fn run_script(script: &str, env: &Environment) -> Behaviour {
+    let mut run = Run::new(env);
+    let list = match parse(script) {
+        Ok(list) => list,
+        Err(message) => {
+            run.print_error(&format!("sh: {message}"));
+            return run.finish(2);
+        }
+    };
+    let Some((prefix, body)) = ends_in_endless_loop(&list) else {
+        return match run.list(&list) {
+            Flow::Continue(code) | Flow::Exit(code) => run.finish(code),
+            Flow::Forever => Behaviour::Serve {
+                output: run.into_output(),
+            },
+        };
+    };
+    // What comes before the loop happens once; then one pass, repeated.
+    match run.list(prefix) {
+        Flow::Continue(_) => {}
+        Flow::Exit(code) => return run.finish(code),
+        Flow::Forever => {
+            return Behaviour::Serve {
+                output: run.into_output(),
             }
         }
-        match (quote, c) {
-            (Some(q), c) if c == q => quote = None,
-            (Some(_), c) => current.push(c),
-            (None, '\'' | '"') => {
-                quote = Some(c);
-                any = true;
-            }
-            (None, c) if c.is_whitespace() => {
-                if !current.is_empty() || any {
-                    out.push(std::mem::take(&mut current));
-                    any = false;
+    }
+    // The first pass happens once; the second, which finishes the line the first
+    // left open, is the one that repeats.
+    let mut from_ms = run.elapsed_ms;
+    for pass in 0..2 {
+        match run.list(body) {
+            Flow::Exit(code) => return run.finish(code),
+            Flow::Forever => {
+                return Behaviour::Serve {
+                    output: run.into_output(),
                 }
             }
-            (None, '>') => {
-                // `2>` and `1>` name a stream; any other word before `>` ends there.
-                let mut operator = String::from(REDIRECTION);
-                if !any && (current == "1" || current == "2") {
-                    operator.push_str(&std::mem::take(&mut current));
-                } else if !current.is_empty() || any {
-                    out.push(std::mem::take(&mut current));
-                }
-                any = false;
-                operator.push('>');
-                if chars.next_if(|(_, c)| *c == '>').is_some() {
-                    operator.push('>');
-                } else if let Some((at, '&')) = chars.peek().copied() {
-                    if let Some(fd) = command[at + 1..]
-                        .chars()
-                        .next()
-                        .filter(char::is_ascii_digit)
-                    {
-                        chars.next();
-                        chars.next();
-                        operator.push('&');
-                        operator.push(fd);
-                    }
-                }
-                out.push(operator);
-            }
-            (None, c) => current.push(c),
+            Flow::Continue(_) if pass == 0 => from_ms = run.elapsed_ms,
+            Flow::Continue(_) => {}
         }
     }
-    if !current.is_empty() || any {
-        out.push(current);
+    // A pass without a sleep still takes time; one per millisecond bounds the log.
+    let every_ms = (run.elapsed_ms - from_ms).max(1);
+    Behaviour::Serve {
+        output: run.into_repeating_output(Repeat { from_ms, every_ms }),
     }
-    out
 }
 
-/// Runs a `sh -c` script.
-pub(super) fn run_script(script: &str, env: &Environment) -> Behaviour {
-    let trimmed = script.trim();
-    if trimmed.starts_with("while true") || trimmed.starts_with("while :") {
-        // A loop that never ends: it serves, printing what one pass prints.
-        let body = trimmed
-            .split_once("do")
-            .map(|(_, b)| b.trim_end().trim_end_matches("done"))
-            .unwrap_or("");
-        let mut run = Run::new(env);
-        for (command, _) in split_commands(body) {
-            let _ = run.command(&words(&command, env));
-        }
-        let period = run.elapsed_ms;
-        return Behaviour::Serve {
-            output: Output::repeating(run.into_output(), period),
-        };
+/// The commands before a final `while true` (or `while :`) loop, and its body.
+fn ends_in_endless_loop(list: &List) -> Option<(&[AndOr], &List)> {
+    let (last, prefix) = list.split_last()?;
+    let Command::Loop {
+        until: false,
+        condition,
+        body,
+    } = &last.first
+    else {
+        return None;
+    };
+    let endless = matches!(condition.as_slice(), [AndOr { first: Command::Simple(c), rest }]
+        if rest.is_empty() && (c == "true" || c == ":"));
+    (endless && last.rest.is_empty()).then_some((prefix, body))
+}
+
+/// A path from the root (the working directory is `/`), without a trailing `/`.
+fn absolute(path: &str) -> String {
+    let path = path.strip_prefix("./").unwrap_or(path);
+    let rooted = match path {
+        "." | "" => "/".to_string(),
+        p if p.starts_with('/') => p.to_string(),
+        p => format!("/{p}"),
+    };
+    match rooted.trim_end_matches('/') {
+        "" => "/".to_string(),
+        trimmed => trimmed.to_string(),
     }
-    let mut run = Run::new(env);
-    let mut status = 0;
-    let mut skip_next: Option<&str> = None;
-    for (command, separator) in split_commands(script) {
-        let skip = match skip_next.take() {
-            Some("&&") => status != 0,
-            Some("||") => status == 0,
-            _ => false,
-        };
-        if !skip {
-            match run.command(&words(&command, env)) {
-                None => continue,
-                Some(Flow::Continue(code)) => status = code,
-                Some(Flow::Exit(code)) => return run.finish(code),
-                Some(Flow::Forever) => {
-                    return Behaviour::Serve {
-                        output: run.into_output(),
-                    }
-                }
-            }
-        }
-        if separator != ";" {
-            skip_next = Some(separator);
-        }
-    }
-    run.finish(status)
+}
+
+/// `NAME=value` as (name, value).
+fn assignment(word: &str) -> Option<(&str, &str)> {
+    let (name, value) = word.split_once('=')?;
+    let valid = name
+        .chars()
+        .enumerate()
+        .all(|(i, c)| c == '_' || c.is_ascii_alphabetic() || (i > 0 && c.is_ascii_digit()));
+    (valid && !name.is_empty()).then_some((name, value))
 }
 
 #[cfg(test)]
@@ -640,5 +967,121 @@ mod tests {
             lines(&run_script("printenv GREETING; echo $GREETING", &env)),
             ["hi", "hi"]
         );
+    }
+
+    #[test]
+    fn if_for_variables_and_tests() {
+        let env = Environment::new();
+        let script = "for i in 1 2 3; do if [ $i -eq 2 ]; then echo two; \
+                      elif test $i = 3; then echo three; else echo $i; fi; done; \
+                      N=5; [[ -n $N ]] && echo set $N; [ -z \"$M\" ] || echo unset; false; echo $?";
+        assert_eq!(
+            lines(&run_script(script, &env)),
+            ["1", "two", "three", "set 5", "1"]
+        );
+        let until =
+            "n=0; until [ -e /tmp/done ]; do touch /tmp/done; echo waiting; done; echo ready";
+        assert_eq!(lines(&run_script(until, &env)), ["waiting", "ready"]);
+    }
+
+    #[test]
+    fn a_script_s_start_happens_once_before_its_endless_loop() {
+        let env = Environment::new();
+        let run = run_script(
+            "echo starting; sleep 2; while true; do echo tick; sleep 5; done",
+            &env,
+        );
+        let Behaviour::Serve { output } = &run else {
+            panic!("it runs on: {run:?}");
+        };
+        assert_eq!(
+            output.repeat,
+            Some(Repeat {
+                from_ms: 7_000,
+                every_ms: 5_000
+            })
+        );
+        let seen = output.replay(&output.lines, |l| l.0, 12_000, 100);
+        let seen: Vec<(u64, &str)> = seen.into_iter().map(|(t, l)| (t, l.1.as_str())).collect();
+        assert_eq!(
+            seen,
+            [
+                (0, "starting"),
+                (2_000, "tick"),
+                (7_000, "tick"),
+                (12_000, "tick")
+            ]
+        );
+        // A line a pass leaves open is finished by the next pass.
+        let open = run_script(
+            "while true; do echo -en '\\n\\n'; echo -n a; sleep 1; done",
+            &env,
+        );
+        let output = open.output();
+        let seen = output.replay(&output.lines, |l| l.0, 2_500, 100);
+        let seen: Vec<&str> = seen.into_iter().map(|(_, l)| l.1.as_str()).collect();
+        assert_eq!(seen, ["", "", "a", "", "a", ""]);
+        // A loop that ends by itself after a while is no server.
+        let bounded = run_script(
+            "while [ ! -e /tmp/x ]; do sleep 1; touch /tmp/x; done; exit 4",
+            &env,
+        );
+        assert!(matches!(
+            bounded,
+            Behaviour::Exit {
+                after_ms: 1_000,
+                code: 4,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn cat_and_ls_read_the_mounted_files_and_the_script_s_own() {
+        let files = [
+            ("/etc/config/SPECIAL_LEVEL", "very"),
+            ("/etc/config/SPECIAL_TYPE", "charm"),
+        ];
+        let env = Environment::new().with_files(
+            files
+                .iter()
+                .map(|(p, c)| (p.to_string(), c.to_string()))
+                .collect(),
+        );
+        assert_eq!(
+            lines(&run_script("ls /etc/config/", &env)),
+            ["SPECIAL_LEVEL", "SPECIAL_TYPE"]
+        );
+        let run = run_script(
+            "cat /etc/config/SPECIAL_LEVEL; echo; echo x > /tmp/y; cat /tmp/y; cat /nope",
+            &env,
+        );
+        assert_eq!(
+            lines(&run),
+            [
+                "very",
+                "x",
+                "cat: can't open '/nope': No such file or directory"
+            ]
+        );
+        assert!(matches!(run, Behaviour::Exit { code: 1, .. }));
+        assert_eq!(
+            lines(&run_script("ls /missing", &env)),
+            ["ls: /missing: No such file or directory"]
+        );
+        assert_eq!(
+            lines(&run_script(
+                "[ -d /etc/config ] && [ -f /etc/config/SPECIAL_TYPE ] && echo yes",
+                &env
+            )),
+            ["yes"]
+        );
+    }
+
+    #[test]
+    fn a_script_that_does_not_parse_fails_as_busybox_says() {
+        let run = run_script("if true; then echo a", &Environment::new());
+        assert_eq!(lines(&run), ["sh: syntax error: unexpected end of file"]);
+        assert!(matches!(run, Behaviour::Exit { code: 2, .. }));
     }
 }

@@ -1,7 +1,8 @@
 //! What a container's process sees in its environment: the runtime's `HOSTNAME`,
 //! `PATH` and `HOME`, the kubelet's Service links (for Services that existed
 //! when it started, unless `enableServiceLinks` is false), the downward API's
-//! resource fields; and what it leaves behind: its termination message.
+//! resource fields, the files of its volume mounts (and a mount that fails); and
+//! what it leaves behind: its termination message.
 
 use crate::common;
 
@@ -223,4 +224,82 @@ fn the_termination_message_is_what_the_container_wrote_or_its_log_s_end() {
     let fallback = terminated(&mut c, "fallback");
     assert_eq!(fallback["message"], "loading\nconfig missing\n");
     assert_eq!(fallback["exitCode"], 2);
+}
+
+fn config_map(c: &mut Cluster, name: &str, data: Value) {
+    let (code, body) = c.post(
+        "/api/v1/namespaces/default/configmaps",
+        json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name}, "data": data}),
+    );
+    assert_eq!(code, 201, "{body}");
+}
+
+#[test]
+fn mounted_config_maps_and_the_downward_api_are_files_the_container_reads() {
+    let mut c = Cluster::with_world(cluster::start(305));
+    config_map(
+        &mut c,
+        "special-config",
+        json!({"SPECIAL_LEVEL": "very", "SPECIAL_TYPE": "charm"}),
+    );
+    let mut reader = printing(
+        "test-container",
+        &[
+            "/bin/sh",
+            "-c",
+            "ls /etc/config/; cat /etc/config/keys; echo; cat /etc/podinfo/labels",
+        ],
+    );
+    reader["volumeMounts"] = json!([
+        {"name": "config-volume", "mountPath": "/etc/config"},
+        {"name": "podinfo", "mountPath": "/etc/podinfo"}]);
+    let (code, body) = c.post(
+        "/api/v1/namespaces/default/pods",
+        json!({"apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": "dapi-test-pod", "labels": {"zone": "us-est-coast", "rack": "rack-22"}},
+            "spec": {"restartPolicy": "Never", "containers": [reader], "volumes": [
+                {"name": "config-volume", "configMap": {"name": "special-config",
+                    "items": [{"key": "SPECIAL_LEVEL", "path": "keys"}]}},
+                {"name": "podinfo", "downwardAPI": {"items": [
+                    {"path": "labels", "fieldRef": {"fieldPath": "metadata.labels"}}]}}]}}),
+    );
+    assert_eq!(code, 201, "{body}");
+    c.world.advance(20_000);
+    assert_eq!(phase(&mut c, "dapi-test-pod"), "Succeeded");
+    assert_eq!(
+        log(&mut c, "dapi-test-pod"),
+        "keys\nvery\nrack=\"rack-22\"\nzone=\"us-est-coast\"\n"
+    );
+}
+
+#[test]
+fn a_volume_whose_config_map_is_missing_keeps_the_pod_creating_until_it_exists() {
+    let mut c = Cluster::with_world(cluster::start(306));
+    let mut web = json!({"name": "web", "image": "nginx:1.27",
+        "volumeMounts": [{"name": "config-volume", "mountPath": "/etc/app"}]});
+    web["command"] = Value::Null;
+    let (code, body) = c.post(
+        "/api/v1/namespaces/default/pods",
+        json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web"},
+            "spec": {"containers": [web], "volumes": [
+                {"name": "config-volume", "configMap": {"name": "app-config"}}]}}),
+    );
+    assert_eq!(code, 201, "{body}");
+    c.world.advance(60_000);
+    let (_, pod) = c.get("/api/v1/namespaces/default/pods/web");
+    assert_eq!(pod["status"]["phase"], "Pending");
+    assert_eq!(
+        pod["status"]["containerStatuses"][0]["state"]["waiting"]["reason"],
+        "ContainerCreating"
+    );
+    let failures = c.events("web", "FailedMount");
+    assert_eq!(
+        failures,
+        ["MountVolume.SetUp failed for volume \"config-volume\" : configmap \"app-config\" not found"]
+    );
+    // The volume manager's back-off: 0.5, 1, 2, 4, 8, 16 and 32 s apart in the first minute.
+    assert_eq!(c.event_count("web", "FailedMount"), 7);
+    config_map(&mut c, "app-config", json!({"mode": "fast"}));
+    c.world.advance(70_000);
+    assert_eq!(phase(&mut c, "web"), "Running");
 }
