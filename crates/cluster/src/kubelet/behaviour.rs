@@ -6,8 +6,6 @@
 //! What it prints, and when, is its log; the files it touches and removes are
 //! what exec probes (`cat /tmp/healthy`) see.
 
-use std::borrow::Cow;
-
 use k8s_openapi::api::core::v1::Container;
 
 use super::env::{expand, Environment};
@@ -148,40 +146,6 @@ pub fn with_lookup(container: &Container, env: &Environment) -> (Behaviour, Opti
     }
     let words: Vec<&str> = argv.iter().map(String::as_str).collect();
     (shell::run_program(&program, &words[1..], env), None)
-}
-
-/// Where the service account's namespace is mounted in every container.
-const NAMESPACE_FILE: &str = "/var/run/secrets/kubernetes.io/serviceaccount/namespace";
-
-/// `c` with its shell's reads of the service account's namespace file
-/// (`$(cat /var/run/secrets/kubernetes.io/serviceaccount/namespace)`, as the
-/// documentation's init containers build a Service's DNS name) replaced by what
-/// the file holds: the pod's namespace. Borrowed as it is when it reads none.
-pub fn reading_namespace_file<'c>(c: &'c Container, namespace: &str) -> Cow<'c, Container> {
-    let mut words = c.command.iter().flatten().chain(c.args.iter().flatten());
-    if !words.any(|w| w.contains(NAMESPACE_FILE)) {
-        return Cow::Borrowed(c);
-    }
-    let read = [
-        format!("$(cat {NAMESPACE_FILE})"),
-        format!("`cat {NAMESPACE_FILE}`"),
-    ];
-    let substitute = |words: &Option<Vec<String>>| {
-        words.as_ref().map(|words| {
-            words
-                .iter()
-                .map(|w| {
-                    read.iter()
-                        .fold(w.clone(), |w, r| w.replace(r.as_str(), namespace))
-                })
-                .collect()
-        })
-    };
-    Cow::Owned(Container {
-        command: substitute(&c.command),
-        args: substitute(&c.args),
-        ..c.clone()
-    })
 }
 
 /// A container waiting for a DNS name to resolve: its script is the loop

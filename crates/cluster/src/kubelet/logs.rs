@@ -15,6 +15,7 @@ use super::access_log::AccessLog;
 use super::behaviour;
 use super::env::{environment, Sources};
 use super::output::{Output, DATE_LINE};
+use super::shared_files::followed_lines;
 
 /// The most lines one log holds (older lines of a long-running loop are rotated away).
 pub const MAX_LOG_LINES: u64 = 10_000;
@@ -182,15 +183,25 @@ pub fn container_log(
     else {
         return Ok(String::new());
     };
-    let namespace = pod.metadata.namespace.as_deref().unwrap_or("default");
-    let container = &behaviour::reading_namespace_file(container, namespace);
     let env = environment(pod, container, sources).unwrap_or_default();
     let behaviour = behaviour::of(container, &env);
     let elapsed = span.ended_ms.saturating_sub(span.started_ms).max(0) as u64;
     let uid = pod.metadata.uid.as_deref().unwrap_or("");
+    let followed = match &behaviour.output().follows {
+        Some(path) => followed_lines(
+            pod,
+            container,
+            path,
+            sources,
+            span.started_ms,
+            span.ended_ms,
+        ),
+        None => Vec::new(),
+    };
     let mut lines: Vec<(i64, &str)> = printed_by(behaviour.output(), elapsed)
         .into_iter()
         .map(|(at, text)| (span.started_ms + at as i64, text))
+        .chain(followed.iter().map(|(at, text)| (*at, text.as_str())))
         .chain(
             access
                 .between(uid, name, span.started_ms, span.ended_ms)

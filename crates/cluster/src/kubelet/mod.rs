@@ -18,6 +18,7 @@ pub mod registry;
 pub mod resume;
 pub mod script;
 pub mod service_links;
+pub mod shared_files;
 pub mod shell;
 pub mod shell_parse;
 pub mod termination_message;

@@ -18,6 +18,8 @@ pub struct Output {
     pub writes: Vec<Write>,
     /// The loop that never ends, whose pass repeats.
     pub repeat: Option<Repeat>,
+    /// The file whose new lines it prints as they are written (`tail -F FILE`).
+    pub follows: Option<String>,
 }
 
 /// A loop's pass: what happened from `from_ms` for `every_ms` happens again and again.

@@ -11,7 +11,7 @@ use k8s_openapi::api::core::v1::{Pod, Service};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use serde_json::{json, Value};
 
-use super::behaviour::{self, Behaviour};
+use super::behaviour::Behaviour;
 use super::containers::{self, back_off_ms, init_done, ContainerRun, Role};
 use super::env::{environment, read_sources, Sources};
 use super::images;
@@ -186,9 +186,7 @@ fn runs_for(pod: &Pod, sources: &Sources) -> Result<Vec<ContainerRun>, String> {
     let inits = spec.init_containers.as_deref().unwrap_or_default();
     let script = Script::of(pod.metadata.annotations.as_ref());
     let mut runs = Vec::new();
-    let namespace = pod.metadata.namespace.as_deref().unwrap_or("default");
     for c in inits {
-        let c = &behaviour::reading_namespace_file(c, namespace);
         let role = if c.restart_policy.as_deref() == Some("Always") {
             Role::Sidecar
         } else {
@@ -203,7 +201,6 @@ fn runs_for(pod: &Pod, sources: &Sources) -> Result<Vec<ContainerRun>, String> {
         "PodInitializing"
     };
     for c in &spec.containers {
-        let c = &behaviour::reading_namespace_file(c, namespace);
         let env = environment(pod, c, sources)?;
         runs.push(ContainerRun::new(c, &env, Role::Main, waiting, script));
     }

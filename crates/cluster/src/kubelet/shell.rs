@@ -41,6 +41,8 @@ enum Sink {
     Log,
     /// Nowhere (`/dev/null`).
     Discard,
+    /// The text of a command substitution (`$(...)`).
+    Capture,
     /// A file, emptied first (`>`) or appended to (`>>`).
     File { path: String, replaces: bool },
 }
@@ -73,6 +75,8 @@ struct Run<'e> {
     /// Where the running command's standard output and error go.
     stdout: Sink,
     stderr: Sink,
+    /// What a command substitution's commands printed.
+    captured: String,
 }
 
 impl<'e> Run<'e> {
@@ -86,7 +90,34 @@ impl<'e> Run<'e> {
             partial: String::new(),
             stdout: Sink::Log,
             stderr: Sink::Log,
+            captured: String::new(),
         }
+    }
+
+    /// The text a command substitution (`$(script)` or `` `script` ``) stands for:
+    /// what its commands print, without the newlines at its end. It runs with what
+    /// the script has so far (variables, files); what it prints to standard error
+    /// goes to the log.
+    fn substitute(&mut self, script: &str) -> String {
+        let Ok(list) = parse(script) else {
+            return String::new();
+        };
+        let mut child = Run::new(self.env);
+        child.elapsed_ms = self.elapsed_ms;
+        child.variables = self.variables.clone();
+        child.output.files = self.output.files.clone();
+        child.output.writes = self.output.writes.clone();
+        child.stdout = Sink::Capture;
+        let flow = child.list(&list);
+        self.status = match flow {
+            Flow::Continue(code) | Flow::Exit(code) => code,
+            Flow::Forever => 0,
+        };
+        let captured = std::mem::take(&mut child.captured);
+        for (_, line) in child.into_output().lines {
+            self.print_error(&line);
+        }
+        captured.trim_end_matches('\n').to_string()
     }
 
     fn finish(self, code: i32) -> Behaviour {
@@ -144,6 +175,7 @@ impl<'e> Run<'e> {
                 self.partial.push_str(rest);
             }
             Sink::Discard => {}
+            Sink::Capture => self.captured.push_str(text),
             Sink::File { path, replaces } => self.write(&path, text, replaces),
         }
     }
@@ -163,13 +195,31 @@ impl<'e> Run<'e> {
     /// Shell words with quotes removed and `$VAR`/`${VAR}` expanded from `env`
     /// (outside single quotes; an unset variable is empty); an unquoted redirection
     /// (`>`, `>>`, `2>`, `2>&1`) is a word of its own, marked with [`REDIRECTION`].
-    fn words(&self, command: &str) -> Vec<String> {
+    fn words(&mut self, command: &str) -> Vec<String> {
         let mut out = Vec::new();
         let mut current = String::new();
         let mut quote: Option<char> = None;
         let mut any = false;
         let mut chars = command.char_indices().peekable();
         while let Some((at, c)) = chars.next() {
+            if quote != Some('\'') {
+                if let Some((script, taken)) = substitution(&command[at..]) {
+                    let text = self.substitute(script);
+                    if quote.is_some() {
+                        current.push_str(&text);
+                        any = true;
+                    } else {
+                        // Unquoted, its text splits into words at whitespace.
+                        let mut fields = text.split_whitespace();
+                        current.push_str(fields.next().unwrap_or(""));
+                        for field in fields {
+                            out.push(std::mem::replace(&mut current, field.to_string()));
+                        }
+                    }
+                    while chars.next_if(|(i, _)| *i < at + taken).is_some() {}
+                    continue;
+                }
+            }
             if c == '$' && quote != Some('\'') {
                 if let Some((name, taken)) = parameter(&command[at + 1..]) {
                     // Unquoted, an empty expansion leaves no word.
@@ -342,7 +392,8 @@ impl<'e> Run<'e> {
             return Some(Flow::Continue(0));
         }
         let mut argv: Vec<&str> = Vec::new();
-        let (mut stdout, mut stderr) = (Sink::Log, Sink::Log);
+        // A command writes where the shell running it does, unless it redirects.
+        let (mut stdout, mut stderr) = (self.stdout.clone(), self.stderr.clone());
         let mut words = words.iter();
         while let Some(word) = words.next() {
             let Some(operator) = word.strip_prefix(REDIRECTION) else {
@@ -449,7 +500,11 @@ impl<'e> Run<'e> {
             "test" | "[" | "[[" => Flow::Continue(self.test(program, args)),
             "true" | ":" => Flow::Continue(0),
             "false" => Flow::Continue(1),
-            "tail" if args.contains(&"-f") => Flow::Forever,
+            "tail" if args.iter().any(|a| matches!(*a, "-f" | "-F")) => {
+                let file = args.iter().rev().find(|a| !a.starts_with('-'));
+                self.output.follows = file.map(|f| absolute(f));
+                Flow::Forever
+            }
             "" => Flow::Continue(0),
             _ => Flow::Forever,
         }
@@ -878,6 +933,37 @@ fn ends_in_endless_loop(list: &List) -> Option<(&[AndOr], &List)> {
     (endless && last.rest.is_empty()).then_some((prefix, body))
 }
 
+/// The script of a command substitution at the start of `text` (`$(script)` or
+/// `` `script` ``) and how many bytes the substitution takes.
+fn substitution(text: &str) -> Option<(&str, usize)> {
+    if let Some(rest) = text.strip_prefix('`') {
+        let end = rest.find('`')?;
+        return Some((&rest[..end], end + 2));
+    }
+    let rest = text.strip_prefix("$(")?;
+    if rest.starts_with('(') {
+        return None; // arithmetic, `$((...))`
+    }
+    let mut depth = 1;
+    let mut quote: Option<char> = None;
+    for (i, c) in rest.char_indices() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '\'' | '"') => quote = Some(c),
+            (None, '(') => depth += 1,
+            (None, ')') => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some((&rest[..i], i + 3));
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
 /// A path from the root (the working directory is `/`), without a trailing `/`.
 fn absolute(path: &str) -> String {
     let path = path.strip_prefix("./").unwrap_or(path);
@@ -1083,5 +1169,30 @@ mod tests {
         let run = run_script("if true; then echo a", &Environment::new());
         assert_eq!(lines(&run), ["sh: syntax error: unexpected end of file"]);
         assert!(matches!(run, Behaviour::Exit { code: 2, .. }));
+    }
+
+    #[test]
+    fn command_substitution_runs_its_script_for_the_text() {
+        let files = [(
+            "/var/run/secrets/kubernetes.io/serviceaccount/namespace",
+            "shop",
+        )];
+        let env = Environment::new().with_files(
+            files
+                .iter()
+                .map(|(p, c)| (p.to_string(), c.to_string()))
+                .collect(),
+        );
+        let script =
+            "echo web.$(cat /var/run/secrets/kubernetes.io/serviceaccount/namespace).svc; \
+                      echo hi > /tmp/x; echo \"[`cat /tmp/x`]\" $(echo a; echo b) $(cat /nope)";
+        assert_eq!(
+            lines(&run_script(script, &env)),
+            [
+                "web.shop.svc",
+                "cat: can't open '/nope': No such file or directory",
+                "[hi] a b"
+            ]
+        );
     }
 }

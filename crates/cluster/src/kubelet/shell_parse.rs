@@ -109,6 +109,8 @@ fn tokenize(script: &str) -> Vec<Token> {
         }
         current.clear();
     };
+    // How deep in command substitutions (`$(...)`) the text is: no splitting there.
+    let mut depth = 0;
     while let Some(c) = chars.next() {
         match (quote, c) {
             (Some(q), c) if c == q => {
@@ -116,10 +118,24 @@ fn tokenize(script: &str) -> Vec<Token> {
                 current.push(c);
             }
             (Some(_), c) => current.push(c),
-            (None, '\'' | '"') => {
+            (None, '\'' | '"' | '`') => {
                 quote = Some(c);
                 current.push(c);
             }
+            (None, '$') if chars.peek() == Some(&'(') => {
+                chars.next();
+                depth += 1;
+                current.push_str("$(");
+            }
+            (None, '(') if depth > 0 => {
+                depth += 1;
+                current.push(c);
+            }
+            (None, ')') if depth > 0 => {
+                depth -= 1;
+                current.push(c);
+            }
+            (None, c) if depth > 0 => current.push(c),
             (None, ';' | '\n') => {
                 flush(&mut current, &mut tokens);
                 tokens.push(Token::End);

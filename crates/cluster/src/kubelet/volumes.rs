@@ -56,9 +56,18 @@ pub fn mount_failure(pod: &Pod, sources: &Sources) -> Option<String> {
     })
 }
 
-/// The files `container` sees under its mounts.
+/// Where every container finds its service account's credentials.
+const SERVICE_ACCOUNT_DIRECTORY: &str = "/var/run/secrets/kubernetes.io/serviceaccount";
+
+/// The files `container` sees under its mounts, and its service account's
+/// `namespace` file (unless `automountServiceAccountToken` is false).
 pub fn mounted_files(pod: &Pod, container: &Container, sources: &Sources) -> Files {
     let mut files = Files::new();
+    let spec = pod.spec.as_ref();
+    if spec.and_then(|s| s.automount_service_account_token) != Some(false) {
+        let namespace = pod.metadata.namespace.clone().unwrap_or_default();
+        files.insert(format!("{SERVICE_ACCOUNT_DIRECTORY}/namespace"), namespace);
+    }
     let volumes = pod.spec.iter().flat_map(|s| s.volumes.iter().flatten());
     let by_name: BTreeMap<&str, &Volume> = volumes.map(|v| (v.name.as_str(), v)).collect();
     for mount in container.volume_mounts.iter().flatten() {
@@ -278,6 +287,7 @@ mod tests {
     #[test]
     fn a_config_map_s_keys_or_items_are_files_under_the_mount() {
         let p = pod(json!({
+            "automountServiceAccountToken": false,
             "containers": [{"name": "c", "volumeMounts": [
                 {"name": "all", "mountPath": "/etc/config"},
                 {"name": "some", "mountPath": "/etc/picked/"}]}],
@@ -355,5 +365,9 @@ mod tests {
             "kubernetes-downwardapi-volume-example"
         );
         assert_eq!(files["/etc/podinfo/cpu_limit"], "500");
+        assert_eq!(
+            files["/var/run/secrets/kubernetes.io/serviceaccount/namespace"],
+            "default"
+        );
     }
 }
