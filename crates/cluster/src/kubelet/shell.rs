@@ -1,7 +1,8 @@
 //! The shell of simulated containers: runs `sh -c` scripts (as `shell_parse`
 //! reads them: lists, `&&`, `||`, `if`, `while`, `until`, `for`) with `$VAR`
-//! expansion, quotes, variables set by assignments and `for`, and output
-//! redirection (`>`, `>>`, `2>&1`); and the programs a container runs (`echo`,
+//! expansion, quotes, variables set by assignments and `for`, command
+//! substitution (`$(...)`, backticks) and output redirection (`>`, `>>`, `2>&1`);
+//! and the programs a container runs (`echo`,
 //! `sleep`, `printenv`, `env`, `cat`, `ls`, `test`/`[`, `touch`, `rm`, `date`,
 //! `exit`, perl's π one-liner); any other program runs until stopped. A script
 //! that ends in `while true` does what came before once, then its loop's pass
@@ -52,6 +53,8 @@ impl Sink {
     fn to(target: &str, appends: bool) -> Sink {
         if target == "/dev/null" {
             Sink::Discard
+        } else if matches!(target, "/dev/stdout" | "/dev/stderr") {
+            Sink::Log
         } else {
             Sink::File {
                 path: target.to_string(),

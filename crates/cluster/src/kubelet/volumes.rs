@@ -18,24 +18,45 @@ pub type Files = BTreeMap<String, String>;
 
 /// The ConfigMaps and Secrets the pod's volumes show.
 pub fn referenced(pod: &Pod) -> Vec<(&'static str, String)> {
-    let mut names = Vec::new();
-    for volume in pod.spec.iter().flat_map(|s| s.volumes.iter().flatten()) {
-        if let Some(c) = &volume.config_map {
-            names.push(("ConfigMap", c.name.clone()));
+    let volumes = pod.spec.iter().flat_map(|s| s.volumes.iter().flatten());
+    let keyed = volumes.flat_map(keyed_sources);
+    keyed
+        .map(|(kind, name, _, _)| (kind, name.to_string()))
+        .collect()
+}
+
+/// A ConfigMap or Secret a volume shows: kind, name, the `items` it picks, `optional`.
+type KeyedSource<'v> = (&'static str, &'v str, Option<&'v [KeyToPath]>, Option<bool>);
+
+/// The ConfigMaps and Secrets a volume shows, itself or projected.
+fn keyed_sources(volume: &Volume) -> Vec<KeyedSource<'_>> {
+    let mut keyed: Vec<KeyedSource> = Vec::new();
+    if let Some(c) = &volume.config_map {
+        keyed.push(("ConfigMap", &c.name, c.items.as_deref(), c.optional));
+    }
+    if let Some(s) = &volume.secret {
+        let name = s.secret_name.as_deref().unwrap_or("");
+        keyed.push(("Secret", name, s.items.as_deref(), s.optional));
+    }
+    for source in projections(volume) {
+        if let Some(c) = &source.config_map {
+            keyed.push(("ConfigMap", &c.name, c.items.as_deref(), c.optional));
         }
-        if let Some(s) = &volume.secret {
-            names.extend(s.secret_name.clone().map(|n| ("Secret", n)));
-        }
-        for source in projections(volume) {
-            if let Some(c) = &source.config_map {
-                names.push(("ConfigMap", c.name.clone()));
-            }
-            if let Some(s) = &source.secret {
-                names.push(("Secret", s.name.clone()));
-            }
+        if let Some(s) = &source.secret {
+            keyed.push(("Secret", &s.name, s.items.as_deref(), s.optional));
         }
     }
-    names
+    keyed
+}
+
+/// The downward API's files a volume shows, itself or projected.
+fn downward_items(volume: &Volume) -> impl Iterator<Item = &DownwardAPIVolumeFile> {
+    let own = volume
+        .downward_api
+        .iter()
+        .flat_map(|d| d.items.iter().flatten());
+    let projected = projections(volume).filter_map(|p| p.downward_api.as_ref());
+    own.chain(projected.flat_map(|d| d.items.iter().flatten()))
 }
 
 fn projections(volume: &Volume) -> impl Iterator<Item = &VolumeProjection> {
@@ -107,71 +128,17 @@ fn volume_files(
     sources: &Sources,
 ) -> Result<Files, String> {
     let mut files = Files::new();
-    if let Some(c) = &volume.config_map {
-        let optional = c.optional == Some(true);
+    for (kind, name, items, optional) in keyed_sources(volume) {
         keyed(
             &mut files,
             sources,
-            "ConfigMap",
-            &c.name,
-            c.items.as_deref(),
-            optional,
-        )?;
-    }
-    if let Some(s) = &volume.secret {
-        let name = s.secret_name.as_deref().unwrap_or("");
-        let optional = s.optional == Some(true);
-        keyed(
-            &mut files,
-            sources,
-            "Secret",
+            kind,
             name,
-            s.items.as_deref(),
-            optional,
+            items,
+            optional == Some(true),
         )?;
     }
-    if let Some(d) = &volume.downward_api {
-        downward(
-            &mut files,
-            pod,
-            d.items.iter().flatten(),
-            container,
-            sources,
-        )?;
-    }
-    for source in projections(volume) {
-        if let Some(c) = &source.config_map {
-            let optional = c.optional == Some(true);
-            keyed(
-                &mut files,
-                sources,
-                "ConfigMap",
-                &c.name,
-                c.items.as_deref(),
-                optional,
-            )?;
-        }
-        if let Some(s) = &source.secret {
-            let optional = s.optional == Some(true);
-            keyed(
-                &mut files,
-                sources,
-                "Secret",
-                &s.name,
-                s.items.as_deref(),
-                optional,
-            )?;
-        }
-        if let Some(d) = &source.downward_api {
-            downward(
-                &mut files,
-                pod,
-                d.items.iter().flatten(),
-                container,
-                sources,
-            )?;
-        }
-    }
+    downward(&mut files, pod, downward_items(volume), container, sources)?;
     Ok(files)
 }
 
@@ -369,5 +336,27 @@ mod tests {
             files["/var/run/secrets/kubernetes.io/serviceaccount/namespace"],
             "default"
         );
+    }
+
+    #[test]
+    fn a_projected_volume_gathers_its_sources_in_one_directory() {
+        let p = pod(json!({
+            "containers": [{"name": "c", "volumeMounts": [{"name": "all-in-one", "mountPath": "/projected-volume"}]}],
+            "volumes": [{"name": "all-in-one", "projected": {"sources": [
+                {"configMap": {"name": "special-config", "items": [{"key": "SPECIAL_TYPE", "path": "type"}]}},
+                {"downwardAPI": {"items": [{"path": "labels", "fieldRef": {"fieldPath": "metadata.labels"}}]}}]}}]
+        }));
+        let config = [("SPECIAL_TYPE", "charm")];
+        let s = sources(Some(&config));
+        let files = mounted_files(&p, &p.spec.as_ref().unwrap().containers[0], &s);
+        assert_eq!(files["/projected-volume/type"], "charm");
+        assert!(files["/projected-volume/labels"].starts_with("cluster=\"test-cluster1\""));
+        assert_eq!(
+            referenced(&p),
+            [("ConfigMap", "special-config".to_string())]
+        );
+        assert_eq!(mount_failure(&p, &sources(None)).as_deref(), Some(
+            "MountVolume.SetUp failed for volume \"all-in-one\" : configmap \"special-config\" not found"
+        ));
     }
 }
