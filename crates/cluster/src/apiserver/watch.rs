@@ -263,11 +263,14 @@ impl WatchHub {
             .filter(|(_, w)| w.bookmarks)
             .map(|(id, w)| (*id, w.filter.resource))
             .collect();
+        // One BOOKMARK object per resource, shared by its watches.
+        let mut objects: BTreeMap<usize, Arc<str>> = BTreeMap::new();
         for (id, resource) in ids {
+            let object = objects.entry(resource).or_insert_with(|| make(resource));
             let event = WatchEvent {
                 event_type: EventType::Bookmark,
                 rv,
-                object: make(resource),
+                object: object.clone(),
                 key: Arc::from(""),
                 metadata_end: None,
             };

@@ -1,12 +1,12 @@
 //! The shell of simulated containers: runs `sh -c` scripts (as `shell_parse`
 //! reads them: lists, `&&`, `||`, `if`, `while`, `until`, `for`) with `$VAR`
 //! expansion, quotes, variables set by assignments and `for`, command
-//! substitution (`$(...)`, backticks) and output redirection (`>`, `>>`, `2>&1`);
-//! and the programs a container runs (`echo`,
-//! `sleep`, `printenv`, `env`, `cat`, `ls`, `test`/`[`, `touch`, `rm`, `date`,
-//! `exit`, perl's π one-liner); any other program runs until stopped. A script
-//! that ends in `while true` does what came before once, then its loop's pass
-//! again and again.
+//! substitution (`$(...)`, backticks), arithmetic (`$((n + 1))`) and output
+//! redirection (`>`, `>>`, `2>&1`); and the programs a container runs (`echo`,
+//! `sleep`, `printenv`, `env`, `cat`, `ls`, `test`/`[`, `seq`, `hostname`, `pwd`,
+//! `whoami`, `touch`, `rm`, `date`, `exit`, perl's π one-liner); any other program
+//! runs until stopped. A script that ends in `while true` does what came before
+//! once, then its loop's pass again and again.
 
 use std::collections::BTreeMap;
 
@@ -206,6 +206,11 @@ impl<'e> Run<'e> {
         let mut chars = command.char_indices().peekable();
         while let Some((at, c)) = chars.next() {
             if quote != Some('\'') {
+                if let Some((expression, taken)) = arithmetic(&command[at..]) {
+                    current.push_str(&self.evaluate(expression).to_string());
+                    while chars.next_if(|(i, _)| *i < at + taken).is_some() {}
+                    continue;
+                }
                 if let Some((script, taken)) = substitution(&command[at..]) {
                     let text = self.substitute(script);
                     if quote.is_some() {
@@ -376,6 +381,35 @@ impl<'e> Run<'e> {
         Flow::Forever
     }
 
+    /// The value of an arithmetic expansion's expression: integers and variables
+    /// (with or without `$`) joined by `+`, `-`, `*`, `/` and `%`, with the usual
+    /// precedence and parentheses; what does not read as a number is 0.
+    fn evaluate(&self, expression: &str) -> i64 {
+        let mut tokens = Vec::new();
+        let mut chars = expression.chars().peekable();
+        while let Some(c) = chars.next() {
+            match c {
+                c if c.is_whitespace() => {}
+                '+' | '-' | '*' | '/' | '%' | '(' | ')' => tokens.push(c.to_string()),
+                c => {
+                    let mut word = String::from(c);
+                    while let Some(next) = chars.next_if(|n| n.is_ascii_alphanumeric() || *n == '_')
+                    {
+                        word.push(next);
+                    }
+                    let name = word.trim_start_matches('$');
+                    let value = match name.parse::<i64>() {
+                        Ok(number) => number,
+                        Err(_) => self.parameter_value(name).trim().parse().unwrap_or(0),
+                    };
+                    tokens.push(value.to_string());
+                }
+            }
+        }
+        let mut at = 0;
+        arithmetic_sum(&tokens, &mut at)
+    }
+
     /// The value of a shell parameter: `$?`, a shell variable, or the environment's.
     fn parameter_value(&self, name: &str) -> String {
         if name == "?" {
@@ -501,6 +535,20 @@ impl<'e> Run<'e> {
             "cat" if !args.is_empty() => self.cat(args),
             "ls" => self.ls(args),
             "test" | "[" | "[[" => Flow::Continue(self.test(program, args)),
+            "hostname" => {
+                let name = self.env.get("HOSTNAME").cloned().unwrap_or_default();
+                self.print_line(&name);
+                Flow::Continue(0)
+            }
+            "pwd" => {
+                self.print_line("/");
+                Flow::Continue(0)
+            }
+            "whoami" => {
+                self.print_line("root");
+                Flow::Continue(0)
+            }
+            "seq" => self.seq(args),
             "true" | ":" => Flow::Continue(0),
             "false" => Flow::Continue(1),
             "tail" if args.iter().any(|a| matches!(*a, "-f" | "-F")) => {
@@ -551,6 +599,33 @@ impl<'e> Run<'e> {
         names.dedup();
         let exists = !names.is_empty() || IMAGE_DIRECTORIES.contains(&dir);
         exists.then_some(names)
+    }
+
+    /// `seq [FIRST [STEP]] LAST`: the numbers from FIRST (1) to LAST by STEP (1).
+    fn seq(&mut self, args: &[&str]) -> Flow {
+        let numbers: Result<Vec<i64>, &str> = args
+            .iter()
+            .map(|a| a.parse::<i64>().map_err(|_| *a))
+            .collect();
+        let (first, step, last) = match numbers.as_deref() {
+            Ok([last]) => (1, 1, *last),
+            Ok([first, last]) => (*first, 1, *last),
+            Ok([first, step, last]) if *step != 0 => (*first, *step, *last),
+            Err(word) => {
+                self.print_error(&format!("seq: invalid number '{word}'"));
+                return Flow::Continue(1);
+            }
+            _ => {
+                self.print_error("Usage: seq [-w] [-s SEP] [FIRST [INC]] LAST");
+                return Flow::Continue(1);
+            }
+        };
+        let mut n = first;
+        while (step > 0 && n <= last) || (step < 0 && n >= last) {
+            self.print_line(&n.to_string());
+            n += step;
+        }
+        Flow::Continue(0)
     }
 
     /// busybox's `cat`: each file's content in turn.
@@ -936,6 +1011,78 @@ fn ends_in_endless_loop(list: &List) -> Option<(&[AndOr], &List)> {
     (endless && last.rest.is_empty()).then_some((prefix, body))
 }
 
+/// The expression of an arithmetic expansion at the start of `text` (`$((i + 1))`)
+/// and how many bytes the expansion takes.
+fn arithmetic(text: &str) -> Option<(&str, usize)> {
+    let rest = text.strip_prefix("$((")?;
+    let mut depth = 0;
+    for (i, c) in rest.char_indices() {
+        match c {
+            '(' => depth += 1,
+            ')' if depth > 0 => depth -= 1,
+            ')' => return rest[i + 1..].starts_with(')').then(|| (&rest[..i], i + 5)),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Sums and differences of products (arithmetic expansion, from token `at`).
+fn arithmetic_sum(tokens: &[String], at: &mut usize) -> i64 {
+    let mut value = arithmetic_product(tokens, at);
+    while let Some(op) = tokens.get(*at).filter(|t| *t == "+" || *t == "-") {
+        let op = op.clone();
+        *at += 1;
+        let rhs = arithmetic_product(tokens, at);
+        value = if op == "+" {
+            value.wrapping_add(rhs)
+        } else {
+            value.wrapping_sub(rhs)
+        };
+    }
+    value
+}
+
+/// Products, quotients and remainders of factors.
+fn arithmetic_product(tokens: &[String], at: &mut usize) -> i64 {
+    let mut value = arithmetic_factor(tokens, at);
+    while let Some(op) = tokens
+        .get(*at)
+        .filter(|t| matches!(t.as_str(), "*" | "/" | "%"))
+    {
+        let op = op.clone();
+        *at += 1;
+        let rhs = arithmetic_factor(tokens, at);
+        value = match op.as_str() {
+            "*" => value.wrapping_mul(rhs),
+            _ if rhs == 0 => 0,
+            "/" => value / rhs,
+            _ => value % rhs,
+        };
+    }
+    value
+}
+
+/// A number, a negated factor, or a parenthesised sum.
+fn arithmetic_factor(tokens: &[String], at: &mut usize) -> i64 {
+    let Some(token) = tokens.get(*at) else {
+        return 0;
+    };
+    *at += 1;
+    match token.as_str() {
+        "-" => -arithmetic_factor(tokens, at),
+        "+" => arithmetic_factor(tokens, at),
+        "(" => {
+            let value = arithmetic_sum(tokens, at);
+            if tokens.get(*at).is_some_and(|t| t == ")") {
+                *at += 1;
+            }
+            value
+        }
+        number => number.parse().unwrap_or(0),
+    }
+}
+
 /// The script of a command substitution at the start of `text` (`$(script)` or
 /// `` `script` ``) and how many bytes the substitution takes.
 fn substitution(text: &str) -> Option<(&str, usize)> {
@@ -1196,6 +1343,18 @@ mod tests {
                 "cat: can't open '/nope': No such file or directory",
                 "[hi] a b"
             ]
+        );
+    }
+
+    #[test]
+    fn counting_loops_with_seq_and_arithmetic() {
+        let env = Environment::new();
+        let script = "for i in $(seq 3); do echo item $i; done; n=0; \
+                      while [ $n -lt 3 ]; do n=$((n + 1)); done; echo $n $(( (n * 4 - 2) / 5 % 2 )); \
+                      seq 5 -2 1; seq 2 4; hostname; pwd; whoami";
+        assert_eq!(
+            lines(&run_script(script, &env)),
+            ["item 1", "item 2", "item 3", "3 0", "5", "3", "1", "2", "3", "4", "", "/", "root"]
         );
     }
 }
