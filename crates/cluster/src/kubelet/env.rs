@@ -56,6 +56,7 @@ impl Environment {
     }
 
     /// The environment with `files` as what its mounts show.
+    #[cfg(test)]
     pub fn with_files(self, files: Files) -> Self {
         Environment { files, ..self }
     }
