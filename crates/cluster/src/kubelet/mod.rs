@@ -20,6 +20,7 @@ pub mod script;
 pub mod service_links;
 pub mod shared_files;
 pub mod shell;
+pub mod shell_filters;
 pub mod shell_parse;
 pub mod termination_message;
 pub mod usage;

@@ -1,10 +1,11 @@
 //! The shell of simulated containers: runs `sh -c` scripts (as `shell_parse`
-//! reads them: lists, `&&`, `||`, `if`, `while`, `until`, `for`) with `$VAR`
+//! reads them: lists, `&&`, `||`, pipelines, `if`, `while`, `until`, `for`) with `$VAR`
 //! expansion, quotes, variables set by assignments and `for`, command
 //! substitution (`$(...)`, backticks), arithmetic (`$((n + 1))`) and output
 //! redirection (`>`, `>>`, `2>&1`); and the programs a container runs (`echo`,
 //! `sleep`, `printenv`, `env`, `cat`, `ls`, `test`/`[`, `seq`, `hostname`, `pwd`,
-//! `whoami`, `touch`, `rm`, `date`, `exit`, perl's π one-liner); any other program
+//! `whoami`, `tee`, `touch`, `rm`, `date`, `exit`, perl's π one-liner, and the
+//! text filters of `shell_filters`); any other program
 //! runs until stopped. A script that ends in `while true` does what came before
 //! once, then its loop's pass again and again.
 
@@ -14,6 +15,7 @@ use super::behaviour::{Behaviour, Lookup};
 use super::env::Environment;
 use super::output::{Output, Repeat, Write, DATE_LINE};
 use super::pi;
+use super::shell_filters;
 use super::shell_parse::{parse, AndOr, Command, Connective, List};
 
 /// How many passes a loop that does not end by itself runs before the shell
@@ -80,6 +82,8 @@ struct Run<'e> {
     stderr: Sink,
     /// What a command substitution's commands printed.
     captured: String,
+    /// What the previous command of a pipeline printed, the running command's input.
+    stdin: Option<String>,
 }
 
 impl<'e> Run<'e> {
@@ -94,6 +98,7 @@ impl<'e> Run<'e> {
             stdout: Sink::Log,
             stderr: Sink::Log,
             captured: String::new(),
+            stdin: None,
         }
     }
 
@@ -332,6 +337,7 @@ impl<'e> Run<'e> {
                 condition,
                 body,
             } => self.loop_clause(*until, condition, body),
+            Command::Pipeline(commands) => self.pipeline(commands),
             Command::For { name, words, body } => {
                 let mut flow = Flow::Continue(0);
                 for item in self.words(words) {
@@ -348,6 +354,35 @@ impl<'e> Run<'e> {
             self.status = status;
         }
         flow
+    }
+
+    /// Runs a pipeline's commands one after another, each reading what the one
+    /// before it printed; its status is the last one's. One that runs until
+    /// stopped keeps the whole pipeline running.
+    fn pipeline(&mut self, commands: &[Command]) -> Flow {
+        let mut input = None;
+        let mut flow = Flow::Continue(0);
+        for (i, command) in commands.iter().enumerate() {
+            let outer_stdin = std::mem::replace(&mut self.stdin, input.take());
+            if i + 1 < commands.len() {
+                let outer_stdout = std::mem::replace(&mut self.stdout, Sink::Capture);
+                let outer_captured = std::mem::take(&mut self.captured);
+                flow = self.compound(command);
+                input = Some(std::mem::replace(&mut self.captured, outer_captured));
+                self.stdout = outer_stdout;
+            } else {
+                flow = self.compound(command);
+            }
+            self.stdin = outer_stdin;
+            if matches!(flow, Flow::Forever) {
+                return flow;
+            }
+        }
+        match flow {
+            // `exit` in a pipeline leaves only its own subshell.
+            Flow::Exit(code) => Flow::Continue(code),
+            other => other,
+        }
     }
 
     fn if_clause(&mut self, branches: &[(List, List)], otherwise: Option<&List>) -> Flow {
@@ -533,6 +568,25 @@ impl<'e> Run<'e> {
                 _ => Flow::Forever,
             },
             "cat" if !args.is_empty() => self.cat(args),
+            "cat" => match self.stdin.take() {
+                Some(input) => {
+                    self.print(&input);
+                    Flow::Continue(0)
+                }
+                None => Flow::Forever,
+            },
+            "tee" => {
+                let input = self.stdin.take().unwrap_or_default();
+                let appends = args.contains(&"-a");
+                for file in args.iter().filter(|a| !a.starts_with('-')) {
+                    self.write(&absolute(file), &input, !appends);
+                }
+                self.print(&input);
+                Flow::Continue(0)
+            }
+            program if shell_filters::FILTERS.contains(&program) && !follows(program, args) => {
+                self.filter(program, args)
+            }
             "ls" => self.ls(args),
             "test" | "[" | "[[" => Flow::Continue(self.test(program, args)),
             "hostname" => {
@@ -551,7 +605,7 @@ impl<'e> Run<'e> {
             "seq" => self.seq(args),
             "true" | ":" => Flow::Continue(0),
             "false" => Flow::Continue(1),
-            "tail" if args.iter().any(|a| matches!(*a, "-f" | "-F")) => {
+            "tail" if follows("tail", args) => {
                 let file = args.iter().rev().find(|a| !a.starts_with('-'));
                 self.output.follows = file.map(|f| absolute(f));
                 Flow::Forever
@@ -626,6 +680,34 @@ impl<'e> Run<'e> {
             n += step;
         }
         Flow::Continue(0)
+    }
+
+    /// A text filter over its file operands' contents, or else its input.
+    fn filter(&mut self, program: &str, args: &[&str]) -> Flow {
+        let files = shell_filters::file_operands(program, args);
+        let mut input = String::new();
+        for file in &files {
+            match self.file(&absolute(file)) {
+                Some(content) => input.push_str(&content),
+                None => {
+                    self.print_error(&format!("{program}: {file}: No such file or directory"));
+                    return Flow::Continue(if program == "grep" { 2 } else { 1 });
+                }
+            }
+        }
+        if files.is_empty() {
+            match self.stdin.take() {
+                Some(text) => input = text,
+                // Nothing to read from: it waits for input that never comes.
+                None => return Flow::Forever,
+            }
+        }
+        let filtered = shell_filters::run(program, args, &input);
+        self.print(&filtered.output);
+        if let Some(error) = filtered.error {
+            self.print_error(&error);
+        }
+        Flow::Continue(filtered.status)
     }
 
     /// busybox's `cat`: each file's content in turn.
@@ -1011,6 +1093,11 @@ fn ends_in_endless_loop(list: &List) -> Option<(&[AndOr], &List)> {
     (endless && last.rest.is_empty()).then_some((prefix, body))
 }
 
+/// Whether `program` with `args` follows a file as it grows (`tail -f`, `tail -F`).
+fn follows(program: &str, args: &[&str]) -> bool {
+    program == "tail" && args.iter().any(|a| matches!(*a, "-f" | "-F"))
+}
+
 /// The expression of an arithmetic expansion at the start of `text` (`$((i + 1))`)
 /// and how many bytes the expansion takes.
 fn arithmetic(text: &str) -> Option<(&str, usize)> {
@@ -1356,5 +1443,69 @@ mod tests {
             lines(&run_script(script, &env)),
             ["item 1", "item 2", "item 3", "3 0", "5", "3", "1", "2", "3", "4", "", "/", "root"]
         );
+    }
+
+    #[test]
+    fn pipelines_feed_each_command_the_one_before_s_output() {
+        let env: Environment = [
+            (
+                "KUBERNETES_SERVICE_HOST".to_string(),
+                "10.96.0.1".to_string(),
+            ),
+            (
+                "KUBERNETES_PORT".to_string(),
+                "tcp://10.96.0.1:443".to_string(),
+            ),
+            ("GREETING".to_string(), "hello".to_string()),
+        ]
+        .into_iter()
+        .collect();
+        let script = "printenv | grep KUBERNETES | sort -r | cut -d = -f 1; \
+                      echo czNjcjN0 | base64 -d | tee /tmp/s | wc -c; cat /tmp/s; echo; \
+                      echo $GREETING | tr a-z A-Z | rev; printenv | grep -q NOPE || echo absent";
+        assert_eq!(
+            lines(&run_script(script, &env)),
+            [
+                "KUBERNETES_SERVICE_HOST",
+                "KUBERNETES_PORT",
+                "6",
+                "s3cr3t",
+                "OLLEH",
+                "absent"
+            ]
+        );
+        // A filter with nothing to read waits, as it would on a terminal-less stdin.
+        assert!(matches!(
+            run_script("grep x", &env),
+            Behaviour::Serve { .. }
+        ));
+    }
+
+    #[test]
+    fn filters_read_their_files() {
+        let files = [(
+            "/etc/config/app.properties",
+            "mode=fast\nlevel=3\nname=web\n",
+        )];
+        let env = Environment::new().with_files(
+            files
+                .iter()
+                .map(|(p, c)| (p.to_string(), c.to_string()))
+                .collect(),
+        );
+        let script =
+            "grep level /etc/config/app.properties; head -n 1 /etc/config/app.properties; \
+                      tail -1 /etc/config/app.properties; grep x /nope";
+        let run = run_script(script, &env);
+        assert_eq!(
+            lines(&run),
+            [
+                "level=3",
+                "mode=fast",
+                "name=web",
+                "grep: /nope: No such file or directory"
+            ]
+        );
+        assert!(matches!(run, Behaviour::Exit { code: 2, .. }));
     }
 }

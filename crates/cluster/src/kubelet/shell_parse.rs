@@ -1,5 +1,5 @@
 //! The grammar of the simulated containers' `sh -c` scripts: lists of commands
-//! joined by `;`, newlines, `&&` and `||`, and the compound commands `if ...;
+//! joined by `;`, newlines, `&&` and `||`, pipelines (`a | b`), and the compound commands `if ...;
 //! then ...; elif ...; else ...; fi`, `while`/`until ...; do ...; done` and
 //! `for NAME in WORDS; do ...; done`. Simple commands stay text: their words are
 //! expanded when they run.
@@ -39,6 +39,8 @@ pub enum Command {
         condition: List,
         body: List,
     },
+    /// Commands whose output feeds the next one's input (`a | b`).
+    Pipeline(Vec<Command>),
     /// `for NAME in WORDS`: the words are expanded when it runs.
     For {
         name: String,
@@ -59,6 +61,8 @@ enum Token {
     Text(String),
     /// `;` or a newline.
     End,
+    /// `|`.
+    Pipe,
     Join(Connective),
 }
 
@@ -80,6 +84,7 @@ fn unexpected(token: Option<&Token>) -> String {
         Some(Token::Join(Connective::And)) => "syntax error: unexpected \"&&\"".into(),
         Some(Token::Join(Connective::Or)) => "syntax error: unexpected \"||\"".into(),
         Some(Token::End) => "syntax error: unexpected \";\"".into(),
+        Some(Token::Pipe) => "syntax error: unexpected \"|\"".into(),
         Some(Token::Text(text)) => format!("syntax error: unexpected \"{text}\""),
         None => "syntax error: unexpected end of file".into(),
     }
@@ -150,6 +155,10 @@ fn tokenize(script: &str) -> Vec<Token> {
                 flush(&mut current, &mut tokens);
                 tokens.push(Token::Join(Connective::Or));
             }
+            (None, '|') => {
+                flush(&mut current, &mut tokens);
+                tokens.push(Token::Pipe);
+            }
             (None, c) => current.push(c),
         }
     }
@@ -198,14 +207,28 @@ impl Parser {
     }
 
     fn and_or(&mut self) -> Result<AndOr, String> {
-        let first = self.command()?;
+        let first = self.pipeline()?;
         let mut rest = Vec::new();
         while let Some(Token::Join(connective)) = self.peek().cloned() {
             self.at += 1;
             self.skip_ends();
-            rest.push((connective, self.command()?));
+            rest.push((connective, self.pipeline()?));
         }
         Ok(AndOr { first, rest })
+    }
+
+    /// A command, or commands joined by `|`.
+    fn pipeline(&mut self) -> Result<Command, String> {
+        let mut commands = vec![self.command()?];
+        while self.peek() == Some(&Token::Pipe) {
+            self.at += 1;
+            self.skip_ends();
+            commands.push(self.command()?);
+        }
+        Ok(match commands.len() {
+            1 => commands.pop().expect("one command"),
+            _ => Command::Pipeline(commands),
+        })
     }
 
     fn command(&mut self) -> Result<Command, String> {
@@ -375,6 +398,24 @@ mod tests {
         assert_eq!(
             parse("&& echo").unwrap_err(),
             "syntax error: unexpected \"&&\""
+        );
+    }
+
+    #[test]
+    fn pipelines() {
+        let list = parse("printenv | grep KUBERNETES | sort || echo none").unwrap();
+        assert_eq!(
+            list[0].first,
+            Command::Pipeline(vec![
+                Command::Simple("printenv".into()),
+                Command::Simple("grep KUBERNETES".into()),
+                Command::Simple("sort".into())
+            ])
+        );
+        assert_eq!(list[0].rest.len(), 1);
+        assert_eq!(
+            parse("| grep x").unwrap_err(),
+            "syntax error: unexpected \"|\""
         );
     }
 }
