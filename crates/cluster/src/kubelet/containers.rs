@@ -3,7 +3,7 @@
 //! phase and readiness follow from its init containers, sidecars, containers
 //! and `restartPolicy`.
 
-use k8s_openapi::api::core::v1::Container;
+use k8s_openapi::api::core::v1::{Container, ContainerStatus, Pod};
 use serde_json::{json, Value};
 
 use super::behaviour::{self, Behaviour};
@@ -13,6 +13,21 @@ use super::script::Script;
 use super::termination_message::termination_message;
 use super::usage;
 use crate::sim::clock::doubled;
+
+/// The pod's container (or init container) called `name`.
+pub fn named<'p>(pod: &'p Pod, name: &str) -> Option<&'p Container> {
+    let spec = pod.spec.as_ref()?;
+    let inits = spec.init_containers.iter().flatten();
+    spec.containers.iter().chain(inits).find(|c| c.name == name)
+}
+
+/// The status of the pod's container (or init container) called `name`.
+pub fn status_named<'p>(pod: &'p Pod, name: &str) -> Option<&'p ContainerStatus> {
+    let status = pod.status.as_ref()?;
+    let inits = status.init_container_statuses.iter().flatten();
+    let all = status.container_statuses.iter().flatten().chain(inits);
+    all.into_iter().find(|s| s.name == name)
+}
 
 /// The first crash-loop back-off, doubled after each restart.
 pub const BACKOFF_INITIAL_MS: u64 = 10_000;

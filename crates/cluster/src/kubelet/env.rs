@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 use k8s_openapi::api::core::v1::{Container, Pod, Service};
 
+use super::containers;
 use super::service_links::service_links;
 use super::usage;
 use super::volumes::{self, Files};
@@ -300,7 +301,7 @@ pub fn environment(
                 } else if let Some(r) = &from.resource_field_ref {
                     let divisor = r.divisor.as_ref().map(|d| d.0.as_str());
                     let named = r.container_name.as_deref().filter(|n| !n.is_empty());
-                    let of = named.and_then(|name| container_named(pod, name));
+                    let of = named.and_then(|name| containers::named(pod, name));
                     Some(resource_field(
                         of.unwrap_or(container),
                         &r.resource,
@@ -362,13 +363,6 @@ fn linked_services<'a>(pod: &Pod, sources: &'a Sources) -> impl Iterator<Item = 
                 _ => true,
             }
         })
-}
-
-/// The pod's container (or init container) called `name`.
-fn container_named<'p>(pod: &'p Pod, name: &str) -> Option<&'p Container> {
-    let spec = pod.spec.as_ref()?;
-    let inits = spec.init_containers.iter().flatten();
-    spec.containers.iter().chain(inits).find(|c| c.name == name)
 }
 
 /// What the image and the runtime set: the image's `PATH` and `HOME`, and the

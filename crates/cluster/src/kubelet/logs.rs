@@ -8,11 +8,12 @@
 
 use std::borrow::Cow;
 
-use k8s_openapi::api::core::v1::{Container, ContainerStatus, Pod};
+use k8s_openapi::api::core::v1::{ContainerStatus, Pod};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
 use super::access_log::AccessLog;
 use super::behaviour;
+use super::containers;
 use super::env::{environment, Sources};
 use super::output::{Output, DATE_LINE};
 use super::shared_files::followed_lines;
@@ -144,17 +145,6 @@ fn log_timestamp(unix_ms: i64) -> String {
         .to_string()
 }
 
-fn find_container<'a>(list: &'a [Container], name: &str) -> Option<&'a Container> {
-    list.iter().find(|c| c.name == name)
-}
-
-fn find_status<'a>(
-    list: &'a Option<Vec<ContainerStatus>>,
-    name: &str,
-) -> Option<&'a ContainerStatus> {
-    list.iter().flatten().find(|s| s.name == name)
-}
-
 /// The log text of `request.container` in `pod` at `now_unix_ms` (with the lines
 /// it printed in answer to requests, from `access`), or the kubelet's error.
 pub fn container_log(
@@ -166,21 +156,10 @@ pub fn container_log(
 ) -> Result<String, String> {
     let pod_name = pod.metadata.name.as_deref().unwrap_or("");
     let name = request.container.as_str();
-    let status = pod.status.as_ref();
-    let container_status = status
-        .and_then(|s| find_status(&s.container_statuses, name))
-        .or_else(|| status.and_then(|s| find_status(&s.init_container_statuses, name)))
+    let container_status = containers::status_named(pod, name)
         .ok_or_else(|| format!("container {name:?} in pod {pod_name:?} is not available"))?;
     let span = run_to_read(pod_name, container_status, request.previous, now_unix_ms)?;
-    let spec = pod.spec.as_ref();
-    let Some(container) = spec
-        .and_then(|s| find_container(&s.containers, name))
-        .or_else(|| {
-            spec.and_then(|s| {
-                find_container(s.init_containers.as_deref().unwrap_or_default(), name)
-            })
-        })
-    else {
+    let Some(container) = containers::named(pod, name) else {
         return Ok(String::new());
     };
     let env = environment(pod, container, sources).unwrap_or_default();

@@ -231,13 +231,19 @@ fn spec_image<'a>(pod: &'a Pod, run: &ContainerRun) -> Option<&'a str> {
 
 /// The `Initialized` condition: True, or False naming the init containers not done.
 fn initialized_condition(runs: &[ContainerRun], initialized: bool, at: &Value) -> Value {
+    let pending: Vec<&str> = if initialized {
+        Vec::new()
+    } else {
+        let pending = runs.iter().filter(|r| !r.is_past_init());
+        pending.map(|r| r.name.as_str()).collect()
+    };
+    initialized_naming(initialized, &pending, at)
+}
+
+/// The `Initialized` condition: True, or False naming the `pending` init containers.
+fn initialized_naming(initialized: bool, pending: &[&str], at: &Value) -> Value {
     let mut c = condition("Initialized", initialized, at);
     if !initialized {
-        let pending: Vec<&str> = runs
-            .iter()
-            .filter(|r| !r.is_past_init())
-            .map(|r| r.name.as_str())
-            .collect();
         c["reason"] = json!("ContainersNotInitialized");
         c["message"] = json!(format!(
             "containers with incomplete status: [{}]",
@@ -245,6 +251,19 @@ fn initialized_condition(runs: &[ContainerRun], initialized: bool, at: &Value) -
         ));
     }
     c
+}
+
+/// A `Ready` or `ContainersReady` condition that is False for the `unready` containers.
+fn not_ready_condition(kind: &str, unready: &[&str], at: &Value) -> Value {
+    let mut c = condition(kind, false, at);
+    c["reason"] = json!("ContainersNotReady");
+    c["message"] = json!(unready_message(unready));
+    c
+}
+
+/// Why a pod is not ready: `containers with unready status: [web sidecar]`.
+fn unready_message(unready: &[&str]) -> String {
+    format!("containers with unready status: [{}]", unready.join(" "))
 }
 
 /// The `initContainerStatuses` and `containerStatuses` of the runs.
@@ -405,36 +424,22 @@ impl PodWorkers {
         let now = ctx.timestamp();
         let at = json!(now);
         let spec = pod.spec.as_ref();
-        let names = |list: Option<&Vec<k8s_openapi::api::core::v1::Container>>| {
-            let names: Vec<&str> = list
-                .into_iter()
-                .flatten()
-                .map(|c| c.name.as_str())
-                .collect();
-            names.join(" ")
-        };
-        let inits = names(spec.and_then(|s| s.init_containers.as_ref()));
-        let mut initialized = condition("Initialized", inits.is_empty(), &at);
-        if !inits.is_empty() {
-            initialized["reason"] = json!("ContainersNotInitialized");
-            initialized["message"] = json!(format!("containers with incomplete status: [{inits}]"));
-        }
-        let unready = format!(
-            "containers with unready status: [{}]",
-            names(spec.map(|s| &s.containers))
-        );
-        let not_ready = |kind: &str| {
-            let mut c = condition(kind, false, &at);
-            c["reason"] = json!("ContainersNotReady");
-            c["message"] = json!(unready);
-            c
-        };
+        let inits: Vec<&str> = spec
+            .iter()
+            .flat_map(|s| s.init_containers.iter().flatten())
+            .map(|c| c.name.as_str())
+            .collect();
+        let unready: Vec<&str> = spec
+            .iter()
+            .flat_map(|s| &s.containers)
+            .map(|c| c.name.as_str())
+            .collect();
         let status = json!({"status": {
             "conditions": [
                 condition("PodReadyToStartContainers", sandbox, &at),
-                initialized,
-                not_ready("Ready"),
-                not_ready("ContainersReady"),
+                initialized_naming(inits.is_empty(), &inits, &at),
+                not_ready_condition("Ready", &unready, &at),
+                not_ready_condition("ContainersReady", &unready, &at),
                 scheduled_condition(pod, &now),
             ],
             "hostIP": self.host_ip,
@@ -589,20 +594,13 @@ impl PodWorkers {
             .filter(|r| r.role != Role::Init)
             .map(|r| r.name.as_str())
             .collect();
-        let not_ready = format!("containers with unready status: [{}]", names.join(" "));
-        let mut ready = condition("Ready", false, &now);
-        ready["reason"] = json!("ContainersNotReady");
-        ready["message"] = json!(not_ready);
-        let mut containers_ready = condition("ContainersReady", false, &now);
-        containers_ready["reason"] = json!("ContainersNotReady");
-        containers_ready["message"] = json!(not_ready);
         let (init_statuses, container_statuses) = statuses(&runs);
         let mut status = json!({"status": {
             "conditions": [
                 condition("PodReadyToStartContainers", false, &now),
                 initialized_condition(&runs, initialized, &now),
-                ready,
-                containers_ready,
+                not_ready_condition("Ready", &names, &now),
+                not_ready_condition("ContainersReady", &names, &now),
                 scheduled_condition(pod, &ctx.timestamp()),
             ],
             "hostIP": self.host_ip,
@@ -1405,10 +1403,7 @@ impl PodWorkers {
                     c["reason"] = json!("PodCompleted");
                 } else {
                     c["reason"] = json!("ContainersNotReady");
-                    c["message"] = json!(format!(
-                        "containers with unready status: [{}]",
-                        unready.join(" ")
-                    ));
+                    c["message"] = json!(unready_message(&unready));
                 }
             }
         }

@@ -4,10 +4,11 @@
 //! other containers write to it — at the follower's start the last 10 lines
 //! already there, then each line as it is written.
 
-use k8s_openapi::api::core::v1::{Container, ContainerStatus, Pod, VolumeMount};
+use k8s_openapi::api::core::v1::{Container, Pod, VolumeMount};
 
 use super::behaviour;
 use super::env::{environment, Sources};
+use super::usage::running_since_ms;
 
 /// How many lines `tail` prints of what a file already holds.
 const TAIL_LINES: usize = 10;
@@ -36,7 +37,7 @@ pub fn followed_lines(
         let Some(mount) = mount_of(writer, volume) else {
             continue;
         };
-        let Some(since) = running_since(pod, &writer.name) else {
+        let Some(since) = running_since_ms(pod, &writer.name) else {
             continue;
         };
         let their_path = format!("{}{relative}", mount.mount_path.trim_end_matches('/'));
@@ -77,18 +78,6 @@ fn mount_of<'c>(container: &'c Container, volume: &str) -> Option<&'c VolumeMoun
         .iter()
         .flatten()
         .find(|m| m.name == volume)
-}
-
-/// When the container called `name` started its current run (Unix milliseconds).
-fn running_since(pod: &Pod, name: &str) -> Option<i64> {
-    let status = pod.status.as_ref()?;
-    let statuses = status.container_statuses.iter().flatten();
-    let all: Vec<&ContainerStatus> = statuses
-        .chain(status.init_container_statuses.iter().flatten())
-        .collect();
-    let status = all.into_iter().find(|s| s.name == name)?;
-    let running = status.state.as_ref()?.running.as_ref()?;
-    Some(running.started_at.as_ref()?.0.as_millisecond())
 }
 
 #[cfg(test)]

@@ -1229,6 +1229,12 @@ fn assignment(word: &str) -> Option<(&str, &str)> {
 mod tests {
     use super::*;
 
+    /// An environment whose mounts show `files` (path, content).
+    fn with_files(files: &[(&str, &str)]) -> Environment {
+        let files = files.iter().map(|(p, c)| (p.to_string(), c.to_string()));
+        Environment::new().with_files(files.collect())
+    }
+
     fn lines(behaviour: &Behaviour) -> Vec<&str> {
         let output = behaviour.output();
         output.lines.iter().map(|(_, l)| l.as_str()).collect()
@@ -1365,12 +1371,7 @@ mod tests {
             ("/etc/config/SPECIAL_LEVEL", "very"),
             ("/etc/config/SPECIAL_TYPE", "charm"),
         ];
-        let env = Environment::new().with_files(
-            files
-                .iter()
-                .map(|(p, c)| (p.to_string(), c.to_string()))
-                .collect(),
-        );
+        let env = with_files(&files);
         assert_eq!(
             lines(&run_script("ls /etc/config/", &env)),
             ["SPECIAL_LEVEL", "SPECIAL_TYPE"]
@@ -1414,12 +1415,7 @@ mod tests {
             "/var/run/secrets/kubernetes.io/serviceaccount/namespace",
             "shop",
         )];
-        let env = Environment::new().with_files(
-            files
-                .iter()
-                .map(|(p, c)| (p.to_string(), c.to_string()))
-                .collect(),
-        );
+        let env = with_files(&files);
         let script =
             "echo web.$(cat /var/run/secrets/kubernetes.io/serviceaccount/namespace).svc; \
                       echo hi > /tmp/x; echo \"[`cat /tmp/x`]\" $(echo a; echo b) $(cat /nope)";
@@ -1487,12 +1483,7 @@ mod tests {
             "/etc/config/app.properties",
             "mode=fast\nlevel=3\nname=web\n",
         )];
-        let env = Environment::new().with_files(
-            files
-                .iter()
-                .map(|(p, c)| (p.to_string(), c.to_string()))
-                .collect(),
-        );
+        let env = with_files(&files);
         let script =
             "grep level /etc/config/app.properties; head -n 1 /etc/config/app.properties; \
                       tail -1 /etc/config/app.properties; grep x /nope";

@@ -10,6 +10,7 @@
 use k8s_openapi::api::core::v1::{Container, Pod};
 
 use super::behaviour::image_name;
+use super::containers;
 use crate::api::quantity::{milli_value, value};
 
 /// The CPU one request loop demands from the Service it calls, in millicores
@@ -208,8 +209,7 @@ pub fn is_running(pod: &Pod) -> bool {
 
 /// When the container named `name` last started running (Unix ms), if it runs.
 pub fn running_since_ms(pod: &Pod, name: &str) -> Option<i64> {
-    let statuses = pod.status.as_ref()?.container_statuses.as_ref()?;
-    let status = statuses.iter().find(|s| s.name == name)?;
+    let status = containers::status_named(pod, name)?;
     let started = status
         .state
         .as_ref()?

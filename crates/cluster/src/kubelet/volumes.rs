@@ -11,6 +11,7 @@ use k8s_openapi::api::core::v1::{
     Container, DownwardAPIVolumeFile, KeyToPath, Pod, Volume, VolumeProjection,
 };
 
+use super::containers;
 use super::env::{field, resource_field, Sources};
 
 /// Path → content of the files a container's mounts show.
@@ -196,9 +197,7 @@ fn downward<'a>(
             }
         } else if let Some(r) = &item.resource_field_ref {
             let named = r.container_name.as_deref().unwrap_or("");
-            let spec = pod.spec.as_ref();
-            let of = spec.and_then(|s| s.containers.iter().find(|c| c.name == named));
-            let Some(of) = of.or(container) else {
+            let Some(of) = containers::named(pod, named).or(container) else {
                 continue;
             };
             let divisor = r.divisor.as_ref().map(|d| d.0.as_str());
