@@ -98,7 +98,7 @@ impl ApiServer {
     /// defaults, when that succeeds (the usual case). `None` sends the body down the
     /// general path ([`Self::decode_body`], then [`Self::normalize`]), which reports
     /// a bad body as upstream does.
-    fn decode_normalized(
+    pub(super) fn decode_normalized(
         &mut self,
         req: &Request,
         resource: usize,

@@ -5,6 +5,7 @@
 use crate::api::json_path::ValueExt;
 use serde_json::{json, Value};
 
+use super::create::Decoded;
 use super::route::ResourceRequest;
 use super::storage::{object_key, ChangeKind};
 use super::tables::custom::simple_json_path;
@@ -215,7 +216,7 @@ impl ApiServer {
         {
             obj["metadata"]["resourceVersion"] = json!(rv);
         }
-        self.update_object(resource, &key, name, obj, Scope::Main, dry)?;
+        self.update_object(resource, &key, name, obj, Decoded::Raw, Scope::Main, dry)?;
         Ok(Response::json(
             200,
             self.scale_of(resource, ns, name)?.to_string(),

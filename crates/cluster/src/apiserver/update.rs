@@ -104,7 +104,16 @@ impl ApiServer {
         env: &mut Env,
     ) -> Result<Response, StatusError> {
         let dry = dry_run(req)?;
-        let obj = self.decode_body(req, resource, namespace)?;
+        // A replacement of the whole object decodes straight through its type, as a
+        // create does; a status write decodes only its status, below.
+        let normalized = match scope {
+            Scope::Main => self.decode_normalized(req, resource, namespace)?,
+            Scope::Status => None,
+        };
+        let (obj, decoded) = match normalized {
+            Some(obj) => (obj, Decoded::Normalized),
+            None => (self.decode_body(req, resource, namespace)?, Decoded::Raw),
+        };
         let body_name = obj
             .at("/metadata/name")
             .and_then(Value::as_str)
@@ -119,10 +128,10 @@ impl ApiServer {
             && scope == Scope::Main
             && self.served[resource].strategy.allows_create_on_update()
         {
-            let stored = self.create_object(resource, obj, Decoded::Raw, dry, env)?;
+            let stored = self.create_object(resource, obj, decoded, dry, env)?;
             return Ok(Response::json(201, stored));
         }
-        let (code, body) = self.update_object(resource, &key, name, obj, scope, dry)?;
+        let (code, body) = self.update_object(resource, &key, name, obj, decoded, scope, dry)?;
         Ok(Response::json(code, body))
     }
 
@@ -162,17 +171,20 @@ impl ApiServer {
         if stale(&obj, &current) {
             return Err(StatusError::conflict(info, name));
         }
-        let (code, body) = self.update_parsed(resource, current, old, name, obj, scope, dry)?;
+        let (code, body) =
+            self.update_parsed(resource, current, old, name, obj, Decoded::Raw, scope, dry)?;
         Ok(Response::json(code, body))
     }
 
     /// The shared update path. Returns the status code and the stored JSON.
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn update_object(
         &mut self,
         resource: usize,
         key: &str,
         name: &str,
         new: Value,
+        decoded: Decoded,
         scope: Scope,
         dry: bool,
     ) -> Result<(u16, String), StatusError> {
@@ -187,7 +199,7 @@ impl ApiServer {
             return Err(StatusError::conflict(info, name));
         }
         let old = current.value();
-        self.update_parsed(resource, current, old, name, new, scope, dry)
+        self.update_parsed(resource, current, old, name, new, decoded, scope, dry)
     }
 
     /// The update path once the stored object is in hand, already parsed as `old`,
@@ -200,6 +212,7 @@ impl ApiServer {
         mut old: Value,
         name: &str,
         mut new: Value,
+        decoded: Decoded,
         scope: Scope,
         dry: bool,
     ) -> Result<(u16, String), StatusError> {
@@ -295,7 +308,10 @@ impl ApiServer {
         // where the metadata is decoded alone.
         let metadata_as_stored =
             (metadata_only || status_only) && new.get("metadata") == old.get("metadata");
-        let mut new = if metadata_only {
+        // What is copied from `old` above was decoded when it was stored.
+        let mut new = if decoded == Decoded::Normalized {
+            new
+        } else if metadata_only {
             self.normalize_metadata(resource, new, metadata_as_stored)?
         } else if status_only {
             self.normalize_status(resource, new, metadata_as_stored)?

@@ -27,7 +27,7 @@ pub mod usage;
 pub mod volumes;
 
 use k8s_openapi::api::core::v1::{Pod, Service};
-use serde_json::{json, Value};
+use serde_json::json;
 
 use crate::api::Request;
 use crate::apiserver::watch::{EventType, WatchEvent, WatchId};
@@ -171,9 +171,8 @@ impl Kubelet {
         );
         let now = ctx.micro_timestamp();
         let kept = self.lease.take();
-        if let Some(mut lease) = kept.and_then(|text| serde_json::from_str::<Value>(&text).ok()) {
-            lease["spec"]["renewTime"] = json!(now);
-            let response = ctx.call(Request::put(path.clone(), lease.to_string()));
+        if let Some(renewed) = kept.and_then(|text| with_renew_time(&text, &now)) {
+            let response = ctx.call(Request::put(path.clone(), renewed));
             if response.status == 200 {
                 self.lease = Some(response.into_body_text());
                 return;
@@ -288,5 +287,36 @@ impl Component for Kubelet {
                     .fire(key - POD_TIMERS, &lookup, ctx, &mut self.recorder);
             }
         }
+    }
+}
+
+/// The Lease text `lease` (as the API server wrote it) with `spec.renewTime` set to
+/// `now`: the one value a renewal changes, put in place without parsing the rest.
+/// `None` when the text has no renewTime to replace.
+fn with_renew_time(lease: &str, now: &str) -> Option<String> {
+    const FIELD: &str = "\"renewTime\":\"";
+    // The last top-level key as serde_json writes them, with nothing named `spec` inside.
+    let spec = lease.rfind("\"spec\":{")?;
+    let start = spec + lease[spec..].find(FIELD)? + FIELD.len();
+    let end = start + lease[start..].find('"')?;
+    Some([&lease[..start], now, &lease[end..]].concat())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::Value;
+
+    #[test]
+    fn a_renewal_changes_only_the_renew_time() {
+        let lease = r#"{"apiVersion":"coordination.k8s.io/v1","kind":"Lease","metadata":{"annotations":{"renewTime":"x"},"name":"node-1","resourceVersion":"7"},"spec":{"holderIdentity":"node-1","leaseDurationSeconds":40,"renewTime":"2026-01-01T00:00:00.000000Z"}}"#;
+        let renewed = with_renew_time(lease, "2026-01-01T00:00:10.000000Z").unwrap();
+        let mut expected: Value = serde_json::from_str(lease).unwrap();
+        expected["spec"]["renewTime"] = json!("2026-01-01T00:00:10.000000Z");
+        assert_eq!(serde_json::from_str::<Value>(&renewed).unwrap(), expected);
+        assert_eq!(
+            with_renew_time(r#"{"spec":{"holderIdentity":"n"}}"#, "t"),
+            None
+        );
     }
 }

@@ -1,5 +1,6 @@
 //! Virtual time: milliseconds since the simulation's epoch, never the wall clock.
 
+use jiff::fmt::temporal::DateTimePrinter;
 use serde::{Deserialize, Serialize};
 
 /// The instant every simulation starts at: 2026-01-01T00:00:00Z, in Unix milliseconds.
@@ -55,29 +56,31 @@ pub fn rfc1123z(unix_seconds: i64) -> String {
         .to_string()
 }
 
+/// RFC 3339 in UTC with no fraction of a second (`metav1.Time`).
+const SECONDS_PRINTER: DateTimePrinter = DateTimePrinter::new().precision(Some(0));
+/// RFC 3339 in UTC with six digits of fraction (`metav1.MicroTime`).
+const MICROS_PRINTER: DateTimePrinter = DateTimePrinter::new().precision(Some(6));
+
 /// Unix seconds as `metav1.Time` serialises them: `2026-01-01T00:00:05Z`.
 pub fn rfc3339_seconds(unix_seconds: i64) -> String {
-    jiff::Timestamp::from_second(unix_seconds)
-        .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
-        .strftime("%Y-%m-%dT%H:%M:%SZ")
-        .to_string()
+    let instant = jiff::Timestamp::from_second(unix_seconds).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+    SECONDS_PRINTER.timestamp_to_string(&instant)
 }
 
 impl VirtualTime {
     /// RFC 3339 with microseconds, as `metav1.MicroTime` serialises: `2026-01-01T00:00:05.250000Z`.
     pub fn rfc3339_micros(self, epoch_unix_ms: i64) -> String {
-        self.timestamp(epoch_unix_ms)
-            .strftime("%Y-%m-%dT%H:%M:%S%.6fZ")
-            .to_string()
+        MICROS_PRINTER.timestamp_to_string(&self.timestamp(epoch_unix_ms))
     }
 
     /// The HTTP `Date` header form (RFC 7231): `Thu, 01 Jan 2026 00:00:05 GMT`.
     pub fn http_date(self, epoch_unix_ms: i64) -> String {
         let seconds = self.unix_millis(epoch_unix_ms).div_euclid(1000);
-        jiff::Timestamp::from_second(seconds)
-            .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
-            .strftime("%a, %d %b %Y %H:%M:%S GMT")
-            .to_string()
+        let instant = jiff::Timestamp::from_second(seconds).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+        jiff::fmt::rfc2822::DateTimePrinter::new()
+            .timestamp_to_rfc9110_string(&instant)
+            // Only years past 9999 have no HTTP date.
+            .unwrap_or_default()
     }
 }
 
