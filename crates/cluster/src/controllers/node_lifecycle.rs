@@ -217,9 +217,18 @@ impl NodeLifecycleController {
         let Some(node) = self.nodes.get(name) else {
             return;
         };
-        let current = taints(node);
         let wanted = wanted_taints(ready_status(node));
         let ours = |t: &Taint| t.key == UNREACHABLE || t.key == NOT_READY;
+        let has_ours = node
+            .spec
+            .as_ref()
+            .and_then(|s| s.taints.as_ref())
+            .is_some_and(|taints| taints.iter().any(ours));
+        // A healthy node without our taints (nearly every node, every period).
+        if wanted.is_empty() && !has_ours {
+            return;
+        }
+        let current = taints(node);
         let mut next: Vec<Taint> = current
             .iter()
             .filter(|t| !ours(t) || wanted.contains(&(t.key.as_str(), t.effect.as_str())))
