@@ -15,7 +15,7 @@ use super::access_log::AccessLog;
 use super::behaviour;
 use super::containers;
 use super::env::{environment, Sources};
-use super::output::{Output, DATE_LINE};
+use super::output::{Output, DATE_MARK};
 use super::shared_files::followed_lines;
 
 /// The most lines one log holds (older lines of a long-running loop are rotated away).
@@ -128,16 +128,17 @@ pub(super) fn printed_by(output: &Output, elapsed_ms: u64) -> Vec<(u64, &str)> {
     printed
 }
 
-/// A log timestamp as the kubelet writes it (Go's RFC 3339 with nanoseconds, trailing zeros trimmed).
-/// A printed line as it reads in the log, printed at `unix_ms` (`date`'s line shows that time).
+/// A printed line as it reads in the log, printed at `unix_ms` (what `date` printed
+/// in it shows that time).
 pub(super) fn rendered(line: &str, unix_ms: i64) -> Cow<'_, str> {
-    if line == DATE_LINE {
-        Cow::Owned(date_output(unix_ms))
+    if line.contains(DATE_MARK) {
+        Cow::Owned(line.replace(DATE_MARK, &date_output(unix_ms)))
     } else {
         Cow::Borrowed(line)
     }
 }
 
+/// A log timestamp as the kubelet writes it (Go's RFC 3339 with nanoseconds, trailing zeros trimmed).
 fn log_timestamp(unix_ms: i64) -> String {
     jiff::Timestamp::from_millisecond(unix_ms)
         .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
@@ -247,6 +248,18 @@ mod tests {
         let long = printed_by(&out, 1_000_000_000);
         assert_eq!(long.len() as u64, MAX_LOG_LINES);
         assert_eq!(long.last(), Some(&(1_000_000_000, "tick")));
+    }
+
+    #[test]
+    fn what_date_printed_shows_the_time_of_its_line() {
+        let at = 1_767_225_900_000; // 2026-01-01T00:05:00Z
+        assert_eq!(rendered(DATE_MARK, at), "Thu Jan  1 00:05:00 UTC 2026");
+        let inside = format!("{DATE_MARK} My preferred sport is football");
+        assert_eq!(
+            rendered(&inside, at),
+            "Thu Jan  1 00:05:00 UTC 2026 My preferred sport is football"
+        );
+        assert_eq!(rendered("no date here", at), "no date here");
     }
 
     #[test]

@@ -95,9 +95,9 @@ impl Output {
     }
 }
 
-/// A printed line that shows the time it is printed at, as `date` prints it (the
-/// time is only known when the log is read).
-pub const DATE_LINE: &str = "\u{1}date";
+/// What `date` prints, in a line of its own or inside one (`echo "$(date) ..."`):
+/// the time the line is printed at, only known when the log is read.
+pub const DATE_MARK: &str = "\u{1}date";
 
 #[cfg(test)]
 mod tests {

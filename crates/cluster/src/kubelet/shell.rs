@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 
 use super::behaviour::{Behaviour, Lookup};
 use super::env::Environment;
-use super::output::{Output, Repeat, Write, DATE_LINE};
+use super::output::{Output, Repeat, Write, DATE_MARK};
 use super::pi;
 use super::shell_filters;
 use super::shell_parse::{parse, AndOr, Command, Connective, List};
@@ -538,7 +538,7 @@ impl<'e> Run<'e> {
                 Flow::Continue(0)
             }
             "date" => {
-                self.print_line(DATE_LINE);
+                self.print_line(DATE_MARK);
                 Flow::Continue(0)
             }
             "printenv" | "env" if program == "printenv" || args.is_empty() => {

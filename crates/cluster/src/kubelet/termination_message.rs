@@ -31,6 +31,9 @@ pub fn termination_message(
         .unwrap_or("/dev/termination-log");
     let written = output.file_text(path, elapsed_ms).unwrap_or_default();
     if !written.is_empty() {
+        // What `date` wrote there shows the time the run ended (near enough to
+        // when it was written, which the file does not keep).
+        let written = rendered(&written, started_unix_ms + elapsed_ms as i64);
         return Some(tail_bytes(&written, MAX_MESSAGE_BYTES).to_string());
     }
     let fallback = container.termination_message_policy.as_deref() == Some("FallbackToLogsOnError");
