@@ -130,6 +130,12 @@ impl ApiServer {
         if resource == self.events && kind != ChangeKind::Deleted {
             self.event_leases.grant(self.now, current.key.clone(), rv);
         }
+        if self.config_resources.contains(&resource) {
+            let now_unix_ms = self.now.unix_millis(self.epoch_unix_ms);
+            let held = (kind != ChangeKind::Deleted).then(|| current.clone());
+            self.config_history
+                .record(resource, current.key.clone(), now_unix_ms, held);
+        }
         let table = &mut self.served[resource].table;
         let previous = match kind {
             ChangeKind::Deleted => table.remove(&current.key),

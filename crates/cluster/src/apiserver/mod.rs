@@ -9,6 +9,7 @@ mod admission;
 mod allocators;
 pub mod authorization;
 mod commit;
+mod config_history;
 pub mod crd;
 mod create;
 mod delete;
@@ -126,6 +127,10 @@ pub struct ApiServer {
     definitions: usize,
     /// The resource id of core/v1 `events`, whose writes expire.
     events: usize,
+    /// The resource ids of `configmaps` and `secrets`, whose versions containers read.
+    config_resources: [usize; 2],
+    /// When each ConfigMap and Secret took each version, for containers' logs.
+    config_history: config_history::ConfigHistory,
     /// When stored Events expire (`--event-ttl`).
     event_leases: EventLeases,
     /// The virtual time of the request being handled.
@@ -180,6 +185,8 @@ impl ApiServer {
             namespaces: 0,
             definitions: 0,
             events: 0,
+            config_resources: [0, 0],
+            config_history: config_history::ConfigHistory::default(),
             event_leases: EventLeases::default(),
             now: VirtualTime(0),
             last_write_rv: None,
@@ -203,6 +210,11 @@ impl ApiServer {
         server.events = server
             .resource_id("", "v1", "events")
             .expect("events are built in");
+        server.config_resources = ["configmaps", "secrets"].map(|plural| {
+            server
+                .resource_id("", "v1", plural)
+                .expect("ConfigMaps and Secrets are built in")
+        });
         let rbac = |plural| {
             server
                 .resource_id("rbac.authorization.k8s.io", "v1", plural)

@@ -2,6 +2,7 @@
 //! picks the container as upstream's `LogLocation` does, and answers with what the
 //! pod's kubelet serves (plain text), or the kubelet's refusal as a 400.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use k8s_openapi::api::core::v1::{Pod, Service};
@@ -11,8 +12,63 @@ use super::{ApiServer, Env};
 use crate::api::query::{bool_param, int_param};
 use crate::api::request::{Request, Response};
 use crate::api::status::{FieldError, StatusError};
-use crate::kubelet::env::{quantities, read_sources, Sources};
-use crate::kubelet::logs::{container_log, LogRequest};
+use crate::kubelet::env::{quantities, read_sources, referenced, Sources};
+use crate::kubelet::logs::{container_log, LogRequest, SourcesOverTime};
+
+/// What a pod's containers read, from the server's tables, with the versions of
+/// ConfigMaps and Secrets as they were at each instant asked for.
+struct LogSources<'a> {
+    server: &'a ApiServer,
+    pod: &'a Pod,
+    namespace: &'a str,
+    services: Vec<Arc<Service>>,
+    node_allocatable: Arc<BTreeMap<String, String>>,
+}
+
+impl LogSources<'_> {
+    /// The keys of the ConfigMaps and Secrets the pod reads, by resource.
+    fn referenced(&self) -> impl Iterator<Item = (usize, String)> + '_ {
+        referenced(self.pod).into_iter().map(|(kind, name)| {
+            let resource = self.server.config_resources[usize::from(kind == "Secret")];
+            (resource, object_key(Some(self.namespace), &name))
+        })
+    }
+}
+
+impl SourcesOverTime for LogSources<'_> {
+    fn at(&self, unix_ms: i64) -> Sources {
+        let server = self.server;
+        let read = read_sources(self.pod, |plural, name| {
+            let resource = server.resource_id("", "v1", plural)?;
+            let key = object_key(Some(self.namespace), name);
+            let object = match server.config_history.at(resource, &key, unix_ms) {
+                Some(then) => then,
+                // No version recorded (restored from a snapshot): as it is now.
+                None => server.served[resource].table.get(&key),
+            };
+            Some(object?.value())
+        });
+        Sources {
+            services: self.services.clone(),
+            node_allocatable: self.node_allocatable.clone(),
+            ..read
+        }
+    }
+
+    fn changes(&self, after: i64, until: i64) -> Vec<i64> {
+        let mut changes: Vec<i64> = self
+            .referenced()
+            .flat_map(|(resource, key)| {
+                self.server
+                    .config_history
+                    .changes(resource, &key, after, until)
+            })
+            .collect();
+        changes.sort_unstable();
+        changes.dedup();
+        changes
+    }
+}
 
 /// Upstream's `ValidatePodLogOptions`.
 fn validate(
@@ -151,22 +207,19 @@ impl ApiServer {
             limit_bytes: limit_bytes.map(|l| l as u64),
         };
         let namespace = pod.metadata.namespace.clone().unwrap_or_default();
-        let stored = |plural: &str, namespace: Option<&str>, name: &str| {
-            let resource = self.resource_id("", "v1", plural)?;
-            let table = &self.served[resource].table;
-            table.get(&object_key(namespace, name)).cloned()
-        };
-        let read = read_sources(&pod, |plural, name| {
-            Some(stored(plural, Some(&namespace), name)?.value())
-        });
-        let node = stored("nodes", None, node_name).map(|n| n.value());
+        let node = self
+            .resource_id("", "v1", "nodes")
+            .and_then(|nodes| self.served[nodes].table.get(node_name))
+            .map(|n| n.value());
         let allocatable = node
             .as_ref()
             .map(|n| quantities(&n["status"]["allocatable"]));
-        let sources = Sources {
+        let sources = LogSources {
+            server: self,
+            pod: &pod,
+            namespace: &namespace,
             services: self.linkable_services(&namespace),
             node_allocatable: Arc::new(allocatable.unwrap_or_default()),
-            ..read
         };
         container_log(&pod, &sources, &self.access_log, &request, now_unix_ms)
             .map(|text| Response::text(200, text))

@@ -56,8 +56,7 @@ impl Environment {
         &self.kubelet
     }
 
-    /// The environment with `files` as what its mounts show.
-    #[cfg(test)]
+    /// The environment with `files` as what its mounts show (say, a volume's later version).
     pub fn with_files(self, files: Files) -> Self {
         Environment { files, ..self }
     }

@@ -33,6 +33,19 @@ pub struct LogRequest {
     pub limit_bytes: Option<u64>,
 }
 
+/// How often the kubelet syncs each pod (upstream's `syncFrequency`): a volume
+/// shows a ConfigMap's or Secret's new version from the pod's next sync.
+const VOLUME_SYNC_MS: i64 = 60_000;
+
+/// What a pod's containers read of ConfigMaps and Secrets (and the rest of their
+/// [`Sources`]) over time, for a log read after they changed.
+pub trait SourcesOverTime {
+    /// The sources as they were at `unix_ms`.
+    fn at(&self, unix_ms: i64) -> Sources;
+    /// When any ConfigMap or Secret the pod reads changed, in (`after`, `until`].
+    fn changes(&self, after: i64, until: i64) -> Vec<i64>;
+}
+
 /// One run of a container: when it started and when it ended (or now, while it runs).
 struct ContainerRunSpan {
     started_ms: i64,
@@ -106,6 +119,21 @@ fn run_to_read(
     }
 }
 
+/// The kubelet's syncs of the pod, during `span`, that mount a version written
+/// at one of `changes`: the first sync (counted from the run's start) after each.
+fn volume_syncs(changes: &[i64], span: &ContainerRunSpan) -> Vec<i64> {
+    let mut syncs: Vec<i64> = changes
+        .iter()
+        .map(|changed| {
+            let since_start = changed - span.started_ms;
+            span.started_ms + (since_start / VOLUME_SYNC_MS + 1) * VOLUME_SYNC_MS
+        })
+        .filter(|sync| *sync <= span.ended_ms)
+        .collect();
+    syncs.dedup();
+    syncs
+}
+
 /// What `date` prints at `unix_ms`: `Thu Jan  1 00:05:00 UTC 2026`.
 fn date_output(unix_ms: i64) -> String {
     jiff::Timestamp::from_millisecond(unix_ms)
@@ -150,7 +178,7 @@ fn log_timestamp(unix_ms: i64) -> String {
 /// it printed in answer to requests, from `access`), or the kubelet's error.
 pub fn container_log(
     pod: &Pod,
-    sources: &Sources,
+    sources: &impl SourcesOverTime,
     access: &AccessLog,
     request: &LogRequest,
     now_unix_ms: i64,
@@ -163,24 +191,44 @@ pub fn container_log(
     let Some(container) = containers::named(pod, name) else {
         return Ok(String::new());
     };
-    let env = environment(pod, container, sources).unwrap_or_default();
-    let behaviour = behaviour::of(container, &env);
+    // The variables hold what their sources said at the start; each sync of the
+    // pod after a change shows the mounts' new version from then on.
+    // `startedAt` is whole seconds: a run reads what was written by the end of the
+    // second it started in (as its Service links do).
+    let start_read = span.started_ms - span.started_ms.rem_euclid(1000) + 999;
+    let started = sources.at(start_read);
+    let env = environment(pod, container, &started).unwrap_or_default();
+    let mut periods = vec![(span.started_ms, behaviour::of(container, &env))];
+    for sync in volume_syncs(&sources.changes(start_read, span.ended_ms), &span) {
+        if let Ok(later) = environment(pod, container, &sources.at(sync)) {
+            let shown = env.clone().with_files(later.files().clone());
+            periods.push((sync, behaviour::of(container, &shown)));
+        }
+    }
     let elapsed = span.ended_ms.saturating_sub(span.started_ms).max(0) as u64;
     let uid = pod.metadata.uid.as_deref().unwrap_or("");
-    let followed = match &behaviour.output().follows {
+    let followed = match &periods[0].1.output().follows {
         Some(path) => followed_lines(
             pod,
             container,
             path,
-            sources,
+            &started,
             span.started_ms,
             span.ended_ms,
         ),
         None => Vec::new(),
     };
-    let mut lines: Vec<(i64, &str)> = printed_by(behaviour.output(), elapsed)
-        .into_iter()
-        .map(|(at, text)| (span.started_ms + at as i64, text))
+    let printed = periods
+        .iter()
+        .enumerate()
+        .flat_map(|(i, (from, behaviour))| {
+            let until = periods.get(i + 1).map_or(i64::MAX, |(next, _)| *next);
+            printed_by(behaviour.output(), elapsed)
+                .into_iter()
+                .map(|(at, text)| (span.started_ms + at as i64, text))
+                .filter(move |(at, _)| *at >= *from && *at < until)
+        });
+    let mut lines: Vec<(i64, &str)> = printed
         .chain(followed.iter().map(|(at, text)| (*at, text.as_str())))
         .chain(
             access
@@ -248,6 +296,17 @@ mod tests {
         let long = printed_by(&out, 1_000_000_000);
         assert_eq!(long.len() as u64, MAX_LOG_LINES);
         assert_eq!(long.last(), Some(&(1_000_000_000, "tick")));
+    }
+
+    #[test]
+    fn a_change_shows_in_volumes_from_the_next_sync_of_the_run() {
+        let span = ContainerRunSpan {
+            started_ms: 1_000,
+            ended_ms: 200_000,
+        };
+        // Two changes before one sync are one version; one past the run's end is none.
+        let changes = [30_000, 45_000, 61_000, 199_000];
+        assert_eq!(volume_syncs(&changes, &span), vec![61_000, 121_000]);
     }
 
     #[test]
