@@ -172,6 +172,16 @@ impl ContainerRun {
         }
     }
 
+    /// Takes for the next start what the container does with `env`, the
+    /// environment it gets then: upstream's kubelet resolves variables from
+    /// ConfigMaps and Secrets at each start, so a fixed ConfigMap can end a crash loop.
+    pub fn start_with(&mut self, env: &Environment) {
+        let fresh = ContainerRun::new(&self.spec, env, self.role, "", self.script);
+        self.behaviour = fresh.behaviour;
+        self.oom_killed = fresh.oom_killed;
+        self.lookup = fresh.lookup;
+    }
+
     /// How long a container takes to stop when its pod is deleted with `grace_ms`:
     /// its preStop `hook` (cut off at the grace period), then SIGTERM until the process
     /// exits after `term_ms`, or SIGKILL when what is left of the grace period (at

@@ -1361,6 +1361,13 @@ impl PodWorkers {
             let message = format!("Container image {image:?} already present on machine");
             recorder.event(ctx, &about, "Normal", "Pulled", &message);
         }
+        let sources = self.sources_of(pod, ctx);
+        if let Some(run) = self.pods.get_mut(key).and_then(|r| r.runs.get_mut(index)) {
+            // A source gone since keeps what the container did before.
+            if let Ok(env) = environment(pod, &run.spec, &sources) {
+                run.start_with(&env);
+            }
+        }
         self.run_container(key, pod, index, ctx, recorder);
         self.report(key, pod, ctx);
     }
