@@ -3,8 +3,10 @@
 //! messages), and that run's output from its start to its end (or now), filtered
 //! by `sinceTime`/`sinceSeconds`, `tailLines` and `limitBytes`.
 //!
-//! Nothing is stored: a run's lines follow from the container's command and the
-//! start and finish times its status records, so logs survive a reload.
+//! Nothing is stored: a run's lines follow from the container's command, the
+//! start and finish times its status records, and the versions of the ConfigMaps
+//! and Secrets it read, so logs survive a reload. (Those versions are not in
+//! snapshots: after a reload, a run from before it reads them as they are now.)
 
 use std::borrow::Cow;
 
