@@ -22,6 +22,16 @@ struct Versions {
     truncated: bool,
 }
 
+/// One object's versions as a snapshot keeps them.
+pub struct Recorded<'a> {
+    pub resource: usize,
+    pub key: &'a str,
+    /// Whether older versions were forgotten.
+    pub truncated: bool,
+    /// From when (Unix ms) each version held, oldest first; `None` while absent.
+    pub versions: Vec<(i64, Option<&'a Arc<StoredObject>>)>,
+}
+
 /// The versions of the objects of the resources it tracks, by resource and key.
 #[derive(Default)]
 pub struct ConfigHistory {
@@ -59,8 +69,8 @@ impl ConfigHistory {
     }
 
     /// `key` of `resource` as it was at `at_unix_ms`: `Some(None)` when it did not
-    /// exist then, `None` when no version of it was recorded (it was restored
-    /// from a snapshot and has not changed since).
+    /// exist then, `None` when no version of it was recorded (restored from a
+    /// snapshot, which keeps only objects that changed, and not changed since).
     pub fn at(
         &self,
         resource: usize,
@@ -77,6 +87,53 @@ impl ConfigHistory {
             Some((_, object)) => Some(object.as_ref()),
             None if versions.truncated => versions.entries.front().map(|(_, o)| o.as_ref()),
             None => Some(None),
+        }
+    }
+
+    /// The objects that changed since they were created, with their versions (the
+    /// others have one version, the object as stored, which a snapshot holds anyway).
+    pub fn changed(&self) -> impl Iterator<Item = Recorded<'_>> {
+        self.objects.iter().flat_map(|(resource, objects)| {
+            objects
+                .iter()
+                .filter(|(_, versions)| versions.truncated || versions.entries.len() > 1)
+                .map(|(key, versions)| Recorded {
+                    resource: *resource,
+                    key,
+                    truncated: versions.truncated,
+                    versions: versions
+                        .entries
+                        .iter()
+                        .map(|(from, object)| (*from, object.as_ref()))
+                        .collect(),
+                })
+        })
+    }
+
+    /// Puts back the versions [`Self::changed`] gave for a snapshot; the error
+    /// says what is wrong with them.
+    pub fn restore(
+        &mut self,
+        resource: usize,
+        key: Arc<str>,
+        truncated: bool,
+        versions: Vec<(i64, Option<Arc<StoredObject>>)>,
+    ) -> Result<(), String> {
+        if versions.is_empty() || versions.len() > KEPT_VERSIONS {
+            return Err(format!("{key} has {} versions", versions.len()));
+        }
+        if versions.windows(2).any(|pair| pair[0].0 >= pair[1].0) {
+            return Err(format!("{key}'s versions are not in order"));
+        }
+        let entries = versions.into_iter().collect();
+        let previous = self
+            .objects
+            .entry(resource)
+            .or_default()
+            .insert(key.clone(), Versions { entries, truncated });
+        match previous {
+            Some(_) => Err(format!("{key} appears twice")),
+            None => Ok(()),
         }
     }
 

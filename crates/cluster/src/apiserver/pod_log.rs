@@ -43,7 +43,7 @@ impl SourcesOverTime for LogSources<'_> {
             let key = object_key(Some(self.namespace), name);
             let object = match server.config_history.at(resource, &key, unix_ms) {
                 Some(then) => then,
-                // No version recorded (restored from a snapshot): as it is now.
+                // Not changed since it was created (or restored): as it is now.
                 None => server.served[resource].table.get(&key),
             };
             Some(object?.value())

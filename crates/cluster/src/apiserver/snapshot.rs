@@ -1,5 +1,6 @@
 //! Snapshots of the stored cluster: every object, the resourceVersion, the
-//! Events' leases and the containers' access lines (when there are any), written
+//! Events' leases, the containers' access lines and the earlier versions of
+//! ConfigMaps and Secrets (when there are any), written
 //! and read back exactly (same uids, resourceVersions and ClusterIPs). Watch history
 //! does not survive a restore, as after an etcd restore.
 
@@ -33,7 +34,85 @@ impl ApiServer {
         if !self.access_log.is_empty() {
             snapshot["accessLog"] = self.access_log.to_json();
         }
+        let history: Vec<Value> = self
+            .config_history
+            .changed()
+            .map(|recorded| {
+                let versions: Vec<Value> = recorded
+                    .versions
+                    .iter()
+                    .map(
+                        |(from, object)| json!({"from": from, "object": object.map(|o| o.value())}),
+                    )
+                    .collect();
+                json!({
+                    "resource": self.served[recorded.resource].info.plural,
+                    "key": recorded.key,
+                    "truncated": recorded.truncated,
+                    "versions": versions,
+                })
+            })
+            .collect();
+        if !history.is_empty() {
+            snapshot["configHistory"] = Value::Array(history);
+        }
         snapshot
+    }
+
+    /// Puts back the versions of ConfigMaps and Secrets a snapshot kept (see
+    /// [`Self::snapshot`]); the error says what is wrong.
+    fn restore_config_history(&mut self, history: &Value) -> Result<(), String> {
+        let entries = history.as_array().ok_or("configHistory is not a list")?;
+        for (i, entry) in entries.iter().enumerate() {
+            let bad = |what: &str| format!("configHistory entry {i} {what}");
+            let resource = match entry.get("resource").and_then(Value::as_str) {
+                Some("configmaps") => self.config_resources[0],
+                Some("secrets") => self.config_resources[1],
+                _ => return Err(bad("is not of configmaps or secrets")),
+            };
+            let key = entry
+                .get("key")
+                .and_then(Value::as_str)
+                .filter(|k| !k.is_empty())
+                .ok_or_else(|| bad("has no key"))?;
+            let truncated = entry
+                .get("truncated")
+                .and_then(Value::as_bool)
+                .unwrap_or(false);
+            let listed = entry
+                .get("versions")
+                .and_then(Value::as_array)
+                .ok_or_else(|| bad("has no versions"))?;
+            let mut versions = Vec::new();
+            for version in listed {
+                let from = version
+                    .get("from")
+                    .and_then(Value::as_i64)
+                    .ok_or_else(|| bad("has a version with no time"))?;
+                let object = match version.get("object") {
+                    None | Some(Value::Null) => None,
+                    Some(object) => {
+                        let rv = object
+                            .at("/metadata/resourceVersion")
+                            .and_then(Value::as_str)
+                            .and_then(|v| v.parse::<u64>().ok())
+                            .filter(|rv| *rv <= self.rv)
+                            .ok_or_else(|| bad("has a version with no valid resourceVersion"))?;
+                        let mut stored_form = object.clone();
+                        let stored = self.stored(resource, &mut stored_form, rv);
+                        if *stored.key != *key {
+                            return Err(bad("has a version of another object"));
+                        }
+                        Some(stored)
+                    }
+                };
+                versions.push((from, object));
+            }
+            self.config_history
+                .restore(resource, key.into(), truncated, versions)
+                .map_err(|e| bad(&e))?;
+        }
+        Ok(())
     }
 
     /// A server holding exactly what `snapshot` describes, restored at `now`; the
@@ -109,6 +188,9 @@ impl ApiServer {
         }
         if let Some(log) = snapshot.get("accessLog") {
             server.access_log = AccessLog::from_json(log)?;
+        }
+        if let Some(history) = snapshot.get("configHistory") {
+            server.restore_config_history(history)?;
         }
         Ok(server)
     }

@@ -5,8 +5,8 @@
 //!
 //! Nothing is stored: a run's lines follow from the container's command, the
 //! start and finish times its status records, and the versions of the ConfigMaps
-//! and Secrets it read, so logs survive a reload. (Those versions are not in
-//! snapshots: after a reload, a run from before it reads them as they are now.)
+//! and Secrets it read (kept by the API server, and in snapshots), so logs
+//! survive a reload.
 
 use std::borrow::Cow;
 

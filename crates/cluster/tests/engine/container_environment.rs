@@ -303,3 +303,50 @@ fn a_volume_whose_config_map_is_missing_keeps_the_pod_creating_until_it_exists()
     c.world.advance(70_000);
     assert_eq!(phase(&mut c, "web"), "Running");
 }
+
+/// A ConfigMap patched while a container runs: its variable keeps the value the
+/// container started with, its mounted file shows the new one from the kubelet's
+/// next sync of the pod, and a restored snapshot serves the same log.
+#[test]
+fn a_log_reads_configmaps_as_each_part_of_the_run_saw_them() {
+    let mut c = Cluster::with_world(cluster::start(307));
+    let (code, _) = c.post(
+        "/api/v1/namespaces/default/configmaps",
+        json!({"metadata": {"name": "sport"}, "data": {"sport": "football"}}),
+    );
+    assert_eq!(code, 201);
+    let script = "while true; do echo \"$SPORT $(cat /etc/config/sport)\"; sleep 10; done";
+    let mut container = printing("app", &["sh", "-c", script]);
+    container["env"] = json!([{"name": "SPORT",
+        "valueFrom": {"configMapKeyRef": {"name": "sport", "key": "sport"}}}]);
+    container["volumeMounts"] = json!([{"name": "config", "mountPath": "/etc/config"}]);
+    run_pod(
+        &mut c,
+        "app",
+        json!({"containers": [container],
+            "volumes": [{"name": "config", "configMap": {"name": "sport"}}]}),
+    );
+    c.world.advance(30_000);
+    let patch = Request::patch(
+        "/api/v1/namespaces/default/configmaps/sport",
+        "application/merge-patch+json",
+        json!({"data": {"sport": "cricket"}}).to_string(),
+    );
+    assert!(c.send(patch).is_success());
+    c.world.advance(90_000);
+    let log = log(&mut c, "app");
+    let lines: Vec<&str> = log.lines().collect();
+    assert_eq!(lines.first(), Some(&"football football"), "{log}");
+    assert_eq!(lines.last(), Some(&"football cricket"), "{log}");
+    // The file changed once, at a sync a whole minute after the start, not at the patch.
+    let changed_at = lines.iter().position(|l| *l == "football cricket").unwrap();
+    assert_eq!(changed_at, 6, "{log}");
+    assert!(
+        lines[changed_at..].iter().all(|l| *l == "football cricket"),
+        "{log}"
+    );
+
+    let restored = cluster::restore(&c.world.snapshot()).unwrap();
+    let mut again = Cluster::with_world(restored);
+    assert_eq!(container_log(&mut again, "app", None), log);
+}

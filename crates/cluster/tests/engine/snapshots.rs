@@ -78,6 +78,34 @@ fn broken_snapshots_are_refused_with_a_reason() {
         .err()
         .unwrap()
         .contains("appears twice"));
+    // Versions of ConfigMaps and Secrets: of those kinds, in order, of the object named.
+    let version = |from: i64, name: &str| {
+        json!({"from": from, "object": {"apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": name, "namespace": "default", "resourceVersion": "1"}}})
+    };
+    for (entry, reason) in [
+        (
+            json!({"resource": "pods", "key": "default/a", "versions": [version(1, "a")]}),
+            "is not of configmaps or secrets",
+        ),
+        (
+            json!({"resource": "configmaps", "key": "default/a", "versions": [version(2, "a"), version(1, "a")]}),
+            "not in order",
+        ),
+        (
+            json!({"resource": "configmaps", "key": "default/a", "versions": [version(1, "b")]}),
+            "another object",
+        ),
+        (
+            json!({"resource": "configmaps", "key": "default/a", "versions": []}),
+            "0 versions",
+        ),
+    ] {
+        let mut bad = good.clone();
+        bad["cluster"]["configHistory"] = json!([entry]);
+        let err = World::from_snapshot(&bad).err().unwrap();
+        assert!(err.contains(reason), "{err}");
+    }
 }
 
 /// After a restore the kubelets find their containers running, as upstream's
