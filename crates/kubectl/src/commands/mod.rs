@@ -29,6 +29,7 @@ mod replace;
 mod rollout;
 mod run;
 mod scale;
+mod set_env;
 mod set_image;
 mod taint;
 mod target;
@@ -103,6 +104,9 @@ pub fn run(
         Some("replace") => return replace::run(kubectl, transport, &args[1..], stdin),
         Some("set") if args.get(1).is_some_and(|a| a == "image") => {
             return set_image::run(kubectl, transport, &args[2..])
+        }
+        Some("set") if args.get(1).is_some_and(|a| a == "env") => {
+            return set_env::run(kubectl, transport, &args[2..])
         }
         Some("rollout") => return rollout::run(kubectl, transport, &args[1..]),
         Some("run") => return run::run(kubectl, transport, &args[1..]),
