@@ -541,6 +541,16 @@ impl<'e> Run<'e> {
                 self.print_line(DATE_MARK);
                 Flow::Continue(0)
             }
+            "printf" => match args.split_first() {
+                Some((format, rest)) => {
+                    self.print(&printf(format, rest));
+                    Flow::Continue(0)
+                }
+                None => {
+                    self.print_error("printf: usage: printf FORMAT [ARGUMENT]...");
+                    Flow::Continue(1)
+                }
+            },
             "printenv" | "env" if program == "printenv" || args.is_empty() => {
                 let mut missing = false;
                 if args.is_empty() {
@@ -852,6 +862,74 @@ impl<'e> Run<'e> {
             text.push('\n');
         }
         self.print(&text);
+    }
+}
+
+/// What busybox's `printf FORMAT ARGUMENT...` prints: the format's backslash
+/// escapes, and its conversions (`%s`, `%b`, `%c`, `%d`, `%i`, `%u`, `%x`, `%X`,
+/// `%o`, `%%`, with `-` and `0` flags and a width) filled from the arguments in
+/// turn (a missing one is empty or 0); the format is used again while arguments
+/// remain.
+fn printf(format: &str, args: &[&str]) -> String {
+    let (format, stopped) = unescape(format);
+    let mut out = String::new();
+    let mut next = 0;
+    loop {
+        let before = next;
+        let mut chars = format.chars().peekable();
+        while let Some(c) = chars.next() {
+            if c != '%' {
+                out.push(c);
+                continue;
+            }
+            let mut flags = String::new();
+            while let Some(&f) = chars.peek().filter(|f| "-0+ #".contains(**f)) {
+                flags.push(f);
+                chars.next();
+            }
+            let mut width = String::new();
+            while let Some(&d) = chars.peek().filter(|d| d.is_ascii_digit()) {
+                width.push(d);
+                chars.next();
+            }
+            let Some(conversion) = chars.next() else {
+                out.push('%');
+                break;
+            };
+            if conversion == '%' {
+                out.push('%');
+                continue;
+            }
+            let arg = args.get(next).copied().unwrap_or("");
+            next += 1;
+            let number = || arg.trim().parse::<i64>().unwrap_or(0);
+            let text = match conversion {
+                's' => arg.to_string(),
+                'b' => unescape(arg).0,
+                'c' => arg.chars().take(1).collect(),
+                'd' | 'i' | 'u' => number().to_string(),
+                'x' => format!("{:x}", number()),
+                'X' => format!("{:X}", number()),
+                'o' => format!("{:o}", number()),
+                other => {
+                    next -= 1;
+                    format!("%{flags}{width}{other}")
+                }
+            };
+            let width: usize = width.parse().unwrap_or(0);
+            let pad = width.saturating_sub(text.chars().count());
+            if flags.contains('-') {
+                out.push_str(&text);
+                out.extend(std::iter::repeat_n(' ', pad));
+            } else {
+                let zero = flags.contains('0') && "diuxXo".contains(conversion);
+                out.extend(std::iter::repeat_n(if zero { '0' } else { ' ' }, pad));
+                out.push_str(&text);
+            }
+        }
+        if stopped || next >= args.len() || next == before {
+            return out;
+        }
     }
 }
 
@@ -1238,6 +1316,20 @@ mod tests {
     fn lines(behaviour: &Behaviour) -> Vec<&str> {
         let output = behaviour.output();
         output.lines.iter().map(|(_, l)| l.as_str()).collect()
+    }
+
+    #[test]
+    fn printf_fills_its_format_from_the_arguments() {
+        assert_eq!(printf("A=$(B)\\n", &[]), "A=$(B)\n");
+        assert_eq!(
+            printf("%s-%d|%5s|%-3s|%03d%%\\n", &["a", "7", "b", "c", "5"]),
+            "a-7|    b|c  |005%\n"
+        );
+        assert_eq!(printf("%s\\n", &["one", "two"]), "one\ntwo\n");
+        assert_eq!(
+            printf("%x %o %c %b", &["255", "8", "yes", "t\\tab"]),
+            "ff 10 y t\tab"
+        );
     }
 
     #[test]
