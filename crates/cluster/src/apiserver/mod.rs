@@ -328,6 +328,16 @@ impl ApiServer {
             .map(|s| s.info.as_ref())
     }
 
+    /// The resource id of core/v1 `configmaps` or `secrets` (by plural), whose
+    /// versions `config_history.rs` keeps.
+    fn config_resource(&self, plural: &str) -> Option<usize> {
+        match plural {
+            "configmaps" => Some(self.config_resources[0]),
+            "secrets" => Some(self.config_resources[1]),
+            _ => None,
+        }
+    }
+
     /// The resource id of (group, version, plural).
     pub fn resource_id(&self, group: &str, version: &str, plural: &str) -> Option<usize> {
         self.served.iter().position(|s| {

@@ -12,7 +12,7 @@ use super::{ApiServer, Env};
 use crate::api::query::{bool_param, int_param};
 use crate::api::request::{Request, Response};
 use crate::api::status::{FieldError, StatusError};
-use crate::kubelet::env::{quantities, read_sources, referenced, Sources};
+use crate::kubelet::env::{plural_of, quantities, read_sources, referenced, Sources};
 use crate::kubelet::logs::{container_log, LogRequest, SourcesOverTime};
 
 /// What a pod's containers read, from the server's tables, with the versions of
@@ -28,9 +28,9 @@ struct LogSources<'a> {
 impl LogSources<'_> {
     /// The keys of the ConfigMaps and Secrets the pod reads, by resource.
     fn referenced(&self) -> impl Iterator<Item = (usize, String)> + '_ {
-        referenced(self.pod).into_iter().map(|(kind, name)| {
-            let resource = self.server.config_resources[usize::from(kind == "Secret")];
-            (resource, object_key(Some(self.namespace), &name))
+        referenced(self.pod).into_iter().filter_map(|(kind, name)| {
+            let resource = self.server.config_resource(plural_of(kind))?;
+            Some((resource, object_key(Some(self.namespace), &name)))
         })
     }
 }
@@ -39,7 +39,7 @@ impl SourcesOverTime for LogSources<'_> {
     fn at(&self, unix_ms: i64) -> Sources {
         let server = self.server;
         let read = read_sources(self.pod, |plural, name| {
-            let resource = server.resource_id("", "v1", plural)?;
+            let resource = server.config_resource(plural)?;
             let key = object_key(Some(self.namespace), name);
             let object = match server.config_history.at(resource, &key, unix_ms) {
                 Some(then) => then,

@@ -65,11 +65,11 @@ impl ApiServer {
         let entries = history.as_array().ok_or("configHistory is not a list")?;
         for (i, entry) in entries.iter().enumerate() {
             let bad = |what: &str| format!("configHistory entry {i} {what}");
-            let resource = match entry.get("resource").and_then(Value::as_str) {
-                Some("configmaps") => self.config_resources[0],
-                Some("secrets") => self.config_resources[1],
-                _ => return Err(bad("is not of configmaps or secrets")),
-            };
+            let resource = entry
+                .get("resource")
+                .and_then(Value::as_str)
+                .and_then(|plural| self.config_resource(plural))
+                .ok_or_else(|| bad("is not of configmaps or secrets"))?;
             let key = entry
                 .get("key")
                 .and_then(Value::as_str)

@@ -114,6 +114,39 @@ pub struct ContainerRun {
     pub lookup: Option<behaviour::Lookup>,
 }
 
+/// What `container` does with `env` under `script`: its behaviour (ended
+/// OOM-killed when it allocates past its memory limit, at once or as a scripted
+/// leak, unless it ends sooner), whether it is OOM-killed, and the DNS name whose
+/// resolving ends it.
+fn what_it_does(
+    container: &Container,
+    env: &Environment,
+    script: Script,
+) -> (Behaviour, bool, Option<behaviour::Lookup>) {
+    let (unscripted, lookup) = behaviour::with_lookup(container, env);
+    let mut behaviour = script.behaviour(unscripted);
+    let oom_after_ms = if usage::exceeds_memory_limit(container) {
+        Some(OOM_KILL_AFTER_MS)
+    } else {
+        usage::limit(container, "memory")
+            .and_then(|limit| script.grows_past(usage::base_memory_bytes(container), limit))
+    };
+    let ends_ms = match &behaviour {
+        Behaviour::Exit { after_ms, .. } => Some(*after_ms),
+        Behaviour::Serve { .. } => None,
+    };
+    let oom_ms = oom_after_ms.filter(|oom| ends_ms.is_none_or(|end| *oom < end));
+    if let Some(after_ms) = oom_ms {
+        behaviour = Behaviour::Exit {
+            after_ms,
+            code: OOM_KILLED_EXIT_CODE,
+            output: behaviour.output().clone(),
+        };
+    }
+    let oom_killed = oom_ms.is_some();
+    (behaviour, oom_killed, lookup)
+}
+
 impl ContainerRun {
     /// A container in `role` with its environment, waiting to be created (`waiting`
     /// is its reason: `ContainerCreating`, or `PodInitializing` while init containers run).
@@ -129,29 +162,7 @@ impl ContainerRun {
         } else {
             Script::default()
         };
-        let (unscripted, lookup) = behaviour::with_lookup(container, env);
-        let mut behaviour = script.behaviour(unscripted);
-        // One that allocates past its memory limit, at once or as a scripted leak,
-        // ends every run OOM-killed (unless it ends sooner).
-        let oom_after_ms = if usage::exceeds_memory_limit(container) {
-            Some(OOM_KILL_AFTER_MS)
-        } else {
-            usage::limit(container, "memory")
-                .and_then(|limit| script.grows_past(usage::base_memory_bytes(container), limit))
-        };
-        let ends_ms = match &behaviour {
-            Behaviour::Exit { after_ms, .. } => Some(*after_ms),
-            Behaviour::Serve { .. } => None,
-        };
-        let oom_ms = oom_after_ms.filter(|oom| ends_ms.is_none_or(|end| *oom < end));
-        if let Some(after_ms) = oom_ms {
-            behaviour = Behaviour::Exit {
-                after_ms,
-                code: OOM_KILLED_EXIT_CODE,
-                output: behaviour.output().clone(),
-            };
-        }
-        let oom_killed = oom_ms.is_some();
+        let (behaviour, oom_killed, lookup) = what_it_does(container, env, script);
         ContainerRun {
             name: container.name.clone(),
             role,
@@ -176,10 +187,7 @@ impl ContainerRun {
     /// environment it gets then: upstream's kubelet resolves variables from
     /// ConfigMaps and Secrets at each start, so a fixed ConfigMap can end a crash loop.
     pub fn start_with(&mut self, env: &Environment) {
-        let fresh = ContainerRun::new(&self.spec, env, self.role, "", self.script);
-        self.behaviour = fresh.behaviour;
-        self.oom_killed = fresh.oom_killed;
-        self.lookup = fresh.lookup;
+        (self.behaviour, self.oom_killed, self.lookup) = what_it_does(&self.spec, env, self.script);
     }
 
     /// How long a container takes to stop when its pod is deleted with `grace_ms`:

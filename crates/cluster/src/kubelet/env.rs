@@ -166,18 +166,22 @@ pub fn read_sources(
     let data = referenced(pod)
         .into_iter()
         .map(|(kind, name)| {
-            let plural = if kind == "Secret" {
-                "secrets"
-            } else {
-                "configmaps"
-            };
-            let data = read(plural, &name).map(|obj| data_of(kind, &obj));
+            let data = read(plural_of(kind), &name).map(|obj| data_of(kind, &obj));
             ((kind, name), data)
         })
         .collect();
     Sources {
         data,
         ..Sources::default()
+    }
+}
+
+/// The resource a referenced `ConfigMap` or `Secret` is stored as.
+pub fn plural_of(kind: &str) -> &'static str {
+    if kind == "Secret" {
+        "secrets"
+    } else {
+        "configmaps"
     }
 }
 
